@@ -1,0 +1,16 @@
+//! Cascade's domain: identifiers, statuses and their text, visibility rules, timeline
+//! paging and merging, and the fan-out policy.
+//!
+//! This crate does no IO: it has neither sqlx nor axum among its dependencies, so every
+//! rule here can be tested as a plain function and reused by the store and the server.
+
+pub mod id;
+pub mod status;
+pub mod text;
+pub mod time;
+pub mod timeline;
+pub mod visibility;
+
+pub use id::{Id, IdGenerator};
+pub use status::{NewStatus, StatusError, MAX_STATUS_CHARS};
+pub use visibility::Visibility;

@@ -1,0 +1,50 @@
+//! Wall-clock time as Cascade stores it (milliseconds since the Unix epoch) and renders it
+//! (RFC 3339 with milliseconds, UTC, as Mastodon's JSON does).
+
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_millis() -> i64 {
+    let now = OffsetDateTime::now_utc();
+    (now.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// `2026-11-22T07:13:09.123Z`.
+pub fn rfc3339(millis: i64) -> String {
+    let at = OffsetDateTime::from_unix_timestamp_nanos(millis as i128 * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let (y, mo, d) = (at.year(), at.month() as u8, at.day());
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.millisecond()
+    )
+}
+
+/// The date part only, `2026-11-22` (Mastodon's `last_status_at`).
+pub fn date(millis: i64) -> String {
+    rfc3339(millis)[..10].to_string()
+}
+
+/// Parses an RFC 3339 timestamp into milliseconds.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let at = OffsetDateTime::parse(text, &Rfc3339).ok()?;
+    Some((at.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_and_parses_rfc3339() {
+        let ms = 1_700_000_000_123;
+        let text = rfc3339(ms);
+        assert_eq!(text, "2023-11-14T22:13:20.123Z");
+        assert_eq!(parse_rfc3339(&text), Some(ms));
+        assert_eq!(date(ms), "2023-11-14");
+    }
+}
