@@ -1,0 +1,76 @@
+//! Lists: named subsets of the accounts one follows, each with its own timeline.
+
+use cascade_core::Id;
+use sqlx::FromRow;
+
+use crate::{read, write, Result, Store};
+
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct ListRecord {
+    pub id: Id,
+    pub account_id: Id,
+    pub title: String,
+    pub replies_policy: String,
+    pub exclusive: bool,
+}
+
+impl Store {
+    pub async fn create_list(&self, l: &ListRecord, now: i64) -> Result<()> {
+        write!(self, db => sqlx::query(
+            "INSERT INTO lists (id, account_id, title, replies_policy, exclusive, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        ).bind(l.id).bind(l.account_id).bind(&l.title).bind(&l.replies_policy).bind(l.exclusive).bind(now).execute(db).await?.rows_affected());
+        Ok(())
+    }
+
+    pub async fn update_list(&self, l: &ListRecord) -> Result<()> {
+        write!(self, db => sqlx::query(
+            "UPDATE lists SET title = $1, replies_policy = $2, exclusive = $3 WHERE id = $4 AND account_id = $5",
+        ).bind(&l.title).bind(&l.replies_policy).bind(l.exclusive).bind(l.id).bind(l.account_id).execute(db).await?.rows_affected());
+        Ok(())
+    }
+
+    pub async fn delete_list(&self, id: Id) -> Result<()> {
+        write!(self, db => sqlx::query("DELETE FROM lists WHERE id = $1").bind(id).execute(db).await?.rows_affected());
+        Ok(())
+    }
+
+    pub async fn list(&self, id: Id) -> Result<ListRecord> {
+        read!(self, db => Ok(sqlx::query_as(
+            "SELECT id, account_id, title, replies_policy, exclusive FROM lists WHERE id = $1",
+        ).bind(id).fetch_one(db).await?))
+    }
+
+    pub async fn lists_of(&self, account: Id) -> Result<Vec<ListRecord>> {
+        read!(self, db => Ok(sqlx::query_as(
+            "SELECT id, account_id, title, replies_policy, exclusive FROM lists WHERE account_id = $1 ORDER BY id",
+        ).bind(account).fetch_all(db).await?))
+    }
+
+    /// The owner's lists that contain `member`.
+    pub async fn lists_containing(&self, owner: Id, member: Id) -> Result<Vec<ListRecord>> {
+        read!(self, db => Ok(sqlx::query_as(
+            "SELECT l.id, l.account_id, l.title, l.replies_policy, l.exclusive FROM lists l \
+             JOIN list_accounts la ON la.list_id = l.id WHERE l.account_id = $1 AND la.account_id = $2 ORDER BY l.id",
+        ).bind(owner).bind(member).fetch_all(db).await?))
+    }
+
+    pub async fn add_list_member(&self, list: Id, account: Id) -> Result<()> {
+        write!(self, db => sqlx::query(
+            "INSERT INTO list_accounts (list_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        ).bind(list).bind(account).execute(db).await?.rows_affected());
+        Ok(())
+    }
+
+    pub async fn remove_list_member(&self, list: Id, account: Id) -> Result<()> {
+        write!(self, db => sqlx::query("DELETE FROM list_accounts WHERE list_id = $1 AND account_id = $2")
+            .bind(list).bind(account).execute(db).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Members of a list, by account id, above `after`.
+    pub async fn list_members(&self, list: Id, after: Id, limit: usize) -> Result<Vec<Id>> {
+        read!(self, db => Ok(sqlx::query_scalar(
+            "SELECT account_id FROM list_accounts WHERE list_id = $1 AND account_id > $2 ORDER BY account_id LIMIT $3",
+        ).bind(list).bind(after).bind(limit as i64).fetch_all(db).await?))
+    }
+}

@@ -1,0 +1,432 @@
+//! Statuses and what hangs off them: mentions, tags, edits, favourites, reblogs, bookmarks,
+//! pins, quotes. Every counter changes in the same transaction as the row it counts, and
+//! only when that row was really inserted or deleted, so counts stay exact under
+//! concurrent requests and repeated calls.
+
+use cascade_core::Id;
+use sqlx::FromRow;
+
+use crate::{placeholders, read, transaction, write, Result, Store};
+
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct StatusRecord {
+    pub id: Id,
+    pub account_id: Id,
+    pub text: String,
+    pub content_html: String,
+    pub spoiler_text: String,
+    pub visibility: i64,
+    pub sensitive: bool,
+    pub language: Option<String>,
+    pub in_reply_to_id: Option<Id>,
+    pub in_reply_to_account_id: Option<Id>,
+    pub reblog_of_id: Option<Id>,
+    pub quote_of_id: Option<Id>,
+    pub quote_state: Option<String>,
+    pub quote_policy: String,
+    pub app_id: Option<Id>,
+    pub replies_count: i64,
+    pub reblogs_count: i64,
+    pub favourites_count: i64,
+    pub quotes_count: i64,
+    pub edited_at: Option<i64>,
+    pub created_at: i64,
+}
+
+const STATUS_COLUMNS: &str = "id, account_id, text, content_html, spoiler_text, visibility, sensitive, language, \
+    in_reply_to_id, in_reply_to_account_id, reblog_of_id, quote_of_id, quote_state, quote_policy, app_id, \
+    replies_count, reblogs_count, favourites_count, quotes_count, edited_at, created_at";
+
+/// Everything written when a status is created.
+#[derive(Debug, Clone)]
+pub struct NewStatusRecord {
+    pub status: StatusRecord,
+    pub mentions: Vec<Id>,
+    /// `(id for a new tag row, lowercased name)`.
+    pub tags: Vec<(Id, String)>,
+    pub idempotency_key: Option<String>,
+    /// The fan-out job's id, written in the same transaction.
+    pub job_id: Id,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct EditRecord {
+    pub id: Id,
+    pub status_id: Id,
+    pub text: String,
+    pub content_html: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub created_at: i64,
+}
+
+/// What the viewer has done to each of a set of statuses.
+#[derive(Debug, Clone, Default)]
+pub struct ViewerState {
+    pub favourited: Vec<Id>,
+    pub reblogged: Vec<Id>,
+    pub bookmarked: Vec<Id>,
+    pub pinned: Vec<Id>,
+}
+
+impl Store {
+    /// Creates a status with its mentions, tags, counters and fan-out job in one
+    /// transaction. With an idempotency key already used by the author, nothing is written
+    /// and the earlier status's id is returned.
+    pub async fn create_status(&self, n: &NewStatusRecord) -> Result<Id> {
+        let s = &n.status;
+        let id = transaction!(self, tx => {
+            if let Some(key) = &n.idempotency_key {
+                let earlier: Option<Id> = sqlx::query_scalar(
+                    "SELECT status_id FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2",
+                ).bind(s.account_id).bind(key).fetch_optional(&mut *tx).await?;
+                if let Some(earlier) = earlier {
+                    return Ok(earlier);
+                }
+                sqlx::query("INSERT INTO idempotency_keys (account_id, idem_key, status_id, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(s.account_id).bind(key).bind(s.id).bind(s.created_at).execute(&mut *tx).await?;
+            }
+            sqlx::query(&format!(
+                "INSERT INTO statuses ({STATUS_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 0, 0, 0, 0, NULL, $16)"
+            ))
+            .bind(s.id).bind(s.account_id).bind(&s.text).bind(&s.content_html).bind(&s.spoiler_text)
+            .bind(s.visibility).bind(s.sensitive).bind(&s.language).bind(s.in_reply_to_id)
+            .bind(s.in_reply_to_account_id).bind(s.reblog_of_id).bind(s.quote_of_id).bind(&s.quote_state)
+            .bind(&s.quote_policy).bind(s.app_id).bind(s.created_at)
+            .execute(&mut *tx).await?;
+            for m in &n.mentions {
+                sqlx::query("INSERT INTO mentions (status_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(s.id).bind(*m).execute(&mut *tx).await?;
+            }
+            for (tag_id, tag) in &n.tags {
+                sqlx::query("INSERT INTO tags (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                    .bind(*tag_id).bind(tag).bind(s.created_at).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO status_tags (status_id, tag_id) SELECT $1, id FROM tags WHERE name = $2 ON CONFLICT DO NOTHING")
+                    .bind(s.id).bind(tag).execute(&mut *tx).await?;
+            }
+            if let Some(parent) = s.in_reply_to_id {
+                sqlx::query("UPDATE statuses SET replies_count = replies_count + 1 WHERE id = $1").bind(parent).execute(&mut *tx).await?;
+            }
+            if let Some(quoted) = s.quote_of_id {
+                sqlx::query("UPDATE statuses SET quotes_count = quotes_count + 1 WHERE id = $1").bind(quoted).execute(&mut *tx).await?;
+            }
+            if let Some(original) = s.reblog_of_id {
+                sqlx::query("UPDATE statuses SET reblogs_count = reblogs_count + 1 WHERE id = $1").bind(original).execute(&mut *tx).await?;
+            } else {
+                sqlx::query("UPDATE accounts SET statuses_count = statuses_count + 1, last_status_at = $1 WHERE id = $2")
+                    .bind(s.created_at).bind(s.account_id).execute(&mut *tx).await?;
+            }
+            sqlx::query("INSERT INTO jobs (id, kind, subject_id, created_at) VALUES ($1, 'fanout', $2, $3)")
+                .bind(n.job_id).bind(s.id).bind(s.created_at).execute(&mut *tx).await?;
+            s.id
+        });
+        Ok(id)
+    }
+
+    pub async fn status(&self, id: Id) -> Result<StatusRecord> {
+        let sql = format!("SELECT {STATUS_COLUMNS} FROM statuses WHERE id = $1");
+        read!(self, db => Ok(sqlx::query_as(&sql).bind(id).fetch_one(db).await?))
+    }
+
+    /// Statuses by id, in no particular order; unknown ids are left out.
+    pub async fn statuses(&self, ids: &[Id]) -> Result<Vec<StatusRecord>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let sql = format!("SELECT {STATUS_COLUMNS} FROM statuses WHERE id IN ({})", placeholders(1, chunk.len()));
+            let rows: Vec<StatusRecord> = read!(self, db => {
+                let mut q = sqlx::query_as(&sql);
+                for id in chunk { q = q.bind(*id); }
+                q.fetch_all(db).await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// `(status_id, account_id)` of the mentions of each status.
+    pub async fn mentions_of(&self, ids: &[Id]) -> Result<Vec<(Id, Id)>> {
+        self.pairs_in("SELECT status_id, account_id FROM mentions WHERE status_id IN", ids).await
+    }
+
+    /// `(status_id, tag name)` of each status's tags.
+    pub async fn tags_of(&self, ids: &[Id]) -> Result<Vec<(Id, String)>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT st.status_id, t.name FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let rows: Vec<(Id, String)> = read!(self, db => {
+                let mut q = sqlx::query_as(&sql);
+                for id in chunk { q = q.bind(*id); }
+                q.fetch_all(db).await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    async fn pairs_in(&self, prefix: &str, ids: &[Id]) -> Result<Vec<(Id, Id)>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(500) {
+            let sql = format!("{prefix} ({})", placeholders(1, chunk.len()));
+            let rows: Vec<(Id, Id)> = read!(self, db => {
+                let mut q = sqlx::query_as(&sql);
+                for id in chunk { q = q.bind(*id); }
+                q.fetch_all(db).await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// What `viewer` has done to each of `ids`.
+    pub async fn viewer_state(&self, viewer: Id, ids: &[Id]) -> Result<ViewerState> {
+        if ids.is_empty() {
+            return Ok(ViewerState::default());
+        }
+        let mut lists = Vec::new();
+        for sql in [
+            "SELECT status_id FROM favourites WHERE account_id = $1 AND status_id IN",
+            "SELECT reblog_of_id FROM statuses WHERE account_id = $1 AND reblog_of_id IN",
+            "SELECT status_id FROM bookmarks WHERE account_id = $1 AND status_id IN",
+            "SELECT status_id FROM pins WHERE account_id = $1 AND status_id IN",
+        ] {
+            let mut found = Vec::new();
+            for chunk in ids.chunks(500) {
+                let sql = format!("{sql} ({})", placeholders(2, chunk.len()));
+                let rows: Vec<Id> = read!(self, db => {
+                    let mut q = sqlx::query_scalar(&sql).bind(viewer);
+                    for id in chunk { q = q.bind(*id); }
+                    q.fetch_all(db).await?
+                });
+                found.extend(rows);
+            }
+            lists.push(found);
+        }
+        let pinned = lists.pop().unwrap_or_default();
+        let bookmarked = lists.pop().unwrap_or_default();
+        let reblogged = lists.pop().unwrap_or_default();
+        let favourited = lists.pop().unwrap_or_default();
+        Ok(ViewerState { favourited, reblogged, bookmarked, pinned })
+    }
+
+    /// The viewer's reblog of a status, if any.
+    pub async fn reblog_by(&self, account: Id, original: Id) -> Result<Option<Id>> {
+        read!(self, db => Ok(sqlx::query_scalar(
+            "SELECT id FROM statuses WHERE account_id = $1 AND reblog_of_id = $2",
+        ).bind(account).bind(original).fetch_optional(db).await?))
+    }
+
+    /// Deletes a status (and, through the schema, its reblogs, mentions, favourites...),
+    /// keeping the counters of what it pointed at exact.
+    pub async fn delete_status(&self, id: Id) -> Result<()> {
+        let s = self.status(id).await?;
+        transaction!(self, tx => {
+            let removed = sqlx::query("DELETE FROM statuses WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
+            if removed == 1 {
+                if let Some(parent) = s.in_reply_to_id {
+                    sqlx::query("UPDATE statuses SET replies_count = replies_count - 1 WHERE id = $1 AND replies_count > 0").bind(parent).execute(&mut *tx).await?;
+                }
+                if let Some(quoted) = s.quote_of_id {
+                    sqlx::query("UPDATE statuses SET quotes_count = quotes_count - 1 WHERE id = $1 AND quotes_count > 0").bind(quoted).execute(&mut *tx).await?;
+                }
+                if let Some(original) = s.reblog_of_id {
+                    sqlx::query("UPDATE statuses SET reblogs_count = reblogs_count - 1 WHERE id = $1 AND reblogs_count > 0").bind(original).execute(&mut *tx).await?;
+                } else {
+                    sqlx::query("UPDATE accounts SET statuses_count = statuses_count - 1 WHERE id = $1 AND statuses_count > 0").bind(s.account_id).execute(&mut *tx).await?;
+                }
+                // Quotes of a deleted post keep existing but show it as gone.
+                sqlx::query("UPDATE statuses SET quote_state = 'deleted' WHERE quote_of_id = $1").bind(id).execute(&mut *tx).await?;
+            }
+        });
+        Ok(())
+    }
+
+    /// Replaces a status's text, keeping the previous version in its history. The first
+    /// edit also records the original version, as Mastodon's history shows it.
+    pub async fn edit_status(&self, edit: &EditRecord, original_edit_id: Id, mentions: &[Id], tags: &[(Id, String)]) -> Result<()> {
+        let before = self.status(edit.status_id).await?;
+        transaction!(self, tx => {
+            if before.edited_at.is_none() {
+                sqlx::query("INSERT INTO status_edits (id, status_id, text, content_html, spoiler_text, sensitive, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(original_edit_id).bind(before.id).bind(&before.text).bind(&before.content_html)
+                    .bind(&before.spoiler_text).bind(before.sensitive).bind(before.created_at)
+                    .execute(&mut *tx).await?;
+            }
+            sqlx::query("INSERT INTO status_edits (id, status_id, text, content_html, spoiler_text, sensitive, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(edit.id).bind(edit.status_id).bind(&edit.text).bind(&edit.content_html)
+                .bind(&edit.spoiler_text).bind(edit.sensitive).bind(edit.created_at)
+                .execute(&mut *tx).await?;
+            sqlx::query("UPDATE statuses SET text = $1, content_html = $2, spoiler_text = $3, sensitive = $4, edited_at = $5 WHERE id = $6")
+                .bind(&edit.text).bind(&edit.content_html).bind(&edit.spoiler_text).bind(edit.sensitive)
+                .bind(edit.created_at).bind(edit.status_id)
+                .execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM mentions WHERE status_id = $1").bind(edit.status_id).execute(&mut *tx).await?;
+            for m in mentions {
+                sqlx::query("INSERT INTO mentions (status_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(edit.status_id).bind(*m).execute(&mut *tx).await?;
+            }
+            sqlx::query("DELETE FROM status_tags WHERE status_id = $1").bind(edit.status_id).execute(&mut *tx).await?;
+            for (tag_id, tag) in tags {
+                sqlx::query("INSERT INTO tags (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                    .bind(*tag_id).bind(tag).bind(edit.created_at).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO status_tags (status_id, tag_id) SELECT $1, id FROM tags WHERE name = $2 ON CONFLICT DO NOTHING")
+                    .bind(edit.status_id).bind(tag).execute(&mut *tx).await?;
+            }
+        });
+        Ok(())
+    }
+
+    pub async fn status_edits(&self, id: Id) -> Result<Vec<EditRecord>> {
+        read!(self, db => Ok(sqlx::query_as(
+            "SELECT id, status_id, text, content_html, spoiler_text, sensitive, created_at FROM status_edits WHERE status_id = $1 ORDER BY created_at, id",
+        ).bind(id).fetch_all(db).await?))
+    }
+
+    /// Adds a row to `favourites`, `bookmarks` or `pins`; favourites also count. Returns
+    /// whether a row was added (false when it was already there).
+    pub async fn add_mark(&self, mark: Mark, id: Id, account: Id, status: Id, now: i64) -> Result<bool> {
+        let table = mark.table();
+        let added = transaction!(self, tx => {
+            let added = sqlx::query(&format!(
+                "INSERT INTO {table} (id, account_id, status_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, status_id) DO NOTHING"
+            )).bind(id).bind(account).bind(status).bind(now).execute(&mut *tx).await?.rows_affected() == 1;
+            if added && mark == Mark::Favourite {
+                sqlx::query("UPDATE statuses SET favourites_count = favourites_count + 1 WHERE id = $1").bind(status).execute(&mut *tx).await?;
+            }
+            added
+        });
+        Ok(added)
+    }
+
+    pub async fn remove_mark(&self, mark: Mark, account: Id, status: Id) -> Result<bool> {
+        let table = mark.table();
+        let removed = transaction!(self, tx => {
+            let removed = sqlx::query(&format!("DELETE FROM {table} WHERE account_id = $1 AND status_id = $2"))
+                .bind(account).bind(status).execute(&mut *tx).await?.rows_affected() == 1;
+            if removed && mark == Mark::Favourite {
+                sqlx::query("UPDATE statuses SET favourites_count = favourites_count - 1 WHERE id = $1").bind(status).execute(&mut *tx).await?;
+            }
+            removed
+        });
+        Ok(removed)
+    }
+
+    /// A page of the viewer's marks (favourites or bookmarks), newest first: `(mark id,
+    /// status id)`.
+    pub async fn marks(&self, mark: Mark, account: Id, max_id: Option<Id>, min_id: Option<Id>, limit: usize) -> Result<Vec<(Id, Id)>> {
+        let table = mark.table();
+        let sql = format!("SELECT id, status_id FROM {table} WHERE account_id = $1 AND id < $2 AND id > $3 ORDER BY id DESC LIMIT $4");
+        read!(self, db => Ok(sqlx::query_as(&sql).bind(account).bind(max_id.unwrap_or(i64::MAX)).bind(min_id.unwrap_or(i64::MIN)).bind(limit as i64).fetch_all(db).await?))
+    }
+
+    /// Who favourited a status, newest first: `(favourite id, account id)`.
+    pub async fn favourited_by(&self, status: Id, max_id: Option<Id>, min_id: Option<Id>, limit: usize) -> Result<Vec<(Id, Id)>> {
+        read!(self, db => Ok(sqlx::query_as(
+            "SELECT id, account_id FROM favourites WHERE status_id = $1 AND id < $2 AND id > $3 ORDER BY id DESC LIMIT $4",
+        ).bind(status).bind(max_id.unwrap_or(i64::MAX)).bind(min_id.unwrap_or(i64::MIN)).bind(limit as i64).fetch_all(db).await?))
+    }
+
+    /// Reblogs (or quotes) of a status, newest first: `(status id, account id)`.
+    pub async fn reshares_of(&self, column: Reshare, status: Id, max_id: Option<Id>, min_id: Option<Id>, limit: usize) -> Result<Vec<(Id, Id)>> {
+        let column = match column {
+            Reshare::Reblog => "reblog_of_id",
+            Reshare::Quote => "quote_of_id",
+        };
+        let sql = format!("SELECT id, account_id FROM statuses WHERE {column} = $1 AND id < $2 AND id > $3 ORDER BY id DESC LIMIT $4");
+        read!(self, db => Ok(sqlx::query_as(&sql).bind(status).bind(max_id.unwrap_or(i64::MAX)).bind(min_id.unwrap_or(i64::MIN)).bind(limit as i64).fetch_all(db).await?))
+    }
+
+    /// The ancestors of a status (oldest first) and all its descendants (in id order).
+    pub async fn thread(&self, id: Id) -> Result<(Vec<Id>, Vec<Id>)> {
+        let ancestors: Vec<Id> = read!(self, db => sqlx::query_scalar(
+            "WITH RECURSIVE up(id, parent, depth) AS ( \
+                SELECT id, in_reply_to_id, 0 FROM statuses WHERE id = $1 \
+                UNION ALL SELECT s.id, s.in_reply_to_id, up.depth + 1 FROM statuses s JOIN up ON s.id = up.parent WHERE up.depth < 200) \
+             SELECT id FROM up WHERE id <> $1 ORDER BY depth DESC",
+        ).bind(id).fetch_all(db).await?);
+        let descendants: Vec<Id> = read!(self, db => sqlx::query_scalar(
+            "WITH RECURSIVE down(id, depth) AS ( \
+                SELECT id, 0 FROM statuses WHERE id = $1 \
+                UNION ALL SELECT s.id, down.depth + 1 FROM statuses s JOIN down ON s.in_reply_to_id = down.id WHERE down.depth < 200) \
+             SELECT id FROM down WHERE id <> $1 ORDER BY id LIMIT 4000",
+        ).bind(id).fetch_all(db).await?);
+        Ok((ancestors, descendants))
+    }
+
+    /// The earlier status of this author with this idempotency key, if any.
+    pub async fn idempotent_status(&self, account: Id, key: &str) -> Result<Option<Id>> {
+        read!(self, db => Ok(sqlx::query_scalar(
+            "SELECT status_id FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2",
+        ).bind(account).bind(key).fetch_optional(db).await?))
+    }
+
+    /// Bulk insert of plain statuses for the demo world and benchmarks. No fan-out jobs
+    /// are written: callers rebuild timelines from the store.
+    pub async fn insert_statuses_bulk(&self, rows: &[StatusRecord]) -> Result<()> {
+        for chunk in rows.chunks(100) {
+            write!(self, db => {
+                let values: Vec<String> = (0..chunk.len())
+                    .map(|i| {
+                        let b = i * 10;
+                        format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10)
+                    })
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO statuses (id, account_id, text, content_html, visibility, reblog_of_id, quote_of_id, quote_state, in_reply_to_id, created_at) VALUES {}",
+                    values.join(", ")
+                );
+                let mut q = sqlx::query(&sql);
+                for s in chunk {
+                    q = q.bind(s.id).bind(s.account_id).bind(&s.text).bind(&s.content_html).bind(s.visibility)
+                        .bind(s.reblog_of_id).bind(s.quote_of_id).bind(&s.quote_state).bind(s.in_reply_to_id).bind(s.created_at);
+                }
+                q.execute(db).await?;
+            });
+        }
+        Ok(())
+    }
+
+    /// Recomputes every status and account counter from the rows they count.
+    pub async fn recount_statuses(&self) -> Result<()> {
+        write!(self, db => {
+            sqlx::query("UPDATE statuses SET \
+                reblogs_count = (SELECT COUNT(*) FROM statuses r WHERE r.reblog_of_id = statuses.id), \
+                quotes_count = (SELECT COUNT(*) FROM statuses q WHERE q.quote_of_id = statuses.id), \
+                replies_count = (SELECT COUNT(*) FROM statuses c WHERE c.in_reply_to_id = statuses.id), \
+                favourites_count = (SELECT COUNT(*) FROM favourites f WHERE f.status_id = statuses.id)")
+                .execute(db).await?;
+            sqlx::query("UPDATE accounts SET \
+                statuses_count = (SELECT COUNT(*) FROM statuses s WHERE s.account_id = accounts.id AND s.reblog_of_id IS NULL), \
+                last_status_at = (SELECT MAX(created_at) FROM statuses s WHERE s.account_id = accounts.id)")
+                .execute(db).await?;
+        });
+        Ok(())
+    }
+}
+
+/// A per-account mark on a status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    Favourite,
+    Bookmark,
+    Pin,
+}
+
+impl Mark {
+    fn table(self) -> &'static str {
+        match self {
+            Mark::Favourite => "favourites",
+            Mark::Bookmark => "bookmarks",
+            Mark::Pin => "pins",
+        }
+    }
+}
+
+/// The two ways of resharing a status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reshare {
+    Reblog,
+    Quote,
+}
