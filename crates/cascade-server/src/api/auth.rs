@@ -1,0 +1,179 @@
+//! Bearer-token authentication and scope checks.
+//!
+//! Tokens are random 256-bit strings handed to the client once; the store keeps only their
+//! SHA-256, so a leaked database grants no access. A request with an `Authorization` header
+//! that names no live token is refused with 401 even on public endpoints, as Mastodon does.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use base64::Engine;
+use cascade_core::Id;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::state::{AppState, TokenInfo};
+
+/// Scopes an application may ask for: Mastodon's top-level and granular scopes.
+pub const KNOWN_SCOPES: &[&str] = &[
+    "read", "write", "follow", "push", "profile",
+    "read:accounts", "read:blocks", "read:bookmarks", "read:favourites", "read:filters",
+    "read:follows", "read:lists", "read:mutes", "read:notifications", "read:search",
+    "read:statuses", "write:accounts", "write:blocks", "write:bookmarks", "write:conversations",
+    "write:favourites", "write:filters", "write:follows", "write:lists", "write:media",
+    "write:mutes", "write:notifications", "write:reports", "write:statuses",
+    "admin:read", "admin:write",
+];
+
+/// A new random secret (tokens, client ids, codes), URL-safe.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// How secrets are stored: SHA-256, hex. Secrets are random and long, so a fast hash is
+/// enough; passwords, which are not, use argon2.
+pub fn hash_secret(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Splits and validates a scope string. Unknown scopes are a 422... as Mastodon's
+/// `invalid_scope`; an empty string means `read`.
+pub fn parse_scopes(text: &str) -> Result<Vec<String>, String> {
+    let scopes: Vec<String> = text
+        .split(|c: char| c == ' ' || c == '+' || c == ',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    if let Some(bad) = scopes.iter().find(|s| !KNOWN_SCOPES.contains(&s.as_str())) {
+        return Err(format!("The requested scope is invalid, unknown, or malformed: {bad}"));
+    }
+    Ok(if scopes.is_empty() { vec!["read".into()] } else { scopes })
+}
+
+/// Whether `granted` covers `required`: the scope itself, its top-level parent
+/// (`read` covers `read:statuses`), or the legacy `follow` scope for the graph scopes.
+pub fn covers(granted: &[String], required: &str) -> bool {
+    granted.iter().any(|g| {
+        g == required
+            || required.strip_prefix(g.as_str()).is_some_and(|rest| rest.starts_with(':'))
+            || (g == "follow"
+                && matches!(
+                    required,
+                    "read:blocks" | "write:blocks" | "read:follows" | "write:follows" | "read:mutes" | "write:mutes"
+                ))
+            || (required == "profile" && (g == "read" || g == "read:accounts"))
+    })
+}
+
+/// The caller: anonymous, an application, or a user through an application.
+pub struct Auth(pub Option<TokenInfo>);
+
+impl Auth {
+    /// The user behind the token, if it has `scope`. 401 without a token, 422 for an
+    /// application token (Mastodon's "This method requires an authenticated user"), 403
+    /// when the scope is missing.
+    pub fn user(&self, scope: &str) -> Result<Id, ApiError> {
+        let token = self.0.as_ref().ok_or(ApiError::Unauthorized)?;
+        let account = token
+            .account_id
+            .ok_or_else(|| ApiError::unprocessable("This method requires an authenticated user"))?;
+        if !covers(&token.scopes, scope) {
+            return Err(ApiError::OutsideScopes);
+        }
+        Ok(account)
+    }
+
+    /// The viewing user, when there is one (public endpoints).
+    pub fn viewer(&self) -> Option<Id> {
+        self.0.as_ref().and_then(|t| t.account_id)
+    }
+
+    /// Any valid token with `scope`, user or application.
+    pub fn token(&self, scope: &str) -> Result<&TokenInfo, ApiError> {
+        let token = self.0.as_ref().ok_or(ApiError::Unauthorized)?;
+        if !covers(&token.scopes, scope) {
+            return Err(ApiError::OutsideScopes);
+        }
+        Ok(token)
+    }
+}
+
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    let header = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = header.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(token) = bearer(parts) else {
+            if parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
+                return Err(ApiError::Unauthorized);
+            }
+            return Ok(Auth(None));
+        };
+        resolve_token(state, token).await.map(|t| Auth(Some(t)))
+    }
+}
+
+/// Looks a token up, through the in-memory cache.
+pub async fn resolve_token(state: &AppState, token: &str) -> Result<TokenInfo, ApiError> {
+    let hash = hash_secret(token);
+    if let Some(info) = state.tokens.lock().ok().and_then(|c| c.get(&hash).cloned()) {
+        return Ok(info);
+    }
+    let record = state.store.live_token(&hash).await.map_err(|e| match e {
+        cascade_store::StoreError::NotFound => ApiError::Unauthorized,
+        other => other.into(),
+    })?;
+    let info = TokenInfo {
+        token_id: record.id,
+        app_id: record.app_id,
+        account_id: record.account_id,
+        scopes: record.scopes.split(' ').map(str::to_string).collect(),
+    };
+    if let Ok(mut cache) = state.tokens.lock() {
+        if cache.len() > 100_000 {
+            cache.clear();
+        }
+        cache.insert(hash, info.clone());
+    }
+    Ok(info)
+}
+
+/// Forgets a token in the cache after it was revoked.
+pub fn forget_token(state: &AppState, token: &str) {
+    if let Ok(mut cache) = state.tokens.lock() {
+        cache.remove(&hash_secret(token));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn top_level_scopes_cover_their_granular_scopes() {
+        assert!(covers(&s(&["read"]), "read:statuses"));
+        assert!(!covers(&s(&["read"]), "write:statuses"));
+        assert!(!covers(&s(&["read:accounts"]), "read:statuses"));
+        assert!(covers(&s(&["follow"]), "write:follows"));
+        assert!(!covers(&s(&["readx"]), "readx:statuses") || KNOWN_SCOPES.contains(&"readx"));
+    }
+
+    #[test]
+    fn unknown_scopes_are_refused() {
+        assert!(parse_scopes("read write").is_ok());
+        assert!(parse_scopes("read superpowers").is_err());
+        assert_eq!(parse_scopes("").unwrap(), vec!["read".to_string()]);
+    }
+}

@@ -1,0 +1,53 @@
+//! The Mastodon client API over HTTP: routes, extractors and JSON shapes. Handlers
+//! extract, call one use case and render; they run no SQL and hold no rules.
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub mod accounts;
+pub mod auth;
+pub mod instance;
+pub mod lists;
+pub mod model;
+pub mod oauth;
+pub mod paging;
+pub mod params;
+pub mod statuses;
+pub mod timelines;
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    Router::new()
+        .merge(oauth::routes())
+        .merge(instance::routes())
+        .merge(accounts::routes())
+        .merge(statuses::routes())
+        .merge(timelines::routes())
+        .merge(lists::routes())
+        .route("/api/v1/health", get(|| async { "OK" }))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+async fn method_not_allowed() -> impl IntoResponse {
+    (StatusCode::METHOD_NOT_ALLOWED, axum::Json(serde_json::json!({"error": "Method not allowed"})))
+}
+
+/// Parses an id from a path segment; anything that is not one is a 404, as in Mastodon.
+pub fn path_id(raw: &str) -> Result<cascade_core::Id, ApiError> {
+    raw.parse().map_err(|_| ApiError::NotFound)
+}
+

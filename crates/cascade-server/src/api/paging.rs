@@ -1,0 +1,77 @@
+//! Mastodon's pagination, parsed and rendered in one place: `max_id`, `since_id`,
+//! `min_id` and `limit` in, a `Link` header with `next` and `prev` out.
+
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use cascade_core::timeline::Page;
+use cascade_core::Id;
+use cascade_store::Range;
+use serde::{Deserialize, Serialize};
+
+use super::params::flex;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PageParams {
+    #[serde(default, deserialize_with = "flex::opt_id")]
+    pub max_id: Option<Id>,
+    #[serde(default, deserialize_with = "flex::opt_id")]
+    pub since_id: Option<Id>,
+    #[serde(default, deserialize_with = "flex::opt_id")]
+    pub min_id: Option<Id>,
+    #[serde(default, deserialize_with = "flex::opt_usize")]
+    pub limit: Option<usize>,
+}
+
+impl PageParams {
+    pub fn page(&self, default: usize, max: usize) -> Page {
+        Page {
+            max_id: self.max_id,
+            since_id: self.since_id,
+            min_id: self.min_id,
+            limit: self.limit.unwrap_or(default).clamp(1, max),
+        }
+    }
+}
+
+/// The store's form of a page.
+pub fn range(page: &Page) -> Range {
+    Range { below: page.max_id, above: page.lower(), limit: page.limit, oldest_first: page.oldest_first() }
+}
+
+/// A JSON list with a `Link` header for the next (older) and previous (newer) pages,
+/// keyed by the first and last paging ids of the items.
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    /// The paging key of the newest and oldest item (often but not always the item's id).
+    pub bounds: Option<(Id, Id)>,
+    /// The absolute URL of the endpoint, with its non-paging query parameters.
+    pub url: String,
+}
+
+impl<T> Paged<T> {
+    pub fn new(items: Vec<T>, keys: &[Id], url: String) -> Paged<T> {
+        let bounds = match (keys.first(), keys.last()) {
+            (Some(&first), Some(&last)) => Some((first, last)),
+            _ => None,
+        };
+        Paged { items, bounds, url }
+    }
+}
+
+impl<T: Serialize> IntoResponse for Paged<T> {
+    fn into_response(self) -> Response {
+        let mut headers = HeaderMap::new();
+        if let Some((newest, oldest)) = self.bounds {
+            let sep = if self.url.contains('?') { '&' } else { '?' };
+            let link = format!(
+                "<{url}{sep}max_id={oldest}>; rel=\"next\", <{url}{sep}min_id={newest}>; rel=\"prev\"",
+                url = self.url
+            );
+            if let Ok(v) = HeaderValue::from_str(&link) {
+                headers.insert(axum::http::header::LINK, v);
+            }
+        }
+        (headers, Json(self.items)).into_response()
+    }
+}

@@ -1,0 +1,82 @@
+//! `/api/v1/timelines/*`.
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::Router;
+use cascade_core::timeline::MAX_LIMIT;
+use serde::Deserialize;
+
+use super::auth::Auth;
+use super::model;
+use super::paging::{PageParams, Paged};
+use super::params::{flex, Params};
+use super::path_id;
+use crate::app::timelines::{self as uc, TimelinePage};
+use crate::app::Viewer;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/timelines/home", get(home_timeline))
+        .route("/api/v1/timelines/public", get(public_timeline))
+        .route("/api/v1/timelines/tag/{tag}", get(tag_timeline))
+        .route("/api/v1/timelines/list/{id}", get(list_timeline))
+}
+
+fn paged(state: &AppState, (statuses, keys): TimelinePage, path: &str) -> Paged<model::Status> {
+    Paged::new(statuses, &keys, state.url(path))
+}
+
+async fn home_timeline(State(state): State<AppState>, auth: Auth, Params(page): Params<PageParams>) -> ApiResult<Paged<model::Status>> {
+    let me = auth.user("read:statuses")?;
+    let viewer = Viewer::load(&state, Some(me)).await?;
+    let result = uc::home(&state, &viewer, page.page(20, MAX_LIMIT)).await?;
+    Ok(paged(&state, result, "/api/v1/timelines/home"))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PublicParams {
+    #[serde(flatten)]
+    page: PageParams,
+    #[serde(default, deserialize_with = "flex::bool")]
+    local: bool,
+    #[serde(default, deserialize_with = "flex::bool")]
+    remote: bool,
+    #[serde(default, deserialize_with = "flex::bool")]
+    only_media: bool,
+}
+
+async fn public_timeline(State(state): State<AppState>, auth: Auth, Params(p): Params<PublicParams>) -> ApiResult<Paged<model::Status>> {
+    let viewer = Viewer::load(&state, auth.viewer()).await?;
+    // Every status here is local; there are no remote or media posts yet.
+    let result = if p.remote || p.only_media {
+        (Vec::new(), Vec::new())
+    } else {
+        uc::public(&state, &viewer, p.page.page(20, MAX_LIMIT)).await?
+    };
+    let path = if p.local { "/api/v1/timelines/public?local=true" } else { "/api/v1/timelines/public" };
+    Ok(paged(&state, result, path))
+}
+
+async fn tag_timeline(State(state): State<AppState>, auth: Auth, Path(tag): Path<String>, Params(p): Params<PublicParams>) -> ApiResult<Paged<model::Status>> {
+    let viewer = Viewer::load(&state, auth.viewer()).await?;
+    let tag = tag.trim_start_matches('#').to_lowercase();
+    if tag.is_empty() || !tag.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return Err(ApiError::NotFound);
+    }
+    let result = if p.remote || p.only_media {
+        (Vec::new(), Vec::new())
+    } else {
+        uc::tag(&state, &viewer, &tag, p.page.page(20, MAX_LIMIT)).await?
+    };
+    Ok(paged(&state, result, &format!("/api/v1/timelines/tag/{tag}")))
+}
+
+async fn list_timeline(State(state): State<AppState>, auth: Auth, Path(id): Path<String>, Params(page): Params<PageParams>) -> ApiResult<Paged<model::Status>> {
+    let me = auth.user("read:lists")?;
+    let viewer = Viewer::load(&state, Some(me)).await?;
+    let id = path_id(&id)?;
+    let result = uc::list(&state, &viewer, id, page.page(20, MAX_LIMIT)).await?;
+    Ok(paged(&state, result, &format!("/api/v1/timelines/list/{id}")))
+}

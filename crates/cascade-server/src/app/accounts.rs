@@ -1,0 +1,147 @@
+//! Registering, describing and relating accounts.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use cascade_core::{time, Id};
+use cascade_store::{Account, EdgeKind, NewAccount, StoreError};
+
+use crate::api::model;
+use crate::app::render;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub fn hash_password(password: &str) -> ApiResult<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("hashing a password: {e}")))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// Checks a new account's username, email and password as Mastodon does.
+pub fn validate_registration(username: &str, email: &str, password: &str) -> ApiResult<()> {
+    if username.is_empty() || username.len() > 30 || !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(ApiError::unprocessable("Username must contain only letters, numbers and underscores (at most 30)"));
+    }
+    let at = email.find('@');
+    if !at.is_some_and(|i| i > 0 && i + 1 < email.len()) || email.contains(char::is_whitespace) {
+        return Err(ApiError::unprocessable("Email is invalid"));
+    }
+    if password.chars().count() < 8 || password.len() > 72 {
+        return Err(ApiError::unprocessable("Password must be 8 to 72 characters long"));
+    }
+    Ok(())
+}
+
+/// Creates a local user. Returns its account.
+pub async fn register(state: &AppState, username: &str, email: &str, password: &str, display_name: Option<&str>) -> ApiResult<Account> {
+    validate_registration(username, email, password)?;
+    let now = time::now_millis();
+    let account = NewAccount {
+        id: state.ids.next(),
+        username: username.to_string(),
+        email: email.to_string(),
+        password_hash: hash_password(password)?,
+        display_name: display_name.unwrap_or_default().to_string(),
+        note: String::new(),
+        note_html: String::new(),
+        bot: false,
+        locked: false,
+        created_at: now,
+    };
+    state.store.create_account(&account).await.map_err(|e| match e {
+        StoreError::Conflict(what) if what == "email" => ApiError::unprocessable("Email has already been taken"),
+        StoreError::Conflict(_) => ApiError::unprocessable("Username has already been taken"),
+        other => other.into(),
+    })
+}
+
+/// The signed-in user's own account, with its `source` (what the settings form edits).
+pub async fn credential_account(state: &AppState, me: Id) -> ApiResult<model::Account> {
+    let account = state.store.account(me).await?;
+    let user = state.store.user(me).await?;
+    let requests = state.store.edges(EdgeKind::FollowRequests, me, None, None, 1000).await?.len() as i64;
+    let mut rendered = render::account(state, &account);
+    let fields: Vec<(String, String)> = serde_json::from_str(&account.fields_json).unwrap_or_default();
+    rendered.source = Some(model::Source {
+        privacy: user.default_visibility,
+        sensitive: user.default_sensitive,
+        language: user.default_language,
+        note: account.note,
+        fields: fields
+            .into_iter()
+            .map(|(name, value)| model::Field { name, value, verified_at: None })
+            .collect(),
+        follow_requests_count: requests,
+        hide_collections: false,
+        discoverable: account.discoverable,
+        indexable: account.discoverable,
+        quote_policy: "public".into(),
+    });
+    rendered.role = Some(serde_json::json!({
+        "id": "-99", "name": "", "permissions": "0", "color": "", "highlighted": false
+    }));
+    Ok(rendered)
+}
+
+pub async fn relationship(state: &AppState, me: Id, target: Id) -> ApiResult<model::Relationship> {
+    let rels = relationships(state, me, &[target]).await?;
+    rels.into_iter().next().ok_or(ApiError::NotFound)
+}
+
+pub async fn relationships(state: &AppState, me: Id, targets: &[Id]) -> ApiResult<Vec<model::Relationship>> {
+    let rels = state.store.relationships(me, targets, time::now_millis()).await?;
+    Ok(rels
+        .into_iter()
+        .map(|r| model::Relationship {
+            id: r.id.to_string(),
+            following: r.following,
+            showing_reblogs: r.showing_reblogs,
+            notifying: r.notifying,
+            languages: None,
+            followed_by: r.followed_by,
+            blocking: r.blocking,
+            blocked_by: r.blocked_by,
+            muting: r.muting,
+            muting_notifications: r.muting_notifications,
+            muting_expires_at: r.muting_expires_at.map(time::rfc3339),
+            requested: r.requested,
+            requested_by: r.requested_by,
+            domain_blocking: false,
+            endorsed: false,
+            note: String::new(),
+        })
+        .collect())
+}
+
+/// Follows an account, or asks to when it is locked. Following again updates the options.
+pub async fn follow(state: &AppState, me: Id, target: Id, reblogs: bool, notify: bool) -> ApiResult<model::Relationship> {
+    if me == target {
+        return Err(ApiError::Forbidden("You cannot follow yourself".into()));
+    }
+    let account = state.store.account(target).await?;
+    if state.store.blocked_either_way(me, target).await? {
+        return Err(ApiError::Forbidden("You are blocked or blocking this account".into()));
+    }
+    let now = time::now_millis();
+    if account.locked && !state.store.is_following(me, target).await? {
+        state.store.request_follow(state.ids.next(), me, target, reblogs, notify, now).await?;
+    } else {
+        state.store.follow(state.ids.next(), me, target, reblogs, notify, now).await?;
+        // The cached home timeline does not hold the new author's posts: rebuild it.
+        state.feeds.invalidate(me);
+    }
+    relationship(state, me, target).await
+}
+
+pub async fn unfollow(state: &AppState, me: Id, target: Id) -> ApiResult<model::Relationship> {
+    state.store.account(target).await?;
+    state.store.unfollow(me, target).await?;
+    state.feeds.invalidate(me);
+    relationship(state, me, target).await
+}

@@ -1,0 +1,11 @@
+//! Use cases: plain async functions taking `&AppState`. They validate through
+//! `cascade-core`, read and write through the store, and return domain records or
+//! rendered Mastodon entities. Handlers call exactly one of them.
+
+pub mod accounts;
+pub mod render;
+pub mod statuses;
+pub mod timelines;
+pub mod viewer;
+
+pub use viewer::Viewer;

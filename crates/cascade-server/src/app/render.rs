@@ -1,0 +1,292 @@
+//! Turning stored records into Mastodon entities for one viewer: statuses with their
+//! authors, reblogged and quoted statuses, mentions, tags and the viewer's own marks,
+//! loaded in a fixed number of queries per page, whatever its length.
+//!
+//! Visibility is applied here, for every status rendered, so no endpoint can return a
+//! status its viewer may not see: a status that fails the check is left out, a quote of one
+//! is shown as `unauthorized`.
+
+use std::collections::{HashMap, HashSet};
+
+use cascade_core::{time, Id, Visibility};
+use cascade_store::{Account, StatusRecord, ViewerState};
+
+use crate::api::model;
+use crate::app::Viewer;
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+pub fn account(state: &AppState, a: &Account) -> model::Account {
+    let url = state.url(&format!("/@{}", a.username));
+    let avatar = state.url("/avatars/original/missing.png");
+    let header = state.url("/headers/original/missing.png");
+    model::Account {
+        id: a.id.to_string(),
+        username: a.username.clone(),
+        acct: a.username.clone(),
+        display_name: a.display_name.clone(),
+        locked: a.locked,
+        bot: a.bot,
+        discoverable: a.discoverable,
+        indexable: a.discoverable,
+        group: false,
+        hide_collections: false,
+        noindex: false,
+        // Mastodon rounds account creation to the day, so it reveals no more than that.
+        created_at: format!("{}T00:00:00.000Z", time::date(a.created_at)),
+        note: a.note_html.clone(),
+        uri: state.url(&format!("/users/{}", a.username)),
+        url,
+        avatar_static: avatar.clone(),
+        avatar,
+        header_static: header.clone(),
+        header,
+        followers_count: a.followers_count,
+        following_count: a.following_count,
+        statuses_count: a.statuses_count,
+        last_status_at: a.last_status_at.map(time::date),
+        emojis: Vec::new(),
+        roles: Vec::new(),
+        fields: fields(&a.fields_json),
+        source: None,
+        role: None,
+    }
+}
+
+/// Profile fields as stored (a JSON list of `{name, value}`).
+pub fn fields(json: &str) -> Vec<model::Field> {
+    let parsed: Vec<(String, String)> = serde_json::from_str(json).unwrap_or_default();
+    parsed
+        .into_iter()
+        .map(|(name, value)| model::Field {
+            name: cascade_core::text::escape_html(&name),
+            value: cascade_core::text::escape_html(&value),
+            verified_at: None,
+        })
+        .collect()
+}
+
+/// Renders accounts in the order of `ids`, leaving out unknown ones.
+pub async fn accounts(state: &AppState, ids: &[Id]) -> ApiResult<Vec<model::Account>> {
+    let found: HashMap<Id, Account> = state.store.accounts(ids).await?.into_iter().map(|a| (a.id, a)).collect();
+    Ok(ids.iter().filter_map(|id| found.get(id)).map(|a| account(state, a)).collect())
+}
+
+/// Everything needed to render a set of statuses, loaded in bulk.
+struct Loaded {
+    statuses: HashMap<Id, StatusRecord>,
+    accounts: HashMap<Id, Account>,
+    mentions: HashMap<Id, Vec<Id>>,
+    tags: HashMap<Id, Vec<String>>,
+    marks: ViewerState,
+}
+
+async fn load(state: &AppState, viewer: &Viewer, ids: &[Id]) -> ApiResult<Loaded> {
+    let mut statuses: HashMap<Id, StatusRecord> = HashMap::new();
+    let mut wanted: Vec<Id> = ids.to_vec();
+    // Three rounds: the statuses, what they reblog, what those quote (shallow beyond).
+    for _ in 0..3 {
+        wanted.retain(|id| !statuses.contains_key(id));
+        wanted.sort_unstable();
+        wanted.dedup();
+        if wanted.is_empty() {
+            break;
+        }
+        let found = state.store.statuses(&wanted).await?;
+        wanted = found.iter().flat_map(|s| [s.reblog_of_id, s.quote_of_id]).flatten().collect();
+        statuses.extend(found.into_iter().map(|s| (s.id, s)));
+    }
+    let all: Vec<Id> = statuses.keys().copied().collect();
+    let mut mentions: HashMap<Id, Vec<Id>> = HashMap::new();
+    for (status, account) in state.store.mentions_of(&all).await? {
+        mentions.entry(status).or_default().push(account);
+    }
+    let mut tags: HashMap<Id, Vec<String>> = HashMap::new();
+    for (status, tag) in state.store.tags_of(&all).await? {
+        tags.entry(status).or_default().push(tag);
+    }
+    let mut account_ids: HashSet<Id> = statuses.values().map(|s| s.account_id).collect();
+    account_ids.extend(mentions.values().flatten().copied());
+    let account_ids: Vec<Id> = account_ids.into_iter().collect();
+    let accounts = state.store.accounts(&account_ids).await?.into_iter().map(|a| (a.id, a)).collect();
+    let marks = match viewer.id {
+        Some(me) => state.store.viewer_state(me, &all).await?,
+        None => ViewerState::default(),
+    };
+    Ok(Loaded { statuses, accounts, mentions, tags, marks })
+}
+
+impl Loaded {
+    fn visible(&self, viewer: &Viewer, s: &StatusRecord) -> bool {
+        viewer.can_see(s, self.mentions.get(&s.id).map_or(&[], Vec::as_slice))
+    }
+
+    /// Renders one status; `None` when the viewer may not see it (or its reblogged
+    /// original), or it refers to records that no longer exist.
+    fn status(&self, state: &AppState, viewer: &Viewer, id: Id, depth: u8) -> Option<model::Status> {
+        let s = self.statuses.get(&id)?;
+        if !self.visible(viewer, s) {
+            return None;
+        }
+        let author = self.accounts.get(&s.account_id)?;
+        let reblog = match s.reblog_of_id {
+            Some(original) => Some(Box::new(self.status(state, viewer, original, depth)?)),
+            None => None,
+        };
+        let quote = s.quote_of_id.map(|quoted| {
+            let shown = self.statuses.get(&quoted).is_some_and(|q| self.visible(viewer, q));
+            let state_name = match s.quote_state.as_deref() {
+                Some("deleted") => "deleted".to_string(),
+                _ if self.statuses.contains_key(&quoted) && !shown => "unauthorized".to_string(),
+                Some(other) => other.to_string(),
+                None => "accepted".to_string(),
+            };
+            if depth == 0 {
+                model::Quote::Full {
+                    quoted_status: if state_name == "accepted" {
+                        self.status(state, viewer, quoted, depth + 1).map(Box::new)
+                    } else {
+                        None
+                    },
+                    state: state_name,
+                }
+            } else {
+                model::Quote::Shallow {
+                    quoted_status_id: (state_name == "accepted").then(|| quoted.to_string()),
+                    state: state_name,
+                }
+            }
+        });
+        let mentions = self
+            .mentions
+            .get(&s.id)
+            .into_iter()
+            .flatten()
+            .filter_map(|a| self.accounts.get(a))
+            .map(|a| model::Mention {
+                id: a.id.to_string(),
+                username: a.username.clone(),
+                acct: a.username.clone(),
+                url: state.url(&format!("/@{}", a.username)),
+            })
+            .collect();
+        let tags = self
+            .tags
+            .get(&s.id)
+            .into_iter()
+            .flatten()
+            .map(|t| model::Tag { name: t.clone(), url: state.url(&format!("/tags/{t}")) })
+            .collect();
+        let has = |list: &[Id]| viewer.id.map(|_| list.contains(&s.id));
+        let visibility = Visibility::from_code(s.visibility);
+        Some(model::Status {
+            id: s.id.to_string(),
+            created_at: time::rfc3339(s.created_at),
+            in_reply_to_id: s.in_reply_to_id.map(|i| i.to_string()),
+            in_reply_to_account_id: s.in_reply_to_account_id.map(|i| i.to_string()),
+            sensitive: s.sensitive,
+            spoiler_text: s.spoiler_text.clone(),
+            visibility: visibility.as_str().to_string(),
+            language: s.language.clone(),
+            uri: state.url(&format!("/users/{}/statuses/{}", author.username, s.id)),
+            url: Some(state.url(&format!("/@{}/{}", author.username, s.id))),
+            replies_count: s.replies_count,
+            reblogs_count: s.reblogs_count,
+            favourites_count: s.favourites_count,
+            quotes_count: s.quotes_count,
+            edited_at: s.edited_at.map(time::rfc3339),
+            favourited: has(&self.marks.favourited),
+            reblogged: has(&self.marks.reblogged),
+            muted: viewer.id.map(|_| false),
+            bookmarked: has(&self.marks.bookmarked),
+            pinned: viewer.id.map(|_| self.marks.pinned.contains(&s.id)),
+            content: s.content_html.clone(),
+            filtered: viewer.id.map(|_| Vec::new()),
+            reblog,
+            application: None,
+            account: account(state, author),
+            media_attachments: Vec::new(),
+            mentions,
+            tags,
+            emojis: Vec::new(),
+            card: None,
+            poll: None,
+            quote,
+            quote_approval: quote_approval(viewer, s),
+            text: None,
+        })
+    }
+}
+
+/// Who may quote a status, as Mastodon 4.5 reports it.
+fn quote_approval(viewer: &Viewer, s: &StatusRecord) -> model::QuoteApproval {
+    let policy = effective_quote_policy(s);
+    let automatic = match policy {
+        "public" => vec!["public".to_string()],
+        "followers" => vec!["followers".to_string()],
+        _ => Vec::new(),
+    };
+    let current_user = match viewer.id {
+        None => "unknown",
+        Some(_) if may_quote(viewer, s) => "automatic",
+        Some(_) => "denied",
+    };
+    model::QuoteApproval { automatic, manual: Vec::new(), current_user: current_user.to_string() }
+}
+
+/// Private and direct posts can never be quoted, whatever their stored policy.
+pub fn effective_quote_policy(s: &StatusRecord) -> &str {
+    if Visibility::from_code(s.visibility).is_shareable() && s.reblog_of_id.is_none() {
+        s.quote_policy.as_str()
+    } else {
+        "nobody"
+    }
+}
+
+/// Whether the viewer may quote the status without approval.
+pub fn may_quote(viewer: &Viewer, s: &StatusRecord) -> bool {
+    let shareable = Visibility::from_code(s.visibility).is_shareable() && s.reblog_of_id.is_none();
+    if viewer.is(s.account_id) {
+        return shareable;
+    }
+    match effective_quote_policy(s) {
+        "public" => true,
+        "followers" => viewer.follows(s.account_id),
+        _ => false,
+    }
+}
+
+/// Renders statuses in the order of `ids`, leaving out those the viewer may not see.
+pub async fn statuses(state: &AppState, viewer: &Viewer, ids: &[Id]) -> ApiResult<Vec<model::Status>> {
+    let loaded = load(state, viewer, ids).await?;
+    Ok(ids.iter().filter_map(|&id| loaded.status(state, viewer, id, 0)).collect())
+}
+
+/// Renders one status, or 404 when the viewer may not see it.
+pub async fn status(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<model::Status> {
+    statuses(state, viewer, &[id]).await?.pop().ok_or(crate::error::ApiError::NotFound)
+}
+
+/// The records of the statuses the viewer may see among `ids` (reblog wrappers included),
+/// with their mentions: what timeline filters need before rendering.
+pub async fn visible_records(state: &AppState, viewer: &Viewer, ids: &[Id]) -> ApiResult<Vec<StatusRecord>> {
+    let records = state.store.statuses(ids).await?;
+    let originals: Vec<Id> = records.iter().filter_map(|s| s.reblog_of_id).collect();
+    let mut all: Vec<Id> = ids.to_vec();
+    all.extend(&originals);
+    let mut mentions: HashMap<Id, Vec<Id>> = HashMap::new();
+    for (status, account) in state.store.mentions_of(&all).await? {
+        mentions.entry(status).or_default().push(account);
+    }
+    let original_records: HashMap<Id, StatusRecord> =
+        state.store.statuses(&originals).await?.into_iter().map(|s| (s.id, s)).collect();
+    let seen = |s: &StatusRecord| viewer.can_see(s, mentions.get(&s.id).map_or(&[], Vec::as_slice));
+    Ok(records
+        .into_iter()
+        .filter(|s| seen(s))
+        .filter(|s| match s.reblog_of_id {
+            Some(o) => original_records.get(&o).is_some_and(|r| seen(r) && !viewer.hides(r.account_id)),
+            None => true,
+        })
+        .collect())
+}

@@ -1,0 +1,334 @@
+//! Posting, editing, deleting and acting on statuses.
+
+use std::collections::HashMap;
+
+use cascade_core::text::{self, MentionLink};
+use cascade_core::{time, Id, NewStatus, Visibility};
+use cascade_store::{Account, EditRecord, Mark, NewStatusRecord, StatusRecord, StoreError};
+
+use crate::api::model;
+use crate::app::{render, Viewer};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// A status as the client asked for it, before validation.
+#[derive(Debug, Clone, Default)]
+pub struct StatusInput {
+    pub text: String,
+    pub spoiler_text: String,
+    pub visibility: Option<String>,
+    pub sensitive: bool,
+    pub language: Option<String>,
+    pub in_reply_to_id: Option<Id>,
+    pub quoted_status_id: Option<Id>,
+    pub quote_approval_policy: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub app_id: Option<Id>,
+}
+
+/// Text rendered to HTML, with the local accounts it mentions and its hashtags.
+struct Rendered {
+    html: String,
+    mentions: Vec<Account>,
+    tags: Vec<String>,
+}
+
+async fn render_text(state: &AppState, text: &str) -> ApiResult<Rendered> {
+    let local: Vec<String> = text::mentions(text)
+        .into_iter()
+        .filter(|(_, domain)| domain.as_deref().is_none_or(|d| d.eq_ignore_ascii_case(&state.config.domain)))
+        .map(|(username, _)| username)
+        .collect();
+    let found = state.store.accounts_by_usernames(&local).await?;
+    let by_name: HashMap<String, &Account> = found.iter().map(|a| (a.username.to_lowercase(), a)).collect();
+    let html = text::render_html(
+        text,
+        |username, domain| {
+            if domain.is_some_and(|d| !d.eq_ignore_ascii_case(&state.config.domain)) {
+                return None;
+            }
+            by_name.get(&username.to_lowercase()).map(|a| MentionLink {
+                url: state.url(&format!("/@{}", a.username)),
+                username: a.username.clone(),
+            })
+        },
+        |tag| state.url(&format!("/tags/{}", tag.to_lowercase())),
+    );
+    Ok(Rendered { html, mentions: found, tags: text::hashtags(text) })
+}
+
+fn parse_visibility(v: Option<&str>, default: Visibility) -> ApiResult<Visibility> {
+    match v {
+        None | Some("") => Ok(default),
+        Some(v) => v.parse().map_err(|_| ApiError::unprocessable("Visibility is not included in the list")),
+    }
+}
+
+/// A status the viewer may see, or 404.
+pub async fn visible(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<StatusRecord> {
+    let s = state.store.status(id).await?;
+    let mentions: Vec<Id> = state.store.mentions_of(&[id]).await?.into_iter().map(|(_, a)| a).collect();
+    if viewer.can_see(&s, &mentions) {
+        Ok(s)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+pub async fn create(state: &AppState, viewer: &Viewer, input: StatusInput) -> ApiResult<model::Status> {
+    let me = viewer.id.ok_or(ApiError::Unauthorized)?;
+    if let Some(key) = &input.idempotency_key {
+        if let Some(earlier) = state.store.idempotent_status(me, key).await? {
+            return render::status(state, viewer, earlier).await;
+        }
+    }
+    let user = state.store.user(me).await?;
+    let default_visibility = user.default_visibility.parse().unwrap_or(Visibility::Public);
+    let visibility = parse_visibility(input.visibility.as_deref(), default_visibility)?;
+    let draft = NewStatus::parse(input.text, input.spoiler_text, visibility, input.sensitive, input.language)?;
+    let parent = match input.in_reply_to_id {
+        Some(id) => Some(visible(state, viewer, id).await?),
+        None => None,
+    };
+    let quote_policy = match input.quote_approval_policy.as_deref() {
+        None | Some("") => "public",
+        Some(p @ ("public" | "followers" | "nobody")) => p,
+        Some(_) => return Err(ApiError::unprocessable("Quote approval policy is not included in the list")),
+    };
+    let quoted = match input.quoted_status_id {
+        Some(id) => {
+            let q = visible(state, viewer, id).await?;
+            if !Visibility::from_code(q.visibility).is_shareable() || q.reblog_of_id.is_some() {
+                return Err(ApiError::unprocessable("Quoted status is private or direct and cannot be quoted"));
+            }
+            if !render::may_quote(viewer, &q) {
+                return Err(ApiError::Forbidden("The author does not allow you to quote this status".into()));
+            }
+            Some(q)
+        }
+        None => None,
+    };
+    let rendered = render_text(state, &draft.text).await?;
+    let now = time::now_millis();
+    let id = state.ids.next();
+    let record = NewStatusRecord {
+        status: StatusRecord {
+            id,
+            account_id: me,
+            text: draft.text,
+            content_html: rendered.html,
+            spoiler_text: draft.spoiler_text,
+            visibility: draft.visibility.code(),
+            sensitive: draft.sensitive,
+            language: draft.language,
+            in_reply_to_id: parent.as_ref().map(|p| p.id),
+            in_reply_to_account_id: parent.as_ref().map(|p| p.account_id),
+            reblog_of_id: None,
+            quote_of_id: quoted.as_ref().map(|q| q.id),
+            quote_state: quoted.as_ref().map(|_| "accepted".to_string()),
+            quote_policy: quote_policy.to_string(),
+            app_id: input.app_id,
+            replies_count: 0,
+            reblogs_count: 0,
+            favourites_count: 0,
+            quotes_count: 0,
+            edited_at: None,
+            created_at: now,
+        },
+        mentions: rendered.mentions.iter().map(|a| a.id).filter(|&a| a != me).collect(),
+        tags: rendered.tags.into_iter().map(|t| (state.ids.next(), t)).collect(),
+        idempotency_key: input.idempotency_key,
+        job_id: state.ids.next(),
+    };
+    let id = state.store.create_status(&record).await?;
+    state.jobs.notify_one();
+    render::status(state, viewer, id).await
+}
+
+/// Deletes one's own status; the response carries its source text for redrafting.
+pub async fn delete(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<model::Status> {
+    let s = state.store.status(id).await?;
+    if !viewer.is(s.account_id) || s.reblog_of_id.is_some() {
+        return Err(ApiError::NotFound);
+    }
+    let mut shown = render::status(state, viewer, id).await?;
+    shown.text = Some(s.text);
+    state.store.delete_status(id).await?;
+    Ok(shown)
+}
+
+pub async fn edit(state: &AppState, viewer: &Viewer, id: Id, input: StatusInput) -> ApiResult<model::Status> {
+    let s = state.store.status(id).await?;
+    if !viewer.is(s.account_id) || s.reblog_of_id.is_some() {
+        return Err(ApiError::NotFound);
+    }
+    let visibility = Visibility::from_code(s.visibility);
+    let draft = NewStatus::parse(input.text, input.spoiler_text, visibility, input.sensitive, input.language)?;
+    let rendered = render_text(state, &draft.text).await?;
+    let me = s.account_id;
+    let edit = EditRecord {
+        id: state.ids.next(),
+        status_id: id,
+        text: draft.text,
+        content_html: rendered.html,
+        spoiler_text: draft.spoiler_text,
+        sensitive: draft.sensitive,
+        created_at: time::now_millis(),
+    };
+    let mentions: Vec<Id> = rendered.mentions.iter().map(|a| a.id).filter(|&a| a != me).collect();
+    let tags: Vec<(Id, String)> = rendered.tags.into_iter().map(|t| (state.ids.next(), t)).collect();
+    state.store.edit_status(&edit, state.ids.next(), &mentions, &tags).await?;
+    render::status(state, viewer, id).await
+}
+
+pub async fn history(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<Vec<model::StatusEdit>> {
+    let s = visible(state, viewer, id).await?;
+    let author = render::account(state, &state.store.account(s.account_id).await?);
+    let edits = state.store.status_edits(id).await?;
+    let versions: Vec<EditRecord> = if edits.is_empty() {
+        vec![EditRecord {
+            id: s.id,
+            status_id: s.id,
+            text: s.text,
+            content_html: s.content_html,
+            spoiler_text: s.spoiler_text,
+            sensitive: s.sensitive,
+            created_at: s.created_at,
+        }]
+    } else {
+        edits
+    };
+    Ok(versions
+        .into_iter()
+        .map(|e| model::StatusEdit {
+            content: e.content_html,
+            spoiler_text: e.spoiler_text,
+            sensitive: e.sensitive,
+            created_at: time::rfc3339(e.created_at),
+            account: author.clone(),
+            media_attachments: Vec::new(),
+            emojis: Vec::new(),
+            poll: None,
+        })
+        .collect())
+}
+
+/// Favourites, bookmarks or pins a status the viewer can see. Repeating is harmless.
+pub async fn mark(state: &AppState, viewer: &Viewer, id: Id, mark: Mark) -> ApiResult<model::Status> {
+    let me = viewer.id.ok_or(ApiError::Unauthorized)?;
+    let s = visible(state, viewer, id).await?;
+    // Acting on a reblog acts on the original, as Mastodon clients expect.
+    let target = match s.reblog_of_id {
+        Some(original) => visible(state, viewer, original).await?,
+        None => s,
+    };
+    if mark == Mark::Pin {
+        if target.account_id != me {
+            return Err(ApiError::unprocessable("You can only pin your own statuses"));
+        }
+        if Visibility::from_code(target.visibility) == Visibility::Direct {
+            return Err(ApiError::unprocessable("Direct messages cannot be pinned"));
+        }
+        let pinned = state.store.marks(Mark::Pin, me, None, None, 6).await?;
+        if pinned.len() >= 5 && !pinned.iter().any(|(_, s)| *s == target.id) {
+            return Err(ApiError::unprocessable("You have already pinned the maximum number of statuses"));
+        }
+    }
+    state.store.add_mark(mark, state.ids.next(), me, target.id, time::now_millis()).await?;
+    render::status(state, viewer, target.id).await
+}
+
+pub async fn unmark(state: &AppState, viewer: &Viewer, id: Id, mark: Mark) -> ApiResult<model::Status> {
+    let me = viewer.id.ok_or(ApiError::Unauthorized)?;
+    let s = visible(state, viewer, id).await?;
+    let target = s.reblog_of_id.unwrap_or(s.id);
+    state.store.remove_mark(mark, me, target).await?;
+    render::status(state, viewer, target).await
+}
+
+/// Reblogs a status (the original, when given a reblog). Reblogging twice returns the
+/// first reblog.
+pub async fn reblog(state: &AppState, viewer: &Viewer, id: Id, visibility: Option<&str>) -> ApiResult<model::Status> {
+    let me = viewer.id.ok_or(ApiError::Unauthorized)?;
+    let s = visible(state, viewer, id).await?;
+    let original = match s.reblog_of_id {
+        Some(o) => visible(state, viewer, o).await?,
+        None => s,
+    };
+    let original_visibility = Visibility::from_code(original.visibility);
+    if !original_visibility.is_shareable() {
+        return Err(ApiError::Forbidden("This status cannot be reblogged".into()));
+    }
+    if let Some(existing) = state.store.reblog_by(me, original.id).await? {
+        return render::status(state, viewer, existing).await;
+    }
+    let visibility = parse_visibility(visibility, Visibility::Public)?;
+    if visibility == Visibility::Direct {
+        return Err(ApiError::unprocessable("Visibility of a reblog cannot be direct"));
+    }
+    let now = time::now_millis();
+    let id = state.ids.next();
+    let record = NewStatusRecord {
+        status: StatusRecord {
+            id,
+            account_id: me,
+            text: String::new(),
+            content_html: String::new(),
+            spoiler_text: String::new(),
+            visibility: visibility.max(original_visibility).code(),
+            sensitive: false,
+            language: None,
+            in_reply_to_id: None,
+            in_reply_to_account_id: None,
+            reblog_of_id: Some(original.id),
+            quote_of_id: None,
+            quote_state: None,
+            quote_policy: "nobody".into(),
+            app_id: None,
+            replies_count: 0,
+            reblogs_count: 0,
+            favourites_count: 0,
+            quotes_count: 0,
+            edited_at: None,
+            created_at: now,
+        },
+        mentions: Vec::new(),
+        tags: Vec::new(),
+        idempotency_key: None,
+        job_id: state.ids.next(),
+    };
+    let created = match state.store.create_status(&record).await {
+        Ok(created) => created,
+        // Two concurrent reblogs by one account: the store's check lost the race, the
+        // reblog exists; answer with it.
+        Err(StoreError::Conflict(_)) => state.store.reblog_by(me, original.id).await?.ok_or(ApiError::NotFound)?,
+        Err(e) => return Err(e.into()),
+    };
+    state.jobs.notify_one();
+    render::status(state, viewer, created).await
+}
+
+pub async fn unreblog(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<model::Status> {
+    let me = viewer.id.ok_or(ApiError::Unauthorized)?;
+    let s = visible(state, viewer, id).await?;
+    let original = s.reblog_of_id.unwrap_or(s.id);
+    if let Some(mine) = state.store.reblog_by(me, original).await? {
+        state.store.delete_status(mine).await?;
+    }
+    render::status(state, viewer, original).await
+}
+
+/// Ancestors and descendants the viewer may see.
+pub async fn context(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<model::Context> {
+    visible(state, viewer, id).await?;
+    let (up, down) = state.store.thread(id).await?;
+    let keep = |list: Vec<model::Status>| -> Vec<model::Status> {
+        list.into_iter()
+            .filter(|s| s.account.id.parse::<Id>().is_ok_and(|a| !viewer.hides(a)))
+            .collect()
+    };
+    Ok(model::Context {
+        ancestors: keep(render::statuses(state, viewer, &up).await?),
+        descendants: keep(render::statuses(state, viewer, &down).await?),
+    })
+}

@@ -1,0 +1,50 @@
+//! Server configuration, filled from the command line or `CASCADE_*` environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use cascade_core::timeline::FanoutPolicy;
+
+/// Everything the server needs to know before it starts; built whole, never changed.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The public domain of this instance, used in handles (`@alice@domain`) and URLs.
+    pub domain: String,
+    /// The scheme and host clients reach us at, without a trailing slash.
+    pub base_url: String,
+    pub listen: SocketAddr,
+    /// `sqlite://...` or `postgres://...`.
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub registrations_open: bool,
+    pub fanout: FanoutPolicy,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    pub title: String,
+}
+
+impl Config {
+    /// A configuration for a server at `listen` with its data in `data_dir`.
+    pub fn new(listen: SocketAddr, data_dir: PathBuf, domain: Option<String>, database_url: Option<String>) -> Config {
+        let domain = domain.unwrap_or_else(|| listen.to_string());
+        let scheme = if domain.starts_with("127.0.0.1") || domain.starts_with("localhost") || domain.contains(':') {
+            "http"
+        } else {
+            "https"
+        };
+        let database_url = database_url.unwrap_or_else(|| {
+            format!("sqlite://{}", data_dir.join("cascade.db").display())
+        });
+        Config {
+            base_url: format!("{scheme}://{domain}"),
+            domain,
+            listen,
+            database_url,
+            data_dir,
+            registrations_open: true,
+            fanout: FanoutPolicy::default(),
+            max_body_bytes: 1024 * 1024,
+            title: "Cascade".into(),
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! Hybrid fan-out: cached home timelines, and the worker that pushes each new status into
+//! the cached timelines of the author's followers.
+//!
+//! Authors above the celebrity threshold are not pushed; their posts are merged in when a
+//! follower reads (see `app::timelines`). Only timelines that are cached receive pushes: a
+//! timeline that is not cached is rebuilt from the store on its next read, so memory holds
+//! only the active readers' timelines, each bounded. The worker never runs inside a
+//! request; it reads the durable `jobs` table, so a crash resumes from the last batch.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use cascade_core::timeline::BoundedTimeline;
+use cascade_core::{Id, Visibility};
+use cascade_store::{Job, StoreError};
+
+use crate::state::AppState;
+
+const SHARDS: usize = 32;
+/// Followers loaded and pushed per step of a fan-out job; progress is saved after each.
+const BATCH: usize = 1_000;
+/// Cached timelines kept at most; beyond it the least recently read one is dropped.
+const MAX_CACHED_FEEDS: usize = 200_000;
+
+struct Feed {
+    timeline: BoundedTimeline,
+    last_read: u64,
+}
+
+/// Home timelines of recently active readers, sharded to keep lock contention low.
+pub struct HomeFeeds {
+    shards: Vec<Mutex<HashMap<Id, Feed>>>,
+    capacity: usize,
+    clock: std::sync::atomic::AtomicU64,
+}
+
+impl HomeFeeds {
+    pub fn new(capacity: usize) -> HomeFeeds {
+        HomeFeeds {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            capacity,
+            clock: Default::default(),
+        }
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    fn shard(&self, account: Id) -> std::sync::MutexGuard<'_, HashMap<Id, Feed>> {
+        let i = (account as u64 % SHARDS as u64) as usize;
+        self.shards[i].lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Pushes a status into a cached timeline; does nothing when it is not cached.
+    pub fn push(&self, account: Id, status: Id) {
+        if let Some(feed) = self.shard(account).get_mut(&account) {
+            feed.timeline.insert(status, self.capacity);
+        }
+    }
+
+    /// The cached timeline's ids, newest first, or `None` when it must be rebuilt.
+    pub fn read(&self, account: Id) -> Option<Vec<Id>> {
+        let tick = self.clock.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut shard = self.shard(account);
+        let feed = shard.get_mut(&account)?;
+        feed.last_read = tick;
+        Some(feed.timeline.iter().collect())
+    }
+
+    /// Installs a rebuilt timeline, merging what the worker pushed meanwhile.
+    pub fn install(&self, account: Id, ids_desc: Vec<Id>) -> Vec<Id> {
+        let tick = self.clock.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut shard = self.shard(account);
+        if shard.len() * SHARDS >= MAX_CACHED_FEEDS {
+            if let Some(&oldest) = shard.iter().min_by_key(|(_, f)| f.last_read).map(|(k, _)| k) {
+                shard.remove(&oldest);
+            }
+        }
+        let feed = shard.entry(account).or_insert_with(|| Feed {
+            timeline: BoundedTimeline::default(),
+            last_read: tick,
+        });
+        for id in ids_desc {
+            feed.timeline.insert(id, self.capacity);
+        }
+        feed.last_read = tick;
+        feed.timeline.iter().collect()
+    }
+
+    /// Forgets a cached timeline (after a follow, unfollow or block changes what it holds).
+    pub fn invalidate(&self, account: Id) {
+        self.shard(account).remove(&account);
+    }
+
+    /// How many timelines are cached.
+    pub fn cached(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().map(|m| m.len()).unwrap_or(0)).sum()
+    }
+}
+
+/// Runs the fan-out worker until the process ends.
+pub async fn run_worker(state: AppState) {
+    loop {
+        if let Err(e) = drain(&state).await {
+            tracing::warn!(error = %e, "fan-out pass failed; retrying");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(2), state.jobs.notified()).await;
+    }
+}
+
+/// Runs pending jobs until none is left. Tests call this to make delivery deterministic.
+pub async fn drain(state: &AppState) -> Result<(), StoreError> {
+    loop {
+        let jobs = state.store.pending_jobs(64).await?;
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        for job in jobs {
+            if let Err(e) = run_job(state, &job).await {
+                tracing::warn!(job = job.id, error = %e, "fan-out job failed");
+                state.store.job_failed(job.id).await?;
+                if job.attempts >= 5 {
+                    state.store.finish_job(job.id).await?;
+                }
+            }
+        }
+    }
+}
+
+async fn run_job(state: &AppState, job: &Job) -> Result<(), StoreError> {
+    if job.kind != "fanout" {
+        return state.store.finish_job(job.id).await;
+    }
+    let status = match state.store.status(job.subject_id).await {
+        Ok(s) => s,
+        Err(StoreError::NotFound) => return state.store.finish_job(job.id).await,
+        Err(e) => return Err(e),
+    };
+    let author = state.store.account(status.account_id).await?;
+    state.feeds.push(author.id, status.id);
+    let visibility = Visibility::from_code(status.visibility);
+    if visibility == Visibility::Direct {
+        // Direct posts reach the home timelines of the mentioned accounts that follow the
+        // author, as in Mastodon; the others see them in their conversations.
+        for (_, mentioned) in state.store.mentions_of(&[status.id]).await? {
+            if state.store.is_following(mentioned, author.id).await? {
+                state.feeds.push(mentioned, status.id);
+            }
+        }
+        return state.store.finish_job(job.id).await;
+    }
+    if state.config.fanout.pushes(author.followers_count) {
+        let mut after = job.progress;
+        loop {
+            let batch = state.store.follower_batch(author.id, after, BATCH).await?;
+            let Some(last) = batch.last() else { break };
+            after = last.id;
+            for edge in &batch {
+                state.feeds.push(edge.account_id, status.id);
+            }
+            state.store.job_progress(job.id, after).await?;
+            if batch.len() < BATCH {
+                break;
+            }
+        }
+    }
+    state.store.finish_job(job.id).await
+}

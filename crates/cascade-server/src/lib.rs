@@ -1,0 +1,42 @@
+//! Cascade's server: the Mastodon client API (`api`), the use cases behind it (`app`),
+//! home-timeline fan-out (`fanout`), the OAuth pages (`web`), and the demo world (`demo`).
+//!
+//! Requests go handler → use case → store; the fan-out worker picks up the durable job the
+//! store wrote with a new status, so no request waits for delivery to followers.
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod fanout;
+pub mod state;
+
+pub use config::Config;
+pub use error::ApiError;
+pub use state::AppState;
+
+use cascade_store::Store;
+
+/// Opens the store named by the configuration (creating the data folder for SQLite) and
+/// builds the state.
+pub async fn open(config: Config) -> anyhow::Result<AppState> {
+    if config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir)?;
+    }
+    let store = Store::connect(&config.database_url).await?;
+    Ok(AppState::new(config, store))
+}
+
+/// Serves the API on a bound listener, with the fan-out worker running beside it, until
+/// the process is interrupted.
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    tokio::spawn(fanout::run_worker(state.clone()));
+    let app = api::router(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

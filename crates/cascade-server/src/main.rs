@@ -1,0 +1,151 @@
+//! The `cascade` command: `serve` runs the server, `admin` works on the same store from
+//! the command line (also while a server runs on it).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use cascade_core::time;
+use cascade_server::api::auth::{hash_secret, new_secret, parse_scopes};
+use cascade_server::{app, demo, AppState, Config};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cascade", version, about = "A social network server that survives going viral, and explains it.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct StoreArgs {
+    /// The data folder (SQLite database inside).
+    #[arg(long, env = "CASCADE_DATA", default_value = "./cascade-data")]
+    data: PathBuf,
+    /// A postgres:// URL switches the store to PostgreSQL.
+    #[arg(long, env = "CASCADE_DATABASE_URL")]
+    database_url: Option<String>,
+    /// The instance's domain, used in handles and URLs (default: the listen address).
+    #[arg(long, env = "CASCADE_DOMAIN")]
+    domain: Option<String>,
+    /// Where to listen.
+    #[arg(long, env = "CASCADE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Fill an empty store with the demo world first.
+        #[arg(long)]
+        demo: bool,
+        /// Close registrations through the API.
+        #[arg(long, env = "CASCADE_CLOSED_REGISTRATIONS")]
+        closed_registrations: bool,
+        /// Authors with more followers than this are merged at read time, not fanned out.
+        #[arg(long, env = "CASCADE_CELEBRITY_THRESHOLD", default_value_t = 10_000)]
+        celebrity_threshold: i64,
+    },
+    /// Administration on the store.
+    Admin {
+        #[command(subcommand)]
+        command: Admin,
+    },
+}
+
+#[derive(Subcommand)]
+enum Admin {
+    /// Create a local user.
+    CreateUser {
+        name: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Print a new bearer token for a user (and nothing else).
+    Token {
+        name: String,
+        #[arg(long, default_value = "read write follow push")]
+        scopes: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+fn config(store: &StoreArgs) -> Config {
+    Config::new(store.listen, store.data.clone(), store.domain.clone(), store.database_url.clone())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CASCADE_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { store, demo: with_demo, closed_registrations, celebrity_threshold } => {
+            let mut config = config(&store);
+            config.registrations_open = !closed_registrations;
+            config.fanout.celebrity_threshold = celebrity_threshold;
+            let state = cascade_server::open(config).await?;
+            let listener = tokio::net::TcpListener::bind(state.config.listen).await.with_context(|| format!("binding {}", state.config.listen))?;
+            if with_demo {
+                run_demo(&state).await?;
+            }
+            eprintln!("Cascade is listening on {} ({} store)", state.config.base_url, state.store.backend());
+            cascade_server::serve(state, listener).await
+        }
+        Command::Admin { command: Admin::CreateUser { name, email, password, store } } => {
+            let state = cascade_server::open(config(&store)).await?;
+            let account = app::accounts::register(&state, &name, &email, &password, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("created @{} (id {})", account.username, account.id);
+            Ok(())
+        }
+        Command::Admin { command: Admin::Token { name, scopes, store } } => {
+            let state = cascade_server::open(config(&store)).await?;
+            let account = state.store.account_by_username(&name).await.with_context(|| format!("no user named {name}"))?;
+            state.store.user(account.id).await.with_context(|| format!("{name} is not a local user"))?;
+            let scopes = parse_scopes(&scopes).map_err(|e| anyhow::anyhow!(e))?;
+            let secret = new_secret();
+            state
+                .store
+                .create_token(&cascade_store::TokenRecord {
+                    id: state.ids.next(),
+                    token_hash: hash_secret(&secret),
+                    app_id: None,
+                    account_id: Some(account.id),
+                    scopes: scopes.join(" "),
+                    created_at: time::now_millis(),
+                    revoked_at: None,
+                })
+                .await?;
+            println!("{secret}");
+            Ok(())
+        }
+    }
+}
+
+async fn run_demo(state: &AppState) -> anyhow::Result<()> {
+    if state.store.count_users().await? > 0 {
+        eprintln!("The store already has users; the demo world is built only into an empty store.");
+        return Ok(());
+    }
+    eprintln!("Building the demo world...");
+    let summary = demo::build(&state.store, &state.ids, &state.config.domain).await?;
+    eprintln!(
+        "Demo world: {} accounts, {} statuses. The viral post: {}\nLog in as {} with password {}",
+        summary.accounts,
+        summary.statuses,
+        state.url(&format!("/@{}/{}", summary.viral_author, summary.viral_status_id)),
+        summary.login_username,
+        summary.login_password
+    );
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! `AppState`: everything a request or worker needs, built whole before serving.
+
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex};
+
+use cascade_core::{Id, IdGenerator};
+use cascade_store::Store;
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::fanout::HomeFeeds;
+
+/// Cheap to clone: one `Arc` around the shared parts.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
+    pub config: Config,
+    pub store: Store,
+    pub ids: IdGenerator,
+    /// Cached home timelines, filled by the fan-out worker and rebuilt on read.
+    pub feeds: HomeFeeds,
+    /// Wakes the fan-out worker when a job was written.
+    pub jobs: Notify,
+    /// Verified tokens by hash, so a request does not hit the store to authenticate.
+    pub tokens: Mutex<HashMap<String, TokenInfo>>,
+}
+
+/// What a valid access token grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub token_id: Id,
+    pub app_id: Option<Id>,
+    pub account_id: Option<Id>,
+    pub scopes: Vec<String>,
+}
+
+impl AppState {
+    pub fn new(config: Config, store: Store) -> AppState {
+        let feeds = HomeFeeds::new(config.fanout.home_capacity);
+        AppState(Arc::new(Shared {
+            config,
+            store,
+            ids: IdGenerator::new(),
+            feeds,
+            jobs: Notify::new(),
+            tokens: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// An absolute URL on this instance.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.config.base_url, path)
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}

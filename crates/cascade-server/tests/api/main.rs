@@ -1,0 +1,13 @@
+//! Black-box tests: each spawns the real server on a random port with a fresh store and
+//! talks HTTP to it as a client would. SQLite by default; PostgreSQL (one schema per test)
+//! when `CASCADE_TEST_DATABASE_URL` is set.
+
+mod helpers;
+
+mod accounts;
+mod errors;
+mod lists;
+mod oauth;
+mod statuses;
+mod timelines;
+mod visibility;
