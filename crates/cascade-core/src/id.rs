@@ -35,7 +35,11 @@ impl IdGenerator {
         let candidate = millis << SEQUENCE_BITS;
         let mut last = self.last.load(Ordering::Relaxed);
         loop {
-            let next = if candidate > last { candidate } else { last + 1 };
+            let next = if candidate > last {
+                candidate
+            } else {
+                last + 1
+            };
             match self
                 .last
                 .compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed)

@@ -71,15 +71,30 @@ mod tests {
     #[test]
     fn rejects_blank_and_overlong_text() {
         assert_eq!(parse("  \n"), Err(StatusError::Empty));
-        assert_eq!(parse(&"a".repeat(501)), Err(StatusError::TooLong { max: 500 }));
+        assert_eq!(
+            parse(&"a".repeat(501)),
+            Err(StatusError::TooLong { max: 500 })
+        );
         assert!(parse(&"a".repeat(500)).is_ok());
     }
 
     #[test]
     fn spoilers_make_posts_sensitive_and_languages_are_checked() {
-        let s = NewStatus::parse("x".into(), "cw".into(), Visibility::Public, false, Some("en".into()));
+        let s = NewStatus::parse(
+            "x".into(),
+            "cw".into(),
+            Visibility::Public,
+            false,
+            Some("en".into()),
+        );
         assert!(s.unwrap().sensitive);
-        let bad = NewStatus::parse("x".into(), String::new(), Visibility::Public, false, Some("English".into()));
+        let bad = NewStatus::parse(
+            "x".into(),
+            String::new(),
+            Visibility::Public,
+            false,
+            Some("English".into()),
+        );
         assert_eq!(bad, Err(StatusError::BadLanguage));
     }
 }

@@ -53,8 +53,7 @@ fn url_len(rest: &str) -> usize {
     let mut url = &rest[..end];
     // Trailing punctuation ends the sentence, not the URL; a closing parenthesis belongs to
     // the URL only when the URL opened one.
-    loop {
-        let Some(last) = url.chars().next_back() else { break };
+    while let Some(last) = url.chars().next_back() {
         let drop = match last {
             '.' | ',' | ';' | ':' | '!' | '?' | '\'' => true,
             ')' => url.matches('(').count() < url.matches(')').count(),
@@ -270,12 +269,27 @@ mod tests {
 
     #[test]
     fn finds_urls_mentions_and_hashtags() {
-        let tokens = tokenize("hi @alice and @bob@example.org, see https://x.org/a_(b). #Rust #123");
+        let tokens =
+            tokenize("hi @alice and @bob@example.org, see https://x.org/a_(b). #Rust #123");
         assert!(tokens.contains(&Token::Url("https://x.org/a_(b)")));
         assert!(tokens.contains(&Token::Hashtag("Rust")));
         assert!(!tokens.contains(&Token::Hashtag("123")));
-        assert!(tokens.iter().any(|t| matches!(t, Token::Mention { username: "bob", domain: Some("example.org"), .. })));
-        assert!(tokens.iter().any(|t| matches!(t, Token::Mention { username: "alice", domain: None, .. })));
+        assert!(tokens.iter().any(|t| matches!(
+            t,
+            Token::Mention {
+                username: "bob",
+                domain: Some("example.org"),
+                ..
+            }
+        )));
+        assert!(tokens.iter().any(|t| matches!(
+            t,
+            Token::Mention {
+                username: "alice",
+                domain: None,
+                ..
+            }
+        )));
     }
 
     #[test]
@@ -286,15 +300,27 @@ mod tests {
 
     #[test]
     fn html_in_text_is_escaped() {
-        let html = render_html("<script>alert('x')</script> & co", |_, _| None, |t| t.into());
-        assert_eq!(html, "<p>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co</p>");
+        let html = render_html(
+            "<script>alert('x')</script> & co",
+            |_, _| None,
+            |t| t.into(),
+        );
+        assert_eq!(
+            html,
+            "<p>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co</p>"
+        );
     }
 
     #[test]
     fn renders_paragraphs_links_and_unknown_mentions_as_text() {
         let html = render_html(
             "one\ntwo\n\n@ghost @alice #Tag",
-            |u, _| (u == "alice").then(|| MentionLink { url: "https://c.test/@alice".into(), username: "alice".into() }),
+            |u, _| {
+                (u == "alice").then(|| MentionLink {
+                    url: "https://c.test/@alice".into(),
+                    username: "alice".into(),
+                })
+            },
             |t| format!("https://c.test/tags/{t}"),
         );
         assert!(html.starts_with("<p>one<br />two</p><p>@ghost "));

@@ -140,7 +140,11 @@ impl BoundedTimeline {
 
     /// Inserts an id in order; returns false when it was already there or too old to keep.
     pub fn insert(&mut self, id: Id, capacity: usize) -> bool {
-        let pos = self.ids.iter().position(|&x| x <= id).unwrap_or(self.ids.len());
+        let pos = self
+            .ids
+            .iter()
+            .position(|&x| x <= id)
+            .unwrap_or(self.ids.len());
         if self.ids.get(pos) == Some(&id) || pos >= capacity {
             return false;
         }

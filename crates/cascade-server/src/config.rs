@@ -25,16 +25,23 @@ pub struct Config {
 
 impl Config {
     /// A configuration for a server at `listen` with its data in `data_dir`.
-    pub fn new(listen: SocketAddr, data_dir: PathBuf, domain: Option<String>, database_url: Option<String>) -> Config {
+    pub fn new(
+        listen: SocketAddr,
+        data_dir: PathBuf,
+        domain: Option<String>,
+        database_url: Option<String>,
+    ) -> Config {
         let domain = domain.unwrap_or_else(|| listen.to_string());
-        let scheme = if domain.starts_with("127.0.0.1") || domain.starts_with("localhost") || domain.contains(':') {
+        let scheme = if domain.starts_with("127.0.0.1")
+            || domain.starts_with("localhost")
+            || domain.contains(':')
+        {
             "http"
         } else {
             "https"
         };
-        let database_url = database_url.unwrap_or_else(|| {
-            format!("sqlite://{}", data_dir.join("cascade.db").display())
-        });
+        let database_url = database_url
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("cascade.db").display()));
         Config {
             base_url: format!("{scheme}://{domain}"),
             domain,

@@ -28,7 +28,11 @@ pub enum ApiError {
     RateLimited,
     /// OAuth endpoints answer with RFC 6749's `error` codes plus a description.
     #[error("{code}")]
-    OAuth { status: StatusCode, code: &'static str, description: String },
+    OAuth {
+        status: StatusCode,
+        code: &'static str,
+        description: String,
+    },
     #[error("Internal server error")]
     Internal(#[source] anyhow::Error),
 }
@@ -38,8 +42,16 @@ impl ApiError {
         ApiError::Unprocessable(msg.into())
     }
 
-    pub fn oauth(status: StatusCode, code: &'static str, description: impl Into<String>) -> ApiError {
-        ApiError::OAuth { status, code, description: description.into() }
+    pub fn oauth(
+        status: StatusCode,
+        code: &'static str,
+        description: impl Into<String>,
+    ) -> ApiError {
+        ApiError::OAuth {
+            status,
+            code,
+            description: description.into(),
+        }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -61,7 +73,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let body = match &self {
-            ApiError::OAuth { code, description, .. } => {
+            ApiError::OAuth {
+                code, description, ..
+            } => {
                 serde_json::json!({ "error": code, "error_description": description })
             }
             ApiError::Internal(cause) => {
@@ -74,7 +88,9 @@ impl IntoResponse for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Bearer realm=\"Cascade\", error=\"invalid_token\""),
+                axum::http::HeaderValue::from_static(
+                    "Bearer realm=\"Cascade\", error=\"invalid_token\"",
+                ),
             );
         }
         response
@@ -85,7 +101,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::NotFound,
-            StoreError::Conflict(what) => ApiError::Unprocessable(format!("{what} has already been taken")),
+            StoreError::Conflict(what) => {
+                ApiError::Unprocessable(format!("{what} has already been taken"))
+            }
             other => ApiError::Internal(other.into()),
         }
     }

@@ -50,7 +50,9 @@ impl HomeFeeds {
 
     fn shard(&self, account: Id) -> std::sync::MutexGuard<'_, HashMap<Id, Feed>> {
         let i = (account as u64 % SHARDS as u64) as usize;
-        self.shards[i].lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.shards[i]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Pushes a status into a cached timeline; does nothing when it is not cached.
@@ -62,7 +64,9 @@ impl HomeFeeds {
 
     /// The cached timeline's ids, newest first, or `None` when it must be rebuilt.
     pub fn read(&self, account: Id) -> Option<Vec<Id>> {
-        let tick = self.clock.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tick = self
+            .clock
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut shard = self.shard(account);
         let feed = shard.get_mut(&account)?;
         feed.last_read = tick;
@@ -71,10 +75,16 @@ impl HomeFeeds {
 
     /// Installs a rebuilt timeline, merging what the worker pushed meanwhile.
     pub fn install(&self, account: Id, ids_desc: Vec<Id>) -> Vec<Id> {
-        let tick = self.clock.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tick = self
+            .clock
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut shard = self.shard(account);
         if shard.len() * SHARDS >= MAX_CACHED_FEEDS {
-            if let Some(&oldest) = shard.iter().min_by_key(|(_, f)| f.last_read).map(|(k, _)| k) {
+            if let Some(&oldest) = shard
+                .iter()
+                .min_by_key(|(_, f)| f.last_read)
+                .map(|(k, _)| k)
+            {
                 shard.remove(&oldest);
             }
         }
@@ -96,7 +106,10 @@ impl HomeFeeds {
 
     /// How many timelines are cached.
     pub fn cached(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().map(|m| m.len()).unwrap_or(0)).sum()
+        self.shards
+            .iter()
+            .map(|s| s.lock().map(|m| m.len()).unwrap_or(0))
+            .sum()
     }
 }
 

@@ -23,7 +23,8 @@ pub struct Account {
     pub created_at: i64,
 }
 
-const ACCOUNT_COLUMNS: &str = "id, username, display_name, note, note_html, fields_json, locked, bot, \
+const ACCOUNT_COLUMNS: &str =
+    "id, username, display_name, note, note_html, fields_json, locked, bot, \
     discoverable, followers_count, following_count, statuses_count, last_status_at, created_at";
 
 #[derive(Debug, Clone)]
@@ -116,7 +117,8 @@ impl Store {
     }
 
     pub async fn account_by_username(&self, username: &str) -> Result<Account> {
-        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE lower(username) = lower($1)");
+        let sql =
+            format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE lower(username) = lower($1)");
         read!(self, db => Ok(sqlx::query_as(&sql).bind(username).fetch_one(db).await?))
     }
 
@@ -200,7 +202,15 @@ impl Store {
     pub async fn insert_accounts_bulk(&self, accounts: &[(Id, String, String, i64)]) -> Result<()> {
         for chunk in accounts.chunks(200) {
             let values: Vec<String> = (0..chunk.len())
-                .map(|i| format!("(${}, ${}, ${}, ${})", i * 4 + 1, i * 4 + 2, i * 4 + 3, i * 4 + 4))
+                .map(|i| {
+                    format!(
+                        "(${}, ${}, ${}, ${})",
+                        i * 4 + 1,
+                        i * 4 + 2,
+                        i * 4 + 3,
+                        i * 4 + 4
+                    )
+                })
                 .collect();
             let sql = format!(
                 "INSERT INTO accounts (id, username, display_name, created_at) VALUES {}",

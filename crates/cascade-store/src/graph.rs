@@ -43,7 +43,15 @@ pub enum EdgeKind {
 
 impl Store {
     /// Creates or updates a follow. Returns true when the follow is new.
-    pub async fn follow(&self, id: Id, from: Id, to: Id, reblogs: bool, notify: bool, now: i64) -> Result<bool> {
+    pub async fn follow(
+        &self,
+        id: Id,
+        from: Id,
+        to: Id,
+        reblogs: bool,
+        notify: bool,
+        now: i64,
+    ) -> Result<bool> {
         let inserted = transaction!(self, tx => {
             let inserted = sqlx::query(
                 "INSERT INTO follows (id, account_id, target_id, show_reblogs, notify, created_at) \
@@ -65,7 +73,15 @@ impl Store {
     }
 
     /// Records a request to follow a locked account (or updates its options).
-    pub async fn request_follow(&self, id: Id, from: Id, to: Id, reblogs: bool, notify: bool, now: i64) -> Result<bool> {
+    pub async fn request_follow(
+        &self,
+        id: Id,
+        from: Id,
+        to: Id,
+        reblogs: bool,
+        notify: bool,
+        now: i64,
+    ) -> Result<bool> {
         let inserted = write!(self, db => sqlx::query(
             "INSERT INTO follow_requests (id, account_id, target_id, show_reblogs, notify, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id, target_id) \
@@ -77,13 +93,20 @@ impl Store {
     }
 
     /// Turns a pending request into a follow. Returns false when there was no request.
-    pub async fn accept_follow_request(&self, follow_id: Id, from: Id, to: Id, now: i64) -> Result<bool> {
+    pub async fn accept_follow_request(
+        &self,
+        follow_id: Id,
+        from: Id,
+        to: Id,
+        now: i64,
+    ) -> Result<bool> {
         let request: Option<(bool, bool)> = read!(self, db => sqlx::query_as(
             "SELECT show_reblogs, notify FROM follow_requests WHERE account_id = $1 AND target_id = $2",
         ).bind(from).bind(to).fetch_optional(db).await?);
         match request {
             Some((reblogs, notify)) => {
-                self.follow(follow_id, from, to, reblogs, notify, now).await?;
+                self.follow(follow_id, from, to, reblogs, notify, now)
+                    .await?;
                 Ok(true)
             }
             None => Ok(false),
@@ -128,7 +151,15 @@ impl Store {
         Ok(())
     }
 
-    pub async fn mute(&self, id: Id, from: Id, to: Id, notifications: bool, expires_at: Option<i64>, now: i64) -> Result<()> {
+    pub async fn mute(
+        &self,
+        id: Id,
+        from: Id,
+        to: Id,
+        notifications: bool,
+        expires_at: Option<i64>,
+        now: i64,
+    ) -> Result<()> {
         write!(self, db => sqlx::query(
             "INSERT INTO mutes (id, account_id, target_id, hide_notifications, expires_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id, target_id) \
@@ -144,7 +175,12 @@ impl Store {
     }
 
     /// The viewer's relationships to each of `targets`, in the order given.
-    pub async fn relationships(&self, viewer: Id, targets: &[Id], now: i64) -> Result<Vec<Relationship>> {
+    pub async fn relationships(
+        &self,
+        viewer: Id,
+        targets: &[Id],
+        now: i64,
+    ) -> Result<Vec<Relationship>> {
         if targets.is_empty() {
             return Ok(Vec::new());
         }
@@ -153,7 +189,11 @@ impl Store {
         let sql_out = |table: &str, extra: &str| {
             format!("SELECT target_id{extra} FROM {table} WHERE account_id = $1 AND target_id IN ({list})")
         };
-        let sql_in = |table: &str| format!("SELECT account_id FROM {table} WHERE target_id = $1 AND account_id IN ({list})");
+        let sql_in = |table: &str| {
+            format!(
+                "SELECT account_id FROM {table} WHERE target_id = $1 AND account_id IN ({list})"
+            )
+        };
         let following: Vec<(Id, bool, bool)> = read!(self, db => {
             let sql = sql_out("follows", ", show_reblogs, notify");
             let mut q = sqlx::query_as(&sql).bind(viewer);
@@ -167,7 +207,13 @@ impl Store {
             q.fetch_all(db).await?
         });
         let mut single = Vec::new();
-        for sql in [sql_out("blocks", ""), sql_out("follow_requests", ""), sql_in("follows"), sql_in("blocks"), sql_in("follow_requests")] {
+        for sql in [
+            sql_out("blocks", ""),
+            sql_out("follow_requests", ""),
+            sql_in("follows"),
+            sql_in("blocks"),
+            sql_in("follow_requests"),
+        ] {
             let ids: Vec<Id> = read!(self, db => {
                 let mut q = sqlx::query_scalar(&sql).bind(viewer);
                 for t in targets { q = q.bind(*t); }
@@ -175,12 +221,16 @@ impl Store {
             });
             single.push(ids);
         }
-        let [blocking, requested, followed_by, blocked_by, requested_by] = &single[..] else { unreachable!() };
+        let [blocking, requested, followed_by, blocked_by, requested_by] = &single[..] else {
+            unreachable!()
+        };
         Ok(targets
             .iter()
             .map(|&id| {
                 let follow = following.iter().find(|f| f.0 == id);
-                let mute = mutes.iter().find(|m| m.0 == id && m.2.is_none_or(|e| e > now));
+                let mute = mutes
+                    .iter()
+                    .find(|m| m.0 == id && m.2.is_none_or(|e| e > now));
                 Relationship {
                     id,
                     following: follow.is_some(),
@@ -200,7 +250,14 @@ impl Store {
     }
 
     /// A page of edges of one account, newest first, bounded by edge ids.
-    pub async fn edges(&self, kind: EdgeKind, account: Id, max_id: Option<Id>, min_id: Option<Id>, limit: usize) -> Result<Vec<Edge>> {
+    pub async fn edges(
+        &self,
+        kind: EdgeKind,
+        account: Id,
+        max_id: Option<Id>,
+        min_id: Option<Id>,
+        limit: usize,
+    ) -> Result<Vec<Edge>> {
         let (table, mine, other) = match kind {
             EdgeKind::Followers => ("follows", "target_id", "account_id"),
             EdgeKind::Following => ("follows", "account_id", "target_id"),
@@ -208,7 +265,11 @@ impl Store {
             EdgeKind::Mutes => ("mutes", "account_id", "target_id"),
             EdgeKind::FollowRequests => ("follow_requests", "target_id", "account_id"),
         };
-        let (order, outer) = if min_id.is_some() && max_id.is_none() { ("ASC", true) } else { ("DESC", false) };
+        let (order, outer) = if min_id.is_some() && max_id.is_none() {
+            ("ASC", true)
+        } else {
+            ("DESC", false)
+        };
         let sql = format!(
             "SELECT id, {other} AS account_id FROM {table} WHERE {mine} = $1 AND id < $2 AND id > $3 ORDER BY id {order} LIMIT $4"
         );
@@ -274,7 +335,12 @@ impl Store {
     }
 
     /// Accounts the viewer follows that also follow `target`.
-    pub async fn familiar_followers(&self, viewer: Id, target: Id, limit: usize) -> Result<Vec<Id>> {
+    pub async fn familiar_followers(
+        &self,
+        viewer: Id,
+        target: Id,
+        limit: usize,
+    ) -> Result<Vec<Id>> {
         read!(self, db => Ok(sqlx::query_scalar(
             "SELECT a.target_id FROM follows a JOIN follows b ON b.account_id = a.target_id \
              WHERE a.account_id = $1 AND b.target_id = $2 AND a.target_id <> $1 ORDER BY a.id DESC LIMIT $3",
@@ -286,7 +352,15 @@ impl Store {
     pub async fn insert_follows_bulk(&self, edges: &[(Id, Id, Id, i64)]) -> Result<()> {
         for chunk in edges.chunks(200) {
             let values: Vec<String> = (0..chunk.len())
-                .map(|i| format!("(${}, ${}, ${}, ${})", i * 4 + 1, i * 4 + 2, i * 4 + 3, i * 4 + 4))
+                .map(|i| {
+                    format!(
+                        "(${}, ${}, ${}, ${})",
+                        i * 4 + 1,
+                        i * 4 + 2,
+                        i * 4 + 3,
+                        i * 4 + 4
+                    )
+                })
                 .collect();
             let sql = format!(
                 "INSERT INTO follows (id, account_id, target_id, created_at) VALUES {} ON CONFLICT (account_id, target_id) DO NOTHING",
@@ -311,4 +385,3 @@ impl Store {
         Ok(())
     }
 }
-

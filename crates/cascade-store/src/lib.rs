@@ -10,7 +10,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 mod accounts;
 mod graph;
@@ -34,7 +36,10 @@ pub enum Store {
     /// SQLite allows one writer at a time. Writes go through a pool of one connection so
     /// they queue in-process instead of failing with SQLITE_BUSY; reads use their own pool
     /// and run concurrently thanks to WAL.
-    Sqlite { read: SqlitePool, write: SqlitePool },
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -133,7 +138,10 @@ impl Store {
     /// schema each, so they run in parallel against one database without seeing each other.
     pub async fn connect_postgres_schema(url: &str, schema: &str) -> Result<Store> {
         let base = PgConnectOptions::from_str(url)?;
-        let admin = PgPoolOptions::new().max_connections(1).connect_with(base.clone()).await?;
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(base.clone())
+            .await?;
         sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
             .execute(&admin)
             .await?;

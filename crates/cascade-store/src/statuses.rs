@@ -132,7 +132,10 @@ impl Store {
     pub async fn statuses(&self, ids: &[Id]) -> Result<Vec<StatusRecord>> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
-            let sql = format!("SELECT {STATUS_COLUMNS} FROM statuses WHERE id IN ({})", placeholders(1, chunk.len()));
+            let sql = format!(
+                "SELECT {STATUS_COLUMNS} FROM statuses WHERE id IN ({})",
+                placeholders(1, chunk.len())
+            );
             let rows: Vec<StatusRecord> = read!(self, db => {
                 let mut q = sqlx::query_as(&sql);
                 for id in chunk { q = q.bind(*id); }
@@ -145,7 +148,11 @@ impl Store {
 
     /// `(status_id, account_id)` of the mentions of each status.
     pub async fn mentions_of(&self, ids: &[Id]) -> Result<Vec<(Id, Id)>> {
-        self.pairs_in("SELECT status_id, account_id FROM mentions WHERE status_id IN", ids).await
+        self.pairs_in(
+            "SELECT status_id, account_id FROM mentions WHERE status_id IN",
+            ids,
+        )
+        .await
     }
 
     /// `(status_id, tag name)` of each status's tags.
@@ -208,7 +215,12 @@ impl Store {
         let bookmarked = lists.pop().unwrap_or_default();
         let reblogged = lists.pop().unwrap_or_default();
         let favourited = lists.pop().unwrap_or_default();
-        Ok(ViewerState { favourited, reblogged, bookmarked, pinned })
+        Ok(ViewerState {
+            favourited,
+            reblogged,
+            bookmarked,
+            pinned,
+        })
     }
 
     /// The viewer's reblog of a status, if any.
@@ -245,7 +257,13 @@ impl Store {
 
     /// Replaces a status's text, keeping the previous version in its history. The first
     /// edit also records the original version, as Mastodon's history shows it.
-    pub async fn edit_status(&self, edit: &EditRecord, original_edit_id: Id, mentions: &[Id], tags: &[(Id, String)]) -> Result<()> {
+    pub async fn edit_status(
+        &self,
+        edit: &EditRecord,
+        original_edit_id: Id,
+        mentions: &[Id],
+        tags: &[(Id, String)],
+    ) -> Result<()> {
         let before = self.status(edit.status_id).await?;
         transaction!(self, tx => {
             if before.edited_at.is_none() {
@@ -286,7 +304,14 @@ impl Store {
 
     /// Adds a row to `favourites`, `bookmarks` or `pins`; favourites also count. Returns
     /// whether a row was added (false when it was already there).
-    pub async fn add_mark(&self, mark: Mark, id: Id, account: Id, status: Id, now: i64) -> Result<bool> {
+    pub async fn add_mark(
+        &self,
+        mark: Mark,
+        id: Id,
+        account: Id,
+        status: Id,
+        now: i64,
+    ) -> Result<bool> {
         let table = mark.table();
         let added = transaction!(self, tx => {
             let added = sqlx::query(&format!(
@@ -315,21 +340,41 @@ impl Store {
 
     /// A page of the viewer's marks (favourites or bookmarks), newest first: `(mark id,
     /// status id)`.
-    pub async fn marks(&self, mark: Mark, account: Id, max_id: Option<Id>, min_id: Option<Id>, limit: usize) -> Result<Vec<(Id, Id)>> {
+    pub async fn marks(
+        &self,
+        mark: Mark,
+        account: Id,
+        max_id: Option<Id>,
+        min_id: Option<Id>,
+        limit: usize,
+    ) -> Result<Vec<(Id, Id)>> {
         let table = mark.table();
         let sql = format!("SELECT id, status_id FROM {table} WHERE account_id = $1 AND id < $2 AND id > $3 ORDER BY id DESC LIMIT $4");
         read!(self, db => Ok(sqlx::query_as(&sql).bind(account).bind(max_id.unwrap_or(i64::MAX)).bind(min_id.unwrap_or(i64::MIN)).bind(limit as i64).fetch_all(db).await?))
     }
 
     /// Who favourited a status, newest first: `(favourite id, account id)`.
-    pub async fn favourited_by(&self, status: Id, max_id: Option<Id>, min_id: Option<Id>, limit: usize) -> Result<Vec<(Id, Id)>> {
+    pub async fn favourited_by(
+        &self,
+        status: Id,
+        max_id: Option<Id>,
+        min_id: Option<Id>,
+        limit: usize,
+    ) -> Result<Vec<(Id, Id)>> {
         read!(self, db => Ok(sqlx::query_as(
             "SELECT id, account_id FROM favourites WHERE status_id = $1 AND id < $2 AND id > $3 ORDER BY id DESC LIMIT $4",
         ).bind(status).bind(max_id.unwrap_or(i64::MAX)).bind(min_id.unwrap_or(i64::MIN)).bind(limit as i64).fetch_all(db).await?))
     }
 
     /// Reblogs (or quotes) of a status, newest first: `(status id, account id)`.
-    pub async fn reshares_of(&self, column: Reshare, status: Id, max_id: Option<Id>, min_id: Option<Id>, limit: usize) -> Result<Vec<(Id, Id)>> {
+    pub async fn reshares_of(
+        &self,
+        column: Reshare,
+        status: Id,
+        max_id: Option<Id>,
+        min_id: Option<Id>,
+        limit: usize,
+    ) -> Result<Vec<(Id, Id)>> {
         let column = match column {
             Reshare::Reblog => "reblog_of_id",
             Reshare::Quote => "quote_of_id",

@@ -32,7 +32,14 @@ enum Arg {
 impl Store {
     /// Runs `SELECT s.id FROM statuses s {joins} WHERE {cond}` with the range and the
     /// hidden authors added, ordered by id. `cond` uses `$1..$n` for `args`.
-    async fn status_ids(&self, joins: &str, cond: &str, args: Vec<Arg>, hidden: &[Id], range: Range) -> Result<Vec<Id>> {
+    async fn status_ids(
+        &self,
+        joins: &str,
+        cond: &str,
+        args: Vec<Arg>,
+        hidden: &[Id],
+        range: Range,
+    ) -> Result<Vec<Id>> {
         let n = args.len();
         let mut sql = format!(
             "SELECT s.id FROM statuses s {joins} WHERE ({cond}) AND s.id < ${} AND s.id > ${}",
@@ -88,7 +95,14 @@ impl Store {
 
     /// An account's posts as `viewer` may see them: up to `max_visibility`, plus those
     /// that mention the viewer.
-    pub async fn account_statuses(&self, account: Id, viewer: Option<Id>, max_visibility: i64, f: &AccountStatusesFilter, range: Range) -> Result<Vec<Id>> {
+    pub async fn account_statuses(
+        &self,
+        account: Id,
+        viewer: Option<Id>,
+        max_visibility: i64,
+        f: &AccountStatusesFilter,
+        range: Range,
+    ) -> Result<Vec<Id>> {
         if f.only_media {
             // Cascade stores no media attachments yet, so no status has any.
             return Ok(Vec::new());
@@ -96,10 +110,16 @@ impl Store {
         let mut cond = String::from(
             "s.account_id = $1 AND (s.visibility <= $2 OR s.id IN (SELECT status_id FROM mentions WHERE account_id = $3))",
         );
-        let mut args = vec![Arg::Int(account), Arg::Int(max_visibility), Arg::Int(viewer.unwrap_or(0))];
+        let mut args = vec![
+            Arg::Int(account),
+            Arg::Int(max_visibility),
+            Arg::Int(viewer.unwrap_or(0)),
+        ];
         let mut joins = String::new();
         if f.exclude_replies {
-            cond.push_str(" AND (s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id)");
+            cond.push_str(
+                " AND (s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id)",
+            );
         }
         if f.exclude_reblogs {
             cond.push_str(" AND s.reblog_of_id IS NULL");
@@ -108,7 +128,9 @@ impl Store {
             joins.push_str("JOIN pins p ON p.status_id = s.id AND p.account_id = s.account_id");
         }
         if let Some(tag) = &f.tagged {
-            joins.push_str(" JOIN status_tags st ON st.status_id = s.id JOIN tags t ON t.id = st.tag_id");
+            joins.push_str(
+                " JOIN status_tags st ON st.status_id = s.id JOIN tags t ON t.id = st.tag_id",
+            );
             cond.push_str(" AND t.name = $4");
             args.push(Arg::Text(tag.to_lowercase()));
         }
@@ -118,7 +140,12 @@ impl Store {
     /// The home timeline as the store alone knows it: posts and reblogs of the accounts
     /// `viewer` follows and its own, and direct posts that mention it. Used to rebuild a
     /// missing cached timeline and to serve pages older than the cache.
-    pub async fn home_from_store(&self, viewer: Id, hidden: &[Id], range: Range) -> Result<Vec<Id>> {
+    pub async fn home_from_store(
+        &self,
+        viewer: Id,
+        hidden: &[Id],
+        range: Range,
+    ) -> Result<Vec<Id>> {
         self.status_ids(
             "",
             "(s.account_id = $1 OR (s.visibility <= 2 AND s.account_id IN (SELECT target_id FROM follows WHERE account_id = $1)) \
@@ -133,17 +160,39 @@ impl Store {
 
     /// Recent posts (and reblogs) by the given authors, up to private visibility: the
     /// celebrity posts merged into home timelines at read time.
-    pub async fn recent_by_authors(&self, authors: &[Id], hidden: &[Id], range: Range) -> Result<Vec<Id>> {
+    pub async fn recent_by_authors(
+        &self,
+        authors: &[Id],
+        hidden: &[Id],
+        range: Range,
+    ) -> Result<Vec<Id>> {
         if authors.is_empty() {
             return Ok(Vec::new());
         }
-        let cond = format!("s.visibility <= 2 AND s.account_id IN ({})", placeholders(1, authors.len()));
-        self.status_ids("", &cond, authors.iter().map(|a| Arg::Int(*a)).collect(), hidden, range).await
+        let cond = format!(
+            "s.visibility <= 2 AND s.account_id IN ({})",
+            placeholders(1, authors.len())
+        );
+        self.status_ids(
+            "",
+            &cond,
+            authors.iter().map(|a| Arg::Int(*a)).collect(),
+            hidden,
+            range,
+        )
+        .await
     }
 
     /// A list's timeline: posts by its members that the owner follows, replies filtered by
     /// the list's policy.
-    pub async fn list_timeline(&self, list: Id, owner: Id, replies_policy: &str, hidden: &[Id], range: Range) -> Result<Vec<Id>> {
+    pub async fn list_timeline(
+        &self,
+        list: Id,
+        owner: Id,
+        replies_policy: &str,
+        hidden: &[Id],
+        range: Range,
+    ) -> Result<Vec<Id>> {
         let replies = match replies_policy {
             "none" => " AND (s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id)",
             "followed" => " AND (s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id OR s.in_reply_to_account_id = $2 \
@@ -155,6 +204,13 @@ impl Store {
             "s.visibility <= 2 AND s.account_id IN (SELECT la.account_id FROM list_accounts la \
                JOIN follows f ON f.target_id = la.account_id AND f.account_id = $2 WHERE la.list_id = $1){replies}"
         );
-        self.status_ids("", &cond, vec![Arg::Int(list), Arg::Int(owner)], hidden, range).await
+        self.status_ids(
+            "",
+            &cond,
+            vec![Arg::Int(list), Arg::Int(owner)],
+            hidden,
+            range,
+        )
+        .await
     }
 }

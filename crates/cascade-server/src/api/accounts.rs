@@ -19,11 +19,20 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/accounts", post(register_account))
-        .route("/api/v1/accounts/verify_credentials", get(verify_credentials))
-        .route("/api/v1/accounts/update_credentials", patch(update_credentials))
+        .route(
+            "/api/v1/accounts/verify_credentials",
+            get(verify_credentials),
+        )
+        .route(
+            "/api/v1/accounts/update_credentials",
+            patch(update_credentials),
+        )
         .route("/api/v1/accounts/lookup", get(lookup_account))
         .route("/api/v1/accounts/relationships", get(relationships))
-        .route("/api/v1/accounts/familiar_followers", get(familiar_followers))
+        .route(
+            "/api/v1/accounts/familiar_followers",
+            get(familiar_followers),
+        )
         .route("/api/v1/accounts/{id}", get(get_account))
         .route("/api/v1/accounts/{id}/statuses", get(account_statuses))
         .route("/api/v1/accounts/{id}/followers", get(account_followers))
@@ -31,7 +40,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/accounts/{id}/lists", get(account_lists))
         .route("/api/v1/accounts/{id}/follow", post(follow_account))
         .route("/api/v1/accounts/{id}/unfollow", post(unfollow_account))
-        .route("/api/v1/accounts/{id}/remove_from_followers", post(remove_from_followers))
+        .route(
+            "/api/v1/accounts/{id}/remove_from_followers",
+            post(remove_from_followers),
+        )
         .route("/api/v1/accounts/{id}/block", post(block_account))
         .route("/api/v1/accounts/{id}/unblock", post(unblock_account))
         .route("/api/v1/accounts/{id}/mute", post(mute_account))
@@ -39,8 +51,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/blocks", get(blocks))
         .route("/api/v1/mutes", get(mutes))
         .route("/api/v1/follow_requests", get(follow_requests))
-        .route("/api/v1/follow_requests/{id}/authorize", post(authorize_follow_request))
-        .route("/api/v1/follow_requests/{id}/reject", post(reject_follow_request))
+        .route(
+            "/api/v1/follow_requests/{id}/authorize",
+            post(authorize_follow_request),
+        )
+        .route(
+            "/api/v1/follow_requests/{id}/reject",
+            post(reject_follow_request),
+        )
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,10 +76,16 @@ struct RegisterForm {
 }
 
 /// Registration with an application token; answers with a user token, as Mastodon does.
-async fn register_account(State(state): State<AppState>, auth: Auth, Params(form): Params<RegisterForm>) -> ApiResult<Json<model::Token>> {
+async fn register_account(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(form): Params<RegisterForm>,
+) -> ApiResult<Json<model::Token>> {
     let token = auth.token("write:accounts")?;
     if !state.config.registrations_open {
-        return Err(ApiError::Forbidden("Registrations are closed on this server".into()));
+        return Err(ApiError::Forbidden(
+            "Registrations are closed on this server".into(),
+        ));
     }
     if !form.agreement {
         return Err(ApiError::unprocessable("Agreement must be accepted"));
@@ -69,7 +93,14 @@ async fn register_account(State(state): State<AppState>, auth: Auth, Params(form
     let username = form.username.unwrap_or_default();
     let email = form.email.unwrap_or_default();
     let password = form.password.unwrap_or_default();
-    let account = uc::register(&state, &username, &email, &password, form.display_name.as_deref()).await?;
+    let account = uc::register(
+        &state,
+        &username,
+        &email,
+        &password,
+        form.display_name.as_deref(),
+    )
+    .await?;
     let secret = new_secret();
     let now = time::now_millis();
     let scopes = token.scopes.join(" ");
@@ -85,10 +116,18 @@ async fn register_account(State(state): State<AppState>, auth: Auth, Params(form
             revoked_at: None,
         })
         .await?;
-    Ok(Json(model::Token { access_token: secret, token_type: "Bearer".into(), scope: scopes, created_at: now / 1000 }))
+    Ok(Json(model::Token {
+        access_token: secret,
+        token_type: "Bearer".into(),
+        scope: scopes,
+        created_at: now / 1000,
+    }))
 }
 
-async fn verify_credentials(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<model::Account>> {
+async fn verify_credentials(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> ApiResult<Json<model::Account>> {
     let me = auth.user("profile")?;
     Ok(Json(uc::credential_account(&state, me).await?))
 }
@@ -129,20 +168,32 @@ struct UpdateForm {
     source: Option<SourceForm>,
 }
 
-async fn update_credentials(State(state): State<AppState>, auth: Auth, Params(form): Params<UpdateForm>) -> ApiResult<Json<model::Account>> {
+async fn update_credentials(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(form): Params<UpdateForm>,
+) -> ApiResult<Json<model::Account>> {
     let me = auth.user("write:accounts")?;
     let mut update = AccountUpdate::default();
     if let Some(name) = form.display_name {
         if name.chars().count() > 30 {
-            return Err(ApiError::unprocessable("Display name is too long (maximum is 30 characters)"));
+            return Err(ApiError::unprocessable(
+                "Display name is too long (maximum is 30 characters)",
+            ));
         }
         update.display_name = Some(name);
     }
     if let Some(note) = form.note {
         if note.chars().count() > 500 {
-            return Err(ApiError::unprocessable("Note is too long (maximum is 500 characters)"));
+            return Err(ApiError::unprocessable(
+                "Note is too long (maximum is 500 characters)",
+            ));
         }
-        let html = cascade_core::text::render_html(&note, |_, _| None, |t| state.url(&format!("/tags/{}", t.to_lowercase())));
+        let html = cascade_core::text::render_html(
+            &note,
+            |_, _| None,
+            |t| state.url(&format!("/tags/{}", t.to_lowercase())),
+        );
         update.note = Some((note, html));
     }
     if let Some(fields) = form.fields_attributes {
@@ -154,27 +205,33 @@ async fn update_credentials(State(state): State<AppState>, auth: Auth, Params(fo
         };
         let mut parsed: Vec<(String, String)> = Vec::new();
         for item in items {
-            let f: FieldForm = serde_json::from_value(item).map_err(|e| ApiError::unprocessable(format!("Fields are invalid: {e}")))?;
+            let f: FieldForm = serde_json::from_value(item)
+                .map_err(|e| ApiError::unprocessable(format!("Fields are invalid: {e}")))?;
             let (name, value) = (f.name.unwrap_or_default(), f.value.unwrap_or_default());
             if name.is_empty() && value.is_empty() {
                 continue;
             }
             if name.chars().count() > 255 || value.chars().count() > 255 {
-                return Err(ApiError::unprocessable("Fields are too long (maximum is 255 characters)"));
+                return Err(ApiError::unprocessable(
+                    "Fields are too long (maximum is 255 characters)",
+                ));
             }
             parsed.push((name, value));
         }
         if parsed.len() > 4 {
             return Err(ApiError::unprocessable("Fields are limited to 4"));
         }
-        update.fields_json = Some(serde_json::to_string(&parsed).map_err(|e| ApiError::Internal(e.into()))?);
+        update.fields_json =
+            Some(serde_json::to_string(&parsed).map_err(|e| ApiError::Internal(e.into()))?);
     }
     update.locked = form.locked;
     update.bot = form.bot;
     update.discoverable = form.discoverable;
     if let Some(source) = form.source {
         if let Some(privacy) = source.privacy {
-            privacy.parse::<cascade_core::Visibility>().map_err(|_| ApiError::unprocessable("Privacy is not included in the list"))?;
+            privacy
+                .parse::<cascade_core::Visibility>()
+                .map_err(|_| ApiError::unprocessable("Privacy is not included in the list"))?;
             update.default_visibility = Some(privacy);
         }
         update.default_sensitive = source.sensitive;
@@ -184,7 +241,10 @@ async fn update_credentials(State(state): State<AppState>, auth: Auth, Params(fo
     Ok(Json(uc::credential_account(&state, me).await?))
 }
 
-async fn get_account(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<model::Account>> {
+async fn get_account(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<model::Account>> {
     let account = state.store.account(path_id(&id)?).await?;
     Ok(Json(render::account(&state, &account)))
 }
@@ -195,8 +255,13 @@ struct LookupParams {
     acct: Option<String>,
 }
 
-async fn lookup_account(State(state): State<AppState>, Params(p): Params<LookupParams>) -> ApiResult<Json<model::Account>> {
-    let acct = p.acct.ok_or_else(|| ApiError::BadRequest("Missing parameter: acct".into()))?;
+async fn lookup_account(
+    State(state): State<AppState>,
+    Params(p): Params<LookupParams>,
+) -> ApiResult<Json<model::Account>> {
+    let acct = p
+        .acct
+        .ok_or_else(|| ApiError::BadRequest("Missing parameter: acct".into()))?;
     let acct = acct.trim_start_matches('@');
     let username = match acct.split_once('@') {
         Some((user, domain)) if domain.eq_ignore_ascii_case(&state.config.domain) => user,
@@ -214,20 +279,34 @@ struct IdsParams {
 }
 
 fn ids(p: &IdsParams) -> Vec<Id> {
-    p.id.iter().filter_map(|s| s.parse().ok()).take(100).collect()
+    p.id.iter()
+        .filter_map(|s| s.parse().ok())
+        .take(100)
+        .collect()
 }
 
-async fn relationships(State(state): State<AppState>, auth: Auth, Params(p): Params<IdsParams>) -> ApiResult<Json<Vec<model::Relationship>>> {
+async fn relationships(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(p): Params<IdsParams>,
+) -> ApiResult<Json<Vec<model::Relationship>>> {
     let me = auth.user("read:follows")?;
     Ok(Json(uc::relationships(&state, me, &ids(&p)).await?))
 }
 
-async fn familiar_followers(State(state): State<AppState>, auth: Auth, Params(p): Params<IdsParams>) -> ApiResult<Json<Vec<model::FamiliarFollowers>>> {
+async fn familiar_followers(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(p): Params<IdsParams>,
+) -> ApiResult<Json<Vec<model::FamiliarFollowers>>> {
     let me = auth.user("read:follows")?;
     let mut out = Vec::new();
     for id in ids(&p) {
         let familiar = state.store.familiar_followers(me, id, 40).await?;
-        out.push(model::FamiliarFollowers { id: id.to_string(), accounts: render::accounts(&state, &familiar).await? });
+        out.push(model::FamiliarFollowers {
+            id: id.to_string(),
+            accounts: render::accounts(&state, &familiar).await?,
+        });
     }
     Ok(Json(out))
 }
@@ -248,7 +327,12 @@ struct StatusesParams {
     tagged: Option<String>,
 }
 
-async fn account_statuses(State(state): State<AppState>, auth: Auth, Path(id): Path<String>, Params(p): Params<StatusesParams>) -> ApiResult<Paged<model::Status>> {
+async fn account_statuses(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(p): Params<StatusesParams>,
+) -> ApiResult<Paged<model::Status>> {
     let viewer = Viewer::load(&state, auth.viewer()).await?;
     let id = path_id(&id)?;
     let filter = AccountStatusesFilter {
@@ -258,32 +342,82 @@ async fn account_statuses(State(state): State<AppState>, auth: Auth, Path(id): P
         pinned: p.pinned,
         tagged: p.tagged.map(|t| t.trim_start_matches('#').to_lowercase()),
     };
-    let (statuses, keys) = timelines::account(&state, &viewer, id, &filter, p.page.page(20, 40)).await?;
-    Ok(Paged::new(statuses, &keys, state.url(&format!("/api/v1/accounts/{id}/statuses"))))
+    let (statuses, keys) =
+        timelines::account(&state, &viewer, id, &filter, p.page.page(20, 40)).await?;
+    Ok(Paged::new(
+        statuses,
+        &keys,
+        state.url(&format!("/api/v1/accounts/{id}/statuses")),
+    ))
 }
 
 /// A page of accounts at the far end of an edge list, keyed by the edges' ids.
-async fn edge_page(state: &AppState, kind: EdgeKind, account: Id, page: &PageParams, path: String) -> ApiResult<Paged<model::Account>> {
+async fn edge_page(
+    state: &AppState,
+    kind: EdgeKind,
+    account: Id,
+    page: &PageParams,
+    path: String,
+) -> ApiResult<Paged<model::Account>> {
     let limit = page.limit.unwrap_or(40).clamp(1, 80);
-    let edges = state.store.edges(kind, account, page.max_id, page.min_id.or(page.since_id), limit).await?;
+    let edges = state
+        .store
+        .edges(
+            kind,
+            account,
+            page.max_id,
+            page.min_id.or(page.since_id),
+            limit,
+        )
+        .await?;
     let ids: Vec<Id> = edges.iter().map(|e| e.account_id).collect();
     let keys: Vec<Id> = edges.iter().map(|e| e.id).collect();
-    Ok(Paged::new(render::accounts(state, &ids).await?, &keys, state.url(&path)))
+    Ok(Paged::new(
+        render::accounts(state, &ids).await?,
+        &keys,
+        state.url(&path),
+    ))
 }
 
-async fn account_followers(State(state): State<AppState>, Path(id): Path<String>, Params(p): Params<PageParams>) -> ApiResult<Paged<model::Account>> {
+async fn account_followers(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Params(p): Params<PageParams>,
+) -> ApiResult<Paged<model::Account>> {
     let id = path_id(&id)?;
     state.store.account(id).await?;
-    edge_page(&state, EdgeKind::Followers, id, &p, format!("/api/v1/accounts/{id}/followers")).await
+    edge_page(
+        &state,
+        EdgeKind::Followers,
+        id,
+        &p,
+        format!("/api/v1/accounts/{id}/followers"),
+    )
+    .await
 }
 
-async fn account_following(State(state): State<AppState>, Path(id): Path<String>, Params(p): Params<PageParams>) -> ApiResult<Paged<model::Account>> {
+async fn account_following(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Params(p): Params<PageParams>,
+) -> ApiResult<Paged<model::Account>> {
     let id = path_id(&id)?;
     state.store.account(id).await?;
-    edge_page(&state, EdgeKind::Following, id, &p, format!("/api/v1/accounts/{id}/following")).await
+    edge_page(
+        &state,
+        EdgeKind::Following,
+        id,
+        &p,
+        format!("/api/v1/accounts/{id}/following"),
+    )
+    .await
 }
 
-async fn account_lists(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Vec<model::List>>> {
+async fn account_lists(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<model::List>>> {
     let me = auth.user("read:lists")?;
     let lists = state.store.lists_containing(me, path_id(&id)?).await?;
     Ok(Json(lists.into_iter().map(super::lists::render).collect()))
@@ -297,17 +431,39 @@ struct FollowForm {
     notify: Option<bool>,
 }
 
-async fn follow_account(State(state): State<AppState>, auth: Auth, Path(id): Path<String>, Params(f): Params<FollowForm>) -> ApiResult<Json<model::Relationship>> {
+async fn follow_account(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(f): Params<FollowForm>,
+) -> ApiResult<Json<model::Relationship>> {
     let me = auth.user("write:follows")?;
-    Ok(Json(uc::follow(&state, me, path_id(&id)?, f.reblogs.unwrap_or(true), f.notify.unwrap_or(false)).await?))
+    Ok(Json(
+        uc::follow(
+            &state,
+            me,
+            path_id(&id)?,
+            f.reblogs.unwrap_or(true),
+            f.notify.unwrap_or(false),
+        )
+        .await?,
+    ))
 }
 
-async fn unfollow_account(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<model::Relationship>> {
+async fn unfollow_account(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<model::Relationship>> {
     let me = auth.user("write:follows")?;
     Ok(Json(uc::unfollow(&state, me, path_id(&id)?).await?))
 }
 
-async fn remove_from_followers(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<model::Relationship>> {
+async fn remove_from_followers(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<model::Relationship>> {
     let me = auth.user("write:follows")?;
     let id = path_id(&id)?;
     state.store.account(id).await?;
@@ -316,20 +472,31 @@ async fn remove_from_followers(State(state): State<AppState>, auth: Auth, Path(i
     Ok(Json(uc::relationship(&state, me, id).await?))
 }
 
-async fn block_account(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<model::Relationship>> {
+async fn block_account(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<model::Relationship>> {
     let me = auth.user("write:blocks")?;
     let id = path_id(&id)?;
     state.store.account(id).await?;
     if id == me {
         return Err(ApiError::Forbidden("You cannot block yourself".into()));
     }
-    state.store.block(state.ids.next(), me, id, time::now_millis()).await?;
+    state
+        .store
+        .block(state.ids.next(), me, id, time::now_millis())
+        .await?;
     state.feeds.invalidate(me);
     state.feeds.invalidate(id);
     Ok(Json(uc::relationship(&state, me, id).await?))
 }
 
-async fn unblock_account(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<model::Relationship>> {
+async fn unblock_account(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<model::Relationship>> {
     let me = auth.user("write:blocks")?;
     let id = path_id(&id)?;
     state.store.account(id).await?;
@@ -345,7 +512,12 @@ struct MuteForm {
     duration: Option<i64>,
 }
 
-async fn mute_account(State(state): State<AppState>, auth: Auth, Path(id): Path<String>, Params(f): Params<MuteForm>) -> ApiResult<Json<model::Relationship>> {
+async fn mute_account(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(f): Params<MuteForm>,
+) -> ApiResult<Json<model::Relationship>> {
     let me = auth.user("write:mutes")?;
     let id = path_id(&id)?;
     state.store.account(id).await?;
@@ -358,11 +530,25 @@ async fn mute_account(State(state): State<AppState>, auth: Auth, Path(id): Path<
         Some(d) if d > 0 => Some(now + d.min(i64::MAX / 2000) * 1000),
         _ => None,
     };
-    state.store.mute(state.ids.next(), me, id, f.notifications.unwrap_or(true), expires, now).await?;
+    state
+        .store
+        .mute(
+            state.ids.next(),
+            me,
+            id,
+            f.notifications.unwrap_or(true),
+            expires,
+            now,
+        )
+        .await?;
     Ok(Json(uc::relationship(&state, me, id).await?))
 }
 
-async fn unmute_account(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<model::Relationship>> {
+async fn unmute_account(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<model::Relationship>> {
     let me = auth.user("write:mutes")?;
     let id = path_id(&id)?;
     state.store.account(id).await?;
@@ -370,32 +556,63 @@ async fn unmute_account(State(state): State<AppState>, auth: Auth, Path(id): Pat
     Ok(Json(uc::relationship(&state, me, id).await?))
 }
 
-async fn blocks(State(state): State<AppState>, auth: Auth, Params(p): Params<PageParams>) -> ApiResult<Paged<model::Account>> {
+async fn blocks(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(p): Params<PageParams>,
+) -> ApiResult<Paged<model::Account>> {
     let me = auth.user("read:blocks")?;
     edge_page(&state, EdgeKind::Blocks, me, &p, "/api/v1/blocks".into()).await
 }
 
-async fn mutes(State(state): State<AppState>, auth: Auth, Params(p): Params<PageParams>) -> ApiResult<Paged<model::Account>> {
+async fn mutes(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(p): Params<PageParams>,
+) -> ApiResult<Paged<model::Account>> {
     let me = auth.user("read:mutes")?;
     edge_page(&state, EdgeKind::Mutes, me, &p, "/api/v1/mutes".into()).await
 }
 
-async fn follow_requests(State(state): State<AppState>, auth: Auth, Params(p): Params<PageParams>) -> ApiResult<Paged<model::Account>> {
+async fn follow_requests(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(p): Params<PageParams>,
+) -> ApiResult<Paged<model::Account>> {
     let me = auth.user("read:follows")?;
-    edge_page(&state, EdgeKind::FollowRequests, me, &p, "/api/v1/follow_requests".into()).await
+    edge_page(
+        &state,
+        EdgeKind::FollowRequests,
+        me,
+        &p,
+        "/api/v1/follow_requests".into(),
+    )
+    .await
 }
 
-async fn authorize_follow_request(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<model::Relationship>> {
+async fn authorize_follow_request(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<model::Relationship>> {
     let me = auth.user("write:follows")?;
     let from = path_id(&id)?;
-    if !state.store.accept_follow_request(state.ids.next(), from, me, time::now_millis()).await? {
+    if !state
+        .store
+        .accept_follow_request(state.ids.next(), from, me, time::now_millis())
+        .await?
+    {
         return Err(ApiError::NotFound);
     }
     state.feeds.invalidate(from);
     Ok(Json(uc::relationship(&state, me, from).await?))
 }
 
-async fn reject_follow_request(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<model::Relationship>> {
+async fn reject_follow_request(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<model::Relationship>> {
     let me = auth.user("write:follows")?;
     let from = path_id(&id)?;
     if !state.store.delete_follow_request(from, me).await? {

@@ -16,13 +16,37 @@ use crate::state::{AppState, TokenInfo};
 
 /// Scopes an application may ask for: Mastodon's top-level and granular scopes.
 pub const KNOWN_SCOPES: &[&str] = &[
-    "read", "write", "follow", "push", "profile",
-    "read:accounts", "read:blocks", "read:bookmarks", "read:favourites", "read:filters",
-    "read:follows", "read:lists", "read:mutes", "read:notifications", "read:search",
-    "read:statuses", "write:accounts", "write:blocks", "write:bookmarks", "write:conversations",
-    "write:favourites", "write:filters", "write:follows", "write:lists", "write:media",
-    "write:mutes", "write:notifications", "write:reports", "write:statuses",
-    "admin:read", "admin:write",
+    "read",
+    "write",
+    "follow",
+    "push",
+    "profile",
+    "read:accounts",
+    "read:blocks",
+    "read:bookmarks",
+    "read:favourites",
+    "read:filters",
+    "read:follows",
+    "read:lists",
+    "read:mutes",
+    "read:notifications",
+    "read:search",
+    "read:statuses",
+    "write:accounts",
+    "write:blocks",
+    "write:bookmarks",
+    "write:conversations",
+    "write:favourites",
+    "write:filters",
+    "write:follows",
+    "write:lists",
+    "write:media",
+    "write:mutes",
+    "write:notifications",
+    "write:reports",
+    "write:statuses",
+    "admin:read",
+    "admin:write",
 ];
 
 /// A new random secret (tokens, client ids, codes), URL-safe.
@@ -43,14 +67,20 @@ pub fn hash_secret(secret: &str) -> String {
 /// `invalid_scope`; an empty string means `read`.
 pub fn parse_scopes(text: &str) -> Result<Vec<String>, String> {
     let scopes: Vec<String> = text
-        .split(|c: char| c == ' ' || c == '+' || c == ',')
+        .split([' ', '+', ','])
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect();
     if let Some(bad) = scopes.iter().find(|s| !KNOWN_SCOPES.contains(&s.as_str())) {
-        return Err(format!("The requested scope is invalid, unknown, or malformed: {bad}"));
+        return Err(format!(
+            "The requested scope is invalid, unknown, or malformed: {bad}"
+        ));
     }
-    Ok(if scopes.is_empty() { vec!["read".into()] } else { scopes })
+    Ok(if scopes.is_empty() {
+        vec!["read".into()]
+    } else {
+        scopes
+    })
 }
 
 /// Whether `granted` covers `required`: the scope itself, its top-level parent
@@ -58,11 +88,18 @@ pub fn parse_scopes(text: &str) -> Result<Vec<String>, String> {
 pub fn covers(granted: &[String], required: &str) -> bool {
     granted.iter().any(|g| {
         g == required
-            || required.strip_prefix(g.as_str()).is_some_and(|rest| rest.starts_with(':'))
+            || required
+                .strip_prefix(g.as_str())
+                .is_some_and(|rest| rest.starts_with(':'))
             || (g == "follow"
                 && matches!(
                     required,
-                    "read:blocks" | "write:blocks" | "read:follows" | "write:follows" | "read:mutes" | "write:mutes"
+                    "read:blocks"
+                        | "write:blocks"
+                        | "read:follows"
+                        | "write:follows"
+                        | "read:mutes"
+                        | "write:mutes"
                 ))
             || (required == "profile" && (g == "read" || g == "read:accounts"))
     })
@@ -102,7 +139,11 @@ impl Auth {
 }
 
 pub fn bearer(parts: &Parts) -> Option<&str> {
-    let header = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = header.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
@@ -110,9 +151,15 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let Some(token) = bearer(parts) else {
-            if parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
+            if parts
+                .headers
+                .contains_key(axum::http::header::AUTHORIZATION)
+            {
                 return Err(ApiError::Unauthorized);
             }
             return Ok(Auth(None));

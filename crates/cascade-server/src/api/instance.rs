@@ -25,10 +25,25 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/instance", get(instance_v1))
         .route("/api/v2/instance", get(instance_v2))
-        .route("/api/v1/custom_emojis", get(|| async { Json(Vec::<Value>::new()) }))
-        .route("/api/v1/instance/rules", get(|| async { Json(Vec::<Value>::new()) }))
-        .route("/api/v1/instance/peers", get(|| async { Json(Vec::<Value>::new()) }))
-        .route("/api/v1/instance/activity", get(|| async { Json(Vec::<Value>::new()) }))
+        // Mastodon.py asks with a trailing slash; Rails routes answer both spellings.
+        .route("/api/v1/instance/", get(instance_v1))
+        .route("/api/v2/instance/", get(instance_v2))
+        .route(
+            "/api/v1/custom_emojis",
+            get(|| async { Json(Vec::<Value>::new()) }),
+        )
+        .route(
+            "/api/v1/instance/rules",
+            get(|| async { Json(Vec::<Value>::new()) }),
+        )
+        .route(
+            "/api/v1/instance/peers",
+            get(|| async { Json(Vec::<Value>::new()) }),
+        )
+        .route(
+            "/api/v1/instance/activity",
+            get(|| async { Json(Vec::<Value>::new()) }),
+        )
         .route("/api/v1/preferences", get(preferences))
         .route("/.well-known/webfinger", get(webfinger))
         .route("/.well-known/nodeinfo", get(nodeinfo_links))
@@ -39,7 +54,10 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn version() -> String {
-    format!("{MASTODON_VERSION} (compatible; Cascade {})", env!("CARGO_PKG_VERSION"))
+    format!(
+        "{MASTODON_VERSION} (compatible; Cascade {})",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 fn configuration(state: &AppState) -> Value {
@@ -57,7 +75,10 @@ fn configuration(state: &AppState) -> Value {
 
 async fn contact(state: &AppState) -> ApiResult<Option<Value>> {
     Ok(match state.store.first_account().await? {
-        Some(a) => Some(serde_json::to_value(render::account(state, &a)).map_err(|e| ApiError::Internal(e.into()))?),
+        Some(a) => Some(
+            serde_json::to_value(render::account(state, &a))
+                .map_err(|e| ApiError::Internal(e.into()))?,
+        ),
         None => None,
     })
 }
@@ -124,8 +145,13 @@ struct WebfingerParams {
     resource: Option<String>,
 }
 
-async fn webfinger(State(state): State<AppState>, Params(p): Params<WebfingerParams>) -> ApiResult<impl IntoResponse> {
-    let resource = p.resource.ok_or_else(|| ApiError::BadRequest("Missing parameter: resource".into()))?;
+async fn webfinger(
+    State(state): State<AppState>,
+    Params(p): Params<WebfingerParams>,
+) -> ApiResult<impl IntoResponse> {
+    let resource = p
+        .resource
+        .ok_or_else(|| ApiError::BadRequest("Missing parameter: resource".into()))?;
     let acct = resource.strip_prefix("acct:").unwrap_or(&resource);
     let username = if let Some(rest) = acct.strip_prefix(&state.url("/@")) {
         rest
@@ -146,11 +172,16 @@ async fn webfinger(State(state): State<AppState>, Params(p): Params<WebfingerPar
             { "rel": "self", "type": "application/activity+json", "href": state.url(&format!("/users/{}", account.username)) },
         ],
     });
-    Ok(([(header::CONTENT_TYPE, "application/jrd+json; charset=utf-8")], Json(body)))
+    Ok((
+        [(header::CONTENT_TYPE, "application/jrd+json; charset=utf-8")],
+        Json(body),
+    ))
 }
 
 async fn nodeinfo_links(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({ "links": [{ "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": state.url("/nodeinfo/2.0") }] }))
+    Json(
+        json!({ "links": [{ "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": state.url("/nodeinfo/2.0") }] }),
+    )
 }
 
 async fn nodeinfo(State(state): State<AppState>) -> ApiResult<Json<Value>> {
@@ -170,10 +201,17 @@ async fn nodeinfo(State(state): State<AppState>) -> ApiResult<Json<Value>> {
 /// A 1×1 grey PNG: the default avatar and header, so clients have an image to load.
 async fn missing_image() -> impl IntoResponse {
     const PNG: &[u8] = &[
-        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01,
-        0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0x3A, 0x7E, 0x9B, 0x55, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41,
-        0x54, 0x78, 0x9C, 0x63, 0xB8, 0x01, 0x00, 0x00, 0xC2, 0x00, 0xC1, 0x3D, 0x6E, 0x2A, 0x7F, 0x00, 0x00, 0x00, 0x00, 0x49,
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
+        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0x3A,
+        0x7E, 0x9B, 0x55, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xB8,
+        0x01, 0x00, 0x00, 0xC2, 0x00, 0xC1, 0x3D, 0x6E, 0x2A, 0x7F, 0x00, 0x00, 0x00, 0x00, 0x49,
         0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
     ];
-    ([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "public, max-age=86400")], PNG)
+    (
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        PNG,
+    )
 }

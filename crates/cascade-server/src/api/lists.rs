@@ -20,12 +20,25 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/lists", get(lists).post(create_list))
-        .route("/api/v1/lists/{id}", get(get_list).put(update_list).delete(delete_list))
-        .route("/api/v1/lists/{id}/accounts", get(list_accounts).post(add_list_accounts).delete(remove_list_accounts))
+        .route(
+            "/api/v1/lists/{id}",
+            get(get_list).put(update_list).delete(delete_list),
+        )
+        .route(
+            "/api/v1/lists/{id}/accounts",
+            get(list_accounts)
+                .post(add_list_accounts)
+                .delete(remove_list_accounts),
+        )
 }
 
 pub fn render(l: ListRecord) -> model::List {
-    model::List { id: l.id.to_string(), title: l.title, replies_policy: l.replies_policy, exclusive: l.exclusive }
+    model::List {
+        id: l.id.to_string(),
+        title: l.title,
+        replies_policy: l.replies_policy,
+        exclusive: l.exclusive,
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,7 +54,9 @@ struct ListForm {
 fn check_policy(p: &str) -> ApiResult<()> {
     match p {
         "followed" | "list" | "none" => Ok(()),
-        _ => Err(ApiError::unprocessable("Replies policy is not included in the list")),
+        _ => Err(ApiError::unprocessable(
+            "Replies policy is not included in the list",
+        )),
     }
 }
 
@@ -55,10 +70,22 @@ async fn own_list(state: &AppState, me: Id, id: &str) -> ApiResult<ListRecord> {
 
 async fn lists(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<model::List>>> {
     let me = auth.user("read:lists")?;
-    Ok(Json(state.store.lists_of(me).await?.into_iter().map(render).collect()))
+    Ok(Json(
+        state
+            .store
+            .lists_of(me)
+            .await?
+            .into_iter()
+            .map(render)
+            .collect(),
+    ))
 }
 
-async fn create_list(State(state): State<AppState>, auth: Auth, Params(f): Params<ListForm>) -> ApiResult<Json<model::List>> {
+async fn create_list(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(f): Params<ListForm>,
+) -> ApiResult<Json<model::List>> {
     let me = auth.user("write:lists")?;
     let title = f.title.unwrap_or_default();
     if title.trim().is_empty() {
@@ -66,17 +93,32 @@ async fn create_list(State(state): State<AppState>, auth: Auth, Params(f): Param
     }
     let replies_policy = f.replies_policy.unwrap_or_else(|| "list".into());
     check_policy(&replies_policy)?;
-    let list = ListRecord { id: state.ids.next(), account_id: me, title, replies_policy, exclusive: f.exclusive.unwrap_or(false) };
+    let list = ListRecord {
+        id: state.ids.next(),
+        account_id: me,
+        title,
+        replies_policy,
+        exclusive: f.exclusive.unwrap_or(false),
+    };
     state.store.create_list(&list, time::now_millis()).await?;
     Ok(Json(render(list)))
 }
 
-async fn get_list(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<model::List>> {
+async fn get_list(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<model::List>> {
     let me = auth.user("read:lists")?;
     Ok(Json(render(own_list(&state, me, &id).await?)))
 }
 
-async fn update_list(State(state): State<AppState>, auth: Auth, Path(id): Path<String>, Params(f): Params<ListForm>) -> ApiResult<Json<model::List>> {
+async fn update_list(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(f): Params<ListForm>,
+) -> ApiResult<Json<model::List>> {
     let me = auth.user("write:lists")?;
     let mut list = own_list(&state, me, &id).await?;
     if let Some(title) = f.title {
@@ -96,7 +138,11 @@ async fn update_list(State(state): State<AppState>, auth: Auth, Path(id): Path<S
     Ok(Json(render(list)))
 }
 
-async fn delete_list(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<serde_json::Value>> {
+async fn delete_list(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
     let me = auth.user("write:lists")?;
     let list = own_list(&state, me, &id).await?;
     state.store.delete_list(list.id).await?;
@@ -117,7 +163,12 @@ struct MembersPage {
     limit: Option<usize>,
 }
 
-async fn list_accounts(State(state): State<AppState>, auth: Auth, Path(id): Path<String>, Params(p): Params<MembersPage>) -> ApiResult<Paged<model::Account>> {
+async fn list_accounts(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(p): Params<MembersPage>,
+) -> ApiResult<Paged<model::Account>> {
     let me = auth.user("read:lists")?;
     let list = own_list(&state, me, &id).await?;
     // Limit 0 means all members, as in Mastodon.
@@ -125,20 +176,38 @@ async fn list_accounts(State(state): State<AppState>, auth: Auth, Path(id): Path
         Some(0) => 10_000,
         other => other.unwrap_or(40).clamp(1, 80),
     };
-    let members = state.store.list_members(list.id, p.max_id.unwrap_or(0), limit).await?;
+    let members = state
+        .store
+        .list_members(list.id, p.max_id.unwrap_or(0), limit)
+        .await?;
     // Members page upwards by account id, so the next page starts after the last one.
     let keys: Vec<Id> = members.iter().rev().copied().collect();
-    Ok(Paged::new(render::accounts(&state, &members).await?, &keys, state.url(&format!("/api/v1/lists/{}/accounts", list.id))))
+    Ok(Paged::new(
+        render::accounts(&state, &members).await?,
+        &keys,
+        state.url(&format!("/api/v1/lists/{}/accounts", list.id)),
+    ))
 }
 
-async fn add_list_accounts(State(state): State<AppState>, auth: Auth, Path(id): Path<String>, Params(f): Params<MembersForm>) -> ApiResult<Json<serde_json::Value>> {
+async fn add_list_accounts(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(f): Params<MembersForm>,
+) -> ApiResult<Json<serde_json::Value>> {
     let me = auth.user("write:lists")?;
     let list = own_list(&state, me, &id).await?;
-    let ids: Vec<Id> = f.account_ids.iter().map(|s| s.parse().map_err(|_| ApiError::NotFound)).collect::<ApiResult<_>>()?;
+    let ids: Vec<Id> = f
+        .account_ids
+        .iter()
+        .map(|s| s.parse().map_err(|_| ApiError::NotFound))
+        .collect::<ApiResult<_>>()?;
     for account in &ids {
         state.store.account(*account).await?;
         if !state.store.is_following(me, *account).await? {
-            return Err(ApiError::unprocessable("You can only add accounts you follow to a list"));
+            return Err(ApiError::unprocessable(
+                "You can only add accounts you follow to a list",
+            ));
         }
     }
     for account in ids {
@@ -147,7 +216,12 @@ async fn add_list_accounts(State(state): State<AppState>, auth: Auth, Path(id): 
     Ok(Json(serde_json::json!({})))
 }
 
-async fn remove_list_accounts(State(state): State<AppState>, auth: Auth, Path(id): Path<String>, Params(f): Params<MembersForm>) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+async fn remove_list_accounts(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(f): Params<MembersForm>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let me = auth.user("write:lists")?;
     let list = own_list(&state, me, &id).await?;
     for raw in f.account_ids {

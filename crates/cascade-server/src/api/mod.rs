@@ -43,11 +43,13 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> impl IntoResponse {
-    (StatusCode::METHOD_NOT_ALLOWED, axum::Json(serde_json::json!({"error": "Method not allowed"})))
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        axum::Json(serde_json::json!({"error": "Method not allowed"})),
+    )
 }
 
 /// Parses an id from a path segment; anything that is not one is a 404, as in Mastodon.
 pub fn path_id(raw: &str) -> Result<cascade_core::Id, ApiError> {
     raw.parse().map_err(|_| ApiError::NotFound)
 }
-

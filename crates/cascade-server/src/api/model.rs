@@ -91,8 +91,14 @@ pub struct QuoteApproval {
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum Quote {
-    Full { state: String, quoted_status: Option<Box<Status>> },
-    Shallow { state: String, quoted_status_id: Option<String> },
+    Full {
+        state: String,
+        quoted_status: Option<Box<Status>>,
+    },
+    Shallow {
+        state: String,
+        quoted_status_id: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]

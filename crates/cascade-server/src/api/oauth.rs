@@ -14,7 +14,9 @@ use cascade_store::{AppRecord, AuthCode, TokenRecord};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::auth::{covers, forget_token, hash_secret, new_secret, parse_scopes, Auth, KNOWN_SCOPES};
+use super::auth::{
+    covers, forget_token, hash_secret, new_secret, parse_scopes, Auth, KNOWN_SCOPES,
+};
 use super::model;
 use super::params::{flex, Params};
 use crate::app::accounts::verify_password;
@@ -63,19 +65,33 @@ fn render_app(app: &AppRecord, secret: Option<String>) -> model::Application2 {
     }
 }
 
-async fn create_app(State(state): State<AppState>, Params(form): Params<AppForm>) -> ApiResult<Json<model::Application2>> {
+async fn create_app(
+    State(state): State<AppState>,
+    Params(form): Params<AppForm>,
+) -> ApiResult<Json<model::Application2>> {
     let name = form.client_name.unwrap_or_default();
     if name.trim().is_empty() || name.chars().count() > 60 {
-        return Err(ApiError::unprocessable("Application name can't be blank (and at most 60 characters)"));
+        return Err(ApiError::unprocessable(
+            "Application name can't be blank (and at most 60 characters)",
+        ));
     }
-    let uris: Vec<String> = form.redirect_uris.iter().flat_map(|u| u.split('\n')).map(|u| u.trim().to_string()).filter(|u| !u.is_empty()).collect();
+    let uris: Vec<String> = form
+        .redirect_uris
+        .iter()
+        .flat_map(|u| u.split('\n'))
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+        .collect();
     if uris.is_empty() {
         return Err(ApiError::unprocessable("Redirect URI can't be blank"));
     }
     if let Some(bad) = uris.iter().find(|u| *u != OOB && !u.contains(':')) {
-        return Err(ApiError::unprocessable(format!("Redirect URI must be an absolute URI: {bad}")));
+        return Err(ApiError::unprocessable(format!(
+            "Redirect URI must be an absolute URI: {bad}"
+        )));
     }
-    let scopes = parse_scopes(form.scopes.as_deref().unwrap_or("read")).map_err(ApiError::Unprocessable)?;
+    let scopes =
+        parse_scopes(form.scopes.as_deref().unwrap_or("read")).map_err(ApiError::Unprocessable)?;
     let secret = new_secret();
     let app = AppRecord {
         id: state.ids.next(),
@@ -91,7 +107,10 @@ async fn create_app(State(state): State<AppState>, Params(form): Params<AppForm>
     Ok(Json(render_app(&app, Some(secret))))
 }
 
-async fn verify_app(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<model::Application2>> {
+async fn verify_app(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> ApiResult<Json<model::Application2>> {
     let token = auth.0.as_ref().ok_or(ApiError::Unauthorized)?;
     let app_id = token.app_id.ok_or(ApiError::Unauthorized)?;
     Ok(Json(render_app(&state.store.app(app_id).await?, None)))
@@ -133,7 +152,11 @@ async fn check_request(state: &AppState, p: &AuthorizeParams) -> Result<Request,
         return Err("response_type must be \"code\"".into());
     }
     let client_id = p.client_id.as_deref().ok_or("client_id is missing")?;
-    let app = state.store.app_by_client_id(client_id).await.map_err(|_| "Unknown client_id".to_string())?;
+    let app = state
+        .store
+        .app_by_client_id(client_id)
+        .await
+        .map_err(|_| "Unknown client_id".to_string())?;
     let registered: Vec<&str> = app.redirect_uris.split('\n').collect();
     let redirect_uri = match p.redirect_uri.as_deref() {
         Some(u) if registered.contains(&u) => u.to_string(),
@@ -145,12 +168,19 @@ async fn check_request(state: &AppState, p: &AuthorizeParams) -> Result<Request,
     if let Some(extra) = scopes.iter().find(|s| !covers(&granted, s)) {
         return Err(format!("The application may not ask for the scope {extra}"));
     }
-    match (p.code_challenge.as_deref(), p.code_challenge_method.as_deref()) {
+    match (
+        p.code_challenge.as_deref(),
+        p.code_challenge_method.as_deref(),
+    ) {
         (None, _) => {}
         (Some(c), Some("S256")) if (43..=128).contains(&c.len()) => {}
         _ => return Err("code_challenge_method must be S256 with a valid code_challenge".into()),
     }
-    Ok(Request { app, redirect_uri, scopes })
+    Ok(Request {
+        app,
+        redirect_uri,
+        scopes,
+    })
 }
 
 fn page(title: &str, body: &str) -> Html<String> {
@@ -165,10 +195,21 @@ fn page(title: &str, body: &str) -> Html<String> {
 
 fn authorize_form(p: &AuthorizeParams, r: &Request, error: Option<&str>) -> Html<String> {
     let hidden = |name: &str, v: &Option<String>| {
-        v.as_ref().map_or(String::new(), |v| format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", escape_html(v)))
+        v.as_ref().map_or(String::new(), |v| {
+            format!(
+                "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+                escape_html(v)
+            )
+        })
     };
-    let scopes: String = r.scopes.iter().map(|s| format!("<li><code>{}</code></li>", escape_html(s))).collect();
-    let error = error.map_or(String::new(), |e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape_html(e)));
+    let scopes: String = r
+        .scopes
+        .iter()
+        .map(|s| format!("<li><code>{}</code></li>", escape_html(s)))
+        .collect();
+    let error = error.map_or(String::new(), |e| {
+        format!("<p class=\"error\" role=\"alert\">{}</p>", escape_html(e))
+    });
     page(
         "Authorize",
         &format!(
@@ -190,23 +231,47 @@ fn authorize_form(p: &AuthorizeParams, r: &Request, error: Option<&str>) -> Html
     )
 }
 
-async fn authorize_page(State(state): State<AppState>, Params(p): Params<AuthorizeParams>) -> Response {
+async fn authorize_page(
+    State(state): State<AppState>,
+    Params(p): Params<AuthorizeParams>,
+) -> Response {
     match check_request(&state, &p).await {
         Ok(r) => authorize_form(&p, &r, None).into_response(),
-        Err(e) => (StatusCode::BAD_REQUEST, page("Invalid request", &format!("<p class=\"error\">{}</p>", escape_html(&e)))).into_response(),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            page(
+                "Invalid request",
+                &format!("<p class=\"error\">{}</p>", escape_html(&e)),
+            ),
+        )
+            .into_response(),
     }
 }
 
 fn redirect_with(uri: &str, params: &[(&str, &str)]) -> String {
-    let query: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
     let sep = if uri.contains('?') { '&' } else { '?' };
     format!("{uri}{sep}{query}")
 }
 
-async fn authorize(State(state): State<AppState>, Params(p): Params<AuthorizeParams>) -> ApiResult<Response> {
+async fn authorize(
+    State(state): State<AppState>,
+    Params(p): Params<AuthorizeParams>,
+) -> ApiResult<Response> {
     let r = match check_request(&state, &p).await {
         Ok(r) => r,
-        Err(e) => return Ok((StatusCode::BAD_REQUEST, page("Invalid request", &format!("<p class=\"error\">{}</p>", escape_html(&e)))).into_response()),
+        Err(e) => {
+            return Ok((
+                StatusCode::BAD_REQUEST,
+                page(
+                    "Invalid request",
+                    &format!("<p class=\"error\">{}</p>", escape_html(&e)),
+                ),
+            )
+                .into_response())
+        }
     };
     let state_param = p.state.clone().unwrap_or_default();
     if p.decision.as_deref() == Some("deny") {
@@ -222,7 +287,13 @@ async fn authorize(State(state): State<AppState>, Params(p): Params<AuthorizePar
     let login = p.username.as_deref().unwrap_or_default();
     let user = match state.store.user_by_login(login).await {
         Ok(u) if verify_password(p.password.as_deref().unwrap_or_default(), &u.password_hash) => u,
-        _ => return Ok((StatusCode::UNAUTHORIZED, authorize_form(&p, &r, Some("Invalid username or password."))).into_response()),
+        _ => {
+            return Ok((
+                StatusCode::UNAUTHORIZED,
+                authorize_form(&p, &r, Some("Invalid username or password.")),
+            )
+                .into_response())
+        }
     };
     let code = new_secret();
     state
@@ -238,7 +309,13 @@ async fn authorize(State(state): State<AppState>, Params(p): Params<AuthorizePar
         })
         .await?;
     if r.redirect_uri == OOB {
-        return Ok(page("Authorization code", &format!("<p>Copy this code into the application:</p><p><code id=\"code\">{code}</code></p>")).into_response());
+        return Ok(page(
+            "Authorization code",
+            &format!(
+                "<p>Copy this code into the application:</p><p><code id=\"code\">{code}</code></p>"
+            ),
+        )
+        .into_response());
     }
     let mut params = vec![("code", code.as_str())];
     if !state_param.is_empty() {
@@ -275,7 +352,11 @@ fn invalid_grant() -> ApiError {
 
 /// The application named by `client_id`, if `client_secret` is its secret.
 async fn client(state: &AppState, id: Option<&str>, secret: Option<&str>) -> ApiResult<AppRecord> {
-    let app = state.store.app_by_client_id(id.ok_or_else(invalid_client)?).await.map_err(|_| invalid_client())?;
+    let app = state
+        .store
+        .app_by_client_id(id.ok_or_else(invalid_client)?)
+        .await
+        .map_err(|_| invalid_client())?;
     let secret = secret.ok_or_else(invalid_client)?;
     if hash_secret(secret) != app.client_secret_hash {
         return Err(invalid_client());
@@ -283,10 +364,17 @@ async fn client(state: &AppState, id: Option<&str>, secret: Option<&str>) -> Api
     Ok(app)
 }
 
-async fn token(State(state): State<AppState>, Params(f): Params<TokenForm>) -> ApiResult<Json<model::Token>> {
+async fn token(
+    State(state): State<AppState>,
+    Params(f): Params<TokenForm>,
+) -> ApiResult<Json<model::Token>> {
     let (app, account, scopes) = match f.grant_type.as_deref() {
         Some("authorization_code") => {
-            let code = state.store.take_auth_code(&hash_secret(f.code.as_deref().unwrap_or_default())).await.map_err(|_| invalid_grant())?;
+            let code = state
+                .store
+                .take_auth_code(&hash_secret(f.code.as_deref().unwrap_or_default()))
+                .await
+                .map_err(|_| invalid_grant())?;
             // A public client (PKCE) may omit its secret; a confidential one must send it.
             let app = state.store.app(code.app_id).await?;
             if f.client_id.as_deref() != Some(app.client_id.as_str()) {
@@ -300,12 +388,16 @@ async fn token(State(state): State<AppState>, Params(f): Params<TokenForm>) -> A
             if time::now_millis() - code.created_at > CODE_LIFETIME_MS {
                 return Err(invalid_grant());
             }
-            if f.redirect_uri.as_deref().is_some_and(|u| u != code.redirect_uri) {
+            if f.redirect_uri
+                .as_deref()
+                .is_some_and(|u| u != code.redirect_uri)
+            {
                 return Err(invalid_grant());
             }
             if let Some(challenge) = &code.code_challenge {
                 let verifier = f.code_verifier.as_deref().ok_or_else(invalid_grant)?;
-                let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+                let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode(Sha256::digest(verifier.as_bytes()));
                 if &computed != challenge {
                     return Err(invalid_grant());
                 }
@@ -318,22 +410,49 @@ async fn token(State(state): State<AppState>, Params(f): Params<TokenForm>) -> A
                 .map_err(|e| ApiError::oauth(StatusCode::BAD_REQUEST, "invalid_scope", e))?;
             let granted: Vec<String> = app.scopes.split(' ').map(str::to_string).collect();
             if asked.iter().any(|s| !covers(&granted, s)) {
-                return Err(ApiError::oauth(StatusCode::BAD_REQUEST, "invalid_scope", "The requested scope is invalid, unknown, or malformed."));
+                return Err(ApiError::oauth(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_scope",
+                    "The requested scope is invalid, unknown, or malformed.",
+                ));
             }
             (app, None, asked.join(" "))
         }
         Some("password") => {
-            return Err(ApiError::oauth(StatusCode::BAD_REQUEST, "unsupported_grant_type", "The password grant is not supported; use authorization_code with PKCE."))
+            return Err(ApiError::oauth(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "The password grant is not supported; use authorization_code with PKCE.",
+            ))
         }
-        _ => return Err(ApiError::oauth(StatusCode::BAD_REQUEST, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server.")),
+        _ => {
+            return Err(ApiError::oauth(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "The authorization grant type is not supported by the authorization server.",
+            ))
+        }
     };
     let secret = new_secret();
     let now = time::now_millis();
     state
         .store
-        .create_token(&TokenRecord { id: state.ids.next(), token_hash: hash_secret(&secret), app_id: Some(app.id), account_id: account, scopes: scopes.clone(), created_at: now, revoked_at: None })
+        .create_token(&TokenRecord {
+            id: state.ids.next(),
+            token_hash: hash_secret(&secret),
+            app_id: Some(app.id),
+            account_id: account,
+            scopes: scopes.clone(),
+            created_at: now,
+            revoked_at: None,
+        })
         .await?;
-    Ok(Json(model::Token { access_token: secret, token_type: "Bearer".into(), scope: scopes, created_at: now / 1000 }))
+    Ok(Json(model::Token {
+        access_token: secret,
+        token_type: "Bearer".into(),
+        scope: scopes,
+        created_at: now / 1000,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -346,12 +465,24 @@ struct RevokeForm {
     token: Option<String>,
 }
 
-async fn revoke(State(state): State<AppState>, Params(f): Params<RevokeForm>) -> ApiResult<Json<serde_json::Value>> {
-    let app = client(&state, f.client_id.as_deref(), f.client_secret.as_deref()).await.map_err(|_| {
-        ApiError::oauth(StatusCode::FORBIDDEN, "unauthorized_client", "You are not authorized to revoke this token")
-    })?;
+async fn revoke(
+    State(state): State<AppState>,
+    Params(f): Params<RevokeForm>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let app = client(&state, f.client_id.as_deref(), f.client_secret.as_deref())
+        .await
+        .map_err(|_| {
+            ApiError::oauth(
+                StatusCode::FORBIDDEN,
+                "unauthorized_client",
+                "You are not authorized to revoke this token",
+            )
+        })?;
     let token = f.token.unwrap_or_default();
-    state.store.revoke_token(&hash_secret(&token), app.id, time::now_millis()).await?;
+    state
+        .store
+        .revoke_token(&hash_secret(&token), app.id, time::now_millis())
+        .await?;
     forget_token(&state, &token);
     Ok(Json(serde_json::json!({})))
 }

@@ -36,7 +36,12 @@ impl PageParams {
 
 /// The store's form of a page.
 pub fn range(page: &Page) -> Range {
-    Range { below: page.max_id, above: page.lower(), limit: page.limit, oldest_first: page.oldest_first() }
+    Range {
+        below: page.max_id,
+        above: page.lower(),
+        limit: page.limit,
+        oldest_first: page.oldest_first(),
+    }
 }
 
 /// A JSON list with a `Link` header for the next (older) and previous (newer) pages,

@@ -37,10 +37,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
             let body = if content_type.starts_with("application/json") {
                 match serde_json::from_slice::<Value>(&bytes) {
                     Ok(Value::Object(map)) => map,
-                    Ok(_) => return Err(ApiError::BadRequest("The JSON body must be an object".into())),
-                    Err(e) => return Err(ApiError::BadRequest(format!("The request body is not valid JSON: {e}"))),
+                    Ok(_) => {
+                        return Err(ApiError::BadRequest(
+                            "The JSON body must be an object".into(),
+                        ))
+                    }
+                    Err(e) => {
+                        return Err(ApiError::BadRequest(format!(
+                            "The request body is not valid JSON: {e}"
+                        )))
+                    }
                 }
-            } else if content_type.is_empty() || content_type.starts_with("application/x-www-form-urlencoded") {
+            } else if content_type.is_empty()
+                || content_type.starts_with("application/x-www-form-urlencoded")
+            {
                 form_to_json(&bytes)
             } else {
                 return Err(ApiError::BadRequest(format!(
@@ -162,9 +172,16 @@ pub mod flex {
     fn to_i64<E: Error>(v: &Value) -> Result<Option<i64>, E> {
         match v {
             Value::Null => Ok(None),
-            Value::Number(n) => n.as_i64().map(Some).ok_or_else(|| E::custom("expected an integer")),
+            Value::Number(n) => n
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| E::custom("expected an integer")),
             Value::String(s) if s.is_empty() => Ok(None),
-            Value::String(s) => s.trim().parse().map(Some).map_err(|_| E::custom(format!("{s:?} is not an integer"))),
+            Value::String(s) => s
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| E::custom(format!("{s:?} is not an integer"))),
             _ => Err(E::custom("expected an integer")),
         }
     }

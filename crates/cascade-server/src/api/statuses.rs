@@ -20,12 +20,18 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/statuses", post(create_status))
-        .route("/api/v1/statuses/{id}", get(get_status).delete(delete_status).put(edit_status))
+        .route(
+            "/api/v1/statuses/{id}",
+            get(get_status).delete(delete_status).put(edit_status),
+        )
         .route("/api/v1/statuses/{id}/context", get(status_context))
         .route("/api/v1/statuses/{id}/history", get(status_history))
         .route("/api/v1/statuses/{id}/source", get(status_source))
         .route("/api/v1/statuses/{id}/favourite", post(favourite_status))
-        .route("/api/v1/statuses/{id}/unfavourite", post(unfavourite_status))
+        .route(
+            "/api/v1/statuses/{id}/unfavourite",
+            post(unfavourite_status),
+        )
         .route("/api/v1/statuses/{id}/reblog", post(reblog_status))
         .route("/api/v1/statuses/{id}/unreblog", post(unreblog_status))
         .route("/api/v1/statuses/{id}/bookmark", post(bookmark_status))
@@ -64,7 +70,9 @@ pub struct StatusForm {
 impl StatusForm {
     fn input(self, auth: &Auth, headers: &HeaderMap) -> ApiResult<StatusInput> {
         if !self.media_ids.is_empty() {
-            return Err(ApiError::unprocessable("Media attachments are not supported by this server yet"));
+            return Err(ApiError::unprocessable(
+                "Media attachments are not supported by this server yet",
+            ));
         }
         let idempotency_key = headers
             .get("idempotency-key")
@@ -91,51 +99,90 @@ async fn viewer(state: &AppState, auth: &Auth, scope: &str) -> ApiResult<Viewer>
     Viewer::load(state, Some(me)).await
 }
 
-async fn create_status(State(state): State<AppState>, auth: Auth, headers: HeaderMap, Params(form): Params<StatusForm>) -> ApiResult<Json<model::Status>> {
+async fn create_status(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Params(form): Params<StatusForm>,
+) -> ApiResult<Json<model::Status>> {
     let viewer = viewer(&state, &auth, "write:statuses").await?;
     let input = form.input(&auth, &headers)?;
     Ok(Json(uc::create(&state, &viewer, input).await?))
 }
 
-async fn edit_status(State(state): State<AppState>, auth: Auth, headers: HeaderMap, Path(id): Path<String>, Params(form): Params<StatusForm>) -> ApiResult<Json<model::Status>> {
+async fn edit_status(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Params(form): Params<StatusForm>,
+) -> ApiResult<Json<model::Status>> {
     let viewer = viewer(&state, &auth, "write:statuses").await?;
     let input = form.input(&auth, &headers)?;
     Ok(Json(uc::edit(&state, &viewer, path_id(&id)?, input).await?))
 }
 
-async fn get_status(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<model::Status>> {
+async fn get_status(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<model::Status>> {
     let viewer = Viewer::load(&state, auth.viewer()).await?;
     Ok(Json(render::status(&state, &viewer, path_id(&id)?).await?))
 }
 
-async fn delete_status(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<model::Status>> {
+async fn delete_status(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<model::Status>> {
     let viewer = viewer(&state, &auth, "write:statuses").await?;
     Ok(Json(uc::delete(&state, &viewer, path_id(&id)?).await?))
 }
 
-async fn status_context(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<model::Context>> {
+async fn status_context(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<model::Context>> {
     let viewer = Viewer::load(&state, auth.viewer()).await?;
     Ok(Json(uc::context(&state, &viewer, path_id(&id)?).await?))
 }
 
-async fn status_history(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<Vec<model::StatusEdit>>> {
+async fn status_history(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<model::StatusEdit>>> {
     let viewer = Viewer::load(&state, auth.viewer()).await?;
     Ok(Json(uc::history(&state, &viewer, path_id(&id)?).await?))
 }
 
-async fn status_source(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<model::StatusSource>> {
+async fn status_source(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<model::StatusSource>> {
     let viewer = viewer(&state, &auth, "read:statuses").await?;
     let s = uc::visible(&state, &viewer, path_id(&id)?).await?;
     if !viewer.is(s.account_id) {
         return Err(ApiError::NotFound);
     }
-    Ok(Json(model::StatusSource { id: s.id.to_string(), text: s.text, spoiler_text: s.spoiler_text }))
+    Ok(Json(model::StatusSource {
+        id: s.id.to_string(),
+        text: s.text,
+        spoiler_text: s.spoiler_text,
+    }))
 }
 
 /// Handlers that act on one status and answer with it.
 macro_rules! status_action {
     ($name:ident, $scope:literal, |$s:ident, $v:ident, $id:ident| $body:expr) => {
-        async fn $name(State($s): State<AppState>, auth: Auth, Path(raw): Path<String>) -> ApiResult<Json<model::Status>> {
+        async fn $name(
+            State($s): State<AppState>,
+            auth: Auth,
+            Path(raw): Path<String>,
+        ) -> ApiResult<Json<model::Status>> {
             let $v = viewer(&$s, &auth, $scope).await?;
             let $id = path_id(&raw)?;
             Ok(Json($body.await?))
@@ -143,13 +190,42 @@ macro_rules! status_action {
     };
 }
 
-status_action!(favourite_status, "write:favourites", |s, v, id| uc::mark(&s, &v, id, Mark::Favourite));
-status_action!(unfavourite_status, "write:favourites", |s, v, id| uc::unmark(&s, &v, id, Mark::Favourite));
-status_action!(bookmark_status, "write:bookmarks", |s, v, id| uc::mark(&s, &v, id, Mark::Bookmark));
-status_action!(unbookmark_status, "write:bookmarks", |s, v, id| uc::unmark(&s, &v, id, Mark::Bookmark));
-status_action!(pin_status, "write:accounts", |s, v, id| uc::mark(&s, &v, id, Mark::Pin));
-status_action!(unpin_status, "write:accounts", |s, v, id| uc::unmark(&s, &v, id, Mark::Pin));
-status_action!(unreblog_status, "write:statuses", |s, v, id| uc::unreblog(&s, &v, id));
+status_action!(favourite_status, "write:favourites", |s, v, id| uc::mark(
+    &s,
+    &v,
+    id,
+    Mark::Favourite
+));
+status_action!(unfavourite_status, "write:favourites", |s, v, id| {
+    uc::unmark(&s, &v, id, Mark::Favourite)
+});
+status_action!(bookmark_status, "write:bookmarks", |s, v, id| uc::mark(
+    &s,
+    &v,
+    id,
+    Mark::Bookmark
+));
+status_action!(unbookmark_status, "write:bookmarks", |s, v, id| uc::unmark(
+    &s,
+    &v,
+    id,
+    Mark::Bookmark
+));
+status_action!(pin_status, "write:accounts", |s, v, id| uc::mark(
+    &s,
+    &v,
+    id,
+    Mark::Pin
+));
+status_action!(unpin_status, "write:accounts", |s, v, id| uc::unmark(
+    &s,
+    &v,
+    id,
+    Mark::Pin
+));
+status_action!(unreblog_status, "write:statuses", |s, v, id| uc::unreblog(
+    &s, &v, id
+));
 
 #[derive(Debug, Default, Deserialize)]
 struct ReblogForm {
@@ -157,63 +233,164 @@ struct ReblogForm {
     visibility: Option<String>,
 }
 
-async fn reblog_status(State(state): State<AppState>, auth: Auth, Path(id): Path<String>, Params(form): Params<ReblogForm>) -> ApiResult<Json<model::Status>> {
+async fn reblog_status(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(form): Params<ReblogForm>,
+) -> ApiResult<Json<model::Status>> {
     let viewer = viewer(&state, &auth, "write:statuses").await?;
-    Ok(Json(uc::reblog(&state, &viewer, path_id(&id)?, form.visibility.as_deref()).await?))
+    Ok(Json(
+        uc::reblog(&state, &viewer, path_id(&id)?, form.visibility.as_deref()).await?,
+    ))
 }
 
 /// Accounts who acted on a status, paged by the action's id.
-async fn actors(state: &AppState, auth: &Auth, id: &str, page: &PageParams, path: &str, which: Option<Reshare>) -> ApiResult<Paged<model::Account>> {
+async fn actors(
+    state: &AppState,
+    auth: &Auth,
+    id: &str,
+    page: &PageParams,
+    path: &str,
+    which: Option<Reshare>,
+) -> ApiResult<Paged<model::Account>> {
     let viewer = Viewer::load(state, auth.viewer()).await?;
     let id = path_id(id)?;
     uc::visible(state, &viewer, id).await?;
     let limit = page.limit.unwrap_or(40).clamp(1, 80);
     let rows = match which {
-        None => state.store.favourited_by(id, page.max_id, page.min_id.or(page.since_id), limit).await?,
-        Some(kind) => state.store.reshares_of(kind, id, page.max_id, page.min_id.or(page.since_id), limit).await?,
+        None => {
+            state
+                .store
+                .favourited_by(id, page.max_id, page.min_id.or(page.since_id), limit)
+                .await?
+        }
+        Some(kind) => {
+            state
+                .store
+                .reshares_of(kind, id, page.max_id, page.min_id.or(page.since_id), limit)
+                .await?
+        }
     };
-    let rows: Vec<(i64, i64)> = rows.into_iter().filter(|(_, a)| !viewer.blocked.contains(a)).collect();
+    let rows: Vec<(i64, i64)> = rows
+        .into_iter()
+        .filter(|(_, a)| !viewer.blocked.contains(a))
+        .collect();
     let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
     let keys: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let accounts = render::accounts(state, &ids).await?;
-    Ok(Paged::new(accounts, &keys, state.url(&format!("/api/v1/statuses/{id}/{path}"))))
+    Ok(Paged::new(
+        accounts,
+        &keys,
+        state.url(&format!("/api/v1/statuses/{id}/{path}")),
+    ))
 }
 
-async fn favourited_by(State(state): State<AppState>, auth: Auth, Path(id): Path<String>, Params(page): Params<PageParams>) -> ApiResult<Paged<model::Account>> {
+async fn favourited_by(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(page): Params<PageParams>,
+) -> ApiResult<Paged<model::Account>> {
     actors(&state, &auth, &id, &page, "favourited_by", None).await
 }
 
-async fn reblogged_by(State(state): State<AppState>, auth: Auth, Path(id): Path<String>, Params(page): Params<PageParams>) -> ApiResult<Paged<model::Account>> {
-    actors(&state, &auth, &id, &page, "reblogged_by", Some(Reshare::Reblog)).await
+async fn reblogged_by(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(page): Params<PageParams>,
+) -> ApiResult<Paged<model::Account>> {
+    actors(
+        &state,
+        &auth,
+        &id,
+        &page,
+        "reblogged_by",
+        Some(Reshare::Reblog),
+    )
+    .await
 }
 
-async fn status_quotes(State(state): State<AppState>, auth: Auth, Path(id): Path<String>, Params(page): Params<PageParams>) -> ApiResult<Paged<model::Status>> {
+async fn status_quotes(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(page): Params<PageParams>,
+) -> ApiResult<Paged<model::Status>> {
     let viewer = Viewer::load(&state, auth.viewer()).await?;
     let id = path_id(&id)?;
     uc::visible(&state, &viewer, id).await?;
     let limit = page.limit.unwrap_or(20).clamp(1, 40);
-    let rows = state.store.reshares_of(Reshare::Quote, id, page.max_id, page.min_id.or(page.since_id), limit).await?;
+    let rows = state
+        .store
+        .reshares_of(
+            Reshare::Quote,
+            id,
+            page.max_id,
+            page.min_id.or(page.since_id),
+            limit,
+        )
+        .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let statuses = render::statuses(&state, &viewer, &ids).await?;
     let keys: Vec<i64> = statuses.iter().filter_map(|s| s.id.parse().ok()).collect();
-    Ok(Paged::new(statuses, &keys, state.url(&format!("/api/v1/statuses/{id}/quotes"))))
+    Ok(Paged::new(
+        statuses,
+        &keys,
+        state.url(&format!("/api/v1/statuses/{id}/quotes")),
+    ))
 }
 
-async fn marked(state: &AppState, auth: &Auth, mark: Mark, scope: &str, page: &PageParams, path: &str) -> ApiResult<Paged<model::Status>> {
+async fn marked(
+    state: &AppState,
+    auth: &Auth,
+    mark: Mark,
+    scope: &str,
+    page: &PageParams,
+    path: &str,
+) -> ApiResult<Paged<model::Status>> {
     let viewer = viewer(state, auth, scope).await?;
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let limit = page.limit.unwrap_or(20).clamp(1, 40);
-    let rows = state.store.marks(mark, me, page.max_id, page.min_id.or(page.since_id), limit).await?;
+    let rows = state
+        .store
+        .marks(mark, me, page.max_id, page.min_id.or(page.since_id), limit)
+        .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
     let statuses = render::statuses(state, &viewer, &ids).await?;
     let keys: Vec<i64> = rows.iter().map(|r| r.0).collect();
     Ok(Paged::new(statuses, &keys, state.url(path)))
 }
 
-async fn bookmarks(State(state): State<AppState>, auth: Auth, Params(page): Params<PageParams>) -> ApiResult<Paged<model::Status>> {
-    marked(&state, &auth, Mark::Bookmark, "read:bookmarks", &page, "/api/v1/bookmarks").await
+async fn bookmarks(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(page): Params<PageParams>,
+) -> ApiResult<Paged<model::Status>> {
+    marked(
+        &state,
+        &auth,
+        Mark::Bookmark,
+        "read:bookmarks",
+        &page,
+        "/api/v1/bookmarks",
+    )
+    .await
 }
 
-async fn favourites(State(state): State<AppState>, auth: Auth, Params(page): Params<PageParams>) -> ApiResult<Paged<model::Status>> {
-    marked(&state, &auth, Mark::Favourite, "read:favourites", &page, "/api/v1/favourites").await
+async fn favourites(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(page): Params<PageParams>,
+) -> ApiResult<Paged<model::Status>> {
+    marked(
+        &state,
+        &auth,
+        Mark::Favourite,
+        "read:favourites",
+        &page,
+        "/api/v1/favourites",
+    )
+    .await
 }

@@ -28,7 +28,11 @@ fn paged(state: &AppState, (statuses, keys): TimelinePage, path: &str) -> Paged<
     Paged::new(statuses, &keys, state.url(path))
 }
 
-async fn home_timeline(State(state): State<AppState>, auth: Auth, Params(page): Params<PageParams>) -> ApiResult<Paged<model::Status>> {
+async fn home_timeline(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(page): Params<PageParams>,
+) -> ApiResult<Paged<model::Status>> {
     let me = auth.user("read:statuses")?;
     let viewer = Viewer::load(&state, Some(me)).await?;
     let result = uc::home(&state, &viewer, page.page(20, MAX_LIMIT)).await?;
@@ -47,7 +51,11 @@ struct PublicParams {
     only_media: bool,
 }
 
-async fn public_timeline(State(state): State<AppState>, auth: Auth, Params(p): Params<PublicParams>) -> ApiResult<Paged<model::Status>> {
+async fn public_timeline(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(p): Params<PublicParams>,
+) -> ApiResult<Paged<model::Status>> {
     let viewer = Viewer::load(&state, auth.viewer()).await?;
     // Every status here is local; there are no remote or media posts yet.
     let result = if p.remote || p.only_media {
@@ -55,11 +63,20 @@ async fn public_timeline(State(state): State<AppState>, auth: Auth, Params(p): P
     } else {
         uc::public(&state, &viewer, p.page.page(20, MAX_LIMIT)).await?
     };
-    let path = if p.local { "/api/v1/timelines/public?local=true" } else { "/api/v1/timelines/public" };
+    let path = if p.local {
+        "/api/v1/timelines/public?local=true"
+    } else {
+        "/api/v1/timelines/public"
+    };
     Ok(paged(&state, result, path))
 }
 
-async fn tag_timeline(State(state): State<AppState>, auth: Auth, Path(tag): Path<String>, Params(p): Params<PublicParams>) -> ApiResult<Paged<model::Status>> {
+async fn tag_timeline(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(tag): Path<String>,
+    Params(p): Params<PublicParams>,
+) -> ApiResult<Paged<model::Status>> {
     let viewer = Viewer::load(&state, auth.viewer()).await?;
     let tag = tag.trim_start_matches('#').to_lowercase();
     if tag.is_empty() || !tag.chars().all(|c| c.is_alphanumeric() || c == '_') {
@@ -70,13 +87,26 @@ async fn tag_timeline(State(state): State<AppState>, auth: Auth, Path(tag): Path
     } else {
         uc::tag(&state, &viewer, &tag, p.page.page(20, MAX_LIMIT)).await?
     };
-    Ok(paged(&state, result, &format!("/api/v1/timelines/tag/{tag}")))
+    Ok(paged(
+        &state,
+        result,
+        &format!("/api/v1/timelines/tag/{tag}"),
+    ))
 }
 
-async fn list_timeline(State(state): State<AppState>, auth: Auth, Path(id): Path<String>, Params(page): Params<PageParams>) -> ApiResult<Paged<model::Status>> {
+async fn list_timeline(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(page): Params<PageParams>,
+) -> ApiResult<Paged<model::Status>> {
     let me = auth.user("read:lists")?;
     let viewer = Viewer::load(&state, Some(me)).await?;
     let id = path_id(&id)?;
     let result = uc::list(&state, &viewer, id, page.page(20, MAX_LIMIT)).await?;
-    Ok(paged(&state, result, &format!("/api/v1/timelines/list/{id}")))
+    Ok(paged(
+        &state,
+        result,
+        &format!("/api/v1/timelines/list/{id}"),
+    ))
 }

@@ -20,26 +20,45 @@ pub fn hash_password(password: &str) -> ApiResult<String> {
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 /// Checks a new account's username, email and password as Mastodon does.
 pub fn validate_registration(username: &str, email: &str, password: &str) -> ApiResult<()> {
-    if username.is_empty() || username.len() > 30 || !username.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(ApiError::unprocessable("Username must contain only letters, numbers and underscores (at most 30)"));
+    if username.is_empty()
+        || username.len() > 30
+        || !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(ApiError::unprocessable(
+            "Username must contain only letters, numbers and underscores (at most 30)",
+        ));
     }
     let at = email.find('@');
     if !at.is_some_and(|i| i > 0 && i + 1 < email.len()) || email.contains(char::is_whitespace) {
         return Err(ApiError::unprocessable("Email is invalid"));
     }
     if password.chars().count() < 8 || password.len() > 72 {
-        return Err(ApiError::unprocessable("Password must be 8 to 72 characters long"));
+        return Err(ApiError::unprocessable(
+            "Password must be 8 to 72 characters long",
+        ));
     }
     Ok(())
 }
 
 /// Creates a local user. Returns its account.
-pub async fn register(state: &AppState, username: &str, email: &str, password: &str, display_name: Option<&str>) -> ApiResult<Account> {
+pub async fn register(
+    state: &AppState,
+    username: &str,
+    email: &str,
+    password: &str,
+    display_name: Option<&str>,
+) -> ApiResult<Account> {
     validate_registration(username, email, password)?;
     let now = time::now_millis();
     let account = NewAccount {
@@ -54,20 +73,31 @@ pub async fn register(state: &AppState, username: &str, email: &str, password: &
         locked: false,
         created_at: now,
     };
-    state.store.create_account(&account).await.map_err(|e| match e {
-        StoreError::Conflict(what) if what == "email" => ApiError::unprocessable("Email has already been taken"),
-        StoreError::Conflict(_) => ApiError::unprocessable("Username has already been taken"),
-        other => other.into(),
-    })
+    state
+        .store
+        .create_account(&account)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(what) if what == "email" => {
+                ApiError::unprocessable("Email has already been taken")
+            }
+            StoreError::Conflict(_) => ApiError::unprocessable("Username has already been taken"),
+            other => other.into(),
+        })
 }
 
 /// The signed-in user's own account, with its `source` (what the settings form edits).
 pub async fn credential_account(state: &AppState, me: Id) -> ApiResult<model::Account> {
     let account = state.store.account(me).await?;
     let user = state.store.user(me).await?;
-    let requests = state.store.edges(EdgeKind::FollowRequests, me, None, None, 1000).await?.len() as i64;
+    let requests = state
+        .store
+        .edges(EdgeKind::FollowRequests, me, None, None, 1000)
+        .await?
+        .len() as i64;
     let mut rendered = render::account(state, &account);
-    let fields: Vec<(String, String)> = serde_json::from_str(&account.fields_json).unwrap_or_default();
+    let fields: Vec<(String, String)> =
+        serde_json::from_str(&account.fields_json).unwrap_or_default();
     rendered.source = Some(model::Source {
         privacy: user.default_visibility,
         sensitive: user.default_sensitive,
@@ -75,7 +105,11 @@ pub async fn credential_account(state: &AppState, me: Id) -> ApiResult<model::Ac
         note: account.note,
         fields: fields
             .into_iter()
-            .map(|(name, value)| model::Field { name, value, verified_at: None })
+            .map(|(name, value)| model::Field {
+                name,
+                value,
+                verified_at: None,
+            })
             .collect(),
         follow_requests_count: requests,
         hide_collections: false,
@@ -94,8 +128,15 @@ pub async fn relationship(state: &AppState, me: Id, target: Id) -> ApiResult<mod
     rels.into_iter().next().ok_or(ApiError::NotFound)
 }
 
-pub async fn relationships(state: &AppState, me: Id, targets: &[Id]) -> ApiResult<Vec<model::Relationship>> {
-    let rels = state.store.relationships(me, targets, time::now_millis()).await?;
+pub async fn relationships(
+    state: &AppState,
+    me: Id,
+    targets: &[Id],
+) -> ApiResult<Vec<model::Relationship>> {
+    let rels = state
+        .store
+        .relationships(me, targets, time::now_millis())
+        .await?;
     Ok(rels
         .into_iter()
         .map(|r| model::Relationship {
@@ -120,19 +161,33 @@ pub async fn relationships(state: &AppState, me: Id, targets: &[Id]) -> ApiResul
 }
 
 /// Follows an account, or asks to when it is locked. Following again updates the options.
-pub async fn follow(state: &AppState, me: Id, target: Id, reblogs: bool, notify: bool) -> ApiResult<model::Relationship> {
+pub async fn follow(
+    state: &AppState,
+    me: Id,
+    target: Id,
+    reblogs: bool,
+    notify: bool,
+) -> ApiResult<model::Relationship> {
     if me == target {
         return Err(ApiError::Forbidden("You cannot follow yourself".into()));
     }
     let account = state.store.account(target).await?;
     if state.store.blocked_either_way(me, target).await? {
-        return Err(ApiError::Forbidden("You are blocked or blocking this account".into()));
+        return Err(ApiError::Forbidden(
+            "You are blocked or blocking this account".into(),
+        ));
     }
     let now = time::now_millis();
     if account.locked && !state.store.is_following(me, target).await? {
-        state.store.request_follow(state.ids.next(), me, target, reblogs, notify, now).await?;
+        state
+            .store
+            .request_follow(state.ids.next(), me, target, reblogs, notify, now)
+            .await?;
     } else {
-        state.store.follow(state.ids.next(), me, target, reblogs, notify, now).await?;
+        state
+            .store
+            .follow(state.ids.next(), me, target, reblogs, notify, now)
+            .await?;
         // The cached home timeline does not hold the new author's posts: rebuild it.
         state.feeds.invalidate(me);
     }

@@ -68,8 +68,18 @@ pub fn fields(json: &str) -> Vec<model::Field> {
 
 /// Renders accounts in the order of `ids`, leaving out unknown ones.
 pub async fn accounts(state: &AppState, ids: &[Id]) -> ApiResult<Vec<model::Account>> {
-    let found: HashMap<Id, Account> = state.store.accounts(ids).await?.into_iter().map(|a| (a.id, a)).collect();
-    Ok(ids.iter().filter_map(|id| found.get(id)).map(|a| account(state, a)).collect())
+    let found: HashMap<Id, Account> = state
+        .store
+        .accounts(ids)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    Ok(ids
+        .iter()
+        .filter_map(|id| found.get(id))
+        .map(|a| account(state, a))
+        .collect())
 }
 
 /// Everything needed to render a set of statuses, loaded in bulk.
@@ -93,7 +103,11 @@ async fn load(state: &AppState, viewer: &Viewer, ids: &[Id]) -> ApiResult<Loaded
             break;
         }
         let found = state.store.statuses(&wanted).await?;
-        wanted = found.iter().flat_map(|s| [s.reblog_of_id, s.quote_of_id]).flatten().collect();
+        wanted = found
+            .iter()
+            .flat_map(|s| [s.reblog_of_id, s.quote_of_id])
+            .flatten()
+            .collect();
         statuses.extend(found.into_iter().map(|s| (s.id, s)));
     }
     let all: Vec<Id> = statuses.keys().copied().collect();
@@ -108,12 +122,24 @@ async fn load(state: &AppState, viewer: &Viewer, ids: &[Id]) -> ApiResult<Loaded
     let mut account_ids: HashSet<Id> = statuses.values().map(|s| s.account_id).collect();
     account_ids.extend(mentions.values().flatten().copied());
     let account_ids: Vec<Id> = account_ids.into_iter().collect();
-    let accounts = state.store.accounts(&account_ids).await?.into_iter().map(|a| (a.id, a)).collect();
+    let accounts = state
+        .store
+        .accounts(&account_ids)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
     let marks = match viewer.id {
         Some(me) => state.store.viewer_state(me, &all).await?,
         None => ViewerState::default(),
     };
-    Ok(Loaded { statuses, accounts, mentions, tags, marks })
+    Ok(Loaded {
+        statuses,
+        accounts,
+        mentions,
+        tags,
+        marks,
+    })
 }
 
 impl Loaded {
@@ -123,7 +149,13 @@ impl Loaded {
 
     /// Renders one status; `None` when the viewer may not see it (or its reblogged
     /// original), or it refers to records that no longer exist.
-    fn status(&self, state: &AppState, viewer: &Viewer, id: Id, depth: u8) -> Option<model::Status> {
+    fn status(
+        &self,
+        state: &AppState,
+        viewer: &Viewer,
+        id: Id,
+        depth: u8,
+    ) -> Option<model::Status> {
         let s = self.statuses.get(&id)?;
         if !self.visible(viewer, s) {
             return None;
@@ -134,7 +166,10 @@ impl Loaded {
             None => None,
         };
         let quote = s.quote_of_id.map(|quoted| {
-            let shown = self.statuses.get(&quoted).is_some_and(|q| self.visible(viewer, q));
+            let shown = self
+                .statuses
+                .get(&quoted)
+                .is_some_and(|q| self.visible(viewer, q));
             let state_name = match s.quote_state.as_deref() {
                 Some("deleted") => "deleted".to_string(),
                 _ if self.statuses.contains_key(&quoted) && !shown => "unauthorized".to_string(),
@@ -175,7 +210,10 @@ impl Loaded {
             .get(&s.id)
             .into_iter()
             .flatten()
-            .map(|t| model::Tag { name: t.clone(), url: state.url(&format!("/tags/{t}")) })
+            .map(|t| model::Tag {
+                name: t.clone(),
+                url: state.url(&format!("/tags/{t}")),
+            })
             .collect();
         let has = |list: &[Id]| viewer.id.map(|_| list.contains(&s.id));
         let visibility = Visibility::from_code(s.visibility);
@@ -231,7 +269,11 @@ fn quote_approval(viewer: &Viewer, s: &StatusRecord) -> model::QuoteApproval {
         Some(_) if may_quote(viewer, s) => "automatic",
         Some(_) => "denied",
     };
-    model::QuoteApproval { automatic, manual: Vec::new(), current_user: current_user.to_string() }
+    model::QuoteApproval {
+        automatic,
+        manual: Vec::new(),
+        current_user: current_user.to_string(),
+    }
 }
 
 /// Private and direct posts can never be quoted, whatever their stored policy.
@@ -257,19 +299,33 @@ pub fn may_quote(viewer: &Viewer, s: &StatusRecord) -> bool {
 }
 
 /// Renders statuses in the order of `ids`, leaving out those the viewer may not see.
-pub async fn statuses(state: &AppState, viewer: &Viewer, ids: &[Id]) -> ApiResult<Vec<model::Status>> {
+pub async fn statuses(
+    state: &AppState,
+    viewer: &Viewer,
+    ids: &[Id],
+) -> ApiResult<Vec<model::Status>> {
     let loaded = load(state, viewer, ids).await?;
-    Ok(ids.iter().filter_map(|&id| loaded.status(state, viewer, id, 0)).collect())
+    Ok(ids
+        .iter()
+        .filter_map(|&id| loaded.status(state, viewer, id, 0))
+        .collect())
 }
 
 /// Renders one status, or 404 when the viewer may not see it.
 pub async fn status(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<model::Status> {
-    statuses(state, viewer, &[id]).await?.pop().ok_or(crate::error::ApiError::NotFound)
+    statuses(state, viewer, &[id])
+        .await?
+        .pop()
+        .ok_or(crate::error::ApiError::NotFound)
 }
 
 /// The records of the statuses the viewer may see among `ids` (reblog wrappers included),
 /// with their mentions: what timeline filters need before rendering.
-pub async fn visible_records(state: &AppState, viewer: &Viewer, ids: &[Id]) -> ApiResult<Vec<StatusRecord>> {
+pub async fn visible_records(
+    state: &AppState,
+    viewer: &Viewer,
+    ids: &[Id],
+) -> ApiResult<Vec<StatusRecord>> {
     let records = state.store.statuses(ids).await?;
     let originals: Vec<Id> = records.iter().filter_map(|s| s.reblog_of_id).collect();
     let mut all: Vec<Id> = ids.to_vec();
@@ -278,14 +334,21 @@ pub async fn visible_records(state: &AppState, viewer: &Viewer, ids: &[Id]) -> A
     for (status, account) in state.store.mentions_of(&all).await? {
         mentions.entry(status).or_default().push(account);
     }
-    let original_records: HashMap<Id, StatusRecord> =
-        state.store.statuses(&originals).await?.into_iter().map(|s| (s.id, s)).collect();
+    let original_records: HashMap<Id, StatusRecord> = state
+        .store
+        .statuses(&originals)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
     let seen = |s: &StatusRecord| viewer.can_see(s, mentions.get(&s.id).map_or(&[], Vec::as_slice));
     Ok(records
         .into_iter()
         .filter(|s| seen(s))
         .filter(|s| match s.reblog_of_id {
-            Some(o) => original_records.get(&o).is_some_and(|r| seen(r) && !viewer.hides(r.account_id)),
+            Some(o) => original_records
+                .get(&o)
+                .is_some_and(|r| seen(r) && !viewer.hides(r.account_id)),
             None => true,
         })
         .collect())

@@ -36,11 +36,18 @@ struct Rendered {
 async fn render_text(state: &AppState, text: &str) -> ApiResult<Rendered> {
     let local: Vec<String> = text::mentions(text)
         .into_iter()
-        .filter(|(_, domain)| domain.as_deref().is_none_or(|d| d.eq_ignore_ascii_case(&state.config.domain)))
+        .filter(|(_, domain)| {
+            domain
+                .as_deref()
+                .is_none_or(|d| d.eq_ignore_ascii_case(&state.config.domain))
+        })
         .map(|(username, _)| username)
         .collect();
     let found = state.store.accounts_by_usernames(&local).await?;
-    let by_name: HashMap<String, &Account> = found.iter().map(|a| (a.username.to_lowercase(), a)).collect();
+    let by_name: HashMap<String, &Account> = found
+        .iter()
+        .map(|a| (a.username.to_lowercase(), a))
+        .collect();
     let html = text::render_html(
         text,
         |username, domain| {
@@ -54,20 +61,32 @@ async fn render_text(state: &AppState, text: &str) -> ApiResult<Rendered> {
         },
         |tag| state.url(&format!("/tags/{}", tag.to_lowercase())),
     );
-    Ok(Rendered { html, mentions: found, tags: text::hashtags(text) })
+    Ok(Rendered {
+        html,
+        mentions: found,
+        tags: text::hashtags(text),
+    })
 }
 
 fn parse_visibility(v: Option<&str>, default: Visibility) -> ApiResult<Visibility> {
     match v {
         None | Some("") => Ok(default),
-        Some(v) => v.parse().map_err(|_| ApiError::unprocessable("Visibility is not included in the list")),
+        Some(v) => v
+            .parse()
+            .map_err(|_| ApiError::unprocessable("Visibility is not included in the list")),
     }
 }
 
 /// A status the viewer may see, or 404.
 pub async fn visible(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<StatusRecord> {
     let s = state.store.status(id).await?;
-    let mentions: Vec<Id> = state.store.mentions_of(&[id]).await?.into_iter().map(|(_, a)| a).collect();
+    let mentions: Vec<Id> = state
+        .store
+        .mentions_of(&[id])
+        .await?
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
     if viewer.can_see(&s, &mentions) {
         Ok(s)
     } else {
@@ -75,7 +94,11 @@ pub async fn visible(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<Sta
     }
 }
 
-pub async fn create(state: &AppState, viewer: &Viewer, input: StatusInput) -> ApiResult<model::Status> {
+pub async fn create(
+    state: &AppState,
+    viewer: &Viewer,
+    input: StatusInput,
+) -> ApiResult<model::Status> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     if let Some(key) = &input.idempotency_key {
         if let Some(earlier) = state.store.idempotent_status(me, key).await? {
@@ -83,9 +106,18 @@ pub async fn create(state: &AppState, viewer: &Viewer, input: StatusInput) -> Ap
         }
     }
     let user = state.store.user(me).await?;
-    let default_visibility = user.default_visibility.parse().unwrap_or(Visibility::Public);
+    let default_visibility = user
+        .default_visibility
+        .parse()
+        .unwrap_or(Visibility::Public);
     let visibility = parse_visibility(input.visibility.as_deref(), default_visibility)?;
-    let draft = NewStatus::parse(input.text, input.spoiler_text, visibility, input.sensitive, input.language)?;
+    let draft = NewStatus::parse(
+        input.text,
+        input.spoiler_text,
+        visibility,
+        input.sensitive,
+        input.language,
+    )?;
     let parent = match input.in_reply_to_id {
         Some(id) => Some(visible(state, viewer, id).await?),
         None => None,
@@ -93,16 +125,24 @@ pub async fn create(state: &AppState, viewer: &Viewer, input: StatusInput) -> Ap
     let quote_policy = match input.quote_approval_policy.as_deref() {
         None | Some("") => "public",
         Some(p @ ("public" | "followers" | "nobody")) => p,
-        Some(_) => return Err(ApiError::unprocessable("Quote approval policy is not included in the list")),
+        Some(_) => {
+            return Err(ApiError::unprocessable(
+                "Quote approval policy is not included in the list",
+            ))
+        }
     };
     let quoted = match input.quoted_status_id {
         Some(id) => {
             let q = visible(state, viewer, id).await?;
             if !Visibility::from_code(q.visibility).is_shareable() || q.reblog_of_id.is_some() {
-                return Err(ApiError::unprocessable("Quoted status is private or direct and cannot be quoted"));
+                return Err(ApiError::unprocessable(
+                    "Quoted status is private or direct and cannot be quoted",
+                ));
             }
             if !render::may_quote(viewer, &q) {
-                return Err(ApiError::Forbidden("The author does not allow you to quote this status".into()));
+                return Err(ApiError::Forbidden(
+                    "The author does not allow you to quote this status".into(),
+                ));
             }
             Some(q)
         }
@@ -135,8 +175,17 @@ pub async fn create(state: &AppState, viewer: &Viewer, input: StatusInput) -> Ap
             edited_at: None,
             created_at: now,
         },
-        mentions: rendered.mentions.iter().map(|a| a.id).filter(|&a| a != me).collect(),
-        tags: rendered.tags.into_iter().map(|t| (state.ids.next(), t)).collect(),
+        mentions: rendered
+            .mentions
+            .iter()
+            .map(|a| a.id)
+            .filter(|&a| a != me)
+            .collect(),
+        tags: rendered
+            .tags
+            .into_iter()
+            .map(|t| (state.ids.next(), t))
+            .collect(),
         idempotency_key: input.idempotency_key,
         job_id: state.ids.next(),
     };
@@ -157,13 +206,24 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<mode
     Ok(shown)
 }
 
-pub async fn edit(state: &AppState, viewer: &Viewer, id: Id, input: StatusInput) -> ApiResult<model::Status> {
+pub async fn edit(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Id,
+    input: StatusInput,
+) -> ApiResult<model::Status> {
     let s = state.store.status(id).await?;
     if !viewer.is(s.account_id) || s.reblog_of_id.is_some() {
         return Err(ApiError::NotFound);
     }
     let visibility = Visibility::from_code(s.visibility);
-    let draft = NewStatus::parse(input.text, input.spoiler_text, visibility, input.sensitive, input.language)?;
+    let draft = NewStatus::parse(
+        input.text,
+        input.spoiler_text,
+        visibility,
+        input.sensitive,
+        input.language,
+    )?;
     let rendered = render_text(state, &draft.text).await?;
     let me = s.account_id;
     let edit = EditRecord {
@@ -175,13 +235,29 @@ pub async fn edit(state: &AppState, viewer: &Viewer, id: Id, input: StatusInput)
         sensitive: draft.sensitive,
         created_at: time::now_millis(),
     };
-    let mentions: Vec<Id> = rendered.mentions.iter().map(|a| a.id).filter(|&a| a != me).collect();
-    let tags: Vec<(Id, String)> = rendered.tags.into_iter().map(|t| (state.ids.next(), t)).collect();
-    state.store.edit_status(&edit, state.ids.next(), &mentions, &tags).await?;
+    let mentions: Vec<Id> = rendered
+        .mentions
+        .iter()
+        .map(|a| a.id)
+        .filter(|&a| a != me)
+        .collect();
+    let tags: Vec<(Id, String)> = rendered
+        .tags
+        .into_iter()
+        .map(|t| (state.ids.next(), t))
+        .collect();
+    state
+        .store
+        .edit_status(&edit, state.ids.next(), &mentions, &tags)
+        .await?;
     render::status(state, viewer, id).await
 }
 
-pub async fn history(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<Vec<model::StatusEdit>> {
+pub async fn history(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Id,
+) -> ApiResult<Vec<model::StatusEdit>> {
     let s = visible(state, viewer, id).await?;
     let author = render::account(state, &state.store.account(s.account_id).await?);
     let edits = state.store.status_edits(id).await?;
@@ -214,7 +290,12 @@ pub async fn history(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<Vec
 }
 
 /// Favourites, bookmarks or pins a status the viewer can see. Repeating is harmless.
-pub async fn mark(state: &AppState, viewer: &Viewer, id: Id, mark: Mark) -> ApiResult<model::Status> {
+pub async fn mark(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Id,
+    mark: Mark,
+) -> ApiResult<model::Status> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let s = visible(state, viewer, id).await?;
     // Acting on a reblog acts on the original, as Mastodon clients expect.
@@ -224,21 +305,33 @@ pub async fn mark(state: &AppState, viewer: &Viewer, id: Id, mark: Mark) -> ApiR
     };
     if mark == Mark::Pin {
         if target.account_id != me {
-            return Err(ApiError::unprocessable("You can only pin your own statuses"));
+            return Err(ApiError::unprocessable(
+                "You can only pin your own statuses",
+            ));
         }
         if Visibility::from_code(target.visibility) == Visibility::Direct {
             return Err(ApiError::unprocessable("Direct messages cannot be pinned"));
         }
         let pinned = state.store.marks(Mark::Pin, me, None, None, 6).await?;
         if pinned.len() >= 5 && !pinned.iter().any(|(_, s)| *s == target.id) {
-            return Err(ApiError::unprocessable("You have already pinned the maximum number of statuses"));
+            return Err(ApiError::unprocessable(
+                "You have already pinned the maximum number of statuses",
+            ));
         }
     }
-    state.store.add_mark(mark, state.ids.next(), me, target.id, time::now_millis()).await?;
+    state
+        .store
+        .add_mark(mark, state.ids.next(), me, target.id, time::now_millis())
+        .await?;
     render::status(state, viewer, target.id).await
 }
 
-pub async fn unmark(state: &AppState, viewer: &Viewer, id: Id, mark: Mark) -> ApiResult<model::Status> {
+pub async fn unmark(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Id,
+    mark: Mark,
+) -> ApiResult<model::Status> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let s = visible(state, viewer, id).await?;
     let target = s.reblog_of_id.unwrap_or(s.id);
@@ -248,7 +341,12 @@ pub async fn unmark(state: &AppState, viewer: &Viewer, id: Id, mark: Mark) -> Ap
 
 /// Reblogs a status (the original, when given a reblog). Reblogging twice returns the
 /// first reblog.
-pub async fn reblog(state: &AppState, viewer: &Viewer, id: Id, visibility: Option<&str>) -> ApiResult<model::Status> {
+pub async fn reblog(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Id,
+    visibility: Option<&str>,
+) -> ApiResult<model::Status> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let s = visible(state, viewer, id).await?;
     let original = match s.reblog_of_id {
@@ -257,14 +355,18 @@ pub async fn reblog(state: &AppState, viewer: &Viewer, id: Id, visibility: Optio
     };
     let original_visibility = Visibility::from_code(original.visibility);
     if !original_visibility.is_shareable() {
-        return Err(ApiError::Forbidden("This status cannot be reblogged".into()));
+        return Err(ApiError::Forbidden(
+            "This status cannot be reblogged".into(),
+        ));
     }
     if let Some(existing) = state.store.reblog_by(me, original.id).await? {
         return render::status(state, viewer, existing).await;
     }
     let visibility = parse_visibility(visibility, Visibility::Public)?;
     if visibility == Visibility::Direct {
-        return Err(ApiError::unprocessable("Visibility of a reblog cannot be direct"));
+        return Err(ApiError::unprocessable(
+            "Visibility of a reblog cannot be direct",
+        ));
     }
     let now = time::now_millis();
     let id = state.ids.next();
@@ -301,7 +403,11 @@ pub async fn reblog(state: &AppState, viewer: &Viewer, id: Id, visibility: Optio
         Ok(created) => created,
         // Two concurrent reblogs by one account: the store's check lost the race, the
         // reblog exists; answer with it.
-        Err(StoreError::Conflict(_)) => state.store.reblog_by(me, original.id).await?.ok_or(ApiError::NotFound)?,
+        Err(StoreError::Conflict(_)) => state
+            .store
+            .reblog_by(me, original.id)
+            .await?
+            .ok_or(ApiError::NotFound)?,
         Err(e) => return Err(e.into()),
     };
     state.jobs.notify_one();

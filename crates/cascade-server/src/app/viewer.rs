@@ -28,7 +28,9 @@ impl Viewer {
     }
 
     pub async fn load(state: &AppState, id: Option<Id>) -> ApiResult<Viewer> {
-        let Some(me) = id else { return Ok(Viewer::anonymous()) };
+        let Some(me) = id else {
+            return Ok(Viewer::anonymous());
+        };
         let now = cascade_core::time::now_millis();
         Ok(Viewer {
             id,

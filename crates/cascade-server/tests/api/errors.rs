@@ -20,36 +20,82 @@ async fn missing_and_invalid_tokens_are_401() {
     let res = app.get_anon("/api/v1/timelines/home").await;
     assert_eq!(res.status, 401);
     assert!(res.body["error"].is_string());
-    let res = app.request(Method::GET, "/api/v1/timelines/public", Some("forged"), None).await;
-    assert_eq!(res.status, 401, "a bad token is refused even where none is needed");
+    let res = app
+        .request(
+            Method::GET,
+            "/api/v1/timelines/public",
+            Some("forged"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        res.status, 401,
+        "a bad token is refused even where none is needed"
+    );
 }
 
 #[tokio::test]
 async fn bad_bodies_are_refused_and_change_nothing() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;
-    let res = app.client.post(app.url("/api/v1/statuses")).bearer_auth(&alice.token)
-        .header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/v1/statuses"))
+        .bearer_auth(&alice.token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
     let body: serde_json::Value = res.json().await.unwrap();
     assert!(body["error"].as_str().unwrap().contains("JSON"));
 
     let huge = "a".repeat(10 * 1024 * 1024);
-    let res = app.client.post(app.url("/api/v1/statuses")).bearer_auth(&alice.token)
-        .json(&json!({"status": huge})).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/v1/statuses"))
+        .bearer_auth(&alice.token)
+        .json(&json!({"status": huge}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 413);
     let body: serde_json::Value = res.json().await.unwrap();
     assert!(body["error"].is_string());
 
-    let res = app.post(&alice, "/api/v1/statuses", json!({"status": "x".repeat(501)})).await;
+    let res = app
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "x".repeat(501)}),
+        )
+        .await;
     assert_eq!(res.status, 422);
-    let res = app.post(&alice, "/api/v1/statuses", json!({"status": "hi", "visibility": "secret"})).await;
+    let res = app
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "hi", "visibility": "secret"}),
+        )
+        .await;
     assert_eq!(res.status, 422);
-    let res = app.post(&alice, "/api/v1/statuses", json!({"status": "   "})).await;
+    let res = app
+        .post(&alice, "/api/v1/statuses", json!({"status": "   "}))
+        .await;
     assert_eq!(res.status, 422);
-    let res = app.post(&alice, &format!("/api/v1/accounts/{}/follow", alice.id), json!({})).await;
+    let res = app
+        .post(
+            &alice,
+            &format!("/api/v1/accounts/{}/follow", alice.id),
+            json!({}),
+        )
+        .await;
     assert_eq!(res.status, 403, "following yourself is refused");
 
-    let mine = app.get(&alice, &format!("/api/v1/accounts/{}/statuses", alice.id)).await.ok();
+    let mine = app
+        .get(&alice, &format!("/api/v1/accounts/{}/statuses", alice.id))
+        .await
+        .ok();
     assert_eq!(mine.as_array().unwrap().len(), 0, "nothing was stored");
 }

@@ -31,12 +31,21 @@ pub struct Response {
 
 impl Response {
     pub fn ok(self) -> Value {
-        assert!(self.status.is_success(), "expected success, got {}: {}", self.status, self.body);
+        assert!(
+            self.status.is_success(),
+            "expected success, got {}: {}",
+            self.status,
+            self.body
+        );
         self.body
     }
 
     pub fn link(&self) -> String {
-        self.headers.get("link").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+        self.headers
+            .get("link")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
     }
 }
 
@@ -47,23 +56,42 @@ pub async fn spawn_app() -> TestApp {
 /// Spawns a server whose configuration `tune` may adjust first.
 pub async fn spawn_with(tune: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
     let addr = listener.local_addr().expect("an address");
     let mut config = Config::new(addr, dir.path().to_path_buf(), None, None);
     tune(&mut config);
     let store = match std::env::var("CASCADE_TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => {
-            let schema = format!("cascade_t_{}", new_secret().to_lowercase().replace(['-', '_'], "").chars().take(20).collect::<String>());
-            Store::connect_postgres_schema(&url, &schema).await.expect("a PostgreSQL schema")
+            let schema = format!(
+                "cascade_t_{}",
+                new_secret()
+                    .to_lowercase()
+                    .replace(['-', '_'], "")
+                    .chars()
+                    .take(20)
+                    .collect::<String>()
+            );
+            Store::connect_postgres_schema(&url, &schema)
+                .await
+                .expect("a PostgreSQL schema")
         }
-        _ => Store::connect(&config.database_url).await.expect("a SQLite store"),
+        _ => Store::connect(&config.database_url)
+            .await
+            .expect("a SQLite store"),
     };
     let state = AppState::new(config, store);
     let app = cascade_server::api::router(state.clone());
     tokio::spawn(async move {
         axum::serve(listener, app).await.expect("the server runs");
     });
-    TestApp { addr, state, client: reqwest::Client::new(), _dir: dir }
+    TestApp {
+        addr,
+        state,
+        client: reqwest::Client::new(),
+        _dir: dir,
+    }
 }
 
 impl TestApp {
@@ -73,18 +101,27 @@ impl TestApp {
 
     /// Runs the fan-out worker until its queue is empty.
     pub async fn drain(&self) {
-        cascade_server::fanout::drain(&self.state).await.expect("fan-out drains");
+        cascade_server::fanout::drain(&self.state)
+            .await
+            .expect("fan-out drains");
     }
 
     /// A registered user with a full-scope token, made through the use case the CLI uses.
     pub async fn user(&self, username: &str) -> User {
-        self.user_with_scopes(username, "read write follow push").await
+        self.user_with_scopes(username, "read write follow push")
+            .await
     }
 
     pub async fn user_with_scopes(&self, username: &str, scopes: &str) -> User {
-        let account = cascade_server::app::accounts::register(&self.state, username, &format!("{username}@example.test"), "correct horse battery", None)
-            .await
-            .expect("registration");
+        let account = cascade_server::app::accounts::register(
+            &self.state,
+            username,
+            &format!("{username}@example.test"),
+            "correct horse battery",
+            None,
+        )
+        .await
+        .expect("registration");
         let token = new_secret();
         self.state
             .store
@@ -99,10 +136,20 @@ impl TestApp {
             })
             .await
             .expect("a token");
-        User { id: account.id.to_string(), token, username: username.into() }
+        User {
+            id: account.id.to_string(),
+            token,
+            username: username.into(),
+        }
     }
 
-    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
         let mut req = self.client.request(method, self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -114,12 +161,21 @@ impl TestApp {
         let status = res.status();
         let headers = res.headers().clone();
         let text = res.text().await.expect("a body");
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
-        Response { status, headers, body }
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Response {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, user: &User, path: &str) -> Response {
-        self.request(Method::GET, path, Some(&user.token), None).await
+        self.request(Method::GET, path, Some(&user.token), None)
+            .await
     }
 
     pub async fn get_anon(&self, path: &str) -> Response {
@@ -127,25 +183,43 @@ impl TestApp {
     }
 
     pub async fn post(&self, user: &User, path: &str, body: Value) -> Response {
-        self.request(Method::POST, path, Some(&user.token), Some(body)).await
+        self.request(Method::POST, path, Some(&user.token), Some(body))
+            .await
     }
 
     pub async fn post_status(&self, user: &User, text: &str, visibility: &str) -> Value {
-        self.post(user, "/api/v1/statuses", serde_json::json!({"status": text, "visibility": visibility})).await.ok()
+        self.post(
+            user,
+            "/api/v1/statuses",
+            serde_json::json!({"status": text, "visibility": visibility}),
+        )
+        .await
+        .ok()
     }
 
     pub async fn follow(&self, user: &User, target: &User) {
-        self.post(user, &format!("/api/v1/accounts/{}/follow", target.id), serde_json::json!({})).await.ok();
+        self.post(
+            user,
+            &format!("/api/v1/accounts/{}/follow", target.id),
+            serde_json::json!({}),
+        )
+        .await
+        .ok();
     }
 
     pub async fn home(&self, user: &User, query: &str) -> Vec<Value> {
         self.drain().await;
-        let v = self.get(user, &format!("/api/v1/timelines/home{query}")).await.ok();
+        let v = self
+            .get(user, &format!("/api/v1/timelines/home{query}"))
+            .await
+            .ok();
         v.as_array().cloned().unwrap_or_default()
     }
 }
 
 /// The ids of a list of statuses.
 pub fn ids(list: &[Value]) -> Vec<String> {
-    list.iter().map(|s| s["id"].as_str().unwrap_or_default().to_string()).collect()
+    list.iter()
+        .map(|s| s["id"].as_str().unwrap_or_default().to_string())
+        .collect()
 }

@@ -5,9 +5,17 @@ use sha2::{Digest, Sha256};
 use crate::helpers::spawn_app;
 
 async fn create_app(app: &crate::helpers::TestApp, redirect: &str) -> serde_json::Value {
-    let res = app.client.post(app.url("/api/v1/apps"))
-        .form(&[("client_name", "Test client"), ("redirect_uris", redirect), ("scopes", "read write follow")])
-        .send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/v1/apps"))
+        .form(&[
+            ("client_name", "Test client"),
+            ("redirect_uris", redirect),
+            ("scopes", "read write follow"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }
@@ -17,13 +25,30 @@ async fn an_app_registers_a_user_with_client_credentials_and_the_token_works() {
     let app = spawn_app().await;
     let client = create_app(&app, "urn:ietf:wg:oauth:2.0:oob").await;
     assert!(client["client_secret"].as_str().is_some());
-    let token: serde_json::Value = app.client.post(app.url("/oauth/token"))
-        .form(&[("grant_type", "client_credentials"), ("client_id", client["client_id"].as_str().unwrap()),
-                ("client_secret", client["client_secret"].as_str().unwrap()), ("scope", "read write")])
-        .send().await.unwrap().json().await.unwrap();
+    let token: serde_json::Value = app
+        .client
+        .post(app.url("/oauth/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client["client_id"].as_str().unwrap()),
+            ("client_secret", client["client_secret"].as_str().unwrap()),
+            ("scope", "read write"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let app_token = token["access_token"].as_str().unwrap().to_string();
 
-    let verified = app.client.get(app.url("/api/v1/apps/verify_credentials")).bearer_auth(&app_token).send().await.unwrap();
+    let verified = app
+        .client
+        .get(app.url("/api/v1/apps/verify_credentials"))
+        .bearer_auth(&app_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(verified.status(), 200);
 
     let registered = app.client.post(app.url("/api/v1/accounts")).bearer_auth(&app_token)
@@ -31,15 +56,27 @@ async fn an_app_registers_a_user_with_client_credentials_and_the_token_works() {
         .send().await.unwrap();
     assert_eq!(registered.status(), 200);
     let user_token: serde_json::Value = registered.json().await.unwrap();
-    let me: serde_json::Value = app.client.get(app.url("/api/v1/accounts/verify_credentials"))
-        .bearer_auth(user_token["access_token"].as_str().unwrap()).send().await.unwrap().json().await.unwrap();
+    let me: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/accounts/verify_credentials"))
+        .bearer_auth(user_token["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["username"], "newbie");
     assert_eq!(me["source"]["privacy"], "public");
 
     let again = app.client.post(app.url("/api/v1/accounts")).bearer_auth(&app_token)
         .json(&json!({"username": "NEWBIE", "email": "other@example.test", "password": "long enough pw", "agreement": true}))
         .send().await.unwrap();
-    assert_eq!(again.status(), 422, "usernames are unique regardless of case");
+    assert_eq!(
+        again.status(),
+        422,
+        "usernames are unique regardless of case"
+    );
 }
 
 #[tokio::test]
@@ -50,71 +87,192 @@ async fn authorization_code_with_pkce_logs_a_user_in_through_the_consent_page() 
     let client = create_app(&app, redirect).await;
     let client_id = client["client_id"].as_str().unwrap();
     let verifier = "a-very-long-code-verifier-string-with-enough-entropy-1234567890";
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(Sha256::digest(verifier.as_bytes()));
 
-    let page = app.client.get(app.url("/oauth/authorize"))
-        .query(&[("response_type", "code"), ("client_id", client_id), ("redirect_uri", redirect), ("scope", "read write"),
-                 ("code_challenge", &challenge), ("code_challenge_method", "S256"), ("state", "xyz")])
-        .send().await.unwrap();
+    let page = app
+        .client
+        .get(app.url("/oauth/authorize"))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", redirect),
+            ("scope", "read write"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("state", "xyz"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("Test client") && html.contains("name=\"password\""));
 
-    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let form = [("response_type", "code"), ("client_id", client_id), ("redirect_uri", redirect), ("scope", "read write"),
-                ("code_challenge", challenge.as_str()), ("code_challenge_method", "S256"), ("state", "xyz"),
-                ("username", "carol"), ("decision", "approve")];
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = [
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", redirect),
+        ("scope", "read write"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+        ("state", "xyz"),
+        ("username", "carol"),
+        ("decision", "approve"),
+    ];
     let mut wrong = form.to_vec();
     wrong.push(("password", "wrong password"));
-    let denied = no_redirects.post(app.url("/oauth/authorize")).form(&wrong).send().await.unwrap();
+    let denied = no_redirects
+        .post(app.url("/oauth/authorize"))
+        .form(&wrong)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(denied.status(), 401);
 
     let mut right = form.to_vec();
     right.push(("password", "correct horse battery"));
-    let res = no_redirects.post(app.url("/oauth/authorize")).form(&right).send().await.unwrap();
+    let res = no_redirects
+        .post(app.url("/oauth/authorize"))
+        .form(&right)
+        .send()
+        .await
+        .unwrap();
     assert!(res.status().is_redirection());
     let location = res.headers()["location"].to_str().unwrap().to_string();
     assert!(location.starts_with(redirect) && location.contains("state=xyz"));
-    let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap().to_string();
+    let code = location
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
 
-    let bad = app.client.post(app.url("/oauth/token"))
-        .form(&[("grant_type", "authorization_code"), ("client_id", client_id), ("code", &code), ("redirect_uri", redirect), ("code_verifier", "not-the-verifier")])
-        .send().await.unwrap();
-    assert_eq!(bad.status(), 400, "a wrong verifier fails, and uses up the code");
+    let bad = app
+        .client
+        .post(app.url("/oauth/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", client_id),
+            ("code", &code),
+            ("redirect_uri", redirect),
+            ("code_verifier", "not-the-verifier"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        bad.status(),
+        400,
+        "a wrong verifier fails, and uses up the code"
+    );
 
     // A second login for a fresh code, then the right verifier.
-    let res = no_redirects.post(app.url("/oauth/authorize")).form(&right).send().await.unwrap();
+    let res = no_redirects
+        .post(app.url("/oauth/authorize"))
+        .form(&right)
+        .send()
+        .await
+        .unwrap();
     let location = res.headers()["location"].to_str().unwrap().to_string();
-    let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap().to_string();
-    let token: serde_json::Value = app.client.post(app.url("/oauth/token"))
-        .form(&[("grant_type", "authorization_code"), ("client_id", client_id), ("code", &code), ("redirect_uri", redirect), ("code_verifier", verifier)])
-        .send().await.unwrap().json().await.unwrap();
+    let code = location
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
+    let token: serde_json::Value = app
+        .client
+        .post(app.url("/oauth/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", client_id),
+            ("code", &code),
+            ("redirect_uri", redirect),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let access = token["access_token"].as_str().unwrap().to_string();
     assert_eq!(token["scope"], "read write");
-    let me = app.client.get(app.url("/api/v1/accounts/verify_credentials")).bearer_auth(&access).send().await.unwrap();
+    let me = app
+        .client
+        .get(app.url("/api/v1/accounts/verify_credentials"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), 200);
 
-    let reused = app.client.post(app.url("/oauth/token"))
-        .form(&[("grant_type", "authorization_code"), ("client_id", client_id), ("code", &code), ("code_verifier", verifier)])
-        .send().await.unwrap();
+    let reused = app
+        .client
+        .post(app.url("/oauth/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", client_id),
+            ("code", &code),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(reused.status(), 400, "a code works once");
 
-    let revoked = app.client.post(app.url("/oauth/revoke"))
-        .form(&[("client_id", client_id), ("client_secret", client["client_secret"].as_str().unwrap()), ("token", &access)])
-        .send().await.unwrap();
+    let revoked = app
+        .client
+        .post(app.url("/oauth/revoke"))
+        .form(&[
+            ("client_id", client_id),
+            ("client_secret", client["client_secret"].as_str().unwrap()),
+            ("token", &access),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(revoked.status(), 200);
-    let after = app.client.get(app.url("/api/v1/accounts/verify_credentials")).bearer_auth(&access).send().await.unwrap();
+    let after = app
+        .client
+        .get(app.url("/api/v1/accounts/verify_credentials"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(after.status(), 401);
 }
 
 #[tokio::test]
 async fn the_password_grant_is_refused_and_metadata_is_published() {
     let app = spawn_app().await;
-    let res = app.client.post(app.url("/oauth/token")).form(&[("grant_type", "password"), ("username", "x"), ("password", "y")]).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/oauth/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "x"),
+            ("password", "y"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"], "unsupported_grant_type");
-    let meta = app.get_anon("/.well-known/oauth-authorization-server").await.ok();
+    let meta = app
+        .get_anon("/.well-known/oauth-authorization-server")
+        .await
+        .ok();
     assert_eq!(meta["code_challenge_methods_supported"], json!(["S256"]));
 }
 
@@ -122,10 +280,27 @@ async fn the_password_grant_is_refused_and_metadata_is_published() {
 async fn scopes_are_enforced() {
     let app = spawn_app().await;
     let reader = app.user_with_scopes("reader", "read").await;
-    let res = app.post(&reader, "/api/v1/statuses", json!({"status": "hi"})).await;
+    let res = app
+        .post(&reader, "/api/v1/statuses", json!({"status": "hi"}))
+        .await;
     assert_eq!(res.status, 403);
-    let granular = app.user_with_scopes("granular", "read:accounts write:statuses").await;
-    assert_eq!(app.post(&granular, "/api/v1/statuses", json!({"status": "hi"})).await.status, 200);
-    assert_eq!(app.get(&granular, "/api/v1/timelines/home").await.status, 403);
-    assert_eq!(app.get(&granular, "/api/v1/accounts/verify_credentials").await.status, 200);
+    let granular = app
+        .user_with_scopes("granular", "read:accounts write:statuses")
+        .await;
+    assert_eq!(
+        app.post(&granular, "/api/v1/statuses", json!({"status": "hi"}))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.get(&granular, "/api/v1/timelines/home").await.status,
+        403
+    );
+    assert_eq!(
+        app.get(&granular, "/api/v1/accounts/verify_credentials")
+            .await
+            .status,
+        200
+    );
 }

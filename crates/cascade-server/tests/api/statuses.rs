@@ -8,12 +8,21 @@ async fn posting_renders_links_mentions_and_hashtags_safely() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;
     app.user("bob").await;
-    let s = app.post_status(&alice, "Hi @bob and @ghost, see https://example.org/x #Rust <b>bold</b>", "public").await;
+    let s = app
+        .post_status(
+            &alice,
+            "Hi @bob and @ghost, see https://example.org/x #Rust <b>bold</b>",
+            "public",
+        )
+        .await;
     let html = s["content"].as_str().unwrap();
     assert!(html.contains("class=\"u-url mention\""));
     assert!(html.contains("@ghost"), "unknown mentions stay text");
     assert!(html.contains("href=\"https://example.org/x\""));
-    assert!(html.contains("&lt;b&gt;bold&lt;/b&gt;"), "HTML in text is escaped");
+    assert!(
+        html.contains("&lt;b&gt;bold&lt;/b&gt;"),
+        "HTML in text is escaped"
+    );
     assert_eq!(s["mentions"][0]["username"], "bob");
     assert_eq!(s["tags"][0]["name"], "rust");
     assert_eq!(s["visibility"], "public");
@@ -26,18 +35,51 @@ async fn delete_returns_the_source_and_edit_keeps_history() {
     let alice = app.user("alice").await;
     let s = app.post_status(&alice, "first version", "public").await;
     let id = s["id"].as_str().unwrap();
-    let edited = app.request(Method::PUT, &format!("/api/v1/statuses/{id}"), Some(&alice.token), Some(json!({"status": "second version"}))).await.ok();
-    assert!(edited["content"].as_str().unwrap().contains("second version"));
+    let edited = app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/statuses/{id}"),
+            Some(&alice.token),
+            Some(json!({"status": "second version"})),
+        )
+        .await
+        .ok();
+    assert!(edited["content"]
+        .as_str()
+        .unwrap()
+        .contains("second version"));
     assert!(edited["edited_at"].is_string());
-    let history = app.get(&alice, &format!("/api/v1/statuses/{id}/history")).await.ok();
+    let history = app
+        .get(&alice, &format!("/api/v1/statuses/{id}/history"))
+        .await
+        .ok();
     assert_eq!(history.as_array().unwrap().len(), 2);
-    assert!(history[0]["content"].as_str().unwrap().contains("first version"));
-    let source = app.get(&alice, &format!("/api/v1/statuses/{id}/source")).await.ok();
+    assert!(history[0]["content"]
+        .as_str()
+        .unwrap()
+        .contains("first version"));
+    let source = app
+        .get(&alice, &format!("/api/v1/statuses/{id}/source"))
+        .await
+        .ok();
     assert_eq!(source["text"], "second version");
 
-    let deleted = app.request(Method::DELETE, &format!("/api/v1/statuses/{id}"), Some(&alice.token), None).await.ok();
+    let deleted = app
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/statuses/{id}"),
+            Some(&alice.token),
+            None,
+        )
+        .await
+        .ok();
     assert_eq!(deleted["text"], "second version");
-    assert_eq!(app.get(&alice, &format!("/api/v1/statuses/{id}")).await.status, 404);
+    assert_eq!(
+        app.get(&alice, &format!("/api/v1/statuses/{id}"))
+            .await
+            .status,
+        404
+    );
 }
 
 #[tokio::test]
@@ -47,9 +89,32 @@ async fn only_the_author_may_edit_or_delete() {
     let mallory = app.user("mallory").await;
     let s = app.post_status(&alice, "mine", "public").await;
     let id = s["id"].as_str().unwrap();
-    assert_eq!(app.request(Method::DELETE, &format!("/api/v1/statuses/{id}"), Some(&mallory.token), None).await.status, 404);
-    assert_eq!(app.request(Method::PUT, &format!("/api/v1/statuses/{id}"), Some(&mallory.token), Some(json!({"status": "yours"}))).await.status, 404);
-    assert_eq!(app.get_anon(&format!("/api/v1/statuses/{id}")).await.body["content"], "<p>mine</p>");
+    assert_eq!(
+        app.request(
+            Method::DELETE,
+            &format!("/api/v1/statuses/{id}"),
+            Some(&mallory.token),
+            None
+        )
+        .await
+        .status,
+        404
+    );
+    assert_eq!(
+        app.request(
+            Method::PUT,
+            &format!("/api/v1/statuses/{id}"),
+            Some(&mallory.token),
+            Some(json!({"status": "yours"}))
+        )
+        .await
+        .status,
+        404
+    );
+    assert_eq!(
+        app.get_anon(&format!("/api/v1/statuses/{id}")).await.body["content"],
+        "<p>mine</p>"
+    );
 }
 
 #[tokio::test]
@@ -58,13 +123,23 @@ async fn an_idempotency_key_creates_one_status() {
     let alice = app.user("alice").await;
     let mut ids = Vec::new();
     for _ in 0..3 {
-        let res = app.client.post(app.url("/api/v1/statuses")).bearer_auth(&alice.token)
-            .header("Idempotency-Key", "same-key").json(&json!({"status": "once"})).send().await.unwrap();
+        let res = app
+            .client
+            .post(app.url("/api/v1/statuses"))
+            .bearer_auth(&alice.token)
+            .header("Idempotency-Key", "same-key")
+            .json(&json!({"status": "once"}))
+            .send()
+            .await
+            .unwrap();
         let body: serde_json::Value = res.json().await.unwrap();
         ids.push(body["id"].as_str().unwrap().to_string());
     }
     assert!(ids.windows(2).all(|w| w[0] == w[1]));
-    let me = app.get(&alice, "/api/v1/accounts/verify_credentials").await.ok();
+    let me = app
+        .get(&alice, "/api/v1/accounts/verify_credentials")
+        .await
+        .ok();
     assert_eq!(me["statuses_count"], 1);
 }
 
@@ -81,7 +156,11 @@ async fn concurrent_favourites_and_reblogs_are_counted_exactly() {
     let mut tasks = Vec::new();
     for fan in &fans {
         for action in ["favourite", "favourite", "reblog", "reblog"] {
-            let req = app.client.post(app.url(&format!("/api/v1/statuses/{id}/{action}"))).bearer_auth(&fan.token).send();
+            let req = app
+                .client
+                .post(app.url(&format!("/api/v1/statuses/{id}/{action}")))
+                .bearer_auth(&fan.token)
+                .send();
             tasks.push(req);
         }
     }
@@ -91,20 +170,48 @@ async fn concurrent_favourites_and_reblogs_are_counted_exactly() {
     let s = app.get_anon(&format!("/api/v1/statuses/{id}")).await.ok();
     assert_eq!(s["favourites_count"], 24);
     assert_eq!(s["reblogs_count"], 24);
-    let by = app.get_anon(&format!("/api/v1/statuses/{id}/favourited_by?limit=80")).await.ok();
+    let by = app
+        .get_anon(&format!("/api/v1/statuses/{id}/favourited_by?limit=80"))
+        .await
+        .ok();
     assert_eq!(by.as_array().unwrap().len(), 24);
 
-    app.post(&fans[0], &format!("/api/v1/statuses/{id}/unfavourite"), json!({})).await.ok();
-    app.post(&fans[0], &format!("/api/v1/statuses/{id}/unfavourite"), json!({})).await.ok();
-    app.post(&fans[0], &format!("/api/v1/statuses/{id}/unreblog"), json!({})).await.ok();
-    let s = app.get(&fans[0], &format!("/api/v1/statuses/{id}")).await.ok();
+    app.post(
+        &fans[0],
+        &format!("/api/v1/statuses/{id}/unfavourite"),
+        json!({}),
+    )
+    .await
+    .ok();
+    app.post(
+        &fans[0],
+        &format!("/api/v1/statuses/{id}/unfavourite"),
+        json!({}),
+    )
+    .await
+    .ok();
+    app.post(
+        &fans[0],
+        &format!("/api/v1/statuses/{id}/unreblog"),
+        json!({}),
+    )
+    .await
+    .ok();
+    let s = app
+        .get(&fans[0], &format!("/api/v1/statuses/{id}"))
+        .await
+        .ok();
     assert_eq!(s["favourites_count"], 23);
     assert_eq!(s["reblogs_count"], 23);
     assert_eq!(s["favourited"], false);
     assert_eq!(s["reblogged"], false);
 }
 
-async fn futures_join(reqs: Vec<impl std::future::Future<Output = reqwest::Result<reqwest::Response>> + Send + 'static>) -> Vec<reqwest::Response> {
+async fn futures_join(
+    reqs: Vec<
+        impl std::future::Future<Output = reqwest::Result<reqwest::Response>> + Send + 'static,
+    >,
+) -> Vec<reqwest::Response> {
     let handles: Vec<_> = reqs.into_iter().map(tokio::spawn).collect();
     let mut out = Vec::new();
     for h in handles {
@@ -121,14 +228,33 @@ async fn reblogging_a_reblog_reblogs_the_original() {
     let carol = app.user("carol").await;
     let s = app.post_status(&alice, "original", "public").await;
     let id = s["id"].as_str().unwrap();
-    let wrapper = app.post(&bob, &format!("/api/v1/statuses/{id}/reblog"), json!({})).await.ok();
+    let wrapper = app
+        .post(&bob, &format!("/api/v1/statuses/{id}/reblog"), json!({}))
+        .await
+        .ok();
     assert_eq!(wrapper["reblog"]["id"], id);
     let wrapper_id = wrapper["id"].as_str().unwrap();
-    let second = app.post(&carol, &format!("/api/v1/statuses/{wrapper_id}/reblog"), json!({})).await.ok();
+    let second = app
+        .post(
+            &carol,
+            &format!("/api/v1/statuses/{wrapper_id}/reblog"),
+            json!({}),
+        )
+        .await
+        .ok();
     assert_eq!(second["reblog"]["id"], id);
-    let again = app.post(&carol, &format!("/api/v1/statuses/{id}/reblog"), json!({})).await.ok();
-    assert_eq!(again["id"], second["id"], "reblogging twice returns the first reblog");
-    let by = app.get_anon(&format!("/api/v1/statuses/{id}/reblogged_by")).await.ok();
+    let again = app
+        .post(&carol, &format!("/api/v1/statuses/{id}/reblog"), json!({}))
+        .await
+        .ok();
+    assert_eq!(
+        again["id"], second["id"],
+        "reblogging twice returns the first reblog"
+    );
+    let by = app
+        .get_anon(&format!("/api/v1/statuses/{id}/reblogged_by"))
+        .await
+        .ok();
     assert_eq!(by.as_array().unwrap().len(), 2);
 }
 
@@ -139,21 +265,53 @@ async fn quotes_are_accepted_counted_and_listed_but_private_posts_cannot_be_quot
     let bob = app.user("bob").await;
     let s = app.post_status(&alice, "quote me", "public").await;
     let id = s["id"].as_str().unwrap();
-    let q = app.post(&bob, "/api/v1/statuses", json!({"status": "so true", "quoted_status_id": id})).await.ok();
+    let q = app
+        .post(
+            &bob,
+            "/api/v1/statuses",
+            json!({"status": "so true", "quoted_status_id": id}),
+        )
+        .await
+        .ok();
     assert_eq!(q["quote"]["state"], "accepted");
     assert_eq!(q["quote"]["quoted_status"]["id"], id);
-    let quotes = app.get_anon(&format!("/api/v1/statuses/{id}/quotes")).await.ok();
+    let quotes = app
+        .get_anon(&format!("/api/v1/statuses/{id}/quotes"))
+        .await
+        .ok();
     assert_eq!(quotes[0]["id"], q["id"]);
-    assert_eq!(app.get_anon(&format!("/api/v1/statuses/{id}")).await.ok()["quotes_count"], 1);
+    assert_eq!(
+        app.get_anon(&format!("/api/v1/statuses/{id}")).await.ok()["quotes_count"],
+        1
+    );
 
     app.follow(&bob, &alice).await;
     let private = app.post_status(&alice, "followers only", "private").await;
-    let res = app.post(&bob, "/api/v1/statuses", json!({"status": "leak", "quoted_status_id": private["id"]})).await;
+    let res = app
+        .post(
+            &bob,
+            "/api/v1/statuses",
+            json!({"status": "leak", "quoted_status_id": private["id"]}),
+        )
+        .await;
     assert_eq!(res.status, 422);
 
-    let closed = app.post(&alice, "/api/v1/statuses", json!({"status": "no quotes", "quote_approval_policy": "nobody"})).await.ok();
+    let closed = app
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "no quotes", "quote_approval_policy": "nobody"}),
+        )
+        .await
+        .ok();
     assert_eq!(closed["quote_approval"]["automatic"], json!([]));
-    let res = app.post(&bob, "/api/v1/statuses", json!({"status": "quote anyway", "quoted_status_id": closed["id"]})).await;
+    let res = app
+        .post(
+            &bob,
+            "/api/v1/statuses",
+            json!({"status": "quote anyway", "quoted_status_id": closed["id"]}),
+        )
+        .await;
     assert_eq!(res.status, 403);
 }
 
@@ -163,15 +321,58 @@ async fn bookmarks_pins_and_favourites_lists() {
     let alice = app.user("alice").await;
     let s = app.post_status(&alice, "keep this", "public").await;
     let id = s["id"].as_str().unwrap();
-    assert_eq!(app.post(&alice, &format!("/api/v1/statuses/{id}/bookmark"), json!({})).await.ok()["bookmarked"], true);
-    assert_eq!(app.post(&alice, &format!("/api/v1/statuses/{id}/pin"), json!({})).await.ok()["pinned"], true);
-    app.post(&alice, &format!("/api/v1/statuses/{id}/favourite"), json!({})).await.ok();
+    assert_eq!(
+        app.post(
+            &alice,
+            &format!("/api/v1/statuses/{id}/bookmark"),
+            json!({})
+        )
+        .await
+        .ok()["bookmarked"],
+        true
+    );
+    assert_eq!(
+        app.post(&alice, &format!("/api/v1/statuses/{id}/pin"), json!({}))
+            .await
+            .ok()["pinned"],
+        true
+    );
+    app.post(
+        &alice,
+        &format!("/api/v1/statuses/{id}/favourite"),
+        json!({}),
+    )
+    .await
+    .ok();
     assert_eq!(app.get(&alice, "/api/v1/bookmarks").await.ok()[0]["id"], id);
-    assert_eq!(app.get(&alice, "/api/v1/favourites").await.ok()[0]["id"], id);
-    let pinned = app.get(&alice, &format!("/api/v1/accounts/{}/statuses?pinned=true", alice.id)).await.ok();
+    assert_eq!(
+        app.get(&alice, "/api/v1/favourites").await.ok()[0]["id"],
+        id
+    );
+    let pinned = app
+        .get(
+            &alice,
+            &format!("/api/v1/accounts/{}/statuses?pinned=true", alice.id),
+        )
+        .await
+        .ok();
     assert_eq!(pinned[0]["id"], id);
-    app.post(&alice, &format!("/api/v1/statuses/{id}/unbookmark"), json!({})).await.ok();
-    assert_eq!(app.get(&alice, "/api/v1/bookmarks").await.ok().as_array().unwrap().len(), 0);
+    app.post(
+        &alice,
+        &format!("/api/v1/statuses/{id}/unbookmark"),
+        json!({}),
+    )
+    .await
+    .ok();
+    assert_eq!(
+        app.get(&alice, "/api/v1/bookmarks")
+            .await
+            .ok()
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
 }
 
 #[tokio::test]
@@ -180,10 +381,38 @@ async fn context_lists_ancestors_and_descendants() {
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let root = app.post_status(&alice, "root", "public").await;
-    let reply = app.post(&bob, "/api/v1/statuses", json!({"status": "reply", "in_reply_to_id": root["id"]})).await.ok();
-    let nested = app.post(&alice, "/api/v1/statuses", json!({"status": "nested", "in_reply_to_id": reply["id"]})).await.ok();
-    let ctx = app.get_anon(&format!("/api/v1/statuses/{}/context", reply["id"].as_str().unwrap())).await.ok();
+    let reply = app
+        .post(
+            &bob,
+            "/api/v1/statuses",
+            json!({"status": "reply", "in_reply_to_id": root["id"]}),
+        )
+        .await
+        .ok();
+    let nested = app
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "nested", "in_reply_to_id": reply["id"]}),
+        )
+        .await
+        .ok();
+    let ctx = app
+        .get_anon(&format!(
+            "/api/v1/statuses/{}/context",
+            reply["id"].as_str().unwrap()
+        ))
+        .await
+        .ok();
     assert_eq!(ctx["ancestors"][0]["id"], root["id"]);
     assert_eq!(ctx["descendants"][0]["id"], nested["id"]);
-    assert_eq!(app.get_anon(&format!("/api/v1/statuses/{}", root["id"].as_str().unwrap())).await.ok()["replies_count"], 1);
+    assert_eq!(
+        app.get_anon(&format!(
+            "/api/v1/statuses/{}",
+            root["id"].as_str().unwrap()
+        ))
+        .await
+        .ok()["replies_count"],
+        1
+    );
 }

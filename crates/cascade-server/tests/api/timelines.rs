@@ -17,15 +17,33 @@ async fn home_timeline_shows_posts_and_reblogs_of_followed_accounts() {
     let own = app.post_status(&bob, "my own", "public").await;
     let stranger = app.post_status(&carol, "not followed", "public").await;
     let home = ids(&app.home(&bob, "").await);
-    assert_eq!(home, vec![own["id"].as_str().unwrap(), post["id"].as_str().unwrap()]);
+    assert_eq!(
+        home,
+        vec![own["id"].as_str().unwrap(), post["id"].as_str().unwrap()]
+    );
     assert!(!home.contains(&stranger["id"].as_str().unwrap().to_string()));
 
-    app.post(&alice, &format!("/api/v1/statuses/{}/reblog", stranger["id"].as_str().unwrap()), json!({})).await.ok();
+    app.post(
+        &alice,
+        &format!(
+            "/api/v1/statuses/{}/reblog",
+            stranger["id"].as_str().unwrap()
+        ),
+        json!({}),
+    )
+    .await
+    .ok();
     let home = app.home(&bob, "").await;
     assert_eq!(home[0]["reblog"]["id"], stranger["id"]);
 
     // With reblogs turned off for alice, her reblog disappears; her posts stay.
-    app.post(&bob, &format!("/api/v1/accounts/{}/follow", alice.id), json!({"reblogs": false})).await.ok();
+    app.post(
+        &bob,
+        &format!("/api/v1/accounts/{}/follow", alice.id),
+        json!({"reblogs": false}),
+    )
+    .await
+    .ok();
     let home = app.home(&bob, "").await;
     assert!(home.iter().all(|s| s["reblog"].is_null()));
     assert!(ids(&home).contains(&post["id"].as_str().unwrap().to_string()));
@@ -39,13 +57,31 @@ async fn mutes_hide_and_unfollows_remove_posts_from_home() {
     app.follow(&bob, &alice).await;
     app.post_status(&alice, "one", "public").await;
     assert_eq!(app.home(&bob, "").await.len(), 1);
-    app.post(&bob, &format!("/api/v1/accounts/{}/mute", alice.id), json!({})).await.ok();
+    app.post(
+        &bob,
+        &format!("/api/v1/accounts/{}/mute", alice.id),
+        json!({}),
+    )
+    .await
+    .ok();
     assert_eq!(app.home(&bob, "").await.len(), 0);
     let mutes = app.get(&bob, "/api/v1/mutes").await.ok();
     assert_eq!(mutes[0]["id"], alice.id.as_str());
-    app.post(&bob, &format!("/api/v1/accounts/{}/unmute", alice.id), json!({})).await.ok();
+    app.post(
+        &bob,
+        &format!("/api/v1/accounts/{}/unmute", alice.id),
+        json!({}),
+    )
+    .await
+    .ok();
     assert_eq!(app.home(&bob, "").await.len(), 1);
-    app.post(&bob, &format!("/api/v1/accounts/{}/unfollow", alice.id), json!({})).await.ok();
+    app.post(
+        &bob,
+        &format!("/api/v1/accounts/{}/unfollow", alice.id),
+        json!({}),
+    )
+    .await
+    .ok();
     assert_eq!(app.home(&bob, "").await.len(), 0);
 }
 
@@ -57,14 +93,21 @@ async fn paging_through_home_returns_every_entry_once_even_while_new_posts_arriv
     app.follow(&bob, &alice).await;
     let mut posted = Vec::new();
     for i in 0..23 {
-        posted.push(app.post_status(&alice, &format!("post {i}"), "public").await["id"].as_str().unwrap().to_string());
+        posted.push(
+            app.post_status(&alice, &format!("post {i}"), "public")
+                .await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
-    let first = app.drain().await;
-    let _ = first;
+    app.drain().await;
     let mut seen = Vec::new();
     let mut query = "?limit=5".to_string();
     loop {
-        let res = app.get(&bob, &format!("/api/v1/timelines/home{query}")).await;
+        let res = app
+            .get(&bob, &format!("/api/v1/timelines/home{query}"))
+            .await;
         let link = res.link();
         let page = res.ok();
         let page = page.as_array().unwrap().clone();
@@ -75,8 +118,17 @@ async fn paging_through_home_returns_every_entry_once_even_while_new_posts_arriv
         // A new post arrives between pages; paging backwards must not see it or skip.
         app.post_status(&alice, "interloper", "public").await;
         app.drain().await;
-        let next = link.split(", ").find(|l| l.contains("rel=\"next\"")).unwrap();
-        let max_id = next.split("max_id=").nth(1).unwrap().split('>').next().unwrap();
+        let next = link
+            .split(", ")
+            .find(|l| l.contains("rel=\"next\""))
+            .unwrap();
+        let max_id = next
+            .split("max_id=")
+            .nth(1)
+            .unwrap()
+            .split('>')
+            .next()
+            .unwrap();
         query = format!("?limit=5&max_id={max_id}");
     }
     posted.reverse();
@@ -100,13 +152,25 @@ async fn celebrity_posts_merged_at_read_time_match_pushed_posts() {
     let mut expected = Vec::new();
     for i in 0..6 {
         let author = if i % 2 == 0 { &alice } else { &carol };
-        expected.push(app.post_status(author, &format!("post {i}"), "public").await["id"].as_str().unwrap().to_string());
+        expected.push(
+            app.post_status(author, &format!("post {i}"), "public")
+                .await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
     expected.reverse();
     assert_eq!(ids(&app.home(&bob, "").await), expected);
-    assert_eq!(ids(&app.home(&bob, "?limit=2").await), expected[..2].to_vec());
+    assert_eq!(
+        ids(&app.home(&bob, "?limit=2").await),
+        expected[..2].to_vec()
+    );
     let since = &expected[3];
-    assert_eq!(ids(&app.home(&bob, &format!("?min_id={since}")).await), expected[..3].to_vec());
+    assert_eq!(
+        ids(&app.home(&bob, &format!("?min_id={since}")).await),
+        expected[..3].to_vec()
+    );
 }
 
 #[tokio::test]
@@ -116,10 +180,19 @@ async fn public_and_tag_timelines_show_public_posts() {
     let public = app.post_status(&alice, "hello #Cascade", "public").await;
     app.post_status(&alice, "quiet #cascade", "unlisted").await;
     let tl = app.get_anon("/api/v1/timelines/public").await.ok();
-    assert_eq!(ids(tl.as_array().unwrap()), vec![public["id"].as_str().unwrap()]);
+    assert_eq!(
+        ids(tl.as_array().unwrap()),
+        vec![public["id"].as_str().unwrap()]
+    );
     let tag = app.get_anon("/api/v1/timelines/tag/cascade").await.ok();
-    assert_eq!(ids(tag.as_array().unwrap()), vec![public["id"].as_str().unwrap()]);
-    let local = app.get_anon("/api/v1/timelines/public?local=true").await.ok();
+    assert_eq!(
+        ids(tag.as_array().unwrap()),
+        vec![public["id"].as_str().unwrap()]
+    );
+    let local = app
+        .get_anon("/api/v1/timelines/public?local=true")
+        .await
+        .ok();
     assert_eq!(local.as_array().unwrap().len(), 1);
 }
 
@@ -136,5 +209,9 @@ async fn a_restarted_cache_rebuilds_home_from_the_store() {
     assert_eq!(app.state.store.count_jobs().await.unwrap(), 1);
     app.drain().await;
     assert_eq!(app.state.store.count_jobs().await.unwrap(), 0);
-    assert_eq!(app.home(&bob, "").await.len(), 1, "the pushed entry is not duplicated");
+    assert_eq!(
+        app.home(&bob, "").await.len(),
+        1,
+        "the pushed entry is not duplicated"
+    );
 }
