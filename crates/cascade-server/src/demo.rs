@@ -16,7 +16,9 @@ use anyhow::{anyhow, bail, Context};
 use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
 use cascade_core::text::{self, MentionLink};
 use cascade_core::{time, Id, IdGenerator, Visibility};
-use cascade_store::{AccountUpdate, Mark, NewAccount, NewStatusRecord, StatusRecord, Store, StoreError};
+use cascade_store::{
+    AccountUpdate, Mark, NewAccount, NewStatusRecord, StatusRecord, Store, StoreError,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::distributions::{Distribution, WeightedIndex};
 use rand::rngs::StdRng;
@@ -51,8 +53,15 @@ const DAY: i64 = 24 * HOUR;
 /// SQLite has one writer connection, so more tasks would only queue for it.
 const POSTGRES_WRITERS: usize = 8;
 
-/// Builds the demo world into `store`, which must hold no accounts yet.
-pub async fn build(store: &Store, ids: &IdGenerator, domain: &str) -> anyhow::Result<DemoSummary> {
+/// Builds the demo world into `store`, which must hold no accounts yet. `base_url` is
+/// where the instance is reached (links in posts point there); `domain` names it in the
+/// demo login's email address.
+pub async fn build(
+    store: &Store,
+    ids: &IdGenerator,
+    domain: &str,
+    base_url: &str,
+) -> anyhow::Result<DemoSummary> {
     if store.count_users().await? > 0 || store.first_account().await?.is_some() {
         bail!("the store is not empty");
     }
@@ -65,15 +74,18 @@ pub async fn build(store: &Store, ids: &IdGenerator, domain: &str) -> anyhow::Re
     });
 
     let now = time::now_millis();
-    let t0 = std::time::Instant::now();
     let world = World::generate(now)?;
     let assigned = world.assign_ids(ids);
-    let links = Links::new(domain, &world.people);
+    let links = Links::new(base_url, &world.people);
 
     let demo = world.people.len() - 1;
     let posts_with_text = world.posts.iter().filter(|p| p.reblog_of.is_none()).count();
     let bar = ProgressBar::new(
-        (2 * world.people.len() + world.follows.len() + world.posts.len() + world.favourites.len() + 1) as u64,
+        (2 * world.people.len()
+            + world.follows.len()
+            + world.posts.len()
+            + world.favourites.len()
+            + 1) as u64,
     );
     bar.set_style(
         ProgressStyle::with_template("{msg:>11} [{bar:32}] {pos}/{len} {elapsed}")
@@ -81,7 +93,6 @@ pub async fn build(store: &Store, ids: &IdGenerator, domain: &str) -> anyhow::Re
             .progress_chars("=> "),
     );
 
-    eprintln!("before accounts: {:?}", t0.elapsed());
     bar.set_message("accounts");
     let accounts: Vec<(Id, String, String, i64)> = world.people[..demo]
         .iter()
@@ -110,7 +121,6 @@ pub async fn build(store: &Store, ids: &IdGenerator, domain: &str) -> anyhow::Re
         .await?;
     bar.inc(1);
 
-    eprintln!("before follows: {:?}", t0.elapsed());
     bar.set_message("follows");
     let follows: Vec<(Id, Id, Id, i64)> = world
         .follows
@@ -123,13 +133,15 @@ pub async fn build(store: &Store, ids: &IdGenerator, domain: &str) -> anyhow::Re
         bar.inc(chunk.len() as u64);
     }
 
-    eprintln!("before profiles: {:?}", t0.elapsed());
     bar.set_message("profiles");
     let bios: Vec<(Id, AccountUpdate)> = world.people[..demo]
         .iter()
         .zip(&assigned.accounts)
         .map(|(p, &id)| {
-            let update = AccountUpdate { note: Some((p.note.clone(), links.render(&p.note))), ..AccountUpdate::default() };
+            let update = AccountUpdate {
+                note: Some((p.note.clone(), links.render(&p.note))),
+                ..AccountUpdate::default()
+            };
             (id, update)
         })
         .collect();
@@ -141,7 +153,6 @@ pub async fn build(store: &Store, ids: &IdGenerator, domain: &str) -> anyhow::Re
     // Posts with text go through `create_status`, the only write that also records
     // mentions, hashtags and the replied-to account; reblogs have none of those, so they
     // take the bulk path.
-    eprintln!("before posts: {:?}", t0.elapsed());
     bar.set_message("posts");
     let mut tag_ids: HashMap<String, Id> = HashMap::new();
     let mut with_text = Vec::with_capacity(posts_with_text);
@@ -157,7 +168,9 @@ pub async fn build(store: &Store, ids: &IdGenerator, domain: &str) -> anyhow::Re
             sensitive: false,
             language: None,
             in_reply_to_id: post.reply_to.map(|p| assigned.posts[p]),
-            in_reply_to_account_id: post.reply_to.map(|p| assigned.accounts[world.posts[p].author]),
+            in_reply_to_account_id: post
+                .reply_to
+                .map(|p| assigned.accounts[world.posts[p].author]),
             reblog_of_id: post.reblog_of.map(|p| assigned.posts[p]),
             quote_of_id: post.quote_of.map(|p| assigned.posts[p]),
             quote_state: post.quote_of.map(|_| "accepted".to_string()),
@@ -189,9 +202,20 @@ pub async fn build(store: &Store, ids: &IdGenerator, domain: &str) -> anyhow::Re
         names.sort();
         let tags = names
             .into_iter()
-            .map(|name| (*tag_ids.entry(name.clone()).or_insert_with(|| ids.next()), name))
+            .map(|name| {
+                (
+                    *tag_ids.entry(name.clone()).or_insert_with(|| ids.next()),
+                    name,
+                )
+            })
             .collect();
-        with_text.push(NewStatusRecord { status: record, mentions, tags, idempotency_key: None, job_id: ids.next() });
+        with_text.push(NewStatusRecord {
+            status: record,
+            mentions,
+            tags,
+            idempotency_key: None,
+            job_id: ids.next(),
+        });
     }
     in_parallel(store, with_text, &bar, |store, record| async move {
         store.create_status(&record).await?;
@@ -204,45 +228,68 @@ pub async fn build(store: &Store, ids: &IdGenerator, domain: &str) -> anyhow::Re
         bar.inc(chunk.len() as u64);
     }
 
-    eprintln!("before favourites: {:?}", t0.elapsed());
     bar.set_message("favourites");
     let favourites: Vec<(Id, Id, Id, i64)> = world
         .favourites
         .iter()
         .zip(&assigned.favourites)
-        .map(|(f, &id)| (id, assigned.accounts[f.account], assigned.posts[f.post], f.at))
+        .map(|(f, &id)| {
+            (
+                id,
+                assigned.accounts[f.account],
+                assigned.posts[f.post],
+                f.at,
+            )
+        })
         .collect();
-    in_parallel(store, favourites, &bar, |store, (id, account, status, at)| async move {
-        store.add_mark(Mark::Favourite, id, account, status, at).await.map(|_| ())
-    })
+    in_parallel(
+        store,
+        favourites,
+        &bar,
+        |store, (id, account, status, at)| async move {
+            store
+                .add_mark(Mark::Favourite, id, account, status, at)
+                .await
+                .map(|_| ())
+        },
+    )
     .await?;
 
-    eprintln!("before counters: {:?}", t0.elapsed());
     bar.set_message("counters");
     store.recount_follows().await?;
     store.recount_statuses().await?;
     bar.inc(1);
     bar.finish_and_clear();
-    eprintln!("done: {:?}", t0.elapsed());
 
     Ok(DemoSummary {
         accounts: world.people.len(),
         statuses: world.posts.len(),
         viral_status_id: assigned.posts[world.viral],
-        viral_author: world.people[world.posts[world.viral].author].username.clone(),
+        viral_author: world.people[world.posts[world.viral].author]
+            .username
+            .clone(),
         login_username: LOGIN_USERNAME.to_string(),
         login_password: LOGIN_PASSWORD,
     })
 }
 
 /// Runs `work` on every item, on one writer for SQLite and several for PostgreSQL.
-async fn in_parallel<T, F, Fut>(store: &Store, items: Vec<T>, bar: &ProgressBar, work: F) -> anyhow::Result<()>
+async fn in_parallel<T, F, Fut>(
+    store: &Store,
+    items: Vec<T>,
+    bar: &ProgressBar,
+    work: F,
+) -> anyhow::Result<()>
 where
     T: Send + 'static,
     F: Fn(Store, T) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = Result<(), StoreError>> + Send + 'static,
 {
-    let writers = if store.backend() == "postgres" { POSTGRES_WRITERS } else { 1 };
+    let writers = if store.backend() == "postgres" {
+        POSTGRES_WRITERS
+    } else {
+        1
+    };
     let mut lanes: Vec<Vec<T>> = (0..writers).map(|_| Vec::new()).collect();
     for (i, item) in items.into_iter().enumerate() {
         lanes[i % writers].push(item);
@@ -271,17 +318,16 @@ struct Links<'a> {
 }
 
 impl<'a> Links<'a> {
-    fn new(domain: &str, people: &'a [Person]) -> Links<'a> {
-        // The same rule as the server's configuration: local addresses are served over
-        // plain HTTP, so links to them must not say https.
-        let local = domain.starts_with("127.0.0.1") || domain.starts_with("localhost") || domain.contains(':');
-        let scheme = if local { "http" } else { "https" };
+    fn new(base_url: &str, people: &'a [Person]) -> Links<'a> {
         let by_name = people
             .iter()
             .enumerate()
             .map(|(i, p)| (p.username.to_lowercase(), (i, p.username.as_str())))
             .collect();
-        Links { base_url: format!("{scheme}://{domain}"), by_name }
+        Links {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            by_name,
+        }
     }
 
     fn render(&self, text: &str) -> String {
@@ -291,10 +337,12 @@ impl<'a> Links<'a> {
                 if domain.is_some() {
                     return None;
                 }
-                self.by_name.get(&username.to_lowercase()).map(|&(_, name)| MentionLink {
-                    url: format!("{}/@{name}", self.base_url),
-                    username: name.to_string(),
-                })
+                self.by_name
+                    .get(&username.to_lowercase())
+                    .map(|&(_, name)| MentionLink {
+                        url: format!("{}/@{name}", self.base_url),
+                        username: name.to_string(),
+                    })
             },
             |tag| format!("{}/tags/{}", self.base_url, tag.to_lowercase()),
         )
@@ -371,7 +419,11 @@ struct Graph {
 
 impl Graph {
     fn new(people: usize) -> Graph {
-        Graph { followers: vec![Vec::new(); people], following: vec![Vec::new(); people], edges: HashSet::new() }
+        Graph {
+            followers: vec![Vec::new(); people],
+            following: vec![Vec::new(); people],
+            edges: HashSet::new(),
+        }
     }
 
     /// Adds `from → to`; false when it was there already or would be a self-follow.
@@ -391,13 +443,26 @@ impl World {
         let people = people(&mut rng, now);
         let demo = people.len() - 1;
         let mut graph = follow_graph(&mut rng, &people);
-        let mut world = World { people, follows: Vec::new(), posts: Vec::new(), favourites: Vec::new(), viral: 0 };
+        let mut world = World {
+            people,
+            follows: Vec::new(),
+            posts: Vec::new(),
+            favourites: Vec::new(),
+            viral: 0,
+        };
         let cast = world.cast_viral(&mut rng, &mut graph)?;
         let latest = now - 3 * DAY - HOUR;
         for (from, targets) in graph.following.iter().enumerate() {
             for &to in targets {
-                let earliest = world.people[from].created_at.max(world.people[to].created_at) + HOUR;
-                world.follows.push(Follow { at: rng.gen_range(earliest..latest), from, to });
+                let earliest = world.people[from]
+                    .created_at
+                    .max(world.people[to].created_at)
+                    + HOUR;
+                world.follows.push(Follow {
+                    at: rng.gen_range(earliest..latest),
+                    from,
+                    to,
+                });
             }
         }
         let mut done = Done::default();
@@ -412,10 +477,20 @@ impl World {
     /// Hands out ids in the order the records were created.
     fn assign_ids(&self, ids: &IdGenerator) -> Assigned {
         let mut order: Vec<(i64, u8, usize)> = Vec::new();
-        order.extend(self.people.iter().enumerate().map(|(i, p)| (p.created_at, 0, i)));
+        order.extend(
+            self.people
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.created_at, 0, i)),
+        );
         order.extend(self.follows.iter().enumerate().map(|(i, f)| (f.at, 1, i)));
         order.extend(self.posts.iter().enumerate().map(|(i, p)| (p.at, 2, i)));
-        order.extend(self.favourites.iter().enumerate().map(|(i, f)| (f.at, 3, i)));
+        order.extend(
+            self.favourites
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.at, 3, i)),
+        );
         order.sort_unstable();
         let mut out = Assigned {
             accounts: vec![0; self.people.len()],
@@ -443,7 +518,15 @@ impl World {
     fn reblog(&mut self, done: &mut Done, account: usize, of: usize, at: i64) -> usize {
         done.reblogged.insert((account, of));
         let visibility = self.posts[of].visibility;
-        self.post(Post { at, author: account, text: String::new(), visibility, reply_to: None, quote_of: None, reblog_of: Some(of) })
+        self.post(Post {
+            at,
+            author: account,
+            text: String::new(),
+            visibility,
+            reply_to: None,
+            quote_of: None,
+            reblog_of: Some(of),
+        })
     }
 
     fn reply(&mut self, author: usize, to: usize, line: &str, at: i64) -> usize {
@@ -454,7 +537,15 @@ impl World {
             format!("@{} {line}", self.people[parent.author].username)
         };
         let visibility = parent.visibility;
-        self.post(Post { at, author, text, visibility, reply_to: Some(to), quote_of: None, reblog_of: None })
+        self.post(Post {
+            at,
+            author,
+            text,
+            visibility,
+            reply_to: Some(to),
+            quote_of: None,
+            reblog_of: None,
+        })
     }
 
     fn favourite(&mut self, done: &mut Done, account: usize, post: usize, at: i64) {
@@ -470,31 +561,61 @@ impl World {
         let demo = self.people.len() - 1;
         let big = 0;
         let mid = rng.gen_range(30..60);
-        let bread = TOPICS.iter().position(|t| t.tag == "sourdough").unwrap_or(0);
+        let bread = TOPICS
+            .iter()
+            .position(|t| t.tag == "sourdough")
+            .unwrap_or(0);
         let fits = |v: usize, topic: bool| {
-            let others = graph.followers[v].iter().filter(|&&f| f != big && f != mid && f != demo).count();
-            (2..=8).contains(&graph.followers[v].len()) && others >= 2 && (!topic || self.people[v].topics.contains(&bread))
+            let others = graph.followers[v]
+                .iter()
+                .filter(|&&f| f != big && f != mid && f != demo)
+                .count();
+            (2..=8).contains(&graph.followers[v].len())
+                && others >= 2
+                && (!topic || self.people[v].topics.contains(&bread))
         };
-        let mut candidates: Vec<usize> = (ACCOUNTS / 2..ACCOUNTS).filter(|&v| fits(v, true)).collect();
+        let mut candidates: Vec<usize> = (ACCOUNTS / 2..ACCOUNTS)
+            .filter(|&v| fits(v, true))
+            .collect();
         if candidates.is_empty() {
-            candidates = (ACCOUNTS / 2..ACCOUNTS).filter(|&v| fits(v, false)).collect();
+            candidates = (ACCOUNTS / 2..ACCOUNTS)
+                .filter(|&v| fits(v, false))
+                .collect();
         }
         let author = *pick(rng, &candidates).context("no account fits the viral story")?;
-        let sharers: Vec<usize> =
-            graph.followers[author].iter().copied().filter(|&f| f != big && f != mid && f != demo).collect();
+        let sharers: Vec<usize> = graph.followers[author]
+            .iter()
+            .copied()
+            .filter(|&f| f != big && f != mid && f != demo)
+            .collect();
         let first = *pick(rng, &sharers).context("the viral author has no follower to reshare")?;
         graph.add(mid, first);
         graph.add(big, mid);
-        Ok(Cast { author, first, mid, big })
+        Ok(Cast {
+            author,
+            first,
+            mid,
+            big,
+        })
     }
 
-    /// Three days of ordinary posts and conversations, busier in the afternoon (UTC).
+    /// Three days of ordinary posts and conversations.
     fn background_posts(&mut self, rng: &mut StdRng, graph: &Graph, now: i64, demo: usize) {
-        let mut times: Vec<i64> = (0..POSTS).map(|_| daytime(rng, now - 3 * DAY, now - 5 * MINUTE)).collect();
+        // People post more in the afternoon and evening than at night.
+        let busy: Vec<f64> = (0..24)
+            .map(|h| {
+                0.55 + 0.45 * ((f64::from(h) + 0.5 - 17.0) / 24.0 * std::f64::consts::TAU).cos()
+            })
+            .collect();
+        let hours = WeightedIndex::new(&busy).expect("hourly weights are positive");
+        let mut times: Vec<i64> = (0..POSTS)
+            .map(|_| time_of_day(rng, &hours, now - 5 * MINUTE, 3))
+            .collect();
         times.sort_unstable();
         // How much each account posts: heavy-tailed, a little higher for popular accounts.
-        let activity: Vec<f64> =
-            (0..ACCOUNTS).map(|r| pareto(rng, 1.0, 1.6).min(40.0) / ((r + 1) as f64).powf(0.25)).collect();
+        let activity: Vec<f64> = (0..ACCOUNTS)
+            .map(|r| pareto(rng, 1.0, 1.6).min(40.0) / ((r + 1) as f64).powf(0.25))
+            .collect();
         let activity = WeightedIndex::new(&activity).expect("activity weights are positive");
         let mut open: Vec<usize> = Vec::new();
         for at in times {
@@ -503,7 +624,11 @@ impl World {
                 let parent = open[rng.gen_range(open.len().saturating_sub(150)..open.len())];
                 let parent_author = self.posts[parent].author;
                 let grandparent = self.posts[parent].reply_to.map(|g| self.posts[g].author);
-                let followers: Vec<usize> = graph.followers[parent_author].iter().copied().filter(|&f| f != demo).collect();
+                let followers: Vec<usize> = graph.followers[parent_author]
+                    .iter()
+                    .copied()
+                    .filter(|&f| f != demo)
+                    .collect();
                 let author = match grandparent {
                     Some(g) if g != parent_author && g != demo && rng.gen_bool(0.45) => g,
                     _ if rng.gen_bool(0.06) => parent_author,
@@ -513,7 +638,10 @@ impl World {
                     },
                 };
                 let line = if author == parent_author {
-                    format!("Update: {}", pick_str(rng, TOPICS[self.people[author].topics[0]].lines))
+                    format!(
+                        "Update: {}",
+                        pick_str(rng, TOPICS[self.people[author].topics[0]].lines)
+                    )
                 } else {
                     pick_str(rng, REPLIES).to_string()
                 };
@@ -527,7 +655,15 @@ impl World {
                     85..=94 => Visibility::Unlisted,
                     _ => Visibility::Private,
                 };
-                let post = self.post(Post { at, author, text, visibility, reply_to: None, quote_of: None, reblog_of: None });
+                let post = self.post(Post {
+                    at,
+                    author,
+                    text,
+                    visibility,
+                    reply_to: None,
+                    quote_of: None,
+                    reblog_of: None,
+                });
                 if visibility.is_shareable() {
                     open.push(post);
                 }
@@ -539,7 +675,15 @@ impl World {
     /// reshare shows the post to the resharer's followers a little later, and each of
     /// them may reshare it in turn, less likely as the post ages and as they keep
     /// seeing it.
-    fn viral_cascade(&mut self, rng: &mut StdRng, graph: &Graph, cast: &Cast, done: &mut Done, now: i64, demo: usize) {
+    fn viral_cascade(
+        &mut self,
+        rng: &mut StdRng,
+        graph: &Graph,
+        cast: &Cast,
+        done: &mut Done,
+        now: i64,
+        demo: usize,
+    ) {
         let start = now - 16 * HOUR;
         let viral = self.post(Post {
             at: start,
@@ -570,14 +714,26 @@ impl World {
         done.reblogged.insert((cast.mid, quote));
 
         let mut seen: BinaryHeap<Reverse<(i64, usize, usize)>> = BinaryHeap::new();
-        let show = |seen: &mut BinaryHeap<Reverse<(i64, usize, usize)>>, rng: &mut StdRng, from: usize, post: usize, at: i64| {
+        let show = |seen: &mut BinaryHeap<Reverse<(i64, usize, usize)>>,
+                    rng: &mut StdRng,
+                    from: usize,
+                    post: usize,
+                    at: i64| {
             for &f in &graph.followers[from] {
-                seen.push(Reverse((at + exponential(rng, 70.0 * MINUTE as f64) + MINUTE, f, post)));
+                seen.push(Reverse((
+                    at + exponential(rng, 70.0 * MINUTE as f64) + MINUTE,
+                    f,
+                    post,
+                )));
             }
         };
         show(&mut seen, rng, cast.author, viral, start);
         show(&mut seen, rng, cast.mid, quote, quote_at);
-        for (account, at) in [(cast.first, start + 18 * MINUTE), (cast.mid, start + 47 * MINUTE), (cast.big, start + 130 * MINUTE)] {
+        for (account, at) in [
+            (cast.first, start + 18 * MINUTE),
+            (cast.mid, start + 47 * MINUTE),
+            (cast.big, start + 130 * MINUTE),
+        ] {
             self.reblog(done, account, viral, at);
             show(&mut seen, rng, account, viral, at);
         }
@@ -601,17 +757,33 @@ impl World {
                 show(&mut seen, rng, account, post, at);
             } else if rng.gen_bool(0.1) {
                 self.favourite(done, account, post, at);
-            } else if rng.gen_bool(0.006) && replied.insert((account, post)) {
-                let lines = if post == viral { VIRAL_REPLIES } else { QUOTE_REPLIES };
+            } else if rng.gen_bool(0.003) && replied.insert((account, post)) {
+                let lines = if post == viral {
+                    VIRAL_REPLIES
+                } else {
+                    QUOTE_REPLIES
+                };
                 self.reply(account, post, pick_str(rng, lines), at);
             }
         }
         // The author answers everyone, hours later, in a thread under the post.
-        self.reply(cast.author, viral, VIRAL_UPDATE, start + 5 * HOUR + 12 * MINUTE);
+        self.reply(
+            cast.author,
+            viral,
+            VIRAL_UPDATE,
+            start + 5 * HOUR + 12 * MINUTE,
+        );
     }
 
     /// The login's own corner: a few posts, a reply, favourites, and welcomes.
-    fn demo_activity(&mut self, rng: &mut StdRng, graph: &Graph, done: &mut Done, now: i64, demo: usize) {
+    fn demo_activity(
+        &mut self,
+        rng: &mut StdRng,
+        graph: &Graph,
+        done: &mut Done,
+        now: i64,
+        demo: usize,
+    ) {
         let hello = self.post(Post {
             at: now - 38 * HOUR,
             author: demo,
@@ -638,11 +810,23 @@ impl World {
         let recent: Vec<usize> = (0..self.posts.len())
             .filter(|&i| {
                 let p = &self.posts[i];
-                followed.contains(&p.author) && p.reblog_of.is_none() && p.at < now - 6 * HOUR && p.at > now - 40 * HOUR
+                followed.contains(&p.author)
+                    && p.reblog_of.is_none()
+                    && p.at < now - 6 * HOUR
+                    && p.at > now - 40 * HOUR
             })
             .collect();
-        if let Some(&to) = recent.iter().rev().find(|&&i| self.posts[i].visibility.is_shareable() && self.posts[i].reply_to.is_none()) {
-            self.reply(demo, to, "This is lovely, thank you for posting it!", self.posts[to].at + 2 * HOUR);
+        if let Some(&to) = recent
+            .iter()
+            .rev()
+            .find(|&&i| self.posts[i].visibility.is_shareable() && self.posts[i].reply_to.is_none())
+        {
+            self.reply(
+                demo,
+                to,
+                "This is lovely, thank you for posting it!",
+                self.posts[to].at + 2 * HOUR,
+            );
         }
         for _ in 0..12 {
             if let Some(&post) = pick(rng, &recent) {
@@ -653,24 +837,41 @@ impl World {
     }
 
     /// Reblogs of ordinary posts by the authors' followers, more for popular authors.
-    fn background_reblogs(&mut self, rng: &mut StdRng, graph: &Graph, done: &mut Done, now: i64, demo: usize) {
+    fn background_reblogs(
+        &mut self,
+        rng: &mut StdRng,
+        graph: &Graph,
+        done: &mut Done,
+        now: i64,
+        demo: usize,
+    ) {
         let candidates: Vec<usize> = (0..self.posts.len())
             .filter(|&i| {
                 let p = &self.posts[i];
-                p.reblog_of.is_none() && p.reply_to.is_none() && p.quote_of.is_none() && p.visibility.is_shareable()
-                    && i != self.viral && p.author != demo
+                p.reblog_of.is_none()
+                    && p.reply_to.is_none()
+                    && p.quote_of.is_none()
+                    && p.visibility.is_shareable()
+                    && i != self.viral
+                    && p.author != demo
             })
             .collect();
-        let weights: Vec<f64> =
-            candidates.iter().map(|&i| (graph.followers[self.posts[i].author].len() as f64 + 1.0).powf(0.8)).collect();
-        let Ok(choice) = WeightedIndex::new(&weights) else { return };
+        let weights: Vec<f64> = candidates
+            .iter()
+            .map(|&i| (graph.followers[self.posts[i].author].len() as f64 + 1.0).powf(0.8))
+            .collect();
+        let Ok(choice) = WeightedIndex::new(&weights) else {
+            return;
+        };
         let mut made = 0;
         for _ in 0..BACKGROUND_REBLOGS * 4 {
             if made == BACKGROUND_REBLOGS {
                 break;
             }
             let post = candidates[choice.sample(rng)];
-            let Some(&account) = pick(rng, &graph.followers[self.posts[post].author]) else { continue };
+            let Some(&account) = pick(rng, &graph.followers[self.posts[post].author]) else {
+                continue;
+            };
             let at = self.posts[post].at + exponential(rng, 2.0 * HOUR as f64) + MINUTE;
             if account == demo || at > now - MINUTE || done.reblogged.contains(&(account, post)) {
                 continue;
@@ -681,13 +882,24 @@ impl World {
     }
 
     /// Favourites of ordinary posts, mostly by the authors' followers.
-    fn background_favourites(&mut self, rng: &mut StdRng, graph: &Graph, done: &mut Done, now: i64, demo: usize) {
+    fn background_favourites(
+        &mut self,
+        rng: &mut StdRng,
+        graph: &Graph,
+        done: &mut Done,
+        now: i64,
+        demo: usize,
+    ) {
         let candidates: Vec<usize> = (0..self.posts.len())
             .filter(|&i| self.posts[i].reblog_of.is_none() && self.posts[i].author != demo)
             .collect();
-        let weights: Vec<f64> =
-            candidates.iter().map(|&i| (graph.followers[self.posts[i].author].len() as f64 + 1.0).powf(0.8)).collect();
-        let Ok(choice) = WeightedIndex::new(&weights) else { return };
+        let weights: Vec<f64> = candidates
+            .iter()
+            .map(|&i| (graph.followers[self.posts[i].author].len() as f64 + 1.0).powf(0.8))
+            .collect();
+        let Ok(choice) = WeightedIndex::new(&weights) else {
+            return;
+        };
         let start = self.favourites.len();
         for _ in 0..BACKGROUND_FAVOURITES * 4 {
             if self.favourites.len() - start == BACKGROUND_FAVOURITES {
@@ -735,9 +947,14 @@ struct Done {
 /// `ACCOUNTS` people by popularity rank, then the `demo` login. Older accounts rank
 /// higher, as early members of a server tend to.
 fn people(rng: &mut StdRng, now: i64) -> Vec<Person> {
-    let mut created: Vec<i64> = (0..ACCOUNTS).map(|_| rng.gen_range(now - 730 * DAY..now - 40 * DAY)).collect();
+    let mut created: Vec<i64> = (0..ACCOUNTS)
+        .map(|_| rng.gen_range(now - 730 * DAY..now - 40 * DAY))
+        .collect();
     created.sort_unstable();
-    let mut taken: HashSet<String> = [LOGIN_USERNAME, "admin", "root"].iter().map(|s| s.to_string()).collect();
+    let mut taken: HashSet<String> = [LOGIN_USERNAME, "admin", "root"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let mut people = Vec::with_capacity(ACCOUNTS + 1);
     for created_at in created {
         let first = rng.gen_range(0..TOPICS.len());
@@ -756,12 +973,19 @@ fn people(rng: &mut StdRng, now: i64) -> Vec<Person> {
             display_name = format!("{display_name} {}", TOPICS[first].emoji);
         }
         let note = bio(rng, [first, second]);
-        people.push(Person { username, display_name, note, topics: [first, second], created_at });
+        people.push(Person {
+            username,
+            display_name,
+            note,
+            topics: [first, second],
+            created_at,
+        });
     }
     people.push(Person {
         username: LOGIN_USERNAME.to_string(),
         display_name: "Demo Visitor".to_string(),
-        note: "Trying out Cascade. Log in with this account and look around. #fediverse".to_string(),
+        note: "Trying out Cascade. Log in with this account and look around. #fediverse"
+            .to_string(),
         topics: [0, 1],
         created_at: now - 39 * DAY,
     });
@@ -774,7 +998,9 @@ fn people(rng: &mut StdRng, now: i64) -> Vec<Person> {
 fn follow_graph(rng: &mut StdRng, people: &[Person]) -> Graph {
     let demo = people.len() - 1;
     let mut graph = Graph::new(people.len());
-    let zipf: Vec<f64> = (0..ACCOUNTS).map(|r| 1.0 / ((r + 1) as f64).powf(1.05)).collect();
+    let zipf: Vec<f64> = (0..ACCOUNTS)
+        .map(|r| 1.0 / ((r + 1) as f64).powf(1.05))
+        .collect();
     let zipf = WeightedIndex::new(&zipf).expect("Zipf weights are positive");
     for from in 0..ACCOUNTS {
         let k = pareto(rng, 7.0, 1.3).min(ACCOUNTS as f64 / 5.0) as usize;
@@ -805,19 +1031,33 @@ fn name(rng: &mut StdRng) -> (String, String) {
     let first = pick_str(rng, FIRST_NAMES);
     let last = pick_str(rng, LAST_NAMES);
     match rng.gen_range(0..100) {
-        0..=29 => (format!("{}_{}", first.to_lowercase(), last.to_lowercase()), format!("{first} {last}")),
+        0..=29 => (
+            format!("{}_{}", first.to_lowercase(), last.to_lowercase()),
+            format!("{first} {last}"),
+        ),
         30..=49 => {
             let initial = &last[..1];
-            (format!("{}{}", first.to_lowercase(), initial.to_lowercase()), format!("{first} {initial}."))
+            (
+                format!("{}{}", first.to_lowercase(), initial.to_lowercase()),
+                format!("{first} {initial}."),
+            )
         }
-        50..=62 => (format!("{}{}", first.to_lowercase(), rng.gen_range(10..99)), first.to_string()),
+        50..=62 => (
+            format!("{}{}", first.to_lowercase(), rng.gen_range(10..99)),
+            first.to_string(),
+        ),
         63..=84 => {
             let (adjective, noun) = (pick_str(rng, ADJECTIVES), pick_str(rng, NOUNS));
             let joiner = if rng.gen_bool(0.4) { "_" } else { "" };
-            (format!("{adjective}{joiner}{noun}"), format!("{} {}", capitalized(adjective), capitalized(noun)))
+            (
+                format!("{adjective}{joiner}{noun}"),
+                format!("{} {}", capitalized(adjective), capitalized(noun)),
+            )
         }
         _ => {
-            let word: String = (0..rng.gen_range(2..=3)).map(|_| pick_str(rng, SYLLABLES)).collect();
+            let word: String = (0..rng.gen_range(2..=3))
+                .map(|_| pick_str(rng, SYLLABLES))
+                .collect();
             (word.clone(), capitalized(&word))
         }
     }
@@ -831,7 +1071,12 @@ fn bio(rng: &mut StdRng, topics: [usize; 2]) -> String {
         2 => format!("Here for {a}, {b} and good conversations."),
         _ => format!("Into {a}. Also {b}."),
     };
-    format!("{}{}. {interests}{}", pick_str(rng, ROLES), pick_str(rng, PLACES), pick_str(rng, PRONOUNS))
+    format!(
+        "{}{}. {interests}{}",
+        pick_str(rng, ROLES),
+        pick_str(rng, PLACES),
+        pick_str(rng, PRONOUNS)
+    )
 }
 
 /// An ordinary post on one of the author's topics, often with its hashtag, sometimes
@@ -843,7 +1088,11 @@ fn original_text(rng: &mut StdRng, people: &[Person], graph: &Graph, author: usi
         text = format!("{text} {}", pick_str(rng, ASIDES));
     }
     if rng.gen_bool(0.05) {
-        text = format!("{text} More here: https://example.org/{}/{}", topic.tag, rng.gen_range(100..999));
+        text = format!(
+            "{text} More here: https://example.org/{}/{}",
+            topic.tag,
+            rng.gen_range(100..999)
+        );
     }
     if rng.gen_bool(0.08) {
         if let Some(&friend) = pick(rng, &graph.following[author]) {
@@ -856,16 +1105,13 @@ fn original_text(rng: &mut StdRng, people: &[Person], graph: &Graph, author: usi
     text
 }
 
-/// A time in `[from, to)`, more likely in the afternoon and evening (UTC) than at night.
-fn daytime(rng: &mut StdRng, from: i64, to: i64) -> i64 {
-    loop {
-        let at = rng.gen_range(from..to);
-        let hour = (at % DAY) as f64 / HOUR as f64;
-        let busy = 0.55 + 0.45 * ((hour - 17.0) / 24.0 * std::f64::consts::TAU).cos();
-        if rng.gen::<f64>() < busy {
-            return at;
-        }
-    }
+/// A time in the `days` days before `end`, at an hour of the day (UTC) drawn from `hours`.
+/// It takes the same random draws whatever the clock says, so the world stays the same.
+fn time_of_day(rng: &mut StdRng, hours: &WeightedIndex<f64>, end: i64, days: i64) -> i64 {
+    let start = end - days * DAY;
+    let of_day = hours.sample(rng) as i64 * HOUR + rng.gen_range(0..HOUR);
+    let first = start + (of_day - start).rem_euclid(DAY);
+    first + rng.gen_range(0..days) * DAY
 }
 
 /// Pareto-distributed: at least `scale`, with a tail that thins as `shape` grows.
@@ -888,7 +1134,10 @@ fn pick_str(rng: &mut StdRng, items: &[&'static str]) -> &'static str {
 
 fn capitalized(word: &str) -> String {
     let mut chars = word.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// Something people post about: its hashtag, how a bio names it, and things to say.
@@ -1103,7 +1352,8 @@ const TOPICS: &[Topic] = &[
 
 const VIRAL: &str = "Power cut last night, so I wrapped my grandmother's sourdough starter in a towel and \
     kept it in a thermos until morning. It is 41 years old and it survived. So did I, barely. #sourdough";
-const VIRAL_UPDATE: &str = "Update: the starter is fine, bubbling away, and apparently famous now. Her name is \
+const VIRAL_UPDATE: &str =
+    "Update: the starter is fine, bubbling away, and apparently famous now. Her name is \
     Dolores. Thank you all for the kind replies! #sourdough";
 const VIRAL_REPLIES: &[&str] = &[
     "41 years! This is wonderful.",
@@ -1113,6 +1363,9 @@ const VIRAL_REPLIES: &[&str] = &[
     "I'm emotional about bread now.",
     "This is the content I'm here for.",
     "Your grandmother would be proud.",
+    "I need a thermos now. For reasons.",
+    "Sending this to everyone I know who bakes.",
+    "The real hero here is the towel.",
 ];
 const QUOTE_REPLIES: &[&str] = &[
     "Thermos supremacy.",
@@ -1120,8 +1373,14 @@ const QUOTE_REPLIES: &[&str] = &[
     "I came here from the quote and I'm not leaving.",
 ];
 const DEMO_HELLO: &str = "Hello, Cascade! Just joined and looking around. Say hi? #introductions";
-const DEMO_SECOND: &str = "Learning my way around this little server. The local timeline is lovely. #fediverse";
-const WELCOMES: &[&str] = &["Welcome!", "Hi and welcome aboard!", "Welcome, glad you're here.", "Hello! Enjoy the place."];
+const DEMO_SECOND: &str =
+    "Learning my way around this little server. The local timeline is lovely. #fediverse";
+const WELCOMES: &[&str] = &[
+    "Welcome!",
+    "Hi and welcome aboard!",
+    "Welcome, glad you're here.",
+    "Hello! Enjoy the place.",
+];
 
 const REPLIES: &[&str] = &[
     "Ha, same here!",
@@ -1141,45 +1400,162 @@ const REPLIES: &[&str] = &[
     "Tell us more!",
     "Adding this to my list.",
 ];
-const ASIDES: &[&str] = &["Anyway, back to work.", "Thoughts?", "Small joys.", "Tell me I'm not the only one.", "What a week."];
+const ASIDES: &[&str] = &[
+    "Anyway, back to work.",
+    "Thoughts?",
+    "Small joys.",
+    "Tell me I'm not the only one.",
+    "What a week.",
+];
 
 const ROLES: &[&str] = &[
-    "Librarian", "Nurse", "Software developer", "Retired teacher", "Graphic designer", "PhD student", "Barista",
-    "Bike mechanic", "Sound engineer", "Translator", "Beekeeper", "Data scientist", "Carpenter", "Illustrator",
-    "Science journalist", "Park ranger", "Pharmacist", "Chef", "Archivist", "Museum guide", "Sysadmin",
-    "Physics teacher", "Urban planner", "Musician", "Freelance writer", "Gardener", "Marine biologist", "Student",
+    "Librarian",
+    "Nurse",
+    "Software developer",
+    "Retired teacher",
+    "Graphic designer",
+    "PhD student",
+    "Barista",
+    "Bike mechanic",
+    "Sound engineer",
+    "Translator",
+    "Beekeeper",
+    "Data scientist",
+    "Carpenter",
+    "Illustrator",
+    "Science journalist",
+    "Park ranger",
+    "Pharmacist",
+    "Chef",
+    "Archivist",
+    "Museum guide",
+    "Sysadmin",
+    "Physics teacher",
+    "Urban planner",
+    "Musician",
+    "Freelance writer",
+    "Gardener",
+    "Marine biologist",
+    "Student",
 ];
 const PLACES: &[&str] = &[
-    " in Lisbon", " in a small coastal town", " based in Montréal", " in Nairobi", " in the Highlands", " in Osaka",
-    " from Lagos", " in Berlin", " somewhere in Ohio", " in Melbourne", " in Valparaíso", " in Helsinki", "", "", "",
+    " in Lisbon",
+    " in a small coastal town",
+    " based in Montréal",
+    " in Nairobi",
+    " in the Highlands",
+    " in Osaka",
+    " from Lagos",
+    " in Berlin",
+    " somewhere in Ohio",
+    " in Melbourne",
+    " in Valparaíso",
+    " in Helsinki",
+    "",
+    "",
+    "",
 ];
 const PRONOUNS: &[&str] = &[" she/her", " he/him", " they/them", "", "", ""];
 
 const FIRST_NAMES: &[&str] = &[
-    "Amara", "Jonas", "Mei", "Tomasz", "Aisha", "Lena", "Rafael", "Priya", "Kwame", "Sofia", "Mateo", "Yuki", "Noah",
-    "Ingrid", "Omar", "Chloe", "Arjun", "Freya", "Diego", "Hana", "Elif", "Malik", "Nora", "Luca", "Zainab", "Felix",
-    "Ines", "Kenji", "Maya", "Tobias", "Leila", "Samuel", "Ana", "Oskar", "Fatima", "Ravi", "Clara", "Emeka", "Julia",
-    "Hugo", "Sara", "Nikolai", "Camille", "Tariq", "Ada", "Bruno", "Esme", "Idris", "Lucia", "Mika", "Rosa", "Viktor",
-    "Wren", "Yara", "Elias", "Greta", "Jun", "Kofi", "Liv", "Marek", "Nadia", "Olu", "Pia", "Quinn", "Rina", "Sven",
-    "Talia", "Uma", "Vera", "Xavier", "Zoe",
+    "Amara", "Jonas", "Mei", "Tomasz", "Aisha", "Lena", "Rafael", "Priya", "Kwame", "Sofia",
+    "Mateo", "Yuki", "Noah", "Ingrid", "Omar", "Chloe", "Arjun", "Freya", "Diego", "Hana", "Elif",
+    "Malik", "Nora", "Luca", "Zainab", "Felix", "Ines", "Kenji", "Maya", "Tobias", "Leila",
+    "Samuel", "Ana", "Oskar", "Fatima", "Ravi", "Clara", "Emeka", "Julia", "Hugo", "Sara",
+    "Nikolai", "Camille", "Tariq", "Ada", "Bruno", "Esme", "Idris", "Lucia", "Mika", "Rosa",
+    "Viktor", "Wren", "Yara", "Elias", "Greta", "Jun", "Kofi", "Liv", "Marek", "Nadia", "Olu",
+    "Pia", "Quinn", "Rina", "Sven", "Talia", "Uma", "Vera", "Xavier", "Zoe",
 ];
 const LAST_NAMES: &[&str] = &[
-    "Okafor", "Novak", "Chen", "Kowalski", "Haddad", "Fischer", "Silva", "Iyer", "Mensah", "Rossi", "Garcia", "Tanaka",
-    "Berg", "Larsen", "Farouk", "Dubois", "Mehta", "Lindqvist", "Moreno", "Kim", "Yilmaz", "Adeyemi", "Kovacs",
-    "Bianchi", "Nakamura", "Schmidt", "Costa", "Sato", "Ivanova", "Laurent", "Aziz", "Nguyen", "Obi", "Petrov",
-    "Quispe", "Reyes", "Sandberg", "Torres", "Usman", "Varga", "Weber", "Xu", "Young", "Zamora", "Brennan", "Castillo",
-    "Dahl", "Eriksen", "Fontaine", "Gallagher", "Hoffmann", "Ito", "Jensen", "Kaur", "Lopez", "Murphy", "Ndlovu",
-    "Olsen", "Park", "Rahman",
+    "Okafor",
+    "Novak",
+    "Chen",
+    "Kowalski",
+    "Haddad",
+    "Fischer",
+    "Silva",
+    "Iyer",
+    "Mensah",
+    "Rossi",
+    "Garcia",
+    "Tanaka",
+    "Berg",
+    "Larsen",
+    "Farouk",
+    "Dubois",
+    "Mehta",
+    "Lindqvist",
+    "Moreno",
+    "Kim",
+    "Yilmaz",
+    "Adeyemi",
+    "Kovacs",
+    "Bianchi",
+    "Nakamura",
+    "Schmidt",
+    "Costa",
+    "Sato",
+    "Ivanova",
+    "Laurent",
+    "Aziz",
+    "Nguyen",
+    "Obi",
+    "Petrov",
+    "Quispe",
+    "Reyes",
+    "Sandberg",
+    "Torres",
+    "Usman",
+    "Varga",
+    "Weber",
+    "Xu",
+    "Young",
+    "Zamora",
+    "Brennan",
+    "Castillo",
+    "Dahl",
+    "Eriksen",
+    "Fontaine",
+    "Gallagher",
+    "Hoffmann",
+    "Ito",
+    "Jensen",
+    "Kaur",
+    "Lopez",
+    "Murphy",
+    "Ndlovu",
+    "Olsen",
+    "Park",
+    "Rahman",
 ];
 const ADJECTIVES: &[&str] = &[
-    "quiet", "rusty", "tiny", "wandering", "sleepy", "brave", "velvet", "salty", "misty", "copper", "amber", "lucky",
-    "gentle", "wild", "paper", "cosmic", "little", "northern", "slow", "bright",
+    "quiet",
+    "rusty",
+    "tiny",
+    "wandering",
+    "sleepy",
+    "brave",
+    "velvet",
+    "salty",
+    "misty",
+    "copper",
+    "amber",
+    "lucky",
+    "gentle",
+    "wild",
+    "paper",
+    "cosmic",
+    "little",
+    "northern",
+    "slow",
+    "bright",
 ];
 const NOUNS: &[&str] = &[
-    "heron", "kettle", "fern", "otter", "lantern", "sparrow", "teapot", "comet", "moth", "pebble", "thistle", "badger",
-    "harbour", "meadow", "falcon", "biscuit", "willow", "radish", "tide", "owl",
+    "heron", "kettle", "fern", "otter", "lantern", "sparrow", "teapot", "comet", "moth", "pebble",
+    "thistle", "badger", "harbour", "meadow", "falcon", "biscuit", "willow", "radish", "tide",
+    "owl",
 ];
 const SYLLABLES: &[&str] = &[
-    "ka", "lo", "mi", "ren", "vo", "tal", "is", "an", "dre", "su", "ne", "ko", "ra", "fi", "el", "mo", "zu", "ti", "bo",
-    "ya",
+    "ka", "lo", "mi", "ren", "vo", "tal", "is", "an", "dre", "su", "ne", "ko", "ra", "fi", "el",
+    "mo", "zu", "ti", "bo", "ya",
 ];

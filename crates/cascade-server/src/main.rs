@@ -11,7 +11,11 @@ use cascade_server::{app, demo, AppState, Config};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "cascade", version, about = "A social network server that survives going viral, and explains it.")]
+#[command(
+    name = "cascade",
+    version,
+    about = "A social network server that survives going viral, and explains it."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -79,39 +83,83 @@ enum Admin {
 }
 
 fn config(store: &StoreArgs) -> Config {
-    Config::new(store.listen, store.data.clone(), store.domain.clone(), store.database_url.clone())
+    Config::new(
+        store.listen,
+        store.data.clone(),
+        store.domain.clone(),
+        store.database_url.clone(),
+    )
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CASCADE_LOG").unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CASCADE_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { store, demo: with_demo, closed_registrations, celebrity_threshold } => {
+        Command::Serve {
+            store,
+            demo: with_demo,
+            closed_registrations,
+            celebrity_threshold,
+        } => {
             let mut config = config(&store);
             config.registrations_open = !closed_registrations;
             config.fanout.celebrity_threshold = celebrity_threshold;
             let state = cascade_server::open(config).await?;
-            let listener = tokio::net::TcpListener::bind(state.config.listen).await.with_context(|| format!("binding {}", state.config.listen))?;
+            let listener = tokio::net::TcpListener::bind(state.config.listen)
+                .await
+                .with_context(|| format!("binding {}", state.config.listen))?;
             if with_demo {
                 run_demo(&state).await?;
             }
-            eprintln!("Cascade is listening on {} ({} store)", state.config.base_url, state.store.backend());
+            eprintln!(
+                "Cascade is listening on {} ({} store)",
+                state.config.base_url,
+                state.store.backend()
+            );
             cascade_server::serve(state, listener).await
         }
-        Command::Admin { command: Admin::CreateUser { name, email, password, store } } => {
+        Command::Admin {
+            command:
+                Admin::CreateUser {
+                    name,
+                    email,
+                    password,
+                    store,
+                },
+        } => {
             let state = cascade_server::open(config(&store)).await?;
-            let account = app::accounts::register(&state, &name, &email, &password, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let account = app::accounts::register(&state, &name, &email, &password, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!("created @{} (id {})", account.username, account.id);
             Ok(())
         }
-        Command::Admin { command: Admin::Token { name, scopes, store } } => {
+        Command::Admin {
+            command:
+                Admin::Token {
+                    name,
+                    scopes,
+                    store,
+                },
+        } => {
             let state = cascade_server::open(config(&store)).await?;
-            let account = state.store.account_by_username(&name).await.with_context(|| format!("no user named {name}"))?;
-            state.store.user(account.id).await.with_context(|| format!("{name} is not a local user"))?;
+            let account = state
+                .store
+                .account_by_username(&name)
+                .await
+                .with_context(|| format!("no user named {name}"))?;
+            state
+                .store
+                .user(account.id)
+                .await
+                .with_context(|| format!("{name} is not a local user"))?;
             let scopes = parse_scopes(&scopes).map_err(|e| anyhow::anyhow!(e))?;
             let secret = new_secret();
             state
@@ -138,12 +186,21 @@ async fn run_demo(state: &AppState) -> anyhow::Result<()> {
         return Ok(());
     }
     eprintln!("Building the demo world...");
-    let summary = demo::build(&state.store, &state.ids, &state.config.domain).await?;
+    let summary = demo::build(
+        &state.store,
+        &state.ids,
+        &state.config.domain,
+        &state.config.base_url,
+    )
+    .await?;
     eprintln!(
         "Demo world: {} accounts, {} statuses. The viral post: {}\nLog in as {} with password {}",
         summary.accounts,
         summary.statuses,
-        state.url(&format!("/@{}/{}", summary.viral_author, summary.viral_status_id)),
+        state.url(&format!(
+            "/@{}/{}",
+            summary.viral_author, summary.viral_status_id
+        )),
         summary.login_username,
         summary.login_password
     );
