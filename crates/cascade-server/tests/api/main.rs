@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod clients;
 mod errors;
 mod lists;
 mod oauth;
