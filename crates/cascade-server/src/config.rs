@@ -21,6 +21,8 @@ pub struct Config {
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     pub title: String,
+    /// Requests per token (or client address) and window; `None` turns limits off.
+    pub rate_limit: Option<crate::api::limits::RateLimit>,
 }
 
 impl Config {
@@ -52,6 +54,7 @@ impl Config {
             fanout: FanoutPolicy::default(),
             max_body_bytes: 1024 * 1024,
             title: "Cascade".into(),
+            rate_limit: Some(crate::api::limits::RateLimit::default()),
         }
     }
 }

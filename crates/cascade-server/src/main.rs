@@ -52,6 +52,10 @@ enum Command {
         /// Authors with more followers than this are merged at read time, not fanned out.
         #[arg(long, env = "CASCADE_CELEBRITY_THRESHOLD", default_value_t = 10_000)]
         celebrity_threshold: i64,
+        /// Requests allowed per access token (or client address) every 5 minutes; 0 turns
+        /// the limit off.
+        #[arg(long, env = "CASCADE_RATE_LIMIT", default_value_t = 300)]
+        rate_limit: u32,
     },
     /// Administration on the store.
     Admin {
@@ -107,10 +111,15 @@ async fn main() -> anyhow::Result<()> {
             demo: with_demo,
             closed_registrations,
             celebrity_threshold,
+            rate_limit,
         } => {
             let mut config = config(&store);
             config.registrations_open = !closed_registrations;
             config.fanout.celebrity_threshold = celebrity_threshold;
+            config.rate_limit = (rate_limit > 0).then(|| cascade_server::api::limits::RateLimit {
+                requests: rate_limit,
+                window: std::time::Duration::from_secs(300),
+            });
             let state = cascade_server::open(config).await?;
             let listener = tokio::net::TcpListener::bind(state.config.listen)
                 .await

@@ -25,6 +25,8 @@ pub struct Shared {
     pub jobs: Notify,
     /// Verified tokens by hash, so a request does not hit the store to authenticate.
     pub tokens: Mutex<HashMap<String, TokenInfo>>,
+    /// Request counters for the rate limits.
+    pub limiter: crate::api::limits::Limiter,
 }
 
 /// What a valid access token grants.
@@ -46,6 +48,7 @@ impl AppState {
             feeds,
             jobs: Notify::new(),
             tokens: Mutex::new(HashMap::new()),
+            limiter: Default::default(),
         }))
     }
 

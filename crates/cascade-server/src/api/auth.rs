@@ -139,8 +139,12 @@ impl Auth {
 }
 
 pub fn bearer(parts: &Parts) -> Option<&str> {
-    let header = parts
-        .headers
+    bearer_header(&parts.headers)
+}
+
+/// The bearer token of an `Authorization` header, if any.
+pub fn bearer_header(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let header = headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
         .ok()?;

@@ -13,6 +13,7 @@ use crate::state::AppState;
 pub mod accounts;
 pub mod auth;
 pub mod instance;
+pub mod limits;
 pub mod lists;
 pub mod model;
 pub mod oauth;
@@ -35,6 +36,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::limit,
+        ))
         .with_state(state)
 }
 

@@ -99,3 +99,39 @@ async fn bad_bodies_are_refused_and_change_nothing() {
         .ok();
     assert_eq!(mine.as_array().unwrap().len(), 0, "nothing was stored");
 }
+
+#[tokio::test]
+async fn requests_past_the_rate_limit_get_429_with_headers() {
+    let limit = cascade_server::api::limits::RateLimit {
+        requests: 3,
+        window: std::time::Duration::from_secs(300),
+    };
+    let app = crate::helpers::spawn_with(|c| c.rate_limit = Some(limit)).await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    for left in [2, 1, 0] {
+        let res = app.get(&alice, "/api/v1/timelines/home").await;
+        assert_eq!(res.status, 200);
+        assert_eq!(
+            res.headers["x-ratelimit-remaining"],
+            left.to_string().as_str()
+        );
+    }
+    let res = app.get(&alice, "/api/v1/timelines/home").await;
+    assert_eq!(res.status, 429);
+    assert_eq!(res.body["error"], "Too many requests");
+    assert!(res.headers.contains_key("x-ratelimit-reset"));
+    assert_eq!(
+        app.get(&bob, "/api/v1/timelines/home").await.status,
+        200,
+        "limits are per token"
+    );
+    for _ in 0..3 {
+        app.get_anon("/api/v1/timelines/public").await;
+    }
+    assert_eq!(
+        app.get_anon("/api/v1/timelines/public").await.status,
+        429,
+        "anonymous clients are limited by address"
+    );
+}

@@ -84,7 +84,12 @@ pub async fn spawn_with(tune: impl FnOnce(&mut Config)) -> TestApp {
     let state = AppState::new(config, store);
     let app = cascade_server::api::router(state.clone());
     tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("the server runs");
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("the server runs");
     });
     TestApp {
         addr,

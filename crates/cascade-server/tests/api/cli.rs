@@ -1,0 +1,169 @@
+//! The `cascade` binary as a newcomer uses it: `serve --demo`, and the admin commands run
+//! against the same data folder while the server is running.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cascade");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Starts `cascade serve` and waits for it to say it listens; returns the process and the
+/// lines it printed on the way.
+async fn serve(args: &[&str]) -> (Child, Vec<String>) {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .args(args)
+        .env_remove("CASCADE_DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("cascade starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut seen = Vec::new();
+    let wait = async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            let done = line.contains("listening on");
+            seen.push(line);
+            if done {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(120), wait)
+        .await
+        .expect("the server starts in time");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, seen)
+}
+
+async fn admin(args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .arg("admin")
+        .args(args)
+        .env_remove("CASCADE_DATABASE_URL")
+        .output()
+        .await
+        .expect("cascade admin runs")
+}
+
+#[tokio::test]
+async fn admin_commands_work_on_the_store_of_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let (_server, _) = serve(&["--data", data, "--listen", &listen]).await;
+
+    let created = admin(&[
+        "create-user",
+        "operator",
+        "--email",
+        "op@example.test",
+        "--password",
+        "long enough pw",
+        "--data",
+        data,
+    ])
+    .await;
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let token = admin(&[
+        "token",
+        "operator",
+        "--scopes",
+        "read write",
+        "--data",
+        data,
+    ])
+    .await;
+    assert!(token.status.success());
+    let token = String::from_utf8(token.stdout).unwrap();
+    assert_eq!(token.lines().count(), 1, "stdout holds only the token");
+
+    let client = reqwest::Client::new();
+    let me: serde_json::Value = client
+        .get(format!(
+            "http://{listen}/api/v1/accounts/verify_credentials"
+        ))
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["username"], "operator");
+
+    let unknown = admin(&["token", "nobody", "--data", data]).await;
+    assert!(!unknown.status.success());
+    assert!(unknown.stdout.is_empty());
+}
+
+#[tokio::test]
+async fn serve_demo_builds_a_world_with_a_viral_post_and_a_login() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let (_server, said) = serve(&["--demo", "--data", data, "--listen", &listen]).await;
+    let said = said.join("\n");
+    let url = said
+        .split_whitespace()
+        .find(|w| w.contains("/@") && w.starts_with("http"))
+        .expect("the viral post's URL")
+        .to_string();
+    assert!(said.contains("demo-password-123"), "{said}");
+    let id = url.rsplit('/').next().unwrap();
+    let client = reqwest::Client::new();
+    let viral: serde_json::Value = client
+        .get(format!("http://{listen}/api/v1/statuses/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(viral["reblogs_count"].as_i64().unwrap() >= 100, "{viral}");
+    assert!(viral["quotes_count"].as_i64().unwrap() >= 1);
+    assert!(
+        viral["account"]["followers_count"].as_i64().unwrap() < 50,
+        "a small account went viral"
+    );
+
+    let token = admin(&["token", "demo", "--data", data]).await;
+    let token = String::from_utf8(token.stdout).unwrap();
+    let home: serde_json::Value = client
+        .get(format!("http://{listen}/api/v1/timelines/home"))
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        home.as_array().unwrap().len(),
+        20,
+        "the demo login has a full home timeline"
+    );
+    let instance: serde_json::Value = client
+        .get(format!("http://{listen}/api/v2/instance"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(instance["usage"]["users"]["active_month"].as_i64().unwrap() >= 1);
+}
