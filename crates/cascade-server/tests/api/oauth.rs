@@ -304,3 +304,32 @@ async fn scopes_are_enforced() {
         200
     );
 }
+
+#[tokio::test]
+async fn closed_registrations_refuse_new_accounts() {
+    let app = crate::helpers::spawn_with(|c| c.registrations_open = false).await;
+    let client = create_app(&app, "urn:ietf:wg:oauth:2.0:oob").await;
+    let token: serde_json::Value = app
+        .client
+        .post(app.url("/oauth/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client["client_id"].as_str().unwrap()),
+            ("client_secret", client["client_secret"].as_str().unwrap()),
+            ("scope", "write"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let res = app.client.post(app.url("/api/v1/accounts")).bearer_auth(token["access_token"].as_str().unwrap())
+        .json(&json!({"username": "late", "email": "late@example.test", "password": "long enough pw", "agreement": true}))
+        .send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        app.get_anon("/api/v2/instance").await.ok()["registrations"]["enabled"],
+        false
+    );
+}

@@ -416,3 +416,47 @@ async fn context_lists_ancestors_and_descendants() {
         1
     );
 }
+
+mod properties {
+    use std::collections::BTreeSet;
+
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use crate::helpers::spawn_app;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+
+        /// Whatever order of favourites, unfavourites, reblogs and unreblogs by several
+        /// accounts, the counters equal the number of accounts whose last act was "on".
+        #[test]
+        fn counters_equal_the_set_of_accounts_that_acted(ops in proptest::collection::vec((0usize..4, 0usize..4), 1..24)) {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async {
+                let app = spawn_app().await;
+                let author = app.user("author").await;
+                let mut users = Vec::new();
+                for i in 0..4 {
+                    users.push(app.user(&format!("u{i}")).await);
+                }
+                let id = app.post_status(&author, "count me", "public").await["id"].as_str().unwrap().to_string();
+                let (mut favs, mut reblogs) = (BTreeSet::new(), BTreeSet::new());
+                for (who, op) in ops {
+                    let action = ["favourite", "unfavourite", "reblog", "unreblog"][op];
+                    app.post(&users[who], &format!("/api/v1/statuses/{id}/{action}"), json!({})).await.ok();
+                    match op {
+                        0 => { favs.insert(who); }
+                        1 => { favs.remove(&who); }
+                        2 => { reblogs.insert(who); }
+                        _ => { reblogs.remove(&who); }
+                    }
+                }
+                let s = app.get_anon(&format!("/api/v1/statuses/{id}")).await.ok();
+                prop_assert_eq!(s["favourites_count"].as_u64().unwrap() as usize, favs.len());
+                prop_assert_eq!(s["reblogs_count"].as_u64().unwrap() as usize, reblogs.len());
+                Ok(())
+            })?;
+        }
+    }
+}
