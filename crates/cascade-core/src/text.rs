@@ -70,7 +70,7 @@ fn url_len(rest: &str) -> usize {
 fn scheme_len(rest: &str) -> Option<usize> {
     ["https://", "http://"]
         .into_iter()
-        .find(|p| rest.len() >= p.len() && rest[..p.len()].eq_ignore_ascii_case(p))
+        .find(|p| rest.get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p)))
         .map(str::len)
 }
 
@@ -326,6 +326,13 @@ mod tests {
         assert!(html.starts_with("<p>one<br />two</p><p>@ghost "));
         assert!(html.contains("href=\"https://c.test/@alice\" class=\"u-url mention\""));
         assert!(html.contains("href=\"https://c.test/tags/Tag\""));
+    }
+
+    #[test]
+    fn multibyte_text_after_an_h_is_not_cut_mid_character() {
+        // "h" then a character whose bytes straddle the length of "https://".
+        let tokens = tokenize("hé日本語テキスト");
+        assert_eq!(tokens, vec![Token::Text("hé日本語テキスト")]);
     }
 
     #[test]
