@@ -60,6 +60,18 @@ impl Page {
         self.min_id.is_some()
     }
 
+    /// Keeps the entries of a filtered candidate list (newest first, read with a larger
+    /// limit) that belong on this page: the newest `limit`, or with `min_id` the oldest.
+    pub fn take(&self, mut ids: Vec<Id>) -> Vec<Id> {
+        if self.oldest_first() {
+            let start = ids.len().saturating_sub(self.limit);
+            ids.drain(..start);
+        } else {
+            ids.truncate(self.limit);
+        }
+        ids
+    }
+
     /// Cuts this page out of ids sorted newest first. The result is newest first.
     pub fn cut(&self, ids_desc: &[Id]) -> Vec<Id> {
         let inside = ids_desc.iter().copied().filter(|&id| self.contains(id));

@@ -25,6 +25,8 @@ pub struct Shared {
     pub jobs: Notify,
     /// Verified tokens by hash, so a request does not hit the store to authenticate.
     pub tokens: Mutex<HashMap<String, TokenInfo>>,
+    /// Cached graph snapshots of recent viewers.
+    pub viewers: crate::app::viewer::ViewerCache,
     /// Request counters for the rate limits.
     pub limiter: crate::api::limits::Limiter,
 }
@@ -49,7 +51,20 @@ impl AppState {
             jobs: Notify::new(),
             tokens: Mutex::new(HashMap::new()),
             limiter: Default::default(),
+            viewers: Default::default(),
         }))
+    }
+
+    /// Forgets what is cached about these accounts' place in the graph, after a follow,
+    /// block or mute between them changed. With `timelines`, their cached home timelines
+    /// go too (a follow or unfollow changes what they hold).
+    pub fn graph_changed(&self, accounts: &[Id], timelines: bool) {
+        self.viewers.forget(accounts);
+        if timelines {
+            for &a in accounts {
+                self.feeds.invalidate(a);
+            }
+        }
     }
 
     /// An absolute URL on this instance.

@@ -312,10 +312,11 @@ impl Store {
         ).bind(viewer).fetch_all(db).await?))
     }
 
-    /// Accounts the viewer has muted, with mutes that have not expired.
-    pub async fn muted_ids(&self, viewer: Id, now: i64) -> Result<Vec<Id>> {
-        read!(self, db => Ok(sqlx::query_scalar(
-            "SELECT target_id FROM mutes WHERE account_id = $1 AND (expires_at IS NULL OR expires_at > $2)",
+    /// Accounts the viewer has muted, with mutes that have not expired, and when each
+    /// timed mute ends.
+    pub async fn muted_ids(&self, viewer: Id, now: i64) -> Result<Vec<(Id, Option<i64>)>> {
+        read!(self, db => Ok(sqlx::query_as(
+            "SELECT target_id, expires_at FROM mutes WHERE account_id = $1 AND (expires_at IS NULL OR expires_at > $2)",
         ).bind(viewer).bind(now).fetch_all(db).await?))
     }
 

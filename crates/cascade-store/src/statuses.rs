@@ -192,35 +192,33 @@ impl Store {
         if ids.is_empty() {
             return Ok(ViewerState::default());
         }
-        let mut lists = Vec::new();
-        for sql in [
-            "SELECT status_id FROM favourites WHERE account_id = $1 AND status_id IN",
-            "SELECT reblog_of_id FROM statuses WHERE account_id = $1 AND reblog_of_id IN",
-            "SELECT status_id FROM bookmarks WHERE account_id = $1 AND status_id IN",
-            "SELECT status_id FROM pins WHERE account_id = $1 AND status_id IN",
-        ] {
-            let mut found = Vec::new();
-            for chunk in ids.chunks(500) {
-                let sql = format!("{sql} ({})", placeholders(2, chunk.len()));
-                let rows: Vec<Id> = read!(self, db => {
-                    let mut q = sqlx::query_scalar(&sql).bind(viewer);
-                    for id in chunk { q = q.bind(*id); }
-                    q.fetch_all(db).await?
-                });
-                found.extend(rows);
+        let mut state = ViewerState::default();
+        for chunk in ids.chunks(500) {
+            // One round trip for the four marks: each part reuses the same parameters.
+            let list = placeholders(2, chunk.len());
+            let sql = format!(
+                "SELECT CAST(0 AS BIGINT), status_id FROM favourites WHERE account_id = $1 AND status_id IN ({list}) \
+                 UNION ALL SELECT CAST(1 AS BIGINT), reblog_of_id FROM statuses WHERE account_id = $1 AND reblog_of_id IN ({list}) \
+                 UNION ALL SELECT CAST(2 AS BIGINT), status_id FROM bookmarks WHERE account_id = $1 AND status_id IN ({list}) \
+                 UNION ALL SELECT CAST(3 AS BIGINT), status_id FROM pins WHERE account_id = $1 AND status_id IN ({list})"
+            );
+            let rows: Vec<(i64, Id)> = read!(self, db => {
+                let mut q = sqlx::query_as(&sql).bind(viewer);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(db).await?
+            });
+            for (kind, id) in rows {
+                match kind {
+                    0 => state.favourited.push(id),
+                    1 => state.reblogged.push(id),
+                    2 => state.bookmarked.push(id),
+                    _ => state.pinned.push(id),
+                }
             }
-            lists.push(found);
         }
-        let pinned = lists.pop().unwrap_or_default();
-        let bookmarked = lists.pop().unwrap_or_default();
-        let reblogged = lists.pop().unwrap_or_default();
-        let favourited = lists.pop().unwrap_or_default();
-        Ok(ViewerState {
-            favourited,
-            reblogged,
-            bookmarked,
-            pinned,
-        })
+        Ok(state)
     }
 
     /// The viewer's reblog of a status, if any.

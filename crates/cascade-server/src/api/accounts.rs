@@ -468,7 +468,7 @@ async fn remove_from_followers(
     let id = path_id(&id)?;
     state.store.account(id).await?;
     state.store.unfollow(id, me).await?;
-    state.feeds.invalidate(id);
+    state.graph_changed(&[me, id], true);
     Ok(Json(uc::relationship(&state, me, id).await?))
 }
 
@@ -487,8 +487,7 @@ async fn block_account(
         .store
         .block(state.ids.next(), me, id, time::now_millis())
         .await?;
-    state.feeds.invalidate(me);
-    state.feeds.invalidate(id);
+    state.graph_changed(&[me, id], true);
     Ok(Json(uc::relationship(&state, me, id).await?))
 }
 
@@ -501,6 +500,7 @@ async fn unblock_account(
     let id = path_id(&id)?;
     state.store.account(id).await?;
     state.store.unblock(me, id).await?;
+    state.graph_changed(&[me, id], false);
     Ok(Json(uc::relationship(&state, me, id).await?))
 }
 
@@ -541,6 +541,7 @@ async fn mute_account(
             now,
         )
         .await?;
+    state.graph_changed(&[me], false);
     Ok(Json(uc::relationship(&state, me, id).await?))
 }
 
@@ -553,6 +554,7 @@ async fn unmute_account(
     let id = path_id(&id)?;
     state.store.account(id).await?;
     state.store.unmute(me, id).await?;
+    state.graph_changed(&[me], false);
     Ok(Json(uc::relationship(&state, me, id).await?))
 }
 
@@ -604,7 +606,7 @@ async fn authorize_follow_request(
     {
         return Err(ApiError::NotFound);
     }
-    state.feeds.invalidate(from);
+    state.graph_changed(&[me, from], true);
     Ok(Json(uc::relationship(&state, me, from).await?))
 }
 

@@ -94,7 +94,7 @@ impl StatusForm {
     }
 }
 
-async fn viewer(state: &AppState, auth: &Auth, scope: &str) -> ApiResult<Viewer> {
+async fn viewer(state: &AppState, auth: &Auth, scope: &str) -> ApiResult<std::sync::Arc<Viewer>> {
     let me = auth.user(scope)?;
     Viewer::load(state, Some(me)).await
 }

@@ -189,7 +189,7 @@ pub async fn follow(
             .follow(state.ids.next(), me, target, reblogs, notify, now)
             .await?;
         // The cached home timeline does not hold the new author's posts: rebuild it.
-        state.feeds.invalidate(me);
+        state.graph_changed(&[me, target], true);
     }
     relationship(state, me, target).await
 }
@@ -197,6 +197,6 @@ pub async fn follow(
 pub async fn unfollow(state: &AppState, me: Id, target: Id) -> ApiResult<model::Relationship> {
     state.store.account(target).await?;
     state.store.unfollow(me, target).await?;
-    state.feeds.invalidate(me);
+    state.graph_changed(&[me, target], true);
     relationship(state, me, target).await
 }

@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use cascade_core::timeline::Page;
 use cascade_core::{time, Id, Visibility};
 use cascade_store::{Account, StatusRecord, ViewerState};
 
@@ -145,6 +146,30 @@ async fn load(state: &AppState, viewer: &Viewer, ids: &[Id]) -> ApiResult<Loaded
 impl Loaded {
     fn visible(&self, viewer: &Viewer, s: &StatusRecord) -> bool {
         viewer.can_see(s, self.mentions.get(&s.id).map_or(&[], Vec::as_slice))
+    }
+
+    /// Whether a timeline shows this entry: visible, its author known, and for a reblog
+    /// an original that is visible and not by a hidden account; then `keep` decides.
+    fn shows(
+        &self,
+        viewer: &Viewer,
+        id: Id,
+        keep: &impl Fn(&StatusRecord, Option<&StatusRecord>) -> bool,
+    ) -> bool {
+        let Some(s) = self.statuses.get(&id) else {
+            return false;
+        };
+        if !self.visible(viewer, s) || !self.accounts.contains_key(&s.account_id) {
+            return false;
+        }
+        let original = match s.reblog_of_id {
+            Some(o) => match self.statuses.get(&o) {
+                Some(r) if self.visible(viewer, r) && !viewer.hides(r.account_id) => Some(r),
+                _ => return false,
+            },
+            None => None,
+        };
+        keep(s, original)
     }
 
     /// Renders one status; `None` when the viewer may not see it (or its reblogged
@@ -319,37 +344,27 @@ pub async fn status(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<mode
         .ok_or(crate::error::ApiError::NotFound)
 }
 
-/// The records of the statuses the viewer may see among `ids` (reblog wrappers included),
-/// with their mentions: what timeline filters need before rendering.
-pub async fn visible_records(
+/// Renders a timeline page: the statuses among `candidates` (newest first) that the viewer
+/// may see and that `keep` accepts — given the status and, for a reblog, its original —
+/// cut to `page`. Everything is loaded once, whatever the filters drop. Returns the
+/// rendered statuses and their ids (the paging keys).
+pub async fn page(
     state: &AppState,
     viewer: &Viewer,
-    ids: &[Id],
-) -> ApiResult<Vec<StatusRecord>> {
-    let records = state.store.statuses(ids).await?;
-    let originals: Vec<Id> = records.iter().filter_map(|s| s.reblog_of_id).collect();
-    let mut all: Vec<Id> = ids.to_vec();
-    all.extend(&originals);
-    let mut mentions: HashMap<Id, Vec<Id>> = HashMap::new();
-    for (status, account) in state.store.mentions_of(&all).await? {
-        mentions.entry(status).or_default().push(account);
-    }
-    let original_records: HashMap<Id, StatusRecord> = state
-        .store
-        .statuses(&originals)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
+    candidates: &[Id],
+    page: &Page,
+    keep: impl Fn(&StatusRecord, Option<&StatusRecord>) -> bool,
+) -> ApiResult<(Vec<model::Status>, Vec<Id>)> {
+    let loaded = load(state, viewer, candidates).await?;
+    let shown: Vec<Id> = candidates
+        .iter()
+        .copied()
+        .filter(|&id| loaded.shows(viewer, id, &keep))
         .collect();
-    let seen = |s: &StatusRecord| viewer.can_see(s, mentions.get(&s.id).map_or(&[], Vec::as_slice));
-    Ok(records
-        .into_iter()
-        .filter(|s| seen(s))
-        .filter(|s| match s.reblog_of_id {
-            Some(o) => original_records
-                .get(&o)
-                .is_some_and(|r| seen(r) && !viewer.hides(r.account_id)),
-            None => true,
-        })
-        .collect())
+    let ids = page.take(shown);
+    let statuses = ids
+        .iter()
+        .filter_map(|&id| loaded.status(state, viewer, id, 0))
+        .collect();
+    Ok((statuses, ids))
 }

@@ -9,86 +9,53 @@ use cascade_store::{AccountStatusesFilter, StatusRecord};
 use crate::api::model;
 use crate::api::paging::range;
 use crate::app::{render, Viewer};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// A rendered page and the paging keys of its first and last entries.
+/// A rendered page and the paging keys of its entries.
 pub type TimelinePage = (Vec<model::Status>, Vec<Id>);
 
-/// How many more candidates than asked for a page reads, to absorb entries the viewer's
-/// filters drop without a second round trip in the common case.
-fn overfetch(limit: usize) -> usize {
-    limit * 2 + 10
-}
-
-/// Keeps the `limit` entries of a filtered candidate list that belong on the page.
-fn take_page(mut ids: Vec<Id>, page: &Page) -> Vec<Id> {
-    if page.oldest_first() {
-        let start = ids.len().saturating_sub(page.limit);
-        ids.drain(..start);
-        ids
-    } else {
-        ids.truncate(page.limit);
-        ids
+/// The same page with a larger limit: candidates read from the store are filtered per
+/// viewer afterwards, and the margin absorbs what the filters drop without a second round
+/// trip in the common case.
+fn widened(page: &Page) -> Page {
+    Page {
+        limit: page.limit * 2 + 10,
+        ..*page
     }
-}
-
-async fn finish(state: &AppState, viewer: &Viewer, ids: Vec<Id>) -> ApiResult<TimelinePage> {
-    let statuses = render::statuses(state, viewer, &ids).await?;
-    let keys = statuses.iter().filter_map(|s| s.id.parse().ok()).collect();
-    Ok((statuses, keys))
 }
 
 /// Whether a home timeline shows this entry to this viewer: not from a hidden account, not
 /// a reblog from a follow with reblogs off, not a reply to someone the viewer doesn't
 /// follow (Mastodon's home rule).
-fn home_keeps(
-    viewer: &Viewer,
-    me: Id,
-    s: &StatusRecord,
-    originals: &std::collections::HashMap<Id, Id>,
-) -> bool {
-    if s.account_id != me && viewer.hides(s.account_id) {
+fn home_keeps(viewer: &Viewer, me: Id, s: &StatusRecord) -> bool {
+    if s.account_id == me {
+        return true;
+    }
+    if viewer.hides(s.account_id) {
         return false;
     }
-    if s.reblog_of_id.is_some()
-        && s.account_id != me
-        && viewer.following.get(&s.account_id) == Some(&false)
-    {
+    if s.reblog_of_id.is_some() && viewer.following.get(&s.account_id) == Some(&false) {
         return false;
-    }
-    if let Some(original_author) = s.reblog_of_id.and_then(|o| originals.get(&o)) {
-        if viewer.hides(*original_author) {
-            return false;
-        }
     }
     match s.in_reply_to_account_id {
-        Some(to) if s.account_id != me => to == me || to == s.account_id || viewer.follows(to),
-        _ => true,
+        Some(to) => to == me || to == s.account_id || viewer.follows(to),
+        None => true,
     }
 }
 
 pub async fn home(state: &AppState, viewer: &Viewer, page: Page) -> ApiResult<TimelinePage> {
-    let me = viewer.id.ok_or(crate::error::ApiError::Unauthorized)?;
+    let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let policy = state.config.fanout;
-    let want = Page {
-        limit: overfetch(page.limit),
-        ..page
-    };
+    let want = widened(&page);
     let cached = match state.feeds.read(me) {
         Some(ids) => ids,
         None => {
-            let rebuilt = state
-                .store
-                .home_from_store(
-                    me,
-                    &[],
-                    range(&Page {
-                        limit: policy.home_capacity,
-                        ..Page::default()
-                    }),
-                )
-                .await?;
+            let all = Page {
+                limit: policy.home_capacity,
+                ..Page::default()
+            };
+            let rebuilt = state.store.home_from_store(me, &[], range(&all)).await?;
             state.feeds.install(me, rebuilt)
         }
     };
@@ -102,77 +69,40 @@ pub async fn home(state: &AppState, viewer: &Viewer, page: Page) -> ApiResult<Ti
     } else {
         want.cut(&cached)
     };
-    let celebrities = state
-        .store
-        .followed_celebrities(me, policy.celebrity_threshold)
-        .await?;
-    let pulled = state
-        .store
-        .recent_by_authors(&celebrities, &[], range(&want))
-        .await?;
-    let candidates = want.cut(&merge_desc(&[&pushed, &pulled], usize::MAX));
-    let records = render::visible_records(state, viewer, &candidates).await?;
-    let originals: std::collections::HashMap<Id, Id> = {
-        let ids: Vec<Id> = records.iter().filter_map(|s| s.reblog_of_id).collect();
+    let pulled = if viewer.celebrities.is_empty() {
+        Vec::new()
+    } else {
         state
             .store
-            .statuses(&ids)
+            .recent_by_authors(&viewer.celebrities, &[], range(&want))
             .await?
-            .into_iter()
-            .map(|s| (s.id, s.account_id))
-            .collect()
     };
-    let kept: std::collections::HashSet<Id> = records
-        .iter()
-        .filter(|s| home_keeps(viewer, me, s, &originals))
-        .map(|s| s.id)
-        .collect();
-    let ids = take_page(
-        candidates
-            .into_iter()
-            .filter(|id| kept.contains(id))
-            .collect(),
-        &page,
-    );
-    finish(state, viewer, ids).await
+    let candidates = want.cut(&merge_desc(&[&pushed, &pulled], usize::MAX));
+    render::page(state, viewer, &candidates, &page, |s, _| {
+        home_keeps(viewer, me, s)
+    })
+    .await
 }
 
-/// Filters candidates for the non-home timelines: visible, not from hidden accounts.
-async fn filtered(
-    state: &AppState,
-    viewer: &Viewer,
-    candidates: Vec<Id>,
-    page: &Page,
-) -> ApiResult<TimelinePage> {
-    let records = render::visible_records(state, viewer, &candidates).await?;
-    let kept: std::collections::HashSet<Id> = records
-        .iter()
-        .filter(|s| !viewer.hides(s.account_id))
-        .map(|s| s.id)
-        .collect();
-    let ids = take_page(
-        candidates
-            .into_iter()
-            .filter(|id| kept.contains(id))
-            .collect(),
-        page,
-    );
-    finish(state, viewer, ids).await
-}
-
-pub async fn public(state: &AppState, viewer: &Viewer, page: Page) -> ApiResult<TimelinePage> {
-    let hidden: Vec<Id> = viewer
+/// Accounts whose posts the non-home timelines leave out for this viewer.
+fn hidden(viewer: &Viewer) -> Vec<Id> {
+    viewer
         .blocked
         .iter()
         .chain(&viewer.muted)
         .copied()
-        .collect();
-    let want = Page {
-        limit: overfetch(page.limit),
-        ..page
-    };
-    let ids = state.store.public_timeline(&hidden, range(&want)).await?;
-    filtered(state, viewer, ids, &page).await
+        .collect()
+}
+
+pub async fn public(state: &AppState, viewer: &Viewer, page: Page) -> ApiResult<TimelinePage> {
+    let ids = state
+        .store
+        .public_timeline(&hidden(viewer), range(&widened(&page)))
+        .await?;
+    render::page(state, viewer, &ids, &page, |s, _| {
+        !viewer.hides(s.account_id)
+    })
+    .await
 }
 
 pub async fn tag(
@@ -181,18 +111,14 @@ pub async fn tag(
     tag: &str,
     page: Page,
 ) -> ApiResult<TimelinePage> {
-    let hidden: Vec<Id> = viewer
-        .blocked
-        .iter()
-        .chain(&viewer.muted)
-        .copied()
-        .collect();
-    let want = Page {
-        limit: overfetch(page.limit),
-        ..page
-    };
-    let ids = state.store.tag_timeline(tag, &hidden, range(&want)).await?;
-    filtered(state, viewer, ids, &page).await
+    let ids = state
+        .store
+        .tag_timeline(tag, &hidden(viewer), range(&widened(&page)))
+        .await?;
+    render::page(state, viewer, &ids, &page, |s, _| {
+        !viewer.hides(s.account_id)
+    })
+    .await
 }
 
 pub async fn list(
@@ -201,26 +127,25 @@ pub async fn list(
     list_id: Id,
     page: Page,
 ) -> ApiResult<TimelinePage> {
-    let me = viewer.id.ok_or(crate::error::ApiError::Unauthorized)?;
+    let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let list = state.store.list(list_id).await?;
     if list.account_id != me {
-        return Err(crate::error::ApiError::NotFound);
+        return Err(ApiError::NotFound);
     }
-    let hidden: Vec<Id> = viewer
-        .blocked
-        .iter()
-        .chain(&viewer.muted)
-        .copied()
-        .collect();
-    let want = Page {
-        limit: overfetch(page.limit),
-        ..page
-    };
     let ids = state
         .store
-        .list_timeline(list.id, me, &list.replies_policy, &hidden, range(&want))
+        .list_timeline(
+            list.id,
+            me,
+            &list.replies_policy,
+            &hidden(viewer),
+            range(&widened(&page)),
+        )
         .await?;
-    filtered(state, viewer, ids, &page).await
+    render::page(state, viewer, &ids, &page, |s, _| {
+        !viewer.hides(s.account_id)
+    })
+    .await
 }
 
 pub async fn account(
@@ -241,19 +166,15 @@ pub async fn account(
     } else {
         1
     };
-    let want = Page {
-        limit: overfetch(page.limit),
-        ..page
-    };
     let ids = state
         .store
-        .account_statuses(account, viewer.id, max_visibility, filter, range(&want))
+        .account_statuses(
+            account,
+            viewer.id,
+            max_visibility,
+            filter,
+            range(&widened(&page)),
+        )
         .await?;
-    let records = render::visible_records(state, viewer, &ids).await?;
-    let kept: std::collections::HashSet<Id> = records.iter().map(|s| s.id).collect();
-    let ids = take_page(
-        ids.into_iter().filter(|id| kept.contains(id)).collect(),
-        &page,
-    );
-    finish(state, viewer, ids).await
+    render::page(state, viewer, &ids, &page, |_, _| true).await
 }

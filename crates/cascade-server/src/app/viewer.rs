@@ -1,8 +1,15 @@
 //! The viewer of a request and its place in the graph: whom it follows, blocks or is
 //! blocked by, and mutes. Every visibility decision of a request is made against this one
 //! snapshot, so a timeline, a thread and a single status agree.
+//!
+//! Snapshots are cached per account, because every authenticated request needs one. A
+//! change to the graph drops the snapshots of the accounts it touches (`ViewerCache::
+//! forget`); the rest expire after `TTL`, which bounds how stale the list of followed
+//! celebrities (which depends on other accounts' follower counts) can be.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use cascade_core::visibility::{can_view, Audience};
 use cascade_core::{Id, Visibility};
@@ -20,6 +27,46 @@ pub struct Viewer {
     pub blocked: HashSet<Id>,
     /// Accounts the viewer muted (timelines leave them out; direct links still work).
     pub muted: HashSet<Id>,
+    /// Followed accounts above the celebrity threshold, merged into home at read time.
+    pub celebrities: Vec<Id>,
+    /// When the earliest timed mute ends: the snapshot is stale from then on.
+    pub mutes_change_at: Option<i64>,
+}
+
+/// How long a cached snapshot may be used at most.
+const TTL: Duration = Duration::from_secs(30);
+/// Snapshots kept at most; beyond it the cache starts over.
+const MAX_CACHED: usize = 100_000;
+
+/// Cached viewer snapshots by account.
+#[derive(Default)]
+pub struct ViewerCache {
+    entries: Mutex<HashMap<Id, (Instant, Arc<Viewer>)>>,
+}
+
+impl ViewerCache {
+    fn get(&self, id: Id, now_ms: i64) -> Option<Arc<Viewer>> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let (at, viewer) = entries.get(&id)?;
+        let fresh = at.elapsed() < TTL && viewer.mutes_change_at.is_none_or(|t| t > now_ms);
+        fresh.then(|| viewer.clone())
+    }
+
+    fn put(&self, id: Id, viewer: Arc<Viewer>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= MAX_CACHED {
+            entries.clear();
+        }
+        entries.insert(id, (Instant::now(), viewer));
+    }
+
+    /// Drops the snapshots of accounts whose follows, blocks or mutes just changed.
+    pub fn forget(&self, ids: &[Id]) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        for id in ids {
+            entries.remove(id);
+        }
+    }
 }
 
 impl Viewer {
@@ -27,17 +74,27 @@ impl Viewer {
         Viewer::default()
     }
 
-    pub async fn load(state: &AppState, id: Option<Id>) -> ApiResult<Viewer> {
+    /// The snapshot of a viewer, from the cache when it is fresh.
+    pub async fn load(state: &AppState, id: Option<Id>) -> ApiResult<Arc<Viewer>> {
         let Some(me) = id else {
-            return Ok(Viewer::anonymous());
+            return Ok(Arc::new(Viewer::anonymous()));
         };
         let now = cascade_core::time::now_millis();
-        Ok(Viewer {
+        if let Some(viewer) = state.viewers.get(me, now) {
+            return Ok(viewer);
+        }
+        let mutes = state.store.muted_ids(me, now).await?;
+        let threshold = state.config.fanout.celebrity_threshold;
+        let viewer = Arc::new(Viewer {
             id,
             following: state.store.following_ids(me).await?.into_iter().collect(),
             blocked: state.store.blocked_ids(me).await?.into_iter().collect(),
-            muted: state.store.muted_ids(me, now).await?.into_iter().collect(),
-        })
+            muted: mutes.iter().map(|(id, _)| *id).collect(),
+            celebrities: state.store.followed_celebrities(me, threshold).await?,
+            mutes_change_at: mutes.iter().filter_map(|(_, until)| *until).min(),
+        });
+        state.viewers.put(me, viewer.clone());
+        Ok(viewer)
     }
 
     pub fn is(&self, account: Id) -> bool {
