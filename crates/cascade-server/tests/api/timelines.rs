@@ -215,3 +215,117 @@ async fn a_restarted_cache_rebuilds_home_from_the_store() {
         "the pushed entry is not duplicated"
     );
 }
+
+#[tokio::test]
+async fn a_fan_out_interrupted_after_a_batch_resumes_where_it_stopped() {
+    let app = spawn_app().await;
+    let author = app.user("author").await;
+    let mut followers = Vec::new();
+    for i in 0..3 {
+        let f = app.user(&format!("f{i}")).await;
+        app.follow(&f, &author).await;
+        app.home(&f, "").await; // Cache each follower's home timeline.
+        followers.push(f);
+    }
+    let post = app.post_status(&author, "delivered once", "public").await;
+    let post_id: i64 = post["id"].as_str().unwrap().parse().unwrap();
+    // Pretend the worker crashed after delivering to the first follower: its progress
+    // says so, and the first follower's cache already holds the post.
+    let job = app.state.store.pending_jobs(1).await.unwrap().remove(0);
+    let author_id: i64 = author.id.parse().unwrap();
+    let first_edge = app
+        .state
+        .store
+        .follower_batch(author_id, 0, 1)
+        .await
+        .unwrap()[0];
+    app.state
+        .store
+        .job_progress(job.id, first_edge.id)
+        .await
+        .unwrap();
+    app.drain().await;
+    let cached: Vec<bool> = followers
+        .iter()
+        .map(|f| {
+            app.state
+                .feeds
+                .read(f.id.parse().unwrap())
+                .unwrap_or_default()
+                .contains(&post_id)
+        })
+        .collect();
+    let delivered_to_first = cached[followers
+        .iter()
+        .position(|f| f.id.parse::<i64>().unwrap() == first_edge.account_id)
+        .unwrap()];
+    assert!(
+        !delivered_to_first,
+        "the resumed job skipped the batch it had finished"
+    );
+    assert_eq!(
+        cached.iter().filter(|c| **c).count(),
+        2,
+        "the rest were delivered"
+    );
+    assert_eq!(app.state.store.count_jobs().await.unwrap(), 0);
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use crate::helpers::{spawn_with, TestApp};
+
+    /// The texts of a home timeline, newest first: comparable across two servers.
+    async fn texts(app: &TestApp, user: &crate::helpers::User) -> Vec<String> {
+        app.home(user, "?limit=40")
+            .await
+            .iter()
+            .map(|s| s["content"].as_str().unwrap_or("").to_string())
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+        /// Push on write and pull on read yield the same home timeline: the same world on a
+        /// server that fans everyone out and on one that fans out no one.
+        #[test]
+        fn pushing_and_pulling_give_the_same_home_timeline(
+            follows in proptest::collection::vec((0usize..4, 0usize..4), 0..10),
+            posts in proptest::collection::vec((0usize..4, 0usize..3), 1..12),
+        ) {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async {
+                let push = spawn_with(|c| c.fanout.celebrity_threshold = i64::MAX).await;
+                let pull = spawn_with(|c| c.fanout.celebrity_threshold = -1).await;
+                let mut seen = Vec::new();
+                for app in [&push, &pull] {
+                    let mut users = Vec::new();
+                    for i in 0..4 {
+                        users.push(app.user(&format!("u{i}")).await);
+                    }
+                    for &(a, b) in &follows {
+                        if a != b {
+                            app.follow(&users[a], &users[b]).await;
+                        }
+                    }
+                    for r in &users {
+                        app.home(r, "").await; // Cache before posting, so pushes matter.
+                    }
+                    for (n, &(author, vis)) in posts.iter().enumerate() {
+                        let visibility = ["public", "unlisted", "private"][vis];
+                        app.post_status(&users[author], &format!("post {n}"), visibility).await;
+                    }
+                    let mut all = Vec::new();
+                    for r in &users {
+                        all.push(texts(app, r).await);
+                    }
+                    seen.push(all);
+                }
+                prop_assert_eq!(&seen[0], &seen[1]);
+                Ok(())
+            })?;
+        }
+    }
+}
