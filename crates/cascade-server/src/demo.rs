@@ -17,7 +17,7 @@ use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
 use cascade_core::text::{self, MentionLink};
 use cascade_core::{time, Id, IdGenerator, Visibility};
 use cascade_store::{
-    AccountUpdate, Mark, NewAccount, NewStatusRecord, StatusRecord, Store, StoreError,
+    AccountUpdate, CascadeLink, Mark, NewAccount, NewStatusRecord, StatusRecord, Store, StoreError,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::distributions::{Distribution, WeightedIndex};
@@ -215,6 +215,7 @@ pub async fn build(
             tags,
             idempotency_key: None,
             job_id: ids.next(),
+            cascade: None,
         });
     }
     in_parallel(store, with_text, &bar, |store, record| async move {
@@ -227,6 +228,12 @@ pub async fn build(
         store.insert_statuses_bulk(chunk).await?;
         bar.inc(chunk.len() as u64);
     }
+
+    // Every reshare's place in its cascade, inferred as the server infers it when no
+    // better hint exists: the latest earlier reshare by an account the resharer follows.
+    store
+        .set_cascade_links(&cascade_links(&world, &assigned))
+        .await?;
 
     bar.set_message("favourites");
     let favourites: Vec<(Id, Id, Id, i64)> = world
@@ -271,6 +278,52 @@ pub async fn build(
         login_username: LOGIN_USERNAME.to_string(),
         login_password: LOGIN_PASSWORD,
     })
+}
+
+/// The cascade link of every reblog and quote of the world: its root (quotes belong to
+/// the cascade of what they quote), its parent (the latest earlier reshare of the same
+/// status by an account the resharer follows, else that status) and the resharer's
+/// follower count.
+fn cascade_links(world: &World, assigned: &Assigned) -> Vec<(Id, CascadeLink)> {
+    let follows: HashSet<(usize, usize)> = world.follows.iter().map(|f| (f.from, f.to)).collect();
+    let mut followers = vec![0i64; world.people.len()];
+    for f in &world.follows {
+        followers[f.to] += 1;
+    }
+    let root = |mut i: usize| {
+        while let Some(q) = world.posts[i].quote_of {
+            i = q;
+        }
+        i
+    };
+    let mut order: Vec<usize> = (0..world.posts.len()).collect();
+    order.sort_by_key(|&i| world.posts[i].at);
+    // Reshares of each status so far, in time order.
+    let mut reshares: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut links = Vec::new();
+    for i in order {
+        let post = &world.posts[i];
+        let Some(original) = post.reblog_of.or(post.quote_of) else {
+            continue;
+        };
+        let earlier = reshares.entry(original).or_default();
+        let parent = earlier
+            .iter()
+            .rev()
+            .find(|&&r| follows.contains(&(post.author, world.posts[r].author)))
+            .copied()
+            .unwrap_or(original);
+        earlier.push(i);
+        links.push((
+            assigned.posts[i],
+            CascadeLink {
+                root_id: assigned.posts[root(original)],
+                parent_id: assigned.posts[parent],
+                followers: followers[post.author],
+            },
+        ));
+    }
+    links
 }
 
 /// Runs `work` on every item, on one writer for SQLite and several for PostgreSQL.

@@ -21,6 +21,7 @@ mod lists;
 mod oauth;
 mod statuses;
 mod timelines;
+mod virality;
 
 pub use accounts::{Account, AccountUpdate, NewAccount, UserRecord};
 pub use graph::{Edge, EdgeKind, Relationship};
@@ -29,6 +30,7 @@ pub use lists::ListRecord;
 pub use oauth::{AppRecord, AuthCode, TokenRecord};
 pub use statuses::{EditRecord, Mark, NewStatusRecord, Reshare, StatusRecord, ViewerState};
 pub use timelines::{AccountStatusesFilter, Range};
+pub use virality::{CascadeLink, CascadeNodeRecord, ViewsRecord};
 
 /// The store: a closed set of two backends, so an enum and no `dyn`.
 #[derive(Clone, Debug)]

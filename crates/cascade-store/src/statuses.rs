@@ -47,6 +47,8 @@ pub struct NewStatusRecord {
     pub idempotency_key: Option<String>,
     /// The fan-out job's id, written in the same transaction.
     pub job_id: Id,
+    /// For a reblog or quote: the cascade it joins.
+    pub cascade: Option<crate::CascadeLink>,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -97,6 +99,11 @@ impl Store {
             for m in &n.mentions {
                 sqlx::query("INSERT INTO mentions (status_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                     .bind(s.id).bind(*m).execute(&mut *tx).await?;
+            }
+            if let Some(link) = &n.cascade {
+                sqlx::query("UPDATE statuses SET cascade_root_id = $1, cascade_parent_id = $2, cascade_followers = $3 WHERE id = $4")
+                    .bind(link.root_id).bind(link.parent_id).bind(link.followers).bind(s.id)
+                    .execute(&mut *tx).await?;
             }
             for (tag_id, tag) in &n.tags {
                 sqlx::query("INSERT INTO tags (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")

@@ -7,5 +7,6 @@ pub mod render;
 pub mod statuses;
 pub mod timelines;
 pub mod viewer;
+pub mod virality;
 
 pub use viewer::Viewer;

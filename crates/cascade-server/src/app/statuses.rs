@@ -7,7 +7,7 @@ use cascade_core::{time, Id, NewStatus, Visibility};
 use cascade_store::{Account, EditRecord, Mark, NewStatusRecord, StatusRecord, StoreError};
 
 use crate::api::model;
-use crate::app::{render, Viewer};
+use crate::app::{render, virality, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -131,10 +131,15 @@ pub async fn create(
             ))
         }
     };
-    let quoted = match input.quoted_status_id {
+    // Quoting a reblog quotes its original, through the reblog (the reshare's parent).
+    let (quoted, quoted_via) = match input.quoted_status_id {
         Some(id) => {
-            let q = visible(state, viewer, id).await?;
-            if !Visibility::from_code(q.visibility).is_shareable() || q.reblog_of_id.is_some() {
+            let named = visible(state, viewer, id).await?;
+            let (q, via) = match named.reblog_of_id {
+                Some(original) => (visible(state, viewer, original).await?, Some(named.id)),
+                None => (named, None),
+            };
+            if !Visibility::from_code(q.visibility).is_shareable() {
                 return Err(ApiError::unprocessable(
                     "Quoted status is private or direct and cannot be quoted",
                 ));
@@ -144,13 +149,17 @@ pub async fn create(
                     "The author does not allow you to quote this status".into(),
                 ));
             }
-            Some(q)
+            (Some(q), via)
         }
-        None => None,
+        None => (None, None),
     };
     let rendered = render_text(state, &draft.text).await?;
     let now = time::now_millis();
     let id = state.ids.next();
+    let cascade = match &quoted {
+        Some(q) => Some(virality::attribute(state, viewer, q, quoted_via, id).await?),
+        None => None,
+    };
     let record = NewStatusRecord {
         status: StatusRecord {
             id,
@@ -188,6 +197,7 @@ pub async fn create(
             .collect(),
         idempotency_key: input.idempotency_key,
         job_id: state.ids.next(),
+        cascade,
     };
     let id = state.store.create_status(&record).await?;
     state.jobs.notify_one();
@@ -349,9 +359,10 @@ pub async fn reblog(
 ) -> ApiResult<model::Status> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let s = visible(state, viewer, id).await?;
-    let original = match s.reblog_of_id {
-        Some(o) => visible(state, viewer, o).await?,
-        None => s,
+    // Reblogging a reblog reblogs its original, through the reblog the client named.
+    let (original, acted_on) = match s.reblog_of_id {
+        Some(o) => (visible(state, viewer, o).await?, Some(s.id)),
+        None => (s, None),
     };
     let original_visibility = Visibility::from_code(original.visibility);
     if !original_visibility.is_shareable() {
@@ -370,6 +381,7 @@ pub async fn reblog(
     }
     let now = time::now_millis();
     let id = state.ids.next();
+    let cascade = virality::attribute(state, viewer, &original, acted_on, id).await?;
     let record = NewStatusRecord {
         status: StatusRecord {
             id,
@@ -398,6 +410,7 @@ pub async fn reblog(
         tags: Vec::new(),
         idempotency_key: None,
         job_id: state.ids.next(),
+        cascade: Some(cascade),
     };
     let created = match state.store.create_status(&record).await {
         Ok(created) => created,
