@@ -70,7 +70,10 @@ fn url_len(rest: &str) -> usize {
 fn scheme_len(rest: &str) -> Option<usize> {
     ["https://", "http://"]
         .into_iter()
-        .find(|p| rest.get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p)))
+        .find(|p| {
+            rest.get(..p.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(p))
+        })
         .map(str::len)
 }
 
