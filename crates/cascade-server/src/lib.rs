@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod fanout;
 pub mod state;
+pub mod web;
 
 pub use config::Config;
 pub use error::ApiError;

@@ -25,6 +25,8 @@ pub struct Shared {
     pub jobs: Notify,
     /// Verified tokens by hash, so a request does not hit the store to authenticate.
     pub tokens: Mutex<HashMap<String, TokenInfo>>,
+    /// The web pages' templates.
+    pub pages: crate::web::Pages,
     /// Cached graph snapshots of recent viewers.
     pub viewers: crate::app::viewer::ViewerCache,
     /// Request counters for the rate limits.
@@ -52,6 +54,7 @@ impl AppState {
             tokens: Mutex::new(HashMap::new()),
             limiter: Default::default(),
             viewers: Default::default(),
+            pages: Default::default(),
         }))
     }
 

@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .merge(statuses::routes())
         .merge(timelines::routes())
         .merge(lists::routes())
+        .merge(crate::web::routes())
         .route("/api/v1/health", get(|| async { "OK" }))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -10,6 +10,7 @@ mod clients;
 mod errors;
 mod lists;
 mod oauth;
+mod pages;
 mod schemas;
 mod statuses;
 mod timelines;

@@ -1,0 +1,170 @@
+//! The public web pages a Mastodon-style server has — a profile at `/@username` and a
+//! status with its replies at `/@username/:id`, with Open Graph tags — rendered on the
+//! server from templates, working without JavaScript. Pages show only what an anonymous
+//! visitor may see: they render through the same visibility rule as the API.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use cascade_core::timeline::Page;
+use cascade_store::AccountStatusesFilter;
+use minijinja::value::Serde;
+use minijinja::{context, Environment, Value};
+
+use crate::app::{render, statuses, timelines, Viewer};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The compiled templates. Built once with the state; HTML is escaped automatically.
+pub struct Pages {
+    env: Environment<'static>,
+}
+
+impl Default for Pages {
+    fn default() -> Self {
+        let mut env = Environment::new();
+        for (name, source) in [
+            ("base.html", include_str!("../../templates/base.html")),
+            (
+                "status_card.html",
+                include_str!("../../templates/status_card.html"),
+            ),
+            ("profile.html", include_str!("../../templates/profile.html")),
+            ("status.html", include_str!("../../templates/status.html")),
+            ("error.html", include_str!("../../templates/error.html")),
+        ] {
+            // The templates are part of the binary; a syntax error in one is a bug that
+            // the page tests catch, so it is reported at render time, not here.
+            let _ = env.add_template(name, source);
+        }
+        Pages { env }
+    }
+}
+
+impl Pages {
+    /// Renders a template; a failure is logged and shown as a plain error page.
+    pub fn render(&self, name: &str, ctx: minijinja::Value) -> Response {
+        match self.env.get_template(name).and_then(|t| t.render(ctx)) {
+            Ok(html) => Html(html).into_response(),
+            Err(e) => {
+                tracing::error!(template = name, error = %e, "page rendering failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Html("<h1>Internal server error</h1>".to_string()),
+                )
+                    .into_response()
+            }
+        }
+    }
+
+    fn error(&self, state: &AppState, status: StatusCode, title: &str, message: &str) -> Response {
+        let mut response = self.render(
+            "error.html",
+            context! { instance => &state.config.title, title, message },
+        );
+        *response.status_mut() = status;
+        response
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/@{username}", get(profile_page))
+        .route("/@{username}/{id}", get(status_page))
+}
+
+/// Turns an API error into a page: 404s say so, anything else is a 500 page.
+fn page_error(state: &AppState, e: ApiError) -> Response {
+    match e {
+        ApiError::NotFound => state.pages.error(
+            state,
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "There is nothing here, or it is not public.",
+        ),
+        other => {
+            tracing::error!(error = %other, "page failed");
+            state.pages.error(
+                state,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "Please try again later.",
+            )
+        }
+    }
+}
+
+/// Plain text of a status's HTML, for descriptions.
+fn plain(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.replace("</p><p>", " ").replace("<br />", " ").chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+}
+
+async fn profile_page(State(state): State<AppState>, Path(username): Path<String>) -> Response {
+    let result = async {
+        let account = state.store.account_by_username(&username).await?;
+        let viewer = Viewer::anonymous();
+        let filter = AccountStatusesFilter {
+            exclude_replies: true,
+            ..Default::default()
+        };
+        let (statuses, _) =
+            timelines::account(&state, &viewer, account.id, &filter, Page::default()).await?;
+        let rendered = render::account(&state, &account);
+        let note_text = plain(&rendered.note);
+        Ok::<_, ApiError>(state.pages.render(
+            "profile.html",
+            context! {
+                instance => &state.config.title,
+                account => Value::from(Serde(&rendered)),
+                statuses => Value::from(Serde(&statuses)),
+                note_text,
+            },
+        ))
+    }
+    .await;
+    result.unwrap_or_else(|e| page_error(&state, e))
+}
+
+async fn status_page(
+    State(state): State<AppState>,
+    Path((username, id)): Path<(String, String)>,
+) -> Response {
+    let result = async {
+        let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
+        let viewer = Viewer::anonymous();
+        let status = render::status(&state, &viewer, id).await?;
+        if !status.account.username.eq_ignore_ascii_case(&username) || status.reblog.is_some() {
+            return Err(ApiError::NotFound);
+        }
+        let context = statuses::context(&state, &viewer, id).await?;
+        let text = plain(&status.content);
+        Ok(state.pages.render(
+            "status.html",
+            context! {
+                instance => &state.config.title,
+                status => Value::from(Serde(&status)),
+                text,
+                ancestors => Value::from(Serde(&context.ancestors)),
+                replies => Value::from(Serde(&context.descendants)),
+            },
+        ))
+    }
+    .await;
+    result.unwrap_or_else(|e| page_error(&state, e))
+}
