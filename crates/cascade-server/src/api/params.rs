@@ -1,6 +1,7 @@
 //! Request parameters as Mastodon accepts them: from the query string and from a JSON,
-//! form-urlencoded or empty body, merged into one object. Rails-style keys (`id[]=1`,
-//! `fields_attributes[0][name]=x`) become arrays and objects, and the `flex` helpers accept
+//! form-urlencoded, multipart (text fields) or empty body, merged into one object.
+//! Rails-style keys (`id[]=1`, `fields_attributes[0][name]=x`) become arrays and objects,
+//! and the `flex` helpers accept
 //! `"true"`/`"1"` and numeric strings, so form clients (Mastodon.py) and JSON clients
 //! (masto.js) are served by the same handler types.
 
@@ -26,6 +27,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
+        if content_type.starts_with("multipart/form-data") {
+            merged.extend(multipart_to_json(req, state).await?);
+            return deserialize(merged);
+        }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::TooLarge
@@ -59,10 +64,51 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
             };
             merged.extend(body);
         }
-        serde_json::from_value(Value::Object(merged))
-            .map(Params)
-            .map_err(|e| ApiError::BadRequest(format!("Invalid parameters: {e}")))
+        deserialize(merged)
     }
+}
+
+fn deserialize<T: DeserializeOwned>(merged: Map<String, Value>) -> Result<Params<T>, ApiError> {
+    serde_json::from_value(Value::Object(merged))
+        .map(Params)
+        .map_err(|e| ApiError::BadRequest(format!("Invalid parameters: {e}")))
+}
+
+/// The text fields of a multipart body (masto.js sends sign-ups and profile updates this
+/// way), with Rails-style keys as in forms. File fields are refused: Cascade stores no
+/// media yet, and dropping a file silently would mislead the client.
+async fn multipart_to_json<S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<Map<String, Value>, ApiError> {
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge
+        } else {
+            ApiError::BadRequest(format!("The multipart body is malformed: {e}"))
+        }
+    };
+    let mut multipart = axum::extract::Multipart::from_request(req, state)
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("The multipart body is malformed: {e}")))?;
+    let mut root = Map::new();
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if field.file_name().is_some() {
+            return Err(ApiError::unprocessable(format!(
+                "File uploads ({name}) are not supported by this server yet"
+            )));
+        }
+        let value = field.text().await.map_err(bad)?;
+        let path = split_key(&name);
+        if !path.is_empty() && !path[0].is_empty() {
+            insert(&mut root, &path, value);
+        }
+    }
+    for v in root.values_mut() {
+        numeric_objects_to_arrays(v);
+    }
+    Ok(root)
 }
 
 /// Parses `a=1&b[]=2&b[]=3&c[0][name]=x` into `{"a":"1","b":["2","3"],"c":[{"name":"x"}]}`.
