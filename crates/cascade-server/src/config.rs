@@ -23,6 +23,9 @@ pub struct Config {
     pub title: String,
     /// Requests per token (or client address) and window; `None` turns limits off.
     pub rate_limit: Option<crate::api::limits::RateLimit>,
+    /// Whether every status's view counts are public (otherwise each author decides;
+    /// by default only the author sees them).
+    pub public_view_counts: bool,
 }
 
 impl Config {
@@ -55,6 +58,7 @@ impl Config {
             max_body_bytes: 1024 * 1024,
             title: "Cascade".into(),
             rate_limit: Some(crate::api::limits::RateLimit::default()),
+            public_view_counts: false,
         }
     }
 }

@@ -14,6 +14,7 @@ use std::future::Future;
 
 use anyhow::{anyhow, bail, Context};
 use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+use cascade_core::hll::HyperLogLog;
 use cascade_core::text::{self, MentionLink};
 use cascade_core::{time, Id, IdGenerator, Visibility};
 use cascade_store::{
@@ -231,9 +232,11 @@ pub async fn build(
 
     // Every reshare's place in its cascade, inferred as the server infers it when no
     // better hint exists: the latest earlier reshare by an account the resharer follows.
-    store
-        .set_cascade_links(&cascade_links(&world, &assigned))
-        .await?;
+    let (links, sketches) = cascade_links(&world, &assigned);
+    store.set_cascade_links(&links).await?;
+    for (root, sketch) in sketches {
+        store.save_exposure_sketch(root, &sketch.to_bytes()).await?;
+    }
 
     bar.set_message("favourites");
     let favourites: Vec<(Id, Id, Id, i64)> = world
@@ -283,12 +286,20 @@ pub async fn build(
 /// The cascade link of every reblog and quote of the world: its root (quotes belong to
 /// the cascade of what they quote), its parent (the latest earlier reshare of the same
 /// status by an account the resharer follows, else that status) and the resharer's
-/// follower count.
-fn cascade_links(world: &World, assigned: &Assigned) -> Vec<(Id, CascadeLink)> {
+/// follower count; and, for every node of a cascade that was reshared, the accounts it
+/// newly exposed, with each cascade's sketch of reached accounts, as the fan-out worker
+/// would have counted them.
+fn cascade_links(
+    world: &World,
+    assigned: &Assigned,
+) -> (
+    Vec<(Id, Option<CascadeLink>, Option<i64>)>,
+    Vec<(Id, HyperLogLog)>,
+) {
     let follows: HashSet<(usize, usize)> = world.follows.iter().map(|f| (f.from, f.to)).collect();
-    let mut followers = vec![0i64; world.people.len()];
+    let mut followers: Vec<Vec<usize>> = vec![Vec::new(); world.people.len()];
     for f in &world.follows {
-        followers[f.to] += 1;
+        followers[f.to].push(f.from);
     }
     let root = |mut i: usize| {
         while let Some(q) = world.posts[i].quote_of {
@@ -298,8 +309,9 @@ fn cascade_links(world: &World, assigned: &Assigned) -> Vec<(Id, CascadeLink)> {
     };
     let mut order: Vec<usize> = (0..world.posts.len()).collect();
     order.sort_by_key(|&i| world.posts[i].at);
-    // Reshares of each status so far, in time order.
+    // Reshares of each status so far, in time order; accounts reached per cascade root.
     let mut reshares: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut reached: HashMap<usize, HashSet<usize>> = HashMap::new();
     let mut links = Vec::new();
     for i in order {
         let post = &world.posts[i];
@@ -314,16 +326,40 @@ fn cascade_links(world: &World, assigned: &Assigned) -> Vec<(Id, CascadeLink)> {
             .copied()
             .unwrap_or(original);
         earlier.push(i);
+        let root = root(original);
+        let seen = reached.entry(root).or_insert_with(|| {
+            let seeded: HashSet<usize> = followers[world.posts[root].author]
+                .iter()
+                .copied()
+                .collect();
+            links.push((assigned.posts[root], None, Some(seeded.len() as i64)));
+            seeded
+        });
+        let exposed = followers[post.author]
+            .iter()
+            .filter(|&&f| seen.insert(f))
+            .count();
         links.push((
             assigned.posts[i],
-            CascadeLink {
-                root_id: assigned.posts[root(original)],
+            Some(CascadeLink {
+                root_id: assigned.posts[root],
                 parent_id: assigned.posts[parent],
-                followers: followers[post.author],
-            },
+                followers: followers[post.author].len() as i64,
+            }),
+            Some(exposed as i64),
         ));
     }
-    links
+    let sketches = reached
+        .into_iter()
+        .map(|(root, accounts)| {
+            let mut sketch = HyperLogLog::new();
+            accounts
+                .iter()
+                .for_each(|&a| sketch.add(assigned.accounts[a] as u64));
+            (assigned.posts[root], sketch)
+        })
+        .collect();
+    (links, sketches)
 }
 
 /// Runs `work` on every item, on one writer for SQLite and several for PostgreSQL.

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use cascade_core::hll::HyperLogLog;
 use cascade_core::timeline::BoundedTimeline;
 use cascade_core::{Id, Visibility};
 use cascade_store::{Job, StoreError};
@@ -113,6 +114,37 @@ impl HomeFeeds {
     }
 }
 
+/// The sketch of accounts a cascade reached so far. The first time a cascade is reshared
+/// it starts from the root author's followers, whom the root itself exposed.
+async fn exposure_sketch(state: &AppState, root: Id) -> Result<HyperLogLog, StoreError> {
+    if let Some(bytes) = state.store.exposure_sketch(root).await? {
+        if let Ok(sketch) = HyperLogLog::from_bytes(&bytes) {
+            return Ok(sketch);
+        }
+    }
+    let author = state.store.status(root).await?.account_id;
+    let mut sketch = HyperLogLog::new();
+    let mut after = 0;
+    loop {
+        let batch = state.store.follower_batch(author, after, BATCH).await?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        batch.iter().for_each(|e| sketch.add(e.account_id as u64));
+        if batch.len() < BATCH {
+            break;
+        }
+    }
+    state
+        .store
+        .set_exposed(root, sketch.estimate() as i64)
+        .await?;
+    state
+        .store
+        .save_exposure_sketch(root, &sketch.to_bytes())
+        .await?;
+    Ok(sketch)
+}
+
 /// Runs the fan-out worker until the process ends.
 pub async fn run_worker(state: AppState) {
     loop {
@@ -165,20 +197,51 @@ async fn run_job(state: &AppState, job: &Job) -> Result<(), StoreError> {
         }
         return state.store.finish_job(job.id).await;
     }
-    if state.config.fanout.pushes(author.followers_count) {
+    let push = state.config.fanout.pushes(author.followers_count);
+    // A reshare exposes its cascade to the resharer's followers: they are counted into the
+    // cascade's sketch of reached accounts in the same walk.
+    let root = state.store.cascade_root_of(status.id).await?;
+    let mut exposure = if root != status.id {
+        Some(exposure_sketch(state, root).await?)
+    } else {
+        None
+    };
+    let before = exposure.as_ref().map_or(0, HyperLogLog::estimate);
+    if push || exposure.is_some() {
         let mut after = job.progress;
         loop {
             let batch = state.store.follower_batch(author.id, after, BATCH).await?;
             let Some(last) = batch.last() else { break };
             after = last.id;
             for edge in &batch {
-                state.feeds.push(edge.account_id, status.id);
+                if push {
+                    state.feeds.push(edge.account_id, status.id);
+                }
+                if let Some(sketch) = exposure.as_mut() {
+                    sketch.add(edge.account_id as u64);
+                }
+            }
+            if let Some(sketch) = &exposure {
+                // Adding an account twice changes nothing, so a resumed walk keeps the
+                // sketch right; only this node's share of it may come out low.
+                state
+                    .store
+                    .save_exposure_sketch(root, &sketch.to_bytes())
+                    .await?;
             }
             state.store.job_progress(job.id, after).await?;
             if batch.len() < BATCH {
                 break;
             }
         }
+    }
+    if let Some(sketch) = &exposure {
+        state
+            .store
+            .save_exposure_sketch(root, &sketch.to_bytes())
+            .await?;
+        let exposed = sketch.estimate().saturating_sub(before);
+        state.store.set_exposed(status.id, exposed as i64).await?;
     }
     state.store.finish_job(job.id).await
 }

@@ -33,6 +33,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
 /// the process is interrupted.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     tokio::spawn(fanout::run_worker(state.clone()));
+    tokio::spawn(app::views::run_flusher(state.clone()));
     let app = api::router(state);
     axum::serve(
         listener,

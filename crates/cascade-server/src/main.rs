@@ -56,6 +56,10 @@ enum Command {
         /// the limit off.
         #[arg(long, env = "CASCADE_RATE_LIMIT", default_value_t = 300)]
         rate_limit: u32,
+        /// Show every status's view counts to everyone (by default only authors see theirs,
+        /// unless they opt in).
+        #[arg(long, env = "CASCADE_PUBLIC_VIEW_COUNTS")]
+        public_view_counts: bool,
     },
     /// Administration on the store.
     Admin {
@@ -112,10 +116,12 @@ async fn main() -> anyhow::Result<()> {
             closed_registrations,
             celebrity_threshold,
             rate_limit,
+            public_view_counts,
         } => {
             let mut config = config(&store);
             config.registrations_open = !closed_registrations;
             config.fanout.celebrity_threshold = celebrity_threshold;
+            config.public_view_counts = public_view_counts;
             config.rate_limit = (rate_limit > 0).then(|| cascade_server::api::limits::RateLimit {
                 requests: rate_limit,
                 window: std::time::Duration::from_secs(300),

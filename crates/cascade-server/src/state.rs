@@ -25,6 +25,9 @@ pub struct Shared {
     pub jobs: Notify,
     /// Verified tokens by hash, so a request does not hit the store to authenticate.
     pub tokens: Mutex<HashMap<String, TokenInfo>>,
+    /// Impressions not yet written, and the signal that a flush is due.
+    pub views: crate::app::views::ViewBuffer,
+    pub views_due: Notify,
     /// The web pages' templates.
     pub pages: crate::web::Pages,
     /// Cached graph snapshots of recent viewers.
@@ -55,6 +58,8 @@ impl AppState {
             limiter: Default::default(),
             viewers: Default::default(),
             pages: Default::default(),
+            views: Default::default(),
+            views_due: Notify::new(),
         }))
     }
 
@@ -67,6 +72,21 @@ impl AppState {
             for &a in accounts {
                 self.feeds.invalidate(a);
             }
+        }
+    }
+
+    /// Counts one impression of each status shown (the original, for a reblog) for the
+    /// viewer. No database write happens here; see `app::views`.
+    pub fn seen(&self, viewer: Option<Id>, shown: &[crate::api::model::Status]) {
+        let ids: Vec<Id> = shown
+            .iter()
+            .filter_map(|s| s.reblog.as_deref().unwrap_or(s).id.parse().ok())
+            .collect();
+        if self
+            .views
+            .record(&ids, viewer, cascade_core::time::now_millis())
+        {
+            self.views_due.notify_one();
         }
     }
 

@@ -21,11 +21,13 @@ pub struct Account {
     pub statuses_count: i64,
     pub last_status_at: Option<i64>,
     pub created_at: i64,
+    /// Whether everyone may see the view counts of this account's posts.
+    pub public_view_counts: bool,
 }
 
 const ACCOUNT_COLUMNS: &str =
     "id, username, display_name, note, note_html, fields_json, locked, bot, \
-    discoverable, followers_count, following_count, statuses_count, last_status_at, created_at";
+    discoverable, followers_count, following_count, statuses_count, last_status_at, created_at, public_view_counts";
 
 #[derive(Debug, Clone)]
 pub struct NewAccount {

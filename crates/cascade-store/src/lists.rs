@@ -67,10 +67,23 @@ impl Store {
         Ok(())
     }
 
-    /// Members of a list, by account id, above `after`.
-    pub async fn list_members(&self, list: Id, after: Id, limit: usize) -> Result<Vec<Id>> {
+    /// Members of a list, newest account first, below `before`.
+    pub async fn list_members(
+        &self,
+        list: Id,
+        before: Option<Id>,
+        limit: usize,
+    ) -> Result<Vec<Id>> {
         read!(self, db => Ok(sqlx::query_scalar(
-            "SELECT account_id FROM list_accounts WHERE list_id = $1 AND account_id > $2 ORDER BY account_id LIMIT $3",
-        ).bind(list).bind(after).bind(limit as i64).fetch_all(db).await?))
+            "SELECT account_id FROM list_accounts WHERE list_id = $1 AND account_id < $2 ORDER BY account_id DESC LIMIT $3",
+        ).bind(list).bind(before.unwrap_or(i64::MAX)).bind(limit as i64).fetch_all(db).await?))
+    }
+
+    /// Members of the owner's exclusive lists: their posts stay out of the owner's home.
+    pub async fn exclusive_list_members(&self, owner: Id) -> Result<Vec<Id>> {
+        read!(self, db => Ok(sqlx::query_scalar(
+            "SELECT DISTINCT la.account_id FROM list_accounts la JOIN lists l ON l.id = la.list_id \
+             WHERE l.account_id = $1 AND l.exclusive = TRUE",
+        ).bind(owner).fetch_all(db).await?))
     }
 }

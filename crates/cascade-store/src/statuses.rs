@@ -268,6 +268,7 @@ impl Store {
         original_edit_id: Id,
         mentions: &[Id],
         tags: &[(Id, String)],
+        language: Option<&str>,
     ) -> Result<()> {
         let before = self.status(edit.status_id).await?;
         transaction!(self, tx => {
@@ -285,6 +286,9 @@ impl Store {
                 .bind(&edit.text).bind(&edit.content_html).bind(&edit.spoiler_text).bind(edit.sensitive)
                 .bind(edit.created_at).bind(edit.status_id)
                 .execute(&mut *tx).await?;
+            if let Some(language) = language {
+                sqlx::query("UPDATE statuses SET language = $1 WHERE id = $2").bind(language).bind(edit.status_id).execute(&mut *tx).await?;
+            }
             sqlx::query("DELETE FROM mentions WHERE status_id = $1").bind(edit.status_id).execute(&mut *tx).await?;
             for m in mentions {
                 sqlx::query("INSERT INTO mentions (status_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")

@@ -29,6 +29,7 @@ pub struct CascadeNodeRecord {
     pub created_at: i64,
     pub followers: i64,
     pub exposed: Option<i64>,
+    pub visibility: i64,
 }
 
 /// Stored view counts of a status.
@@ -48,7 +49,7 @@ impl Store {
         read!(self, db => Ok(sqlx::query_as(
             "SELECT s.id, s.account_id, s.cascade_parent_id AS parent_id, s.reblog_of_id, s.quote_of_id, s.created_at, \
                     CASE WHEN s.id = $1 THEN a.followers_count ELSE s.cascade_followers END AS followers, \
-                    s.cascade_exposed AS exposed \
+                    s.cascade_exposed AS exposed, s.visibility \
              FROM statuses s JOIN accounts a ON a.id = s.account_id \
              WHERE s.id = $1 OR s.cascade_root_id = $1 ORDER BY s.id",
         ).bind(root).fetch_all(db).await?))
@@ -105,15 +106,22 @@ impl Store {
         Ok(best)
     }
 
-    /// Sets the cascade links of statuses written without them (the demo world's bulk
-    /// reblogs).
-    pub async fn set_cascade_links(&self, links: &[(Id, CascadeLink)]) -> Result<()> {
+    /// Sets the cascade links (and, where known, the accounts each exposed) of statuses
+    /// written without them: the demo world's bulk reshares.
+    pub async fn set_cascade_links(
+        &self,
+        links: &[(Id, Option<CascadeLink>, Option<i64>)],
+    ) -> Result<()> {
         for chunk in links.chunks(500) {
             transaction!(self, tx => {
-                for (id, link) in chunk {
-                    sqlx::query("UPDATE statuses SET cascade_root_id = $1, cascade_parent_id = $2, cascade_followers = $3 WHERE id = $4")
-                        .bind(link.root_id).bind(link.parent_id).bind(link.followers).bind(*id)
-                        .execute(&mut *tx).await?;
+                for (id, link, exposed) in chunk {
+                    if let Some(link) = link {
+                        sqlx::query("UPDATE statuses SET cascade_root_id = $1, cascade_parent_id = $2, cascade_followers = $3 WHERE id = $4")
+                            .bind(link.root_id).bind(link.parent_id).bind(link.followers).bind(*id)
+                            .execute(&mut *tx).await?;
+                    }
+                    sqlx::query("UPDATE statuses SET cascade_exposed = $1 WHERE id = $2")
+                        .bind(*exposed).bind(*id).execute(&mut *tx).await?;
                 }
             });
         }
@@ -216,16 +224,8 @@ impl Store {
         Ok(totals.into_iter().collect())
     }
 
-    /// Whether the author lets everyone see the view counts of their posts.
-    pub async fn public_view_counts(&self, account: Id) -> Result<bool> {
-        let v: Option<bool> = read!(self, db => sqlx::query_scalar(
-            "SELECT public_view_counts FROM users WHERE account_id = $1",
-        ).bind(account).fetch_optional(db).await?);
-        Ok(v.unwrap_or(false))
-    }
-
     pub async fn set_public_view_counts(&self, account: Id, public: bool) -> Result<()> {
-        write!(self, db => sqlx::query("UPDATE users SET public_view_counts = $1 WHERE account_id = $2")
+        write!(self, db => sqlx::query("UPDATE accounts SET public_view_counts = $1 WHERE id = $2")
             .bind(public).bind(account).execute(db).await?.rows_affected());
         Ok(())
     }

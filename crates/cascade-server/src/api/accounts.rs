@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::auth::{hash_secret, new_secret, Auth};
 use super::model;
-use super::paging::{PageParams, Paged};
+use super::paging::{LinkBase, PageParams, Paged};
 use super::params::{flex, Params};
 use super::path_id;
 use crate::app::{accounts as uc, render, timelines, Viewer};
@@ -329,6 +329,7 @@ struct StatusesParams {
 
 async fn account_statuses(
     State(state): State<AppState>,
+    here: LinkBase,
     auth: Auth,
     Path(id): Path<String>,
     Params(p): Params<StatusesParams>,
@@ -344,11 +345,8 @@ async fn account_statuses(
     };
     let (statuses, keys) =
         timelines::account(&state, &viewer, id, &filter, p.page.page(20, 40)).await?;
-    Ok(Paged::new(
-        statuses,
-        &keys,
-        state.url(&format!("/api/v1/accounts/{id}/statuses")),
-    ))
+    state.seen(viewer.id, &statuses);
+    Ok(Paged::new(statuses, &keys, here.0))
 }
 
 /// A page of accounts at the far end of an edge list, keyed by the edges' ids.
@@ -357,7 +355,7 @@ async fn edge_page(
     kind: EdgeKind,
     account: Id,
     page: &PageParams,
-    path: String,
+    url: String,
 ) -> ApiResult<Paged<model::Account>> {
     let limit = page.limit.unwrap_or(40).clamp(1, 80);
     let edges = state
@@ -372,45 +370,29 @@ async fn edge_page(
         .await?;
     let ids: Vec<Id> = edges.iter().map(|e| e.account_id).collect();
     let keys: Vec<Id> = edges.iter().map(|e| e.id).collect();
-    Ok(Paged::new(
-        render::accounts(state, &ids).await?,
-        &keys,
-        state.url(&path),
-    ))
+    Ok(Paged::new(render::accounts(state, &ids).await?, &keys, url))
 }
 
 async fn account_followers(
     State(state): State<AppState>,
+    here: LinkBase,
     Path(id): Path<String>,
     Params(p): Params<PageParams>,
 ) -> ApiResult<Paged<model::Account>> {
     let id = path_id(&id)?;
     state.store.account(id).await?;
-    edge_page(
-        &state,
-        EdgeKind::Followers,
-        id,
-        &p,
-        format!("/api/v1/accounts/{id}/followers"),
-    )
-    .await
+    edge_page(&state, EdgeKind::Followers, id, &p, here.0).await
 }
 
 async fn account_following(
     State(state): State<AppState>,
+    here: LinkBase,
     Path(id): Path<String>,
     Params(p): Params<PageParams>,
 ) -> ApiResult<Paged<model::Account>> {
     let id = path_id(&id)?;
     state.store.account(id).await?;
-    edge_page(
-        &state,
-        EdgeKind::Following,
-        id,
-        &p,
-        format!("/api/v1/accounts/{id}/following"),
-    )
-    .await
+    edge_page(&state, EdgeKind::Following, id, &p, here.0).await
 }
 
 async fn account_lists(
@@ -560,36 +542,32 @@ async fn unmute_account(
 
 async fn blocks(
     State(state): State<AppState>,
+    here: LinkBase,
     auth: Auth,
     Params(p): Params<PageParams>,
 ) -> ApiResult<Paged<model::Account>> {
     let me = auth.user("read:blocks")?;
-    edge_page(&state, EdgeKind::Blocks, me, &p, "/api/v1/blocks".into()).await
+    edge_page(&state, EdgeKind::Blocks, me, &p, here.0).await
 }
 
 async fn mutes(
     State(state): State<AppState>,
+    here: LinkBase,
     auth: Auth,
     Params(p): Params<PageParams>,
 ) -> ApiResult<Paged<model::Account>> {
     let me = auth.user("read:mutes")?;
-    edge_page(&state, EdgeKind::Mutes, me, &p, "/api/v1/mutes".into()).await
+    edge_page(&state, EdgeKind::Mutes, me, &p, here.0).await
 }
 
 async fn follow_requests(
     State(state): State<AppState>,
+    here: LinkBase,
     auth: Auth,
     Params(p): Params<PageParams>,
 ) -> ApiResult<Paged<model::Account>> {
     let me = auth.user("read:follows")?;
-    edge_page(
-        &state,
-        EdgeKind::FollowRequests,
-        me,
-        &p,
-        "/api/v1/follow_requests".into(),
-    )
-    .await
+    edge_page(&state, EdgeKind::FollowRequests, me, &p, here.0).await
 }
 
 async fn authorize_follow_request(

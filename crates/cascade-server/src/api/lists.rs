@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::auth::Auth;
 use super::model;
-use super::paging::Paged;
+use super::paging::{LinkBase, Paged};
 use super::params::{flex, Params};
 use super::path_id;
 use crate::app::render;
@@ -135,6 +135,7 @@ async fn update_list(
         list.exclusive = e;
     }
     state.store.update_list(&list).await?;
+    state.graph_changed(&[me], false);
     Ok(Json(render(list)))
 }
 
@@ -146,6 +147,7 @@ async fn delete_list(
     let me = auth.user("write:lists")?;
     let list = own_list(&state, me, &id).await?;
     state.store.delete_list(list.id).await?;
+    state.graph_changed(&[me], false);
     Ok(Json(serde_json::json!({})))
 }
 
@@ -165,6 +167,7 @@ struct MembersPage {
 
 async fn list_accounts(
     State(state): State<AppState>,
+    here: LinkBase,
     auth: Auth,
     Path(id): Path<String>,
     Params(p): Params<MembersPage>,
@@ -176,16 +179,13 @@ async fn list_accounts(
         Some(0) => 10_000,
         other => other.unwrap_or(40).clamp(1, 80),
     };
-    let members = state
-        .store
-        .list_members(list.id, p.max_id.unwrap_or(0), limit)
-        .await?;
-    // Members page upwards by account id, so the next page starts after the last one.
-    let keys: Vec<Id> = members.iter().rev().copied().collect();
+    let members = state.store.list_members(list.id, p.max_id, limit).await?;
+    // Members page downwards by account id, like every other list of accounts.
+    let keys: Vec<Id> = members.clone();
     Ok(Paged::new(
         render::accounts(&state, &members).await?,
         &keys,
-        state.url(&format!("/api/v1/lists/{}/accounts", list.id)),
+        here.0,
     ))
 }
 
@@ -213,6 +213,7 @@ async fn add_list_accounts(
     for account in ids {
         state.store.add_list_member(list.id, account).await?;
     }
+    state.graph_changed(&[me], false);
     Ok(Json(serde_json::json!({})))
 }
 
@@ -229,5 +230,6 @@ async fn remove_list_accounts(
             state.store.remove_list_member(list.id, account).await?;
         }
     }
+    state.graph_changed(&[me], false);
     Ok((StatusCode::OK, Json(serde_json::json!({}))))
 }

@@ -12,6 +12,7 @@ use crate::state::AppState;
 
 pub mod accounts;
 pub mod auth;
+pub mod extensions;
 pub mod instance;
 pub mod limits;
 pub mod lists;
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .merge(statuses::routes())
         .merge(timelines::routes())
         .merge(lists::routes())
+        .merge(extensions::routes())
         .merge(crate::web::routes())
         .route("/api/v1/health", get(|| async { "OK" }))
         .fallback(not_found)

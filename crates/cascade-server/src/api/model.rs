@@ -142,9 +142,21 @@ pub struct Status {
     pub poll: Option<Value>,
     pub quote: Option<Quote>,
     pub quote_approval: QuoteApproval,
+    /// Cascade's extension: view counts, for those allowed to see them. Clients that do
+    /// not know it ignore it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cascade: Option<StatusStats>,
     /// The source text, only in the response to a delete (for "delete and redraft").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+}
+
+/// How often a status was shown: `views` counts impressions, `reach` estimates the
+/// distinct signed-in accounts that saw it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusStats {
+    pub views: i64,
+    pub reach: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -229,4 +241,90 @@ pub struct Application2 {
     pub client_secret: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret_expires_at: Option<i64>,
+}
+
+/// Cascade's extension entity: how a status spread (`GET /api/v1/statuses/:id/cascade`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Cascade {
+    /// The original status at the root of the cascade.
+    pub root: Status,
+    /// The page that draws it.
+    pub url: String,
+    /// The root first, then every reshare, parents before children.
+    pub nodes: Vec<CascadeNode>,
+    pub stats: CascadeStats,
+    /// SEISMIC's estimate of where the cascade is heading.
+    pub prediction: Option<CascadePrediction>,
+}
+
+/// SEISMIC (Zhao et al. 2015): the post's infectiousness so far and the final number of
+/// reshares it implies, with an interval; `null` finals mean the cascade is supercritical
+/// (each reshare leads to more than one more), so no finite size is predicted.
+#[derive(Debug, Clone, Serialize)]
+pub struct CascadePrediction {
+    pub at: String,
+    pub infectiousness: f64,
+    pub infectiousness_lower: f64,
+    pub infectiousness_upper: f64,
+    pub final_reshares: Option<f64>,
+    pub final_reshares_lower: Option<f64>,
+    pub final_reshares_upper: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CascadeNode {
+    pub id: String,
+    pub parent_id: Option<String>,
+    /// `root`, `reblog` or `quote`.
+    pub kind: String,
+    pub account_id: String,
+    pub acct: String,
+    pub created_at: String,
+    pub depth: u32,
+    /// The resharer's follower count when it reshared.
+    pub followers_count: i64,
+    /// Accounts this node exposed the cascade to that no earlier node had; `null` until
+    /// the background job has counted them.
+    pub exposed: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CascadeStats {
+    pub size: usize,
+    pub reblogs: usize,
+    pub quotes: usize,
+    pub depth: u32,
+    pub max_breadth: usize,
+    /// Nodes at each depth, the root's first.
+    pub breadth: Vec<usize>,
+    /// Mean shortest-path distance between all pairs of nodes (Goel et al. 2016).
+    pub structural_virality: f64,
+    /// Distinct accounts the cascade was exposed to (followers of its nodes).
+    pub reach: i64,
+    /// Nodes whose exposure is not counted yet.
+    pub reach_pending: usize,
+    /// The root's view counts, for those who may see them.
+    pub views: Option<StatusStats>,
+    pub amplifiers: Vec<CascadeAmplifier>,
+    pub over_time: CascadeSeries,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CascadeAmplifier {
+    pub account_id: String,
+    pub acct: String,
+    /// Reshares in the subtrees of this account's reshares.
+    pub reshares: u64,
+    pub reshare_share: f64,
+    pub reach: i64,
+    pub reach_share: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CascadeSeries {
+    pub start: String,
+    pub bucket_seconds: i64,
+    pub reshares: Vec<u64>,
+    /// Views per bucket, for those who may see view counts.
+    pub views: Option<Vec<u64>>,
 }

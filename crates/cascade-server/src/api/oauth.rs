@@ -497,9 +497,9 @@ async fn metadata(State(state): State<AppState>) -> Json<serde_json::Value> {
         "app_registration_endpoint": state.url("/api/v1/apps"),
         "scopes_supported": KNOWN_SCOPES,
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query", "fragment", "form_post"],
+        "response_modes_supported": ["query"],
         "code_challenge_methods_supported": ["S256"],
         "grant_types_supported": ["authorization_code", "client_credentials"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "none"],
     }))
 }

@@ -10,6 +10,7 @@ use cascade_store::Range;
 use serde::{Deserialize, Serialize};
 
 use super::params::flex;
+use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct PageParams {
@@ -78,5 +79,34 @@ impl<T: Serialize> IntoResponse for Paged<T> {
             }
         }
         (headers, Json(self.items)).into_response()
+    }
+}
+
+/// The absolute URL of the current request without its paging parameters: the base of
+/// the `Link` header's URLs, so following a link keeps `limit` and the filters.
+pub struct LinkBase(pub String);
+
+impl axum::extract::FromRequestParts<AppState> for LinkBase {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let kept: Vec<(String, String)> =
+            form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+                .filter(|(k, _)| !matches!(k.as_ref(), "max_id" | "min_id" | "since_id"))
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+        let mut url = state.url(parts.uri.path());
+        if !kept.is_empty() {
+            url.push('?');
+            url.push_str(
+                &form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(kept)
+                    .finish(),
+            );
+        }
+        Ok(LinkBase(url))
     }
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::auth::Auth;
 use super::model;
-use super::paging::{PageParams, Paged};
+use super::paging::{LinkBase, PageParams, Paged};
 use super::params::{flex, Params};
 use super::path_id;
 use crate::app::statuses::{self as uc, StatusInput};
@@ -65,13 +65,29 @@ pub struct StatusForm {
     quote_approval_policy: Option<String>,
     #[serde(default, deserialize_with = "flex::strings")]
     media_ids: Vec<String>,
+    #[serde(default)]
+    poll: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    scheduled_at: Option<String>,
 }
 
 impl StatusForm {
     fn input(self, auth: &Auth, headers: &HeaderMap) -> ApiResult<StatusInput> {
+        // Refused rather than dropped: a client must not believe it posted a poll or
+        // scheduled a post that this server cannot keep.
         if !self.media_ids.is_empty() {
             return Err(ApiError::unprocessable(
                 "Media attachments are not supported by this server yet",
+            ));
+        }
+        if self.poll.as_ref().is_some_and(|p| !p.is_null()) {
+            return Err(ApiError::unprocessable(
+                "Polls are not supported by this server yet",
+            ));
+        }
+        if self.scheduled_at.as_ref().is_some_and(|s| !s.is_empty()) {
+            return Err(ApiError::unprocessable(
+                "Scheduled statuses are not supported by this server yet",
             ));
         }
         let idempotency_key = headers
@@ -128,7 +144,9 @@ async fn get_status(
     Path(id): Path<String>,
 ) -> ApiResult<Json<model::Status>> {
     let viewer = Viewer::load(&state, auth.viewer()).await?;
-    Ok(Json(render::status(&state, &viewer, path_id(&id)?).await?))
+    let status = render::status(&state, &viewer, path_id(&id)?).await?;
+    state.seen(viewer.id, std::slice::from_ref(&status));
+    Ok(Json(status))
 }
 
 async fn delete_status(
@@ -146,7 +164,10 @@ async fn status_context(
     Path(id): Path<String>,
 ) -> ApiResult<Json<model::Context>> {
     let viewer = Viewer::load(&state, auth.viewer()).await?;
-    Ok(Json(uc::context(&state, &viewer, path_id(&id)?).await?))
+    let context = uc::context(&state, &viewer, path_id(&id)?).await?;
+    state.seen(viewer.id, &context.ancestors);
+    state.seen(viewer.id, &context.descendants);
+    Ok(Json(context))
 }
 
 async fn status_history(
@@ -251,7 +272,7 @@ async fn actors(
     auth: &Auth,
     id: &str,
     page: &PageParams,
-    path: &str,
+    url: String,
     which: Option<Reshare>,
 ) -> ApiResult<Paged<model::Account>> {
     let viewer = Viewer::load(state, auth.viewer()).await?;
@@ -279,41 +300,32 @@ async fn actors(
     let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
     let keys: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let accounts = render::accounts(state, &ids).await?;
-    Ok(Paged::new(
-        accounts,
-        &keys,
-        state.url(&format!("/api/v1/statuses/{id}/{path}")),
-    ))
+    Ok(Paged::new(accounts, &keys, url))
 }
 
 async fn favourited_by(
     State(state): State<AppState>,
+    here: LinkBase,
     auth: Auth,
     Path(id): Path<String>,
     Params(page): Params<PageParams>,
 ) -> ApiResult<Paged<model::Account>> {
-    actors(&state, &auth, &id, &page, "favourited_by", None).await
+    actors(&state, &auth, &id, &page, here.0, None).await
 }
 
 async fn reblogged_by(
     State(state): State<AppState>,
+    here: LinkBase,
     auth: Auth,
     Path(id): Path<String>,
     Params(page): Params<PageParams>,
 ) -> ApiResult<Paged<model::Account>> {
-    actors(
-        &state,
-        &auth,
-        &id,
-        &page,
-        "reblogged_by",
-        Some(Reshare::Reblog),
-    )
-    .await
+    actors(&state, &auth, &id, &page, here.0, Some(Reshare::Reblog)).await
 }
 
 async fn status_quotes(
     State(state): State<AppState>,
+    here: LinkBase,
     auth: Auth,
     Path(id): Path<String>,
     Params(page): Params<PageParams>,
@@ -335,11 +347,7 @@ async fn status_quotes(
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let statuses = render::statuses(&state, &viewer, &ids).await?;
     let keys: Vec<i64> = statuses.iter().filter_map(|s| s.id.parse().ok()).collect();
-    Ok(Paged::new(
-        statuses,
-        &keys,
-        state.url(&format!("/api/v1/statuses/{id}/quotes")),
-    ))
+    Ok(Paged::new(statuses, &keys, here.0))
 }
 
 async fn marked(
@@ -348,7 +356,7 @@ async fn marked(
     mark: Mark,
     scope: &str,
     page: &PageParams,
-    path: &str,
+    url: String,
 ) -> ApiResult<Paged<model::Status>> {
     let viewer = viewer(state, auth, scope).await?;
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
@@ -360,11 +368,12 @@ async fn marked(
     let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
     let statuses = render::statuses(state, &viewer, &ids).await?;
     let keys: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    Ok(Paged::new(statuses, &keys, state.url(path)))
+    Ok(Paged::new(statuses, &keys, url))
 }
 
 async fn bookmarks(
     State(state): State<AppState>,
+    here: LinkBase,
     auth: Auth,
     Params(page): Params<PageParams>,
 ) -> ApiResult<Paged<model::Status>> {
@@ -374,13 +383,14 @@ async fn bookmarks(
         Mark::Bookmark,
         "read:bookmarks",
         &page,
-        "/api/v1/bookmarks",
+        here.0,
     )
     .await
 }
 
 async fn favourites(
     State(state): State<AppState>,
+    here: LinkBase,
     auth: Auth,
     Params(page): Params<PageParams>,
 ) -> ApiResult<Paged<model::Status>> {
@@ -390,7 +400,7 @@ async fn favourites(
         Mark::Favourite,
         "read:favourites",
         &page,
-        "/api/v1/favourites",
+        here.0,
     )
     .await
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::auth::Auth;
 use super::model;
-use super::paging::{PageParams, Paged};
+use super::paging::{LinkBase, PageParams, Paged};
 use super::params::{flex, Params};
 use super::path_id;
 use crate::app::timelines::{self as uc, TimelinePage};
@@ -24,27 +24,33 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/timelines/list/{id}", get(list_timeline))
 }
 
-fn paged(state: &AppState, (statuses, keys): TimelinePage, path: &str) -> Paged<model::Status> {
-    Paged::new(statuses, &keys, state.url(path))
+/// The page as a response; every status on it counts one impression for the viewer.
+fn paged(
+    state: &AppState,
+    viewer: &Viewer,
+    (statuses, keys): TimelinePage,
+    here: LinkBase,
+) -> Paged<model::Status> {
+    state.seen(viewer.id, &statuses);
+    Paged::new(statuses, &keys, here.0)
 }
 
 async fn home_timeline(
     State(state): State<AppState>,
+    here: LinkBase,
     auth: Auth,
     Params(page): Params<PageParams>,
 ) -> ApiResult<Paged<model::Status>> {
     let me = auth.user("read:statuses")?;
     let viewer = Viewer::load(&state, Some(me)).await?;
     let result = uc::home(&state, &viewer, page.page(20, MAX_LIMIT)).await?;
-    Ok(paged(&state, result, "/api/v1/timelines/home"))
+    Ok(paged(&state, &viewer, result, here))
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct PublicParams {
     #[serde(flatten)]
     page: PageParams,
-    #[serde(default, deserialize_with = "flex::bool")]
-    local: bool,
     #[serde(default, deserialize_with = "flex::bool")]
     remote: bool,
     #[serde(default, deserialize_with = "flex::bool")]
@@ -53,6 +59,7 @@ struct PublicParams {
 
 async fn public_timeline(
     State(state): State<AppState>,
+    here: LinkBase,
     auth: Auth,
     Params(p): Params<PublicParams>,
 ) -> ApiResult<Paged<model::Status>> {
@@ -63,16 +70,12 @@ async fn public_timeline(
     } else {
         uc::public(&state, &viewer, p.page.page(20, MAX_LIMIT)).await?
     };
-    let path = if p.local {
-        "/api/v1/timelines/public?local=true"
-    } else {
-        "/api/v1/timelines/public"
-    };
-    Ok(paged(&state, result, path))
+    Ok(paged(&state, &viewer, result, here))
 }
 
 async fn tag_timeline(
     State(state): State<AppState>,
+    here: LinkBase,
     auth: Auth,
     Path(tag): Path<String>,
     Params(p): Params<PublicParams>,
@@ -87,15 +90,12 @@ async fn tag_timeline(
     } else {
         uc::tag(&state, &viewer, &tag, p.page.page(20, MAX_LIMIT)).await?
     };
-    Ok(paged(
-        &state,
-        result,
-        &format!("/api/v1/timelines/tag/{tag}"),
-    ))
+    Ok(paged(&state, &viewer, result, here))
 }
 
 async fn list_timeline(
     State(state): State<AppState>,
+    here: LinkBase,
     auth: Auth,
     Path(id): Path<String>,
     Params(page): Params<PageParams>,
@@ -104,9 +104,5 @@ async fn list_timeline(
     let viewer = Viewer::load(&state, Some(me)).await?;
     let id = path_id(&id)?;
     let result = uc::list(&state, &viewer, id, page.page(20, MAX_LIMIT)).await?;
-    Ok(paged(
-        &state,
-        result,
-        &format!("/api/v1/timelines/list/{id}"),
-    ))
+    Ok(paged(&state, &viewer, result, here))
 }

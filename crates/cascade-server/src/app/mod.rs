@@ -3,10 +3,12 @@
 //! rendered Mastodon entities. Handlers call exactly one of them.
 
 pub mod accounts;
+pub mod cascade;
 pub mod render;
 pub mod statuses;
 pub mod timelines;
 pub mod viewer;
+pub mod views;
 pub mod virality;
 
 pub use viewer::Viewer;

@@ -83,6 +83,46 @@ pub async fn accounts(state: &AppState, ids: &[Id]) -> ApiResult<Vec<model::Acco
         .collect())
 }
 
+/// The view counts the viewer may see: of its own statuses, of authors who made theirs
+/// public, or all when the instance did. Unflushed impressions are included.
+async fn view_counts(
+    state: &AppState,
+    viewer: &Viewer,
+    statuses: &HashMap<Id, StatusRecord>,
+    accounts: &HashMap<Id, Account>,
+) -> ApiResult<HashMap<Id, model::StatusStats>> {
+    let allowed: Vec<Id> = statuses
+        .values()
+        .filter(|s| s.reblog_of_id.is_none())
+        .filter(|s| {
+            state.config.public_view_counts
+                || viewer.is(s.account_id)
+                || accounts
+                    .get(&s.account_id)
+                    .is_some_and(|a| a.public_view_counts)
+        })
+        .map(|s| s.id)
+        .collect();
+    if allowed.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let stored: HashMap<Id, (i64, i64)> = state
+        .store
+        .views(&allowed, false)
+        .await?
+        .into_iter()
+        .map(|v| (v.status_id, (v.views, v.reach)))
+        .collect();
+    Ok(allowed
+        .into_iter()
+        .map(|id| {
+            let (views, reach) = stored.get(&id).copied().unwrap_or((0, 0));
+            let views = views + state.views.unflushed(id);
+            (id, model::StatusStats { views, reach })
+        })
+        .collect())
+}
+
 /// Everything needed to render a set of statuses, loaded in bulk.
 struct Loaded {
     statuses: HashMap<Id, StatusRecord>,
@@ -90,6 +130,8 @@ struct Loaded {
     mentions: HashMap<Id, Vec<Id>>,
     tags: HashMap<Id, Vec<String>>,
     marks: ViewerState,
+    /// View counts of the statuses whose counts this viewer may see.
+    views: HashMap<Id, model::StatusStats>,
 }
 
 async fn load(state: &AppState, viewer: &Viewer, ids: &[Id]) -> ApiResult<Loaded> {
@@ -123,7 +165,7 @@ async fn load(state: &AppState, viewer: &Viewer, ids: &[Id]) -> ApiResult<Loaded
     let mut account_ids: HashSet<Id> = statuses.values().map(|s| s.account_id).collect();
     account_ids.extend(mentions.values().flatten().copied());
     let account_ids: Vec<Id> = account_ids.into_iter().collect();
-    let accounts = state
+    let accounts: HashMap<Id, Account> = state
         .store
         .accounts(&account_ids)
         .await?
@@ -134,11 +176,13 @@ async fn load(state: &AppState, viewer: &Viewer, ids: &[Id]) -> ApiResult<Loaded
         Some(me) => state.store.viewer_state(me, &all).await?,
         None => ViewerState::default(),
     };
+    let views = view_counts(state, viewer, &statuses, &accounts).await?;
     Ok(Loaded {
         statuses,
         accounts,
         mentions,
         tags,
+        views,
         marks,
     })
 }
@@ -276,6 +320,7 @@ impl Loaded {
             poll: None,
             quote,
             quote_approval: quote_approval(viewer, s),
+            cascade: self.views.get(&s.id).cloned(),
             text: None,
         })
     }

@@ -236,6 +236,7 @@ pub async fn edit(
     )?;
     let rendered = render_text(state, &draft.text).await?;
     let me = s.account_id;
+    let language = draft.language.clone();
     let edit = EditRecord {
         id: state.ids.next(),
         status_id: id,
@@ -258,7 +259,13 @@ pub async fn edit(
         .collect();
     state
         .store
-        .edit_status(&edit, state.ids.next(), &mentions, &tags)
+        .edit_status(
+            &edit,
+            state.ids.next(),
+            &mentions,
+            &tags,
+            language.as_deref(),
+        )
         .await?;
     render::status(state, viewer, id).await
 }

@@ -27,12 +27,12 @@ fn widened(page: &Page) -> Page {
 
 /// Whether a home timeline shows this entry to this viewer: not from a hidden account, not
 /// a reblog from a follow with reblogs off, not a reply to someone the viewer doesn't
-/// follow (Mastodon's home rule).
+/// follow (Mastodon's home rule), not by a member of an exclusive list.
 fn home_keeps(viewer: &Viewer, me: Id, s: &StatusRecord) -> bool {
     if s.account_id == me {
         return true;
     }
-    if viewer.hides(s.account_id) {
+    if viewer.hides(s.account_id) || viewer.exclusive.contains(&s.account_id) {
         return false;
     }
     if s.reblog_of_id.is_some() && viewer.following.get(&s.account_id) == Some(&false) {

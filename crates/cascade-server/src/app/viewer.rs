@@ -4,7 +4,7 @@
 //!
 //! Snapshots are cached per account, because every authenticated request needs one. A
 //! change to the graph drops the snapshots of the accounts it touches (`ViewerCache::
-//! forget`); the rest expire after `TTL`, which bounds how stale the list of followed
+//! forget`, also after a change to its exclusive lists); the rest expire after `TTL`, which bounds how stale the list of followed
 //! celebrities (which depends on other accounts' follower counts) can be.
 
 use std::collections::{HashMap, HashSet};
@@ -29,6 +29,8 @@ pub struct Viewer {
     pub muted: HashSet<Id>,
     /// Followed accounts above the celebrity threshold, merged into home at read time.
     pub celebrities: Vec<Id>,
+    /// Members of the viewer's exclusive lists, whose posts stay out of its home.
+    pub exclusive: HashSet<Id>,
     /// When the earliest timed mute ends: the snapshot is stale from then on.
     pub mutes_change_at: Option<i64>,
 }
@@ -91,6 +93,12 @@ impl Viewer {
             blocked: state.store.blocked_ids(me).await?.into_iter().collect(),
             muted: mutes.iter().map(|(id, _)| *id).collect(),
             celebrities: state.store.followed_celebrities(me, threshold).await?,
+            exclusive: state
+                .store
+                .exclusive_list_members(me)
+                .await?
+                .into_iter()
+                .collect(),
             mutes_change_at: mutes.iter().filter_map(|(_, until)| *until).min(),
         });
         state.viewers.put(me, viewer.clone());

@@ -1,7 +1,10 @@
 //! The public web pages a Mastodon-style server has — a profile at `/@username` and a
 //! status with its replies at `/@username/:id`, with Open Graph tags — rendered on the
-//! server from templates, working without JavaScript. Pages show only what an anonymous
+//! server from templates, working without JavaScript. `/@username/:id/cascade` draws
+//! how the status spread (see `draw`). Pages show only what an anonymous
 //! visitor may see: they render through the same visibility rule as the API.
+
+mod draw;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -13,7 +16,7 @@ use cascade_store::AccountStatusesFilter;
 use minijinja::value::Serde;
 use minijinja::{context, Environment, Value};
 
-use crate::app::{render, statuses, timelines, Viewer};
+use crate::app::{cascade, render, statuses, timelines, Viewer};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -34,6 +37,7 @@ impl Default for Pages {
             ("profile.html", include_str!("../../templates/profile.html")),
             ("status.html", include_str!("../../templates/status.html")),
             ("error.html", include_str!("../../templates/error.html")),
+            ("cascade.html", include_str!("../../templates/cascade.html")),
         ] {
             // The templates are part of the binary; a syntax error in one is a bug that
             // the page tests catch, so it is reported at render time, not here.
@@ -73,6 +77,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/@{username}", get(profile_page))
         .route("/@{username}/{id}", get(status_page))
+        .route("/@{username}/{id}/cascade", get(cascade_page))
 }
 
 /// Turns an API error into a page: 404s say so, anything else is a 500 page.
@@ -162,6 +167,55 @@ async fn status_page(
                 text,
                 ancestors => Value::from(Serde(&context.ancestors)),
                 replies => Value::from(Serde(&context.descendants)),
+            },
+        ))
+    }
+    .await;
+    result.unwrap_or_else(|e| page_error(&state, e))
+}
+
+/// A bucket width in words, for the chart's legend.
+fn bucket_words(seconds: i64) -> String {
+    match seconds {
+        s if s % 86_400 == 0 => format!("{} day{}", s / 86_400, if s == 86_400 { "" } else { "s" }),
+        s if s % 3_600 == 0 => format!("{} hour{}", s / 3_600, if s == 3_600 { "" } else { "s" }),
+        s => format!("{} minutes", s / 60),
+    }
+}
+
+async fn cascade_page(
+    State(state): State<AppState>,
+    Path((username, id)): Path<(String, String)>,
+) -> Response {
+    let result = async {
+        let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
+        let viewer = Viewer::anonymous();
+        let m = cascade::measure(&state, &viewer, id).await?;
+        if !m.root.account.username.eq_ignore_ascii_case(&username) {
+            return Err(ApiError::NotFound);
+        }
+        let label = |account: i64| {
+            m.accounts
+                .get(&account)
+                .map(|a| a.acct.clone())
+                .unwrap_or_default()
+        };
+        let json = cascade::to_json(&state, &m);
+        let tree_svg = draw::tree_svg(&m.tree, &m.stats, label);
+        let activity_svg = draw::activity_svg(&m.stats, m.views.is_some());
+        Ok(state.pages.render(
+            "cascade.html",
+            context! {
+                instance => &state.config.title,
+                root => Value::from(Serde(&m.root)),
+                status => Value::from(Serde(&m.root)),
+                stats => Value::from(Serde(&json.stats)),
+                views => Value::from(Serde(&m.views)),
+                prediction => Value::from(Serde(&json.prediction)),
+                url => &json.url,
+                bucket => bucket_words(m.stats.buckets.width_ms / 1000),
+                tree_svg,
+                activity_svg,
             },
         ))
     }

@@ -111,6 +111,13 @@ impl TestApp {
             .expect("fan-out drains");
     }
 
+    /// Writes buffered view counts, as the background flusher does every few seconds.
+    pub async fn flush_views(&self) {
+        cascade_server::app::views::flush(&self.state)
+            .await
+            .expect("views flush");
+    }
+
     /// A registered user with a full-scope token, made through the use case the CLI uses.
     pub async fn user(&self, username: &str) -> User {
         self.user_with_scopes(username, "read write follow push")

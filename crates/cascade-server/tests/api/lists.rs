@@ -80,3 +80,83 @@ async fn lists_hold_followed_accounts_and_show_their_posts() {
         0
     );
 }
+
+#[tokio::test]
+async fn exclusive_lists_keep_their_members_out_of_home_and_members_page_down() {
+    let app = spawn_app().await;
+    let me = app.user("me").await;
+    let mut friends = Vec::new();
+    for i in 0..3 {
+        let f = app.user(&format!("friend{i}")).await;
+        app.follow(&me, &f).await;
+        friends.push(f);
+    }
+    let list = app
+        .post(
+            &me,
+            "/api/v1/lists",
+            json!({"title": "Work", "exclusive": true}),
+        )
+        .await
+        .ok();
+    let list_id = list["id"].as_str().unwrap();
+    let ids: Vec<&str> = friends.iter().map(|f| f.id.as_str()).collect();
+    app.post(
+        &me,
+        &format!("/api/v1/lists/{list_id}/accounts"),
+        json!({"account_ids": &ids[..2]}),
+    )
+    .await
+    .ok();
+    let hidden = app.post_status(&friends[0], "work chatter", "public").await;
+    let shown = app
+        .post_status(&friends[2], "not on the list", "public")
+        .await;
+    let home = ids_of(&app.home(&me, "").await);
+    assert!(home.contains(&shown["id"].as_str().unwrap().to_string()));
+    assert!(
+        !home.contains(&hidden["id"].as_str().unwrap().to_string()),
+        "exclusive list members stay out of home"
+    );
+    let in_list = app
+        .get(&me, &format!("/api/v1/timelines/list/{list_id}"))
+        .await
+        .ok();
+    assert_eq!(in_list[0]["id"], hidden["id"]);
+
+    let first = app
+        .get(&me, &format!("/api/v1/lists/{list_id}/accounts?limit=1"))
+        .await;
+    let next = first
+        .link()
+        .split(", ")
+        .find(|l| l.contains("rel=\"next\""))
+        .unwrap()
+        .trim_start_matches('<')
+        .split('>')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(next.contains("limit=1"), "links keep the page size: {next}");
+    let first = first.ok();
+    let second = app
+        .client
+        .get(&next)
+        .bearer_auth(&me.token)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(first.as_array().unwrap().len(), 1);
+    assert_eq!(second.as_array().unwrap().len(), 1);
+    assert_ne!(
+        first[0]["id"], second[0]["id"],
+        "the next page holds the next member"
+    );
+}
+
+fn ids_of(list: &[serde_json::Value]) -> Vec<String> {
+    ids(list)
+}

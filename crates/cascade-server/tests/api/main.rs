@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod cascade;
 mod cli;
 mod clients;
 mod errors;
@@ -14,4 +15,5 @@ mod pages;
 mod schemas;
 mod statuses;
 mod timelines;
+mod views;
 mod visibility;

@@ -460,3 +460,44 @@ mod properties {
         }
     }
 }
+
+#[tokio::test]
+async fn polls_and_scheduled_posts_are_refused_not_dropped_and_edits_keep_language() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let res = app
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "vote", "poll": {"options": ["a", "b"], "expires_in": 3600}}),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    let res = app
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "later", "scheduled_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    let s = app
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "bonjour", "language": "en"}),
+        )
+        .await
+        .ok();
+    let id = s["id"].as_str().unwrap();
+    let edited = app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/statuses/{id}"),
+            Some(&alice.token),
+            Some(json!({"status": "bonjour !", "language": "fr"})),
+        )
+        .await
+        .ok();
+    assert_eq!(edited["language"], "fr");
+}

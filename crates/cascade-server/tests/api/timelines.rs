@@ -329,3 +329,32 @@ mod properties {
         }
     }
 }
+
+#[tokio::test]
+async fn link_headers_keep_the_filters_and_page_size() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    for i in 0..3 {
+        app.post_status(&alice, &format!("post {i}"), "public")
+            .await;
+    }
+    let res = app
+        .get(
+            &alice,
+            &format!(
+                "/api/v1/accounts/{}/statuses?limit=2&exclude_replies=true",
+                alice.id
+            ),
+        )
+        .await;
+    let link = res.link();
+    assert!(
+        link.contains("limit=2") && link.contains("exclude_replies=true"),
+        "{link}"
+    );
+    assert_eq!(
+        link.matches("max_id=").count(),
+        1,
+        "old paging parameters are replaced: {link}"
+    );
+}

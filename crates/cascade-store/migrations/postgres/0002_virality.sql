@@ -35,5 +35,5 @@ CREATE TABLE cascade_exposure (
     sketch BYTEA NOT NULL
 );
 
--- Whether a user shows view counts of their posts to everyone (default: author only).
-ALTER TABLE users ADD COLUMN public_view_counts BOOLEAN NOT NULL DEFAULT FALSE;
+-- Whether an account shows the view counts of its posts to everyone (default: to itself only).
+ALTER TABLE accounts ADD COLUMN public_view_counts BOOLEAN NOT NULL DEFAULT FALSE;

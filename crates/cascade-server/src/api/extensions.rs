@@ -1,0 +1,69 @@
+//! Cascade's own endpoints under `/api/v1/cascade/`, beside the Mastodon API: existing
+//! clients never call them.
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::auth::Auth;
+use super::model;
+use super::params::{flex, Params};
+use super::path_id;
+use crate::app::{cascade, Viewer};
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/cascade/settings",
+            get(get_settings).patch(update_settings),
+        )
+        .route("/api/v1/statuses/{id}/cascade", get(status_cascade))
+}
+
+/// How a status spread: the tree of its reshares and the statistics of it.
+async fn status_cascade(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<model::Cascade>> {
+    let viewer = Viewer::load(&state, auth.viewer()).await?;
+    let measured = cascade::measure(&state, &viewer, path_id(&id)?).await?;
+    Ok(Json(cascade::to_json(&state, &measured)))
+}
+
+/// The signed-in account's Cascade settings.
+#[derive(Debug, Serialize)]
+struct Settings {
+    /// Whether everyone may see the view counts of this account's posts (by default only
+    /// the account itself does).
+    public_view_counts: bool,
+}
+
+async fn get_settings(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Settings>> {
+    let me = auth.user("read:accounts")?;
+    let account = state.store.account(me).await?;
+    Ok(Json(Settings {
+        public_view_counts: account.public_view_counts,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct SettingsForm {
+    #[serde(default, deserialize_with = "flex::opt_bool")]
+    public_view_counts: Option<bool>,
+}
+
+async fn update_settings(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(form): Params<SettingsForm>,
+) -> ApiResult<Json<Settings>> {
+    let me = auth.user("write:accounts")?;
+    if let Some(public) = form.public_view_counts {
+        state.store.set_public_view_counts(me, public).await?;
+    }
+    get_settings(State(state), auth).await
+}

@@ -1,0 +1,183 @@
+//! How a status spread: its cascade (the tree of reblogs and quotes rooted at the original
+//! post), measured by `cascade_core::cascade`. The same visibility rules as the status
+//! hold: the endpoint answers only to those who may see the status, and leaves out the
+//! reshares they may not see (private quotes of strangers, accounts blocked either way).
+
+use std::collections::{HashMap, HashSet};
+
+use cascade_core::cascade::{adopt_orphans, Kind, Node, Stats, StatsOptions, Tree};
+use cascade_core::{time, Id, Visibility};
+use cascade_store::CascadeNodeRecord;
+
+use crate::api::model;
+use crate::app::{render, statuses, Viewer};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// A measured cascade, ready to render as JSON or as a page.
+pub struct Measured {
+    pub root: model::Status,
+    pub tree: Tree,
+    pub stats: Stats,
+    /// Accounts of the nodes, by id.
+    pub accounts: HashMap<Id, model::Account>,
+    /// View counts of the root, when the viewer may see them.
+    pub views: Option<model::StatusStats>,
+}
+
+/// Loads and measures the cascade a status belongs to (the cascade of its original, for a
+/// reblog; the cascade a quote belongs to, for a quote).
+pub async fn measure(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<Measured> {
+    let status = statuses::visible(state, viewer, id).await?;
+    let start = status.reblog_of_id.unwrap_or(status.id);
+    let root_id = state.store.cascade_root_of(start).await?;
+    let root = render::status(state, viewer, root_id).await?;
+    let records = state.store.cascade_nodes(root_id).await?;
+    let mut nodes: Vec<Node> = records
+        .iter()
+        .filter(|r| r.id == root_id || shows(viewer, r))
+        .map(|r| node(r, root_id))
+        .collect();
+    // Reshares whose parent was deleted (or is hidden from this viewer) hang under the root.
+    adopt_orphans(&mut nodes);
+    let tree = Tree::build(nodes)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("cascade {root_id}: {e}")))?;
+    // Views are shown under the same rule as the status's own counts.
+    let views = root.cascade.clone();
+    let hours = if views.is_some() {
+        let quotes: Vec<Id> = tree
+            .nodes()
+            .iter()
+            .filter(|n| n.kind != Kind::Reblog)
+            .map(|n| n.id)
+            .collect();
+        state.store.view_hours(&quotes).await?
+    } else {
+        Vec::new()
+    };
+    let stats = tree.stats(&StatsOptions {
+        top: 10,
+        min_bucket_ms: HOUR_MS.min(60_000 * 10),
+        until_ms: Some(time::now_millis()),
+        views: &hours,
+        ..StatsOptions::default()
+    });
+    let ids: HashSet<Id> = tree.nodes().iter().map(|n| n.account).collect();
+    let ids: Vec<Id> = ids.into_iter().collect();
+    let accounts = render::accounts(state, &ids)
+        .await?
+        .into_iter()
+        .filter_map(|a| Some((a.id.parse().ok()?, a)))
+        .collect();
+    Ok(Measured {
+        root,
+        tree,
+        stats,
+        accounts,
+        views,
+    })
+}
+
+/// Whether a reshare appears in this viewer's picture of the cascade.
+fn shows(viewer: &Viewer, r: &CascadeNodeRecord) -> bool {
+    if viewer.blocked.contains(&r.account_id) {
+        return false;
+    }
+    match Visibility::from_code(r.visibility) {
+        Visibility::Public | Visibility::Unlisted => true,
+        Visibility::Private => viewer.is(r.account_id) || viewer.follows(r.account_id),
+        Visibility::Direct => viewer.is(r.account_id),
+    }
+}
+
+fn node(r: &CascadeNodeRecord, root_id: Id) -> Node {
+    let base = if r.id == root_id {
+        Node::root(r.id, r.account_id, r.created_at)
+    } else {
+        // Older reshares may lack a recorded parent: what they reshare is the best guess.
+        let parent = r
+            .parent_id
+            .or(r.reblog_of_id)
+            .or(r.quote_of_id)
+            .unwrap_or(root_id);
+        if r.quote_of_id.is_some() {
+            Node::quote(r.id, parent, r.account_id, r.created_at)
+        } else {
+            Node::reblog(r.id, parent, r.account_id, r.created_at)
+        }
+    };
+    let base = base.with_followers(r.followers);
+    match r.exposed {
+        Some(e) => base.with_exposed(e),
+        None => base,
+    }
+}
+
+/// The cascade as Cascade's JSON extension entity.
+pub fn to_json(state: &AppState, m: &Measured) -> model::Cascade {
+    let depths = m.tree.depths();
+    let nodes = m
+        .tree
+        .nodes()
+        .iter()
+        .zip(depths)
+        .map(|(n, &depth)| model::CascadeNode {
+            id: n.id.to_string(),
+            parent_id: n.parent.map(|p| p.to_string()),
+            kind: n.kind.as_str().to_string(),
+            account_id: n.account.to_string(),
+            acct: m
+                .accounts
+                .get(&n.account)
+                .map(|a| a.acct.clone())
+                .unwrap_or_default(),
+            created_at: time::rfc3339(n.time_ms),
+            depth,
+            followers_count: n.followers,
+            exposed: n.exposed,
+        })
+        .collect();
+    let s = &m.stats;
+    model::Cascade {
+        root: m.root.clone(),
+        url: state.url(&format!("/@{}/{}/cascade", m.root.account.acct, m.root.id)),
+        nodes,
+        stats: model::CascadeStats {
+            size: s.size,
+            reblogs: s.reblogs,
+            quotes: s.quotes,
+            depth: s.depth,
+            max_breadth: s.max_breadth,
+            breadth: s.breadth.clone(),
+            structural_virality: s.structural_virality,
+            reach: s.reach,
+            reach_pending: s.reach_pending,
+            views: m.views.clone(),
+            amplifiers: s
+                .amplifiers
+                .iter()
+                .map(|a| model::CascadeAmplifier {
+                    account_id: a.account.to_string(),
+                    acct: m
+                        .accounts
+                        .get(&a.account)
+                        .map(|x| x.acct.clone())
+                        .unwrap_or_default(),
+                    reshares: a.reshares,
+                    reshare_share: a.reshare_share,
+                    reach: a.reach,
+                    reach_share: a.reach_share,
+                })
+                .collect(),
+            over_time: model::CascadeSeries {
+                start: time::rfc3339(s.buckets.start_ms),
+                bucket_seconds: s.buckets.width_ms / 1000,
+                reshares: s.reshares_over_time.clone(),
+                views: m.views.as_ref().map(|_| s.views_over_time.clone()),
+            },
+        },
+        prediction: None,
+    }
+}

@@ -1,0 +1,230 @@
+//! How a post spread: reshare attribution, the cascade endpoint and its page.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, TestApp, User};
+
+fn node<'a>(cascade: &'a Value, id: &Value) -> &'a Value {
+    cascade["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == *id)
+        .unwrap_or_else(|| panic!("node {id} in {cascade}"))
+}
+
+async fn cascade(app: &TestApp, user: &User, id: &Value) -> Value {
+    app.drain().await;
+    app.get(
+        user,
+        &format!("/api/v1/statuses/{}/cascade", id.as_str().unwrap()),
+    )
+    .await
+    .ok()
+}
+
+#[tokio::test]
+async fn the_seed_story_small_author_quoted_by_a_mid_account_then_carried_by_a_big_one() {
+    let app = spawn_app().await;
+    let small = app.user("small").await;
+    let mid = app.user("mid").await;
+    let big = app.user("big").await;
+    app.follow(&mid, &small).await;
+    app.follow(&big, &mid).await;
+    let mut fans = Vec::new();
+    for i in 0..3 {
+        let fan = app.user(&format!("fan{i}")).await;
+        app.follow(&fan, &big).await;
+        fans.push(fan);
+    }
+    let post = app
+        .post_status(&small, "a small account's thought", "public")
+        .await;
+    let quote = app
+        .post(
+            &mid,
+            "/api/v1/statuses",
+            json!({"status": "this!", "quoted_status_id": post["id"]}),
+        )
+        .await
+        .ok();
+    let big_reblog = app
+        .post(
+            &big,
+            &format!("/api/v1/statuses/{}/reblog", quote["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await
+        .ok();
+    // Each fan reblogs the wrapper it saw in its home timeline: the client names it.
+    for fan in &fans {
+        app.post(
+            fan,
+            &format!(
+                "/api/v1/statuses/{}/reblog",
+                big_reblog["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await
+        .ok();
+    }
+    let c = cascade(&app, &small, &post["id"]).await;
+    assert_eq!(c["root"]["id"], post["id"]);
+    assert_eq!(node(&c, &quote["id"])["parent_id"], post["id"]);
+    assert_eq!(node(&c, &quote["id"])["kind"], "quote");
+    assert_eq!(
+        node(&c, &big_reblog["id"])["parent_id"],
+        quote["id"],
+        "a reshare of a quote hangs under the quote"
+    );
+    assert_eq!(node(&c, &big_reblog["id"])["depth"], 2);
+    let fan_nodes: Vec<&Value> = c["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["depth"] == 3)
+        .collect();
+    assert_eq!(fan_nodes.len(), 3);
+    assert!(fan_nodes.iter().all(|n| n["parent_id"] == big_reblog["id"]));
+    let stats = &c["stats"];
+    assert_eq!(stats["size"], 6);
+    assert_eq!(stats["depth"], 3);
+    assert_eq!(stats["max_breadth"], 3);
+    // Six nodes, a chain of three with a fan of three: Wiener index 28 over 15 pairs.
+    assert!(
+        (stats["structural_virality"].as_f64().unwrap() - 28.0 / 15.0).abs() < 1e-9,
+        "{}",
+        stats["structural_virality"]
+    );
+    let top: Vec<&str> = stats["amplifiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(2)
+        .map(|a| a["acct"].as_str().unwrap())
+        .collect();
+    assert!(top.contains(&"mid") && top.contains(&"big"), "{top:?}");
+    // Reach: small's 1 follower (mid), mid's 1 (big), big's 3 fans; the fans have none.
+    assert_eq!(stats["reach"], 5);
+    assert_eq!(node(&c, &big_reblog["id"])["exposed"], 3);
+    assert_eq!(node(&c, &big_reblog["id"])["followers_count"], 3);
+    // The same cascade answers for any of its nodes.
+    let via_quote = cascade(&app, &small, &quote["id"]).await;
+    assert_eq!(via_quote["root"]["id"], post["id"]);
+}
+
+#[tokio::test]
+async fn without_a_named_parent_the_home_entry_or_the_latest_followed_resharer_is_the_parent() {
+    let app = spawn_app().await;
+    let author = app.user("author").await;
+    let relay = app.user("relay").await;
+    let reader = app.user("reader").await;
+    let lurker = app.user("lurker").await;
+    let stranger = app.user("stranger").await;
+    app.follow(&relay, &author).await;
+    app.follow(&reader, &relay).await;
+    app.follow(&lurker, &relay).await;
+    let post = app.post_status(&author, "pass it on", "public").await;
+    let id = post["id"].as_str().unwrap();
+    let relayed = app
+        .post(&relay, &format!("/api/v1/statuses/{id}/reblog"), json!({}))
+        .await
+        .ok();
+    // The reader saw the reblog in its home timeline, then reblogged the original itself.
+    let home = app.home(&reader, "").await;
+    assert_eq!(home[0]["id"], relayed["id"]);
+    let by_reader = app
+        .post(&reader, &format!("/api/v1/statuses/{id}/reblog"), json!({}))
+        .await
+        .ok();
+    // The lurker never loaded its home timeline: inferred from whom it follows.
+    let by_lurker = app
+        .post(&lurker, &format!("/api/v1/statuses/{id}/reblog"), json!({}))
+        .await
+        .ok();
+    // The stranger follows nobody who reshared: under the original.
+    let by_stranger = app
+        .post(
+            &stranger,
+            &format!("/api/v1/statuses/{id}/reblog"),
+            json!({}),
+        )
+        .await
+        .ok();
+    let c = cascade(&app, &author, &post["id"]).await;
+    assert_eq!(node(&c, &by_reader["id"])["parent_id"], relayed["id"]);
+    assert_eq!(node(&c, &by_lurker["id"])["parent_id"], relayed["id"]);
+    assert_eq!(node(&c, &by_stranger["id"])["parent_id"], post["id"]);
+}
+
+#[tokio::test]
+async fn the_cascade_follows_the_visibility_of_the_status() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let private = app.post_status(&alice, "followers only", "private").await;
+    let path = format!(
+        "/api/v1/statuses/{}/cascade",
+        private["id"].as_str().unwrap()
+    );
+    assert_eq!(app.get(&bob, &path).await.status, 404);
+    assert_eq!(app.get_anon(&path).await.status, 404);
+    assert_eq!(app.get(&alice, &path).await.status, 200);
+
+    // A private quote of a public post is left out for those who may not see it.
+    let public = app.post_status(&alice, "public", "public").await;
+    let carol = app.user("carol").await;
+    let quiet = app.post(&carol, "/api/v1/statuses", json!({"status": "for my followers", "quoted_status_id": public["id"], "visibility": "private"})).await.ok();
+    let seen_by_bob = cascade(&app, &bob, &public["id"]).await;
+    assert!(seen_by_bob["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|n| n["id"] != quiet["id"]));
+    let seen_by_carol = cascade(&app, &carol, &public["id"]).await;
+    assert!(seen_by_carol["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["id"] == quiet["id"]));
+}
+
+#[tokio::test]
+async fn the_cascade_page_draws_one_node_per_reshare() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let post = app.post_status(&alice, "draw me", "public").await;
+    let id = post["id"].as_str().unwrap();
+    for i in 0..4 {
+        let u = app.user(&format!("u{i}")).await;
+        app.post(&u, &format!("/api/v1/statuses/{id}/reblog"), json!({}))
+            .await
+            .ok();
+    }
+    app.drain().await;
+    let res = app
+        .client
+        .get(app.url(&format!("/@alice/{id}/cascade")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert_eq!(
+        html.matches("class=\"node ").count(),
+        5,
+        "the root and four reblogs"
+    );
+    assert!(html.contains("Structural virality"));
+    assert!(html.contains("Who carried it"));
+    assert_eq!(
+        app.client
+            .get(app.url(&format!("/@bob/{id}/cascade")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}
