@@ -7,6 +7,7 @@
 pub mod cascade;
 pub mod hll;
 pub mod id;
+pub mod seismic;
 pub mod status;
 pub mod text;
 pub mod time;
