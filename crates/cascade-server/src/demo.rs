@@ -283,19 +283,16 @@ pub async fn build(
     })
 }
 
+/// What the demo sets on each cascade node: its link (for reshares) and what it exposed.
+type NodeFacts = (Id, Option<CascadeLink>, Option<i64>);
+
 /// The cascade link of every reblog and quote of the world: its root (quotes belong to
 /// the cascade of what they quote), its parent (the latest earlier reshare of the same
 /// status by an account the resharer follows, else that status) and the resharer's
 /// follower count; and, for every node of a cascade that was reshared, the accounts it
 /// newly exposed, with each cascade's sketch of reached accounts, as the fan-out worker
 /// would have counted them.
-fn cascade_links(
-    world: &World,
-    assigned: &Assigned,
-) -> (
-    Vec<(Id, Option<CascadeLink>, Option<i64>)>,
-    Vec<(Id, HyperLogLog)>,
-) {
+fn cascade_links(world: &World, assigned: &Assigned) -> (Vec<NodeFacts>, Vec<(Id, HyperLogLog)>) {
     let follows: HashSet<(usize, usize)> = world.follows.iter().map(|f| (f.from, f.to)).collect();
     let mut followers: Vec<Vec<usize>> = vec![Vec::new(); world.people.len()];
     for f in &world.follows {

@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use cascade_core::cascade::{adopt_orphans, Kind, Node, Stats, StatsOptions, Tree};
+use cascade_core::seismic::{self, Estimate, Observation};
 use cascade_core::{time, Id, Visibility};
 use cascade_store::CascadeNodeRecord;
 
@@ -25,6 +26,10 @@ pub struct Measured {
     pub accounts: HashMap<Id, model::Account>,
     /// View counts of the root, when the viewer may see them.
     pub views: Option<model::StatusStats>,
+    /// SEISMIC's estimate now.
+    pub prediction: Estimate,
+    /// When the estimate was made, in ms.
+    pub predicted_at: i64,
 }
 
 /// Loads and measures the cascade a status belongs to (the cascade of its original, for a
@@ -71,13 +76,63 @@ pub async fn measure(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<Mea
         .into_iter()
         .filter_map(|a| Some((a.id.parse().ok()?, a)))
         .collect();
+    let predicted_at = time::now_millis();
+    let prediction = predict(&tree, predicted_at);
     Ok(Measured {
         root,
         tree,
         stats,
         accounts,
         views,
+        prediction,
+        predicted_at,
     })
+}
+
+/// SEISMIC's estimate of a cascade at `at_ms`: every node is a post seen by its author's
+/// followers (the resharer's follower count when it reshared).
+pub fn predict(tree: &Tree, at_ms: i64) -> Estimate {
+    let start = tree.root().time_ms;
+    let shares: Vec<Observation> = tree
+        .nodes()
+        .iter()
+        .map(|n| Observation {
+            time: (n.time_ms - start).max(0) as f64 / 1000.0,
+            followers: n.followers.max(0) as f64,
+        })
+        .collect();
+    let last = shares.iter().map(|o| o.time).fold(0.0, f64::max);
+    let at = ((at_ms - start).max(0) as f64 / 1000.0).max(last);
+    let estimates = seismic::predict(&shares, &[at], &seismic::Params::default());
+    estimates.into_iter().next().unwrap_or(Estimate {
+        time: at,
+        observed: 0,
+        infectiousness: 0.0,
+        lower: 0.0,
+        upper: 0.0,
+        numerator: 0.0,
+        prediction: 0.0,
+        prediction_lower: 0.0,
+        prediction_upper: 0.0,
+    })
+}
+
+/// A finite number, or `None` for SEISMIC's "infinite" (supercritical) answers.
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+/// The estimate as JSON.
+pub fn prediction_json(e: &Estimate, at_ms: i64) -> model::CascadePrediction {
+    model::CascadePrediction {
+        at: time::rfc3339(at_ms),
+        infectiousness: e.infectiousness,
+        infectiousness_lower: e.lower,
+        infectiousness_upper: e.upper,
+        final_reshares: finite(e.prediction),
+        final_reshares_lower: finite(e.prediction_lower),
+        final_reshares_upper: finite(e.prediction_upper),
+    }
 }
 
 /// Whether a reshare appears in this viewer's picture of the cascade.
@@ -178,6 +233,6 @@ pub fn to_json(state: &AppState, m: &Measured) -> model::Cascade {
                 views: m.views.as_ref().map(|_| s.views_over_time.clone()),
             },
         },
-        prediction: None,
+        prediction: Some(prediction_json(&m.prediction, m.predicted_at)),
     }
 }

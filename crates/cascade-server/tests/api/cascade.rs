@@ -109,6 +109,12 @@ async fn the_seed_story_small_author_quoted_by_a_mid_account_then_carried_by_a_b
     assert_eq!(stats["reach"], 5);
     assert_eq!(node(&c, &big_reblog["id"])["exposed"], 3);
     assert_eq!(node(&c, &big_reblog["id"])["followers_count"], 3);
+    // SEISMIC's estimate: never below what was observed, with an ordered interval.
+    let p = &c["prediction"];
+    assert!(p["infectiousness"].as_f64().unwrap() >= 0.0);
+    if let (Some(low), Some(mid)) = (p["final_reshares_lower"].as_f64(), p["final_reshares"].as_f64()) {
+        assert!(low <= mid && mid >= 5.0, "{p}");
+    }
     // The same cascade answers for any of its nodes.
     let via_quote = cascade(&app, &small, &quote["id"]).await;
     assert_eq!(via_quote["root"]["id"], post["id"]);
