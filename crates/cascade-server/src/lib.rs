@@ -4,6 +4,7 @@
 //! Requests go handler → use case → store; the fan-out worker picks up the durable job the
 //! store wrote with a new status, so no request waits for delivery to followers.
 
+pub mod analyze;
 pub mod api;
 pub mod app;
 pub mod config;

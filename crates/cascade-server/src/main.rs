@@ -61,11 +61,29 @@ enum Command {
         #[arg(long, env = "CASCADE_PUBLIC_VIEW_COUNTS")]
         public_view_counts: bool,
     },
+    /// Analyse a cascade from a file: `relative_time followers` lines or a `parent->child`
+    /// tree. Prints the statistics and the SEISMIC prediction at each observation time.
+    Analyze {
+        /// The cascade file.
+        file: PathBuf,
+        /// Observation times in seconds since the original post (default: the last event).
+        #[arg(long = "at", num_args = 1..)]
+        at: Vec<f64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+    },
     /// Administration on the store.
     Admin {
         #[command(subcommand)]
         command: Admin,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Json,
+    Text,
 }
 
 #[derive(Subcommand)]
@@ -99,8 +117,25 @@ fn config(store: &StoreArgs) -> Config {
     )
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Error: starting the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // One line with its causes, never a backtrace: these are the user's errors.
+            eprintln!("Error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CASCADE_LOG")
@@ -140,6 +175,7 @@ async fn main() -> anyhow::Result<()> {
             );
             cascade_server::serve(state, listener).await
         }
+        Command::Analyze { file, at, format } => analyze(&file, &at, format),
         Command::Admin {
             command:
                 Admin::CreateUser {
@@ -219,5 +255,39 @@ async fn run_demo(state: &AppState) -> anyhow::Result<()> {
         summary.login_username,
         summary.login_password
     );
+    Ok(())
+}
+
+fn analyze(file: &std::path::Path, at: &[f64], format: Format) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let input = cascade_server::analyze::parse(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    if let Some(bad) = at.iter().find(|t| !t.is_finite() || **t < 0.0) {
+        anyhow::bail!("--at {bad}: observation times are seconds since the original post");
+    }
+    let results = cascade_server::analyze::analyze(&input, at).map_err(|e| anyhow::anyhow!(e))?;
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&results)?),
+        Format::Text => {
+            for r in results {
+                print!("at {:.0} s: {} reshares", r.at, r.observed);
+                if let Some(t) = &r.tree {
+                    print!(
+                        ", depth {}, structural virality {:.3}",
+                        t.depth, t.structural_virality
+                    );
+                }
+                if let Some(p) = &r.prediction {
+                    match p.final_reshares {
+                        Some(f) => print!(", predicted final {f:.0}"),
+                        None => print!(", supercritical (no finite prediction)"),
+                    }
+                    print!(" (infectiousness {:.4})", p.infectiousness);
+                }
+                println!();
+            }
+        }
+    }
     Ok(())
 }

@@ -112,7 +112,10 @@ async fn the_seed_story_small_author_quoted_by_a_mid_account_then_carried_by_a_b
     // SEISMIC's estimate: never below what was observed, with an ordered interval.
     let p = &c["prediction"];
     assert!(p["infectiousness"].as_f64().unwrap() >= 0.0);
-    if let (Some(low), Some(mid)) = (p["final_reshares_lower"].as_f64(), p["final_reshares"].as_f64()) {
+    if let (Some(low), Some(mid)) = (
+        p["final_reshares_lower"].as_f64(),
+        p["final_reshares"].as_f64(),
+    ) {
         assert!(low <= mid && mid >= 5.0, "{p}");
     }
     // The same cascade answers for any of its nodes.
