@@ -237,3 +237,84 @@ async fn the_cascade_page_draws_one_node_per_reshare() {
         404
     );
 }
+
+/// A real propagation tree (Twitter15, source tweet 576513463738109954: 56 nodes, three
+/// levels, no delay inversions) replayed through the API: each resharer follows the
+/// account it reshared from and reblogs the original without naming a parent. The
+/// server's inferred tree must be the real one.
+#[tokio::test]
+async fn attribution_rebuilds_a_real_propagation_tree_replayed_through_the_api() {
+    let archive = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/twitter15-16-propagation-trees/twitter15_16.tar.gz");
+    if !archive.exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must have shared/data beside the repository"
+        );
+        eprintln!("\n#### SKIPPED: shared/data is missing; the real-tree attribution test did not run. ####\n");
+        return;
+    }
+    let out = std::process::Command::new("tar")
+        .arg("xzf")
+        .arg(&archive)
+        .arg("-O")
+        .arg("./twitter15/tree/576513463738109954.txt")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cascade_server::analyze::Input::Tree(mut nodes) =
+        cascade_server::analyze::parse(&String::from_utf8_lossy(&out.stdout)).unwrap()
+    else {
+        panic!("a tree")
+    };
+    let real = cascade_core::cascade::Tree::build(nodes.clone()).unwrap();
+    let depth_of = |id: i64| real.depth(id).unwrap();
+    nodes.sort_by_key(|n| (n.time_ms, depth_of(n.id), n.id));
+
+    let app = spawn_app().await;
+    let mut users = std::collections::HashMap::new();
+    for n in &nodes {
+        users.insert(n.id, app.user(&format!("u{}", n.id)).await);
+    }
+    let root = &nodes[0];
+    assert!(root.parent.is_none());
+    let post = app
+        .post_status(&users[&root.id], "a real rumour, replayed", "public")
+        .await;
+    let post_id = post["id"].as_str().unwrap().to_string();
+    let mut status_of = std::collections::HashMap::from([(root.id, post_id.clone())]);
+    for n in &nodes[1..] {
+        let parent = n.parent.unwrap();
+        app.follow(&users[&n.id], &users[&parent]).await;
+        let reblog = app
+            .post(
+                &users[&n.id],
+                &format!("/api/v1/statuses/{post_id}/reblog"),
+                json!({}),
+            )
+            .await
+            .ok();
+        status_of.insert(n.id, reblog["id"].as_str().unwrap().to_string());
+    }
+    let c = cascade(&app, &users[&root.id], &post["id"]).await;
+    assert_eq!(c["stats"]["size"], nodes.len());
+    for n in &nodes[1..] {
+        let got = node(&c, &json!(status_of[&n.id]));
+        assert_eq!(
+            got["parent_id"],
+            json!(status_of[&n.parent.unwrap()]),
+            "node {} of the real tree",
+            n.id
+        );
+    }
+    let sv = c["stats"]["structural_virality"].as_f64().unwrap();
+    assert!(
+        (sv - real.structural_virality()).abs() < 1e-9,
+        "{sv} vs {}",
+        real.structural_virality()
+    );
+}
