@@ -26,6 +26,9 @@ pub struct Config {
     /// Whether every status's view counts are public (otherwise each author decides;
     /// by default only the author sees them).
     pub public_view_counts: bool,
+    /// An author hears a post is going viral when SEISMIC predicts this many times their
+    /// usual number of reshares.
+    pub viral_multiple: f64,
 }
 
 impl Config {
@@ -59,6 +62,7 @@ impl Config {
             title: "Cascade".into(),
             rate_limit: Some(crate::api::limits::RateLimit::default()),
             public_view_counts: false,
+            viral_multiple: 10.0,
         }
     }
 }

@@ -12,10 +12,12 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use cascade_core::hll::HyperLogLog;
+use cascade_core::seismic::{self, Observation};
 use cascade_core::timeline::BoundedTimeline;
 use cascade_core::{Id, Visibility};
 use cascade_store::{Job, StoreError};
 
+use crate::app::notifications::GOING_VIRAL;
 use crate::state::AppState;
 
 const SHARDS: usize = 32;
@@ -145,6 +147,59 @@ async fn exposure_sketch(state: &AppState, root: Id) -> Result<HyperLogLog, Stor
     Ok(sketch)
 }
 
+/// Tells a post's author when SEISMIC predicts its cascade will end well above the
+/// author's usual reach: `viral_multiple` times the mean reshares of their recent posts
+/// (at least one). Checked when the cascade reaches 8, 16, 32... reshares, so a burst costs
+/// a handful of predictions; the author hears of it once per post.
+async fn check_going_viral(state: &AppState, root: Id) -> Result<(), StoreError> {
+    let nodes = state.store.cascade_nodes(root).await?;
+    let reshares = nodes.len().saturating_sub(1);
+    if reshares < 8 || !reshares.is_power_of_two() {
+        return Ok(());
+    }
+    let Some(author) = nodes.iter().find(|n| n.id == root).map(|n| n.account_id) else {
+        return Ok(());
+    };
+    let start = nodes.iter().map(|n| n.created_at).min().unwrap_or(0);
+    let shares: Vec<Observation> = nodes
+        .iter()
+        .map(|n| Observation {
+            time: (n.created_at - start).max(0) as f64 / 1000.0,
+            followers: n.followers.max(0) as f64,
+        })
+        .collect();
+    let now = ((cascade_core::time::now_millis() - start).max(0) as f64 / 1000.0)
+        .max(shares.iter().map(|o| o.time).fold(0.0, f64::max));
+    let Some(estimate) = seismic::predict(&shares, &[now], &seismic::Params::default()).pop()
+    else {
+        return Ok(());
+    };
+    let recent = state.store.recent_reshare_counts(author, root, 20).await?;
+    let usual = if recent.is_empty() {
+        0.0
+    } else {
+        recent.iter().sum::<i64>() as f64 / recent.len() as f64
+    };
+    if estimate.prediction >= state.config.viral_multiple * usual.max(1.0) {
+        notify(state, author, author, GOING_VIRAL, Some(root)).await?;
+    }
+    Ok(())
+}
+
+/// Notifies without failing the job: a notification that cannot be written is logged.
+async fn notify(
+    state: &AppState,
+    to: Id,
+    from: Id,
+    kind: &str,
+    status: Option<Id>,
+) -> Result<(), StoreError> {
+    if let Err(e) = crate::app::notifications::notify(state, to, from, kind, status).await {
+        tracing::warn!(error = %e, "a notification could not be written");
+    }
+    Ok(())
+}
+
 /// Runs the fan-out worker until the process ends.
 pub async fn run_worker(state: AppState) {
     loop {
@@ -242,6 +297,15 @@ async fn run_job(state: &AppState, job: &Job) -> Result<(), StoreError> {
             .await?;
         let exposed = sketch.estimate().saturating_sub(before);
         state.store.set_exposed(status.id, exposed as i64).await?;
+    }
+    if status.reblog_of_id.is_none() && status.in_reply_to_id.is_none() {
+        // Followers who rang the bell for this author hear of each new post.
+        for follower in state.store.notified_followers(author.id).await? {
+            notify(state, follower, author.id, "status", Some(status.id)).await?;
+        }
+    }
+    if root != status.id {
+        check_going_viral(state, root).await?;
     }
     state.store.finish_job(job.id).await
 }

@@ -17,6 +17,7 @@ pub mod instance;
 pub mod limits;
 pub mod lists;
 pub mod model;
+pub mod notifications;
 pub mod oauth;
 pub mod paging;
 pub mod params;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(statuses::routes())
         .merge(timelines::routes())
         .merge(lists::routes())
+        .merge(notifications::routes())
         .merge(extensions::routes())
         .merge(crate::web::routes())
         .route("/api/v1/health", get(|| async { "OK" }))

@@ -328,3 +328,15 @@ pub struct CascadeSeries {
     /// Views per bucket, for those who may see view counts.
     pub views: Option<Vec<u64>>,
 }
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Notification {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub group_key: String,
+    pub created_at: String,
+    pub account: Account,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+}

@@ -7,7 +7,7 @@ use cascade_core::{time, Id};
 use cascade_store::{Account, EdgeKind, NewAccount, StoreError};
 
 use crate::api::model;
-use crate::app::render;
+use crate::app::{notifications, render};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -179,15 +179,21 @@ pub async fn follow(
     }
     let now = time::now_millis();
     if account.locked && !state.store.is_following(me, target).await? {
-        state
+        let new = state
             .store
             .request_follow(state.ids.next(), me, target, reblogs, notify, now)
             .await?;
+        if new {
+            notifications::notify(state, target, me, "follow_request", None).await?;
+        }
     } else {
-        state
+        let new = state
             .store
             .follow(state.ids.next(), me, target, reblogs, notify, now)
             .await?;
+        if new {
+            notifications::notify(state, target, me, "follow", None).await?;
+        }
         // The cached home timeline does not hold the new author's posts: rebuild it.
         state.graph_changed(&[me, target], true);
     }

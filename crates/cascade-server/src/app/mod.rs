@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod cascade;
+pub mod notifications;
 pub mod render;
 pub mod statuses;
 pub mod timelines;

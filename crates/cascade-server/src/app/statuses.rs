@@ -7,7 +7,7 @@ use cascade_core::{time, Id, NewStatus, Visibility};
 use cascade_store::{Account, EditRecord, Mark, NewStatusRecord, StatusRecord, StoreError};
 
 use crate::api::model;
-use crate::app::{render, virality, Viewer};
+use crate::app::{notifications, render, virality, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -199,8 +199,16 @@ pub async fn create(
         job_id: state.ids.next(),
         cascade,
     };
+    let mentioned = record.mentions.clone();
     let id = state.store.create_status(&record).await?;
     state.jobs.notify_one();
+    // A repeated idempotent request returned earlier; only a new status notifies.
+    for account in mentioned {
+        notifications::notify(state, account, me, "mention", Some(id)).await?;
+    }
+    if let Some(q) = &quoted {
+        notifications::notify(state, q.account_id, me, "quote", Some(id)).await?;
+    }
     render::status(state, viewer, id).await
 }
 
@@ -267,6 +275,10 @@ pub async fn edit(
             language.as_deref(),
         )
         .await?;
+    for (account, quoted) in state.store.resharers_of(id).await? {
+        let kind = if quoted { "quoted_update" } else { "update" };
+        notifications::notify(state, account, me, kind, Some(id)).await?;
+    }
     render::status(state, viewer, id).await
 }
 
@@ -336,10 +348,13 @@ pub async fn mark(
             ));
         }
     }
-    state
+    let added = state
         .store
         .add_mark(mark, state.ids.next(), me, target.id, time::now_millis())
         .await?;
+    if added && mark == Mark::Favourite {
+        notifications::notify(state, target.account_id, me, "favourite", Some(target.id)).await?;
+    }
     render::status(state, viewer, target.id).await
 }
 
@@ -352,7 +367,10 @@ pub async fn unmark(
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let s = visible(state, viewer, id).await?;
     let target = s.reblog_of_id.unwrap_or(s.id);
-    state.store.remove_mark(mark, me, target).await?;
+    if state.store.remove_mark(mark, me, target).await? && mark == Mark::Favourite {
+        let author = state.store.status(target).await?.account_id;
+        notifications::withdraw(state, author, me, "favourite", Some(target)).await?;
+    }
     render::status(state, viewer, target).await
 }
 
@@ -431,6 +449,7 @@ pub async fn reblog(
         Err(e) => return Err(e.into()),
     };
     state.jobs.notify_one();
+    notifications::notify(state, original.account_id, me, "reblog", Some(original.id)).await?;
     render::status(state, viewer, created).await
 }
 
@@ -440,6 +459,8 @@ pub async fn unreblog(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<mo
     let original = s.reblog_of_id.unwrap_or(s.id);
     if let Some(mine) = state.store.reblog_by(me, original).await? {
         state.store.delete_status(mine).await?;
+        let author = state.store.status(original).await?.account_id;
+        notifications::withdraw(state, author, me, "reblog", Some(original)).await?;
     }
     render::status(state, viewer, original).await
 }

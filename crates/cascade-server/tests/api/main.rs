@@ -11,6 +11,7 @@ mod cli;
 mod clients;
 mod errors;
 mod lists;
+mod notifications;
 mod oauth;
 mod pages;
 mod schemas;

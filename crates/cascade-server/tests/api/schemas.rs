@@ -174,6 +174,17 @@ async fn every_entity_matches_the_mastodon_openapi_schemas() {
         get("/api/v1/preferences".into()).await,
         "preferences".into(),
     ));
+    app.drain().await;
+    samples.push((
+        "Notification[]",
+        get("/api/v1/notifications".into()).await,
+        "notifications".into(),
+    ));
+    samples.push((
+        "Notification[]",
+        app.get(&alice, "/api/v1/notifications").await.ok(),
+        "the author's notifications".into(),
+    ));
     samples.push((
         "Instance",
         app.get_anon("/api/v2/instance").await.ok(),

@@ -1,0 +1,13 @@
+-- Notifications: one row per event a user is told about. `dedup_key` makes repeating an
+-- action (favouriting twice) notify once. The SQLite twin has the same table.
+CREATE TABLE notifications (
+    id BIGINT PRIMARY KEY NOT NULL,
+    account_id BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    from_account_id BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    status_id BIGINT REFERENCES statuses (id) ON DELETE CASCADE,
+    dedup_key TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    UNIQUE (account_id, dedup_key)
+);
+CREATE INDEX notifications_account ON notifications (account_id, id);
