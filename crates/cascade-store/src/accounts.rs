@@ -3,7 +3,7 @@
 use cascade_core::Id;
 use sqlx::FromRow;
 
-use crate::{placeholders, read, transaction, write, Result, Store, StoreError};
+use crate::{placeholders, read, rows_placeholders, transaction, write, Result, Store, StoreError};
 
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]
 pub struct Account {
@@ -203,20 +203,9 @@ impl Store {
     /// Bulk insert for the demo world and benchmarks: accounts without users.
     pub async fn insert_accounts_bulk(&self, accounts: &[(Id, String, String, i64)]) -> Result<()> {
         for chunk in accounts.chunks(200) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    format!(
-                        "(${}, ${}, ${}, ${})",
-                        i * 4 + 1,
-                        i * 4 + 2,
-                        i * 4 + 3,
-                        i * 4 + 4
-                    )
-                })
-                .collect();
             let sql = format!(
                 "INSERT INTO accounts (id, username, display_name, created_at) VALUES {}",
-                values.join(", ")
+                rows_placeholders(chunk.len(), 4)
             );
             write!(self, db => {
                 let mut q = sqlx::query(&sql);

@@ -5,7 +5,7 @@
 use cascade_core::Id;
 use sqlx::FromRow;
 
-use crate::{placeholders, read, transaction, write, Result, Store};
+use crate::{placeholders, read, rows_placeholders, transaction, write, Result, Store};
 
 /// One edge of a paged list: its own id (the paging key) and the account at its far end.
 #[derive(Debug, Clone, Copy, FromRow, PartialEq, Eq)]
@@ -352,20 +352,9 @@ impl Store {
     /// afterwards with `recount_follows`.
     pub async fn insert_follows_bulk(&self, edges: &[(Id, Id, Id, i64)]) -> Result<()> {
         for chunk in edges.chunks(200) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    format!(
-                        "(${}, ${}, ${}, ${})",
-                        i * 4 + 1,
-                        i * 4 + 2,
-                        i * 4 + 3,
-                        i * 4 + 4
-                    )
-                })
-                .collect();
             let sql = format!(
                 "INSERT INTO follows (id, account_id, target_id, created_at) VALUES {} ON CONFLICT (account_id, target_id) DO NOTHING",
-                values.join(", ")
+                rows_placeholders(chunk.len(), 4)
             );
             write!(self, db => {
                 let mut q = sqlx::query(&sql);

@@ -123,6 +123,15 @@ pub(crate) fn placeholders(start: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// `($1, $2), ($3, $4), ...`: the VALUES of a multi-row insert of `rows` rows with
+/// `columns` bound values each.
+pub(crate) fn rows_placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", placeholders(r * columns + 1, columns)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl Store {
     /// Opens a store from a URL: `postgres://...` or `sqlite://path` (created if missing),
     /// then applies the migrations of that backend.

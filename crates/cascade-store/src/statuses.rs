@@ -6,7 +6,7 @@
 use cascade_core::Id;
 use sqlx::FromRow;
 
-use crate::{placeholders, read, transaction, write, Result, Store};
+use crate::{placeholders, read, rows_placeholders, transaction, write, Result, Store};
 
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]
 pub struct StatusRecord {
@@ -421,15 +421,9 @@ impl Store {
     pub async fn insert_statuses_bulk(&self, rows: &[StatusRecord]) -> Result<()> {
         for chunk in rows.chunks(100) {
             write!(self, db => {
-                let values: Vec<String> = (0..chunk.len())
-                    .map(|i| {
-                        let b = i * 10;
-                        format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10)
-                    })
-                    .collect();
                 let sql = format!(
                     "INSERT INTO statuses (id, account_id, text, content_html, visibility, reblog_of_id, quote_of_id, quote_state, in_reply_to_id, created_at) VALUES {}",
-                    values.join(", ")
+                    rows_placeholders(chunk.len(), 10)
                 );
                 let mut q = sqlx::query(&sql);
                 for s in chunk {
