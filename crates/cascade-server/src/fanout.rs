@@ -91,13 +91,20 @@ impl HomeFeeds {
                 shard.remove(&oldest);
             }
         }
-        let feed = shard.entry(account).or_insert_with(|| Feed {
-            timeline: BoundedTimeline::default(),
-            last_read: tick,
-        });
-        for id in ids_desc {
-            feed.timeline.insert(id, self.capacity);
-        }
+        let feed = match shard.entry(account) {
+            std::collections::hash_map::Entry::Occupied(entry) => {
+                // Pushes arrived while the store was read: merge, one by one.
+                let feed = entry.into_mut();
+                for id in ids_desc {
+                    feed.timeline.insert(id, self.capacity);
+                }
+                feed
+            }
+            std::collections::hash_map::Entry::Vacant(entry) => entry.insert(Feed {
+                timeline: BoundedTimeline::from_desc(ids_desc, self.capacity),
+                last_read: tick,
+            }),
+        };
         feed.last_read = tick;
         feed.timeline.iter().collect()
     }
