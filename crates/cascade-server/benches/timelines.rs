@@ -116,6 +116,7 @@ fn main() {
 
     let (rounds, block) = if measuring { (8, 1_000) } else { (1, 2) };
     rt.block_on(paired_reads(&bench, rounds, block));
+    rt.block_on(paired_views(&bench, rounds, block));
     let (rounds, block) = if measuring { (8, 500) } else { (1, 2) };
     rt.block_on(paired_accepts(&bench, rounds, block));
     rt.block_on(bench.state.store.close());
@@ -962,6 +963,27 @@ async fn paired_reads(bench: &Bench, rounds: usize, block: u64) {
         block,
         |side| async move {
             black_box(read_home(state, readers[side]).await);
+        },
+    )
+    .await;
+}
+
+/// What counting views adds to a home read: the same read, with and without recording
+/// its statuses' impressions (what the API handler does after rendering a page).
+async fn paired_views(bench: &Bench, rounds: usize, block: u64) {
+    let state = &bench.state;
+    let reader = bench.pushed_reader;
+    paired(
+        "home timeline, 20 items, with and without counting views",
+        ["without view counting", "with view counting"],
+        rounds,
+        block,
+        |side| async move {
+            let page = read_home(state, reader).await;
+            if side == 1 {
+                state.seen(Some(reader), &page.0);
+            }
+            black_box(page);
         },
     )
     .await;

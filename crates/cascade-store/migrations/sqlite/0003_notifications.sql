@@ -11,3 +11,6 @@ CREATE TABLE notifications (
     UNIQUE (account_id, dedup_key)
 );
 CREATE INDEX notifications_account ON notifications (account_id, id);
+
+-- The followers who rang the bell for an author, found without scanning all its follows.
+CREATE INDEX follows_notify ON follows (target_id) WHERE notify = TRUE;
