@@ -23,12 +23,11 @@ use std::time::{Duration, Instant};
 
 use cascade_core::timeline::{merge_desc, Page};
 use cascade_core::{time, Id, Visibility};
-use cascade_server::api::auth::{hash_secret, new_secret};
 use cascade_server::api::paging::range;
 use cascade_server::app::statuses::{self, StatusInput};
 use cascade_server::app::{render, timelines, Viewer};
 use cascade_server::{fanout, AppState, Config};
-use cascade_store::{NewAccount, StatusRecord, Store, TokenRecord};
+use cascade_store::{NewAccount, StatusRecord, Store};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput};
 use rand::distributions::{Distribution, WeightedIndex};
@@ -459,19 +458,15 @@ impl Bench {
                 first.elapsed(),
                 page.len()
             );
-            let token = new_secret();
-            store
-                .create_token(&TokenRecord {
-                    id: state.ids.next(),
-                    token_hash: hash_secret(&token),
-                    app_id: None,
-                    account_id: Some(reader),
-                    scopes: "read write".into(),
-                    created_at: now,
-                    revoked_at: None,
-                })
-                .await
-                .expect("a token");
+            let token = cascade_server::app::accounts::issue_token(
+                &state,
+                Some(reader),
+                None,
+                "read write",
+            )
+            .await
+            .expect("a token")
+            .access_token;
             tokens.push(token);
         }
         let pushed_token = tokens.pop().expect("two tokens");

@@ -5,8 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use cascade_core::time;
-use cascade_server::api::auth::{hash_secret, new_secret, parse_scopes};
+use cascade_server::api::auth::parse_scopes;
 use cascade_server::{app, demo, AppState, Config};
 use clap::{Args, Parser, Subcommand};
 
@@ -212,20 +211,11 @@ async fn run() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("{name} is not a local user"))?;
             let scopes = parse_scopes(&scopes).map_err(|e| anyhow::anyhow!(e))?;
-            let secret = new_secret();
-            state
-                .store
-                .create_token(&cascade_store::TokenRecord {
-                    id: state.ids.next(),
-                    token_hash: hash_secret(&secret),
-                    app_id: None,
-                    account_id: Some(account.id),
-                    scopes: scopes.join(" "),
-                    created_at: time::now_millis(),
-                    revoked_at: None,
-                })
-                .await?;
-            println!("{secret}");
+            let token =
+                app::accounts::issue_token(&state, Some(account.id), None, &scopes.join(" "))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", token.access_token);
             Ok(())
         }
     }

@@ -7,7 +7,7 @@ use cascade_core::{time, Id};
 use cascade_store::{AccountStatusesFilter, AccountUpdate, EdgeKind};
 use serde::Deserialize;
 
-use super::auth::{hash_secret, new_secret, Auth};
+use super::auth::Auth;
 use super::model;
 use super::paging::{LinkBase, PageParams, Paged};
 use super::params::{flex, Params};
@@ -101,27 +101,10 @@ async fn register_account(
         form.display_name.as_deref(),
     )
     .await?;
-    let secret = new_secret();
-    let now = time::now_millis();
     let scopes = token.scopes.join(" ");
-    state
-        .store
-        .create_token(&cascade_store::TokenRecord {
-            id: state.ids.next(),
-            token_hash: hash_secret(&secret),
-            app_id: token.app_id,
-            account_id: Some(account.id),
-            scopes: scopes.clone(),
-            created_at: now,
-            revoked_at: None,
-        })
-        .await?;
-    Ok(Json(model::Token {
-        access_token: secret,
-        token_type: "Bearer".into(),
-        scope: scopes,
-        created_at: now / 1000,
-    }))
+    Ok(Json(
+        uc::issue_token(&state, Some(account.id), token.app_id, &scopes).await?,
+    ))
 }
 
 async fn verify_credentials(

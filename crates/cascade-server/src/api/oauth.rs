@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use base64::Engine;
 use cascade_core::text::escape_html;
 use cascade_core::time;
-use cascade_store::{AppRecord, AuthCode, TokenRecord};
+use cascade_store::{AppRecord, AuthCode};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -433,26 +433,9 @@ async fn token(
             ))
         }
     };
-    let secret = new_secret();
-    let now = time::now_millis();
-    state
-        .store
-        .create_token(&TokenRecord {
-            id: state.ids.next(),
-            token_hash: hash_secret(&secret),
-            app_id: Some(app.id),
-            account_id: account,
-            scopes: scopes.clone(),
-            created_at: now,
-            revoked_at: None,
-        })
-        .await?;
-    Ok(Json(model::Token {
-        access_token: secret,
-        token_type: "Bearer".into(),
-        scope: scopes,
-        created_at: now / 1000,
-    }))
+    Ok(Json(
+        crate::app::accounts::issue_token(&state, account, Some(app.id), &scopes).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]

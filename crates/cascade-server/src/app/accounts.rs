@@ -206,3 +206,34 @@ pub async fn unfollow(state: &AppState, me: Id, target: Id) -> ApiResult<model::
     state.graph_changed(&[me, target], true);
     relationship(state, me, target).await
 }
+
+/// Issues a new access token for an account (or, without one, for an application alone)
+/// with the given space-separated scopes. Only its hash is stored; the secret is in the
+/// returned entity and nowhere else.
+pub async fn issue_token(
+    state: &AppState,
+    account: Option<Id>,
+    app: Option<Id>,
+    scopes: &str,
+) -> ApiResult<model::Token> {
+    let secret = crate::api::auth::new_secret();
+    let now = time::now_millis();
+    state
+        .store
+        .create_token(&cascade_store::TokenRecord {
+            id: state.ids.next(),
+            token_hash: crate::api::auth::hash_secret(&secret),
+            app_id: app,
+            account_id: account,
+            scopes: scopes.to_string(),
+            created_at: now,
+            revoked_at: None,
+        })
+        .await?;
+    Ok(model::Token {
+        access_token: secret,
+        token_type: "Bearer".into(),
+        scope: scopes.to_string(),
+        created_at: now / 1000,
+    })
+}

@@ -2,10 +2,9 @@
 
 use std::net::SocketAddr;
 
-use cascade_core::time;
-use cascade_server::api::auth::{hash_secret, new_secret};
+use cascade_server::api::auth::new_secret;
 use cascade_server::{AppState, Config};
-use cascade_store::{Store, TokenRecord};
+use cascade_store::Store;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -134,20 +133,11 @@ impl TestApp {
         )
         .await
         .expect("registration");
-        let token = new_secret();
-        self.state
-            .store
-            .create_token(&TokenRecord {
-                id: self.state.ids.next(),
-                token_hash: hash_secret(&token),
-                app_id: None,
-                account_id: Some(account.id),
-                scopes: scopes.into(),
-                created_at: time::now_millis(),
-                revoked_at: None,
-            })
-            .await
-            .expect("a token");
+        let token =
+            cascade_server::app::accounts::issue_token(&self.state, Some(account.id), None, scopes)
+                .await
+                .expect("a token")
+                .access_token;
         User {
             id: account.id.to_string(),
             token,
