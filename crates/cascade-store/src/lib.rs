@@ -28,7 +28,7 @@ pub use accounts::{Account, AccountUpdate, NewAccount, UserRecord};
 pub use graph::{Edge, EdgeKind, Relationship};
 pub use jobs::Job;
 pub use lists::ListRecord;
-pub use notifications::{NotificationFilter, NotificationRecord};
+pub use notifications::{MarkerRecord, NotificationFilter, NotificationRecord};
 pub use oauth::{AppRecord, AuthCode, TokenRecord};
 pub use statuses::{EditRecord, Mark, NewStatusRecord, Reshare, StatusRecord, ViewerState};
 pub use timelines::{AccountStatusesFilter, Range};

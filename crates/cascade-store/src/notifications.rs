@@ -34,7 +34,59 @@ fn dedup_key(kind: &str, from: Id, status: Option<Id>) -> String {
     )
 }
 
+/// Where a user stopped reading a timeline.
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct MarkerRecord {
+    pub timeline: String,
+    pub last_read_id: Id,
+    pub version: i64,
+    pub updated_at: i64,
+}
+
 impl Store {
+    /// The markers of an account.
+    pub async fn markers(&self, account: Id) -> Result<Vec<MarkerRecord>> {
+        read!(self, db => Ok(sqlx::query_as(
+            "SELECT timeline, last_read_id, version, updated_at FROM markers WHERE account_id = $1",
+        ).bind(account).fetch_all(db).await?))
+    }
+
+    /// Moves a marker, counting one more version.
+    pub async fn set_marker(
+        &self,
+        account: Id,
+        timeline: &str,
+        last_read_id: Id,
+        now: i64,
+    ) -> Result<()> {
+        write!(self, db => sqlx::query(
+            "INSERT INTO markers (account_id, timeline, last_read_id, version, updated_at) VALUES ($1, $2, $3, 0, $4) \
+             ON CONFLICT (account_id, timeline) DO UPDATE SET last_read_id = excluded.last_read_id, \
+             version = markers.version + 1, updated_at = excluded.updated_at",
+        ).bind(account).bind(timeline).bind(last_read_id).bind(now).execute(db).await?.rows_affected());
+        Ok(())
+    }
+
+    /// How many of the account's notifications of `kinds` are newer than `after`, up to
+    /// `cap`.
+    pub async fn count_notifications_after(
+        &self,
+        account: Id,
+        after: Id,
+        kinds: &[String],
+        cap: i64,
+    ) -> Result<i64> {
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM notifications WHERE account_id = $1 AND id > $2 AND kind IN ({}) LIMIT $3) AS recent",
+            placeholders(4, kinds.len())
+        );
+        read!(self, db => {
+            let mut q = sqlx::query_scalar(&sql).bind(account).bind(after).bind(cap);
+            for k in kinds { q = q.bind(k); }
+            Ok(q.fetch_one(db).await?)
+        })
+    }
+
     /// Records a notification; the same event twice is recorded once. Returns whether it
     /// is new.
     pub async fn add_notification(&self, n: &NotificationRecord) -> Result<bool> {

@@ -259,3 +259,91 @@ async fn authors_hear_when_a_post_is_going_viral_if_their_client_asks() {
         "not checked before 8 reshares"
     );
 }
+
+#[tokio::test]
+async fn markers_remember_where_reading_stopped_and_drive_the_unread_count() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let carol = app.user("carol").await;
+    assert_eq!(app.get(&alice, "/api/v1/markers").await.ok(), json!({}));
+    app.follow(&bob, &alice).await;
+    let first = notes(&app, &alice, "").await;
+    assert_eq!(
+        app.get(&alice, "/api/v1/notifications/unread_count")
+            .await
+            .ok()["count"],
+        1
+    );
+    let saved = app
+        .post(
+            &alice,
+            "/api/v1/markers",
+            json!({"notifications": {"last_read_id": first[0]["id"]}}),
+        )
+        .await
+        .ok();
+    assert_eq!(saved["notifications"]["last_read_id"], first[0]["id"]);
+    assert_eq!(saved["notifications"]["version"], 0);
+    assert_eq!(
+        app.get(&alice, "/api/v1/notifications/unread_count")
+            .await
+            .ok()["count"],
+        0
+    );
+    app.follow(&carol, &alice).await;
+    app.drain().await;
+    assert_eq!(
+        app.get(&alice, "/api/v1/notifications/unread_count")
+            .await
+            .ok()["count"],
+        1
+    );
+
+    // Form-style keys, as Mastodon.py sends them, move the home marker; versions count.
+    let res = app
+        .client
+        .post(app.url("/api/v1/markers"))
+        .bearer_auth(&alice.token)
+        .form(&[("home[last_read_id]", "12345")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    app.client
+        .post(app.url("/api/v1/markers"))
+        .bearer_auth(&alice.token)
+        .form(&[("home[last_read_id]", "12346")])
+        .send()
+        .await
+        .unwrap();
+    let both = app
+        .get(
+            &alice,
+            "/api/v1/markers?timeline[]=home&timeline[]=notifications",
+        )
+        .await
+        .ok();
+    assert_eq!(both["home"]["last_read_id"], "12346");
+    assert_eq!(both["home"]["version"], 1);
+    assert!(both["notifications"].is_object());
+    let only_home = app
+        .get(&alice, "/api/v1/markers?timeline[]=home")
+        .await
+        .ok();
+    assert!(only_home.get("notifications").is_none());
+    assert_eq!(
+        app.post(&alice, "/api/v1/markers", json!({})).await.status,
+        400
+    );
+    assert_eq!(
+        app.post(
+            &alice,
+            "/api/v1/markers",
+            json!({"home": {"last_read_id": "soon"}})
+        )
+        .await
+        .status,
+        422
+    );
+}

@@ -14,3 +14,14 @@ CREATE INDEX notifications_account ON notifications (account_id, id);
 
 -- The followers who rang the bell for an author, found without scanning all its follows.
 CREATE INDEX follows_notify ON follows (target_id) WHERE notify = TRUE;
+
+-- Where a user stopped reading each timeline (Mastodon's markers), with a version that
+-- counts the updates.
+CREATE TABLE markers (
+    account_id BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    timeline TEXT NOT NULL,
+    last_read_id BIGINT NOT NULL,
+    version BIGINT NOT NULL DEFAULT 0,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, timeline)
+);
