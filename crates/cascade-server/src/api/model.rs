@@ -313,11 +313,16 @@ pub struct CascadeStats {
 pub struct CascadeAmplifier {
     pub account_id: String,
     pub acct: String,
-    /// Reshares in the subtrees of this account's reshares.
+    /// Reshares made directly through this account's reshares (its children in the tree).
     pub reshares: u64,
     pub reshare_share: f64,
+    /// Accounts this account's own reshares newly reached.
     pub reach: i64,
     pub reach_share: f64,
+    /// Everything below this account's reshares: all reshares in their subtrees, and the
+    /// accounts those reached.
+    pub subtree_reshares: u64,
+    pub subtree_reach: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -224,6 +224,8 @@ pub fn to_json(state: &AppState, m: &Measured) -> model::Cascade {
                     reshare_share: a.reshare_share,
                     reach: a.reach,
                     reach_share: a.reach_share,
+                    subtree_reshares: a.downstream_reshares,
+                    subtree_reach: a.downstream_reach,
                 })
                 .collect(),
             over_time: model::CascadeSeries {
