@@ -59,6 +59,10 @@ enum Command {
         /// unless they opt in).
         #[arg(long, env = "CASCADE_PUBLIC_VIEW_COUNTS")]
         public_view_counts: bool,
+        /// Tell an author a post is going viral when SEISMIC predicts this many times the
+        /// mean reshares of their recent posts.
+        #[arg(long, env = "CASCADE_VIRAL_MULTIPLE", default_value_t = 10.0)]
+        viral_multiple: f64,
     },
     /// Analyse a cascade from a file: `relative_time followers` lines or a `parent->child`
     /// tree. Prints the statistics and the SEISMIC prediction at each observation time.
@@ -151,11 +155,16 @@ async fn run() -> anyhow::Result<()> {
             celebrity_threshold,
             rate_limit,
             public_view_counts,
+            viral_multiple,
         } => {
             let mut config = config(&store);
             config.registrations_open = !closed_registrations;
             config.fanout.celebrity_threshold = celebrity_threshold;
             config.public_view_counts = public_view_counts;
+            if !(viral_multiple.is_finite() && viral_multiple > 0.0) {
+                anyhow::bail!("--viral-multiple must be a positive number");
+            }
+            config.viral_multiple = viral_multiple;
             config.rate_limit = (rate_limit > 0).then(|| cascade_server::api::limits::RateLimit {
                 requests: rate_limit,
                 window: std::time::Duration::from_secs(300),
