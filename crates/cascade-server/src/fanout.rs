@@ -12,7 +12,6 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use cascade_core::hll::HyperLogLog;
-use cascade_core::seismic::{self, Observation};
 use cascade_core::timeline::BoundedTimeline;
 use cascade_core::{Id, Visibility};
 use cascade_store::{Job, StoreError};
@@ -167,20 +166,10 @@ async fn check_going_viral(state: &AppState, root: Id) -> Result<(), StoreError>
     let Some(author) = nodes.iter().find(|n| n.id == root).map(|n| n.account_id) else {
         return Ok(());
     };
-    let start = nodes.iter().map(|n| n.created_at).min().unwrap_or(0);
-    let shares: Vec<Observation> = nodes
-        .iter()
-        .map(|n| Observation {
-            time: (n.created_at - start).max(0) as f64 / 1000.0,
-            followers: n.followers.max(0) as f64,
-        })
-        .collect();
-    let now = ((cascade_core::time::now_millis() - start).max(0) as f64 / 1000.0)
-        .max(shares.iter().map(|o| o.time).fold(0.0, f64::max));
-    let Some(estimate) = seismic::predict(&shares, &[now], &seismic::Params::default()).pop()
-    else {
-        return Ok(());
-    };
+    let estimate = crate::app::cascade::estimate(
+        nodes.iter().map(|n| (n.created_at, n.followers)),
+        cascade_core::time::now_millis(),
+    );
     let recent = state.store.recent_reshare_counts(author, root, 20).await?;
     let usual = if recent.is_empty() {
         0.0

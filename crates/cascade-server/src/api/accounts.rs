@@ -424,50 +424,34 @@ async fn unfollow_account(
     Ok(Json(uc::unfollow(&state, me, path_id(&id)?).await?))
 }
 
-async fn remove_from_followers(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> ApiResult<Json<model::Relationship>> {
-    let me = auth.user("write:follows")?;
-    let id = path_id(&id)?;
-    state.store.account(id).await?;
-    state.store.unfollow(id, me).await?;
-    state.graph_changed(&[me, id], true);
-    Ok(Json(uc::relationship(&state, me, id).await?))
+/// A relationship change on `/api/v1/accounts/:id/<action>`: the scope it needs and the
+/// use case it calls; the answer is the new relationship.
+macro_rules! relationship_action {
+    ($name:ident, $scope:literal, |$s:ident, $me:ident, $id:ident| $body:expr) => {
+        async fn $name(
+            State($s): State<AppState>,
+            auth: Auth,
+            Path(raw): Path<String>,
+        ) -> ApiResult<Json<model::Relationship>> {
+            let $me = auth.user($scope)?;
+            let $id = path_id(&raw)?;
+            Ok(Json($body.await?))
+        }
+    };
 }
 
-async fn block_account(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> ApiResult<Json<model::Relationship>> {
-    let me = auth.user("write:blocks")?;
-    let id = path_id(&id)?;
-    state.store.account(id).await?;
-    if id == me {
-        return Err(ApiError::Forbidden("You cannot block yourself".into()));
-    }
-    state
-        .store
-        .block(state.ids.next(), me, id, time::now_millis())
-        .await?;
-    state.graph_changed(&[me, id], true);
-    Ok(Json(uc::relationship(&state, me, id).await?))
-}
-
-async fn unblock_account(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> ApiResult<Json<model::Relationship>> {
-    let me = auth.user("write:blocks")?;
-    let id = path_id(&id)?;
-    state.store.account(id).await?;
-    state.store.unblock(me, id).await?;
-    state.graph_changed(&[me, id], false);
-    Ok(Json(uc::relationship(&state, me, id).await?))
-}
+relationship_action!(remove_from_followers, "write:follows", |s, me, id| {
+    uc::remove_follower(&s, me, id)
+});
+relationship_action!(block_account, "write:blocks", |s, me, id| uc::block(
+    &s, me, id
+));
+relationship_action!(unblock_account, "write:blocks", |s, me, id| uc::unblock(
+    &s, me, id
+));
+relationship_action!(unmute_account, "write:mutes", |s, me, id| uc::unmute(
+    &s, me, id
+));
 
 #[derive(Debug, Deserialize)]
 struct MuteForm {
@@ -485,42 +469,9 @@ async fn mute_account(
 ) -> ApiResult<Json<model::Relationship>> {
     let me = auth.user("write:mutes")?;
     let id = path_id(&id)?;
-    state.store.account(id).await?;
-    if id == me {
-        return Err(ApiError::Forbidden("You cannot mute yourself".into()));
-    }
-    let now = time::now_millis();
-    let expires = match f.duration {
-        Some(d) if d < 0 => return Err(ApiError::unprocessable("Duration must not be negative")),
-        Some(d) if d > 0 => Some(now + d.min(i64::MAX / 2000) * 1000),
-        _ => None,
-    };
-    state
-        .store
-        .mute(
-            state.ids.next(),
-            me,
-            id,
-            f.notifications.unwrap_or(true),
-            expires,
-            now,
-        )
-        .await?;
-    state.graph_changed(&[me], false);
-    Ok(Json(uc::relationship(&state, me, id).await?))
-}
-
-async fn unmute_account(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> ApiResult<Json<model::Relationship>> {
-    let me = auth.user("write:mutes")?;
-    let id = path_id(&id)?;
-    state.store.account(id).await?;
-    state.store.unmute(me, id).await?;
-    state.graph_changed(&[me], false);
-    Ok(Json(uc::relationship(&state, me, id).await?))
+    Ok(Json(
+        uc::mute(&state, me, id, f.notifications.unwrap_or(true), f.duration).await?,
+    ))
 }
 
 async fn blocks(

@@ -237,3 +237,69 @@ pub async fn issue_token(
         created_at: now / 1000,
     })
 }
+
+/// Ends another account's follow of `me`.
+pub async fn remove_follower(
+    state: &AppState,
+    me: Id,
+    follower: Id,
+) -> ApiResult<model::Relationship> {
+    state.store.account(follower).await?;
+    state.store.unfollow(follower, me).await?;
+    state.graph_changed(&[me, follower], true);
+    relationship(state, me, follower).await
+}
+
+/// Blocks an account: follows both ways end, and nothing of either reaches the other.
+pub async fn block(state: &AppState, me: Id, target: Id) -> ApiResult<model::Relationship> {
+    state.store.account(target).await?;
+    if target == me {
+        return Err(ApiError::Forbidden("You cannot block yourself".into()));
+    }
+    state
+        .store
+        .block(state.ids.next(), me, target, time::now_millis())
+        .await?;
+    state.graph_changed(&[me, target], true);
+    relationship(state, me, target).await
+}
+
+pub async fn unblock(state: &AppState, me: Id, target: Id) -> ApiResult<model::Relationship> {
+    state.store.account(target).await?;
+    state.store.unblock(me, target).await?;
+    state.graph_changed(&[me, target], false);
+    relationship(state, me, target).await
+}
+
+/// Mutes an account, for `duration` seconds when given (0 or none: until unmuted).
+pub async fn mute(
+    state: &AppState,
+    me: Id,
+    target: Id,
+    notifications: bool,
+    duration: Option<i64>,
+) -> ApiResult<model::Relationship> {
+    state.store.account(target).await?;
+    if target == me {
+        return Err(ApiError::Forbidden("You cannot mute yourself".into()));
+    }
+    let now = time::now_millis();
+    let expires = match duration {
+        Some(d) if d < 0 => return Err(ApiError::unprocessable("Duration must not be negative")),
+        Some(d) if d > 0 => Some(now + d.min(i64::MAX / 2000) * 1000),
+        _ => None,
+    };
+    state
+        .store
+        .mute(state.ids.next(), me, target, notifications, expires, now)
+        .await?;
+    state.graph_changed(&[me], false);
+    relationship(state, me, target).await
+}
+
+pub async fn unmute(state: &AppState, me: Id, target: Id) -> ApiResult<model::Relationship> {
+    state.store.account(target).await?;
+    state.store.unmute(me, target).await?;
+    state.graph_changed(&[me], false);
+    relationship(state, me, target).await
+}

@@ -92,13 +92,19 @@ pub async fn measure(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<Mea
 /// SEISMIC's estimate of a cascade at `at_ms`: every node is a post seen by its author's
 /// followers (the resharer's follower count when it reshared).
 pub fn predict(tree: &Tree, at_ms: i64) -> Estimate {
-    let start = tree.root().time_ms;
-    let shares: Vec<Observation> = tree
-        .nodes()
+    estimate(tree.nodes().iter().map(|n| (n.time_ms, n.followers)), at_ms)
+}
+
+/// SEISMIC's estimate at `at_ms` (or at the last post, if later) from posts given as
+/// `(time in ms, the poster's follower count)`, the original among them as the earliest.
+pub fn estimate(posts: impl IntoIterator<Item = (i64, i64)>, at_ms: i64) -> Estimate {
+    let posts: Vec<(i64, i64)> = posts.into_iter().collect();
+    let start = posts.iter().map(|p| p.0).min().unwrap_or(at_ms);
+    let shares: Vec<Observation> = posts
         .iter()
-        .map(|n| Observation {
-            time: (n.time_ms - start).max(0) as f64 / 1000.0,
-            followers: n.followers.max(0) as f64,
+        .map(|&(t, followers)| Observation {
+            time: (t - start).max(0) as f64 / 1000.0,
+            followers: followers.max(0) as f64,
         })
         .collect();
     let last = shares.iter().map(|o| o.time).fold(0.0, f64::max);
