@@ -29,6 +29,9 @@ pub struct Config {
     /// An author hears a post is going viral when SEISMIC predicts this many times their
     /// usual number of reshares.
     pub viral_multiple: f64,
+    /// Streaming and Web Push events of one notification group go out at most once per
+    /// this many milliseconds (0: every event); the last event of a burst is never lost.
+    pub coalesce_ms: i64,
 }
 
 impl Config {
@@ -63,6 +66,7 @@ impl Config {
             rate_limit: Some(crate::api::limits::RateLimit::default()),
             public_view_counts: false,
             viral_multiple: 10.0,
+            coalesce_ms: 5_000,
         }
     }
 }

@@ -63,6 +63,10 @@ enum Command {
         /// mean reshares of their recent posts.
         #[arg(long, env = "CASCADE_VIRAL_MULTIPLE", default_value_t = 10.0)]
         viral_multiple: f64,
+        /// Send streaming and Web Push events of one notification group (the favourites
+        /// of one post, say) at most once per this many seconds; 0 sends every event.
+        #[arg(long, env = "CASCADE_COALESCE_SECS", default_value_t = 5.0)]
+        coalesce_secs: f64,
     },
     /// Analyse a cascade from a file: `relative_time followers` lines or a `parent->child`
     /// tree. Prints the statistics and the SEISMIC prediction at each observation time.
@@ -156,6 +160,7 @@ async fn run() -> anyhow::Result<()> {
             rate_limit,
             public_view_counts,
             viral_multiple,
+            coalesce_secs,
         } => {
             let mut config = config(&store);
             config.registrations_open = !closed_registrations;
@@ -165,6 +170,10 @@ async fn run() -> anyhow::Result<()> {
                 anyhow::bail!("--viral-multiple must be a positive number");
             }
             config.viral_multiple = viral_multiple;
+            if !(coalesce_secs.is_finite() && coalesce_secs >= 0.0) {
+                anyhow::bail!("--coalesce-secs must be zero or a positive number");
+            }
+            config.coalesce_ms = (coalesce_secs * 1000.0).round() as i64;
             config.rate_limit = (rate_limit > 0).then(|| cascade_server::api::limits::RateLimit {
                 requests: rate_limit,
                 window: std::time::Duration::from_secs(300),
