@@ -32,6 +32,11 @@ pub struct Config {
     /// Streaming and Web Push events of one notification group go out at most once per
     /// this many milliseconds (0: every event); the last event of a burst is never lost.
     pub coalesce_ms: i64,
+    /// Events a streaming connection may have queued; a connection that falls further
+    /// behind is disconnected.
+    pub stream_buffer: usize,
+    /// How often idle streaming connections get a heartbeat (WebSocket ping, SSE comment).
+    pub heartbeat: std::time::Duration,
 }
 
 impl Config {
@@ -67,6 +72,8 @@ impl Config {
             public_view_counts: false,
             viral_multiple: 10.0,
             coalesce_ms: 5_000,
+            stream_buffer: 256,
+            heartbeat: std::time::Duration::from_secs(30),
         }
     }
 }

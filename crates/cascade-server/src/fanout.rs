@@ -246,6 +246,7 @@ async fn run_job(state: &AppState, job: &Job) -> Result<(), StoreError> {
                 state.feeds.push(mentioned, status.id);
             }
         }
+        announce(state, &status).await;
         return state.store.finish_job(job.id).await;
     }
     let push = state.config.fanout.pushes(author.followers_count);
@@ -300,8 +301,20 @@ async fn run_job(state: &AppState, job: &Job) -> Result<(), StoreError> {
             notify(state, follower, author.id, "status", Some(status.id)).await?;
         }
     }
+    announce(state, &status).await;
     if root != status.id {
         check_going_viral(state, root).await?;
     }
     state.store.finish_job(job.id).await
+}
+
+/// Sends a new status to the streams that show it; a failure is logged, since the
+/// timelines already hold the status.
+async fn announce(state: &AppState, status: &cascade_store::StatusRecord) {
+    if state.streams.connections() == 0 {
+        return;
+    }
+    if let Err(e) = crate::app::stream::status_created(state, status).await {
+        tracing::warn!(error = %e, "a status was not streamed");
+    }
 }

@@ -34,6 +34,10 @@ pub struct Shared {
     pub viewers: crate::app::viewer::ViewerCache,
     /// Request counters for the rate limits.
     pub limiter: crate::api::limits::Limiter,
+    /// Cached notification policies and the streams' per-group delivery windows.
+    pub inbox: crate::app::notifications::Inbox,
+    /// Open streaming connections by channel.
+    pub streams: crate::app::stream::Hub,
 }
 
 /// What a valid access token grants.
@@ -48,6 +52,8 @@ pub struct TokenInfo {
 impl AppState {
     pub fn new(config: Config, store: Store) -> AppState {
         let feeds = HomeFeeds::new(config.fanout.home_capacity);
+        let inbox = crate::app::notifications::Inbox::new(config.coalesce_ms);
+        let streams = crate::app::stream::Hub::new(config.stream_buffer);
         AppState(Arc::new(Shared {
             config,
             store,
@@ -60,6 +66,8 @@ impl AppState {
             pages: Default::default(),
             views: Default::default(),
             views_due: Notify::new(),
+            inbox,
+            streams,
         }))
     }
 

@@ -23,11 +23,13 @@ pub struct Account {
     pub created_at: i64,
     /// Whether everyone may see the view counts of this account's posts.
     pub public_view_counts: bool,
+    /// When a moderator limited the account, if one did.
+    pub limited_at: Option<i64>,
 }
 
 const ACCOUNT_COLUMNS: &str =
     "id, username, display_name, note, note_html, fields_json, locked, bot, \
-    discoverable, followers_count, following_count, statuses_count, last_status_at, created_at, public_view_counts";
+    discoverable, followers_count, following_count, statuses_count, last_status_at, created_at, public_view_counts, limited_at";
 
 #[derive(Debug, Clone)]
 pub struct NewAccount {
@@ -216,5 +218,15 @@ impl Store {
             });
         }
         Ok(())
+    }
+
+    /// Limits an account (its notifications fall under the recipients' policy for limited
+    /// accounts) or, with `None`, lifts the limit. False when there is no such account.
+    pub async fn set_limited(&self, account: Id, at: Option<i64>) -> Result<bool> {
+        Ok(
+            write!(self, db => sqlx::query("UPDATE accounts SET limited_at = $1 WHERE id = $2")
+            .bind(at).bind(account).execute(db).await?.rows_affected())
+                == 1,
+        )
     }
 }

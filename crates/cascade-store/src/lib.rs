@@ -15,6 +15,7 @@ use sqlx::sqlite::{
 };
 
 mod accounts;
+mod conversations;
 mod graph;
 mod jobs;
 mod lists;
@@ -25,14 +26,23 @@ mod timelines;
 mod virality;
 
 pub use accounts::{Account, AccountUpdate, NewAccount, UserRecord};
+pub use conversations::ConversationRecord;
 pub use graph::{Edge, EdgeKind, Relationship};
 pub use jobs::Job;
 pub use lists::ListRecord;
-pub use notifications::{MarkerRecord, NotificationFilter, NotificationRecord};
+pub use notifications::{
+    GroupRow, MarkerRecord, NotificationFilter, NotificationRecord, PolicyRecord, RequestRecord,
+};
 pub use oauth::{AppRecord, AuthCode, TokenRecord};
 pub use statuses::{EditRecord, Mark, NewStatusRecord, Reshare, StatusRecord, ViewerState};
 pub use timelines::{AccountStatusesFilter, Range};
 pub use virality::{CascadeLink, CascadeNodeRecord, ViewsRecord};
+
+/// A query parameter whose type is only known at run time (dynamic `WHERE` clauses).
+pub(crate) enum Arg {
+    Int(cascade_core::Id),
+    Text(String),
+}
 
 /// The store: a closed set of two backends, so an enum and no `dyn`.
 #[derive(Clone, Debug)]

@@ -4,7 +4,7 @@
 use cascade_core::Id;
 use sqlx::FromRow;
 
-use crate::{placeholders, read, write, Result, Store};
+use crate::{placeholders, read, transaction, write, Arg, Result, Store};
 
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]
 pub struct NotificationRecord {
@@ -14,6 +14,10 @@ pub struct NotificationRecord {
     pub kind: String,
     pub status_id: Option<Id>,
     pub created_at: i64,
+    /// Notifications with one key form one group in the grouped (v2) API.
+    pub group_key: String,
+    /// Held back by the recipient's notification policy, pending a request's acceptance.
+    pub filtered: bool,
 }
 
 /// Which notifications a page lists.
@@ -23,9 +27,12 @@ pub struct NotificationFilter {
     pub kinds: Vec<String>,
     pub exclude: Vec<String>,
     pub from_account: Option<Id>,
+    /// Include notifications the recipient's policy filtered.
+    pub include_filtered: bool,
 }
 
-const COLUMNS: &str = "id, account_id, from_account_id, kind, status_id, created_at";
+const COLUMNS: &str =
+    "id, account_id, from_account_id, kind, status_id, created_at, group_key, filtered";
 
 fn dedup_key(kind: &str, from: Id, status: Option<Id>) -> String {
     format!(
@@ -77,7 +84,7 @@ impl Store {
         cap: i64,
     ) -> Result<i64> {
         let sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM notifications WHERE account_id = $1 AND id > $2 AND kind IN ({}) LIMIT $3) AS recent",
+            "SELECT COUNT(*) FROM (SELECT 1 FROM notifications WHERE account_id = $1 AND id > $2 AND NOT filtered AND kind IN ({}) LIMIT $3) AS recent",
             placeholders(4, kinds.len())
         );
         read!(self, db => {
@@ -92,9 +99,9 @@ impl Store {
     pub async fn add_notification(&self, n: &NotificationRecord) -> Result<bool> {
         let key = dedup_key(&n.kind, n.from_account_id, n.status_id);
         let added = write!(self, db => sqlx::query(
-            "INSERT INTO notifications (id, account_id, from_account_id, kind, status_id, dedup_key, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account_id, dedup_key) DO NOTHING",
-        ).bind(n.id).bind(n.account_id).bind(n.from_account_id).bind(&n.kind).bind(n.status_id).bind(&key).bind(n.created_at)
+            "INSERT INTO notifications (id, account_id, from_account_id, kind, status_id, dedup_key, created_at, group_key, filtered) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE) ON CONFLICT (account_id, dedup_key) DO NOTHING",
+        ).bind(n.id).bind(n.account_id).bind(n.from_account_id).bind(&n.kind).bind(n.status_id).bind(&key).bind(n.created_at).bind(&n.group_key)
         .execute(db).await?.rows_affected());
         Ok(added == 1)
     }
@@ -122,35 +129,17 @@ impl Store {
         min_id: Option<Id>,
         limit: usize,
     ) -> Result<Vec<NotificationRecord>> {
-        let mut sql = format!(
-            "SELECT {COLUMNS} FROM notifications WHERE account_id = $1 AND id < $2 AND id > $3"
+        let mut w = Where::new(account, f);
+        w.below(max_id).above(min_id);
+        let limit = w.arg(Arg::Int(limit as i64));
+        let sql = format!(
+            "SELECT {COLUMNS} FROM notifications WHERE {} ORDER BY id DESC LIMIT {limit}",
+            w.sql
         );
-        let mut n = 3;
-        if !f.kinds.is_empty() {
-            sql.push_str(&format!(
-                " AND kind IN ({})",
-                placeholders(n + 1, f.kinds.len())
-            ));
-            n += f.kinds.len();
-        }
-        if !f.exclude.is_empty() {
-            sql.push_str(&format!(
-                " AND kind NOT IN ({})",
-                placeholders(n + 1, f.exclude.len())
-            ));
-            n += f.exclude.len();
-        }
-        if f.from_account.is_some() {
-            sql.push_str(&format!(" AND from_account_id = ${}", n + 1));
-            n += 1;
-        }
-        sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", n + 1));
         read!(self, db => {
-            let mut q = sqlx::query_as(&sql).bind(account).bind(max_id.unwrap_or(i64::MAX)).bind(min_id.unwrap_or(i64::MIN));
-            for k in &f.kinds { q = q.bind(k); }
-            for k in &f.exclude { q = q.bind(k); }
-            if let Some(a) = f.from_account { q = q.bind(a); }
-            Ok(q.bind(limit as i64).fetch_all(db).await?)
+            let mut q = sqlx::query_as(&sql);
+            for a in &w.args { q = match a { Arg::Int(v) => q.bind(*v), Arg::Text(t) => q.bind(t.clone()) }; }
+            Ok(q.fetch_all(db).await?)
         })
     }
 
@@ -199,5 +188,384 @@ impl Store {
             "SELECT reblogs_count + quotes_count FROM statuses WHERE account_id = $1 AND id <> $2 \
              AND reblog_of_id IS NULL ORDER BY id DESC LIMIT $3",
         ).bind(account).bind(except).bind(limit as i64).fetch_all(db).await?))
+    }
+}
+
+/// The `WHERE` clause of a query over one account's notifications, with its parameters.
+struct Where {
+    sql: String,
+    args: Vec<Arg>,
+}
+
+impl Where {
+    fn new(account: Id, f: &NotificationFilter) -> Where {
+        let mut w = Where {
+            sql: "account_id = $1".into(),
+            args: vec![Arg::Int(account)],
+        };
+        if !f.include_filtered {
+            w.sql.push_str(" AND NOT filtered");
+        }
+        let kinds = w.list(&f.kinds);
+        if !f.kinds.is_empty() {
+            w.sql.push_str(&format!(" AND kind IN ({kinds})"));
+        }
+        let exclude = w.list(&f.exclude);
+        if !f.exclude.is_empty() {
+            w.sql.push_str(&format!(" AND kind NOT IN ({exclude})"));
+        }
+        if let Some(from) = f.from_account {
+            let p = w.arg(Arg::Int(from));
+            w.sql.push_str(&format!(" AND from_account_id = {p}"));
+        }
+        w
+    }
+
+    /// Adds a parameter; returns its placeholder.
+    fn arg(&mut self, a: Arg) -> String {
+        self.args.push(a);
+        format!("${}", self.args.len())
+    }
+
+    /// Adds text parameters; returns their placeholders, comma-separated.
+    fn list(&mut self, items: &[String]) -> String {
+        items
+            .iter()
+            .map(|t| self.arg(Arg::Text(t.clone())))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn below(&mut self, id: Option<Id>) -> &mut Where {
+        if let Some(id) = id {
+            let p = self.arg(Arg::Int(id));
+            self.sql.push_str(&format!(" AND id < {p}"));
+        }
+        self
+    }
+
+    fn above(&mut self, id: Option<Id>) -> &mut Where {
+        if let Some(id) = id {
+            let p = self.arg(Arg::Int(id));
+            self.sql.push_str(&format!(" AND id > {p}"));
+        }
+        self
+    }
+
+    fn at_least(&mut self, id: Option<Id>) -> &mut Where {
+        if let Some(id) = id {
+            let p = self.arg(Arg::Int(id));
+            self.sql.push_str(&format!(" AND id >= {p}"));
+        }
+        self
+    }
+
+    /// The group a row falls in when only `grouped` kinds group: the others stand alone.
+    fn group_expr(&mut self, grouped: &[String]) -> String {
+        if grouped.is_empty() {
+            return "'ungrouped-' || id".into();
+        }
+        let kinds = self.list(grouped);
+        format!("CASE WHEN kind IN ({kinds}) THEN group_key ELSE 'ungrouped-' || id END")
+    }
+}
+
+/// One notification group within a page: its key, its newest and oldest notification
+/// there, and how many it holds there.
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct GroupRow {
+    pub group_key: String,
+    pub latest: Id,
+    pub oldest: Id,
+    pub count: i64,
+}
+
+/// A user's notification policy (Mastodon 4.3): `accept`, `filter` or `drop` per kind of
+/// sender.
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct PolicyRecord {
+    pub for_not_following: String,
+    pub for_not_followers: String,
+    pub for_new_accounts: String,
+    pub for_private_mentions: String,
+    pub for_limited_accounts: String,
+}
+
+/// The filtered notifications of one sender, waiting for the recipient's decision.
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct RequestRecord {
+    pub id: Id,
+    pub account_id: Id,
+    pub from_account_id: Id,
+    pub last_status_id: Option<Id>,
+    pub notifications_count: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const REQUEST_SELECT: &str = "SELECT r.id, r.account_id, r.from_account_id, r.last_status_id, \
+    (SELECT COUNT(*) FROM notifications n WHERE n.account_id = r.account_id AND n.from_account_id = r.from_account_id AND n.filtered) AS notifications_count, \
+    r.created_at, r.updated_at FROM notification_requests r";
+
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::Int(v) => q.bind(*v),
+                Arg::Text(t) => q.bind(t.clone()),
+            };
+        }
+        q
+    }};
+}
+
+impl Store {
+    /// The `limit` groups whose newest notification matching `f` lies between `above` and
+    /// `below`, newest first: `(group key, newest id)`. Kinds outside `grouped` stand alone.
+    pub async fn notification_groups(
+        &self,
+        account: Id,
+        f: &NotificationFilter,
+        grouped: &[String],
+        below: Option<Id>,
+        above: Option<Id>,
+        limit: usize,
+    ) -> Result<Vec<(String, Id)>> {
+        let mut w = Where::new(account, f);
+        w.below(below).above(above);
+        let gk = w.group_expr(grouped);
+        let limit = w.arg(Arg::Int(limit as i64));
+        let sql = format!(
+            "SELECT gk, MAX(id) AS latest FROM (SELECT id, {gk} AS gk FROM notifications WHERE {}) AS n \
+             GROUP BY gk ORDER BY latest DESC LIMIT {limit}",
+            w.sql
+        );
+        read!(self, db => Ok(bind_all!(sqlx::query_as(&sql), &w.args).fetch_all(db).await?))
+    }
+
+    /// Counts and bounds of the given groups over the notifications with ids in
+    /// `[at_least, below)`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn group_rows(
+        &self,
+        account: Id,
+        f: &NotificationFilter,
+        grouped: &[String],
+        keys: &[String],
+        below: Option<Id>,
+        at_least: Option<Id>,
+    ) -> Result<Vec<GroupRow>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut w = Where::new(account, f);
+        w.below(below).at_least(at_least);
+        let gk = w.group_expr(grouped);
+        let keys = w.list(keys);
+        let sql = format!(
+            "SELECT gk AS group_key, MAX(id) AS latest, MIN(id) AS oldest, COUNT(*) AS count \
+             FROM (SELECT id, {gk} AS gk FROM notifications WHERE {}) AS n WHERE gk IN ({keys}) GROUP BY gk",
+            w.sql
+        );
+        read!(self, db => Ok(bind_all!(sqlx::query_as(&sql), &w.args).fetch_all(db).await?))
+    }
+
+    /// The accounts behind a group's notifications with ids in `[at_least, below)`, most
+    /// recent first, up to `limit`.
+    pub async fn group_accounts(
+        &self,
+        account: Id,
+        group_key: &str,
+        below: Option<Id>,
+        at_least: Option<Id>,
+        limit: usize,
+    ) -> Result<Vec<Id>> {
+        let mut w = Where::new(account, &NotificationFilter::default());
+        w.below(below).at_least(at_least);
+        let key = w.arg(Arg::Text(group_key.into()));
+        let limit = w.arg(Arg::Int(limit as i64));
+        let sql = format!(
+            "SELECT from_account_id FROM notifications WHERE {} AND group_key = {key} \
+             GROUP BY from_account_id ORDER BY MAX(id) DESC LIMIT {limit}",
+            w.sql
+        );
+        read!(self, db => Ok(bind_all!(sqlx::query_scalar(&sql), &w.args).fetch_all(db).await?))
+    }
+
+    /// Notifications by id, of one account.
+    pub async fn notifications_by_ids(
+        &self,
+        account: Id,
+        ids: &[Id],
+    ) -> Result<Vec<NotificationRecord>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM notifications WHERE account_id = $1 AND id IN ({})",
+            placeholders(2, ids.len())
+        );
+        read!(self, db => {
+            let mut q = sqlx::query_as(&sql).bind(account);
+            for id in ids { q = q.bind(*id); }
+            Ok(q.fetch_all(db).await?)
+        })
+    }
+
+    /// The newest notification of a group that the policy let through.
+    pub async fn latest_in_group(
+        &self,
+        account: Id,
+        group_key: &str,
+    ) -> Result<Option<NotificationRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM notifications WHERE account_id = $1 AND group_key = $2 AND NOT filtered ORDER BY id DESC LIMIT 1"
+        );
+        read!(self, db => Ok(sqlx::query_as(&sql).bind(account).bind(group_key).fetch_optional(db).await?))
+    }
+
+    /// Dismisses every notification of a group; returns how many went.
+    pub async fn dismiss_group(&self, account: Id, group_key: &str) -> Result<u64> {
+        Ok(write!(self, db => sqlx::query(
+            "DELETE FROM notifications WHERE account_id = $1 AND group_key = $2 AND NOT filtered",
+        ).bind(account).bind(group_key).execute(db).await?.rows_affected()))
+    }
+
+    /// How many groups have a notification of `kinds` newer than `after`, up to `cap`.
+    pub async fn count_groups_after(
+        &self,
+        account: Id,
+        after: Id,
+        f: &NotificationFilter,
+        grouped: &[String],
+        cap: i64,
+    ) -> Result<i64> {
+        let mut w = Where::new(account, f);
+        w.above(Some(after));
+        let gk = w.group_expr(grouped);
+        let cap = w.arg(Arg::Int(cap));
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT DISTINCT {gk} FROM notifications WHERE {} LIMIT {cap}) AS g",
+            w.sql
+        );
+        read!(self, db => Ok(bind_all!(sqlx::query_scalar(&sql), &w.args).fetch_one(db).await?))
+    }
+
+    /// A user's notification policy, if it ever set one.
+    pub async fn notification_policy(&self, account: Id) -> Result<Option<PolicyRecord>> {
+        read!(self, db => Ok(sqlx::query_as(
+            "SELECT for_not_following, for_not_followers, for_new_accounts, for_private_mentions, for_limited_accounts \
+             FROM notification_policies WHERE account_id = $1",
+        ).bind(account).fetch_optional(db).await?))
+    }
+
+    pub async fn set_notification_policy(&self, account: Id, p: &PolicyRecord) -> Result<()> {
+        write!(self, db => sqlx::query(
+            "INSERT INTO notification_policies (account_id, for_not_following, for_not_followers, for_new_accounts, \
+             for_private_mentions, for_limited_accounts) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id) DO UPDATE SET \
+             for_not_following = excluded.for_not_following, for_not_followers = excluded.for_not_followers, \
+             for_new_accounts = excluded.for_new_accounts, for_private_mentions = excluded.for_private_mentions, \
+             for_limited_accounts = excluded.for_limited_accounts",
+        ).bind(account).bind(&p.for_not_following).bind(&p.for_not_followers).bind(&p.for_new_accounts)
+        .bind(&p.for_private_mentions).bind(&p.for_limited_accounts).execute(db).await?.rows_affected());
+        Ok(())
+    }
+
+    /// Whether the user accepted a request from this sender, so nothing of its is filtered.
+    pub async fn notifications_permitted(&self, account: Id, from: Id) -> Result<bool> {
+        read!(self, db => Ok(sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM notification_permissions WHERE account_id = $1 AND from_account_id = $2",
+        ).bind(account).bind(from).fetch_one(db).await? > 0))
+    }
+
+    /// Records a notification the policy filtered, and opens (or updates) the sender's
+    /// request. Returns whether the notification is new.
+    pub async fn add_filtered_notification(
+        &self,
+        n: &NotificationRecord,
+        request_id: Id,
+    ) -> Result<bool> {
+        let key = dedup_key(&n.kind, n.from_account_id, n.status_id);
+        Ok(transaction!(self, tx => {
+            let added = sqlx::query(
+                "INSERT INTO notifications (id, account_id, from_account_id, kind, status_id, dedup_key, created_at, group_key, filtered) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE) ON CONFLICT (account_id, dedup_key) DO NOTHING",
+            ).bind(n.id).bind(n.account_id).bind(n.from_account_id).bind(&n.kind).bind(n.status_id).bind(&key)
+            .bind(n.created_at).bind(&n.group_key).execute(&mut *tx).await?.rows_affected() == 1;
+            if added {
+                sqlx::query(
+                    "INSERT INTO notification_requests (id, account_id, from_account_id, last_status_id, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (account_id, from_account_id) DO UPDATE SET \
+                     last_status_id = COALESCE(excluded.last_status_id, notification_requests.last_status_id), \
+                     updated_at = excluded.updated_at",
+                ).bind(request_id).bind(n.account_id).bind(n.from_account_id).bind(n.status_id).bind(n.created_at)
+                .execute(&mut *tx).await?;
+            }
+            added
+        }))
+    }
+
+    /// A page of a user's notification requests, newest first.
+    pub async fn notification_requests(
+        &self,
+        account: Id,
+        below: Option<Id>,
+        above: Option<Id>,
+        limit: usize,
+    ) -> Result<Vec<RequestRecord>> {
+        let sql = format!(
+            "{REQUEST_SELECT} WHERE r.account_id = $1 AND r.id < $2 AND r.id > $3 ORDER BY r.id DESC LIMIT $4"
+        );
+        read!(self, db => Ok(sqlx::query_as(&sql).bind(account).bind(below.unwrap_or(i64::MAX))
+            .bind(above.unwrap_or(i64::MIN)).bind(limit as i64).fetch_all(db).await?))
+    }
+
+    pub async fn notification_request(&self, account: Id, id: Id) -> Result<RequestRecord> {
+        let sql = format!("{REQUEST_SELECT} WHERE r.account_id = $1 AND r.id = $2");
+        read!(self, db => Ok(sqlx::query_as(&sql).bind(account).bind(id).fetch_one(db).await?))
+    }
+
+    /// Accepts requests: their notifications join the list and their senders are never
+    /// filtered again. Returns how many requests there were.
+    pub async fn accept_notification_requests(&self, account: Id, ids: &[Id]) -> Result<u64> {
+        self.close_requests(account, ids, true).await
+    }
+
+    /// Dismisses requests with their filtered notifications.
+    pub async fn dismiss_notification_requests(&self, account: Id, ids: &[Id]) -> Result<u64> {
+        self.close_requests(account, ids, false).await
+    }
+
+    async fn close_requests(&self, account: Id, ids: &[Id], accept: bool) -> Result<u64> {
+        let mut closed = 0;
+        for &id in ids {
+            closed += transaction!(self, tx => {
+                let from: Option<Id> = sqlx::query_scalar(
+                    "DELETE FROM notification_requests WHERE account_id = $1 AND id = $2 RETURNING from_account_id",
+                ).bind(account).bind(id).fetch_optional(&mut *tx).await?;
+                if let Some(from) = from {
+                    if accept {
+                        sqlx::query("UPDATE notifications SET filtered = FALSE WHERE account_id = $1 AND from_account_id = $2 AND filtered")
+                            .bind(account).bind(from).execute(&mut *tx).await?;
+                        sqlx::query("INSERT INTO notification_permissions (account_id, from_account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                            .bind(account).bind(from).execute(&mut *tx).await?;
+                    } else {
+                        sqlx::query("DELETE FROM notifications WHERE account_id = $1 AND from_account_id = $2 AND filtered")
+                            .bind(account).bind(from).execute(&mut *tx).await?;
+                    }
+                }
+                u64::from(from.is_some())
+            });
+        }
+        Ok(closed)
+    }
+
+    /// Pending requests and the notifications they hold, for the policy's summary.
+    pub async fn filtered_summary(&self, account: Id) -> Result<(i64, i64)> {
+        read!(self, db => Ok(sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM notification_requests WHERE account_id = $1), \
+             (SELECT COUNT(*) FROM notifications WHERE account_id = $1 AND filtered)",
+        ).bind(account).fetch_one(db).await?))
     }
 }

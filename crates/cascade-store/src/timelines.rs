@@ -3,7 +3,7 @@
 
 use cascade_core::Id;
 
-use crate::{placeholders, read, Result, Store};
+use crate::{placeholders, read, Arg, Result, Store};
 
 /// An id range and page size, newest first unless `oldest_first` (Mastodon's `min_id`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,12 +21,6 @@ pub struct AccountStatusesFilter {
     pub only_media: bool,
     pub pinned: bool,
     pub tagged: Option<String>,
-}
-
-/// Binds a query's integer parameters in order.
-enum Arg {
-    Int(Id),
-    Text(String),
 }
 
 impl Store {

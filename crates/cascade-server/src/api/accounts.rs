@@ -316,7 +316,7 @@ async fn account_statuses(
     auth: Auth,
     Path(id): Path<String>,
     Params(p): Params<StatusesParams>,
-) -> ApiResult<Paged<model::Status>> {
+) -> ApiResult<Paged<Vec<model::Status>>> {
     let viewer = Viewer::load(&state, auth.viewer()).await?;
     let id = path_id(&id)?;
     let filter = AccountStatusesFilter {
@@ -339,7 +339,7 @@ async fn edge_page(
     account: Id,
     page: &PageParams,
     url: String,
-) -> ApiResult<Paged<model::Account>> {
+) -> ApiResult<Paged<Vec<model::Account>>> {
     let limit = page.limit.unwrap_or(40).clamp(1, 80);
     let edges = state
         .store
@@ -361,7 +361,7 @@ async fn account_followers(
     here: LinkBase,
     Path(id): Path<String>,
     Params(p): Params<PageParams>,
-) -> ApiResult<Paged<model::Account>> {
+) -> ApiResult<Paged<Vec<model::Account>>> {
     let id = path_id(&id)?;
     state.store.account(id).await?;
     edge_page(&state, EdgeKind::Followers, id, &p, here.0).await
@@ -372,7 +372,7 @@ async fn account_following(
     here: LinkBase,
     Path(id): Path<String>,
     Params(p): Params<PageParams>,
-) -> ApiResult<Paged<model::Account>> {
+) -> ApiResult<Paged<Vec<model::Account>>> {
     let id = path_id(&id)?;
     state.store.account(id).await?;
     edge_page(&state, EdgeKind::Following, id, &p, here.0).await
@@ -479,7 +479,7 @@ async fn blocks(
     here: LinkBase,
     auth: Auth,
     Params(p): Params<PageParams>,
-) -> ApiResult<Paged<model::Account>> {
+) -> ApiResult<Paged<Vec<model::Account>>> {
     let me = auth.user("read:blocks")?;
     edge_page(&state, EdgeKind::Blocks, me, &p, here.0).await
 }
@@ -489,7 +489,7 @@ async fn mutes(
     here: LinkBase,
     auth: Auth,
     Params(p): Params<PageParams>,
-) -> ApiResult<Paged<model::Account>> {
+) -> ApiResult<Paged<Vec<model::Account>>> {
     let me = auth.user("read:mutes")?;
     edge_page(&state, EdgeKind::Mutes, me, &p, here.0).await
 }
@@ -499,7 +499,7 @@ async fn follow_requests(
     here: LinkBase,
     auth: Auth,
     Params(p): Params<PageParams>,
-) -> ApiResult<Paged<model::Account>> {
+) -> ApiResult<Paged<Vec<model::Account>>> {
     let me = auth.user("read:follows")?;
     edge_page(&state, EdgeKind::FollowRequests, me, &p, here.0).await
 }

@@ -171,7 +171,7 @@ async fn list_accounts(
     auth: Auth,
     Path(id): Path<String>,
     Params(p): Params<MembersPage>,
-) -> ApiResult<Paged<model::Account>> {
+) -> ApiResult<Paged<Vec<model::Account>>> {
     let me = auth.user("read:lists")?;
     let list = own_list(&state, me, &id).await?;
     // Limit 0 means all members, as in Mastodon.

@@ -12,6 +12,7 @@ use crate::state::AppState;
 
 pub mod accounts;
 pub mod auth;
+pub mod conversations;
 pub mod extensions;
 pub mod instance;
 pub mod limits;
@@ -22,6 +23,7 @@ pub mod oauth;
 pub mod paging;
 pub mod params;
 pub mod statuses;
+pub mod streaming;
 pub mod timelines;
 
 /// The whole HTTP application.
@@ -35,6 +37,8 @@ pub fn router(state: AppState) -> Router {
         .merge(timelines::routes())
         .merge(lists::routes())
         .merge(notifications::routes())
+        .merge(conversations::routes())
+        .merge(streaming::routes())
         .merge(extensions::routes())
         .merge(crate::web::routes())
         .route("/api/v1/health", get(|| async { "OK" }))

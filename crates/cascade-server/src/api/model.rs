@@ -345,3 +345,79 @@ pub struct Notification {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
 }
+
+/// Mastodon 4.3's notification group (v2).
+#[derive(Debug, Clone, Serialize)]
+pub struct NotificationGroup {
+    pub group_key: String,
+    pub notifications_count: i64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub most_recent_notification_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_min_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_max_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latest_page_notification_at: Option<String>,
+    pub sample_account_ids: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_id: Option<String>,
+}
+
+/// An account reduced to what an avatar row needs (`expand_accounts=partial_avatars`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PartialAccount {
+    pub id: String,
+    pub acct: String,
+    pub url: String,
+    pub avatar: String,
+    pub avatar_static: String,
+    pub locked: bool,
+    pub bot: bool,
+}
+
+/// The body of `/api/v2/notifications`: groups with the accounts and statuses they cite.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupedNotifications {
+    pub accounts: Vec<Account>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial_accounts: Option<Vec<PartialAccount>>,
+    pub statuses: Vec<Status>,
+    pub notification_groups: Vec<NotificationGroup>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicySummary {
+    pub pending_requests_count: i64,
+    pub pending_notifications_count: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NotificationPolicy {
+    pub for_not_following: String,
+    pub for_not_followers: String,
+    pub for_new_accounts: String,
+    pub for_private_mentions: String,
+    pub for_limited_accounts: String,
+    pub summary: PolicySummary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NotificationRequest {
+    pub id: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub account: Account,
+    /// A string, as Mastodon sends it.
+    pub notifications_count: String,
+    pub last_status: Option<Status>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Conversation {
+    pub id: String,
+    pub unread: bool,
+    pub accounts: Vec<Account>,
+    pub last_status: Option<Status>,
+}

@@ -48,7 +48,8 @@ pub fn range(page: &Page) -> Range {
 /// A JSON list with a `Link` header for the next (older) and previous (newer) pages,
 /// keyed by the first and last paging ids of the items.
 pub struct Paged<T> {
-    pub items: Vec<T>,
+    /// The body: a list of entities, or an object holding them.
+    pub items: T,
     /// The paging key of the newest and oldest item (often but not always the item's id).
     pub bounds: Option<(Id, Id)>,
     /// The absolute URL of the endpoint, with its non-paging query parameters.
@@ -56,7 +57,7 @@ pub struct Paged<T> {
 }
 
 impl<T> Paged<T> {
-    pub fn new(items: Vec<T>, keys: &[Id], url: String) -> Paged<T> {
+    pub fn new(items: T, keys: &[Id], url: String) -> Paged<T> {
         let bounds = match (keys.first(), keys.last()) {
             (Some(&first), Some(&last)) => Some((first, last)),
             _ => None,

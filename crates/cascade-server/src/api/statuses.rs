@@ -274,7 +274,7 @@ async fn actors(
     page: &PageParams,
     url: String,
     which: Option<Reshare>,
-) -> ApiResult<Paged<model::Account>> {
+) -> ApiResult<Paged<Vec<model::Account>>> {
     let viewer = Viewer::load(state, auth.viewer()).await?;
     let id = path_id(id)?;
     uc::visible(state, &viewer, id).await?;
@@ -309,7 +309,7 @@ async fn favourited_by(
     auth: Auth,
     Path(id): Path<String>,
     Params(page): Params<PageParams>,
-) -> ApiResult<Paged<model::Account>> {
+) -> ApiResult<Paged<Vec<model::Account>>> {
     actors(&state, &auth, &id, &page, here.0, None).await
 }
 
@@ -319,7 +319,7 @@ async fn reblogged_by(
     auth: Auth,
     Path(id): Path<String>,
     Params(page): Params<PageParams>,
-) -> ApiResult<Paged<model::Account>> {
+) -> ApiResult<Paged<Vec<model::Account>>> {
     actors(&state, &auth, &id, &page, here.0, Some(Reshare::Reblog)).await
 }
 
@@ -329,7 +329,7 @@ async fn status_quotes(
     auth: Auth,
     Path(id): Path<String>,
     Params(page): Params<PageParams>,
-) -> ApiResult<Paged<model::Status>> {
+) -> ApiResult<Paged<Vec<model::Status>>> {
     let viewer = Viewer::load(&state, auth.viewer()).await?;
     let id = path_id(&id)?;
     uc::visible(&state, &viewer, id).await?;
@@ -357,7 +357,7 @@ async fn marked(
     scope: &str,
     page: &PageParams,
     url: String,
-) -> ApiResult<Paged<model::Status>> {
+) -> ApiResult<Paged<Vec<model::Status>>> {
     let viewer = viewer(state, auth, scope).await?;
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let limit = page.limit.unwrap_or(20).clamp(1, 40);
@@ -376,7 +376,7 @@ async fn bookmarks(
     here: LinkBase,
     auth: Auth,
     Params(page): Params<PageParams>,
-) -> ApiResult<Paged<model::Status>> {
+) -> ApiResult<Paged<Vec<model::Status>>> {
     marked(
         &state,
         &auth,
@@ -393,7 +393,7 @@ async fn favourites(
     here: LinkBase,
     auth: Auth,
     Params(page): Params<PageParams>,
-) -> ApiResult<Paged<model::Status>> {
+) -> ApiResult<Paged<Vec<model::Status>>> {
     marked(
         &state,
         &auth,

@@ -30,7 +30,7 @@ fn paged(
     viewer: &Viewer,
     (statuses, keys): TimelinePage,
     here: LinkBase,
-) -> Paged<model::Status> {
+) -> Paged<Vec<model::Status>> {
     state.seen(viewer.id, &statuses);
     Paged::new(statuses, &keys, here.0)
 }
@@ -40,7 +40,7 @@ async fn home_timeline(
     here: LinkBase,
     auth: Auth,
     Params(page): Params<PageParams>,
-) -> ApiResult<Paged<model::Status>> {
+) -> ApiResult<Paged<Vec<model::Status>>> {
     let me = auth.user("read:statuses")?;
     let viewer = Viewer::load(&state, Some(me)).await?;
     let result = uc::home(&state, &viewer, page.page(20, MAX_LIMIT)).await?;
@@ -62,7 +62,7 @@ async fn public_timeline(
     here: LinkBase,
     auth: Auth,
     Params(p): Params<PublicParams>,
-) -> ApiResult<Paged<model::Status>> {
+) -> ApiResult<Paged<Vec<model::Status>>> {
     let viewer = Viewer::load(&state, auth.viewer()).await?;
     // Every status here is local; there are no remote or media posts yet.
     let result = if p.remote || p.only_media {
@@ -79,7 +79,7 @@ async fn tag_timeline(
     auth: Auth,
     Path(tag): Path<String>,
     Params(p): Params<PublicParams>,
-) -> ApiResult<Paged<model::Status>> {
+) -> ApiResult<Paged<Vec<model::Status>>> {
     let viewer = Viewer::load(&state, auth.viewer()).await?;
     let tag = tag.trim_start_matches('#').to_lowercase();
     if tag.is_empty() || !tag.chars().all(|c| c.is_alphanumeric() || c == '_') {
@@ -99,7 +99,7 @@ async fn list_timeline(
     auth: Auth,
     Path(id): Path<String>,
     Params(page): Params<PageParams>,
-) -> ApiResult<Paged<model::Status>> {
+) -> ApiResult<Paged<Vec<model::Status>>> {
     let me = auth.user("read:lists")?;
     let viewer = Viewer::load(&state, Some(me)).await?;
     let id = path_id(&id)?;

@@ -4,9 +4,11 @@
 
 pub mod accounts;
 pub mod cascade;
+pub mod conversations;
 pub mod notifications;
 pub mod render;
 pub mod statuses;
+pub mod stream;
 pub mod timelines;
 pub mod viewer;
 pub mod views;

@@ -1,13 +1,20 @@
 //! Telling users what happened to them. Each use case that causes a notification calls
-//! `notify` (or `withdraw` when the action is undone); blocks and mutes are honoured here,
-//! so no caller can forget them.
+//! `notify` (or `withdraw` when the action is undone); blocks, mutes and the recipient's
+//! notification policy are honoured here, so no caller can forget them. A notification
+//! that is let through is delivered to the recipient's streams, coalesced per group so a
+//! burst of 100,000 favourites sends a handful of events.
 
-use cascade_core::{time, Id};
-use cascade_store::{NotificationFilter, NotificationRecord};
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use cascade_core::coalesce::{Coalescer, Decision};
+use cascade_core::{time, Id, Visibility};
+use cascade_store::{NotificationFilter, NotificationRecord, PolicyRecord, RequestRecord};
 
 use crate::api::model;
-use crate::app::{render, Viewer};
-use crate::error::ApiResult;
+use crate::app::{render, stream, Viewer};
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// Mastodon's notification types that Cascade produces, listed by default.
@@ -27,8 +34,157 @@ pub const KINDS: &[&str] = &[
 /// clients that do not know it never see it.
 pub const GOING_VIRAL: &str = "going_viral";
 
-/// Notifies `recipient` that `from` did `kind` (on `status`), unless it is about oneself or
-/// the recipient blocks, is blocked by or has muted `from`.
+/// The kinds that group in the v2 API when a client does not say (`grouped_types[]`).
+pub const GROUPED: &[&str] = &["favourite", "reblog", "follow"];
+
+/// Kinds the notification policy never holds back: edits of posts one interacted with,
+/// and Cascade's own news about one's posts.
+const UNFILTERABLE: &[&str] = &["update", "quoted_update", GOING_VIRAL];
+
+/// Accounts younger than this count as new for `for_new_accounts`.
+const NEW_ACCOUNT_MS: i64 = 30 * 86_400_000;
+
+/// Policies kept in memory at most; beyond it the cache starts over.
+const MAX_CACHED_POLICIES: usize = 100_000;
+
+/// The notification state that lives in memory: cached policies and the per-group
+/// delivery windows of the streams.
+pub struct Inbox {
+    policies: Mutex<HashMap<Id, PolicyRecord>>,
+    windows: Mutex<Coalescer<(Id, String)>>,
+}
+
+impl Inbox {
+    pub fn new(coalesce_ms: i64) -> Inbox {
+        Inbox {
+            policies: Mutex::new(HashMap::new()),
+            windows: Mutex::new(Coalescer::new(coalesce_ms)),
+        }
+    }
+}
+
+/// Mastodon's defaults: everything accepted but private mentions from strangers and
+/// accounts limited by moderators, which are filtered.
+pub fn default_policy() -> PolicyRecord {
+    PolicyRecord {
+        for_not_following: "accept".into(),
+        for_not_followers: "accept".into(),
+        for_new_accounts: "accept".into(),
+        for_private_mentions: "filter".into(),
+        for_limited_accounts: "filter".into(),
+    }
+}
+
+/// The recipient's policy, from memory when it was read before.
+pub async fn policy(state: &AppState, account: Id) -> ApiResult<PolicyRecord> {
+    if let Some(p) = lock(&state.inbox.policies).get(&account) {
+        return Ok(p.clone());
+    }
+    let p = state
+        .store
+        .notification_policy(account)
+        .await?
+        .unwrap_or_else(default_policy);
+    let mut cache = lock(&state.inbox.policies);
+    if cache.len() >= MAX_CACHED_POLICIES {
+        cache.clear();
+    }
+    cache.insert(account, p.clone());
+    Ok(p)
+}
+
+/// Saves a policy; every value must be `accept`, `filter` or `drop`.
+pub async fn set_policy(state: &AppState, account: Id, p: PolicyRecord) -> ApiResult<()> {
+    for (name, value) in [
+        ("for_not_following", &p.for_not_following),
+        ("for_not_followers", &p.for_not_followers),
+        ("for_new_accounts", &p.for_new_accounts),
+        ("for_private_mentions", &p.for_private_mentions),
+        ("for_limited_accounts", &p.for_limited_accounts),
+    ] {
+        if !matches!(value.as_str(), "accept" | "filter" | "drop") {
+            return Err(ApiError::unprocessable(format!(
+                "{name} must be accept, filter or drop"
+            )));
+        }
+    }
+    state.store.set_notification_policy(account, &p).await?;
+    lock(&state.inbox.policies).insert(account, p);
+    Ok(())
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What the policy does with one notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Verdict {
+    Accept,
+    Filter,
+    Drop,
+}
+
+fn verdict(value: &str) -> Verdict {
+    match value {
+        "filter" => Verdict::Filter,
+        "drop" => Verdict::Drop,
+        _ => Verdict::Accept,
+    }
+}
+
+/// Applies the recipient's policy as Mastodon 4.3 does: the strictest verdict among the
+/// conditions the sender meets; accepted requests and unfilterable kinds pass.
+async fn judge(
+    state: &AppState,
+    viewer: &Viewer,
+    recipient: Id,
+    from: Id,
+    kind: &str,
+    status: Option<Id>,
+) -> ApiResult<Verdict> {
+    if UNFILTERABLE.contains(&kind) || recipient == from {
+        return Ok(Verdict::Accept);
+    }
+    let p = policy(state, recipient).await?;
+    let follows_sender = viewer.follows(from);
+    let mut worst = Verdict::Accept;
+    let mut consider = |applies: bool, value: &str| {
+        if applies {
+            worst = worst.max(verdict(value));
+        }
+    };
+    consider(!follows_sender, &p.for_not_following);
+    if verdict(&p.for_not_followers) != Verdict::Accept {
+        let followed_by = state.store.is_following(from, recipient).await?;
+        consider(!followed_by, &p.for_not_followers);
+    }
+    if verdict(&p.for_new_accounts) != Verdict::Accept
+        || verdict(&p.for_limited_accounts) != Verdict::Accept
+    {
+        let sender = state.store.account(from).await?;
+        let young = time::now_millis() - sender.created_at < NEW_ACCOUNT_MS;
+        consider(young && !follows_sender, &p.for_new_accounts);
+        consider(sender.limited_at.is_some(), &p.for_limited_accounts);
+    }
+    if kind == "mention" && verdict(&p.for_private_mentions) != Verdict::Accept && !follows_sender {
+        if let Some(id) = status {
+            let s = state.store.status(id).await?;
+            let private = Visibility::from_code(s.visibility) >= Visibility::Private;
+            // A private answer to one's own mention is a reply in a conversation one began.
+            let answers_me = s.in_reply_to_account_id == Some(recipient);
+            consider(private && !answers_me, &p.for_private_mentions);
+        }
+    }
+    if worst != Verdict::Accept && state.store.notifications_permitted(recipient, from).await? {
+        return Ok(Verdict::Accept);
+    }
+    Ok(worst)
+}
+
+/// Notifies `recipient` that `from` did `kind` (on `status`), unless it is about oneself,
+/// the recipient blocks, is blocked by or has muted `from`, or its policy drops it; a
+/// filtered notification waits in a request from `from`.
 pub async fn notify(
     state: &AppState,
     recipient: Id,
@@ -43,16 +199,77 @@ pub async fn notify(
     if viewer.blocked.contains(&from) || viewer.muted.contains(&from) {
         return Ok(());
     }
+    let id = state.ids.next();
+    let now = time::now_millis();
     let record = NotificationRecord {
-        id: state.ids.next(),
+        id,
         account_id: recipient,
         from_account_id: from,
         kind: kind.to_string(),
         status_id: status,
-        created_at: time::now_millis(),
+        created_at: now,
+        group_key: group_key(kind, status, id, now),
+        filtered: false,
     };
-    state.store.add_notification(&record).await?;
-    Ok(())
+    match judge(state, &viewer, recipient, from, kind, status).await? {
+        Verdict::Drop => Ok(()),
+        Verdict::Filter => {
+            let record = NotificationRecord {
+                filtered: true,
+                ..record
+            };
+            state
+                .store
+                .add_filtered_notification(&record, state.ids.next())
+                .await?;
+            Ok(())
+        }
+        Verdict::Accept => {
+            if state.store.add_notification(&record).await? {
+                delivered(state, record);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Sends a stored notification to the recipient's streams: at once, or — inside a burst
+/// of one group — once per coalescing window, carrying the group's latest notification.
+fn delivered(state: &AppState, record: NotificationRecord) {
+    let r = record.account_id;
+    let listening = state.streams.has(&stream::Channel::User(r))
+        || state.streams.has(&stream::Channel::Notifications(r));
+    if !listening {
+        return;
+    }
+    let key = (r, record.group_key.clone());
+    let now = time::now_millis();
+    let decision = lock(&state.inbox.windows).offer(&key, now);
+    let state = state.clone();
+    match decision {
+        Decision::Now => {
+            tokio::spawn(async move {
+                if let Err(e) = stream::notification(&state, &record).await {
+                    tracing::warn!(error = %e, "a notification event was not streamed");
+                }
+            });
+        }
+        Decision::Later { at } => {
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis((at - now).max(0) as u64)).await;
+                if !lock(&state.inbox.windows).due(&key, time::now_millis()) {
+                    return;
+                }
+                let latest = state.store.latest_in_group(key.0, &key.1).await;
+                if let Ok(Some(latest)) = latest {
+                    if let Err(e) = stream::notification(&state, &latest).await {
+                        tracing::warn!(error = %e, "a notification event was not streamed");
+                    }
+                }
+            });
+        }
+        Decision::Scheduled => {}
+    }
 }
 
 /// Withdraws a notification whose cause was undone (an unfavourite, an unreblog).
@@ -77,19 +294,11 @@ pub async fn render_all(
     records: &[NotificationRecord],
 ) -> ApiResult<Vec<model::Notification>> {
     let status_ids: Vec<Id> = records.iter().filter_map(|n| n.status_id).collect();
-    let statuses: std::collections::HashMap<String, model::Status> =
-        render::statuses(state, viewer, &status_ids)
-            .await?
-            .into_iter()
-            .map(|s| (s.id.clone(), s))
-            .collect();
+    let statuses = by_id(render::statuses(state, viewer, &status_ids).await?, |s| {
+        &s.id
+    });
     let account_ids: Vec<Id> = records.iter().map(|n| n.from_account_id).collect();
-    let accounts: std::collections::HashMap<String, model::Account> =
-        render::accounts(state, &account_ids)
-            .await?
-            .into_iter()
-            .map(|a| (a.id.clone(), a))
-            .collect();
+    let accounts = by_id(render::accounts(state, &account_ids).await?, |a| &a.id);
     Ok(records
         .iter()
         .filter_map(|n| {
@@ -100,7 +309,7 @@ pub async fn render_all(
             Some(model::Notification {
                 id: n.id.to_string(),
                 kind: n.kind.clone(),
-                group_key: group_key(n),
+                group_key: n.group_key.clone(),
                 created_at: time::rfc3339(n.created_at),
                 account: accounts.get(&n.from_account_id.to_string())?.clone(),
                 status,
@@ -109,14 +318,26 @@ pub async fn render_all(
         .collect())
 }
 
+fn by_id<T>(items: Vec<T>, id: impl Fn(&T) -> &String) -> HashMap<String, T> {
+    items.into_iter().map(|t| (id(&t).clone(), t)).collect()
+}
+
 /// Mastodon 4.3's grouping keys: favourites and reblogs of one status group together,
 /// follows group by day; everything else stands alone.
-fn group_key(n: &NotificationRecord) -> String {
-    match (n.kind.as_str(), n.status_id) {
-        ("favourite" | "reblog", Some(s)) => format!("{}-{s}", n.kind),
-        ("follow", _) => format!("follow-{}", n.created_at / 86_400_000),
-        _ => format!("ungrouped-{}", n.id),
+pub fn group_key(kind: &str, status: Option<Id>, id: Id, created_at: i64) -> String {
+    match (kind, status) {
+        ("favourite" | "reblog", Some(s)) => format!("{kind}-{s}"),
+        ("follow", _) => format!("follow-{}", created_at / 86_400_000),
+        _ => format!("ungrouped-{id}"),
     }
+}
+
+/// The kinds a filter lists: those asked for, or the default ones.
+fn with_default_kinds(mut filter: NotificationFilter) -> NotificationFilter {
+    if filter.kinds.is_empty() {
+        filter.kinds = KINDS.iter().map(|k| k.to_string()).collect();
+    }
+    filter
 }
 
 /// The page of notifications a client asked for.
@@ -128,14 +349,300 @@ pub async fn list(
     min_id: Option<Id>,
     limit: usize,
 ) -> ApiResult<Vec<model::Notification>> {
-    let me = viewer.id.ok_or(crate::error::ApiError::Unauthorized)?;
-    let mut filter = filter;
-    if filter.kinds.is_empty() {
-        filter.kinds = KINDS.iter().map(|k| k.to_string()).collect();
-    }
+    let me = viewer.id.ok_or(ApiError::Unauthorized)?;
+    let filter = with_default_kinds(filter);
     let records = state
         .store
         .notifications(me, &filter, max_id, min_id, limit)
         .await?;
     render_all(state, viewer, &records).await
+}
+
+/// What a grouped (v2) page asks for.
+#[derive(Debug, Clone, Default)]
+pub struct GroupedQuery {
+    pub filter: NotificationFilter,
+    /// The kinds that may group; `None` for the default ones.
+    pub grouped: Option<Vec<String>>,
+    pub max_id: Option<Id>,
+    pub min_id: Option<Id>,
+    pub limit: usize,
+    /// Render all but each group's latest account in the short form.
+    pub partial_avatars: bool,
+}
+
+/// A page of notification groups, and its paging bounds (newest and oldest ids covered).
+pub async fn grouped(
+    state: &AppState,
+    viewer: &Viewer,
+    q: GroupedQuery,
+) -> ApiResult<(model::GroupedNotifications, Vec<Id>)> {
+    let me = viewer.id.ok_or(ApiError::Unauthorized)?;
+    let filter = with_default_kinds(q.filter);
+    let grouped: Vec<String> = q
+        .grouped
+        .unwrap_or_else(|| GROUPED.iter().map(|k| k.to_string()).collect());
+    let heads = state
+        .store
+        .notification_groups(me, &filter, &grouped, q.max_id, q.min_id, q.limit)
+        .await?;
+    // A full page covers the notifications down to its last group's newest one; the next
+    // page (max_id = that id) covers what is older, so every notification is counted once.
+    let lower = if heads.len() == q.limit {
+        heads.last().map(|h| h.1)
+    } else {
+        q.min_id.map(|m| m + 1)
+    };
+    let keys: Vec<String> = heads.iter().map(|h| h.0.clone()).collect();
+    let rows = state
+        .store
+        .group_rows(me, &filter, &grouped, &keys, q.max_id, lower)
+        .await?;
+    let rows: HashMap<String, cascade_store::GroupRow> =
+        rows.into_iter().map(|r| (r.group_key.clone(), r)).collect();
+    let latest_ids: Vec<Id> = heads.iter().map(|h| h.1).collect();
+    let latest: HashMap<Id, NotificationRecord> = state
+        .store
+        .notifications_by_ids(me, &latest_ids)
+        .await?
+        .into_iter()
+        .map(|n| (n.id, n))
+        .collect();
+    let mut groups = Vec::new();
+    for (key, head) in &heads {
+        let (Some(row), Some(n)) = (rows.get(key), latest.get(head)) else {
+            continue;
+        };
+        let samples = if row.count > 1 {
+            state
+                .store
+                .group_accounts(me, key, q.max_id, lower, 8)
+                .await?
+        } else {
+            vec![n.from_account_id]
+        };
+        groups.push((row.clone(), n.clone(), samples));
+    }
+    let body = render_groups(state, viewer, groups, q.partial_avatars).await?;
+    let bounds = match (heads.first(), lower) {
+        (Some(first), Some(lower)) => vec![first.1, lower],
+        (Some(first), None) => vec![first.1, heads.last().map_or(first.1, |h| h.1)],
+        _ => Vec::new(),
+    };
+    Ok((body, bounds))
+}
+
+/// One group in full: every notification of the key counts.
+pub async fn group(
+    state: &AppState,
+    viewer: &Viewer,
+    key: &str,
+) -> ApiResult<model::GroupedNotifications> {
+    let me = viewer.id.ok_or(ApiError::Unauthorized)?;
+    let n = state
+        .store
+        .latest_in_group(me, key)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let filter = NotificationFilter::default();
+    let keys = [key.to_string()];
+    let all_kinds = [n.kind.clone()];
+    let row = state
+        .store
+        .group_rows(me, &filter, &all_kinds, &keys, None, None)
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)?;
+    let samples = state.store.group_accounts(me, key, None, None, 8).await?;
+    let body = render_groups(state, viewer, vec![(row, n, samples)], false).await?;
+    if body.notification_groups.is_empty() {
+        return Err(ApiError::NotFound);
+    }
+    Ok(body)
+}
+
+/// The accounts behind a group, most recent first.
+pub async fn group_accounts(
+    state: &AppState,
+    viewer: &Viewer,
+    key: &str,
+    limit: usize,
+) -> ApiResult<Vec<model::Account>> {
+    let me = viewer.id.ok_or(ApiError::Unauthorized)?;
+    state
+        .store
+        .latest_in_group(me, key)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let ids = state
+        .store
+        .group_accounts(me, key, None, None, limit)
+        .await?;
+    render::accounts(state, &ids).await
+}
+
+/// Renders groups with the accounts and statuses they cite; groups whose status the
+/// viewer can no longer see are left out.
+async fn render_groups(
+    state: &AppState,
+    viewer: &Viewer,
+    groups: Vec<(cascade_store::GroupRow, NotificationRecord, Vec<Id>)>,
+    partial_avatars: bool,
+) -> ApiResult<model::GroupedNotifications> {
+    let status_ids: Vec<Id> = groups.iter().filter_map(|g| g.1.status_id).collect();
+    let statuses = render::statuses(state, viewer, &status_ids).await?;
+    let visible: HashSet<&String> = statuses.iter().map(|s| &s.id).collect();
+    let groups: Vec<_> = groups
+        .into_iter()
+        .filter(|g| {
+            g.1.status_id
+                .is_none_or(|s| visible.contains(&s.to_string()))
+        })
+        .collect();
+    let mut account_ids: Vec<Id> = Vec::new();
+    let mut full: HashSet<Id> = HashSet::new();
+    for (_, n, samples) in &groups {
+        full.insert(n.from_account_id);
+        for &a in samples.iter().chain([&n.from_account_id]) {
+            if !account_ids.contains(&a) {
+                account_ids.push(a);
+            }
+        }
+    }
+    let rendered = render::accounts(state, &account_ids).await?;
+    let (accounts, partial) = if partial_avatars {
+        let (f, p): (Vec<_>, Vec<_>) = rendered
+            .into_iter()
+            .partition(|a| a.id.parse().is_ok_and(|id: Id| full.contains(&id)));
+        (f, Some(p.into_iter().map(partial_account).collect()))
+    } else {
+        (rendered, None)
+    };
+    let notification_groups = groups
+        .into_iter()
+        .map(|(row, n, samples)| model::NotificationGroup {
+            group_key: row.group_key,
+            notifications_count: row.count,
+            kind: n.kind,
+            most_recent_notification_id: n.id.to_string(),
+            page_min_id: Some(row.oldest.to_string()),
+            page_max_id: Some(row.latest.to_string()),
+            latest_page_notification_at: Some(time::rfc3339(n.created_at)),
+            sample_account_ids: samples.iter().map(|a| a.to_string()).collect(),
+            status_id: n.status_id.map(|s| s.to_string()),
+        })
+        .collect();
+    Ok(model::GroupedNotifications {
+        accounts,
+        partial_accounts: partial,
+        statuses,
+        notification_groups,
+    })
+}
+
+fn partial_account(a: model::Account) -> model::PartialAccount {
+    model::PartialAccount {
+        id: a.id,
+        acct: a.acct,
+        url: a.url,
+        avatar: a.avatar,
+        avatar_static: a.avatar_static,
+        locked: a.locked,
+        bot: a.bot,
+    }
+}
+
+/// Groups with a notification newer than the notifications marker, up to `cap`.
+pub async fn unread_groups(
+    state: &AppState,
+    me: Id,
+    filter: NotificationFilter,
+    grouped: Option<Vec<String>>,
+    cap: i64,
+) -> ApiResult<i64> {
+    let after = marker(state, me).await?;
+    let filter = with_default_kinds(filter);
+    let grouped = grouped.unwrap_or_else(|| GROUPED.iter().map(|k| k.to_string()).collect());
+    Ok(state
+        .store
+        .count_groups_after(me, after, &filter, &grouped, cap)
+        .await?)
+}
+
+/// Where the user stopped reading notifications (0: nowhere yet).
+pub async fn marker(state: &AppState, me: Id) -> ApiResult<Id> {
+    Ok(state
+        .store
+        .markers(me)
+        .await?
+        .into_iter()
+        .find(|m| m.timeline == "notifications")
+        .map_or(0, |m| m.last_read_id))
+}
+
+/// The policy with its summary of what waits in requests.
+pub async fn render_policy(state: &AppState, me: Id) -> ApiResult<model::NotificationPolicy> {
+    let p = policy(state, me).await?;
+    let (requests, notifications) = state.store.filtered_summary(me).await?;
+    Ok(model::NotificationPolicy {
+        for_not_following: p.for_not_following,
+        for_not_followers: p.for_not_followers,
+        for_new_accounts: p.for_new_accounts,
+        for_private_mentions: p.for_private_mentions,
+        for_limited_accounts: p.for_limited_accounts,
+        summary: model::PolicySummary {
+            pending_requests_count: requests,
+            pending_notifications_count: notifications,
+        },
+    })
+}
+
+/// Renders notification requests; those whose sender the viewer now blocks are left out.
+pub async fn render_requests(
+    state: &AppState,
+    viewer: &Viewer,
+    records: &[RequestRecord],
+) -> ApiResult<Vec<model::NotificationRequest>> {
+    let account_ids: Vec<Id> = records.iter().map(|r| r.from_account_id).collect();
+    let accounts = by_id(render::accounts(state, &account_ids).await?, |a| &a.id);
+    let status_ids: Vec<Id> = records.iter().filter_map(|r| r.last_status_id).collect();
+    let statuses = by_id(render::statuses(state, viewer, &status_ids).await?, |s| {
+        &s.id
+    });
+    Ok(records
+        .iter()
+        .filter(|r| !viewer.blocked.contains(&r.from_account_id))
+        .filter_map(|r| {
+            Some(model::NotificationRequest {
+                id: r.id.to_string(),
+                created_at: time::rfc3339(r.created_at),
+                updated_at: time::rfc3339(r.updated_at),
+                account: accounts.get(&r.from_account_id.to_string())?.clone(),
+                notifications_count: r.notifications_count.to_string(),
+                last_status: r
+                    .last_status_id
+                    .and_then(|s| statuses.get(&s.to_string()).cloned()),
+            })
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grouping_keys() {
+        assert_eq!(group_key("favourite", Some(5), 9, 0), "favourite-5");
+        assert_eq!(group_key("reblog", Some(5), 9, 0), "reblog-5");
+        assert_eq!(group_key("follow", None, 9, 86_400_000 * 3 + 5), "follow-3");
+        assert_eq!(group_key("mention", Some(5), 9, 0), "ungrouped-9");
+    }
+
+    #[test]
+    fn the_strictest_verdict_wins() {
+        assert!(verdict("drop") > verdict("filter"));
+        assert!(verdict("filter") > verdict("accept"));
+        assert_eq!(verdict("nonsense"), Verdict::Accept);
+    }
 }

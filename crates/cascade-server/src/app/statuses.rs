@@ -7,7 +7,7 @@ use cascade_core::{time, Id, NewStatus, Visibility};
 use cascade_store::{Account, EditRecord, Mark, NewStatusRecord, StatusRecord, StoreError};
 
 use crate::api::model;
-use crate::app::{notifications, render, virality, Viewer};
+use crate::app::{conversations, notifications, render, stream, virality, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -202,6 +202,9 @@ pub async fn create(
     let mentioned = record.mentions.clone();
     let id = state.store.create_status(&record).await?;
     state.jobs.notify_one();
+    if visibility == Visibility::Direct {
+        conversations::record(state, &record.status, &mentioned).await?;
+    }
     // A repeated idempotent request returned earlier; only a new status notifies.
     for account in mentioned {
         notifications::notify(state, account, me, "mention", Some(id)).await?;
@@ -219,6 +222,7 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<mode
         return Err(ApiError::NotFound);
     }
     let mut shown = render::status(state, viewer, id).await?;
+    stream::deleting(state, &s).await?;
     shown.text = Some(s.text);
     state.store.delete_status(id).await?;
     Ok(shown)
@@ -279,6 +283,7 @@ pub async fn edit(
         let kind = if quoted { "quoted_update" } else { "update" };
         notifications::notify(state, account, me, kind, Some(id)).await?;
     }
+    stream::edited(state, id);
     render::status(state, viewer, id).await
 }
 

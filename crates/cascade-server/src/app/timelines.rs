@@ -28,7 +28,7 @@ fn widened(page: &Page) -> Page {
 /// Whether a home timeline shows this entry to this viewer: not from a hidden account, not
 /// a reblog from a follow with reblogs off, not a reply to someone the viewer doesn't
 /// follow (Mastodon's home rule), not by a member of an exclusive list.
-fn home_keeps(viewer: &Viewer, me: Id, s: &StatusRecord) -> bool {
+pub(crate) fn home_keeps(viewer: &Viewer, me: Id, s: &StatusRecord) -> bool {
     if s.account_id == me {
         return true;
     }

@@ -1,0 +1,341 @@
+//! Mastodon's streaming API: the multiplexed WebSocket at `/api/v1/streaming` and the
+//! server-sent-events routes, one stream each. Both deliver the hub's frames (see
+//! `app::stream`) and send heartbeats so proxies keep idle connections open.
+
+use std::sync::Arc;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{self, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+
+use super::auth::{bearer_header, covers, resolve_token};
+use crate::app::stream::{Channel, Conn};
+use crate::error::{ApiError, ApiResult};
+use crate::state::{AppState, TokenInfo};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/streaming", get(websocket))
+        .route("/api/v1/streaming/", get(websocket))
+        .route("/api/v1/streaming/health", get(|| async { "OK" }))
+        .route(
+            "/api/v1/streaming/user",
+            get(|s, h, q| events(s, h, q, "user")),
+        )
+        .route(
+            "/api/v1/streaming/user/notification",
+            get(|s, h, q| events(s, h, q, "user:notification")),
+        )
+        .route(
+            "/api/v1/streaming/public",
+            get(|s, h, q| events(s, h, q, "public")),
+        )
+        .route(
+            "/api/v1/streaming/public/local",
+            get(|s, h, q| events(s, h, q, "public:local")),
+        )
+        .route(
+            "/api/v1/streaming/public/remote",
+            get(|s, h, q| events(s, h, q, "public:remote")),
+        )
+        .route(
+            "/api/v1/streaming/hashtag",
+            get(|s, h, q| events(s, h, q, "hashtag")),
+        )
+        .route(
+            "/api/v1/streaming/hashtag/local",
+            get(|s, h, q| events(s, h, q, "hashtag:local")),
+        )
+        .route(
+            "/api/v1/streaming/list",
+            get(|s, h, q| events(s, h, q, "list")),
+        )
+        .route(
+            "/api/v1/streaming/direct",
+            get(|s, h, q| events(s, h, q, "direct")),
+        )
+}
+
+/// The largest message a client may send on the socket (subscriptions are tiny).
+const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
+
+#[derive(Debug, Default, Deserialize)]
+struct StreamQuery {
+    stream: Option<String>,
+    tag: Option<String>,
+    list: Option<String>,
+    access_token: Option<String>,
+    #[serde(default)]
+    only_media: Option<String>,
+}
+
+/// The token of a streaming request: the `access_token` parameter, the Authorization
+/// header, or (browsers cannot set headers on a WebSocket) the Sec-WebSocket-Protocol.
+fn token_of<'a>(q: &'a StreamQuery, headers: &'a HeaderMap) -> Option<(&'a str, bool)> {
+    if let Some(t) = q.access_token.as_deref().filter(|t| !t.is_empty()) {
+        return Some((t, false));
+    }
+    if let Some(t) = bearer_header(headers) {
+        return Some((t, false));
+    }
+    headers
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| (t, true))
+}
+
+async fn authenticate(state: &AppState, token: Option<&str>) -> ApiResult<Option<TokenInfo>> {
+    match token {
+        Some(t) => Ok(Some(resolve_token(state, t).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Resolves a stream name and its parameters into a channel the token may read.
+async fn channel(
+    state: &AppState,
+    token: Option<&TokenInfo>,
+    name: &str,
+    tag: Option<&str>,
+    list: Option<&str>,
+) -> ApiResult<Channel> {
+    let me = token.and_then(|t| t.account_id);
+    let list = match list {
+        Some(l) => Some(l.parse().map_err(|_| ApiError::NotFound)?),
+        None => None,
+    };
+    let channel = Channel::parse(name, tag, list, me)?;
+    let scope = match &channel {
+        Channel::Notifications(_) => "read:notifications",
+        Channel::List(_) => "read:lists",
+        _ => "read:statuses",
+    };
+    if let Some(t) = token {
+        if !covers(&t.scopes, scope) && !covers(&t.scopes, "read:statuses") {
+            return Err(ApiError::OutsideScopes);
+        }
+    }
+    if let Channel::List(id) = channel {
+        let owned = match state.store.list(id).await {
+            Ok(l) => Some(l.account_id) == me,
+            Err(cascade_store::StoreError::NotFound) => false,
+            Err(e) => return Err(e.into()),
+        };
+        if !owned {
+            return Err(ApiError::NotFound);
+        }
+    }
+    Ok(channel)
+}
+
+/// `GET /api/v1/streaming`: one WebSocket, many streams.
+async fn websocket(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<StreamQuery>,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> ApiResult<Response> {
+    let upgrade = upgrade.map_err(|_| {
+        ApiError::BadRequest("This endpoint speaks WebSocket; send an upgrade request".into())
+    })?;
+    let (token, via_protocol) = token_of(&q, &headers).unzip();
+    let info = authenticate(&state, token).await?;
+    let initial = match q.stream.as_deref() {
+        Some(name) => Some(
+            channel(
+                &state,
+                info.as_ref(),
+                name,
+                q.tag.as_deref(),
+                q.list.as_deref(),
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let mut upgrade = upgrade
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .max_frame_size(MAX_CLIENT_MESSAGE);
+    if via_protocol == Some(true) {
+        if let Some(t) = token {
+            upgrade = upgrade.protocols([t.to_string()]);
+        }
+    }
+    Ok(upgrade
+        .on_upgrade(move |socket| serve_socket(state, socket, info, initial))
+        .into_response())
+}
+
+/// A client's subscription message.
+#[derive(Debug, Deserialize)]
+struct Command {
+    #[serde(rename = "type")]
+    kind: String,
+    stream: String,
+    tag: Option<String>,
+    list: Option<serde_json::Value>,
+}
+
+/// Applies a subscribe or unsubscribe message; returns the error frame to send back.
+async fn command(
+    state: &AppState,
+    conn: &Arc<Conn>,
+    token: Option<&TokenInfo>,
+    text: &str,
+) -> Option<String> {
+    let error = |e: ApiError| {
+        Some(serde_json::json!({"error": e.to_string(), "status": e.status().as_u16()}).to_string())
+    };
+    let cmd: Command = match serde_json::from_str(text) {
+        Ok(c) => c,
+        Err(_) => {
+            return error(ApiError::BadRequest(
+                "Could not parse the message as a subscription".into(),
+            ))
+        }
+    };
+    let list = cmd.list.as_ref().map(|l| match l {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    });
+    let channel = match channel(
+        state,
+        token,
+        &cmd.stream,
+        cmd.tag.as_deref(),
+        list.as_deref(),
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(e) => return error(e),
+    };
+    match cmd.kind.as_str() {
+        "subscribe" => state.streams.subscribe(conn, channel),
+        "unsubscribe" => state.streams.unsubscribe(conn, &channel),
+        _ => {
+            return error(ApiError::BadRequest(
+                "type must be subscribe or unsubscribe".into(),
+            ))
+        }
+    }
+    None
+}
+
+async fn serve_socket(
+    state: AppState,
+    mut socket: WebSocket,
+    token: Option<TokenInfo>,
+    initial: Option<Channel>,
+) {
+    let (conn, mut frames) = state
+        .streams
+        .connect(token.as_ref().and_then(|t| t.account_id));
+    if let Some(channel) = initial {
+        state.streams.subscribe(&conn, channel);
+    }
+    let mut beat = tokio::time::interval(state.config.heartbeat);
+    beat.tick().await;
+    loop {
+        tokio::select! {
+            frame = frames.recv() => {
+                let Some(frame) = frame else { break };
+                if socket.send(Message::Text(frame.to_json().into())).await.is_err() {
+                    break;
+                }
+            }
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    if let Some(reply) = command(&state, &conn, token.as_ref(), &text).await {
+                        if socket.send(Message::Text(reply.into())).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+            _ = beat.tick() => {
+                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+            }
+            _ = conn.kick.notified() => {
+                let close = CloseFrame { code: 1013, reason: "Too slow: events were dropped; reconnect".into() };
+                let _ = socket.send(Message::Close(Some(close))).await;
+                break;
+            }
+        }
+    }
+    state.streams.disconnect(&conn);
+}
+
+/// Leaves the hub when a server-sent-events response ends (the client went away).
+struct Leave {
+    state: AppState,
+    conn: Arc<Conn>,
+}
+
+impl Drop for Leave {
+    fn drop(&mut self) {
+        self.state.streams.disconnect(&self.conn);
+    }
+}
+
+/// One server-sent-events stream: `event: <name>` and `data: <payload>` per event, and a
+/// `:thump` comment as heartbeat.
+async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<StreamQuery>,
+    name: &'static str,
+) -> ApiResult<Response> {
+    let (token, _) = token_of(&q, &headers).unzip();
+    let info = authenticate(&state, token).await?;
+    let media = q
+        .only_media
+        .as_deref()
+        .is_some_and(|v| v == "true" || v == "1");
+    let name = match (name, media) {
+        ("public", true) => "public:media",
+        ("public:local", true) => "public:local:media",
+        ("public:remote", true) => "public:remote:media",
+        (n, _) => n,
+    };
+    let channel = channel(
+        &state,
+        info.as_ref(),
+        name,
+        q.tag.as_deref(),
+        q.list.as_deref(),
+    )
+    .await?;
+    let (conn, frames) = state
+        .streams
+        .connect(info.as_ref().and_then(|t| t.account_id));
+    state.streams.subscribe(&conn, channel);
+    let heartbeat = state.config.heartbeat;
+    let leave = Leave { state, conn };
+    let stream = futures_util::stream::unfold((frames, leave), |(mut frames, leave)| async move {
+        let frame = tokio::select! {
+            frame = frames.recv() => frame?,
+            _ = leave.conn.kick.notified() => return None,
+        };
+        let event = sse::Event::default()
+            .event(frame.event.name)
+            .data(frame.event.payload.as_str());
+        Some((Ok::<_, std::convert::Infallible>(event), (frames, leave)))
+    });
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(heartbeat).text("thump"))
+        .into_response())
+}

@@ -1,0 +1,672 @@
+//! Real-time delivery: the hub of streaming connections and the events published to them.
+//!
+//! A connection (one WebSocket, or one server-sent-events response) subscribes to
+//! channels: a user's home and notifications, the public timelines, a hashtag, a list, the
+//! direct conversations. Publishing never waits for a connection: each has a bounded
+//! queue, and a connection whose queue is full is disconnected (its client reconnects and
+//! catches up through the REST API), so one slow consumer never slows the others.
+//!
+//! Payloads are rendered once per audience: public and hashtag events once for everyone
+//! (blocks and mutes are then applied per connection), home, list, notification and
+//! conversation events once per recipient, with that recipient's view.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use cascade_core::{Id, Visibility};
+use cascade_store::{NotificationRecord, StatusRecord};
+use tokio::sync::{mpsc, Notify};
+
+use crate::app::{render, Viewer};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// What a connection can subscribe to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Channel {
+    /// The home timeline and notifications of an account (`user`).
+    User(Id),
+    /// Only the notifications (`user:notification`).
+    Notifications(Id),
+    /// `public`, `public:local`, `public:remote`, each optionally `:media`.
+    Public {
+        scope: Scope,
+        media: bool,
+    },
+    /// `hashtag` and `hashtag:local`; the tag is lowercased.
+    Hashtag {
+        tag: String,
+        local: bool,
+    },
+    List(Id),
+    /// Direct conversations of an account (`direct`).
+    Direct(Id),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    All,
+    Local,
+    Remote,
+}
+
+impl Channel {
+    /// Parses Mastodon's stream names with their `tag` or `list` parameter; `me` is the
+    /// authenticated account, which the personal streams require.
+    pub fn parse(
+        name: &str,
+        tag: Option<&str>,
+        list: Option<Id>,
+        me: Option<Id>,
+    ) -> ApiResult<Channel> {
+        let me_or = || me.ok_or(ApiError::Unauthorized);
+        let public = |scope, media| Ok(Channel::Public { scope, media });
+        match name {
+            "user" => Ok(Channel::User(me_or()?)),
+            "user:notification" => Ok(Channel::Notifications(me_or()?)),
+            "direct" => Ok(Channel::Direct(me_or()?)),
+            "public" => public(Scope::All, false),
+            "public:media" => public(Scope::All, true),
+            "public:local" => public(Scope::Local, false),
+            "public:local:media" => public(Scope::Local, true),
+            "public:remote" => public(Scope::Remote, false),
+            "public:remote:media" => public(Scope::Remote, true),
+            "hashtag" | "hashtag:local" => {
+                let tag = tag
+                    .map(|t| t.trim_start_matches('#').to_lowercase())
+                    .filter(|t| !t.is_empty())
+                    .ok_or_else(|| ApiError::BadRequest("No tag for stream provided".into()))?;
+                Ok(Channel::Hashtag {
+                    tag,
+                    local: name == "hashtag:local",
+                })
+            }
+            "list" => {
+                let list =
+                    list.ok_or_else(|| ApiError::BadRequest("No list for stream provided".into()))?;
+                me_or()?;
+                Ok(Channel::List(list))
+            }
+            _ => Err(ApiError::BadRequest("Unknown stream type".into())),
+        }
+    }
+
+    /// The `stream` array of an event on this channel, as Mastodon sends it.
+    pub fn names(&self) -> Vec<String> {
+        let public = |scope: &Scope, media: &bool| {
+            let mut name = String::from("public");
+            match scope {
+                Scope::All => {}
+                Scope::Local => name.push_str(":local"),
+                Scope::Remote => name.push_str(":remote"),
+            }
+            if *media {
+                name.push_str(":media");
+            }
+            vec![name]
+        };
+        match self {
+            Channel::User(_) => vec!["user".into()],
+            Channel::Notifications(_) => vec!["user:notification".into()],
+            Channel::Direct(_) => vec!["direct".into()],
+            Channel::Public { scope, media } => public(scope, media),
+            Channel::Hashtag { tag, local } => vec![
+                if *local { "hashtag:local" } else { "hashtag" }.into(),
+                tag.clone(),
+            ],
+            Channel::List(id) => vec!["list".into(), id.to_string()],
+        }
+    }
+}
+
+/// One event: its name (`update`, `delete`, `notification`, `status.update`,
+/// `conversation`) and its payload, a JSON text (or a bare id for `delete`).
+#[derive(Debug)]
+pub struct Event {
+    pub name: &'static str,
+    pub payload: String,
+}
+
+/// What a connection receives: an event and the channel it came through. Frames of one
+/// event on one channel share their WebSocket text, written once for all connections.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub stream: Arc<Vec<String>>,
+    pub event: Arc<Event>,
+    text: Arc<std::sync::OnceLock<String>>,
+}
+
+impl Frame {
+    fn new(stream: Arc<Vec<String>>, event: Arc<Event>) -> Frame {
+        Frame {
+            stream,
+            event,
+            text: Default::default(),
+        }
+    }
+
+    /// The WebSocket text of this frame: `{"stream": [...], "event": ..., "payload": "..."}`.
+    pub fn to_json(&self) -> String {
+        self.text
+            .get_or_init(|| {
+                serde_json::json!({
+                    "stream": *self.stream,
+                    "event": self.event.name,
+                    "payload": self.event.payload,
+                })
+                .to_string()
+            })
+            .clone()
+    }
+}
+
+/// One streaming connection.
+pub struct Conn {
+    pub id: u64,
+    pub viewer: Option<Id>,
+    tx: mpsc::Sender<Frame>,
+    channels: Mutex<Vec<Channel>>,
+    kicked: AtomicBool,
+    /// Signalled when the connection fell too far behind and must close.
+    pub kick: Notify,
+}
+
+impl Conn {
+    /// Whether the hub gave up on this connection.
+    pub fn is_kicked(&self) -> bool {
+        self.kicked.load(Ordering::Relaxed)
+    }
+
+    fn send(&self, frame: Frame) {
+        if self.is_kicked() {
+            return;
+        }
+        if self.tx.try_send(frame).is_err() {
+            self.kicked.store(true, Ordering::Relaxed);
+            self.kick.notify_one();
+        }
+    }
+}
+
+/// The registry of connections by channel.
+pub struct Hub {
+    channels: RwLock<HashMap<Channel, HashMap<u64, Arc<Conn>>>>,
+    next: AtomicU64,
+    /// Frames a connection may have queued before it is disconnected.
+    buffer: usize,
+    connections: AtomicU64,
+}
+
+impl Hub {
+    pub fn new(buffer: usize) -> Hub {
+        Hub {
+            channels: Default::default(),
+            next: AtomicU64::new(1),
+            buffer: buffer.max(1),
+            connections: AtomicU64::new(0),
+        }
+    }
+
+    /// Opens a connection; the receiver yields its frames.
+    pub fn connect(&self, viewer: Option<Id>) -> (Arc<Conn>, mpsc::Receiver<Frame>) {
+        let (tx, rx) = mpsc::channel(self.buffer);
+        self.connections.fetch_add(1, Ordering::Relaxed);
+        let conn = Arc::new(Conn {
+            id: self.next.fetch_add(1, Ordering::Relaxed),
+            viewer,
+            tx,
+            channels: Mutex::new(Vec::new()),
+            kicked: AtomicBool::new(false),
+            kick: Notify::new(),
+        });
+        (conn, rx)
+    }
+
+    pub fn subscribe(&self, conn: &Arc<Conn>, channel: Channel) {
+        let mut mine = conn.channels.lock().unwrap_or_else(|p| p.into_inner());
+        if mine.contains(&channel) {
+            return;
+        }
+        mine.push(channel.clone());
+        self.write()
+            .entry(channel)
+            .or_default()
+            .insert(conn.id, conn.clone());
+    }
+
+    pub fn unsubscribe(&self, conn: &Conn, channel: &Channel) {
+        conn.channels
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|c| c != channel);
+        self.remove(conn.id, channel);
+    }
+
+    /// Forgets a connection that ended.
+    pub fn disconnect(&self, conn: &Conn) {
+        let channels =
+            std::mem::take(&mut *conn.channels.lock().unwrap_or_else(|p| p.into_inner()));
+        for channel in &channels {
+            self.remove(conn.id, channel);
+        }
+        self.connections.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Open connections.
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
+    }
+
+    fn remove(&self, id: u64, channel: &Channel) {
+        let mut channels = self.write();
+        if let Some(conns) = channels.get_mut(channel) {
+            conns.remove(&id);
+            if conns.is_empty() {
+                channels.remove(channel);
+            }
+        }
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Channel, HashMap<u64, Arc<Conn>>>> {
+        self.channels.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The connections subscribed to a channel (a snapshot).
+    fn subscribers(&self, channel: &Channel) -> Vec<Arc<Conn>> {
+        self.channels
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(channel)
+            .map(|c| c.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether anyone listens on a channel.
+    pub fn has(&self, channel: &Channel) -> bool {
+        self.channels
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(channel)
+    }
+
+    /// The channels of a kind that have listeners, e.g. every list or hashtag stream.
+    fn active(&self, pick: impl Fn(&Channel) -> bool) -> Vec<Channel> {
+        self.channels
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .filter(|c| pick(c))
+            .cloned()
+            .collect()
+    }
+
+    /// Sends an event to every subscriber of a channel.
+    pub fn publish(&self, channel: &Channel, event: Arc<Event>) {
+        self.publish_filtered(channel, event, |_| true);
+    }
+
+    fn publish_filtered(&self, channel: &Channel, event: Arc<Event>, keep: impl Fn(&Conn) -> bool) {
+        let frame = Frame::new(Arc::new(channel.names()), event);
+        for conn in self.subscribers(channel) {
+            if keep(&conn) {
+                conn.send(frame.clone());
+            }
+        }
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// Whether a status goes to the public streams (as on the public timeline: public, not a
+/// reblog, a reply only to oneself).
+fn is_public(s: &StatusRecord) -> bool {
+    Visibility::from_code(s.visibility) == Visibility::Public
+        && s.reblog_of_id.is_none()
+        && s.in_reply_to_account_id.is_none_or(|to| to == s.account_id)
+}
+
+/// The accounts a connection's viewer must not see in an event about `s`: the author, and
+/// for a reblog the original's author.
+async fn hidden_from(state: &AppState, conn: &Conn, authors: &[Id]) -> bool {
+    let Some(me) = conn.viewer else { return false };
+    match Viewer::load(state, Some(me)).await {
+        Ok(viewer) => authors.iter().any(|a| viewer.hides(*a)),
+        Err(_) => true,
+    }
+}
+
+/// Publishes `event` to the public and hashtag channels, leaving out the connections
+/// whose viewer hides one of `authors`.
+async fn publish_public(
+    state: &AppState,
+    s: &StatusRecord,
+    authors: &[Id],
+    event: Arc<Event>,
+) -> ApiResult<()> {
+    let mut channels = vec![
+        Channel::Public {
+            scope: Scope::All,
+            media: false,
+        },
+        Channel::Public {
+            scope: Scope::Local,
+            media: false,
+        },
+    ];
+    for (_, tag) in state.store.tags_of(&[s.id]).await? {
+        for local in [false, true] {
+            channels.push(Channel::Hashtag {
+                tag: tag.clone(),
+                local,
+            });
+        }
+    }
+    for channel in channels {
+        if !state.streams.has(&channel) {
+            continue;
+        }
+        let frame = Frame::new(Arc::new(channel.names()), event.clone());
+        for conn in state.streams.subscribers(&channel) {
+            if !hidden_from(state, &conn, authors).await {
+                conn.send(frame.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Renders `id` for the account of `conn` if its home would show it, else `None`.
+async fn home_view(state: &AppState, me: Id, s: &StatusRecord) -> ApiResult<Option<String>> {
+    let viewer = Viewer::load(state, Some(me)).await?;
+    let direct = Visibility::from_code(s.visibility) == Visibility::Direct;
+    let reaches = s.account_id == me
+        || (viewer.follows(s.account_id)
+            && (!direct
+                || state
+                    .store
+                    .mentions_of(&[s.id])
+                    .await?
+                    .iter()
+                    .any(|(_, a)| *a == me)));
+    if !reaches {
+        return Ok(None);
+    }
+    let page = cascade_core::timeline::Page {
+        limit: 1,
+        ..Default::default()
+    };
+    let (mut shown, _) = render::page(state, &viewer, &[s.id], &page, |s, _| {
+        crate::app::timelines::home_keeps(&viewer, me, s)
+    })
+    .await?;
+    Ok(shown.pop().map(|status| json(&status)))
+}
+
+/// Renders a status for the owner of a list if the list's timeline would show it.
+async fn list_view(
+    state: &AppState,
+    list: Id,
+    s: &StatusRecord,
+) -> ApiResult<Option<(Id, String)>> {
+    let record = match state.store.list(list).await {
+        Ok(l) => l,
+        Err(cascade_store::StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let viewer = Viewer::load(state, Some(record.account_id)).await?;
+    let hidden: Vec<Id> = viewer
+        .blocked
+        .iter()
+        .chain(&viewer.muted)
+        .copied()
+        .collect();
+    let range = cascade_store::Range {
+        below: Some(s.id + 1),
+        above: Some(s.id - 1),
+        limit: 1,
+        oldest_first: false,
+    };
+    let found = state
+        .store
+        .list_timeline(
+            list,
+            record.account_id,
+            &record.replies_policy,
+            &hidden,
+            range,
+        )
+        .await?;
+    if !found.contains(&s.id) {
+        return Ok(None);
+    }
+    let page = cascade_core::timeline::Page {
+        limit: 1,
+        ..Default::default()
+    };
+    let (mut shown, _) = render::page(state, &viewer, &[s.id], &page, |_, _| true).await?;
+    Ok(shown.pop().map(|status| (record.account_id, json(&status))))
+}
+
+/// A new status reached the timelines (called by the fan-out worker): `update` events on
+/// the home streams of the accounts whose home shows it, the lists that include it, and
+/// the public and hashtag streams.
+pub async fn status_created(state: &AppState, s: &StatusRecord) -> ApiResult<()> {
+    announce(state, s, "update").await
+}
+
+/// A status was edited: `status.update` wherever it was announced.
+async fn status_updated(state: &AppState, id: Id) -> ApiResult<()> {
+    let s = state.store.status(id).await?;
+    announce(state, &s, "status.update").await
+}
+
+async fn announce(state: &AppState, s: &StatusRecord, name: &'static str) -> ApiResult<()> {
+    let hub = &state.streams;
+    let mut authors = vec![s.account_id];
+    if let Some(original) = s.reblog_of_id {
+        if let Ok(o) = state.store.status(original).await {
+            authors.push(o.account_id);
+        }
+    }
+    for channel in hub.active(|c| matches!(c, Channel::User(_))) {
+        let Channel::User(me) = channel else { continue };
+        if let Some(payload) = home_view(state, me, s).await? {
+            hub.publish(&channel, Arc::new(Event { name, payload }));
+        }
+    }
+    for channel in hub.active(|c| matches!(c, Channel::List(_))) {
+        let Channel::List(list) = channel else {
+            continue;
+        };
+        if let Some((owner, payload)) = list_view(state, list, s).await? {
+            let event = Arc::new(Event { name, payload });
+            hub.publish_filtered(&channel, event, |c| c.viewer == Some(owner));
+        }
+    }
+    if is_public(s) {
+        let anonymous = Viewer::anonymous();
+        if let Some(status) = render::statuses(state, &anonymous, &[s.id]).await?.pop() {
+            let event = Arc::new(Event {
+                name,
+                payload: json(&status),
+            });
+            publish_public(state, s, &authors, event).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs a publishing task off the request path; a failure is logged.
+fn background(task: impl std::future::Future<Output = ApiResult<()>> + Send + 'static) {
+    tokio::spawn(async move {
+        if let Err(e) = task.await {
+            tracing::warn!(error = %e, "a streaming event was not published");
+        }
+    });
+}
+
+/// A status is about to be deleted (its mentions are still there): its `delete` events
+/// go out in the background.
+pub async fn deleting(state: &AppState, s: &StatusRecord) -> ApiResult<()> {
+    if state.streams.connections() == 0 {
+        return Ok(());
+    }
+    let mentions: Vec<Id> = state
+        .store
+        .mentions_of(&[s.id])
+        .await?
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    let (state, s) = (state.clone(), s.clone());
+    background(async move { status_deleted(&state, &s, &mentions).await });
+    Ok(())
+}
+
+/// A status was edited: its `status.update` events go out in the background.
+pub fn edited(state: &AppState, id: Id) {
+    if state.streams.connections() == 0 {
+        return;
+    }
+    let state = state.clone();
+    background(async move { status_updated(&state, id).await });
+}
+
+/// A status is deleted: `delete` events wherever it may have been shown.
+async fn status_deleted(state: &AppState, s: &StatusRecord, mentions: &[Id]) -> ApiResult<()> {
+    let event = Arc::new(Event {
+        name: "delete",
+        payload: s.id.to_string(),
+    });
+    let hub = &state.streams;
+    for channel in hub.active(|c| matches!(c, Channel::User(_) | Channel::List(_))) {
+        let owners: Vec<Id> = hub
+            .subscribers(&channel)
+            .iter()
+            .filter_map(|c| c.viewer)
+            .collect();
+        for owner in owners {
+            let viewer = Viewer::load(state, Some(owner)).await?;
+            if viewer.can_see(s, mentions) {
+                hub.publish_filtered(&channel, event.clone(), |c| c.viewer == Some(owner));
+            }
+        }
+    }
+    if is_public(s) {
+        publish_public(state, s, &[], event).await?;
+    }
+    Ok(())
+}
+
+/// A notification was delivered: a `notification` event on the recipient's `user` and
+/// `user:notification` streams, rendered as the v1 entity.
+pub async fn notification(state: &AppState, n: &NotificationRecord) -> ApiResult<()> {
+    let channels = [
+        Channel::User(n.account_id),
+        Channel::Notifications(n.account_id),
+    ];
+    if !channels.iter().any(|c| state.streams.has(c)) {
+        return Ok(());
+    }
+    let viewer = Viewer::load(state, Some(n.account_id)).await?;
+    let Some(rendered) =
+        crate::app::notifications::render_all(state, &viewer, std::slice::from_ref(n))
+            .await?
+            .pop()
+    else {
+        return Ok(());
+    };
+    let event = Arc::new(Event {
+        name: "notification",
+        payload: json(&rendered),
+    });
+    for channel in &channels {
+        state.streams.publish(channel, event.clone());
+    }
+    Ok(())
+}
+
+/// A conversation changed: a `conversation` event on its owner's `direct` stream.
+pub fn conversation(state: &AppState, owner: Id, rendered: &crate::api::model::Conversation) {
+    state.streams.publish(
+        &Channel::Direct(owner),
+        Arc::new(Event {
+            name: "conversation",
+            payload: json(rendered),
+        }),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event() -> Arc<Event> {
+        Arc::new(Event {
+            name: "update",
+            payload: "{}".into(),
+        })
+    }
+
+    #[test]
+    fn a_full_queue_disconnects_only_the_slow_connection() {
+        let hub = Hub::new(2);
+        let (slow, _slow_rx) = hub.connect(None);
+        let (fast, mut fast_rx) = hub.connect(None);
+        let public = Channel::Public {
+            scope: Scope::All,
+            media: false,
+        };
+        hub.subscribe(&slow, public.clone());
+        hub.subscribe(&fast, public.clone());
+        for _ in 0..5 {
+            hub.publish(&public, event());
+            while fast_rx.try_recv().is_ok() {}
+        }
+        assert!(
+            slow.is_kicked(),
+            "the connection that never read was dropped"
+        );
+        assert!(!fast.is_kicked());
+        hub.publish(&public, event());
+        assert!(fast_rx.try_recv().is_ok(), "the fast one still receives");
+    }
+
+    #[test]
+    fn disconnect_removes_every_subscription() {
+        let hub = Hub::new(4);
+        let (conn, _rx) = hub.connect(Some(1));
+        hub.subscribe(&conn, Channel::User(1));
+        hub.subscribe(&conn, Channel::Direct(1));
+        assert!(hub.has(&Channel::User(1)));
+        hub.disconnect(&conn);
+        assert!(!hub.has(&Channel::User(1)) && !hub.has(&Channel::Direct(1)));
+        assert_eq!(hub.connections(), 0);
+    }
+
+    #[test]
+    fn stream_names_round_trip() {
+        for name in [
+            "user",
+            "user:notification",
+            "direct",
+            "public",
+            "public:local:media",
+            "public:remote",
+        ] {
+            let channel = Channel::parse(name, None, None, Some(7)).unwrap();
+            assert_eq!(channel.names(), vec![name.to_string()]);
+        }
+        let tag = Channel::parse("hashtag:local", Some("#Rust"), None, None).unwrap();
+        assert_eq!(
+            tag.names(),
+            vec!["hashtag:local".to_string(), "rust".to_string()]
+        );
+        assert!(Channel::parse("user", None, None, None).is_err());
+        assert!(Channel::parse("hashtag", None, None, None).is_err());
+        assert!(Channel::parse("nope", None, None, Some(1)).is_err());
+    }
+}
