@@ -11,6 +11,7 @@ use axum::response::sse::{self, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::auth::{bearer_header, covers, resolve_token};
@@ -249,8 +250,14 @@ async fn serve_socket(
         tokio::select! {
             frame = frames.recv() => {
                 let Some(frame) = frame else { break };
-                if socket.send(Message::Text(frame.to_json().into())).await.is_err() {
-                    break;
+                // A client that stopped reading blocks this send; the hub's kick ends it.
+                tokio::select! {
+                    sent = socket.send(Message::Text(frame.to_json().into())) => {
+                        if sent.is_err() {
+                            break;
+                        }
+                    }
+                    _ = conn.kick.notified() => break,
                 }
             }
             incoming = socket.recv() => match incoming {
@@ -292,7 +299,7 @@ impl Drop for Leave {
 }
 
 /// One server-sent-events stream: `event: <name>` and `data: <payload>` per event, and a
-/// `:thump` comment as heartbeat.
+/// `: thump` comment as heartbeat.
 async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -335,6 +342,9 @@ async fn events(
             .data(frame.event.payload.as_str());
         Some((Ok::<_, std::convert::Infallible>(event), (frames, leave)))
     });
+    // A first comment sends the headers at once, so the client knows it is connected.
+    let hello = sse::Event::default().comment(")");
+    let stream = futures_util::stream::once(async { Ok(hello) }).chain(stream);
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(heartbeat).text("thump"))
         .into_response())

@@ -16,6 +16,7 @@ mod oauth;
 mod pages;
 mod schemas;
 mod statuses;
+mod streaming;
 mod timelines;
 mod views;
 mod visibility;
