@@ -113,6 +113,15 @@ enum Admin {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Limit an account: its notifications fall under each recipient's policy for limited
+    /// accounts (filtered by default). `--lift` removes the limit.
+    Limit {
+        name: String,
+        #[arg(long)]
+        lift: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 fn config(store: &StoreArgs) -> Config {
@@ -207,6 +216,24 @@ async fn run() -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!("created @{} (id {})", account.username, account.id);
+            Ok(())
+        }
+        Command::Admin {
+            command: Admin::Limit { name, lift, store },
+        } => {
+            let state = cascade_server::open(config(&store)).await?;
+            let account = state
+                .store
+                .account_by_username(&name)
+                .await
+                .with_context(|| format!("no user named {name}"))?;
+            let at = (!lift).then(cascade_core::time::now_millis);
+            state.store.set_limited(account.id, at).await?;
+            eprintln!(
+                "@{} is {}",
+                account.username,
+                if lift { "no longer limited" } else { "limited" }
+            );
             Ok(())
         }
         Command::Admin {

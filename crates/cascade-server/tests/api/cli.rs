@@ -109,6 +109,74 @@ async fn admin_commands_work_on_the_store_of_a_running_server() {
     let unknown = admin(&["token", "nobody", "--data", data]).await;
     assert!(!unknown.status.success());
     assert!(unknown.stdout.is_empty());
+
+    // A limited account's notifications wait in a request (the default policy filters
+    // them) until the limit is lifted.
+    let made = admin(&[
+        "create-user",
+        "noisy",
+        "--email",
+        "n@example.test",
+        "--password",
+        "long enough pw",
+        "--data",
+        data,
+    ])
+    .await;
+    assert!(made.status.success());
+    let noisy = String::from_utf8(admin(&["token", "noisy", "--data", data]).await.stdout).unwrap();
+    let mention = |text: &'static str| {
+        let (client, listen, noisy) = (client.clone(), listen.clone(), noisy.trim().to_string());
+        async move {
+            let res = client
+                .post(format!("http://{listen}/api/v1/statuses"))
+                .bearer_auth(noisy)
+                .json(&serde_json::json!({"status": text}))
+                .send()
+                .await
+                .unwrap();
+            assert!(res.status().is_success());
+        }
+    };
+    let mentions = || {
+        let (client, listen, token) = (client.clone(), listen.clone(), token.trim().to_string());
+        async move {
+            let list: Vec<serde_json::Value> = client
+                .get(format!(
+                    "http://{listen}/api/v1/notifications?types[]=mention"
+                ))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            list.len()
+        }
+    };
+    mention("@operator one").await;
+    assert_eq!(mentions().await, 1);
+    assert!(admin(&["limit", "noisy", "--data", data])
+        .await
+        .status
+        .success());
+    mention("@operator two").await;
+    assert_eq!(
+        mentions().await,
+        1,
+        "the limited account's mention is filtered"
+    );
+    assert!(admin(&["limit", "noisy", "--lift", "--data", data])
+        .await
+        .status
+        .success());
+    mention("@operator three").await;
+    assert_eq!(mentions().await, 2);
+    assert!(!admin(&["limit", "nobody", "--data", data])
+        .await
+        .status
+        .success());
 }
 
 #[tokio::test]
