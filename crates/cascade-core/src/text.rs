@@ -155,6 +155,14 @@ pub fn weighted_len(text: &str) -> usize {
         .sum()
 }
 
+/// A hashtag name as a path or parameter gives it (`#` allowed in front), lowercased, if
+/// it is one: letters, digits and underscores, at most 100 of them.
+pub fn tag_name(raw: &str) -> Option<String> {
+    let name = raw.strip_prefix('#').unwrap_or(raw);
+    let valid = !name.is_empty() && name.chars().count() <= 100 && name.chars().all(is_tag_char);
+    valid.then(|| name.to_lowercase())
+}
+
 /// Hashtag names of a text, lowercased and without repeats, in order of appearance.
 pub fn hashtags(text: &str) -> Vec<String> {
     let mut tags: Vec<String> = Vec::new();
@@ -267,6 +275,15 @@ mod tests {
             Token::Text(s) | Token::Url(s) => s.to_string(),
             Token::Mention { raw, .. } => raw.to_string(),
             Token::Hashtag(n) => format!("#{n}"),
+        }
+    }
+
+    #[test]
+    fn tag_names_are_validated_and_lowercased() {
+        assert_eq!(tag_name("#Rust_2024").as_deref(), Some("rust_2024"));
+        assert_eq!(tag_name("Café").as_deref(), Some("café"));
+        for bad in ["", "#", "two words", "semi;colon", &"x".repeat(101)] {
+            assert_eq!(tag_name(bad), None, "{bad}");
         }
     }
 

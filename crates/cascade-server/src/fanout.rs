@@ -295,6 +295,12 @@ async fn run_job(state: &AppState, job: &Job) -> Result<(), StoreError> {
         let exposed = sketch.estimate().saturating_sub(before);
         state.store.set_exposed(status.id, exposed as i64).await?;
     }
+    if visibility == Visibility::Public && status.reblog_of_id.is_none() {
+        // Public posts reach the home timelines of those who follow one of their tags.
+        for account in state.store.tag_followers_of(status.id).await? {
+            state.feeds.push(account, status.id);
+        }
+    }
     if status.reblog_of_id.is_none() && status.in_reply_to_id.is_none() {
         // Followers who rang the bell for this author hear of each new post.
         for follower in state.store.notified_followers(author.id).await? {

@@ -22,6 +22,7 @@ mod lists;
 mod notifications;
 mod oauth;
 mod statuses;
+mod tags;
 mod timelines;
 mod virality;
 
@@ -35,6 +36,7 @@ pub use notifications::{
 };
 pub use oauth::{AppRecord, AuthCode, TokenRecord};
 pub use statuses::{EditRecord, Mark, NewStatusRecord, Reshare, StatusRecord, ViewerState};
+pub use tags::{TagDay, TagRecord};
 pub use timelines::{AccountStatusesFilter, Range};
 pub use virality::{CascadeLink, CascadeNodeRecord, ViewsRecord};
 

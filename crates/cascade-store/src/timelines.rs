@@ -132,8 +132,9 @@ impl Store {
     }
 
     /// The home timeline as the store alone knows it: posts and reblogs of the accounts
-    /// `viewer` follows and its own, and direct posts that mention it. Used to rebuild a
-    /// missing cached timeline and to serve pages older than the cache.
+    /// `viewer` follows and its own, direct posts of followed accounts that mention it,
+    /// and public posts with a tag it follows. Used to rebuild a missing cached timeline
+    /// and to serve pages older than the cache.
     pub async fn home_from_store(
         &self,
         viewer: Id,
@@ -144,7 +145,9 @@ impl Store {
             "",
             "(s.account_id = $1 OR (s.visibility <= 2 AND s.account_id IN (SELECT target_id FROM follows WHERE account_id = $1)) \
               OR (s.visibility = 3 AND s.id IN (SELECT status_id FROM mentions WHERE account_id = $1) \
-                  AND s.account_id IN (SELECT target_id FROM follows WHERE account_id = $1)))",
+                  AND s.account_id IN (SELECT target_id FROM follows WHERE account_id = $1)) \
+              OR (s.visibility = 0 AND s.reblog_of_id IS NULL AND s.id IN (SELECT st.status_id FROM status_tags st \
+                  JOIN tag_follows tf ON tf.tag_id = st.tag_id WHERE tf.account_id = $1)))",
             vec![Arg::Int(viewer)],
             hidden,
             range,

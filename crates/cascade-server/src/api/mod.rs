@@ -24,6 +24,7 @@ pub mod paging;
 pub mod params;
 pub mod statuses;
 pub mod streaming;
+pub mod tags;
 pub mod timelines;
 
 /// The whole HTTP application.
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::routes())
         .merge(conversations::routes())
         .merge(streaming::routes())
+        .merge(tags::routes())
         .merge(extensions::routes())
         .merge(crate::web::routes())
         .route("/api/v1/health", get(|| async { "OK" }))

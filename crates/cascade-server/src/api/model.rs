@@ -421,3 +421,24 @@ pub struct Conversation {
     pub accounts: Vec<Account>,
     pub last_status: Option<Status>,
 }
+
+/// A hashtag as `/api/v1/tags` shows it, with a week of daily use.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hashtag {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub history: Vec<TagHistory>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub following: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub featuring: Option<bool>,
+}
+
+/// One day of a hashtag's use; every value is a string, as in Mastodon.
+#[derive(Debug, Clone, Serialize)]
+pub struct TagHistory {
+    pub day: String,
+    pub uses: String,
+    pub accounts: String,
+}

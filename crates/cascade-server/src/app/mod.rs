@@ -9,6 +9,7 @@ pub mod notifications;
 pub mod render;
 pub mod statuses;
 pub mod stream;
+pub mod tags;
 pub mod timelines;
 pub mod viewer;
 pub mod views;

@@ -381,16 +381,22 @@ async fn publish_public(
 /// Renders `id` for the account of `conn` if its home would show it, else `None`.
 async fn home_view(state: &AppState, me: Id, s: &StatusRecord) -> ApiResult<Option<String>> {
     let viewer = Viewer::load(state, Some(me)).await?;
-    let direct = Visibility::from_code(s.visibility) == Visibility::Direct;
-    let reaches = s.account_id == me
+    let visibility = Visibility::from_code(s.visibility);
+    let mentioned = || async {
+        let mentions = state.store.mentions_of(&[s.id]).await?;
+        ApiResult::Ok(mentions.iter().any(|(_, a)| *a == me))
+    };
+    let mut reaches = s.account_id == me
         || (viewer.follows(s.account_id)
-            && (!direct
-                || state
-                    .store
-                    .mentions_of(&[s.id])
-                    .await?
-                    .iter()
-                    .any(|(_, a)| *a == me)));
+            && (visibility != Visibility::Direct || mentioned().await?));
+    if !reaches
+        && visibility == Visibility::Public
+        && s.reblog_of_id.is_none()
+        && !viewer.followed_tags.is_empty()
+    {
+        let tags = state.store.tags_of(&[s.id]).await?;
+        reaches = tags.iter().any(|(_, t)| viewer.followed_tags.contains(t));
+    }
     if !reaches {
         return Ok(None);
     }

@@ -31,6 +31,8 @@ pub struct Viewer {
     pub celebrities: Vec<Id>,
     /// Members of the viewer's exclusive lists, whose posts stay out of its home.
     pub exclusive: HashSet<Id>,
+    /// Hashtags the viewer follows: their public posts reach its home.
+    pub followed_tags: HashSet<String>,
     /// When the earliest timed mute ends: the snapshot is stale from then on.
     pub mutes_change_at: Option<i64>,
 }
@@ -96,6 +98,12 @@ impl Viewer {
             exclusive: state
                 .store
                 .exclusive_list_members(me)
+                .await?
+                .into_iter()
+                .collect(),
+            followed_tags: state
+                .store
+                .followed_tag_names(me)
                 .await?
                 .into_iter()
                 .collect(),

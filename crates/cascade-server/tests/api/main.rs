@@ -17,6 +17,7 @@ mod pages;
 mod schemas;
 mod statuses;
 mod streaming;
+mod tags;
 mod timelines;
 mod views;
 mod visibility;
