@@ -9,6 +9,7 @@ pub mod coalesce;
 pub mod hll;
 pub mod id;
 pub mod seismic;
+pub mod spam;
 pub mod status;
 pub mod text;
 pub mod time;

@@ -113,6 +113,12 @@ enum Admin {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Print how likely an account is a spam account, and why, as JSON.
+    Spam {
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Limit an account: its notifications fall under each recipient's policy for limited
     /// accounts (filtered by default). `--lift` removes the limit.
     Limit {
@@ -216,6 +222,27 @@ async fn run() -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!("created @{} (id {})", account.username, account.id);
+            Ok(())
+        }
+        Command::Admin {
+            command: Admin::Spam { name, store },
+        } => {
+            let state = cascade_server::open(config(&store)).await?;
+            let account = state
+                .store
+                .account_by_username(&name)
+                .await
+                .with_context(|| format!("no user named {name}"))?;
+            let a = app::spam::assess(&state, account.id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let verdict = serde_json::json!({
+                "account": account.username,
+                "likelihood": (a.likelihood * 1000.0).round() / 1000.0,
+                "spam": a.is_spam(),
+                "reasons": a.reasons,
+            });
+            println!("{verdict}");
             Ok(())
         }
         Command::Admin {

@@ -38,6 +38,8 @@ pub struct Shared {
     pub inbox: crate::app::notifications::Inbox,
     /// Open streaming connections by channel.
     pub streams: crate::app::stream::Hub,
+    /// Recent spam assessments of accounts.
+    pub spam: crate::app::spam::SpamCache,
 }
 
 /// What a valid access token grants.
@@ -68,6 +70,7 @@ impl AppState {
             views_due: Notify::new(),
             inbox,
             streams,
+            spam: Default::default(),
         }))
     }
 

@@ -229,4 +229,18 @@ impl Store {
                 == 1,
         )
     }
+
+    /// How many accounts `account` started following since `since`.
+    pub async fn follows_since(&self, account: Id, since: i64) -> Result<i64> {
+        read!(self, db => Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM follows WHERE account_id = $1 AND created_at > $2",
+        ).bind(account).bind(since).fetch_one(db).await?))
+    }
+
+    /// The texts of an account's latest original posts, newest first.
+    pub async fn recent_texts(&self, account: Id, limit: usize) -> Result<Vec<String>> {
+        read!(self, db => Ok(sqlx::query_scalar(
+            "SELECT text FROM statuses WHERE account_id = $1 AND reblog_of_id IS NULL ORDER BY id DESC LIMIT $2",
+        ).bind(account).bind(limit as i64).fetch_all(db).await?))
+    }
 }

@@ -13,7 +13,7 @@ use cascade_core::{time, Id, Visibility};
 use cascade_store::{NotificationFilter, NotificationRecord, PolicyRecord, RequestRecord};
 
 use crate::api::model;
-use crate::app::{render, stream, Viewer};
+use crate::app::{render, spam, stream, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -165,7 +165,10 @@ async fn judge(
         let sender = state.store.account(from).await?;
         let young = time::now_millis() - sender.created_at < NEW_ACCOUNT_MS;
         consider(young && !follows_sender, &p.for_new_accounts);
-        consider(sender.limited_at.is_some(), &p.for_limited_accounts);
+        // Limited by a moderator, or likely spam: both are "limited accounts".
+        let limited = sender.limited_at.is_some()
+            || (!follows_sender && spam::assess_record(state, &sender).await?.is_spam());
+        consider(limited, &p.for_limited_accounts);
     }
     if kind == "mention" && verdict(&p.for_private_mentions) != Verdict::Accept && !follows_sender {
         if let Some(id) = status {

@@ -177,6 +177,12 @@ async fn admin_commands_work_on_the_store_of_a_running_server() {
         .await
         .status
         .success());
+    let spam = admin(&["spam", "noisy", "--data", data]).await;
+    assert!(spam.status.success());
+    let verdict: serde_json::Value = serde_json::from_slice(&spam.stdout).unwrap();
+    assert_eq!(verdict["account"], "noisy");
+    assert_eq!(verdict["spam"], false, "{verdict}");
+    assert!(verdict["likelihood"].as_f64().unwrap() < 0.5);
 }
 
 #[tokio::test]

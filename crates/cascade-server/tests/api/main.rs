@@ -15,6 +15,7 @@ mod notifications;
 mod oauth;
 mod pages;
 mod schemas;
+mod spam;
 mod statuses;
 mod streaming;
 mod tags;

@@ -537,12 +537,20 @@ async fn a_followed_tag_brings_public_posts_to_the_user_stream() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
-    app.post(&alice, "/api/v1/tags/cats/follow", json!({})).await.ok();
+    app.post(&alice, "/api/v1/tags/cats/follow", json!({}))
+        .await
+        .ok();
     let mut ws = socket(&app, &token_query(&alice, "user")).await;
     app.post_status(&bob, "unlisted #cats", "unlisted").await;
     let post = app.post_status(&bob, "a #cats picture", "public").await;
     app.drain().await;
     let e = next(&mut ws, WAIT).await.expect("the tagged post");
-    assert_eq!((e["event"].as_str(), &e["payload"]["id"]), (Some("update"), &post["id"]));
-    assert!(next(&mut ws, QUIET).await.is_none(), "only public posts travel by tag");
+    assert_eq!(
+        (e["event"].as_str(), &e["payload"]["id"]),
+        (Some("update"), &post["id"])
+    );
+    assert!(
+        next(&mut ws, QUIET).await.is_none(),
+        "only public posts travel by tag"
+    );
 }
