@@ -38,6 +38,8 @@ pub struct Signals {
     pub follows_last_hour: i64,
     /// Its recent posts' texts (originals, not reblogs), newest first.
     pub recent_texts: Vec<String>,
+    /// Distinct accounts that reported it within the last 30 days.
+    pub reporters: i64,
 }
 
 /// The verdict: a likelihood in [0, 1] and the reasons that raised it.
@@ -141,6 +143,12 @@ pub fn assess(s: &Signals) -> Assessment {
             format!("{bait} recent posts use bait phrases"),
         );
     }
+    if s.reporters > 0 {
+        count(
+            1.0 * s.reporters.min(3) as f64,
+            format!("reported by {} accounts", s.reporters),
+        );
+    }
     Assessment {
         likelihood: 1.0 / (1.0 + (-evidence).exp()),
         reasons,
@@ -167,6 +175,7 @@ mod tests {
                 "The swifts are back",
                 "Look: https://example.org/birds",
             ]),
+            reporters: 0,
         });
         assert!(a.likelihood < 0.1, "{a:?}");
         assert!(a.reasons.is_empty());
@@ -185,6 +194,7 @@ mod tests {
                 "free followers https://spam.example/x",
                 "https://spam.example/x",
             ]),
+            reporters: 0,
         });
         assert!(a.is_spam(), "{a:?}");
         assert!(a.reasons.len() >= 4, "{a:?}");
@@ -227,5 +237,31 @@ mod tests {
         assert!(is_link_only("@bob https://a.example #deal"));
         assert!(!is_link_only("read this https://a.example"));
         assert!(!is_link_only("no links"));
+    }
+
+    #[test]
+    fn reports_add_evidence_up_to_three_reporters() {
+        let base = Signals {
+            age_days: 100.0,
+            ..Default::default()
+        };
+        let one = assess(&Signals {
+            reporters: 1,
+            ..base.clone()
+        });
+        let three = assess(&Signals {
+            reporters: 3,
+            ..base.clone()
+        });
+        let ten = assess(&Signals {
+            reporters: 10,
+            ..base.clone()
+        });
+        assert!(assess(&base).likelihood < one.likelihood && one.likelihood < three.likelihood);
+        assert_eq!(three.likelihood, ten.likelihood);
+        // Reports alone never condemn (they can be organised); with another signal they do.
+        assert!(!three.is_spam(), "{three:?}");
+        let young = assess(&Signals { reporters: 3, age_days: 0.5, ..base });
+        assert!(young.is_spam(), "{young:?}");
     }
 }

@@ -25,11 +25,13 @@ pub struct Account {
     pub public_view_counts: bool,
     /// When a moderator limited the account, if one did.
     pub limited_at: Option<i64>,
+    /// When a moderator suspended the account, if one did.
+    pub suspended_at: Option<i64>,
 }
 
 const ACCOUNT_COLUMNS: &str =
     "id, username, display_name, note, note_html, fields_json, locked, bot, \
-    discoverable, followers_count, following_count, statuses_count, last_status_at, created_at, public_view_counts, limited_at";
+    discoverable, followers_count, following_count, statuses_count, last_status_at, created_at, public_view_counts, limited_at, suspended_at";
 
 #[derive(Debug, Clone)]
 pub struct NewAccount {

@@ -21,6 +21,7 @@ mod jobs;
 mod lists;
 mod notifications;
 mod oauth;
+mod reports;
 mod statuses;
 mod tags;
 mod timelines;
@@ -35,6 +36,7 @@ pub use notifications::{
     GroupRow, MarkerRecord, NotificationFilter, NotificationRecord, PolicyRecord, RequestRecord,
 };
 pub use oauth::{AppRecord, AuthCode, TokenRecord};
+pub use reports::ReportRecord;
 pub use statuses::{EditRecord, Mark, NewStatusRecord, Reshare, StatusRecord, ViewerState};
 pub use tags::{TagDay, TagRecord};
 pub use timelines::{AccountStatusesFilter, Range};

@@ -37,7 +37,8 @@ impl Store {
     pub async fn follow_tag(&self, id: Id, account: Id, tag: Id, now: i64) -> Result<bool> {
         Ok(write!(self, db => sqlx::query(
             "INSERT INTO tag_follows (id, account_id, tag_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        ).bind(id).bind(account).bind(tag).bind(now).execute(db).await?.rows_affected()) == 1)
+        ).bind(id).bind(account).bind(tag).bind(now).execute(db).await?.rows_affected())
+            == 1)
     }
 
     pub async fn unfollow_tag(&self, account: Id, tag: Id) -> Result<()> {

@@ -22,6 +22,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod paging;
 pub mod params;
+pub mod reports;
 pub mod statuses;
 pub mod streaming;
 pub mod tags;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(conversations::routes())
         .merge(streaming::routes())
         .merge(tags::routes())
+        .merge(reports::routes())
         .merge(extensions::routes())
         .merge(crate::web::routes())
         .route("/api/v1/health", get(|| async { "OK" }))

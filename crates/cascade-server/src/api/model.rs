@@ -442,3 +442,17 @@ pub struct TagHistory {
     pub uses: String,
     pub accounts: String,
 }
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub id: String,
+    pub action_taken: bool,
+    pub action_taken_at: Option<String>,
+    pub category: String,
+    pub comment: String,
+    pub forwarded: bool,
+    pub created_at: String,
+    pub status_ids: Vec<String>,
+    pub rule_ids: Vec<String>,
+    pub target_account: Account,
+}

@@ -7,6 +7,7 @@ pub mod cascade;
 pub mod conversations;
 pub mod notifications;
 pub mod render;
+pub mod reports;
 pub mod spam;
 pub mod statuses;
 pub mod stream;

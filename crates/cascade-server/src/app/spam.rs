@@ -55,6 +55,10 @@ pub async fn assess_record(state: &AppState, record: &Account) -> ApiResult<Arc<
         following: record.following_count,
         follows_last_hour: state.store.follows_since(account, now - 3_600_000).await?,
         recent_texts: state.store.recent_texts(account, RECENT_POSTS).await?,
+        reporters: state
+            .store
+            .reporters_since(account, now - 30 * 86_400_000)
+            .await?,
     };
     let assessment = Arc::new(spam::assess(&signals));
     let mut cache = lock(&state.spam);

@@ -65,3 +65,67 @@ async fn a_bait_posting_follow_burster_is_filtered_as_a_limited_account() {
         .ok();
     assert_eq!(listed.as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn reports_are_filed_with_their_statuses_and_bad_ones_are_refused() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let troll = app.user("troll").await;
+    let other = app.user("other").await;
+    let insult = app.post_status(&troll, "you are all wrong", "public").await;
+    let unrelated = app.post_status(&other, "hello", "public").await;
+    let report = app
+        .post(
+            &alice,
+            "/api/v1/reports",
+            json!({"account_id": troll.id, "status_ids": [insult["id"]], "comment": "rude", "category": "violation"}),
+        )
+        .await
+        .ok();
+    assert_eq!(report["target_account"]["id"], json!(troll.id));
+    assert_eq!(report["status_ids"], json!([insult["id"]]));
+    assert_eq!(
+        (report["category"].as_str(), report["comment"].as_str()),
+        (Some("violation"), Some("rude"))
+    );
+    assert_eq!(
+        (
+            report["action_taken"].as_bool(),
+            report["forwarded"].as_bool()
+        ),
+        (Some(false), Some(false))
+    );
+    let plain = app
+        .post(&alice, "/api/v1/reports", json!({"account_id": troll.id}))
+        .await
+        .ok();
+    assert_eq!(plain["category"], "other");
+
+    for (body, status) in [
+        (json!({"account_id": alice.id}), 422),
+        (json!({}), 422),
+        (json!({"account_id": "999999"}), 404),
+        (
+            json!({"account_id": troll.id, "status_ids": [unrelated["id"]]}),
+            422,
+        ),
+        (json!({"account_id": troll.id, "category": "boring"}), 422),
+        (
+            json!({"account_id": troll.id, "comment": "x".repeat(1001)}),
+            422,
+        ),
+    ] {
+        let res = app.post(&alice, "/api/v1/reports", body.clone()).await;
+        assert_eq!(res.status, status, "{body}: {}", res.body);
+        assert!(res.body["error"].is_string());
+    }
+    let anonymous = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/reports",
+            None,
+            Some(json!({"account_id": troll.id})),
+        )
+        .await;
+    assert_eq!(anonymous.status, 401);
+}
