@@ -13,6 +13,7 @@ pub mod error;
 pub mod fanout;
 pub mod state;
 pub mod web;
+pub mod webpush;
 
 pub use config::Config;
 pub use error::ApiError;
