@@ -15,21 +15,25 @@ use sqlx::sqlite::{
 };
 
 mod accounts;
+mod away;
 mod graph;
 mod jobs;
 mod lists;
 mod notifications;
 mod oauth;
+mod push;
 mod statuses;
 mod timelines;
 mod virality;
 
 pub use accounts::{Account, AccountUpdate, NewAccount, UserRecord};
+pub use away::AwayRecord;
 pub use graph::{Edge, EdgeKind, Relationship};
 pub use jobs::Job;
 pub use lists::ListRecord;
 pub use notifications::{MarkerRecord, NotificationFilter, NotificationRecord};
 pub use oauth::{AppRecord, AuthCode, TokenRecord};
+pub use push::{NewPushDelivery, PushDelivery, PushSubscriptionRecord};
 pub use statuses::{EditRecord, Mark, NewStatusRecord, Reshare, StatusRecord, ViewerState};
 pub use timelines::{AccountStatusesFilter, Range};
 pub use virality::{CascadeLink, CascadeNodeRecord, ViewsRecord};
