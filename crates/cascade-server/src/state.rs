@@ -34,6 +34,10 @@ pub struct Shared {
     pub viewers: crate::app::viewer::ViewerCache,
     /// Request counters for the rate limits.
     pub limiter: crate::api::limits::Limiter,
+    /// The VAPID key and the coalescing windows of Web Push, and the signal that wakes
+    /// the push worker (a delivery was queued).
+    pub push: crate::app::push::PushState,
+    pub push_due: Notify,
 }
 
 /// What a valid access token grants.
@@ -48,6 +52,7 @@ pub struct TokenInfo {
 impl AppState {
     pub fn new(config: Config, store: Store) -> AppState {
         let feeds = HomeFeeds::new(config.fanout.home_capacity);
+        let push = crate::app::push::PushState::new(config.coalesce_ms);
         AppState(Arc::new(Shared {
             config,
             store,
@@ -60,6 +65,8 @@ impl AppState {
             pages: Default::default(),
             views: Default::default(),
             views_due: Notify::new(),
+            push,
+            push_due: Notify::new(),
         }))
     }
 

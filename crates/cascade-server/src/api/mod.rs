@@ -21,6 +21,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod paging;
 pub mod params;
+pub mod push;
 pub mod statuses;
 pub mod timelines;
 
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(lists::routes())
         .merge(notifications::routes())
         .merge(extensions::routes())
+        .merge(push::routes())
         .merge(crate::web::routes())
         .route("/api/v1/health", get(|| async { "OK" }))
         .fallback(not_found)

@@ -243,6 +243,17 @@ pub struct Application2 {
     pub client_secret_expires_at: Option<i64>,
 }
 
+/// A Web Push subscription, as Mastodon renders it.
+#[derive(Debug, Clone, Serialize)]
+pub struct WebPushSubscription {
+    pub id: String,
+    pub endpoint: String,
+    pub standard: bool,
+    pub alerts: std::collections::BTreeMap<String, bool>,
+    pub server_key: String,
+    pub policy: String,
+}
+
 /// Cascade's extension entity: how a status spread (`GET /api/v1/statuses/:id/cascade`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Cascade {

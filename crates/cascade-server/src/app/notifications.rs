@@ -51,7 +51,9 @@ pub async fn notify(
         status_id: status,
         created_at: time::now_millis(),
     };
-    state.store.add_notification(&record).await?;
+    if state.store.add_notification(&record).await? {
+        crate::app::push::on_notification(state, &record).await?;
+    }
     Ok(())
 }
 

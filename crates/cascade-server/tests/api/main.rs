@@ -14,6 +14,7 @@ mod lists;
 mod notifications;
 mod oauth;
 mod pages;
+mod push;
 mod schemas;
 mod statuses;
 mod timelines;

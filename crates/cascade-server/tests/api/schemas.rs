@@ -200,6 +200,18 @@ async fn every_entity_matches_the_mastodon_openapi_schemas() {
         app.get_anon("/api/v1/statuses/1").await.body,
         "an error".into(),
     ));
+    let browser = crate::push::Browser::new();
+    samples.push((
+        "WebPushSubscription",
+        app.post(
+            &alice,
+            "/api/v1/push/subscription",
+            json!({"subscription": {"endpoint": "https://push.example.net/x", "keys": {"p256dh": browser.p256dh, "auth": browser.auth_b64}}, "data": {"alerts": {"mention": true}}}),
+        )
+        .await
+        .ok(),
+        "a push subscription".into(),
+    ));
     let Some(complaints) = validate(&samples).await else {
         return;
     };
