@@ -31,6 +31,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
     let state = AppState::new(config, store);
     // Made on the first start, so clients see the same key from then on.
     app::push::vapid(&state).await?;
+    app::away::load(&state).await?;
     Ok(state)
 }
 

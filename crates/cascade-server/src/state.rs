@@ -35,9 +35,11 @@ pub struct Shared {
     /// Request counters for the rate limits.
     pub limiter: crate::api::limits::Limiter,
     /// The VAPID key and the coalescing windows of Web Push, and the signal that wakes
-    /// the push worker (a delivery was queued).
+    /// the push worker (a delivery was queued, an away period ended).
     pub push: crate::app::push::PushState,
     pub push_due: Notify,
+    /// Away periods not over yet, by account.
+    pub away: crate::app::away::AwayBook,
 }
 
 /// What a valid access token grants.
@@ -67,6 +69,7 @@ impl AppState {
             views_due: Notify::new(),
             push,
             push_due: Notify::new(),
+            away: Default::default(),
         }))
     }
 

@@ -12,6 +12,7 @@ use crate::state::AppState;
 
 pub mod accounts;
 pub mod auth;
+pub mod away;
 pub mod extensions;
 pub mod instance;
 pub mod limits;
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::routes())
         .merge(extensions::routes())
         .merge(push::routes())
+        .merge(away::routes())
         .merge(crate::web::routes())
         .route("/api/v1/health", get(|| async { "OK" }))
         .fallback(not_found)

@@ -3,6 +3,7 @@
 //! rendered Mastodon entities. Handlers call exactly one of them.
 
 pub mod accounts;
+pub mod away;
 pub mod cascade;
 pub mod notifications;
 pub mod push;

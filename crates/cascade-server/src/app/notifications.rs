@@ -53,6 +53,7 @@ pub async fn notify(
     };
     if state.store.add_notification(&record).await? {
         crate::app::push::on_notification(state, &record).await?;
+        crate::app::away::on_notification(state, &record).await;
     }
     Ok(())
 }

@@ -7,8 +7,9 @@
 //! to `push_deliveries`. The worker (`run_worker`, woken by `AppState::push_due`) sends
 //! them: encrypted per RFC 8291, signed with the instance's VAPID key, retried with
 //! exponential backoff on network errors, 5xx and 429, the subscription dropped on 404 and
-//! 410. Queued rows are durable, so a crash delays pushes but loses none. Nothing here runs
-//! inside a request except the queueing.
+//! 410. Queued rows are durable, so a crash delays pushes but loses none. While its user is
+//! away (`app::away`) a subscription gets nothing; the worker sends one digest when the
+//! period ends. Nothing here runs inside a request except the queueing.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -17,7 +18,8 @@ use std::time::Duration;
 use cascade_core::coalesce::{Coalescer, Decision};
 use cascade_core::{time, Id};
 use cascade_store::{
-    NewPushDelivery, NotificationRecord, PushDelivery, PushSubscriptionRecord, StoreError,
+    AwayRecord, NewPushDelivery, NotificationRecord, PushDelivery, PushSubscriptionRecord,
+    StoreError,
 };
 use serde_json::json;
 
@@ -257,7 +259,8 @@ fn group(n: &NotificationRecord) -> (String, Option<(Option<Id>, i64, i64)>) {
 /// after the notification is stored.
 pub async fn on_notification(state: &AppState, record: &NotificationRecord) -> ApiResult<()> {
     let subscriptions = state.store.push_subscriptions_of(record.account_id).await?;
-    if subscriptions.is_empty() {
+    if subscriptions.is_empty() || state.away.holds(record.account_id, record.created_at) {
+        // Held pushes are counted into the digest when the period ends.
         return Ok(());
     }
     let (key, _) = group(record);
@@ -334,8 +337,21 @@ pub async fn run_worker(state: AppState) {
     }
 }
 
-/// Sends the deliveries that are due, and says when the next one is.
+/// Digests the away periods that ended, sends the deliveries that are due, and says when
+/// the next one is.
 async fn pass(state: &AppState, client: &reqwest::Client) -> Result<Option<i64>, StoreError> {
+    loop {
+        let ended = state
+            .store
+            .ended_away_periods(time::now_millis(), 32)
+            .await?;
+        if ended.is_empty() {
+            break;
+        }
+        for period in ended {
+            digest(state, &period).await?;
+        }
+    }
     loop {
         let due = state
             .store
@@ -362,7 +378,11 @@ async fn pass(state: &AppState, client: &reqwest::Client) -> Result<Option<i64>,
         }
         while running.join_next().await.is_some() {}
     }
-    state.store.next_push_due().await
+    let next = [
+        state.store.next_push_due().await?,
+        state.store.next_away_end().await?,
+    ];
+    Ok(next.into_iter().flatten().min())
 }
 
 /// Sends one delivery and records the outcome.
@@ -588,6 +608,77 @@ fn thousands(n: i64) -> String {
         out.push_str(std::str::from_utf8(group).unwrap_or_default());
     }
     out
+}
+
+/// The words of a digest, in this order: (kind, singular, plural).
+const DIGEST_WORDS: &[(&str, &str, &str)] = &[
+    ("mention", "mention", "mentions"),
+    ("favourite", "favourite", "favourites"),
+    ("reblog", "boost", "boosts"),
+    ("follow", "new follower", "new followers"),
+    ("follow_request", "follow request", "follow requests"),
+    ("quote", "quote", "quotes"),
+    ("status", "new post", "new posts"),
+    ("update", "edited post", "edited posts"),
+    ("quoted_update", "edited quoted post", "edited quoted posts"),
+    ("going_viral", "post going viral", "posts going viral"),
+];
+
+/// Queues the one digest push per subscription for a period that ended: how many
+/// notifications of each kind it held (those the subscription's alerts and policy let
+/// through), then forgets the period.
+async fn digest(state: &AppState, period: &AwayRecord) -> Result<(), StoreError> {
+    let now = time::now_millis();
+    let mut rows = Vec::new();
+    for s in state.store.push_subscriptions_of(period.account_id).await? {
+        let (counts, newest) = state
+            .store
+            .notification_counts(
+                period.account_id,
+                period.starts_at,
+                period.ends_at,
+                &s.policy,
+            )
+            .await?;
+        let counts: BTreeMap<String, i64> = counts
+            .into_iter()
+            .filter(|(kind, _)| alert_on(&s.alerts, kind))
+            .collect();
+        let parts: Vec<String> = DIGEST_WORDS
+            .iter()
+            .filter_map(|(kind, one, many)| {
+                let n = *counts.get(*kind)?;
+                Some(format!(
+                    "{} {}",
+                    thousands(n),
+                    if n == 1 { one } else { many }
+                ))
+            })
+            .collect();
+        if parts.is_empty() {
+            continue;
+        }
+        let payload = json!({
+            "notification_id": newest,
+            "notification_type": "away_digest",
+            "title": "Welcome back",
+            "body": format!("While you were away: {}", parts.join(", ")),
+            "icon": state.url("/avatars/original/missing.png"),
+            "preferred_locale": locale(state, period.account_id).await?,
+        });
+        rows.push(NewPushDelivery {
+            id: state.ids.next(),
+            subscription_id: s.id,
+            notification_id: None,
+            payload: Some(payload.to_string()),
+            coalesced: false,
+            due_at: now,
+            created_at: now,
+        });
+    }
+    state.store.finish_away_period(period.id, &rows).await?;
+    state.away.forget(period.account_id, period.id);
+    Ok(())
 }
 
 #[cfg(test)]

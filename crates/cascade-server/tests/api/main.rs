@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod away;
 mod browser;
 mod cascade;
 mod cli;
