@@ -307,3 +307,32 @@ async fn pushes_are_held_while_away_and_sent_as_one_digest_when_the_period_ends(
         "favourite"
     );
 }
+
+#[tokio::test]
+async fn clearing_the_period_sends_the_digest_at_once() {
+    let app = spawn_app().await;
+    app.start_push_worker();
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let receiver = Receiver::start().await;
+    let (browser, _) =
+        subscribe(&app, &alice, &receiver, json!({"alerts": {"follow": true}})).await;
+    go_away(&app, &alice, "Away for the week.", &in_secs(7 * 86_400)).await;
+    app.follow(&bob, &alice).await;
+    let started = std::time::Instant::now();
+    app.request(
+        Method::DELETE,
+        "/api/v1/cascade/away",
+        Some(&alice.token),
+        None,
+    )
+    .await
+    .ok();
+    let got = receiver.wait_for(1).await;
+    assert_eq!(got.len(), 1);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(
+        browser.decrypt(&got[0].body)["body"],
+        "While you were away: 1 new follower"
+    );
+}
