@@ -261,7 +261,11 @@ mod tests {
         assert_eq!(three.likelihood, ten.likelihood);
         // Reports alone never condemn (they can be organised); with another signal they do.
         assert!(!three.is_spam(), "{three:?}");
-        let young = assess(&Signals { reporters: 3, age_days: 0.5, ..base });
+        let young = assess(&Signals {
+            reporters: 3,
+            age_days: 0.5,
+            ..base
+        });
         assert!(young.is_spam(), "{young:?}");
     }
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod fanout;
 pub mod state;
 pub mod web;
+pub mod webpush;
 
 pub use config::Config;
 pub use error::ApiError;
@@ -27,14 +28,19 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         std::fs::create_dir_all(&config.data_dir)?;
     }
     let store = Store::connect(&config.database_url).await?;
-    Ok(AppState::new(config, store))
+    let state = AppState::new(config, store);
+    // Made on the first start, so clients see the same key from then on.
+    app::push::vapid(&state).await?;
+    app::away::load(&state).await?;
+    Ok(state)
 }
 
-/// Serves the API on a bound listener, with the fan-out worker running beside it, until
-/// the process is interrupted.
+/// Serves the API on a bound listener, with the fan-out and push workers running beside
+/// it, until the process is interrupted.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     tokio::spawn(fanout::run_worker(state.clone()));
     tokio::spawn(app::views::run_flusher(state.clone()));
+    tokio::spawn(app::push::run_worker(state.clone()));
     let app = api::router(state);
     axum::serve(
         listener,

@@ -40,6 +40,12 @@ pub struct Shared {
     pub streams: crate::app::stream::Hub,
     /// Recent spam assessments of accounts.
     pub spam: crate::app::spam::SpamCache,
+    /// The VAPID key and the coalescing windows of Web Push, and the signal that wakes
+    /// the push worker (a delivery was queued, an away period ended).
+    pub push: crate::app::push::PushState,
+    pub push_due: Notify,
+    /// Away periods not over yet, by account.
+    pub away: crate::app::away::AwayBook,
 }
 
 /// What a valid access token grants.
@@ -56,6 +62,7 @@ impl AppState {
         let feeds = HomeFeeds::new(config.fanout.home_capacity);
         let inbox = crate::app::notifications::Inbox::new(config.coalesce_ms);
         let streams = crate::app::stream::Hub::new(config.stream_buffer);
+        let push = crate::app::push::PushState::new(config.coalesce_ms);
         AppState(Arc::new(Shared {
             config,
             store,
@@ -71,6 +78,9 @@ impl AppState {
             inbox,
             streams,
             spam: Default::default(),
+            push,
+            push_due: Notify::new(),
+            away: Default::default(),
         }))
     }
 

@@ -15,12 +15,14 @@ use sqlx::sqlite::{
 };
 
 mod accounts;
+mod away;
 mod conversations;
 mod graph;
 mod jobs;
 mod lists;
 mod notifications;
 mod oauth;
+mod push;
 mod reports;
 mod statuses;
 mod tags;
@@ -28,6 +30,7 @@ mod timelines;
 mod virality;
 
 pub use accounts::{Account, AccountUpdate, NewAccount, UserRecord};
+pub use away::AwayRecord;
 pub use conversations::ConversationRecord;
 pub use graph::{Edge, EdgeKind, Relationship};
 pub use jobs::Job;
@@ -36,6 +39,7 @@ pub use notifications::{
     GroupRow, MarkerRecord, NotificationFilter, NotificationRecord, PolicyRecord, RequestRecord,
 };
 pub use oauth::{AppRecord, AuthCode, TokenRecord};
+pub use push::{NewPushDelivery, PushDelivery, PushSubscriptionRecord};
 pub use reports::ReportRecord;
 pub use statuses::{EditRecord, Mark, NewStatusRecord, Reshare, StatusRecord, ViewerState};
 pub use tags::{TagDay, TagRecord};

@@ -60,17 +60,19 @@ fn version() -> String {
     )
 }
 
-fn configuration(state: &AppState) -> Value {
-    json!({
+/// `configuration`, with the instance's VAPID public key (made on first start).
+async fn configuration(state: &AppState) -> ApiResult<Value> {
+    let vapid = crate::app::push::vapid(state).await?;
+    Ok(json!({
         "urls": { "streaming": state.url("").replacen("http", "ws", 1), "status": null },
-        "vapid": { "public_key": "" },
+        "vapid": { "public_key": vapid.public_key },
         "accounts": { "max_featured_tags": 10, "max_pinned_statuses": 5 },
         "statuses": { "max_characters": MAX_STATUS_CHARS, "max_media_attachments": 0, "characters_reserved_per_url": cascade_core::text::URL_WEIGHT },
         "media_attachments": { "supported_mime_types": [], "image_size_limit": 0, "image_matrix_limit": 0, "video_size_limit": 0, "video_frame_rate_limit": 0, "video_matrix_limit": 0, "description_limit": 1500 },
         "polls": { "max_options": 4, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2629746 },
         "translation": { "enabled": false },
         "timelines_access": { "live_feeds": { "local": "public", "remote": "public" }, "hashtag_feeds": { "local": "public", "remote": "public" }, "trending_link_feeds": { "local": "public", "remote": "public" } },
-    })
+    }))
 }
 
 async fn contact(state: &AppState) -> ApiResult<Option<Value>> {
@@ -95,7 +97,7 @@ async fn instance_v2(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         "thumbnail": { "url": state.url("/avatars/original/missing.png"), "blurhash": null, "versions": {} },
         "icon": [],
         "languages": ["en"],
-        "configuration": configuration(&state),
+        "configuration": configuration(&state).await?,
         "registrations": { "enabled": state.config.registrations_open, "approval_required": false, "message": null, "min_age": null, "reason_required": false },
         "api_versions": { "mastodon": MASTODON_API_VERSION },
         "contact": { "email": format!("admin@{}", state.config.domain), "account": contact(&state).await? },
@@ -120,7 +122,7 @@ async fn instance_v1(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         "registrations": state.config.registrations_open,
         "approval_required": false,
         "invites_enabled": false,
-        "configuration": configuration(&state),
+        "configuration": configuration(&state).await?,
         "contact_account": contact(&state).await?,
         "rules": [],
     })))

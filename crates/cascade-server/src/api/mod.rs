@@ -12,6 +12,7 @@ use crate::state::AppState;
 
 pub mod accounts;
 pub mod auth;
+pub mod away;
 pub mod conversations;
 pub mod extensions;
 pub mod instance;
@@ -22,6 +23,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod paging;
 pub mod params;
+pub mod push;
 pub mod reports;
 pub mod statuses;
 pub mod streaming;
@@ -44,6 +46,8 @@ pub fn router(state: AppState) -> Router {
         .merge(tags::routes())
         .merge(reports::routes())
         .merge(extensions::routes())
+        .merge(push::routes())
+        .merge(away::routes())
         .merge(crate::web::routes())
         .route("/api/v1/health", get(|| async { "OK" }))
         .fallback(not_found)

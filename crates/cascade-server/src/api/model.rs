@@ -43,6 +43,38 @@ pub struct Account {
     pub source: Option<Source>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<Value>,
+    /// Cascade's extension: present while the account is away (out of office).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cascade_away: Option<AwayNotice>,
+}
+
+/// What a profile shows of an away period: the message and when it ends.
+#[derive(Debug, Clone, Serialize)]
+pub struct AwayNotice {
+    pub message: String,
+    pub ends_at: String,
+}
+
+/// An away period (`/api/v1/cascade/away`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Away {
+    pub id: String,
+    pub message: String,
+    pub starts_at: String,
+    pub ends_at: String,
+    /// Whether the period is under way now (it may start later).
+    pub active: bool,
+}
+
+/// A Web Push subscription, as Mastodon renders it.
+#[derive(Debug, Clone, Serialize)]
+pub struct WebPushSubscription {
+    pub id: String,
+    pub endpoint: String,
+    pub standard: bool,
+    pub alerts: std::collections::BTreeMap<String, bool>,
+    pub server_key: String,
+    pub policy: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -142,13 +174,33 @@ pub struct Status {
     pub poll: Option<Value>,
     pub quote: Option<Quote>,
     pub quote_approval: QuoteApproval,
-    /// Cascade's extension: view counts, for those allowed to see them. Clients that do
-    /// not know it ignore it.
+    /// Cascade's extension: view counts, for those allowed to see them, and whether the
+    /// status is an automatic reply. Clients that do not know it ignore it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cascade: Option<StatusStats>,
+    pub cascade: Option<StatusExtension>,
     /// The source text, only in the response to a delete (for "delete and redraft").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+}
+
+/// `Status.cascade`: the view counts (when the viewer may see them) and the automatic
+/// mark (on automatic replies), each key present only when it applies.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusExtension {
+    #[serde(flatten)]
+    pub stats: Option<StatusStats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub automatic: Option<bool>,
+}
+
+impl StatusExtension {
+    /// The extension, or `None` when it would be empty.
+    pub fn new(stats: Option<StatusStats>, automatic: bool) -> Option<StatusExtension> {
+        (stats.is_some() || automatic).then(|| StatusExtension {
+            stats,
+            automatic: automatic.then_some(true),
+        })
+    }
 }
 
 /// How often a status was shown: `views` counts impressions, `reach` estimates the

@@ -50,7 +50,7 @@ pub async fn measure(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<Mea
     let tree = Tree::build(nodes)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("cascade {root_id}: {e}")))?;
     // Views are shown under the same rule as the status's own counts.
-    let views = root.cascade.clone();
+    let views = root.cascade.as_ref().and_then(|c| c.stats.clone());
     let hours = if views.is_some() {
         let quotes: Vec<Id> = tree
             .nodes()

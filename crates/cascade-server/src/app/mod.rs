@@ -3,9 +3,11 @@
 //! rendered Mastodon entities. Handlers call exactly one of them.
 
 pub mod accounts;
+pub mod away;
 pub mod cascade;
 pub mod conversations;
 pub mod notifications;
+pub mod push;
 pub mod render;
 pub mod reports;
 pub mod spam;

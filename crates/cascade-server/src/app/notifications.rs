@@ -221,14 +221,20 @@ pub async fn notify(
                 filtered: true,
                 ..record
             };
-            state
+            let added = state
                 .store
                 .add_filtered_notification(&record, state.ids.next())
                 .await?;
+            // A filtered private message still gets the away reply (a dropped one none).
+            if added {
+                crate::app::away::on_notification(state, &record).await;
+            }
             Ok(())
         }
         Verdict::Accept => {
             if state.store.add_notification(&record).await? {
+                crate::app::push::on_notification(state, &record).await?;
+                crate::app::away::on_notification(state, &record).await;
                 delivered(state, record);
             }
             Ok(())

@@ -51,6 +51,7 @@ pub fn account(state: &AppState, a: &Account) -> model::Account {
         fields: fields(&a.fields_json),
         source: None,
         role: None,
+        cascade_away: state.away.notice(a.id),
     }
 }
 
@@ -132,6 +133,8 @@ struct Loaded {
     marks: ViewerState,
     /// View counts of the statuses whose counts this viewer may see.
     views: HashMap<Id, model::StatusStats>,
+    /// The automatic replies among the statuses (`app::away`).
+    automatic: HashSet<Id>,
 }
 
 async fn load(state: &AppState, viewer: &Viewer, ids: &[Id]) -> ApiResult<Loaded> {
@@ -177,7 +180,14 @@ async fn load(state: &AppState, viewer: &Viewer, ids: &[Id]) -> ApiResult<Loaded
         None => ViewerState::default(),
     };
     let views = view_counts(state, viewer, &statuses, &accounts).await?;
+    let automatic = state
+        .store
+        .automatic_replies(&all)
+        .await?
+        .into_iter()
+        .collect();
     Ok(Loaded {
+        automatic,
         statuses,
         accounts,
         mentions,
@@ -320,7 +330,10 @@ impl Loaded {
             poll: None,
             quote,
             quote_approval: quote_approval(viewer, s),
-            cascade: self.views.get(&s.id).cloned(),
+            cascade: model::StatusExtension::new(
+                self.views.get(&s.id).cloned(),
+                self.automatic.contains(&s.id),
+            ),
             text: None,
         })
     }

@@ -110,6 +110,11 @@ impl TestApp {
             .expect("fan-out drains");
     }
 
+    /// Starts the Web Push worker, as `serve` does: pushes go out in real time from here on.
+    pub fn start_push_worker(&self) {
+        tokio::spawn(cascade_server::app::push::run_worker(self.state.clone()));
+    }
+
     /// Writes buffered view counts, as the background flusher does every few seconds.
     pub async fn flush_views(&self) {
         cascade_server::app::views::flush(&self.state)

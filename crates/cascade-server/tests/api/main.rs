@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod away;
 mod browser;
 mod cascade;
 mod cli;
@@ -14,6 +15,7 @@ mod lists;
 mod notifications;
 mod oauth;
 mod pages;
+mod push;
 mod schemas;
 mod spam;
 mod statuses;

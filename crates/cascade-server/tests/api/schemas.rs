@@ -200,6 +200,39 @@ async fn every_entity_matches_the_mastodon_openapi_schemas() {
         app.get_anon("/api/v1/statuses/1").await.body,
         "an error".into(),
     ));
+    // Web Push and the away extension: the subscription entity, an automatic reply (a
+    // Status with `cascade.automatic`) and an away profile (`cascade_away`).
+    let browser = crate::push::Browser::new();
+    samples.push((
+        "WebPushSubscription",
+        app.post(
+            &alice,
+            "/api/v1/push/subscription",
+            json!({"subscription": {"endpoint": "https://push.example.net/x", "keys": {"p256dh": browser.p256dh, "auth": browser.auth_b64}}, "data": {"alerts": {"mention": true}}}),
+        )
+        .await
+        .ok(),
+        "a push subscription".into(),
+    ));
+    app.request(
+        Method::PUT,
+        "/api/v1/cascade/away",
+        Some(&alice.token),
+        Some(json!({"message": "Away.", "ends_at": cascade_core::time::rfc3339(cascade_core::time::now_millis() + 3_600_000)})),
+    )
+    .await
+    .ok();
+    app.post_status(&bob, "@alice psst", "direct").await;
+    samples.push((
+        "Notification[]",
+        get("/api/v1/notifications?types[]=mention".into()).await,
+        "an automatic reply".into(),
+    ));
+    samples.push((
+        "Account",
+        get(format!("/api/v1/accounts/{}", alice.id)).await,
+        "an away account".into(),
+    ));
     let Some(complaints) = validate(&samples).await else {
         return;
     };
