@@ -433,9 +433,14 @@ pub async fn grouped(
         groups.push((row.clone(), n.clone(), samples));
     }
     let body = render_groups(state, viewer, groups, q.partial_avatars).await?;
-    let bounds = match (heads.first(), lower) {
-        (Some(first), Some(lower)) => vec![first.1, lower],
-        (Some(first), None) => vec![first.1, heads.last().map_or(first.1, |h| h.1)],
+    // The next page starts below everything this one counted: its lower bound when it
+    // is full, else its oldest notification (all groups of the range are on it).
+    let oldest = rows.values().map(|r| r.oldest).min();
+    let bounds = match (
+        heads.first(),
+        lower.filter(|_| heads.len() == q.limit).or(oldest),
+    ) {
+        (Some(first), Some(last)) => vec![first.1, last],
         _ => Vec::new(),
     };
     Ok((body, bounds))

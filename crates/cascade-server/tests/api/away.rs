@@ -198,7 +198,10 @@ async fn two_away_users_answer_each_other_once_and_never_loop() {
     // message from a stranger waits in a request, by the default policy.)
     for user in [&alice, &bob] {
         let mentions = app
-            .get(user, "/api/v1/notifications?types[]=mention&include_filtered=true")
+            .get(
+                user,
+                "/api/v1/notifications?types[]=mention&include_filtered=true",
+            )
             .await
             .ok();
         assert_eq!(mentions.as_array().unwrap().len(), 2, "{mentions}");

@@ -11,6 +11,7 @@ mod cascade;
 mod cli;
 mod clients;
 mod errors;
+mod inbox;
 mod lists;
 mod notifications;
 mod oauth;

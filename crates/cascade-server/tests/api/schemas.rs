@@ -233,6 +233,60 @@ async fn every_entity_matches_the_mastodon_openapi_schemas() {
         get(format!("/api/v1/accounts/{}", alice.id)).await,
         "an away account".into(),
     ));
+    // The inbox: grouped notifications, the policy, a request, a conversation; hashtags
+    // and reports.
+    samples.push((
+        "GroupedNotificationsResults",
+        app.get(
+            &alice,
+            "/api/v2/notifications?expand_accounts=partial_avatars",
+        )
+        .await
+        .ok(),
+        "grouped notifications".into(),
+    ));
+    samples.push((
+        "NotificationPolicy",
+        app.get(&alice, "/api/v2/notifications/policy").await.ok(),
+        "the notification policy".into(),
+    ));
+    let stranger = app.user("stranger").await;
+    app.post_status(&stranger, "@alice a private word", "private")
+        .await;
+    samples.push((
+        "NotificationRequest[]",
+        app.get(&alice, "/api/v1/notifications/requests").await.ok(),
+        "notification requests".into(),
+    ));
+    app.post_status(&alice, "@bob between us", "direct").await;
+    samples.push((
+        "Conversation[]",
+        get("/api/v1/conversations".into()).await,
+        "conversations".into(),
+    ));
+    samples.push((
+        "Tag",
+        app.post(&bob, "/api/v1/tags/cascade/follow", json!({}))
+            .await
+            .ok(),
+        "a followed tag".into(),
+    ));
+    samples.push((
+        "Tag[]",
+        get("/api/v1/followed_tags".into()).await,
+        "followed tags".into(),
+    ));
+    samples.push((
+        "Report",
+        app.post(
+            &bob,
+            "/api/v1/reports",
+            json!({"account_id": stranger.id, "comment": "hm"}),
+        )
+        .await
+        .ok(),
+        "a report".into(),
+    ));
     let Some(complaints) = validate(&samples).await else {
         return;
     };
