@@ -4,7 +4,7 @@
 use cascade_core::Id;
 use sqlx::FromRow;
 
-use crate::{read, write, Result, Store};
+use crate::{read, write, Range, Result, Store};
 
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]
 pub struct ConversationRecord {
@@ -38,20 +38,28 @@ impl Store {
             .bind(status).bind(unread).fetch_one(db).await?))
     }
 
-    /// A page of conversations, the most recently active first, paged by latest status.
+    /// A page of conversations, the most recently active first, paged by latest status
+    /// (the oldest of the range with `range.oldest_first`). Conversations with an account
+    /// the owner blocks are left out, as Mastodon removes them on blocking.
     pub async fn conversations(
         &self,
         account: Id,
-        below: Option<Id>,
-        above: Option<Id>,
-        limit: usize,
+        range: Range,
     ) -> Result<Vec<ConversationRecord>> {
+        let order = if range.oldest_first { "ASC" } else { "DESC" };
         let sql = format!(
-            "SELECT {COLUMNS} FROM conversations WHERE account_id = $1 AND last_status_id < $2 AND last_status_id > $3 \
-             ORDER BY last_status_id DESC LIMIT $4"
+            "SELECT {COLUMNS} FROM conversations c WHERE account_id = $1 AND last_status_id < $2 AND last_status_id > $3 \
+             AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = $1 \
+             AND ',' || c.participants || ',' LIKE '%,' || CAST(b.target_id AS TEXT) || ',%') \
+             ORDER BY last_status_id {order} LIMIT $4"
         );
-        read!(self, db => Ok(sqlx::query_as(&sql).bind(account).bind(below.unwrap_or(i64::MAX))
-            .bind(above.unwrap_or(i64::MIN)).bind(limit as i64).fetch_all(db).await?))
+        let mut list: Vec<ConversationRecord> = read!(self, db => sqlx::query_as(&sql).bind(account)
+            .bind(range.below.unwrap_or(i64::MAX)).bind(range.above.unwrap_or(i64::MIN))
+            .bind(range.limit as i64).fetch_all(db).await?);
+        if range.oldest_first {
+            list.reverse();
+        }
+        Ok(list)
     }
 
     pub async fn conversation(&self, account: Id, id: Id) -> Result<ConversationRecord> {

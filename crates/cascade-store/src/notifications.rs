@@ -4,7 +4,7 @@
 use cascade_core::Id;
 use sqlx::FromRow;
 
-use crate::{placeholders, read, transaction, write, Arg, Result, Store};
+use crate::{placeholders, read, transaction, write, Arg, Range, Result, Store};
 
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]
 pub struct NotificationRecord {
@@ -33,6 +33,11 @@ pub struct NotificationFilter {
 
 const COLUMNS: &str =
     "id, account_id, from_account_id, kind, status_id, created_at, group_key, filtered";
+
+/// Leaves out the notifications from accounts the recipient (`$1`) blocks: a block hides
+/// what they did before it, as Mastodon's removal of them on blocking does.
+const NOT_BLOCKED: &str =
+    "from_account_id NOT IN (SELECT target_id FROM blocks WHERE account_id = $1)";
 
 fn dedup_key(kind: &str, from: Id, status: Option<Id>) -> String {
     format!(
@@ -84,7 +89,8 @@ impl Store {
         cap: i64,
     ) -> Result<i64> {
         let sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM notifications WHERE account_id = $1 AND id > $2 AND NOT filtered AND kind IN ({}) LIMIT $3) AS recent",
+            "SELECT COUNT(*) FROM (SELECT 1 FROM notifications WHERE account_id = $1 AND id > $2 AND NOT filtered \
+             AND {NOT_BLOCKED} AND kind IN ({}) LIMIT $3) AS recent",
             placeholders(4, kinds.len())
         );
         read!(self, db => {
@@ -120,31 +126,37 @@ impl Store {
         Ok(())
     }
 
-    /// A page of an account's notifications, newest first.
+    /// A page of an account's notifications, newest first: the newest in the range, or
+    /// the oldest with `range.oldest_first` (Mastodon's `min_id`).
     pub async fn notifications(
         &self,
         account: Id,
         f: &NotificationFilter,
-        max_id: Option<Id>,
-        min_id: Option<Id>,
-        limit: usize,
+        range: Range,
     ) -> Result<Vec<NotificationRecord>> {
         let mut w = Where::new(account, f);
-        w.below(max_id).above(min_id);
-        let limit = w.arg(Arg::Int(limit as i64));
+        w.below(range.below).above(range.above);
+        let limit = w.arg(Arg::Int(range.limit as i64));
+        let order = if range.oldest_first { "ASC" } else { "DESC" };
         let sql = format!(
-            "SELECT {COLUMNS} FROM notifications WHERE {} ORDER BY id DESC LIMIT {limit}",
+            "SELECT {COLUMNS} FROM notifications WHERE {} ORDER BY id {order} LIMIT {limit}",
             w.sql
         );
-        read!(self, db => {
+        let mut list: Vec<NotificationRecord> = read!(self, db => {
             let mut q = sqlx::query_as(&sql);
             for a in &w.args { q = match a { Arg::Int(v) => q.bind(*v), Arg::Text(t) => q.bind(t.clone()) }; }
-            Ok(q.fetch_all(db).await?)
-        })
+            q.fetch_all(db).await?
+        });
+        if range.oldest_first {
+            list.reverse();
+        }
+        Ok(list)
     }
 
     pub async fn notification(&self, account: Id, id: Id) -> Result<NotificationRecord> {
-        let sql = format!("SELECT {COLUMNS} FROM notifications WHERE account_id = $1 AND id = $2");
+        let sql = format!(
+            "SELECT {COLUMNS} FROM notifications WHERE account_id = $1 AND id = $2 AND {NOT_BLOCKED}"
+        );
         read!(self, db => Ok(sqlx::query_as(&sql).bind(account).bind(id).fetch_one(db).await?))
     }
 
@@ -200,7 +212,7 @@ struct Where {
 impl Where {
     fn new(account: Id, f: &NotificationFilter) -> Where {
         let mut w = Where {
-            sql: "account_id = $1".into(),
+            sql: format!("account_id = $1 AND {NOT_BLOCKED}"),
             args: vec![Arg::Int(account)],
         };
         if !f.include_filtered {
@@ -344,6 +356,29 @@ impl Store {
         read!(self, db => Ok(bind_all!(sqlx::query_as(&sql), &w.args).fetch_all(db).await?))
     }
 
+    /// The `limit` groups first met going up from `above` (exclusive) towards `below`,
+    /// oldest first: `(group key, oldest id)`. The page Mastodon's `min_id` asks for.
+    pub async fn notification_groups_upwards(
+        &self,
+        account: Id,
+        f: &NotificationFilter,
+        grouped: &[String],
+        below: Option<Id>,
+        above: Option<Id>,
+        limit: usize,
+    ) -> Result<Vec<(String, Id)>> {
+        let mut w = Where::new(account, f);
+        w.below(below).above(above);
+        let gk = w.group_expr(grouped);
+        let limit = w.arg(Arg::Int(limit as i64));
+        let sql = format!(
+            "SELECT gk, MIN(id) AS first FROM (SELECT id, {gk} AS gk FROM notifications WHERE {}) AS n \
+             GROUP BY gk ORDER BY first ASC LIMIT {limit}",
+            w.sql
+        );
+        read!(self, db => Ok(bind_all!(sqlx::query_as(&sql), &w.args).fetch_all(db).await?))
+    }
+
     /// Counts and bounds of the given groups over the notifications with ids in
     /// `[at_least, below)`.
     #[allow(clippy::too_many_arguments)]
@@ -371,17 +406,18 @@ impl Store {
         read!(self, db => Ok(bind_all!(sqlx::query_as(&sql), &w.args).fetch_all(db).await?))
     }
 
-    /// The accounts behind a group's notifications with ids in `[at_least, below)`, most
-    /// recent first, up to `limit`.
+    /// The accounts behind a group's notifications matching `f` with ids in
+    /// `[at_least, below)`, most recent first, up to `limit`.
     pub async fn group_accounts(
         &self,
         account: Id,
+        f: &NotificationFilter,
         group_key: &str,
         below: Option<Id>,
         at_least: Option<Id>,
         limit: usize,
     ) -> Result<Vec<Id>> {
-        let mut w = Where::new(account, &NotificationFilter::default());
+        let mut w = Where::new(account, f);
         w.below(below).at_least(at_least);
         let key = w.arg(Arg::Text(group_key.into()));
         let limit = w.arg(Arg::Int(limit as i64));
@@ -420,7 +456,8 @@ impl Store {
         group_key: &str,
     ) -> Result<Option<NotificationRecord>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM notifications WHERE account_id = $1 AND group_key = $2 AND NOT filtered ORDER BY id DESC LIMIT 1"
+            "SELECT {COLUMNS} FROM notifications WHERE account_id = $1 AND group_key = $2 AND NOT filtered \
+             AND {NOT_BLOCKED} ORDER BY id DESC LIMIT 1"
         );
         read!(self, db => Ok(sqlx::query_as(&sql).bind(account).bind(group_key).fetch_optional(db).await?))
     }
@@ -506,19 +543,24 @@ impl Store {
         }))
     }
 
-    /// A page of a user's notification requests, newest first.
+    /// A page of a user's notification requests, newest first (the oldest of the range
+    /// with `range.oldest_first`).
     pub async fn notification_requests(
         &self,
         account: Id,
-        below: Option<Id>,
-        above: Option<Id>,
-        limit: usize,
+        range: Range,
     ) -> Result<Vec<RequestRecord>> {
+        let order = if range.oldest_first { "ASC" } else { "DESC" };
         let sql = format!(
-            "{REQUEST_SELECT} WHERE r.account_id = $1 AND r.id < $2 AND r.id > $3 ORDER BY r.id DESC LIMIT $4"
+            "{REQUEST_SELECT} WHERE r.account_id = $1 AND r.id < $2 AND r.id > $3 ORDER BY r.id {order} LIMIT $4"
         );
-        read!(self, db => Ok(sqlx::query_as(&sql).bind(account).bind(below.unwrap_or(i64::MAX))
-            .bind(above.unwrap_or(i64::MIN)).bind(limit as i64).fetch_all(db).await?))
+        let mut list: Vec<RequestRecord> = read!(self, db => sqlx::query_as(&sql).bind(account)
+            .bind(range.below.unwrap_or(i64::MAX)).bind(range.above.unwrap_or(i64::MIN))
+            .bind(range.limit as i64).fetch_all(db).await?);
+        if range.oldest_first {
+            list.reverse();
+        }
+        Ok(list)
     }
 
     pub async fn notification_request(&self, account: Id, id: Id) -> Result<RequestRecord> {

@@ -28,8 +28,7 @@ async fn list(
 ) -> ApiResult<Paged<Vec<model::Conversation>>> {
     let me = auth.user("read:statuses")?;
     let viewer = Viewer::load(&state, Some(me)).await?;
-    let limit = p.limit.unwrap_or(20).clamp(1, 40);
-    let (list, keys) = uc::list(&state, &viewer, p.max_id, p.min_id.or(p.since_id), limit).await?;
+    let (list, keys) = uc::list(&state, &viewer, p.page(20, 40)).await?;
     Ok(Paged::new(list, &keys, here.0))
 }
 

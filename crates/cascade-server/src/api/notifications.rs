@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::auth::Auth;
 use super::model;
-use super::paging::{LinkBase, PageParams, Paged};
+use super::paging::{range, LinkBase, PageParams, Paged};
 use super::params::{flex, Params};
 use super::path_id;
 use crate::app::{notifications as uc, Viewer};
@@ -105,17 +105,7 @@ async fn notifications(
 ) -> ApiResult<Paged<Vec<model::Notification>>> {
     let me = auth.user("read:notifications")?;
     let viewer = Viewer::load(&state, Some(me)).await?;
-    let limit = p.page.limit.unwrap_or(40).clamp(1, 80);
-    let filter = p.filter();
-    let list = uc::list(
-        &state,
-        &viewer,
-        filter,
-        p.page.max_id,
-        p.page.min_id.or(p.page.since_id),
-        limit,
-    )
-    .await?;
+    let list = uc::list(&state, &viewer, p.filter(), p.page.page(40, 80)).await?;
     let keys: Vec<i64> = list.iter().filter_map(|n| n.id.parse().ok()).collect();
     Ok(Paged::new(list, &keys, here.0))
 }
@@ -278,9 +268,7 @@ async fn grouped(
     let query = uc::GroupedQuery {
         filter: p.filter(),
         grouped: p.grouped_types(),
-        max_id: p.page.max_id,
-        min_id: p.page.min_id.or(p.page.since_id),
-        limit: p.page.limit.unwrap_or(40).clamp(1, 80),
+        page: p.page.page(40, 80),
         partial_avatars,
     };
     let (body, bounds) = uc::grouped(&state, &viewer, query).await?;
@@ -411,10 +399,9 @@ async fn requests(
 ) -> ApiResult<Paged<Vec<model::NotificationRequest>>> {
     let me = auth.user("read:notifications")?;
     let viewer = Viewer::load(&state, Some(me)).await?;
-    let limit = p.limit.unwrap_or(40).clamp(1, 80);
     let records = state
         .store
-        .notification_requests(me, p.max_id, p.min_id.or(p.since_id), limit)
+        .notification_requests(me, range(&p.page(40, 80)))
         .await?;
     let keys: Vec<i64> = records.iter().map(|r| r.id).collect();
     let list = uc::render_requests(&state, &viewer, &records).await?;

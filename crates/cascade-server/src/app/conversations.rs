@@ -1,10 +1,12 @@
 //! Direct conversations: every direct status updates the conversation of each participant
 //! (its author and the accounts it mentions), which their `direct` stream announces.
 
+use cascade_core::timeline::Page;
 use cascade_core::Id;
 use cascade_store::{ConversationRecord, StatusRecord};
 
 use crate::api::model;
+use crate::api::paging::range;
 use crate::app::{render, stream, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -89,12 +91,10 @@ pub async fn render_all(
 pub async fn list(
     state: &AppState,
     viewer: &Viewer,
-    below: Option<Id>,
-    above: Option<Id>,
-    limit: usize,
+    page: Page,
 ) -> ApiResult<(Vec<model::Conversation>, Vec<Id>)> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
-    let records = state.store.conversations(me, below, above, limit).await?;
+    let records = state.store.conversations(me, range(&page)).await?;
     let keys = records.iter().filter_map(|c| c.last_status_id).collect();
     Ok((render_all(state, viewer, &records).await?, keys))
 }

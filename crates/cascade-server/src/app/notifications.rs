@@ -9,10 +9,12 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use cascade_core::coalesce::{Coalescer, Decision};
+use cascade_core::timeline::Page;
 use cascade_core::{time, Id, Visibility};
 use cascade_store::{NotificationFilter, NotificationRecord, PolicyRecord, RequestRecord};
 
 use crate::api::model;
+use crate::api::paging::range;
 use crate::app::{render, spam, stream, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -37,9 +39,14 @@ pub const GOING_VIRAL: &str = "going_viral";
 /// The kinds that group in the v2 API when a client does not say (`grouped_types[]`).
 pub const GROUPED: &[&str] = &["favourite", "reblog", "follow"];
 
-/// Kinds the notification policy never holds back: edits of posts one interacted with,
-/// and Cascade's own news about one's posts.
-const UNFILTERABLE: &[&str] = &["update", "quoted_update", GOING_VIRAL];
+/// Kinds the notification policy never holds back, as in Mastodon: posts of accounts one
+/// rings the bell for (one asked for them), edits of posts one interacted with, and
+/// Cascade's own news about one's posts.
+const UNFILTERABLE: &[&str] = &["status", "update", "quoted_update", GOING_VIRAL];
+
+/// How far up a thread a private mention looks for the recipient's own private mention
+/// of its sender, which makes it an answer rather than unsolicited (Mastodon's depth).
+const THREAD_DEPTH: usize = 100;
 
 /// Accounts younger than this count as new for `for_new_accounts`.
 const NEW_ACCOUNT_MS: i64 = 30 * 86_400_000;
@@ -165,24 +172,61 @@ async fn judge(
         let sender = state.store.account(from).await?;
         let young = time::now_millis() - sender.created_at < NEW_ACCOUNT_MS;
         consider(young && !follows_sender, &p.for_new_accounts);
-        // Limited by a moderator, or likely spam: both are "limited accounts".
-        let limited = sender.limited_at.is_some()
-            || (!follows_sender && spam::assess_record(state, &sender).await?.is_spam());
+        // Limited by a moderator, or likely spam: both are "limited accounts", and an
+        // account one follows is let through either way.
+        let limited = !follows_sender
+            && (sender.limited_at.is_some()
+                || spam::assess_record(state, &sender).await?.is_spam());
         consider(limited, &p.for_limited_accounts);
     }
     if kind == "mention" && verdict(&p.for_private_mentions) != Verdict::Accept && !follows_sender {
         if let Some(id) = status {
             let s = state.store.status(id).await?;
-            let private = Visibility::from_code(s.visibility) >= Visibility::Private;
-            // A private answer to one's own mention is a reply in a conversation one began.
-            let answers_me = s.in_reply_to_account_id == Some(recipient);
-            consider(private && !answers_me, &p.for_private_mentions);
+            // Private mentions are direct ones; followers-only posts are not private.
+            if Visibility::from_code(s.visibility) == Visibility::Direct {
+                let answers_me = answers(state, s.in_reply_to_id, recipient, from).await?;
+                consider(!answers_me, &p.for_private_mentions);
+            }
         }
     }
     if worst != Verdict::Accept && state.store.notifications_permitted(recipient, from).await? {
         return Ok(Verdict::Accept);
     }
     Ok(worst)
+}
+
+/// Whether a thread, from the status `parent` up, holds a direct status of `recipient`
+/// that mentions `sender`: then the sender's private mention answers a conversation the
+/// recipient began, however deep.
+async fn answers(
+    state: &AppState,
+    mut parent: Option<Id>,
+    recipient: Id,
+    sender: Id,
+) -> ApiResult<bool> {
+    for _ in 0..THREAD_DEPTH {
+        let Some(id) = parent else {
+            return Ok(false);
+        };
+        let s = match state.store.status(id).await {
+            Ok(s) => s,
+            Err(cascade_store::StoreError::NotFound) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        if s.account_id == recipient
+            && Visibility::from_code(s.visibility) == Visibility::Direct
+            && state
+                .store
+                .mentions_of(&[s.id])
+                .await?
+                .iter()
+                .any(|&(_, account)| account == sender)
+        {
+            return Ok(true);
+        }
+        parent = s.in_reply_to_id;
+    }
+    Ok(false)
 }
 
 /// Notifies `recipient` that `from` did `kind` (on `status`), unless it is about oneself,
@@ -354,16 +398,11 @@ pub async fn list(
     state: &AppState,
     viewer: &Viewer,
     filter: NotificationFilter,
-    max_id: Option<Id>,
-    min_id: Option<Id>,
-    limit: usize,
+    page: Page,
 ) -> ApiResult<Vec<model::Notification>> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let filter = with_default_kinds(filter);
-    let records = state
-        .store
-        .notifications(me, &filter, max_id, min_id, limit)
-        .await?;
+    let records = state.store.notifications(me, &filter, range(&page)).await?;
     render_all(state, viewer, &records).await
 }
 
@@ -373,14 +412,19 @@ pub struct GroupedQuery {
     pub filter: NotificationFilter,
     /// The kinds that may group; `None` for the default ones.
     pub grouped: Option<Vec<String>>,
-    pub max_id: Option<Id>,
-    pub min_id: Option<Id>,
-    pub limit: usize,
+    /// `limit` counts groups; with `min_id` the page is the first groups going up.
+    pub page: Page,
     /// Render all but each group's latest account in the short form.
     pub partial_avatars: bool,
 }
 
 /// A page of notification groups, and its paging bounds (newest and oldest ids covered).
+///
+/// A page covers one id range and counts every notification in it: going down (the
+/// default), from `max_id` to the newest notification of its last group; going up
+/// (`min_id`), from `min_id` to the first notification of its last group. Every
+/// notification in the range belongs to one of the page's groups, and the `Link` header
+/// continues right past the range, so paging either way counts each notification once.
 pub async fn grouped(
     state: &AppState,
     viewer: &Viewer,
@@ -391,22 +435,49 @@ pub async fn grouped(
     let grouped: Vec<String> = q
         .grouped
         .unwrap_or_else(|| GROUPED.iter().map(|k| k.to_string()).collect());
-    let heads = state
-        .store
-        .notification_groups(me, &filter, &grouped, q.max_id, q.min_id, q.limit)
-        .await?;
-    // A full page covers the notifications down to its last group's newest one; the next
-    // page (max_id = that id) covers what is older, so every notification is counted once.
-    let lower = if heads.len() == q.limit {
-        heads.last().map(|h| h.1)
+    let page = q.page;
+    let full = |n: usize| n == page.limit;
+    // The range `[lower, below)` the page covers, and its groups.
+    let (keys, below, lower) = if page.oldest_first() {
+        let firsts = state
+            .store
+            .notification_groups_upwards(
+                me,
+                &filter,
+                &grouped,
+                page.max_id,
+                page.lower(),
+                page.limit,
+            )
+            .await?;
+        let below = match firsts.last() {
+            Some(last) if full(firsts.len()) => Some(last.1 + 1),
+            _ => page.max_id,
+        };
+        let keys: Vec<String> = firsts.into_iter().map(|f| f.0).collect();
+        (keys, below, page.lower().map(|m| m + 1))
     } else {
-        q.min_id.map(|m| m + 1)
+        let heads = state
+            .store
+            .notification_groups(me, &filter, &grouped, page.max_id, page.lower(), page.limit)
+            .await?;
+        let lower = match heads.last() {
+            Some(last) if full(heads.len()) => Some(last.1),
+            _ => page.lower().map(|m| m + 1),
+        };
+        let keys: Vec<String> = heads.into_iter().map(|h| h.0).collect();
+        (keys, page.max_id, lower)
     };
-    let keys: Vec<String> = heads.iter().map(|h| h.0.clone()).collect();
-    let rows = state
+    let mut rows = state
         .store
-        .group_rows(me, &filter, &grouped, &keys, q.max_id, lower)
+        .group_rows(me, &filter, &grouped, &keys, below, lower)
         .await?;
+    rows.sort_by_key(|r| std::cmp::Reverse(r.latest));
+    let heads: Vec<(String, Id)> = rows
+        .iter()
+        .map(|r| (r.group_key.clone(), r.latest))
+        .collect();
+    let oldest = rows.iter().map(|r| r.oldest).min();
     let rows: HashMap<String, cascade_store::GroupRow> =
         rows.into_iter().map(|r| (r.group_key.clone(), r)).collect();
     let latest_ids: Vec<Id> = heads.iter().map(|h| h.1).collect();
@@ -425,7 +496,7 @@ pub async fn grouped(
         let samples = if row.count > 1 {
             state
                 .store
-                .group_accounts(me, key, q.max_id, lower, 8)
+                .group_accounts(me, &filter, key, below, lower, 8)
                 .await?
         } else {
             vec![n.from_account_id]
@@ -433,14 +504,9 @@ pub async fn grouped(
         groups.push((row.clone(), n.clone(), samples));
     }
     let body = render_groups(state, viewer, groups, q.partial_avatars).await?;
-    // The next page starts below everything this one counted: its lower bound when it
-    // is full, else its oldest notification (all groups of the range are on it).
-    let oldest = rows.values().map(|r| r.oldest).min();
-    let bounds = match (
-        heads.first(),
-        lower.filter(|_| heads.len() == q.limit).or(oldest),
-    ) {
-        (Some(first), Some(last)) => vec![first.1, last],
+    // `next` continues below the oldest notification counted, `prev` above the newest.
+    let bounds = match (heads.first(), oldest) {
+        (Some(first), Some(oldest)) => vec![first.1, oldest],
         _ => Vec::new(),
     };
     Ok((body, bounds))
@@ -467,7 +533,10 @@ pub async fn group(
         .await?
         .pop()
         .ok_or(ApiError::NotFound)?;
-    let samples = state.store.group_accounts(me, key, None, None, 8).await?;
+    let samples = state
+        .store
+        .group_accounts(me, &filter, key, None, None, 8)
+        .await?;
     let body = render_groups(state, viewer, vec![(row, n, samples)], false).await?;
     if body.notification_groups.is_empty() {
         return Err(ApiError::NotFound);
@@ -490,7 +559,7 @@ pub async fn group_accounts(
         .ok_or(ApiError::NotFound)?;
     let ids = state
         .store
-        .group_accounts(me, key, None, None, limit)
+        .group_accounts(me, &NotificationFilter::default(), key, None, None, limit)
         .await?;
     render::accounts(state, &ids).await
 }
@@ -503,7 +572,13 @@ async fn render_groups(
     groups: Vec<(cascade_store::GroupRow, NotificationRecord, Vec<Id>)>,
     partial_avatars: bool,
 ) -> ApiResult<model::GroupedNotifications> {
-    let status_ids: Vec<Id> = groups.iter().filter_map(|g| g.1.status_id).collect();
+    // Favourites and reblogs of one status cite it once.
+    let mut status_ids: Vec<Id> = Vec::new();
+    for id in groups.iter().filter_map(|g| g.1.status_id) {
+        if !status_ids.contains(&id) {
+            status_ids.push(id);
+        }
+    }
     let statuses = render::statuses(state, viewer, &status_ids).await?;
     let visible: HashSet<&String> = statuses.iter().map(|s| &s.id).collect();
     let groups: Vec<_> = groups

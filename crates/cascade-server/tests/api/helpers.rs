@@ -46,6 +46,20 @@ impl Response {
             .unwrap_or_default()
             .to_string()
     }
+
+    /// The path and query of the `Link` header's `rel` ("next" or "prev"), to request next.
+    pub fn link_path(&self, rel: &str) -> Option<String> {
+        let link = self.link();
+        let url = link
+            .split(", ")
+            .find(|l| l.ends_with(&format!("rel=\"{rel}\"")))?
+            .strip_prefix('<')?
+            .split('>')
+            .next()?
+            .to_string();
+        let after_scheme = url.split_once("://")?.1;
+        Some(after_scheme[after_scheme.find('/')?..].to_string())
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -214,6 +228,24 @@ impl TestApp {
         .ok();
     }
 
+    /// Pages through a list endpoint from `path`, following the `Link` header's `rel`
+    /// ("next" going down, "prev" going up) until a page comes back empty.
+    pub async fn walk(&self, user: &User, path: &str, rel: &str) -> Vec<Vec<Value>> {
+        let mut path = path.to_string();
+        let mut pages = Vec::new();
+        for _ in 0..100 {
+            let res = self.get(user, &path).await;
+            let onwards = res.link_path(rel);
+            let page = res.ok().as_array().expect("a list").clone();
+            if page.is_empty() {
+                return pages;
+            }
+            pages.push(page);
+            path = onwards.expect("a page with entries links onwards");
+        }
+        panic!("paging from {path} did not end");
+    }
+
     pub async fn home(&self, user: &User, query: &str) -> Vec<Value> {
         self.drain().await;
         let v = self
@@ -222,6 +254,48 @@ impl TestApp {
             .ok();
         v.as_array().cloned().unwrap_or_default()
     }
+}
+
+/// Accounts with tokens, made straight in the store (registration hashes a password per
+/// account, which a test of thousands cannot afford), 90 days old.
+pub async fn crowd(app: &TestApp, prefix: &str, n: usize) -> Vec<User> {
+    let state = &app.state;
+    let created_at = cascade_core::time::now_millis() - 90 * 86_400_000;
+    let mut users = Vec::with_capacity(n);
+    for i in 0..n {
+        let username = format!("{prefix}{i}");
+        let account = state
+            .store
+            .create_account(&cascade_store::NewAccount {
+                id: state.ids.next(),
+                username: username.clone(),
+                email: format!("{username}@example.test"),
+                password_hash: "not a hash: nobody logs in".into(),
+                display_name: String::new(),
+                note: String::new(),
+                note_html: String::new(),
+                bot: false,
+                locked: false,
+                created_at,
+            })
+            .await
+            .expect("an account");
+        let token = cascade_server::app::accounts::issue_token(
+            state,
+            Some(account.id),
+            None,
+            "read write follow",
+        )
+        .await
+        .expect("a token")
+        .access_token;
+        users.push(User {
+            id: account.id.to_string(),
+            token,
+            username,
+        });
+    }
+    users
 }
 
 /// The ids of a list of statuses.

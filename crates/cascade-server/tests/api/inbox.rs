@@ -4,49 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, TestApp, User};
-
-/// Accounts with tokens, made straight in the store (registration hashes a password per
-/// account, which a test of thousands cannot afford), 90 days old.
-async fn crowd(app: &TestApp, prefix: &str, n: usize) -> Vec<User> {
-    let state = &app.state;
-    let created_at = cascade_core::time::now_millis() - 90 * 86_400_000;
-    let mut users = Vec::with_capacity(n);
-    for i in 0..n {
-        let username = format!("{prefix}{i}");
-        let account = state
-            .store
-            .create_account(&cascade_store::NewAccount {
-                id: state.ids.next(),
-                username: username.clone(),
-                email: format!("{username}@example.test"),
-                password_hash: "not a hash: nobody logs in".into(),
-                display_name: String::new(),
-                note: String::new(),
-                note_html: String::new(),
-                bot: false,
-                locked: false,
-                created_at,
-            })
-            .await
-            .unwrap();
-        let token = cascade_server::app::accounts::issue_token(
-            state,
-            Some(account.id),
-            None,
-            "read write follow",
-        )
-        .await
-        .unwrap()
-        .access_token;
-        users.push(User {
-            id: account.id.to_string(),
-            token,
-            username,
-        });
-    }
-    users
-}
+use crate::helpers::{crowd, spawn_app, TestApp, User};
 
 async fn conversations(app: &TestApp, user: &User) -> Vec<Value> {
     app.get(user, "/api/v1/conversations")

@@ -250,20 +250,71 @@ async fn every_entity_matches_the_mastodon_openapi_schemas() {
         app.get(&alice, "/api/v2/notifications/policy").await.ok(),
         "the notification policy".into(),
     ));
+    let groups = app.get(&alice, "/api/v2/notifications").await.ok();
+    let key = groups["notification_groups"][0]["group_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    samples.push((
+        "GroupedNotificationsResults",
+        app.get(&alice, &format!("/api/v2/notifications/{key}"))
+            .await
+            .ok(),
+        "one notification group".into(),
+    ));
     let stranger = app.user("stranger").await;
-    app.post_status(&stranger, "@alice a private word", "private")
+    // A private mention from a stranger waits in a request by default.
+    app.post_status(&stranger, "@alice a private word", "direct")
         .await;
+    let requests = app.get(&alice, "/api/v1/notifications/requests").await.ok();
+    assert!(
+        requests
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["account"]["id"] == stranger.id.as_str()),
+        "{requests}"
+    );
+    samples.push((
+        "NotificationRequest",
+        app.get(
+            &alice,
+            &format!(
+                "/api/v1/notifications/requests/{}",
+                requests[0]["id"].as_str().unwrap()
+            ),
+        )
+        .await
+        .ok(),
+        "a notification request".into(),
+    ));
     samples.push((
         "NotificationRequest[]",
-        app.get(&alice, "/api/v1/notifications/requests").await.ok(),
+        requests,
         "notification requests".into(),
     ));
     app.post_status(&alice, "@bob between us", "direct").await;
+    let conversations = get("/api/v1/conversations".into()).await;
+    assert_eq!(
+        conversations.as_array().unwrap().len(),
+        1,
+        "{conversations}"
+    );
     samples.push((
-        "Conversation[]",
-        get("/api/v1/conversations".into()).await,
-        "conversations".into(),
+        "Conversation",
+        app.post(
+            &bob,
+            &format!(
+                "/api/v1/conversations/{}/read",
+                conversations[0]["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await
+        .ok(),
+        "a conversation read".into(),
     ));
+    samples.push(("Conversation[]", conversations, "conversations".into()));
     samples.push((
         "Tag",
         app.post(&bob, "/api/v1/tags/cascade/follow", json!({}))
