@@ -30,7 +30,9 @@ pub use jobs::Job;
 pub use lists::ListRecord;
 pub use notifications::{MarkerRecord, NotificationFilter, NotificationRecord};
 pub use oauth::{AppRecord, AuthCode, TokenRecord};
-pub use statuses::{EditRecord, Mark, NewStatusRecord, Reshare, StatusRecord, ViewerState};
+pub use statuses::{
+    DeletedStatus, EditRecord, Mark, NewStatusRecord, Reshare, StatusRecord, ViewerState,
+};
 pub use timelines::{AccountStatusesFilter, Range};
 pub use virality::{CascadeLink, CascadeNodeRecord, ViewsRecord};
 
