@@ -32,6 +32,9 @@ pub struct Config {
     /// Streaming and Web Push events of one notification group go out at most once per
     /// this many milliseconds (0: every event); the last event of a burst is never lost.
     pub coalesce_ms: i64,
+    /// How many status and account records (and view counts and marks) are kept in
+    /// memory for rendering, and for how long at most.
+    pub record_cache: crate::app::records::RecordCacheConfig,
 }
 
 impl Config {
@@ -67,6 +70,7 @@ impl Config {
             public_view_counts: false,
             viral_multiple: 10.0,
             coalesce_ms: 5_000,
+            record_cache: Default::default(),
         }
     }
 }

@@ -32,6 +32,8 @@ pub struct Shared {
     pub pages: crate::web::Pages,
     /// Cached graph snapshots of recent viewers.
     pub viewers: crate::app::viewer::ViewerCache,
+    /// Cached status and account records, view counts and marks, for rendering.
+    pub records: crate::app::records::RecordCache,
     /// Request counters for the rate limits.
     pub limiter: crate::api::limits::Limiter,
 }
@@ -48,6 +50,7 @@ pub struct TokenInfo {
 impl AppState {
     pub fn new(config: Config, store: Store) -> AppState {
         let feeds = HomeFeeds::new(config.fanout.home_capacity);
+        let records = crate::app::records::RecordCache::new(&config.record_cache);
         AppState(Arc::new(Shared {
             config,
             store,
@@ -57,6 +60,7 @@ impl AppState {
             tokens: Mutex::new(HashMap::new()),
             limiter: Default::default(),
             viewers: Default::default(),
+            records,
             pages: Default::default(),
             views: Default::default(),
             views_due: Notify::new(),

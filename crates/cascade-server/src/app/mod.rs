@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod cascade;
 pub mod notifications;
+pub mod records;
 pub mod render;
 pub mod statuses;
 pub mod timelines;
