@@ -68,10 +68,14 @@ impl AppState {
     }
 
     /// Forgets what is cached about these accounts' place in the graph, after a follow,
-    /// block or mute between them changed. With `timelines`, their cached home timelines
-    /// go too (a follow or unfollow changes what they hold).
+    /// block or mute between them changed: their snapshots and their records (follow
+    /// counts). With `timelines`, their cached home timelines go too (a follow or unfollow
+    /// changes what they hold).
     pub fn graph_changed(&self, accounts: &[Id], timelines: bool) {
         self.viewers.forget(accounts);
+        for &a in accounts {
+            self.records.forget_account(a);
+        }
         if timelines {
             for &a in accounts {
                 self.feeds.invalidate(a);
