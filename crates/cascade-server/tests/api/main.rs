@@ -14,6 +14,7 @@ mod lists;
 mod notifications;
 mod oauth;
 mod pages;
+mod records;
 mod schemas;
 mod statuses;
 mod timelines;
