@@ -17,6 +17,7 @@ mod notifications;
 mod oauth;
 mod pages;
 mod push;
+mod records;
 mod schemas;
 mod spam;
 mod statuses;
