@@ -37,6 +37,9 @@ pub struct Config {
     pub stream_buffer: usize,
     /// How often idle streaming connections get a heartbeat (WebSocket ping, SSE comment).
     pub heartbeat: std::time::Duration,
+    /// How many status and account records (and view counts and marks) are kept in
+    /// memory for rendering, and for how long at most.
+    pub record_cache: crate::app::records::RecordCacheConfig,
 }
 
 impl Config {
@@ -74,6 +77,7 @@ impl Config {
             coalesce_ms: 5_000,
             stream_buffer: 256,
             heartbeat: std::time::Duration::from_secs(30),
+            record_cache: Default::default(),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use cascade_server::api::auth::parse_scopes;
+use cascade_server::app::records::RecordCacheConfig;
 use cascade_server::{app, demo, AppState, Config};
 use clap::{Args, Parser, Subcommand};
 
@@ -67,6 +68,14 @@ enum Command {
         /// of one post, say) at most once per this many seconds; 0 sends every event.
         #[arg(long, env = "CASCADE_COALESCE_SECS", default_value_t = 5.0)]
         coalesce_secs: f64,
+        /// Status records kept in memory for rendering, with half as many accounts and four
+        /// times as many viewers' marks; 0 turns the record cache off.
+        #[arg(long, env = "CASCADE_RECORD_CACHE", default_value_t = RecordCacheConfig::DEFAULT_STATUSES)]
+        record_cache: usize,
+        /// How long a cached record may be used, in seconds: with several servers on one
+        /// PostgreSQL store, how long another server's writes may take to show here.
+        #[arg(long, env = "CASCADE_RECORD_CACHE_SECS", default_value_t = RecordCacheConfig::DEFAULT_TTL.as_secs_f64())]
+        record_cache_secs: f64,
     },
     /// Analyse a cascade from a file: `relative_time followers` lines or a `parent->child`
     /// tree. Prints the statistics and the SEISMIC prediction at each observation time.
@@ -176,6 +185,8 @@ async fn run() -> anyhow::Result<()> {
             public_view_counts,
             viral_multiple,
             coalesce_secs,
+            record_cache,
+            record_cache_secs,
         } => {
             let mut config = config(&store);
             config.registrations_open = !closed_registrations;
@@ -189,6 +200,11 @@ async fn run() -> anyhow::Result<()> {
                 anyhow::bail!("--coalesce-secs must be zero or a positive number");
             }
             config.coalesce_ms = (coalesce_secs * 1000.0).round() as i64;
+            let ttl = std::time::Duration::try_from_secs_f64(record_cache_secs)
+                .ok()
+                .filter(|ttl| !ttl.is_zero())
+                .context("--record-cache-secs must be a positive number")?;
+            config.record_cache = RecordCacheConfig::with_capacity(record_cache, ttl);
             config.rate_limit = (rate_limit > 0).then(|| cascade_server::api::limits::RateLimit {
                 requests: rate_limit,
                 window: std::time::Duration::from_secs(300),

@@ -32,6 +32,8 @@ pub struct Shared {
     pub pages: crate::web::Pages,
     /// Cached graph snapshots of recent viewers.
     pub viewers: crate::app::viewer::ViewerCache,
+    /// Cached status and account records, view counts and marks, for rendering.
+    pub records: crate::app::records::RecordCache,
     /// Request counters for the rate limits.
     pub limiter: crate::api::limits::Limiter,
     /// Cached notification policies and the streams' per-group delivery windows.
@@ -63,6 +65,7 @@ impl AppState {
         let inbox = crate::app::notifications::Inbox::new(config.coalesce_ms);
         let streams = crate::app::stream::Hub::new(config.stream_buffer);
         let push = crate::app::push::PushState::new(config.coalesce_ms);
+        let records = crate::app::records::RecordCache::new(&config.record_cache);
         AppState(Arc::new(Shared {
             config,
             store,
@@ -72,6 +75,7 @@ impl AppState {
             tokens: Mutex::new(HashMap::new()),
             limiter: Default::default(),
             viewers: Default::default(),
+            records,
             pages: Default::default(),
             views: Default::default(),
             views_due: Notify::new(),
@@ -85,10 +89,14 @@ impl AppState {
     }
 
     /// Forgets what is cached about these accounts' place in the graph, after a follow,
-    /// block or mute between them changed. With `timelines`, their cached home timelines
-    /// go too (a follow or unfollow changes what they hold).
+    /// block or mute between them changed: their snapshots and their records (follow
+    /// counts). With `timelines`, their cached home timelines go too (a follow or unfollow
+    /// changes what they hold).
     pub fn graph_changed(&self, accounts: &[Id], timelines: bool) {
         self.viewers.forget(accounts);
+        for &a in accounts {
+            self.records.forget_account(a);
+        }
         if timelines {
             for &a in accounts {
                 self.feeds.invalidate(a);

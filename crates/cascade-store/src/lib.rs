@@ -41,7 +41,9 @@ pub use notifications::{
 pub use oauth::{AppRecord, AuthCode, TokenRecord};
 pub use push::{NewPushDelivery, PushDelivery, PushSubscriptionRecord};
 pub use reports::ReportRecord;
-pub use statuses::{EditRecord, Mark, NewStatusRecord, Reshare, StatusRecord, ViewerState};
+pub use statuses::{
+    DeletedStatus, EditRecord, Mark, NewStatusRecord, Reshare, StatusRecord, ViewerState,
+};
 pub use tags::{TagDay, TagRecord};
 pub use timelines::{AccountStatusesFilter, Range};
 pub use virality::{CascadeLink, CascadeNodeRecord, ViewsRecord};

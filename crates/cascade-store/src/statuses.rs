@@ -62,6 +62,13 @@ pub struct EditRecord {
     pub created_at: i64,
 }
 
+/// A deleted status as it was, and the quotes of it that now show it as deleted.
+#[derive(Debug, Clone)]
+pub struct DeletedStatus {
+    pub status: StatusRecord,
+    pub quotes: Vec<Id>,
+}
+
 /// What the viewer has done to each of a set of statuses.
 #[derive(Debug, Clone, Default)]
 pub struct ViewerState {
@@ -236,11 +243,13 @@ impl Store {
     }
 
     /// Deletes a status (and, through the schema, its reblogs, mentions, favourites...),
-    /// keeping the counters of what it pointed at exact.
-    pub async fn delete_status(&self, id: Id) -> Result<()> {
+    /// keeping the counters of what it pointed at exact. Returns what it deleted and the
+    /// quotes of it, whose quote state changed, so that caches can forget them.
+    pub async fn delete_status(&self, id: Id) -> Result<DeletedStatus> {
         let s = self.status(id).await?;
-        transaction!(self, tx => {
+        let quotes = transaction!(self, tx => {
             let removed = sqlx::query("DELETE FROM statuses WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
+            let mut quotes = Vec::new();
             if removed == 1 {
                 if let Some(parent) = s.in_reply_to_id {
                     sqlx::query("UPDATE statuses SET replies_count = replies_count - 1 WHERE id = $1 AND replies_count > 0").bind(parent).execute(&mut *tx).await?;
@@ -254,10 +263,12 @@ impl Store {
                     sqlx::query("UPDATE accounts SET statuses_count = statuses_count - 1 WHERE id = $1 AND statuses_count > 0").bind(s.account_id).execute(&mut *tx).await?;
                 }
                 // Quotes of a deleted post keep existing but show it as gone.
-                sqlx::query("UPDATE statuses SET quote_state = 'deleted' WHERE quote_of_id = $1").bind(id).execute(&mut *tx).await?;
+                quotes = sqlx::query_scalar("UPDATE statuses SET quote_state = 'deleted' WHERE quote_of_id = $1 RETURNING id")
+                    .bind(id).fetch_all(&mut *tx).await?;
             }
+            quotes
         });
-        Ok(())
+        Ok(DeletedStatus { status: s, quotes })
     }
 
     /// Replaces a status's text, keeping the previous version in its history. The first

@@ -221,6 +221,7 @@ async fn update_credentials(
         update.default_language = source.language;
     }
     state.store.update_account(me, &update).await?;
+    state.records.forget_account(me);
     Ok(Json(uc::credential_account(&state, me).await?))
 }
 

@@ -1,18 +1,22 @@
 //! Turning stored records into Mastodon entities for one viewer: statuses with their
 //! authors, reblogged and quoted statuses, mentions, tags and the viewer's own marks,
-//! loaded in a fixed number of queries per page, whatever its length.
+//! loaded in a fixed number of queries per page, whatever its length, and through the
+//! record cache (`app::records`): a warm page makes none.
 //!
 //! Visibility is applied here, for every status rendered, so no endpoint can return a
 //! status its viewer may not see: a status that fails the check is left out, a quote of one
 //! is shown as `unauthorized`.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
 
 use cascade_core::timeline::Page;
 use cascade_core::{time, Id, Visibility};
-use cascade_store::{Account, StatusRecord, ViewerState};
+use cascade_store::{Account, StatusRecord};
 
 use crate::api::model;
+use crate::app::records::{Marks, StatusEntry};
 use crate::app::Viewer;
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -70,13 +74,10 @@ pub fn fields(json: &str) -> Vec<model::Field> {
 
 /// Renders accounts in the order of `ids`, leaving out unknown ones.
 pub async fn accounts(state: &AppState, ids: &[Id]) -> ApiResult<Vec<model::Account>> {
-    let found: HashMap<Id, Account> = state
-        .store
-        .accounts(ids)
-        .await?
-        .into_iter()
-        .map(|a| (a.id, a))
-        .collect();
+    let found = state
+        .records
+        .accounts(&state.store, ids, Instant::now())
+        .await?;
     Ok(ids
         .iter()
         .filter_map(|id| found.get(id))
@@ -89,11 +90,13 @@ pub async fn accounts(state: &AppState, ids: &[Id]) -> ApiResult<Vec<model::Acco
 async fn view_counts(
     state: &AppState,
     viewer: &Viewer,
-    statuses: &HashMap<Id, StatusRecord>,
-    accounts: &HashMap<Id, Account>,
+    statuses: &HashMap<Id, Arc<StatusEntry>>,
+    accounts: &HashMap<Id, Arc<Account>>,
+    now: Instant,
 ) -> ApiResult<HashMap<Id, model::StatusStats>> {
     let allowed: Vec<Id> = statuses
         .values()
+        .map(|e| &e.record)
         .filter(|s| s.reblog_of_id.is_none())
         .filter(|s| {
             state.config.public_view_counts
@@ -107,13 +110,7 @@ async fn view_counts(
     if allowed.is_empty() {
         return Ok(HashMap::new());
     }
-    let stored: HashMap<Id, (i64, i64)> = state
-        .store
-        .views(&allowed, false)
-        .await?
-        .into_iter()
-        .map(|v| (v.status_id, (v.views, v.reach)))
-        .collect();
+    let stored = state.records.views(&state.store, &allowed, now).await?;
     Ok(allowed
         .into_iter()
         .map(|id| {
@@ -126,80 +123,70 @@ async fn view_counts(
 
 /// Everything needed to render a set of statuses, loaded in bulk.
 struct Loaded {
-    statuses: HashMap<Id, StatusRecord>,
-    accounts: HashMap<Id, Account>,
-    mentions: HashMap<Id, Vec<Id>>,
-    tags: HashMap<Id, Vec<String>>,
-    marks: ViewerState,
+    statuses: HashMap<Id, Arc<StatusEntry>>,
+    accounts: HashMap<Id, Arc<Account>>,
+    /// The viewer's marks; empty for an anonymous viewer.
+    marks: HashMap<Id, Marks>,
     /// View counts of the statuses whose counts this viewer may see.
     views: HashMap<Id, model::StatusStats>,
     /// The automatic replies among the statuses (`app::away`).
     automatic: HashSet<Id>,
 }
 
+/// The statuses, what they reblog, and what those quote (shallow beyond).
+const ROUNDS: usize = 3;
+
 async fn load(state: &AppState, viewer: &Viewer, ids: &[Id]) -> ApiResult<Loaded> {
-    let mut statuses: HashMap<Id, StatusRecord> = HashMap::new();
-    let mut wanted: Vec<Id> = ids.to_vec();
-    // Three rounds: the statuses, what they reblog, what those quote (shallow beyond).
-    for _ in 0..3 {
-        wanted.retain(|id| !statuses.contains_key(id));
-        wanted.sort_unstable();
-        wanted.dedup();
-        if wanted.is_empty() {
-            break;
-        }
-        let found = state.store.statuses(&wanted).await?;
-        wanted = found
-            .iter()
-            .flat_map(|s| [s.reblog_of_id, s.quote_of_id])
-            .flatten()
-            .collect();
-        statuses.extend(found.into_iter().map(|s| (s.id, s)));
+    let now = Instant::now();
+    let records = &state.records;
+    let statuses = records.statuses(&state.store, ids, ROUNDS, now).await?;
+    let mut account_ids: HashSet<Id> = HashSet::new();
+    for e in statuses.values() {
+        account_ids.insert(e.record.account_id);
+        account_ids.extend(&e.mentions);
     }
-    let all: Vec<Id> = statuses.keys().copied().collect();
-    let mut mentions: HashMap<Id, Vec<Id>> = HashMap::new();
-    for (status, account) in state.store.mentions_of(&all).await? {
-        mentions.entry(status).or_default().push(account);
-    }
-    let mut tags: HashMap<Id, Vec<String>> = HashMap::new();
-    for (status, tag) in state.store.tags_of(&all).await? {
-        tags.entry(status).or_default().push(tag);
-    }
-    let mut account_ids: HashSet<Id> = statuses.values().map(|s| s.account_id).collect();
-    account_ids.extend(mentions.values().flatten().copied());
     let account_ids: Vec<Id> = account_ids.into_iter().collect();
-    let accounts: HashMap<Id, Account> = state
-        .store
-        .accounts(&account_ids)
-        .await?
-        .into_iter()
-        .map(|a| (a.id, a))
-        .collect();
+    let accounts = records.accounts(&state.store, &account_ids, now).await?;
     let marks = match viewer.id {
-        Some(me) => state.store.viewer_state(me, &all).await?,
-        None => ViewerState::default(),
+        Some(me) => {
+            let all: Vec<Id> = statuses.keys().copied().collect();
+            records.marks(&state.store, me, &all, now).await?
+        }
+        None => HashMap::new(),
     };
-    let views = view_counts(state, viewer, &statuses, &accounts).await?;
-    let automatic = state
-        .store
-        .automatic_replies(&all)
-        .await?
-        .into_iter()
+    let views = view_counts(state, viewer, &statuses, &accounts, now).await?;
+    // Automatic replies are direct replies; only those are looked up, so a page without
+    // any (a warm home timeline, say) costs no query for them.
+    let candidates: Vec<Id> = statuses
+        .values()
+        .filter(|e| {
+            e.record.in_reply_to_id.is_some()
+                && Visibility::from_code(e.record.visibility) == Visibility::Direct
+        })
+        .map(|e| e.record.id)
         .collect();
+    let automatic = if candidates.is_empty() {
+        HashSet::new()
+    } else {
+        state
+            .store
+            .automatic_replies(&candidates)
+            .await?
+            .into_iter()
+            .collect()
+    };
     Ok(Loaded {
         automatic,
         statuses,
         accounts,
-        mentions,
-        tags,
-        views,
         marks,
+        views,
     })
 }
 
 impl Loaded {
-    fn visible(&self, viewer: &Viewer, s: &StatusRecord) -> bool {
-        viewer.can_see(s, self.mentions.get(&s.id).map_or(&[], Vec::as_slice))
+    fn visible(&self, viewer: &Viewer, e: &StatusEntry) -> bool {
+        viewer.can_see(&e.record, &e.mentions)
     }
 
     /// Whether a timeline shows this entry: visible, its author known, and for a reblog
@@ -210,15 +197,18 @@ impl Loaded {
         id: Id,
         keep: &impl Fn(&StatusRecord, Option<&StatusRecord>) -> bool,
     ) -> bool {
-        let Some(s) = self.statuses.get(&id) else {
+        let Some(e) = self.statuses.get(&id) else {
             return false;
         };
-        if !self.visible(viewer, s) || !self.accounts.contains_key(&s.account_id) {
+        let s = &e.record;
+        if !self.visible(viewer, e) || !self.accounts.contains_key(&s.account_id) {
             return false;
         }
         let original = match s.reblog_of_id {
             Some(o) => match self.statuses.get(&o) {
-                Some(r) if self.visible(viewer, r) && !viewer.hides(r.account_id) => Some(r),
+                Some(r) if self.visible(viewer, r) && !viewer.hides(r.record.account_id) => {
+                    Some(&r.record)
+                }
                 _ => return false,
             },
             None => None,
@@ -235,10 +225,11 @@ impl Loaded {
         id: Id,
         depth: u8,
     ) -> Option<model::Status> {
-        let s = self.statuses.get(&id)?;
-        if !self.visible(viewer, s) {
+        let e = self.statuses.get(&id)?;
+        if !self.visible(viewer, e) {
             return None;
         }
+        let s = &e.record;
         let author = self.accounts.get(&s.account_id)?;
         let reblog = match s.reblog_of_id {
             Some(original) => Some(Box::new(self.status(state, viewer, original, depth)?)),
@@ -271,11 +262,9 @@ impl Loaded {
                 }
             }
         });
-        let mentions = self
+        let mentions = e
             .mentions
-            .get(&s.id)
-            .into_iter()
-            .flatten()
+            .iter()
             .filter_map(|a| self.accounts.get(a))
             .map(|a| model::Mention {
                 id: a.id.to_string(),
@@ -284,17 +273,16 @@ impl Loaded {
                 url: state.url(&format!("/@{}", a.username)),
             })
             .collect();
-        let tags = self
+        let tags = e
             .tags
-            .get(&s.id)
-            .into_iter()
-            .flatten()
+            .iter()
             .map(|t| model::Tag {
                 name: t.clone(),
                 url: state.url(&format!("/tags/{t}")),
             })
             .collect();
-        let has = |list: &[Id]| viewer.id.map(|_| list.contains(&s.id));
+        let marks = self.marks.get(&s.id).copied().unwrap_or_default();
+        let has = |mark: bool| viewer.id.map(|_| mark);
         let visibility = Visibility::from_code(s.visibility);
         Some(model::Status {
             id: s.id.to_string(),
@@ -312,11 +300,11 @@ impl Loaded {
             favourites_count: s.favourites_count,
             quotes_count: s.quotes_count,
             edited_at: s.edited_at.map(time::rfc3339),
-            favourited: has(&self.marks.favourited),
-            reblogged: has(&self.marks.reblogged),
-            muted: viewer.id.map(|_| false),
-            bookmarked: has(&self.marks.bookmarked),
-            pinned: viewer.id.map(|_| self.marks.pinned.contains(&s.id)),
+            favourited: has(marks.favourited),
+            reblogged: has(marks.reblogged),
+            muted: has(false),
+            bookmarked: has(marks.bookmarked),
+            pinned: has(marks.pinned),
             content: s.content_html.clone(),
             filtered: viewer.id.map(|_| Vec::new()),
             reblog,

@@ -201,6 +201,7 @@ pub async fn create(
     };
     let mentioned = record.mentions.clone();
     let id = state.store.create_status(&record).await?;
+    state.records.forget_written(&record.status);
     state.jobs.notify_one();
     if visibility == Visibility::Direct {
         conversations::record(state, &record.status, &mentioned).await?;
@@ -224,7 +225,8 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<mode
     let mut shown = render::status(state, viewer, id).await?;
     stream::deleting(state, &s).await?;
     shown.text = Some(s.text);
-    state.store.delete_status(id).await?;
+    let deleted = state.store.delete_status(id).await?;
+    state.records.forget_deleted(&deleted);
     Ok(shown)
 }
 
@@ -279,6 +281,7 @@ pub async fn edit(
             language.as_deref(),
         )
         .await?;
+    state.records.forget_status(id);
     for (account, quoted) in state.store.resharers_of(id).await? {
         let kind = if quoted { "quoted_update" } else { "update" };
         notifications::notify(state, account, me, kind, Some(id)).await?;
@@ -357,6 +360,7 @@ pub async fn mark(
         .store
         .add_mark(mark, state.ids.next(), me, target.id, time::now_millis())
         .await?;
+    state.records.forget_marked(me, target.id);
     if added && mark == Mark::Favourite {
         notifications::notify(state, target.account_id, me, "favourite", Some(target.id)).await?;
     }
@@ -372,7 +376,9 @@ pub async fn unmark(
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let s = visible(state, viewer, id).await?;
     let target = s.reblog_of_id.unwrap_or(s.id);
-    if state.store.remove_mark(mark, me, target).await? && mark == Mark::Favourite {
+    let removed = state.store.remove_mark(mark, me, target).await?;
+    state.records.forget_marked(me, target);
+    if removed && mark == Mark::Favourite {
         let author = state.store.status(target).await?.account_id;
         notifications::withdraw(state, author, me, "favourite", Some(target)).await?;
     }
@@ -453,6 +459,7 @@ pub async fn reblog(
             .ok_or(ApiError::NotFound)?,
         Err(e) => return Err(e.into()),
     };
+    state.records.forget_written(&record.status);
     state.jobs.notify_one();
     notifications::notify(state, original.account_id, me, "reblog", Some(original.id)).await?;
     render::status(state, viewer, created).await
@@ -463,7 +470,8 @@ pub async fn unreblog(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<mo
     let s = visible(state, viewer, id).await?;
     let original = s.reblog_of_id.unwrap_or(s.id);
     if let Some(mine) = state.store.reblog_by(me, original).await? {
-        state.store.delete_status(mine).await?;
+        let deleted = state.store.delete_status(mine).await?;
+        state.records.forget_deleted(&deleted);
         let author = state.store.status(original).await?.account_id;
         notifications::withdraw(state, author, me, "reblog", Some(original)).await?;
     }

@@ -142,7 +142,9 @@ pub async fn flush(state: &AppState) -> Result<(), StoreError> {
             viewers: sketch.to_bytes(),
         });
     }
-    state.store.save_views(&totals, &hours).await
+    state.store.save_views(&totals, &hours).await?;
+    state.records.views_saved(&totals);
+    Ok(())
 }
 
 /// Flushes impressions until the process ends.

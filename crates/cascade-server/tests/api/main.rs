@@ -20,6 +20,7 @@ mod oauth;
 mod pages;
 mod policy;
 mod push;
+mod records;
 mod schemas;
 mod spam;
 mod statuses;
