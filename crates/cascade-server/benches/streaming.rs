@@ -9,7 +9,8 @@
 //! `CASCADE_BENCH_BURST`) each favourite and reblog one status over HTTP, 64 requests in
 //! flight, while the author listens on its notification stream. Reports the wall time,
 //! the notification groups and their exact counts, the stream events the author received
-//! (coalesced), and the process's peak memory.
+//! (coalesced), the Web Push deliveries to its device (a local receiver counts them), and
+//! the process's peak memory.
 //!
 //! Run both with `cargo bench -p cascade-server --bench streaming`, or one by naming it
 //! (`-- delivery`, `-- burst`). Nothing asserts on a timing; a person reads the output.
@@ -19,7 +20,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
+use p256::elliptic_curve::sec1::ToEncodedPoint;
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Message;
@@ -233,11 +236,15 @@ async fn burst(accounts: usize) {
     )
     .await
     .expect("the author");
-    let author_token =
-        cascade_server::app::accounts::issue_token(&state, Some(author.id), None, "read write")
-            .await
-            .unwrap()
-            .access_token;
+    let author_token = cascade_server::app::accounts::issue_token(
+        &state,
+        Some(author.id),
+        None,
+        "read write push",
+    )
+    .await
+    .unwrap()
+    .access_token;
     let prepared = Instant::now();
     let now = cascade_core::time::now_millis() - 90 * 86_400_000;
     let rows: Vec<_> = (0..accounts)
@@ -275,6 +282,39 @@ async fn burst(accounts: usize) {
         .await
         .unwrap();
     let id = post["id"].as_str().unwrap().to_string();
+    // A push service on this machine counts the author's Web Push deliveries.
+    let pushes = Arc::new(AtomicUsize::new(0));
+    let receiver = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let receiver_addr = receiver.local_addr().unwrap();
+    let counted = pushes.clone();
+    let push_service = axum::Router::new().route(
+        "/push",
+        axum::routing::post(move || {
+            let counted = counted.clone();
+            async move {
+                counted.fetch_add(1, Ordering::SeqCst);
+                axum::http::StatusCode::CREATED
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(receiver, push_service).await });
+    let device = p256::SecretKey::random(&mut rand::rngs::OsRng);
+    let p256dh = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(device.public_key().to_encoded_point(false).as_bytes());
+    let subscribed = http
+        .post(format!("http://{addr}/api/v1/push/subscription"))
+        .bearer_auth(&author_token)
+        .json(&json!({
+            "subscription": {"endpoint": format!("http://{receiver_addr}/push"), "keys": {"p256dh": p256dh, "auth": "AAAAAAAAAAAAAAAAAAAAAA"}},
+            "data": {"alerts": {"favourite": true, "reblog": true}},
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        subscribed.status().is_success(),
+        "the author subscribes to pushes"
+    );
     let stream_url = format!(
         "ws://{addr}/api/v1/streaming?stream=user:notification&access_token={author_token}"
     );
@@ -361,6 +401,10 @@ async fn burst(accounts: usize) {
         "burst: {} notification events streamed to the author (coalesce window {} ms)",
         events.load(Ordering::SeqCst),
         state.config.coalesce_ms
+    );
+    println!(
+        "burst: {} Web Push deliveries to the author's device",
+        pushes.load(Ordering::SeqCst)
     );
     println!(
         "burst: process memory (server and load clients together): RSS {} MiB before, peak {} MiB",
