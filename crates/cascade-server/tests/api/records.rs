@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, TestApp, User};
+use crate::helpers::{ids, spawn_app, TestApp, User};
 
 /// The entry with this id in the user's home timeline (read through the cache).
 async fn in_home(app: &TestApp, user: &User, id: &str) -> Value {
@@ -344,6 +344,35 @@ async fn flushed_view_counts_and_the_view_count_setting_show_on_a_warm_read() {
     .ok();
     let seen = in_home(&app, &bob, &post).await;
     assert!(seen["cascade"]["views"].is_i64(), "{seen}");
+}
+
+#[tokio::test]
+async fn a_warm_home_timeline_is_served_without_the_store() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    app.follow(&bob, &alice).await;
+    let post = id_of(
+        &app.post_status(&alice, "served from memory", "public")
+            .await,
+    );
+    let own = id_of(
+        &app.post_status(&bob, "mine, with my view counts", "public")
+            .await,
+    );
+    act(&app, &bob, &post, "favourite").await;
+    let warm = app.home(&bob, "").await;
+
+    // Every query fails from here on: the page must come from the caches alone.
+    app.state.store.close().await;
+    let again = app.get(&bob, "/api/v1/timelines/home").await.ok();
+    let again = again.as_array().expect("a page");
+    assert_eq!(ids(again), ids(&warm));
+    let liked = again.iter().find(|s| s["id"] == post.as_str()).unwrap();
+    assert_eq!(liked["favourited"], true);
+    assert_eq!(liked["account"]["username"], "alice");
+    let mine = again.iter().find(|s| s["id"] == own.as_str()).unwrap();
+    assert!(mine["cascade"]["views"].is_i64());
 }
 
 mod properties {
