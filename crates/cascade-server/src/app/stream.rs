@@ -378,24 +378,26 @@ async fn publish_public(
     Ok(())
 }
 
+/// What a status mentions and tags, read once per event for all its recipients.
+struct About {
+    mentions: Vec<Id>,
+    tags: Vec<String>,
+}
+
 /// Renders `id` for the account of `conn` if its home would show it, else `None`.
-async fn home_view(state: &AppState, me: Id, s: &StatusRecord) -> ApiResult<Option<String>> {
+async fn home_view(
+    state: &AppState,
+    me: Id,
+    s: &StatusRecord,
+    about: &About,
+) -> ApiResult<Option<String>> {
     let viewer = Viewer::load(state, Some(me)).await?;
     let visibility = Visibility::from_code(s.visibility);
-    let mentioned = || async {
-        let mentions = state.store.mentions_of(&[s.id]).await?;
-        ApiResult::Ok(mentions.iter().any(|(_, a)| *a == me))
-    };
     let mut reaches = s.account_id == me
         || (viewer.follows(s.account_id)
-            && (visibility != Visibility::Direct || mentioned().await?));
-    if !reaches
-        && visibility == Visibility::Public
-        && s.reblog_of_id.is_none()
-        && !viewer.followed_tags.is_empty()
-    {
-        let tags = state.store.tags_of(&[s.id]).await?;
-        reaches = tags.iter().any(|(_, t)| viewer.followed_tags.contains(t));
+            && (visibility != Visibility::Direct || about.mentions.contains(&me)));
+    if !reaches && visibility == Visibility::Public && s.reblog_of_id.is_none() {
+        reaches = about.tags.iter().any(|t| viewer.followed_tags.contains(t));
     }
     if !reaches {
         return Ok(None);
@@ -477,9 +479,34 @@ async fn announce(state: &AppState, s: &StatusRecord, name: &'static str) -> Api
             authors.push(o.account_id);
         }
     }
-    for channel in hub.active(|c| matches!(c, Channel::User(_))) {
+    let users = hub.active(|c| matches!(c, Channel::User(_)));
+    let about = About {
+        mentions: if users.is_empty() {
+            Vec::new()
+        } else {
+            state
+                .store
+                .mentions_of(&[s.id])
+                .await?
+                .into_iter()
+                .map(|(_, a)| a)
+                .collect()
+        },
+        tags: if users.is_empty() {
+            Vec::new()
+        } else {
+            state
+                .store
+                .tags_of(&[s.id])
+                .await?
+                .into_iter()
+                .map(|(_, t)| t)
+                .collect()
+        },
+    };
+    for channel in users {
         let Channel::User(me) = channel else { continue };
-        if let Some(payload) = home_view(state, me, s).await? {
+        if let Some(payload) = home_view(state, me, s, &about).await? {
             hub.publish(&channel, Arc::new(Event { name, payload }));
         }
     }
