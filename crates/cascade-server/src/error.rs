@@ -14,6 +14,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("The access token is invalid")]
     Unauthorized,
+    /// What anonymous callers may not do, said in Mastodon's words (401).
+    #[error("{0}")]
+    AuthRequired(String),
     #[error("This action is outside the authorized scopes")]
     OutsideScopes,
     #[error("{0}")]
@@ -57,7 +60,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::AuthRequired(_) => StatusCode::UNAUTHORIZED,
             ApiError::OutsideScopes | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -11,6 +11,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod fanout;
+pub mod search;
 pub mod state;
 pub mod web;
 pub mod webpush;
@@ -38,6 +39,9 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
 /// Serves the API on a bound listener, with the fan-out and push workers running beside
 /// it, until the process is interrupted.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    let indexed = app::search::catch_up(&state).await?;
+    tracing::info!(indexed, "the search index is up to date");
+    tokio::spawn(app::search::run_committer(state.clone()));
     tokio::spawn(fanout::run_worker(state.clone()));
     tokio::spawn(app::views::run_flusher(state.clone()));
     tokio::spawn(app::push::run_worker(state.clone()));

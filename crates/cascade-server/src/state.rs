@@ -48,6 +48,9 @@ pub struct Shared {
     pub push_due: Notify,
     /// Away periods not over yet, by account.
     pub away: crate::app::away::AwayBook,
+    /// The full-text index of statuses, and the signal that it has writes to commit.
+    pub search: Arc<crate::search::SearchIndex>,
+    pub search_due: Notify,
 }
 
 /// What a valid access token grants.
@@ -66,6 +69,7 @@ impl AppState {
         let streams = crate::app::stream::Hub::new(config.stream_buffer);
         let push = crate::app::push::PushState::new(config.coalesce_ms);
         let records = crate::app::records::RecordCache::new(&config.record_cache);
+        let search = crate::app::search::open_index(&config.data_dir);
         AppState(Arc::new(Shared {
             config,
             store,
@@ -85,6 +89,8 @@ impl AppState {
             push,
             push_due: Notify::new(),
             away: Default::default(),
+            search,
+            search_due: Notify::new(),
         }))
     }
 

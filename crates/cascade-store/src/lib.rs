@@ -24,6 +24,7 @@ mod notifications;
 mod oauth;
 mod push;
 mod reports;
+mod search;
 mod statuses;
 mod tags;
 mod timelines;
@@ -41,6 +42,7 @@ pub use notifications::{
 pub use oauth::{AppRecord, AuthCode, TokenRecord};
 pub use push::{NewPushDelivery, PushDelivery, PushSubscriptionRecord};
 pub use reports::ReportRecord;
+pub use search::SearchableStatus;
 pub use statuses::{
     DeletedStatus, EditRecord, Mark, NewStatusRecord, Reshare, StatusRecord, ViewerState,
 };

@@ -25,6 +25,7 @@ pub mod paging;
 pub mod params;
 pub mod push;
 pub mod reports;
+pub mod search;
 pub mod statuses;
 pub mod streaming;
 pub mod tags;
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(extensions::routes())
         .merge(push::routes())
         .merge(away::routes())
+        .merge(search::routes())
         .merge(crate::web::routes())
         .route("/api/v1/health", get(|| async { "OK" }))
         .fallback(not_found)

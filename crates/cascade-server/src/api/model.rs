@@ -508,3 +508,11 @@ pub struct Report {
     pub rule_ids: Vec<String>,
     pub target_account: Account,
 }
+
+/// What `/api/v2/search` returns: matches of each kind, empty for the kinds not asked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Search {
+    pub accounts: Vec<Account>,
+    pub statuses: Vec<Status>,
+    pub hashtags: Vec<Hashtag>,
+}

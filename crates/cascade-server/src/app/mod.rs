@@ -11,6 +11,7 @@ pub mod push;
 pub mod records;
 pub mod render;
 pub mod reports;
+pub mod search;
 pub mod spam;
 pub mod statuses;
 pub mod stream;

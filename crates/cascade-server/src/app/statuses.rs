@@ -7,7 +7,7 @@ use cascade_core::{time, Id, NewStatus, Visibility};
 use cascade_store::{Account, EditRecord, Mark, NewStatusRecord, StatusRecord, StoreError};
 
 use crate::api::model;
-use crate::app::{conversations, notifications, render, stream, virality, Viewer};
+use crate::app::{conversations, notifications, render, search, stream, virality, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -203,6 +203,10 @@ pub async fn create(
     let id = state.store.create_status(&record).await?;
     state.records.forget_written(&record.status);
     state.jobs.notify_one();
+    // A repeated idempotent request wrote nothing, and its status is indexed already.
+    if id == record.status.id {
+        search::status_written(state, &record.status, &mentioned);
+    }
     if visibility == Visibility::Direct {
         conversations::record(state, &record.status, &mentioned).await?;
     }
@@ -227,6 +231,7 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<mode
     shown.text = Some(s.text);
     let deleted = state.store.delete_status(id).await?;
     state.records.forget_deleted(&deleted);
+    search::status_deleted(state, id);
     Ok(shown)
 }
 
@@ -282,6 +287,16 @@ pub async fn edit(
         )
         .await?;
     state.records.forget_status(id);
+    search::status_written(
+        state,
+        &StatusRecord {
+            text: edit.text,
+            spoiler_text: edit.spoiler_text,
+            edited_at: Some(edit.created_at),
+            ..s
+        },
+        &mentions,
+    );
     for (account, quoted) in state.store.resharers_of(id).await? {
         let kind = if quoted { "quoted_update" } else { "update" };
         notifications::notify(state, account, me, kind, Some(id)).await?;

@@ -22,6 +22,7 @@ mod policy;
 mod push;
 mod records;
 mod schemas;
+mod search;
 mod spam;
 mod statuses;
 mod streaming;
