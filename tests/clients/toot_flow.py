@@ -37,12 +37,8 @@ REQUEST_TIMEOUT = 30
 COMMAND_TIMEOUT = 60
 POLL_SECONDS = 10.0
 
-# `toot follow ACCOUNT` finds the account with GET /api/v2/search, which Cascade
-# does not serve yet (docs/API.md: search belongs to the "hearing the signal"
-# issue). Until it does, a 404 there is tolerated and the follow goes through
-# toot's own library calls (api.lookup + api.follow) instead. Set this to True
-# when /api/v2/search lands.
-SEARCH_REQUIRED = False
+# `toot follow ACCOUNT` finds the account with GET /api/v2/search
+# (q=ACCOUNT, type=accounts, resolve=true), then follows it.
 
 
 class FlowError(Exception):
@@ -115,7 +111,6 @@ def expect_in(text: str, needle: str, what: str) -> None:
 
 def run(base_url: str, toot: Toot) -> None:
     # Imported only now, so that toot reads the temporary XDG directories.
-    import requests
     from toot import api, auth, config, http
     from toot.exceptions import NotFoundError
 
@@ -163,30 +158,9 @@ def run(base_url: str, toot: Toot) -> None:
            f"whoami --json: username={me.get('username')!r}, acct={me.get('acct')!r}")
 
     step(f"toot follow {alice_name} (as {bob_name}): GET /api/v2/search, POST /api/v1/accounts/:id/follow")
-    followed = toot.run("follow", alice_name, as_user=bob_id, ok=False)
+    followed = toot.run("follow", alice_name, as_user=bob_id)
+    expect_in(followed.stdout, f"following {alice_name}", "toot follow")
     alice_account = api.lookup(app, users[bob_name], alice_name).json()
-    if followed.returncode == 0:
-        expect_in(followed.stdout, f"following {alice_name}", "toot follow")
-    else:
-        search = requests.get(
-            f"{base_url}/api/v2/search",
-            params={"q": alice_name, "type": "accounts", "resolve": "true"},
-            headers={"Authorization": f"Bearer {users[bob_name].access_token}"},
-            timeout=REQUEST_TIMEOUT,
-        )
-        if search.status_code != 404 or SEARCH_REQUIRED:
-            raise FlowError(
-                f"`toot follow {alice_name}` exited {followed.returncode} "
-                f"(GET /api/v2/search answered {search.status_code})\n"
-                f"--- stdout\n{followed.stdout.rstrip()}\n--- stderr\n{followed.stderr.rstrip()}"
-            )
-        print(
-            "    TOLERATED: GET /api/v2/search is 404, so `toot follow` cannot find the account;\n"
-            "    following through toot.api.lookup (GET /api/v1/accounts/lookup) + toot.api.follow instead.",
-            flush=True,
-        )
-        relationship = api.follow(app, users[bob_name], alice_account["id"]).json()
-        ensure(relationship.get("following") is True, f"follow answered {relationship!r}")
     relationship = api.get_relationship(app, users[bob_name], alice_account["id"])
     ensure(relationship and relationship.get("following") is True,
            f"GET /api/v1/accounts/relationships says {relationship!r}")
