@@ -37,6 +37,15 @@ const TOKENIZER: &str = "cascade";
 const VERSION: &str = "cascade-search-1";
 /// The writer's memory before it writes a segment; tantivy wants at least 15 MB a thread.
 const WRITER_HEAP: usize = 50_000_000;
+/// The windows a search tries before the whole index, by age in milliseconds before the
+/// newest status: an hour, then eight times more each time (about 21 and 171 days last).
+const WINDOWS_MS: [i64; 5] = [
+    3_600_000,
+    28_800_000,
+    230_400_000,
+    1_843_200_000,
+    14_745_600_000,
+];
 
 /// What is indexed of one status: its searchable text (text and content warning), and
 /// what decides who may find it.
@@ -317,14 +326,66 @@ impl SearchIndex {
     /// first so that they are found.
     pub fn search(&self, q: &StatusQuery) -> tantivy::Result<Vec<Id>> {
         self.commit()?;
-        let f = self.fields;
         let mut words = Vec::new();
         let mut analyzer = self.analyzer.clone();
         let mut stream = analyzer.token_stream(&q.words);
-        stream.process(&mut |t| words.push(Term::from_field_text(f.text, &t.text)));
+        stream.process(&mut |t| words.push(Term::from_field_text(self.fields.text, &t.text)));
         if words.is_empty() || q.limit == 0 {
             return Ok(Vec::new());
         }
+        let searcher = self.reader.searcher();
+        // Only a lower bound: the statuses right after it, not the newest ones.
+        if q.min_id.is_some() && q.max_id.is_none() {
+            let query = self.query(q, &words, q.min_id);
+            let top = TopDocs::with_limit(q.limit)
+                .and_offset(q.offset)
+                .order_by_fast_field::<i64>("id", Order::Asc);
+            let mut ids: Vec<Id> = searcher
+                .search(&query, &top)?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+            ids.reverse();
+            return Ok(ids);
+        }
+        // Sorting every match by id costs as many matches as a word has: most of the
+        // index for a common one. The newest page lies in the newest window that holds
+        // enough matches, so windows of growing age are tried first, the whole index last.
+        let want = q.offset + q.limit;
+        let newest = {
+            let seen = self
+                .marks
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .seen
+                .status;
+            q.max_id.map_or(seen, |m| m.min(seen))
+        };
+        let floor = q.min_id.unwrap_or(Id::MIN);
+        let windows = WINDOWS_MS
+            .iter()
+            .map(|ms| Some(newest.saturating_sub(ms << 16)))
+            .filter(|lower| lower.is_some_and(|l| l > floor))
+            .chain([q.min_id]);
+        let mut ids = Vec::new();
+        for lower in windows {
+            let query = self.query(q, &words, lower);
+            let top = TopDocs::with_limit(want).order_by_fast_field::<i64>("id", Order::Desc);
+            ids = searcher
+                .search(&query, &top)?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+            if ids.len() == want {
+                break;
+            }
+        }
+        Ok(ids.into_iter().skip(q.offset).collect())
+    }
+
+    /// The query for `words` (analyzed) and whom `q` is for, above `lower` if given.
+    fn query(&self, q: &StatusQuery, words: &[Term], lower: Option<Id>) -> BooleanQuery {
+        let f = self.fields;
         let term = |field: Field, v: i64| -> Box<dyn Query> {
             Box::new(TermQuery::new(
                 Term::from_field_i64(field, v),
@@ -332,9 +393,10 @@ impl SearchIndex {
             ))
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = words
-            .into_iter()
+            .iter()
             .map(|t| {
-                let q: Box<dyn Query> = Box::new(TermQuery::new(t, IndexRecordOption::Basic));
+                let q: Box<dyn Query> =
+                    Box::new(TermQuery::new(t.clone(), IndexRecordOption::Basic));
                 (Occur::Must, q)
             })
             .collect();
@@ -374,35 +436,15 @@ impl SearchIndex {
         if let Some(author) = q.author {
             clauses.push((Occur::Must, term(f.account, author)));
         }
-        if q.max_id.is_some() || q.min_id.is_some() {
+        if q.max_id.is_some() || lower.is_some() {
             let bound = |v: Option<Id>| match v {
                 Some(v) => Bound::Excluded(Term::from_field_i64(f.id, v)),
                 None => Bound::Unbounded,
             };
-            let range = RangeQuery::new(bound(q.min_id), bound(q.max_id));
+            let range = RangeQuery::new(bound(lower), bound(q.max_id));
             clauses.push((Occur::Must, Box::new(range)));
         }
-        let query = BooleanQuery::new(clauses);
-        // Only a lower bound: the statuses right after it, not the newest ones.
-        let order = if q.min_id.is_some() && q.max_id.is_none() {
-            Order::Asc
-        } else {
-            Order::Desc
-        };
-        let ascending = matches!(order, Order::Asc);
-        let top = TopDocs::with_limit(q.limit)
-            .and_offset(q.offset)
-            .order_by_fast_field::<i64>("id", order);
-        let searcher = self.reader.searcher();
-        let mut ids: Vec<Id> = searcher
-            .search(&query, &top)?
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
-        if ascending {
-            ids.reverse();
-        }
-        Ok(ids)
+        BooleanQuery::new(clauses)
     }
 
     /// How many statuses the committed index holds.
@@ -492,6 +534,31 @@ mod tests {
         q.min_id = None;
         q.offset = 2;
         assert_eq!(index.search(&q).unwrap(), vec![3, 2]);
+    }
+
+    #[test]
+    fn older_windows_are_searched_when_the_newest_do_not_fill_the_page() {
+        let index = SearchIndex::in_memory().unwrap();
+        let day = 86_400_000i64;
+        let now = 1_800_000_000_000i64;
+        let at = |ms: i64| ms << 16;
+        let ids = [
+            at(now - 400 * day),
+            at(now - 10 * day),
+            at(now - day),
+            at(now),
+        ];
+        let all: Vec<IndexedStatus> = ids.iter().map(|&i| status(i, 7, 0, "word")).collect();
+        index.put(&all).unwrap();
+        let mut q = query("word", None);
+        q.limit = 3;
+        assert_eq!(index.search(&q).unwrap(), vec![ids[3], ids[2], ids[1]]);
+        q.offset = 2;
+        assert_eq!(index.search(&q).unwrap(), vec![ids[1], ids[0]]);
+        q.offset = 0;
+        q.max_id = Some(ids[3]);
+        q.min_id = Some(ids[0]);
+        assert_eq!(index.search(&q).unwrap(), vec![ids[2], ids[1]]);
     }
 
     #[test]
