@@ -39,6 +39,8 @@ const VERSION: &str = "cascade-search-1";
 const WRITER_HEAP: usize = 50_000_000;
 /// The windows a search tries before the whole index, by age in milliseconds before the
 /// newest status: an hour, then eight times more each time (about 21 and 171 days last).
+/// Below this many statuses with the query's rarest word, all matches are sorted at once.
+const FEW_MATCHES: u64 = 20_000;
 const WINDOWS_MS: [i64; 5] = [
     3_600_000,
     28_800_000,
@@ -148,6 +150,8 @@ pub struct SearchIndex {
     /// The mark stored with the index when it was opened; `None` for a new or rebuilt
     /// index, which must be filled from the store from the beginning.
     opened_at: Option<HighWater>,
+    /// `FEW_MATCHES`, lowered by tests to reach the windows with a small index.
+    few_matches: u64,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -236,6 +240,7 @@ impl SearchIndex {
                 failed: None,
             }),
             opened_at,
+            few_matches: FEW_MATCHES,
         })
     }
 
@@ -362,8 +367,15 @@ impl SearchIndex {
             q.max_id.map_or(seen, |m| m.min(seen))
         };
         let floor = q.min_id.unwrap_or(Id::MIN);
+        // A word in few statuses bounds the matches: sorting them all is cheaper than
+        // trying windows, each of which reads the id column.
+        let mut rarest = u64::MAX;
+        for word in &words {
+            rarest = rarest.min(searcher.doc_freq(word)?);
+        }
         let windows = WINDOWS_MS
             .iter()
+            .filter(|_| rarest > self.few_matches)
             .map(|ms| Some(newest.saturating_sub(ms << 16)))
             .filter(|lower| lower.is_some_and(|l| l > floor))
             .chain([q.min_id]);
@@ -538,7 +550,8 @@ mod tests {
 
     #[test]
     fn older_windows_are_searched_when_the_newest_do_not_fill_the_page() {
-        let index = SearchIndex::in_memory().unwrap();
+        let mut index = SearchIndex::in_memory().unwrap();
+        index.few_matches = 0;
         let day = 86_400_000i64;
         let now = 1_800_000_000_000i64;
         let at = |ms: i64| ms << 16;
