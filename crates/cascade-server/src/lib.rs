@@ -39,8 +39,11 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
 /// Serves the API on a bound listener, with the fan-out and push workers running beside
 /// it, until the process is interrupted.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
-    let indexed = app::search::catch_up(&state).await?;
-    tracing::info!(indexed, "the search index is up to date");
+    // A search index that cannot catch up finds less; the server still serves.
+    match app::search::catch_up(&state).await {
+        Ok(indexed) => tracing::info!(indexed, "the search index is up to date"),
+        Err(e) => tracing::warn!(error = %e, "the search index could not catch up"),
+    }
     tokio::spawn(app::search::run_committer(state.clone()));
     tokio::spawn(fanout::run_worker(state.clone()));
     tokio::spawn(app::views::run_flusher(state.clone()));
