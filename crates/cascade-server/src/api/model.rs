@@ -46,6 +46,9 @@ pub struct Account {
     /// Cascade's extension: present while the account is away (out of office).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cascade_away: Option<AwayNotice>,
+    /// Present (and true) only for a suspended account, as in Mastodon.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspended: Option<bool>,
 }
 
 /// What a profile shows of an away period: the message and when it ends.

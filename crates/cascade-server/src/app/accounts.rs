@@ -303,3 +303,16 @@ pub async fn unmute(state: &AppState, me: Id, target: Id) -> ApiResult<model::Re
     state.graph_changed(&[me], false);
     relationship(state, me, target).await
 }
+
+/// Suspends an account (`cascade admin suspend`) or, with `suspended: false`, lifts the
+/// suspension; false when there is no such account. Nothing is deleted: rendering and
+/// token verification read `suspended_at` from the account's record (`app::render`,
+/// `api::auth::resolve_token`), so the account's posts, profile and logins vanish and come
+/// back together. This process forgets the record at once; any other process serving the
+/// same store notices within its record cache's TTL.
+pub async fn suspend(state: &AppState, account: Id, suspended: bool) -> ApiResult<bool> {
+    let at = suspended.then(time::now_millis);
+    let found = state.store.set_suspended(account, at).await?;
+    state.records.forget_account(account);
+    Ok(found)
+}

@@ -6,6 +6,12 @@
 //! Visibility is applied here, for every status rendered, so no endpoint can return a
 //! status its viewer may not see: a status that fails the check is left out, a quote of one
 //! is shown as `unauthorized`.
+//!
+//! Suspension is applied here too, from the authors' records: a suspended account's
+//! statuses fail the same check (and so do reblogs of them), it is left out of account
+//! lists, and on its own it renders as Mastodon shows a suspended profile. Records live at
+//! most the record cache's TTL, so a suspension by another process (`cascade admin
+//! suspend`) shows within it.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -22,6 +28,9 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 
 pub fn account(state: &AppState, a: &Account) -> model::Account {
+    if a.suspended_at.is_some() {
+        return suspended_account(state, a);
+    }
     let url = state.url(&format!("/@{}", a.username));
     let avatar = state.url("/avatars/original/missing.png");
     let header = state.url("/headers/original/missing.png");
@@ -56,6 +65,46 @@ pub fn account(state: &AppState, a: &Account) -> model::Account {
         source: None,
         role: None,
         cascade_away: state.away.notice(a.id),
+        suspended: None,
+    }
+}
+
+/// A suspended account as Mastodon shows it: who it was, `suspended: true`, and nothing
+/// of its profile, counts or activity.
+fn suspended_account(state: &AppState, a: &Account) -> model::Account {
+    let avatar = state.url("/avatars/original/missing.png");
+    let header = state.url("/headers/original/missing.png");
+    model::Account {
+        id: a.id.to_string(),
+        username: a.username.clone(),
+        acct: a.username.clone(),
+        display_name: String::new(),
+        locked: false,
+        bot: false,
+        discoverable: false,
+        indexable: false,
+        group: false,
+        hide_collections: false,
+        noindex: true,
+        created_at: format!("{}T00:00:00.000Z", time::date(a.created_at)),
+        note: String::new(),
+        uri: state.url(&format!("/users/{}", a.username)),
+        url: state.url(&format!("/@{}", a.username)),
+        avatar_static: avatar.clone(),
+        avatar,
+        header_static: header.clone(),
+        header,
+        followers_count: 0,
+        following_count: 0,
+        statuses_count: 0,
+        last_status_at: None,
+        emojis: Vec::new(),
+        roles: Vec::new(),
+        fields: Vec::new(),
+        source: None,
+        role: None,
+        cascade_away: None,
+        suspended: Some(true),
     }
 }
 
@@ -72,7 +121,7 @@ pub fn fields(json: &str) -> Vec<model::Field> {
         .collect()
 }
 
-/// Renders accounts in the order of `ids`, leaving out unknown ones.
+/// Renders accounts in the order of `ids`, leaving out unknown and suspended ones.
 pub async fn accounts(state: &AppState, ids: &[Id]) -> ApiResult<Vec<model::Account>> {
     let found = state
         .records
@@ -81,6 +130,7 @@ pub async fn accounts(state: &AppState, ids: &[Id]) -> ApiResult<Vec<model::Acco
     Ok(ids
         .iter()
         .filter_map(|id| found.get(id))
+        .filter(|a| a.suspended_at.is_none())
         .map(|a| account(state, a))
         .collect())
 }
@@ -185,8 +235,14 @@ async fn load(state: &AppState, viewer: &Viewer, ids: &[Id]) -> ApiResult<Loaded
 }
 
 impl Loaded {
+    /// Whether the viewer may see the status: the visibility rule, and an author that is
+    /// known and not suspended.
     fn visible(&self, viewer: &Viewer, e: &StatusEntry) -> bool {
         viewer.can_see(&e.record, &e.mentions)
+            && self
+                .accounts
+                .get(&e.record.account_id)
+                .is_some_and(|a| a.suspended_at.is_none())
     }
 
     /// Whether a timeline shows this entry: visible, its author known, and for a reblog

@@ -25,6 +25,7 @@ mod schemas;
 mod spam;
 mod statuses;
 mod streaming;
+mod suspend;
 mod tags;
 mod timelines;
 mod views;
