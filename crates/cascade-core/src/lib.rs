@@ -14,6 +14,7 @@ pub mod status;
 pub mod text;
 pub mod time;
 pub mod timeline;
+pub mod trends;
 pub mod visibility;
 
 pub use id::{Id, IdGenerator};
