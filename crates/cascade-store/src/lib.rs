@@ -27,6 +27,7 @@ mod reports;
 mod statuses;
 mod tags;
 mod timelines;
+mod trends;
 mod virality;
 
 pub use accounts::{Account, AccountUpdate, NewAccount, UserRecord};
@@ -46,6 +47,7 @@ pub use statuses::{
 };
 pub use tags::{TagDay, TagRecord};
 pub use timelines::{AccountStatusesFilter, Range};
+pub use trends::{EngagementRow, LinkPost, TagUse, TrendCandidate};
 pub use virality::{CascadeLink, CascadeNodeRecord, ViewsRecord};
 
 /// A query parameter whose type is only known at run time (dynamic `WHERE` clauses).
