@@ -41,6 +41,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
     tokio::spawn(fanout::run_worker(state.clone()));
     tokio::spawn(app::views::run_flusher(state.clone()));
     tokio::spawn(app::push::run_worker(state.clone()));
+    tokio::spawn(app::trends::run_worker(state.clone()));
     let app = api::router(state);
     axum::serve(
         listener,

@@ -48,6 +48,8 @@ pub struct Shared {
     pub push_due: Notify,
     /// Away periods not over yet, by account.
     pub away: crate::app::away::AwayBook,
+    /// The current trends, recomputed in the background (`app::trends`).
+    pub trends: crate::app::trends::TrendCache,
 }
 
 /// What a valid access token grants.
@@ -85,6 +87,7 @@ impl AppState {
             push,
             push_due: Notify::new(),
             away: Default::default(),
+            trends: Default::default(),
         }))
     }
 

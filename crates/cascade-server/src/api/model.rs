@@ -490,6 +490,28 @@ pub struct Hashtag {
     pub featuring: Option<bool>,
 }
 
+/// A trending link (`/api/v1/trends/links`): Mastodon's `PreviewCard` with a history.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendsLink {
+    pub url: String,
+    pub title: String,
+    pub description: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub author_name: String,
+    pub author_url: String,
+    pub authors: Vec<Value>,
+    pub provider_name: String,
+    pub provider_url: String,
+    pub html: String,
+    pub width: i64,
+    pub height: i64,
+    pub image: Option<String>,
+    pub embed_url: String,
+    pub blurhash: Option<String>,
+    pub history: Vec<TagHistory>,
+}
+
 /// One day of a hashtag's use; every value is a string, as in Mastodon.
 #[derive(Debug, Clone, Serialize)]
 pub struct TagHistory {

@@ -16,6 +16,7 @@ pub mod statuses;
 pub mod stream;
 pub mod tags;
 pub mod timelines;
+pub mod trends;
 pub mod viewer;
 pub mod views;
 pub mod virality;

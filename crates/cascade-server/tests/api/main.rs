@@ -28,5 +28,6 @@ mod streaming;
 mod suspend;
 mod tags;
 mod timelines;
+mod trends;
 mod views;
 mod visibility;
