@@ -220,6 +220,14 @@ async fn a_suspended_account_vanishes_everywhere_and_lifting_restores_it() {
         .post(&alice, "/api/v1/statuses", json!({"status": "still here?"}))
         .await;
     assert_eq!(posting.status, StatusCode::FORBIDDEN);
+    // Streaming refuses the token too (bounded, since a stream that opened would not end).
+    let stream = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        app.get(&alice, "/api/v1/streaming/user"),
+    )
+    .await
+    .expect("a refused stream answers at once");
+    assert_eq!(stream.status, StatusCode::FORBIDDEN);
 
     assert!(
         cascade_server::app::accounts::suspend(&app.state, alice_id, false)
