@@ -599,6 +599,9 @@ async fn render_groups(
         }
     }
     let rendered = render::accounts(state, &account_ids).await?;
+    // Accounts rendering left out (suspended ones) leave the samples too, and a group
+    // with no sample left (a follow by a suspended account, say) leaves the page.
+    let shown: HashSet<String> = rendered.iter().map(|a| a.id.clone()).collect();
     let (accounts, partial) = if partial_avatars {
         let (f, p): (Vec<_>, Vec<_>) = rendered
             .into_iter()
@@ -609,6 +612,15 @@ async fn render_groups(
     };
     let notification_groups = groups
         .into_iter()
+        .map(|(row, n, samples)| {
+            let samples: Vec<String> = samples
+                .iter()
+                .map(|a| a.to_string())
+                .filter(|a| shown.contains(a))
+                .collect();
+            (row, n, samples)
+        })
+        .filter(|(_, _, samples)| !samples.is_empty())
         .map(|(row, n, samples)| model::NotificationGroup {
             group_key: row.group_key,
             notifications_count: row.count,
@@ -617,7 +629,7 @@ async fn render_groups(
             page_min_id: Some(row.oldest.to_string()),
             page_max_id: Some(row.latest.to_string()),
             latest_page_notification_at: Some(time::rfc3339(n.created_at)),
-            sample_account_ids: samples.iter().map(|a| a.to_string()).collect(),
+            sample_account_ids: samples,
             status_id: n.status_id.map(|s| s.to_string()),
         })
         .collect();

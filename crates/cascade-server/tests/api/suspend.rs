@@ -21,6 +21,8 @@ struct Seen {
     favourites: Vec<String>,
     bookmarks: Vec<String>,
     notifications_from: Vec<String>,
+    /// Every sample account of bob's grouped notifications.
+    grouped_from: Vec<String>,
     followers_of_bob: Vec<String>,
     quote: Value,
 }
@@ -36,6 +38,7 @@ async fn seen(app: &TestApp, bob: &User, alice: &User, list: &str, thread: &str)
         .await
         .ok();
     let notifications = app.get(bob, "/api/v1/notifications").await.ok();
+    let grouped = app.get(bob, "/api/v2/notifications").await.ok();
     let followers = app
         .get(bob, &format!("/api/v1/accounts/{}/followers", bob.id))
         .await
@@ -73,6 +76,13 @@ async fn seen(app: &TestApp, bob: &User, alice: &User, list: &str, thread: &str)
             .unwrap()
             .iter()
             .map(|n| n["account"]["id"].as_str().unwrap().to_string())
+            .collect(),
+        grouped_from: grouped["notification_groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["sample_account_ids"].as_array().unwrap().clone())
+            .map(|a| a.as_str().unwrap().to_string())
             .collect(),
         followers_of_bob: ids(followers.as_array().unwrap()),
         quote,
@@ -149,6 +159,16 @@ async fn a_suspended_account_vanishes_everywhere_and_lifting_restores_it() {
     )
     .await
     .ok();
+    // One favourite group on bob's thread, with a sample from each of them.
+    for fan in [&alice, &carol] {
+        app.post(
+            fan,
+            &format!("/api/v1/statuses/{thread}/favourite"),
+            json!({}),
+        )
+        .await
+        .ok();
+    }
 
     let before = seen(&app, &bob, &alice, &list, &thread).await;
     assert!(before.home.contains(&post));
@@ -158,6 +178,7 @@ async fn a_suspended_account_vanishes_everywhere_and_lifting_restores_it() {
     assert_eq!(before.favourites, vec![post.clone()]);
     assert_eq!(before.bookmarks, vec![post.clone()]);
     assert!(before.notifications_from.contains(&alice.id));
+    assert!(before.grouped_from.contains(&alice.id));
     assert!(before.followers_of_bob.contains(&alice.id));
     assert!(before.tag.contains(&post));
     assert!(before.list.contains(&post));
@@ -192,6 +213,11 @@ async fn a_suspended_account_vanishes_everywhere_and_lifting_restores_it() {
     assert!(during.favourites.is_empty());
     assert!(during.bookmarks.is_empty());
     assert!(!during.notifications_from.contains(&alice.id));
+    assert!(!during.grouped_from.contains(&alice.id));
+    assert!(
+        during.grouped_from.contains(&carol.id),
+        "carol's favourite stays"
+    );
     assert!(!during.followers_of_bob.contains(&alice.id));
     assert_eq!(during.quote["state"], "unauthorized");
     assert!(during.quote["quoted_status"].is_null());
@@ -245,6 +271,7 @@ async fn a_suspended_account_vanishes_everywhere_and_lifting_restores_it() {
     assert_eq!(after.favourites, before.favourites);
     assert_eq!(after.bookmarks, before.bookmarks);
     assert_eq!(after.notifications_from, before.notifications_from);
+    assert_eq!(after.grouped_from, before.grouped_from);
     assert_eq!(after.followers_of_bob, before.followers_of_bob);
     assert_eq!(after.quote["state"], "accepted");
     let profile = app
