@@ -24,6 +24,8 @@ struct Seen {
     /// Every sample account of bob's grouped notifications.
     grouped_from: Vec<String>,
     followers_of_bob: Vec<String>,
+    /// Who favourited bob's thread.
+    favourited_thread: Vec<String>,
     quote: Value,
 }
 
@@ -85,6 +87,12 @@ async fn seen(app: &TestApp, bob: &User, alice: &User, list: &str, thread: &str)
             .map(|a| a.as_str().unwrap().to_string())
             .collect(),
         followers_of_bob: ids(followers.as_array().unwrap()),
+        favourited_thread: list_ids(
+            app,
+            bob,
+            &format!("/api/v1/statuses/{thread}/favourited_by"),
+        )
+        .await,
         quote,
     }
 }
@@ -180,6 +188,7 @@ async fn a_suspended_account_vanishes_everywhere_and_lifting_restores_it() {
     assert!(before.notifications_from.contains(&alice.id));
     assert!(before.grouped_from.contains(&alice.id));
     assert!(before.followers_of_bob.contains(&alice.id));
+    assert_eq!(before.favourited_thread.len(), 2);
     assert!(before.tag.contains(&post));
     assert!(before.list.contains(&post));
     assert_eq!(before.quote["state"], "accepted");
@@ -219,6 +228,7 @@ async fn a_suspended_account_vanishes_everywhere_and_lifting_restores_it() {
         "carol's favourite stays"
     );
     assert!(!during.followers_of_bob.contains(&alice.id));
+    assert_eq!(during.favourited_thread, vec![carol.id.clone()]);
     assert_eq!(during.quote["state"], "unauthorized");
     assert!(during.quote["quoted_status"].is_null());
 
@@ -273,6 +283,7 @@ async fn a_suspended_account_vanishes_everywhere_and_lifting_restores_it() {
     assert_eq!(after.notifications_from, before.notifications_from);
     assert_eq!(after.grouped_from, before.grouped_from);
     assert_eq!(after.followers_of_bob, before.followers_of_bob);
+    assert_eq!(after.favourited_thread, before.favourited_thread);
     assert_eq!(after.quote["state"], "accepted");
     let profile = app
         .get_anon(&format!("/api/v1/accounts/{}", alice.id))
