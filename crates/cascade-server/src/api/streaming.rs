@@ -272,6 +272,13 @@ async fn serve_socket(
                 Some(Ok(_)) => {}
             },
             _ = beat.tick() => {
+                // A token refused since the socket opened (its account was suspended)
+                // ends the connection at the next heartbeat.
+                if let Some(reason) = refused(&state, token.as_ref()).await {
+                    let close = CloseFrame { code: 1008, reason: reason.into() };
+                    let _ = socket.send(Message::Close(Some(close))).await;
+                    break;
+                }
                 if socket.send(Message::Ping(Default::default())).await.is_err() {
                     break;
                 }
@@ -284,6 +291,22 @@ async fn serve_socket(
         }
     }
     state.streams.disconnect(&conn);
+}
+
+/// Why a socket's account may no longer stream, if it may not: it was suspended. The
+/// check reads the account's record through the record cache, so it costs no query while
+/// the record is fresh.
+async fn refused(state: &AppState, token: Option<&TokenInfo>) -> Option<String> {
+    let account = token?.account_id?;
+    let found = state
+        .records
+        .accounts(&state.store, &[account], std::time::Instant::now())
+        .await
+        .ok()?;
+    found
+        .get(&account)
+        .is_some_and(|a| a.suspended_at.is_some())
+        .then(|| "Your login is currently disabled".to_string())
 }
 
 /// Leaves the hub when a server-sent-events response ends (the client went away).

@@ -439,3 +439,57 @@ async fn cascade_admin_suspend_reaches_a_running_server_and_lift_undoes_it() {
         .status
         .success());
 }
+
+#[tokio::test]
+async fn an_open_websocket_of_a_suspended_account_is_closed() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let app =
+        crate::helpers::spawn_with(|c| c.heartbeat = std::time::Duration::from_millis(100)).await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let open = |user: &User| {
+        let url = format!(
+            "ws://{}/api/v1/streaming?access_token={}&stream=user",
+            app.addr, user.token
+        );
+        async move {
+            tokio_tungstenite::connect_async(url)
+                .await
+                .expect("the socket opens")
+                .0
+        }
+    };
+    let mut alice_ws = open(&alice).await;
+    let mut bob_ws = open(&bob).await;
+    cascade_server::app::accounts::suspend(&app.state, id_of(&alice), true)
+        .await
+        .unwrap();
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        loop {
+            match alice_ws.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code.into()),
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .expect("the socket is closed");
+    assert_eq!(closed, Some(1008u16));
+    // Bob's socket lives on: a few heartbeats later it still answers.
+    let alive = tokio::time::timeout(std::time::Duration::from_millis(500), async {
+        loop {
+            match bob_ws.next().await {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return false,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(alive.is_err(), "bob's socket stayed open");
+}
+
+fn id_of(user: &User) -> i64 {
+    user.id.parse().unwrap()
+}
