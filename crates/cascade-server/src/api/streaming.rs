@@ -355,16 +355,30 @@ async fn events(
     state.streams.subscribe(&conn, channel);
     let heartbeat = state.config.heartbeat;
     let leave = Leave { state, conn };
-    let stream = futures_util::stream::unfold((frames, leave), |(mut frames, leave)| async move {
-        let frame = tokio::select! {
-            frame = frames.recv() => frame?,
-            _ = leave.conn.kick.notified() => return None,
-        };
-        let event = sse::Event::default()
-            .event(frame.event.name)
-            .data(frame.event.payload.as_str());
-        Some((Ok::<_, std::convert::Infallible>(event), (frames, leave)))
-    });
+    // As on a WebSocket, a suspension ends the stream at the next heartbeat.
+    let check = tokio::time::interval(heartbeat);
+    let start = (frames, leave, check, info);
+    let stream =
+        futures_util::stream::unfold(start, |(mut frames, leave, mut check, info)| async move {
+            let frame = loop {
+                tokio::select! {
+                    frame = frames.recv() => break frame?,
+                    _ = leave.conn.kick.notified() => return None,
+                    _ = check.tick() => {
+                        if refused(&leave.state, info.as_ref()).await.is_some() {
+                            return None;
+                        }
+                    }
+                }
+            };
+            let event = sse::Event::default()
+                .event(frame.event.name)
+                .data(frame.event.payload.as_str());
+            Some((
+                Ok::<_, std::convert::Infallible>(event),
+                (frames, leave, check, info),
+            ))
+        });
     // A first comment sends the headers at once, so the client knows it is connected.
     let hello = sse::Event::default().comment(")");
     let stream = futures_util::stream::once(async { Ok(hello) }).chain(stream);

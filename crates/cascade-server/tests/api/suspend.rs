@@ -490,6 +490,30 @@ async fn an_open_websocket_of_a_suspended_account_is_closed() {
     assert!(alive.is_err(), "bob's socket stayed open");
 }
 
+#[tokio::test]
+async fn an_open_event_stream_of_a_suspended_account_ends() {
+    let app =
+        crate::helpers::spawn_with(|c| c.heartbeat = std::time::Duration::from_millis(100)).await;
+    let alice = app.user("alice").await;
+    let res = app
+        .client
+        .get(app.url("/api/v1/streaming/user"))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    cascade_server::app::accounts::suspend(&app.state, id_of(&alice), true)
+        .await
+        .unwrap();
+    // The body ends only when the server ends the stream.
+    let body = tokio::time::timeout(std::time::Duration::from_secs(30), res.text())
+        .await
+        .expect("the stream ends")
+        .unwrap();
+    assert!(body.starts_with(": )"), "the stream had opened: {body}");
+}
+
 fn id_of(user: &User) -> i64 {
     user.id.parse().unwrap()
 }
