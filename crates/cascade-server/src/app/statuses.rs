@@ -201,8 +201,7 @@ pub async fn create(
     };
     let mentioned = record.mentions.clone();
     let id = state.store.create_status(&record).await?;
-    state.records.forget_written(&record.status);
-    state.jobs.notify_one();
+    state.status_written(&record.status);
     if visibility == Visibility::Direct {
         conversations::record(state, &record.status, &mentioned).await?;
     }
@@ -459,8 +458,7 @@ pub async fn reblog(
             .ok_or(ApiError::NotFound)?,
         Err(e) => return Err(e.into()),
     };
-    state.records.forget_written(&record.status);
-    state.jobs.notify_one();
+    state.status_written(&record.status);
     notifications::notify(state, original.account_id, me, "reblog", Some(original.id)).await?;
     render::status(state, viewer, created).await
 }

@@ -10,6 +10,7 @@ use crate::api::model;
 use crate::api::paging::range;
 use crate::app::{render, Viewer};
 use crate::error::{ApiError, ApiResult};
+use crate::fanout::cached_page;
 use crate::state::AppState;
 
 /// A rendered page and the paging keys of its entries.
@@ -46,38 +47,35 @@ pub(crate) fn home_keeps(viewer: &Viewer, me: Id, s: &StatusRecord) -> bool {
 
 pub async fn home(state: &AppState, viewer: &Viewer, page: Page) -> ApiResult<TimelinePage> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
-    let policy = state.config.fanout;
     let want = widened(&page);
-    let cached = match state.feeds.read(me) {
-        Some(ids) => ids,
-        None => {
-            let all = Page {
-                limit: policy.home_capacity,
-                ..Page::default()
-            };
-            let rebuilt = state.store.home_from_store(me, &[], range(&all)).await?;
-            state.feeds.install(me, rebuilt)
+    let store = &state.store;
+    let pushed = match cached_page(&state.feeds, me, &want, |all| {
+        store.home_from_store(me, &[], range(&all))
+    })
+    .await?
+    {
+        Some(cached) => want.cut(&cached),
+        None => store.home_from_store(me, &[], range(&want)).await?,
+    };
+    // Celebrities' posts come from their cached recent posts; only a page older than
+    // what those hold asks the store, for those celebrities at once.
+    let mut lists = vec![pushed];
+    let mut older = Vec::new();
+    for &author in &viewer.celebrities {
+        match cached_page(&state.authored, author, &want, |all| async move {
+            store.recent_by_authors(&[author], &[], range(&all)).await
+        })
+        .await?
+        {
+            Some(posts) => lists.push(want.cut(&posts)),
+            None => older.push(author),
         }
-    };
-    // A full cache cannot answer below its oldest entry: older pages come from the store.
-    let beyond_cache = cached.len() >= policy.home_capacity
-        && page
-            .max_id
-            .is_some_and(|m| cached.last().is_some_and(|&oldest| m <= oldest));
-    let pushed: Vec<Id> = if beyond_cache {
-        state.store.home_from_store(me, &[], range(&want)).await?
-    } else {
-        want.cut(&cached)
-    };
-    let pulled = if viewer.celebrities.is_empty() {
-        Vec::new()
-    } else {
-        state
-            .store
-            .recent_by_authors(&viewer.celebrities, &[], range(&want))
-            .await?
-    };
-    let candidates = want.cut(&merge_desc(&[&pushed, &pulled], usize::MAX));
+    }
+    if !older.is_empty() {
+        lists.push(store.recent_by_authors(&older, &[], range(&want)).await?);
+    }
+    let lists: Vec<&[Id]> = lists.iter().map(Vec::as_slice).collect();
+    let candidates = want.cut(&merge_desc(&lists, usize::MAX));
     render::page(state, viewer, &candidates, &page, |s, _| {
         home_keeps(viewer, me, s)
     })
