@@ -52,6 +52,8 @@ pub struct Shared {
     pub push_due: Notify,
     /// Away periods not over yet, by account.
     pub away: crate::app::away::AwayBook,
+    /// Each reader's latest ranking of the ranked home feed, for its cursors.
+    pub ranked: crate::app::ranked::RankedFeeds,
 }
 
 /// What a valid access token grants.
@@ -91,6 +93,7 @@ impl AppState {
             push,
             push_due: Notify::new(),
             away: Default::default(),
+            ranked: Default::default(),
         }))
     }
 

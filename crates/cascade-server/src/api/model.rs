@@ -191,6 +191,9 @@ pub struct StatusExtension {
     pub stats: Option<StatusStats>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub automatic: Option<bool>,
+    /// Why the status stands where it does in the ranked home feed (only there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ranking: Option<Ranking>,
 }
 
 impl StatusExtension {
@@ -199,8 +202,32 @@ impl StatusExtension {
         (stats.is_some() || automatic).then(|| StatusExtension {
             stats,
             automatic: automatic.then_some(true),
+            ranking: None,
         })
     }
+}
+
+/// `Status.cascade.ranking`: a ranked home feed entry's score and what explains it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ranking {
+    /// The order of the feed: relative engagement × time decay.
+    pub score: f64,
+    /// Weighted engagement per account of audience, smoothed towards a prior rate.
+    pub relative_engagement: f64,
+    /// The accounts the post reached: the author's followers, or more when reshares took
+    /// it further.
+    pub audience: i64,
+    pub favourites: i64,
+    pub reblogs: i64,
+    pub quotes: i64,
+    pub replies: i64,
+    /// Hours since the entry reached the timeline.
+    pub age_hours: f64,
+    /// Set when the entry is a reshare by someone the viewer follows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reshared_by: Option<String>,
+    /// A sentence for people.
+    pub explanation: String,
 }
 
 /// How often a status was shown: `views` counts impressions, `reach` estimates the

@@ -54,6 +54,8 @@ pub struct Paged<T> {
     pub bounds: Option<(Id, Id)>,
     /// The absolute URL of the endpoint, with its non-paging query parameters.
     pub url: String,
+    /// Whether there is a `prev` link: not for lists that only page forward.
+    pub prev: bool,
 }
 
 impl<T> Paged<T> {
@@ -62,7 +64,22 @@ impl<T> Paged<T> {
             (Some(&first), Some(&last)) => Some((first, last)),
             _ => None,
         };
-        Paged { items, bounds, url }
+        Paged {
+            items,
+            bounds,
+            url,
+            prev: true,
+        }
+    }
+
+    /// A list that pages only forward, from an opaque cursor given as `max_id`.
+    pub fn forward(items: T, next: Option<Id>, url: String) -> Paged<T> {
+        Paged {
+            items,
+            bounds: next.map(|n| (n, n)),
+            url,
+            prev: false,
+        }
     }
 }
 
@@ -71,10 +88,13 @@ impl<T: Serialize> IntoResponse for Paged<T> {
         let mut headers = HeaderMap::new();
         if let Some((newest, oldest)) = self.bounds {
             let sep = if self.url.contains('?') { '&' } else { '?' };
-            let link = format!(
-                "<{url}{sep}max_id={oldest}>; rel=\"next\", <{url}{sep}min_id={newest}>; rel=\"prev\"",
-                url = self.url
-            );
+            let mut link = format!("<{url}{sep}max_id={oldest}>; rel=\"next\"", url = self.url);
+            if self.prev {
+                link.push_str(&format!(
+                    ", <{url}{sep}min_id={newest}>; rel=\"prev\"",
+                    url = self.url
+                ));
+            }
             if let Ok(v) = HeaderValue::from_str(&link) {
                 headers.insert(axum::http::header::LINK, v);
             }

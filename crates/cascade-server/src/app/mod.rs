@@ -8,6 +8,7 @@ pub mod cascade;
 pub mod conversations;
 pub mod notifications;
 pub mod push;
+pub mod ranked;
 pub mod records;
 pub mod render;
 pub mod reports;

@@ -136,8 +136,12 @@ struct Loaded {
 /// The statuses, what they reblog, and what those quote (shallow beyond).
 const ROUNDS: usize = 3;
 
-async fn load(state: &AppState, viewer: &Viewer, ids: &[Id]) -> ApiResult<Loaded> {
-    let now = Instant::now();
+/// The statuses (with what they reblog and quote) and the accounts they name.
+async fn load_records(
+    state: &AppState,
+    ids: &[Id],
+    now: Instant,
+) -> ApiResult<(HashMap<Id, Arc<StatusEntry>>, HashMap<Id, Arc<Account>>)> {
     let records = &state.records;
     let statuses = records.statuses(&state.store, ids, ROUNDS, now).await?;
     let mut account_ids: HashSet<Id> = HashSet::new();
@@ -147,6 +151,13 @@ async fn load(state: &AppState, viewer: &Viewer, ids: &[Id]) -> ApiResult<Loaded
     }
     let account_ids: Vec<Id> = account_ids.into_iter().collect();
     let accounts = records.accounts(&state.store, &account_ids, now).await?;
+    Ok((statuses, accounts))
+}
+
+async fn load(state: &AppState, viewer: &Viewer, ids: &[Id]) -> ApiResult<Loaded> {
+    let now = Instant::now();
+    let records = &state.records;
+    let (statuses, accounts) = load_records(state, ids, now).await?;
     let marks = match viewer.id {
         Some(me) => {
             let all: Vec<Id> = statuses.keys().copied().collect();
@@ -413,4 +424,41 @@ pub async fn page(
         .filter_map(|&id| loaded.status(state, viewer, id, 0))
         .collect();
     Ok((statuses, ids))
+}
+
+/// The records of timeline candidates the viewer would be shown, without rendering them:
+/// what the ranked feed weighs before it picks a page.
+pub struct Showable {
+    /// The candidates a timeline would show, in the given order.
+    pub ids: Vec<Id>,
+    /// Their records and those of what they reblog and quote.
+    pub statuses: HashMap<Id, Arc<StatusEntry>>,
+    pub accounts: HashMap<Id, Arc<Account>>,
+}
+
+/// The candidates that `page` would show with the same `keep`, and their records.
+pub async fn showable(
+    state: &AppState,
+    viewer: &Viewer,
+    candidates: &[Id],
+    keep: impl Fn(&StatusRecord, Option<&StatusRecord>) -> bool,
+) -> ApiResult<Showable> {
+    let (statuses, accounts) = load_records(state, candidates, Instant::now()).await?;
+    let loaded = Loaded {
+        statuses,
+        accounts,
+        marks: HashMap::new(),
+        views: HashMap::new(),
+        automatic: HashSet::new(),
+    };
+    let ids = candidates
+        .iter()
+        .copied()
+        .filter(|&id| loaded.shows(viewer, id, &keep))
+        .collect();
+    Ok(Showable {
+        ids,
+        statuses: loaded.statuses,
+        accounts: loaded.accounts,
+    })
 }

@@ -47,22 +47,36 @@ pub(crate) fn home_keeps(viewer: &Viewer, me: Id, s: &StatusRecord) -> bool {
 
 pub async fn home(state: &AppState, viewer: &Viewer, page: Page) -> ApiResult<TimelinePage> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
-    let want = widened(&page);
+    let candidates = home_candidates(state, me, viewer, &widened(&page)).await?;
+    render::page(state, viewer, &candidates, &page, |s, _| {
+        home_keeps(viewer, me, s)
+    })
+    .await
+}
+
+/// The entries of `me`'s home timeline within `want`, newest first, before the viewer's
+/// filters: the cached (pushed) timeline merged with the recent posts of the celebrities
+/// followed, from their cached recent posts. Only a page older than a cache holds asks
+/// the store, for those celebrities at once.
+pub(crate) async fn home_candidates(
+    state: &AppState,
+    me: Id,
+    viewer: &Viewer,
+    want: &Page,
+) -> ApiResult<Vec<Id>> {
     let store = &state.store;
-    let pushed = match cached_page(&state.feeds, me, &want, |all| {
+    let pushed = match cached_page(&state.feeds, me, want, |all| {
         store.home_from_store(me, &[], range(&all))
     })
     .await?
     {
         Some(cached) => want.cut(&cached),
-        None => store.home_from_store(me, &[], range(&want)).await?,
+        None => store.home_from_store(me, &[], range(want)).await?,
     };
-    // Celebrities' posts come from their cached recent posts; only a page older than
-    // what those hold asks the store, for those celebrities at once.
     let mut lists = vec![pushed];
     let mut older = Vec::new();
     for &author in &viewer.celebrities {
-        match cached_page(&state.authored, author, &want, |all| async move {
+        match cached_page(&state.authored, author, want, |all| async move {
             store.recent_by_authors(&[author], &[], range(&all)).await
         })
         .await?
@@ -72,14 +86,10 @@ pub async fn home(state: &AppState, viewer: &Viewer, page: Page) -> ApiResult<Ti
         }
     }
     if !older.is_empty() {
-        lists.push(store.recent_by_authors(&older, &[], range(&want)).await?);
+        lists.push(store.recent_by_authors(&older, &[], range(want)).await?);
     }
     let lists: Vec<&[Id]> = lists.iter().map(Vec::as_slice).collect();
-    let candidates = want.cut(&merge_desc(&lists, usize::MAX));
-    render::page(state, viewer, &candidates, &page, |s, _| {
-        home_keeps(viewer, me, s)
-    })
-    .await
+    Ok(want.cut(&merge_desc(&lists, usize::MAX)))
 }
 
 /// Accounts whose posts the non-home timelines leave out for this viewer.

@@ -20,6 +20,7 @@ mod oauth;
 mod pages;
 mod policy;
 mod push;
+mod ranked;
 mod records;
 mod schemas;
 mod spam;
