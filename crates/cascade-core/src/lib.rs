@@ -8,6 +8,7 @@ pub mod cascade;
 pub mod coalesce;
 pub mod hll;
 pub mod id;
+pub mod interests;
 pub mod ranking;
 pub mod seismic;
 pub mod spam;

@@ -25,6 +25,7 @@ mod oauth;
 mod push;
 mod reports;
 mod statuses;
+mod suggestions;
 mod tags;
 mod timelines;
 mod virality;

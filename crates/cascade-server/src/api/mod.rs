@@ -27,6 +27,7 @@ pub mod push;
 pub mod reports;
 pub mod statuses;
 pub mod streaming;
+pub mod suggestions;
 pub mod tags;
 pub mod timelines;
 
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(extensions::routes())
         .merge(push::routes())
         .merge(away::routes())
+        .merge(suggestions::routes())
         .merge(crate::web::routes())
         .route("/api/v1/health", get(|| async { "OK" }))
         .fallback(not_found)

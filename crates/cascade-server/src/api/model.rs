@@ -535,3 +535,35 @@ pub struct Report {
     pub rule_ids: Vec<String>,
     pub target_account: Account,
 }
+
+/// `Suggestion` (v2): an account to follow, why in Mastodon's words (`sources`), and
+/// why in Cascade's (`cascade`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestion {
+    /// Mastodon's deprecated single reason.
+    pub source: &'static str,
+    pub sources: Vec<&'static str>,
+    pub account: Account,
+    pub cascade: SuggestionExtension,
+}
+
+/// `Suggestion.cascade`: the candidate's sources (`follows_you`, `friends_of_friends`,
+/// `popular_in_your_interests`), the interest overlap that explains it, and the rank.
+#[derive(Debug, Clone, Serialize)]
+pub struct SuggestionExtension {
+    pub reasons: Vec<&'static str>,
+    pub score: f64,
+    /// The cosine of the two accounts' interests, 0 to 1.
+    pub overlap: f64,
+    /// Shared hashtags (with `#`) and words, the heaviest first.
+    pub shared_interests: Vec<String>,
+    /// Accounts the user follows that follow this one.
+    pub mutuals: i64,
+}
+
+/// The follow-back rule (`/api/v1/cascade/follow_back`).
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowBackRule {
+    pub enabled: bool,
+    pub min_overlap: f64,
+}

@@ -15,6 +15,7 @@ pub mod reports;
 pub mod spam;
 pub mod statuses;
 pub mod stream;
+pub mod suggestions;
 pub mod tags;
 pub mod timelines;
 pub mod viewer;

@@ -26,6 +26,7 @@ mod schemas;
 mod spam;
 mod statuses;
 mod streaming;
+mod suggestions;
 mod tags;
 mod timelines;
 mod views;
