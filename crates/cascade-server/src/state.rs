@@ -48,6 +48,8 @@ pub struct Shared {
     pub push_due: Notify,
     /// Away periods not over yet, by account.
     pub away: crate::app::away::AwayBook,
+    /// The terms of every brand watch, to match statuses as they are written.
+    pub watches: crate::app::watch::WatchBook,
 }
 
 /// What a valid access token grants.
@@ -85,6 +87,7 @@ impl AppState {
             push,
             push_due: Notify::new(),
             away: Default::default(),
+            watches: Default::default(),
         }))
     }
 

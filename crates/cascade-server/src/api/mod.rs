@@ -29,6 +29,7 @@ pub mod statuses;
 pub mod streaming;
 pub mod tags;
 pub mod timelines;
+pub mod watch;
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(extensions::routes())
         .merge(push::routes())
         .merge(away::routes())
+        .merge(watch::routes())
         .merge(crate::web::routes())
         .route("/api/v1/health", get(|| async { "OK" }))
         .fallback(not_found)

@@ -19,5 +19,6 @@ pub mod timelines;
 pub mod viewer;
 pub mod views;
 pub mod virality;
+pub mod watch;
 
 pub use viewer::Viewer;
