@@ -29,3 +29,4 @@ mod tags;
 mod timelines;
 mod views;
 mod visibility;
+mod watch;
