@@ -243,21 +243,26 @@ impl Store {
         until: i64,
         hidden: &[Id],
     ) -> Result<Vec<WatchItem>> {
-        let mut sql = format!(
+        // Ids encode a time no earlier than their status's created_at, so the smallest id
+        // of `since` (a minute early, for clock steps) bounds both index scans from below.
+        let from = cascade_core::id::floor_for_millis(since.saturating_sub(60_000));
+        let mut sql = String::from(
             "SELECT s.id AS status_id, s.created_at, \
                (SELECT MIN(r.created_at) FROM statuses r WHERE r.in_reply_to_id = s.id AND r.account_id = $1) AS replied_at \
-             FROM statuses s WHERE s.id IN ({ALL_ITEMS}) AND s.account_id <> $1 AND s.reblog_of_id IS NULL \
-             AND s.created_at >= $2 AND s.created_at < $3"
+             FROM statuses s WHERE s.id IN (\
+               SELECT status_id FROM watch_hits WHERE account_id = $1 AND status_id >= $4 \
+               UNION SELECT status_id FROM mentions WHERE account_id = $1 AND status_id >= $4) \
+             AND s.account_id <> $1 AND s.reblog_of_id IS NULL AND s.created_at >= $2 AND s.created_at < $3",
         );
         if !hidden.is_empty() {
             sql.push_str(&format!(
                 " AND s.account_id NOT IN ({})",
-                placeholders(4, hidden.len())
+                placeholders(5, hidden.len())
             ));
         }
         sql.push_str(" ORDER BY s.id");
         read!(self, db => {
-            let mut q = sqlx::query_as(&sql).bind(owner).bind(since).bind(until);
+            let mut q = sqlx::query_as(&sql).bind(owner).bind(since).bind(until).bind(from);
             for h in hidden { q = q.bind(*h); }
             Ok(q.fetch_all(db).await?)
         })
