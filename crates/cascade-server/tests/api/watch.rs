@@ -364,6 +364,19 @@ async fn the_watch_stream_carries_hits_and_not_other_posts() {
         .unwrap();
     let error = next_frame(&mut other).await;
     assert_eq!(error["status"], 404, "{error}");
+
+    // Deleting the hit tells the watch's stream.
+    app.request(
+        Method::DELETE,
+        &format!("/api/v1/statuses/{}", id(&hit)),
+        Some(&bob.token),
+        None,
+    )
+    .await
+    .ok();
+    let frame = next_frame(&mut ws).await;
+    assert_eq!(frame["event"], "delete");
+    assert_eq!(frame["payload"], hit["id"]);
     let sse = app
         .get(
             &bob,
@@ -605,5 +618,43 @@ async fn statistics_count_items_and_time_the_first_replies() {
             .get(&alice, &format!("/api/v1/cascade/watches/stats?{bad}"))
             .await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn watch_statuses_and_errors_match_the_mastodon_openapi_schemas() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let w = create(&app, &alice, json!({"name": "w", "keywords": ["acme"]})).await;
+    app.post_status(&bob, "acme #help for @alice", "public")
+        .await;
+    app.drain().await;
+    let timeline = app
+        .get(
+            &alice,
+            &format!("/api/v1/cascade/watches/{}/timeline", id(&w)),
+        )
+        .await
+        .ok();
+    let items = queue(&app, &alice, "/api/v1/cascade/watches/unanswered").await;
+    assert_eq!(timeline.as_array().unwrap().len(), 1);
+    assert_eq!(items.len(), 1);
+    let in_queue: Vec<Value> = items.iter().map(|i| i["status"].clone()).collect();
+    let invalid = app
+        .post(&alice, "/api/v1/cascade/watches", json!({"name": "empty"}))
+        .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let samples = [
+        ("Status[]", timeline, "a watch timeline".to_string()),
+        (
+            "Status[]",
+            Value::Array(in_queue),
+            "the unanswered queue".to_string(),
+        ),
+        ("Error", invalid.body, "an invalid watch".to_string()),
+    ];
+    if let Some(complaints) = crate::schemas::validate(&samples).await {
+        assert!(complaints.is_empty(), "{complaints}");
     }
 }
