@@ -17,6 +17,7 @@ pub mod text;
 pub mod time;
 pub mod timeline;
 pub mod visibility;
+pub mod watch;
 
 pub use id::{Id, IdGenerator};
 pub use status::{NewStatus, StatusError, MAX_STATUS_CHARS};

@@ -325,6 +325,9 @@ async fn run_job(state: &AppState, job: &Job) -> Result<(), StoreError> {
         Err(StoreError::NotFound) => return state.store.finish_job(job.id).await,
         Err(e) => return Err(e),
     };
+    // Brand watches match every kind of status, direct ones included; a rerun of the job
+    // writes no hit twice.
+    crate::app::watch::on_status(state, &status).await;
     let author = state.store.account(status.account_id).await?;
     state.feeds.push(author.id, status.id);
     let visibility = Visibility::from_code(status.visibility);

@@ -54,6 +54,8 @@ pub struct Shared {
     pub away: crate::app::away::AwayBook,
     /// Each reader's latest ranking of the ranked home feed, for its cursors.
     pub ranked: crate::app::ranked::RankedFeeds,
+    /// The terms of every brand watch, to match statuses as they are written.
+    pub watches: crate::app::watch::WatchBook,
 }
 
 /// What a valid access token grants.
@@ -94,6 +96,7 @@ impl AppState {
             push_due: Notify::new(),
             away: Default::default(),
             ranked: Default::default(),
+            watches: Default::default(),
         }))
     }
 

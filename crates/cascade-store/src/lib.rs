@@ -29,6 +29,7 @@ mod suggestions;
 mod tags;
 mod timelines;
 mod virality;
+mod watch;
 
 pub use accounts::{Account, AccountUpdate, NewAccount, UserRecord};
 pub use away::AwayRecord;
@@ -48,6 +49,7 @@ pub use statuses::{
 pub use tags::{TagDay, TagRecord};
 pub use timelines::{AccountStatusesFilter, Range};
 pub use virality::{CascadeLink, CascadeNodeRecord, ViewsRecord};
+pub use watch::{WatchItem, WatchRecord};
 
 /// A query parameter whose type is only known at run time (dynamic `WHERE` clauses).
 pub(crate) enum Arg {

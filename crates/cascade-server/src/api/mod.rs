@@ -30,6 +30,7 @@ pub mod streaming;
 pub mod suggestions;
 pub mod tags;
 pub mod timelines;
+pub mod watch;
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
@@ -50,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .merge(push::routes())
         .merge(away::routes())
         .merge(suggestions::routes())
+        .merge(watch::routes())
         .merge(crate::web::routes())
         .route("/api/v1/health", get(|| async { "OK" }))
         .fallback(not_found)

@@ -567,3 +567,57 @@ pub struct FollowBackRule {
     pub enabled: bool,
     pub min_overlap: f64,
 }
+
+/// A brand watch (`/api/v1/cascade/watches`, a Cascade extension): terms as normalized.
+#[derive(Debug, Clone, Serialize)]
+pub struct Watch {
+    pub id: String,
+    pub name: String,
+    pub keywords: Vec<String>,
+    pub hashtags: Vec<String>,
+    /// Whether statuses mentioning the owner match.
+    pub mentions: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// An item of the unanswered queue: a status the owner has neither replied to nor
+/// dismissed, how long it has waited, and why it is there.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnansweredItem {
+    /// The status's id (the paging key, and the id to dismiss).
+    pub id: String,
+    pub age_seconds: i64,
+    /// Whether the status mentions the owner.
+    pub mention: bool,
+    /// The owner's watches it matched.
+    pub watch_ids: Vec<String>,
+    pub status: Status,
+}
+
+/// Response times over a window; the percentiles are `null` when nothing was answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResponseStats {
+    pub items: usize,
+    pub answered: usize,
+    pub unanswered: usize,
+    pub median_seconds: Option<f64>,
+    pub p90_seconds: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WatchResponseStats {
+    pub watch_id: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub stats: ResponseStats,
+}
+
+/// `/api/v1/cascade/watches/stats`: overall (all watches and mentions) and per watch.
+#[derive(Debug, Clone, Serialize)]
+pub struct WatchStats {
+    pub since: String,
+    pub until: String,
+    pub overall: ResponseStats,
+    pub watches: Vec<WatchResponseStats>,
+}

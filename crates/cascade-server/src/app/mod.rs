@@ -21,5 +21,6 @@ pub mod timelines;
 pub mod viewer;
 pub mod views;
 pub mod virality;
+pub mod watch;
 
 pub use viewer::Viewer;

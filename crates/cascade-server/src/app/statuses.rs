@@ -286,6 +286,7 @@ pub async fn edit(
         notifications::notify(state, account, me, kind, Some(id)).await?;
     }
     stream::edited(state, id);
+    crate::app::watch::on_edit(state, id).await;
     render::status(state, viewer, id).await
 }
 

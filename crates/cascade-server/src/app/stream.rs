@@ -42,6 +42,8 @@ pub enum Channel {
     List(Id),
     /// Direct conversations of an account (`direct`).
     Direct(Id),
+    /// The new hits of a brand watch (`cascade:watch`, a Cascade extension).
+    Watch(Id),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -116,6 +118,7 @@ impl Channel {
                 tag.clone(),
             ],
             Channel::List(id) => vec!["list".into(), id.to_string()],
+            Channel::Watch(id) => vec!["cascade:watch".into(), id.to_string()],
         }
     }
 }
@@ -575,7 +578,9 @@ async fn status_deleted(state: &AppState, s: &StatusRecord, mentions: &[Id]) -> 
         payload: s.id.to_string(),
     });
     let hub = &state.streams;
-    for channel in hub.active(|c| matches!(c, Channel::User(_) | Channel::List(_))) {
+    for channel in
+        hub.active(|c| matches!(c, Channel::User(_) | Channel::List(_) | Channel::Watch(_)))
+    {
         let owners: Vec<Id> = hub
             .subscribers(&channel)
             .iter()
@@ -618,6 +623,34 @@ pub async fn notification(state: &AppState, n: &NotificationRecord) -> ApiResult
     });
     for channel in &channels {
         state.streams.publish(channel, event.clone());
+    }
+    Ok(())
+}
+
+/// A status matched a watch: an `update` event on the watch's stream, rendered for its
+/// owner (the only one who may subscribe), unless the owner hides its author.
+pub async fn watch_hit(state: &AppState, watch: Id, owner: Id, id: Id) -> ApiResult<()> {
+    let channel = Channel::Watch(watch);
+    if !state.streams.has(&channel) {
+        return Ok(());
+    }
+    let viewer = Viewer::load(state, Some(owner)).await?;
+    let page = cascade_core::timeline::Page {
+        limit: 1,
+        ..Default::default()
+    };
+    let (mut shown, _) = render::page(state, &viewer, &[id], &page, |s, _| {
+        !viewer.hides(s.account_id)
+    })
+    .await?;
+    if let Some(status) = shown.pop() {
+        let event = Arc::new(Event {
+            name: "update",
+            payload: json(&status),
+        });
+        state
+            .streams
+            .publish_filtered(&channel, event, |c| c.viewer == Some(owner));
     }
     Ok(())
 }

@@ -31,3 +31,4 @@ mod tags;
 mod timelines;
 mod views;
 mod visibility;
+mod watch;
