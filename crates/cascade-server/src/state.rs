@@ -48,6 +48,8 @@ pub struct Shared {
     pub push_due: Notify,
     /// Away periods not over yet, by account.
     pub away: crate::app::away::AwayBook,
+    /// Cached content filters of recent viewers.
+    pub filters: crate::app::filters::FilterBook,
 }
 
 /// What a valid access token grants.
@@ -85,6 +87,7 @@ impl AppState {
             push,
             push_due: Notify::new(),
             away: Default::default(),
+            filters: Default::default(),
         }))
     }
 

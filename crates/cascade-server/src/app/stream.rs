@@ -121,7 +121,8 @@ impl Channel {
 }
 
 /// One event: its name (`update`, `delete`, `notification`, `status.update`,
-/// `conversation`) and its payload, a JSON text (or a bare id for `delete`).
+/// `conversation`, `filters_changed`) and its payload, a JSON text (or a bare id for
+/// `delete`, nothing for `filters_changed`).
 #[derive(Debug)]
 pub struct Event {
     pub name: &'static str,
@@ -146,16 +147,19 @@ impl Frame {
         }
     }
 
-    /// The WebSocket text of this frame: `{"stream": [...], "event": ..., "payload": "..."}`.
+    /// The WebSocket text of this frame: `{"stream": [...], "event": ..., "payload": "..."}`,
+    /// without `payload` for an event that has none, as Mastodon sends `filters_changed`.
     pub fn to_json(&self) -> String {
         self.text
             .get_or_init(|| {
-                serde_json::json!({
+                let mut frame = serde_json::json!({
                     "stream": *self.stream,
                     "event": self.event.name,
-                    "payload": self.event.payload,
-                })
-                .to_string()
+                });
+                if !self.event.payload.is_empty() {
+                    frame["payload"] = self.event.payload.clone().into();
+                }
+                frame.to_string()
             })
             .clone()
     }
@@ -620,6 +624,18 @@ pub async fn notification(state: &AppState, n: &NotificationRecord) -> ApiResult
         state.streams.publish(channel, event.clone());
     }
     Ok(())
+}
+
+/// An account's filters changed: `filters_changed` (no payload) on its `user` streams, so
+/// clients fetch them again.
+pub fn filters_changed(state: &AppState, owner: Id) {
+    state.streams.publish(
+        &Channel::User(owner),
+        Arc::new(Event {
+            name: "filters_changed",
+            payload: String::new(),
+        }),
+    );
 }
 
 /// A conversation changed: a `conversation` event on its owner's `direct` stream.
