@@ -8,12 +8,15 @@
 //!
 //! Payloads are rendered once per audience: public and hashtag events once for everyone
 //! (blocks and mutes are then applied per connection), home, list, notification and
-//! conversation events once per recipient, with that recipient's view.
+//! conversation events once per recipient, with that recipient's view. Content filters
+//! apply as on the timelines: a public event a connection's `hide` filter matches is not
+//! sent to it, and one its other filters match is sent with its own `filtered`.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
+use cascade_core::filter::FilterContext;
 use cascade_core::{Id, Visibility};
 use cascade_store::{NotificationRecord, StatusRecord};
 use tokio::sync::{mpsc, Notify};
@@ -342,13 +345,54 @@ async fn hidden_from(state: &AppState, conn: &Conn, authors: &[Id]) -> bool {
     }
 }
 
+/// What a connection's content filters make of a public event about `s`: `None` when a
+/// `hide` filter of the public context matches, else the frame to send (the shared one
+/// when nothing matches).
+async fn filtered_frame(
+    state: &AppState,
+    conn: &Conn,
+    s: &StatusRecord,
+    status: &crate::api::model::Status,
+    shared: &Frame,
+) -> ApiResult<Option<Frame>> {
+    let Some(me) = conn.viewer else {
+        return Ok(Some(shared.clone()));
+    };
+    let filters = state.filters.of(&state.store, me).await?;
+    let now = cascade_core::time::now_millis();
+    let matched = render::matching(&filters, Some(FilterContext::Public), now, Some(me), s, s);
+    if matched.is_empty() {
+        return Ok(Some(shared.clone()));
+    }
+    if matched
+        .iter()
+        .any(|(f, _)| f.action == cascade_core::filter::FilterAction::Hide)
+    {
+        return Ok(None);
+    }
+    let mut own = status.clone();
+    own.filtered = Some(
+        matched
+            .into_iter()
+            .map(|(f, m)| crate::app::filters::result(f, m))
+            .collect(),
+    );
+    let event = Arc::new(Event {
+        name: shared.event.name,
+        payload: json(&own),
+    });
+    Ok(Some(Frame::new(shared.stream.clone(), event)))
+}
+
 /// Publishes `event` to the public and hashtag channels, leaving out the connections
-/// whose viewer hides one of `authors`.
+/// whose viewer hides one of `authors`. With the rendered `status`, each connection's
+/// content filters apply too.
 async fn publish_public(
     state: &AppState,
     s: &StatusRecord,
     authors: &[Id],
     event: Arc<Event>,
+    status: Option<&crate::api::model::Status>,
 ) -> ApiResult<()> {
     let mut channels = vec![
         Channel::Public {
@@ -374,8 +418,15 @@ async fn publish_public(
         }
         let frame = Frame::new(Arc::new(channel.names()), event.clone());
         for conn in state.streams.subscribers(&channel) {
-            if !hidden_from(state, &conn, authors).await {
-                conn.send(frame.clone());
+            if hidden_from(state, &conn, authors).await {
+                continue;
+            }
+            let frame = match status {
+                Some(status) => filtered_frame(state, &conn, s, status, &frame).await?,
+                None => Some(frame.clone()),
+            };
+            if let Some(frame) = frame {
+                conn.send(frame);
             }
         }
     }
@@ -410,9 +461,14 @@ async fn home_view(
         limit: 1,
         ..Default::default()
     };
-    let (mut shown, _) = render::page(state, &viewer, &[s.id], &page, |s, _| {
-        crate::app::timelines::home_keeps(&viewer, me, s)
-    })
+    let (mut shown, _) = render::page_in(
+        state,
+        &viewer,
+        &[s.id],
+        &page,
+        FilterContext::Home,
+        |s, _| crate::app::timelines::home_keeps(&viewer, me, s),
+    )
     .await?;
     Ok(shown.pop().map(|status| json(&status)))
 }
@@ -458,7 +514,15 @@ async fn list_view(
         limit: 1,
         ..Default::default()
     };
-    let (mut shown, _) = render::page(state, &viewer, &[s.id], &page, |_, _| true).await?;
+    let (mut shown, _) = render::page_in(
+        state,
+        &viewer,
+        &[s.id],
+        &page,
+        FilterContext::Home,
+        |_, _| true,
+    )
+    .await?;
     Ok(shown.pop().map(|status| (record.account_id, json(&status))))
 }
 
@@ -530,7 +594,7 @@ async fn announce(state: &AppState, s: &StatusRecord, name: &'static str) -> Api
                 name,
                 payload: json(&status),
             });
-            publish_public(state, s, &authors, event).await?;
+            publish_public(state, s, &authors, event, Some(&status)).await?;
         }
     }
     Ok(())
@@ -593,7 +657,7 @@ async fn status_deleted(state: &AppState, s: &StatusRecord, mentions: &[Id]) -> 
         }
     }
     if is_public(s) {
-        publish_public(state, s, &[], event).await?;
+        publish_public(state, s, &[], event, None).await?;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! ordinary authors merged at read time with the recent posts of followed celebrities, and
 //! served from the store when the cache is missing or the page is older than it holds.
 
+use cascade_core::filter::FilterContext;
 use cascade_core::timeline::{merge_desc, Page};
 use cascade_core::Id;
 use cascade_store::{AccountStatusesFilter, StatusRecord};
@@ -78,9 +79,14 @@ pub async fn home(state: &AppState, viewer: &Viewer, page: Page) -> ApiResult<Ti
             .await?
     };
     let candidates = want.cut(&merge_desc(&[&pushed, &pulled], usize::MAX));
-    render::page(state, viewer, &candidates, &page, |s, _| {
-        home_keeps(viewer, me, s)
-    })
+    render::page_in(
+        state,
+        viewer,
+        &candidates,
+        &page,
+        FilterContext::Home,
+        |s, _| home_keeps(viewer, me, s),
+    )
     .await
 }
 
@@ -99,7 +105,7 @@ pub async fn public(state: &AppState, viewer: &Viewer, page: Page) -> ApiResult<
         .store
         .public_timeline(&hidden(viewer), range(&widened(&page)))
         .await?;
-    render::page(state, viewer, &ids, &page, |s, _| {
+    render::page_in(state, viewer, &ids, &page, FilterContext::Public, |s, _| {
         !viewer.hides(s.account_id)
     })
     .await
@@ -115,7 +121,7 @@ pub async fn tag(
         .store
         .tag_timeline(tag, &hidden(viewer), range(&widened(&page)))
         .await?;
-    render::page(state, viewer, &ids, &page, |s, _| {
+    render::page_in(state, viewer, &ids, &page, FilterContext::Public, |s, _| {
         !viewer.hides(s.account_id)
     })
     .await
@@ -142,7 +148,7 @@ pub async fn list(
             range(&widened(&page)),
         )
         .await?;
-    render::page(state, viewer, &ids, &page, |s, _| {
+    render::page_in(state, viewer, &ids, &page, FilterContext::Home, |s, _| {
         !viewer.hides(s.account_id)
     })
     .await
@@ -176,5 +182,13 @@ pub async fn account(
             range(&widened(&page)),
         )
         .await?;
-    render::page(state, viewer, &ids, &page, |_, _| true).await
+    render::page_in(
+        state,
+        viewer,
+        &ids,
+        &page,
+        FilterContext::Account,
+        |_, _| true,
+    )
+    .await
 }
