@@ -906,6 +906,30 @@ async fn pages_around_hidden_statuses_have_no_gaps_and_no_duplicates() {
     }
 }
 
+#[tokio::test]
+async fn a_warm_home_timeline_applies_filters_without_the_store() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    app.follow(&alice, &bob).await;
+    let warned = id(&app.post_status(&bob, "pasta tonight", "public").await);
+    let hidden = id(&app.post_status(&bob, "a zebra went by", "public").await);
+    filter(&app, &alice, &["home"], "warn", "pasta", true).await;
+    filter(&app, &alice, &["home"], "hide", "zebra", true).await;
+    let warm = timeline(&app, &alice, "/api/v1/timelines/home").await;
+
+    // Every query fails from here on: the filters must come from FilterBook.
+    app.state.store.close().await;
+    let again = app.get(&alice, "/api/v1/timelines/home").await.ok();
+    let again = again.as_array().expect("a page");
+    assert_eq!(ids(again), ids(&warm));
+    assert!(find(again, &hidden).is_none());
+    assert_eq!(
+        find(again, &warned).unwrap()["filtered"][0]["keyword_matches"],
+        json!(["pasta"])
+    );
+}
+
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A socket subscribed to `stream`, returned once the server has registered it.
@@ -994,6 +1018,34 @@ async fn the_user_stream_hears_filter_changes_skips_hidden_posts_and_marks_warne
     let update = next(&mut ws).await;
     assert_eq!(update["payload"]["id"], shown["id"], "the filter is gone");
     assert_eq!(update["payload"]["filtered"], json!([]));
+}
+
+#[tokio::test]
+async fn the_notification_stream_leaves_out_what_a_notifications_filter_hides() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    filter(&app, &alice, &["notifications"], "hide", "zebra", true).await;
+    filter(&app, &alice, &["notifications"], "warn", "pasta", true).await;
+    let channel = Channel::Notifications(account(&alice));
+    let mut ws = socket(&app, &alice, "user:notification", channel).await;
+
+    app.post_status(&bob, "@alice a zebra went by", "public")
+        .await;
+    let warned = app
+        .post_status(&bob, "@alice pasta tonight", "public")
+        .await;
+    let event = next(&mut ws).await;
+    assert_eq!(event["event"], "notification");
+    assert_eq!(event["payload"]["type"], "mention");
+    assert_eq!(
+        event["payload"]["status"]["id"], warned["id"],
+        "the hidden one was not sent"
+    );
+    assert_eq!(
+        event["payload"]["status"]["filtered"][0]["keyword_matches"],
+        json!(["pasta"])
+    );
 }
 
 #[tokio::test]
