@@ -200,18 +200,24 @@ fn is_word(c: char) -> bool {
 /// either end — but only an end that is itself a word character needs a boundary, as in
 /// Mastodon, so `#rust` or `c++` still match after or before punctuation.
 pub fn keyword_matches(text: &Searchable, keyword: &str, whole_word: bool) -> bool {
-    let needle = keyword.to_lowercase();
+    // Keywords are mostly lowercase already; only the others pay for a lowercased copy.
+    let needle: std::borrow::Cow<'_, str> = if keyword.chars().any(char::is_uppercase) {
+        keyword.to_lowercase().into()
+    } else {
+        keyword.into()
+    };
     if needle.is_empty() {
         return false;
     }
+    let needle = needle.as_ref();
     let hay = text.0.as_str();
     if !whole_word {
-        return hay.contains(&needle);
+        return hay.contains(needle);
     }
     let starts_word = needle.chars().next().is_some_and(is_word);
     let ends_word = needle.chars().next_back().is_some_and(is_word);
     let mut from = 0;
-    while let Some(found) = hay[from..].find(&needle) {
+    while let Some(found) = hay[from..].find(needle) {
         let start = from + found;
         let end = start + needle.len();
         let before_ok =

@@ -141,6 +141,9 @@ struct Loaded {
     filters: Arc<Vec<Filter>>,
     /// Where the statuses are shown; `None` for a status shown on its own.
     context: Option<FilterContext>,
+    /// Whether an active `hide` filter applies in the context: only then is every
+    /// candidate matched, not just the statuses rendered.
+    hides: bool,
     now_ms: i64,
 }
 
@@ -195,6 +198,12 @@ async fn load(
         Some(me) => state.filters.of(&state.store, me).await?,
         None => Arc::default(),
     };
+    let now_ms = time::now_millis();
+    let hides = context.is_some_and(|c| {
+        filters
+            .iter()
+            .any(|f| f.action == FilterAction::Hide && f.is_active(now_ms) && f.applies_in(c))
+    });
     Ok(Loaded {
         automatic,
         statuses,
@@ -203,7 +212,8 @@ async fn load(
         views,
         filters,
         context,
-        now_ms: time::now_millis(),
+        hides,
+        now_ms,
     })
 }
 
@@ -234,7 +244,7 @@ impl Loaded {
 
     /// Whether a `hide` filter of this page's context leaves the entry out.
     fn filtered_out(&self, viewer: &Viewer, e: &StatusEntry) -> bool {
-        self.context.is_some()
+        self.hides
             && self
                 .matches(viewer, e)
                 .iter()
