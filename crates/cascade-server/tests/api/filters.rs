@@ -1049,6 +1049,43 @@ async fn the_notification_stream_leaves_out_what_a_notifications_filter_hides() 
 }
 
 #[tokio::test]
+async fn the_list_stream_applies_home_filters() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    app.follow(&alice, &bob).await;
+    let list = id(&app
+        .post(&alice, "/api/v1/lists", json!({"title": "Bob"}))
+        .await
+        .ok());
+    app.post(
+        &alice,
+        &format!("/api/v1/lists/{list}/accounts"),
+        json!({"account_ids": [bob.id]}),
+    )
+    .await
+    .ok();
+    filter(&app, &alice, &["home"], "hide", "zebra", true).await;
+    filter(&app, &alice, &["home"], "warn", "pasta", true).await;
+    let channel = Channel::List(list.parse().unwrap());
+    let mut ws = socket(&app, &alice, &format!("list&list={list}"), channel).await;
+
+    app.post_status(&bob, "a zebra went by", "public").await;
+    let warned = app.post_status(&bob, "pasta tonight", "public").await;
+    app.drain().await;
+    let update = next(&mut ws).await;
+    assert_eq!(update["stream"], json!(["list", list]));
+    assert_eq!(
+        update["payload"]["id"], warned["id"],
+        "the hidden post was not sent"
+    );
+    assert_eq!(
+        update["payload"]["filtered"][0]["keyword_matches"],
+        json!(["pasta"])
+    );
+}
+
+#[tokio::test]
 async fn public_streams_apply_each_connections_own_filters() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;
