@@ -6,6 +6,7 @@
 
 pub mod cascade;
 pub mod coalesce;
+pub mod filter;
 pub mod hll;
 pub mod id;
 pub mod interests;

@@ -56,6 +56,8 @@ pub struct Shared {
     pub ranked: crate::app::ranked::RankedFeeds,
     /// The terms of every brand watch, to match statuses as they are written.
     pub watches: crate::app::watch::WatchBook,
+    /// Cached content filters of recent viewers.
+    pub filters: crate::app::filters::FilterBook,
 }
 
 /// What a valid access token grants.
@@ -97,6 +99,7 @@ impl AppState {
             away: Default::default(),
             ranked: Default::default(),
             watches: Default::default(),
+            filters: Default::default(),
         }))
     }
 

@@ -17,6 +17,7 @@ use sqlx::sqlite::{
 mod accounts;
 mod away;
 mod conversations;
+mod filters;
 mod graph;
 mod jobs;
 mod lists;
@@ -34,6 +35,7 @@ mod watch;
 pub use accounts::{Account, AccountUpdate, NewAccount, UserRecord};
 pub use away::AwayRecord;
 pub use conversations::ConversationRecord;
+pub use filters::{FilterStatusRecord, FilterUpdate, KeywordRecord};
 pub use graph::{Edge, EdgeKind, Relationship};
 pub use jobs::Job;
 pub use lists::ListRecord;

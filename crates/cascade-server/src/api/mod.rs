@@ -15,6 +15,7 @@ pub mod auth;
 pub mod away;
 pub mod conversations;
 pub mod extensions;
+pub mod filters;
 pub mod instance;
 pub mod limits;
 pub mod lists;
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(away::routes())
         .merge(suggestions::routes())
         .merge(watch::routes())
+        .merge(filters::routes())
         .merge(crate::web::routes())
         .route("/api/v1/health", get(|| async { "OK" }))
         .fallback(not_found)

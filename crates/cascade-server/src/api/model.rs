@@ -162,7 +162,7 @@ pub struct Status {
     pub pinned: Option<bool>,
     pub content: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub filtered: Option<Vec<Value>>,
+    pub filtered: Option<Vec<FilterResult>>,
     pub reblog: Option<Box<Status>>,
     pub application: Option<Application>,
     pub account: Account,
@@ -620,4 +620,40 @@ pub struct WatchStats {
     pub until: String,
     pub overall: ResponseStats,
     pub watches: Vec<WatchResponseStats>,
+}
+
+/// A filter (`/api/v2/filters`). Inside a `FilterResult` it carries no `keywords` or
+/// `statuses`, as in Mastodon.
+#[derive(Debug, Clone, Serialize)]
+pub struct Filter {
+    pub id: String,
+    pub title: String,
+    pub context: Vec<String>,
+    pub expires_at: Option<String>,
+    pub filter_action: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keywords: Option<Vec<FilterKeyword>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statuses: Option<Vec<FilterStatus>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FilterKeyword {
+    pub id: String,
+    pub keyword: String,
+    pub whole_word: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FilterStatus {
+    pub id: String,
+    pub status_id: String,
+}
+
+/// A filter that matched a status (`Status.filtered`).
+#[derive(Debug, Clone, Serialize)]
+pub struct FilterResult {
+    pub filter: Filter,
+    pub keyword_matches: Option<Vec<String>>,
+    pub status_matches: Option<Vec<String>>,
 }

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod away;
 pub mod cascade;
 pub mod conversations;
+pub mod filters;
 pub mod notifications;
 pub mod push;
 pub mod ranked;

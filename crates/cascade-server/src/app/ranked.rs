@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use cascade_core::filter::FilterContext;
 use cascade_core::ranking::{self, Candidate, Engagement, Score, Weights};
 use cascade_core::timeline::Page;
 use cascade_core::{time, Id};
@@ -130,7 +131,7 @@ pub async fn home(
     let page = &entries[offset.min(entries.len())..(offset + limit).min(entries.len())];
     let ids: Vec<Id> = page.iter().map(|e| e.shown).collect();
     // Rendering checks visibility again: what changed since the ranking drops out.
-    let mut statuses = render::statuses(state, viewer, &ids).await?;
+    let mut statuses = render::statuses_in(state, viewer, &ids, FilterContext::Home).await?;
     let now = time::now_millis();
     for (status, entry) in statuses.iter_mut().filter_map(|status| {
         let entry = page.iter().find(|e| status.id == e.shown.to_string())?;
@@ -201,8 +202,10 @@ async fn rank(
         ..Page::default()
     };
     let candidates = home_candidates(state, me, viewer, &want).await?;
-    let shown =
-        render::showable(state, viewer, &candidates, |s, _| home_keeps(viewer, me, s)).await?;
+    let shown = render::showable(state, viewer, &candidates, FilterContext::Home, |s, _| {
+        home_keeps(viewer, me, s)
+    })
+    .await?;
     let now = time::now_millis();
     let mut picked: Vec<(Id, Id, Option<Id>)> = Vec::new();
     let mut originals = std::collections::HashSet::new();

@@ -477,8 +477,9 @@ pub async fn unreblog(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<mo
     render::status(state, viewer, original).await
 }
 
-/// Ancestors and descendants the viewer may see.
+/// Ancestors and descendants the viewer may see and does not filter out.
 pub async fn context(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<model::Context> {
+    use cascade_core::filter::FilterContext::Thread;
     visible(state, viewer, id).await?;
     let (up, down) = state.store.thread(id).await?;
     let keep = |list: Vec<model::Status>| -> Vec<model::Status> {
@@ -487,7 +488,7 @@ pub async fn context(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<mod
             .collect()
     };
     Ok(model::Context {
-        ancestors: keep(render::statuses(state, viewer, &up).await?),
-        descendants: keep(render::statuses(state, viewer, &down).await?),
+        ancestors: keep(render::statuses_in(state, viewer, &up, Thread).await?),
+        descendants: keep(render::statuses_in(state, viewer, &down, Thread).await?),
     })
 }

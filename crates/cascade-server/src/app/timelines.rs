@@ -2,6 +2,7 @@
 //! ordinary authors merged at read time with the recent posts of followed celebrities, and
 //! served from the store when the cache is missing or the page is older than it holds.
 
+use cascade_core::filter::FilterContext;
 use cascade_core::timeline::{merge_desc, Page};
 use cascade_core::Id;
 use cascade_store::{AccountStatusesFilter, StatusRecord};
@@ -48,9 +49,14 @@ pub(crate) fn home_keeps(viewer: &Viewer, me: Id, s: &StatusRecord) -> bool {
 pub async fn home(state: &AppState, viewer: &Viewer, page: Page) -> ApiResult<TimelinePage> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let candidates = home_candidates(state, me, viewer, &widened(&page)).await?;
-    render::page(state, viewer, &candidates, &page, |s, _| {
-        home_keeps(viewer, me, s)
-    })
+    render::page_in(
+        state,
+        viewer,
+        &candidates,
+        &page,
+        FilterContext::Home,
+        |s, _| home_keeps(viewer, me, s),
+    )
     .await
 }
 
@@ -107,7 +113,7 @@ pub async fn public(state: &AppState, viewer: &Viewer, page: Page) -> ApiResult<
         .store
         .public_timeline(&hidden(viewer), range(&widened(&page)))
         .await?;
-    render::page(state, viewer, &ids, &page, |s, _| {
+    render::page_in(state, viewer, &ids, &page, FilterContext::Public, |s, _| {
         !viewer.hides(s.account_id)
     })
     .await
@@ -123,7 +129,7 @@ pub async fn tag(
         .store
         .tag_timeline(tag, &hidden(viewer), range(&widened(&page)))
         .await?;
-    render::page(state, viewer, &ids, &page, |s, _| {
+    render::page_in(state, viewer, &ids, &page, FilterContext::Public, |s, _| {
         !viewer.hides(s.account_id)
     })
     .await
@@ -150,7 +156,7 @@ pub async fn list(
             range(&widened(&page)),
         )
         .await?;
-    render::page(state, viewer, &ids, &page, |s, _| {
+    render::page_in(state, viewer, &ids, &page, FilterContext::Home, |s, _| {
         !viewer.hides(s.account_id)
     })
     .await
@@ -184,5 +190,13 @@ pub async fn account(
             range(&widened(&page)),
         )
         .await?;
-    render::page(state, viewer, &ids, &page, |_, _| true).await
+    render::page_in(
+        state,
+        viewer,
+        &ids,
+        &page,
+        FilterContext::Account,
+        |_, _| true,
+    )
+    .await
 }

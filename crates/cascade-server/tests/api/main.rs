@@ -12,6 +12,7 @@ mod cli;
 mod clients;
 mod conversations;
 mod errors;
+mod filters;
 mod grouped;
 mod inbox;
 mod lists;

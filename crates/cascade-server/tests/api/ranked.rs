@@ -240,3 +240,36 @@ async fn ranked_entries_match_the_mastodon_status_schema() {
         assert!(complaints.is_empty(), "{complaints}");
     }
 }
+
+#[tokio::test]
+async fn home_filters_apply_to_the_ranked_feed() {
+    let app = spawn_app().await;
+    let reader = app.user("reader").await;
+    let friend = app.user("friend").await;
+    app.follow(&reader, &friend).await;
+    for (title, action, keyword) in [
+        ("no spoilers", "hide", "finale"),
+        ("careful", "warn", "trailer"),
+    ] {
+        app.post(
+            &reader,
+            "/api/v2/filters",
+            json!({"title": title, "context": ["home"], "filter_action": action,
+                   "keywords_attributes": [{"keyword": keyword}]}),
+        )
+        .await
+        .ok();
+    }
+    app.post_status(&friend, "What a finale!", "public").await;
+    let warned = id_of(
+        &app.post_status(&friend, "The new trailer is out", "public")
+            .await,
+    );
+    let plain = id_of(&app.post_status(&friend, "Lunch was good", "public").await);
+
+    let page = ranked(&app, &reader, "").await;
+    let shown: HashSet<String> = ids(&page).into_iter().collect();
+    assert_eq!(shown, HashSet::from([warned.clone(), plain]));
+    let w = page.iter().find(|s| s["id"] == warned.as_str()).unwrap();
+    assert_eq!(w["filtered"][0]["filter"]["title"], "careful");
+}
