@@ -1005,7 +1005,7 @@ async fn paired_record_cache(bench: &Bench, rounds: usize, block: u64) {
     }
 }
 
-/// The ranked feed's first page (ranking up to 300 candidates each time) against the
+/// The ranked feed's first page (ranking up to 200 candidates each time) against the
 /// chronological page, for each kind of reader.
 async fn paired_ranked(bench: &Bench, rounds: usize, block: u64) {
     for (name, reader, _) in bench.readers() {

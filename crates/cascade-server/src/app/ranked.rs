@@ -30,7 +30,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// Home entries weighed per ranking, newest first.
-pub const CANDIDATES: usize = 300;
+pub const CANDIDATES: usize = 200;
 /// Entries older than this are not ranked.
 const WINDOW_MS: i64 = 3 * 24 * 3_600_000;
 /// How long a reader's snapshot answers its cursors.

@@ -150,14 +150,15 @@ struct Loaded {
 /// The statuses, what they reblog, and what those quote (shallow beyond).
 const ROUNDS: usize = 3;
 
-/// The statuses (with what they reblog and quote) and the accounts they name.
+/// The statuses with what they refer to, `rounds` levels deep, and the accounts they name.
 async fn load_records(
     state: &AppState,
     ids: &[Id],
+    rounds: usize,
     now: Instant,
 ) -> ApiResult<(HashMap<Id, Arc<StatusEntry>>, HashMap<Id, Arc<Account>>)> {
     let records = &state.records;
-    let statuses = records.statuses(&state.store, ids, ROUNDS, now).await?;
+    let statuses = records.statuses(&state.store, ids, rounds, now).await?;
     let mut account_ids: HashSet<Id> = HashSet::new();
     for e in statuses.values() {
         account_ids.insert(e.record.account_id);
@@ -196,7 +197,7 @@ async fn load(
 ) -> ApiResult<Loaded> {
     let now = Instant::now();
     let records = &state.records;
-    let (statuses, accounts) = load_records(state, ids, now).await?;
+    let (statuses, accounts) = load_records(state, ids, ROUNDS, now).await?;
     let marks = match viewer.id {
         Some(me) => {
             let all: Vec<Id> = statuses.keys().copied().collect();
@@ -598,7 +599,8 @@ pub async fn showable(
     context: FilterContext,
     keep: impl Fn(&StatusRecord, Option<&StatusRecord>) -> bool,
 ) -> ApiResult<Showable> {
-    let (statuses, accounts) = load_records(state, candidates, Instant::now()).await?;
+    // Whether a timeline shows an entry depends on it and what it reblogs, not on quotes.
+    let (statuses, accounts) = load_records(state, candidates, 2, Instant::now()).await?;
     let (filters, hides, now_ms) = filters_for(state, viewer, Some(context)).await?;
     let loaded = Loaded {
         statuses,
