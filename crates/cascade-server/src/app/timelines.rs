@@ -98,20 +98,10 @@ pub(crate) async fn home_candidates(
     Ok(want.cut(&merge_desc(&lists, usize::MAX)))
 }
 
-/// Accounts whose posts the non-home timelines leave out for this viewer.
-fn hidden(viewer: &Viewer) -> Vec<Id> {
-    viewer
-        .blocked
-        .iter()
-        .chain(&viewer.muted)
-        .copied()
-        .collect()
-}
-
 pub async fn public(state: &AppState, viewer: &Viewer, page: Page) -> ApiResult<TimelinePage> {
     let ids = state
         .store
-        .public_timeline(&hidden(viewer), range(&widened(&page)))
+        .public_timeline(&viewer.hidden(), range(&widened(&page)))
         .await?;
     render::page_in(state, viewer, &ids, &page, FilterContext::Public, |s, _| {
         !viewer.hides(s.account_id)
@@ -127,7 +117,7 @@ pub async fn tag(
 ) -> ApiResult<TimelinePage> {
     let ids = state
         .store
-        .tag_timeline(tag, &hidden(viewer), range(&widened(&page)))
+        .tag_timeline(tag, &viewer.hidden(), range(&widened(&page)))
         .await?;
     render::page_in(state, viewer, &ids, &page, FilterContext::Public, |s, _| {
         !viewer.hides(s.account_id)
@@ -152,7 +142,7 @@ pub async fn list(
             list.id,
             me,
             &list.replies_policy,
-            &hidden(viewer),
+            &viewer.hidden(),
             range(&widened(&page)),
         )
         .await?;

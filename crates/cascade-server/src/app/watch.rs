@@ -174,16 +174,6 @@ pub async fn delete(state: &AppState, me: Id, id: Id) -> ApiResult<()> {
     Ok(())
 }
 
-/// Accounts the owner's watch views leave out: blocked either way, or muted.
-fn hidden(viewer: &Viewer) -> Vec<Id> {
-    viewer
-        .blocked
-        .iter()
-        .chain(&viewer.muted)
-        .copied()
-        .collect()
-}
-
 /// A larger page read from the store, so the visibility filter rarely leaves a page short.
 fn widened(page: &Page) -> Page {
     Page {
@@ -203,7 +193,7 @@ pub async fn timeline(
     let w = owned(state, me, id).await?;
     let ids = state
         .store
-        .watch_timeline(w.id, &hidden(viewer), range(&widened(&page)))
+        .watch_timeline(w.id, &viewer.hidden(), range(&widened(&page)))
         .await?;
     render::page(state, viewer, &ids, &page, |s, _| {
         !viewer.hides(s.account_id)
@@ -241,7 +231,7 @@ pub async fn unanswered(
     let page = queue_page(page);
     let candidates = state
         .store
-        .unanswered(me, watch, &hidden(viewer), range(&widened(&page)))
+        .unanswered(me, watch, &viewer.hidden(), range(&widened(&page)))
         .await?;
     let (mut shown, mut keys) = render::page(state, viewer, &candidates, &page, |s, _| {
         !viewer.hides(s.account_id)
@@ -366,7 +356,7 @@ pub async fn stats(
     let (since, until) = window_of(&input, time::now_millis())?;
     let items = state
         .store
-        .watch_items_between(me, since, until, &hidden(viewer))
+        .watch_items_between(me, since, until, &viewer.hidden())
         .await?;
     let delay = |i: &cascade_store::WatchItem| i.replied_at.map(|r| (r - i.created_at).max(0));
     let overall = ResponseTimes::of(items.len(), items.iter().filter_map(delay).collect());
