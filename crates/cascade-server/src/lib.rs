@@ -32,6 +32,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
     // Made on the first start, so clients see the same key from then on.
     app::push::vapid(&state).await?;
     app::away::load(&state).await?;
+    app::watch::load(&state).await?;
     Ok(state)
 }
 

@@ -15,6 +15,7 @@ pub mod auth;
 pub mod away;
 pub mod conversations;
 pub mod extensions;
+pub mod filters;
 pub mod instance;
 pub mod limits;
 pub mod lists;
@@ -27,9 +28,11 @@ pub mod push;
 pub mod reports;
 pub mod statuses;
 pub mod streaming;
+pub mod suggestions;
 pub mod tags;
 pub mod timelines;
 pub mod trends;
+pub mod watch;
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
@@ -50,6 +53,9 @@ pub fn router(state: AppState) -> Router {
         .merge(push::routes())
         .merge(away::routes())
         .merge(trends::routes())
+        .merge(suggestions::routes())
+        .merge(watch::routes())
+        .merge(filters::routes())
         .merge(crate::web::routes())
         .route("/api/v1/health", get(|| async { "OK" }))
         .fallback(not_found)

@@ -339,17 +339,22 @@ pub async fn withdraw(
         .await?)
 }
 
+/// Where notifications show statuses, for the recipient's content filters.
+const NOTIFICATIONS: cascade_core::filter::FilterContext =
+    cascade_core::filter::FilterContext::Notifications;
+
 /// Renders notifications for their recipient, leaving out those whose status it can no
-/// longer see.
+/// longer see or a `hide` filter of the notifications context matches.
 pub async fn render_all(
     state: &AppState,
     viewer: &Viewer,
     records: &[NotificationRecord],
 ) -> ApiResult<Vec<model::Notification>> {
     let status_ids: Vec<Id> = records.iter().filter_map(|n| n.status_id).collect();
-    let statuses = by_id(render::statuses(state, viewer, &status_ids).await?, |s| {
-        &s.id
-    });
+    let statuses = by_id(
+        render::statuses_in(state, viewer, &status_ids, NOTIFICATIONS).await?,
+        |s| &s.id,
+    );
     let account_ids: Vec<Id> = records.iter().map(|n| n.from_account_id).collect();
     let accounts = by_id(render::accounts(state, &account_ids).await?, |a| &a.id);
     Ok(records
@@ -579,7 +584,7 @@ async fn render_groups(
             status_ids.push(id);
         }
     }
-    let statuses = render::statuses(state, viewer, &status_ids).await?;
+    let statuses = render::statuses_in(state, viewer, &status_ids, NOTIFICATIONS).await?;
     let visible: HashSet<&String> = statuses.iter().map(|s| &s.id).collect();
     let groups: Vec<_> = groups
         .into_iter()

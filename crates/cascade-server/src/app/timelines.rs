@@ -2,6 +2,7 @@
 //! ordinary authors merged at read time with the recent posts of followed celebrities, and
 //! served from the store when the cache is missing or the page is older than it holds.
 
+use cascade_core::filter::FilterContext;
 use cascade_core::timeline::{merge_desc, Page};
 use cascade_core::Id;
 use cascade_store::{AccountStatusesFilter, StatusRecord};
@@ -10,6 +11,7 @@ use crate::api::model;
 use crate::api::paging::range;
 use crate::app::{render, Viewer};
 use crate::error::{ApiError, ApiResult};
+use crate::fanout::cached_page;
 use crate::state::AppState;
 
 /// A rendered page and the paging keys of its entries.
@@ -46,60 +48,62 @@ pub(crate) fn home_keeps(viewer: &Viewer, me: Id, s: &StatusRecord) -> bool {
 
 pub async fn home(state: &AppState, viewer: &Viewer, page: Page) -> ApiResult<TimelinePage> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
-    let policy = state.config.fanout;
-    let want = widened(&page);
-    let cached = match state.feeds.read(me) {
-        Some(ids) => ids,
-        None => {
-            let all = Page {
-                limit: policy.home_capacity,
-                ..Page::default()
-            };
-            let rebuilt = state.store.home_from_store(me, &[], range(&all)).await?;
-            state.feeds.install(me, rebuilt)
-        }
-    };
-    // A full cache cannot answer below its oldest entry: older pages come from the store.
-    let beyond_cache = cached.len() >= policy.home_capacity
-        && page
-            .max_id
-            .is_some_and(|m| cached.last().is_some_and(|&oldest| m <= oldest));
-    let pushed: Vec<Id> = if beyond_cache {
-        state.store.home_from_store(me, &[], range(&want)).await?
-    } else {
-        want.cut(&cached)
-    };
-    let pulled = if viewer.celebrities.is_empty() {
-        Vec::new()
-    } else {
-        state
-            .store
-            .recent_by_authors(&viewer.celebrities, &[], range(&want))
-            .await?
-    };
-    let candidates = want.cut(&merge_desc(&[&pushed, &pulled], usize::MAX));
-    render::page(state, viewer, &candidates, &page, |s, _| {
-        home_keeps(viewer, me, s)
-    })
+    let candidates = home_candidates(state, me, viewer, &widened(&page)).await?;
+    render::page_in(
+        state,
+        viewer,
+        &candidates,
+        &page,
+        FilterContext::Home,
+        |s, _| home_keeps(viewer, me, s),
+    )
     .await
 }
 
-/// Accounts whose posts the non-home timelines leave out for this viewer.
-fn hidden(viewer: &Viewer) -> Vec<Id> {
-    viewer
-        .blocked
-        .iter()
-        .chain(&viewer.muted)
-        .copied()
-        .collect()
+/// The entries of `me`'s home timeline within `want`, newest first, before the viewer's
+/// filters: the cached (pushed) timeline merged with the recent posts of the celebrities
+/// followed, from their cached recent posts. Only a page older than a cache holds asks
+/// the store, for those celebrities at once.
+pub(crate) async fn home_candidates(
+    state: &AppState,
+    me: Id,
+    viewer: &Viewer,
+    want: &Page,
+) -> ApiResult<Vec<Id>> {
+    let store = &state.store;
+    let pushed = match cached_page(&state.feeds, me, want, |all| {
+        store.home_from_store(me, &[], range(&all))
+    })
+    .await?
+    {
+        Some(cached) => want.cut(&cached),
+        None => store.home_from_store(me, &[], range(want)).await?,
+    };
+    let mut lists = vec![pushed];
+    let mut older = Vec::new();
+    for &author in &viewer.celebrities {
+        match cached_page(&state.authored, author, want, |all| async move {
+            store.recent_by_authors(&[author], &[], range(&all)).await
+        })
+        .await?
+        {
+            Some(posts) => lists.push(want.cut(&posts)),
+            None => older.push(author),
+        }
+    }
+    if !older.is_empty() {
+        lists.push(store.recent_by_authors(&older, &[], range(want)).await?);
+    }
+    let lists: Vec<&[Id]> = lists.iter().map(Vec::as_slice).collect();
+    Ok(want.cut(&merge_desc(&lists, usize::MAX)))
 }
 
 pub async fn public(state: &AppState, viewer: &Viewer, page: Page) -> ApiResult<TimelinePage> {
     let ids = state
         .store
-        .public_timeline(&hidden(viewer), range(&widened(&page)))
+        .public_timeline(&viewer.hidden(), range(&widened(&page)))
         .await?;
-    render::page(state, viewer, &ids, &page, |s, _| {
+    render::page_in(state, viewer, &ids, &page, FilterContext::Public, |s, _| {
         !viewer.hides(s.account_id)
     })
     .await
@@ -113,9 +117,9 @@ pub async fn tag(
 ) -> ApiResult<TimelinePage> {
     let ids = state
         .store
-        .tag_timeline(tag, &hidden(viewer), range(&widened(&page)))
+        .tag_timeline(tag, &viewer.hidden(), range(&widened(&page)))
         .await?;
-    render::page(state, viewer, &ids, &page, |s, _| {
+    render::page_in(state, viewer, &ids, &page, FilterContext::Public, |s, _| {
         !viewer.hides(s.account_id)
     })
     .await
@@ -138,11 +142,11 @@ pub async fn list(
             list.id,
             me,
             &list.replies_policy,
-            &hidden(viewer),
+            &viewer.hidden(),
             range(&widened(&page)),
         )
         .await?;
-    render::page(state, viewer, &ids, &page, |s, _| {
+    render::page_in(state, viewer, &ids, &page, FilterContext::Home, |s, _| {
         !viewer.hides(s.account_id)
     })
     .await
@@ -176,5 +180,13 @@ pub async fn account(
             range(&widened(&page)),
         )
         .await?;
-    render::page(state, viewer, &ids, &page, |_, _| true).await
+    render::page_in(
+        state,
+        viewer,
+        &ids,
+        &page,
+        FilterContext::Account,
+        |_, _| true,
+    )
+    .await
 }
