@@ -48,16 +48,49 @@ pub(crate) fn home_keeps(viewer: &Viewer, me: Id, s: &StatusRecord) -> bool {
 
 pub async fn home(state: &AppState, viewer: &Viewer, page: Page) -> ApiResult<TimelinePage> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
-    let candidates = home_candidates(state, me, viewer, &widened(&page)).await?;
-    render::page_in(
+    let keep = |s: &StatusRecord, _: Option<&StatusRecord>| home_keeps(viewer, me, s);
+    filtered_page(
         state,
         viewer,
-        &candidates,
-        &page,
+        page,
         FilterContext::Home,
-        |s, _| home_keeps(viewer, me, s),
+        keep,
+        |want| async move { home_candidates(state, me, viewer, &want).await },
     )
     .await
+}
+
+/// Rounds of candidates a page reads at most while filters drop all of them.
+const MAX_ROUNDS: usize = 4;
+
+/// A timeline page from the candidates `fetch` reads for a (widened) page. When the
+/// viewer's filters drop a whole full batch, a page would come back empty and without a
+/// `Link`, and clients would stop paging: the next batch, below the last candidate, is
+/// read instead, a few rounds at most.
+async fn filtered_page<K, F, Fut>(
+    state: &AppState,
+    viewer: &Viewer,
+    page: Page,
+    context: FilterContext,
+    keep: K,
+    mut fetch: F,
+) -> ApiResult<TimelinePage>
+where
+    K: Fn(&StatusRecord, Option<&StatusRecord>) -> bool,
+    F: FnMut(Page) -> Fut,
+    Fut: std::future::Future<Output = ApiResult<Vec<Id>>>,
+{
+    let mut want = widened(&page);
+    for _ in 0..MAX_ROUNDS {
+        let candidates = fetch(want).await?;
+        let result = render::page_in(state, viewer, &candidates, &page, context, &keep).await?;
+        let more = candidates.len() >= want.limit && !page.oldest_first();
+        match candidates.last() {
+            Some(&last) if result.1.is_empty() && more => want.max_id = Some(last),
+            _ => return Ok(result),
+        }
+    }
+    Ok((Vec::new(), Vec::new()))
 }
 
 /// The entries of `me`'s home timeline within `want`, newest first, before the viewer's
@@ -99,12 +132,11 @@ pub(crate) async fn home_candidates(
 }
 
 pub async fn public(state: &AppState, viewer: &Viewer, page: Page) -> ApiResult<TimelinePage> {
-    let ids = state
-        .store
-        .public_timeline(&viewer.hidden(), range(&widened(&page)))
-        .await?;
-    render::page_in(state, viewer, &ids, &page, FilterContext::Public, |s, _| {
-        !viewer.hides(s.account_id)
+    let hidden = viewer.hidden();
+    let keep = |s: &StatusRecord, _: Option<&StatusRecord>| !viewer.hides(s.account_id);
+    filtered_page(state, viewer, page, FilterContext::Public, keep, |want| {
+        let hidden = &hidden;
+        async move { Ok(state.store.public_timeline(hidden, range(&want)).await?) }
     })
     .await
 }
@@ -115,12 +147,11 @@ pub async fn tag(
     tag: &str,
     page: Page,
 ) -> ApiResult<TimelinePage> {
-    let ids = state
-        .store
-        .tag_timeline(tag, &viewer.hidden(), range(&widened(&page)))
-        .await?;
-    render::page_in(state, viewer, &ids, &page, FilterContext::Public, |s, _| {
-        !viewer.hides(s.account_id)
+    let hidden = viewer.hidden();
+    let keep = |s: &StatusRecord, _: Option<&StatusRecord>| !viewer.hides(s.account_id);
+    filtered_page(state, viewer, page, FilterContext::Public, keep, |want| {
+        let hidden = &hidden;
+        async move { Ok(state.store.tag_timeline(tag, hidden, range(&want)).await?) }
     })
     .await
 }
@@ -136,18 +167,16 @@ pub async fn list(
     if list.account_id != me {
         return Err(ApiError::NotFound);
     }
-    let ids = state
-        .store
-        .list_timeline(
-            list.id,
-            me,
-            &list.replies_policy,
-            &viewer.hidden(),
-            range(&widened(&page)),
-        )
-        .await?;
-    render::page_in(state, viewer, &ids, &page, FilterContext::Home, |s, _| {
-        !viewer.hides(s.account_id)
+    let hidden = viewer.hidden();
+    let keep = |s: &StatusRecord, _: Option<&StatusRecord>| !viewer.hides(s.account_id);
+    filtered_page(state, viewer, page, FilterContext::Home, keep, |want| {
+        let (hidden, list) = (&hidden, &list);
+        async move {
+            Ok(state
+                .store
+                .list_timeline(list.id, me, &list.replies_policy, hidden, range(&want))
+                .await?)
+        }
     })
     .await
 }
@@ -170,23 +199,19 @@ pub async fn account(
     } else {
         1
     };
-    let ids = state
-        .store
-        .account_statuses(
-            account,
-            viewer.id,
-            max_visibility,
-            filter,
-            range(&widened(&page)),
-        )
-        .await?;
-    render::page_in(
+    let keep = |_: &StatusRecord, _: Option<&StatusRecord>| true;
+    filtered_page(
         state,
         viewer,
-        &ids,
-        &page,
+        page,
         FilterContext::Account,
-        |_, _| true,
+        keep,
+        |want| async move {
+            Ok(state
+                .store
+                .account_statuses(account, viewer.id, max_visibility, filter, range(&want))
+                .await?)
+        },
     )
     .await
 }

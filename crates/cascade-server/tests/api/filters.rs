@@ -1196,3 +1196,42 @@ async fn filter_entities_match_the_mastodon_openapi_schemas() {
         assert!(complaints.is_empty(), "{complaints}");
     }
 }
+
+#[tokio::test]
+async fn a_page_whose_whole_batch_is_hidden_reads_on_to_the_next_shown_status() {
+    let app = spawn_app().await;
+    let reader = app.user("reader").await;
+    let friend = app.user("friend").await;
+    app.follow(&reader, &friend).await;
+    filter(
+        &app,
+        &reader,
+        &["home", "public", "account"],
+        "hide",
+        "spoiler",
+        false,
+    )
+    .await;
+    let plain = id(&app
+        .post_status(&friend, "nothing to hide here", "public")
+        .await);
+    // More hidden posts than one widened batch of a 20-item page (50 candidates) holds.
+    for i in 0..60 {
+        app.post_status(&friend, &format!("spoiler number {i}"), "public")
+            .await;
+    }
+    for path in [
+        "/api/v1/timelines/home?limit=20".to_string(),
+        "/api/v1/timelines/public?limit=20".to_string(),
+        format!("/api/v1/accounts/{}/statuses?limit=20", friend.id),
+    ] {
+        app.drain().await;
+        let res = app.get(&reader, &path).await;
+        assert!(res.link_path("next").is_some(), "{path} links onwards");
+        assert_eq!(
+            ids(&res.ok().as_array().cloned().unwrap()),
+            vec![plain.clone()],
+            "{path}"
+        );
+    }
+}
