@@ -6,15 +6,20 @@
 
 pub mod cascade;
 pub mod coalesce;
+pub mod filter;
 pub mod hll;
 pub mod id;
+pub mod interests;
+pub mod ranking;
 pub mod seismic;
 pub mod spam;
 pub mod status;
 pub mod text;
 pub mod time;
 pub mod timeline;
+pub mod trends;
 pub mod visibility;
+pub mod watch;
 
 pub use id::{Id, IdGenerator};
 pub use status::{NewStatus, StatusError, MAX_STATUS_CHARS};

@@ -24,8 +24,9 @@ use std::time::{Duration, Instant};
 use cascade_core::timeline::{merge_desc, Page};
 use cascade_core::{time, Id, Visibility};
 use cascade_server::api::paging::range;
+use cascade_server::app::records::RecordCacheConfig;
 use cascade_server::app::statuses::{self, StatusInput};
-use cascade_server::app::{render, timelines, Viewer};
+use cascade_server::app::{ranked, render, timelines, Viewer};
 use cascade_server::{fanout, AppState, Config};
 use cascade_store::{NewAccount, StatusRecord, Store};
 use criterion::measurement::WallTime;
@@ -115,6 +116,8 @@ fn main() {
 
     let (rounds, block) = if measuring { (8, 1_000) } else { (1, 2) };
     rt.block_on(paired_reads(&bench, rounds, block));
+    rt.block_on(paired_record_cache(&bench, rounds, block));
+    rt.block_on(paired_ranked(&bench, rounds, block));
     rt.block_on(paired_views(&bench, rounds, block));
     let (rounds, block) = if measuring { (8, 500) } else { (1, 2) };
     rt.block_on(paired_accepts(&bench, rounds, block));
@@ -263,6 +266,9 @@ struct Bench {
     /// An author with `fanout_followers` followers, all pushed to.
     hub: Id,
     hub_followers: Vec<Id>,
+    /// A second server on the same store with the record cache off: what a read costs
+    /// when every record comes from the store (its home timelines are cached as usual).
+    uncached: AppState,
     /// Statuses to fill the fan-out followers' cached timelines with, newest first.
     filler: Vec<Id>,
     _dir: tempfile::TempDir,
@@ -469,6 +475,13 @@ impl Bench {
             .access_token;
             tokens.push(token);
         }
+        let mut uncached_config = state.config.clone();
+        uncached_config.record_cache =
+            RecordCacheConfig::with_capacity(0, uncached_config.record_cache.ttl);
+        let uncached = AppState::new(uncached_config, state.store.clone());
+        for reader in [merge_reader, pushed_reader] {
+            black_box(read_home(&uncached, reader).await);
+        }
         let pushed_token = tokens.pop().expect("two tokens");
         let merge_token = tokens.pop().expect("two tokens");
 
@@ -500,6 +513,7 @@ impl Bench {
             star,
             hub,
             hub_followers,
+            uncached,
             filler,
             _dir: dir,
         }
@@ -520,6 +534,16 @@ async fn read_home(state: &AppState, reader: Id) -> timelines::TimelinePage {
     timelines::home(state, &viewer, Page::default())
         .await
         .expect("a home page")
+}
+
+/// What a ranked home request does in-process for its first page: rank the newest
+/// candidates afresh, keep the snapshot, render 20.
+async fn read_ranked(state: &AppState, reader: Id) -> usize {
+    let viewer = Viewer::load(state, Some(reader)).await.expect("a viewer");
+    let (page, _) = ranked::home(state, &viewer, None, 20)
+        .await
+        .expect("a ranked page");
+    page.len()
 }
 
 /// What posting does in-process: load the viewer and run the use case.
@@ -961,6 +985,46 @@ async fn paired_reads(bench: &Bench, rounds: usize, block: u64) {
         },
     )
     .await;
+}
+
+/// What the record cache saves on a warm home read: the same reader on a server without
+/// it (every record from the store) and with it, for each kind of reader.
+async fn paired_record_cache(bench: &Bench, rounds: usize, block: u64) {
+    for (name, reader, _) in bench.readers() {
+        let states = [&bench.uncached, &bench.state];
+        paired(
+            &format!("home timeline, 20 items, {name}: without and with the record cache"),
+            ["without the record cache", "with the record cache"],
+            rounds,
+            block,
+            |side| async move {
+                black_box(read_home(states[side], reader).await);
+            },
+        )
+        .await;
+    }
+}
+
+/// The ranked feed's first page (ranking up to 200 candidates each time) against the
+/// chronological page, for each kind of reader.
+async fn paired_ranked(bench: &Bench, rounds: usize, block: u64) {
+    for (name, reader, _) in bench.readers() {
+        let state = &bench.state;
+        paired(
+            &format!("home timeline, 20 items, {name}: chronological and ranked"),
+            ["chronological", "ranked (first page)"],
+            rounds,
+            block,
+            |side| async move {
+                if side == 0 {
+                    black_box(read_home(state, reader).await);
+                } else {
+                    black_box(read_ranked(state, reader).await);
+                }
+            },
+        )
+        .await;
+    }
 }
 
 /// What counting views adds to a home read: the same read, with and without recording

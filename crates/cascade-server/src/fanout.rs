@@ -9,10 +9,10 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cascade_core::hll::HyperLogLog;
-use cascade_core::timeline::BoundedTimeline;
+use cascade_core::timeline::{merge_desc, BoundedTimeline, Page};
 use cascade_core::{Id, Visibility};
 use cascade_store::{Job, StoreError};
 
@@ -28,12 +28,24 @@ const MAX_CACHED_FEEDS: usize = 200_000;
 struct Feed {
     timeline: BoundedTimeline,
     last_read: u64,
+    /// When a load from the store filled it; `None` while a load is under way, when the
+    /// entry only collects the pushes that arrive meanwhile and is not read.
+    filled_at: Option<Instant>,
 }
 
-/// Home timelines of recently active readers, sharded to keep lock contention low.
+/// Bounded timelines of recent ids by account, sharded to keep lock contention low: the
+/// home timelines of recently active readers (`AppState::feeds`, pushed by the fan-out
+/// worker) and the recent posts of the celebrities they follow (`AppState::authored`,
+/// pushed by the author's own request), merged when a follower reads.
+///
+/// A missing timeline is loaded from the store between `begin` and `install`; pushes that
+/// arrive during the load land in the reserved entry and are merged, never lost. With a
+/// TTL a timeline is loaded again once it is that old, so that what another process on the
+/// same store wrote shows within that bound.
 pub struct HomeFeeds {
     shards: Vec<Mutex<HashMap<Id, Feed>>>,
     capacity: usize,
+    ttl: Option<Duration>,
     clock: std::sync::atomic::AtomicU64,
 }
 
@@ -42,7 +54,16 @@ impl HomeFeeds {
         HomeFeeds {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             capacity,
+            ttl: None,
             clock: Default::default(),
+        }
+    }
+
+    /// Timelines that are loaded again from the store once they are `ttl` old.
+    pub fn with_ttl(capacity: usize, ttl: Duration) -> HomeFeeds {
+        HomeFeeds {
+            ttl: Some(ttl),
+            ..HomeFeeds::new(capacity)
         }
     }
 
@@ -57,6 +78,18 @@ impl HomeFeeds {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    fn tick(&self) -> u64 {
+        self.clock
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn fresh(&self, feed: &Feed, now: Instant) -> bool {
+        feed.filled_at.is_some_and(|at| {
+            self.ttl
+                .is_none_or(|ttl| now.saturating_duration_since(at) < ttl)
+        })
+    }
+
     /// Pushes a status into a cached timeline; does nothing when it is not cached.
     pub fn push(&self, account: Id, status: Id) {
         if let Some(feed) = self.shard(account).get_mut(&account) {
@@ -64,23 +97,29 @@ impl HomeFeeds {
         }
     }
 
-    /// The cached timeline's ids, newest first, or `None` when it must be rebuilt.
+    /// The cached timeline's ids, newest first, or `None` when it must be loaded.
     pub fn read(&self, account: Id) -> Option<Vec<Id>> {
-        let tick = self
-            .clock
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tick = self.tick();
+        let now = Instant::now();
         let mut shard = self.shard(account);
-        let feed = shard.get_mut(&account)?;
+        let feed = shard.get_mut(&account).filter(|f| self.fresh(f, now))?;
         feed.last_read = tick;
         Some(feed.timeline.iter().collect())
     }
 
-    /// Installs a rebuilt timeline, merging what the worker pushed meanwhile.
-    pub fn install(&self, account: Id, ids_desc: Vec<Id>) -> Vec<Id> {
-        let tick = self
-            .clock
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    /// Reserves the entry of a timeline about to be loaded from the store, so that pushes
+    /// made from now on reach the loaded timeline. A stale entry starts over empty.
+    pub fn begin(&self, account: Id) {
+        let tick = self.tick();
+        let now = Instant::now();
         let mut shard = self.shard(account);
+        if let Some(feed) = shard.get_mut(&account) {
+            if feed.filled_at.is_some() && !self.fresh(feed, now) {
+                feed.timeline = BoundedTimeline::default();
+                feed.filled_at = None;
+            }
+            return;
+        }
         if shard.len() * SHARDS >= MAX_CACHED_FEEDS {
             if let Some(&oldest) = shard
                 .iter()
@@ -90,20 +129,34 @@ impl HomeFeeds {
                 shard.remove(&oldest);
             }
         }
-        let feed = match shard.entry(account) {
-            std::collections::hash_map::Entry::Occupied(entry) => {
-                // Pushes arrived while the store was read: merge, one by one.
-                let feed = entry.into_mut();
-                for id in ids_desc {
-                    feed.timeline.insert(id, self.capacity);
-                }
-                feed
-            }
-            std::collections::hash_map::Entry::Vacant(entry) => entry.insert(Feed {
-                timeline: BoundedTimeline::from_desc(ids_desc, self.capacity),
+        shard.insert(
+            account,
+            Feed {
+                timeline: BoundedTimeline::default(),
                 last_read: tick,
-            }),
+                filled_at: None,
+            },
+        );
+    }
+
+    /// Installs a timeline loaded from the store (newest first), merged with what was
+    /// pushed since `begin`, and returns the whole.
+    pub fn install(&self, account: Id, ids_desc: Vec<Id>) -> Vec<Id> {
+        let tick = self.tick();
+        let mut shard = self.shard(account);
+        let feed = shard.entry(account).or_insert_with(|| Feed {
+            timeline: BoundedTimeline::default(),
+            last_read: tick,
+            filled_at: None,
+        });
+        let merged = if feed.timeline.is_empty() {
+            ids_desc
+        } else {
+            let pushed: Vec<Id> = feed.timeline.iter().collect();
+            merge_desc(&[&pushed, &ids_desc], self.capacity)
         };
+        feed.timeline = BoundedTimeline::from_desc(merged, self.capacity);
+        feed.filled_at = Some(Instant::now());
         feed.last_read = tick;
         feed.timeline.iter().collect()
     }
@@ -122,15 +175,52 @@ impl HomeFeeds {
     }
 }
 
+/// A timeline of `feeds` that can answer `page`: the cached one, or the one `load` reads
+/// from the store when it is missing. `None` when the page is older than a full cached
+/// timeline holds, and so must come from the store.
+pub async fn cached_page<F, Fut>(
+    feeds: &HomeFeeds,
+    account: Id,
+    page: &Page,
+    load: F,
+) -> Result<Option<Vec<Id>>, StoreError>
+where
+    F: FnOnce(Page) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<Id>, StoreError>>,
+{
+    let ids = match feeds.read(account) {
+        Some(ids) => ids,
+        None => {
+            feeds.begin(account);
+            let all = Page {
+                limit: feeds.capacity(),
+                ..Page::default()
+            };
+            let loaded = load(all).await?;
+            feeds.install(account, loaded)
+        }
+    };
+    let beyond = ids.len() >= feeds.capacity()
+        && page
+            .max_id
+            .is_some_and(|m| ids.last().is_some_and(|&oldest| m <= oldest));
+    Ok((!beyond).then_some(ids))
+}
+
 /// The sketch of accounts a cascade reached so far. The first time a cascade is reshared
-/// it starts from the root author's followers, whom the root itself exposed.
-async fn exposure_sketch(state: &AppState, root: Id) -> Result<HyperLogLog, StoreError> {
+/// it starts from the root author's followers, whom the root itself exposed. `None` when
+/// the root was deleted: its cascade is gone, there is nothing left to count into.
+async fn exposure_sketch(state: &AppState, root: Id) -> Result<Option<HyperLogLog>, StoreError> {
     if let Some(bytes) = state.store.exposure_sketch(root).await? {
         if let Ok(sketch) = HyperLogLog::from_bytes(&bytes) {
-            return Ok(sketch);
+            return Ok(Some(sketch));
         }
     }
-    let author = state.store.status(root).await?.account_id;
+    let author = match state.store.status(root).await {
+        Ok(s) => s.account_id,
+        Err(StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
+    };
     let mut sketch = HyperLogLog::new();
     let mut after = 0;
     loop {
@@ -150,7 +240,7 @@ async fn exposure_sketch(state: &AppState, root: Id) -> Result<HyperLogLog, Stor
         .store
         .save_exposure_sketch(root, &sketch.to_bytes())
         .await?;
-    Ok(sketch)
+    Ok(Some(sketch))
 }
 
 /// Tells a post's author when SEISMIC predicts its cascade will end well above the
@@ -235,6 +325,9 @@ async fn run_job(state: &AppState, job: &Job) -> Result<(), StoreError> {
         Err(StoreError::NotFound) => return state.store.finish_job(job.id).await,
         Err(e) => return Err(e),
     };
+    // Brand watches match every kind of status, direct ones included; a rerun of the job
+    // writes no hit twice.
+    crate::app::watch::on_status(state, &status).await;
     let author = state.store.account(status.account_id).await?;
     state.feeds.push(author.id, status.id);
     let visibility = Visibility::from_code(status.visibility);
@@ -254,7 +347,7 @@ async fn run_job(state: &AppState, job: &Job) -> Result<(), StoreError> {
     // cascade's sketch of reached accounts in the same walk.
     let root = state.store.cascade_root_of(status.id).await?;
     let mut exposure = if root != status.id {
-        Some(exposure_sketch(state, root).await?)
+        exposure_sketch(state, root).await?
     } else {
         None
     };
@@ -322,5 +415,44 @@ async fn announce(state: &AppState, status: &cascade_store::StatusRecord) {
     }
     if let Err(e) = crate::app::stream::status_created(state, status).await {
         tracing::warn!(error = %e, "a status was not streamed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pushes_made_while_a_timeline_loads_are_kept() {
+        let feeds = HomeFeeds::new(4);
+        assert_eq!(feeds.read(1), None);
+        feeds.begin(1);
+        feeds.push(1, 50);
+        assert_eq!(feeds.read(1), None, "a timeline being loaded is not read");
+        // The load read the store before 50 was written.
+        assert_eq!(feeds.install(1, vec![40, 30, 20, 10]), vec![50, 40, 30, 20]);
+        assert_eq!(feeds.read(1), Some(vec![50, 40, 30, 20]));
+    }
+
+    #[test]
+    fn pushes_reach_only_cached_timelines() {
+        let feeds = HomeFeeds::new(4);
+        feeds.push(1, 50);
+        feeds.begin(1);
+        assert_eq!(feeds.install(1, vec![10]), vec![10]);
+    }
+
+    #[test]
+    fn a_timeline_older_than_its_ttl_is_loaded_again_from_scratch() {
+        let feeds = HomeFeeds::with_ttl(4, Duration::ZERO);
+        feeds.begin(1);
+        feeds.install(1, vec![30, 20]);
+        assert_eq!(feeds.read(1), None, "stale at once");
+        feeds.begin(1);
+        assert_eq!(
+            feeds.install(1, vec![20]),
+            vec![20],
+            "30 was deleted meanwhile"
+        );
     }
 }

@@ -33,6 +33,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
     // Made on the first start, so clients see the same key from then on.
     app::push::vapid(&state).await?;
     app::away::load(&state).await?;
+    app::watch::load(&state).await?;
     Ok(state)
 }
 
@@ -48,6 +49,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
     tokio::spawn(fanout::run_worker(state.clone()));
     tokio::spawn(app::views::run_flusher(state.clone()));
     tokio::spawn(app::push::run_worker(state.clone()));
+    tokio::spawn(app::trends::run_worker(state.clone()));
     let app = api::router(state);
     axum::serve(
         listener,

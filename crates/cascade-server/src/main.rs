@@ -137,6 +137,16 @@ enum Admin {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Suspend an account: its tokens stop working and its posts and profile disappear
+    /// from every timeline and endpoint (a running server notices within its record
+    /// cache's TTL). `--lift` restores everything.
+    Suspend {
+        name: String,
+        #[arg(long)]
+        lift: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 fn config(store: &StoreArgs) -> Config {
@@ -276,6 +286,29 @@ async fn run() -> anyhow::Result<()> {
                 "@{} is {}",
                 account.username,
                 if lift { "no longer limited" } else { "limited" }
+            );
+            Ok(())
+        }
+        Command::Admin {
+            command: Admin::Suspend { name, lift, store },
+        } => {
+            let state = cascade_server::open(config(&store)).await?;
+            let account = state
+                .store
+                .account_by_username(&name)
+                .await
+                .with_context(|| format!("no user named {name}"))?;
+            app::accounts::suspend(&state, account.id, !lift)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!(
+                "@{} is {}",
+                account.username,
+                if lift {
+                    "no longer suspended"
+                } else {
+                    "suspended"
+                }
             );
             Ok(())
         }

@@ -21,6 +21,10 @@ pub struct Shared {
     pub ids: IdGenerator,
     /// Cached home timelines, filled by the fan-out worker and rebuilt on read.
     pub feeds: HomeFeeds,
+    /// Recent posts by author, for the celebrities whose posts are merged into their
+    /// followers' home timelines on read; pushed by the author's request, reloaded after
+    /// the record cache's TTL.
+    pub authored: HomeFeeds,
     /// Wakes the fan-out worker when a job was written.
     pub jobs: Notify,
     /// Verified tokens by hash, so a request does not hit the store to authenticate.
@@ -51,6 +55,14 @@ pub struct Shared {
     /// The full-text index of statuses, and the signal that it has writes to commit.
     pub search: Arc<crate::search::SearchIndex>,
     pub search_due: Notify,
+    /// The current trends, recomputed in the background (`app::trends`).
+    pub trends: crate::app::trends::TrendCache,
+    /// Each reader's latest ranking of the ranked home feed, for its cursors.
+    pub ranked: crate::app::ranked::RankedFeeds,
+    /// The terms of every brand watch, to match statuses as they are written.
+    pub watches: crate::app::watch::WatchBook,
+    /// Cached content filters of recent viewers.
+    pub filters: crate::app::filters::FilterBook,
 }
 
 /// What a valid access token grants.
@@ -65,6 +77,7 @@ pub struct TokenInfo {
 impl AppState {
     pub fn new(config: Config, store: Store) -> AppState {
         let feeds = HomeFeeds::new(config.fanout.home_capacity);
+        let authored = HomeFeeds::with_ttl(config.fanout.home_capacity, config.record_cache.ttl);
         let inbox = crate::app::notifications::Inbox::new(config.coalesce_ms);
         let streams = crate::app::stream::Hub::new(config.stream_buffer);
         let push = crate::app::push::PushState::new(config.coalesce_ms);
@@ -75,6 +88,7 @@ impl AppState {
             store,
             ids: IdGenerator::new(),
             feeds,
+            authored,
             jobs: Notify::new(),
             tokens: Mutex::new(HashMap::new()),
             limiter: Default::default(),
@@ -91,6 +105,10 @@ impl AppState {
             away: Default::default(),
             search,
             search_due: Notify::new(),
+            trends: Default::default(),
+            ranked: Default::default(),
+            watches: Default::default(),
+            filters: Default::default(),
         }))
     }
 
@@ -108,6 +126,17 @@ impl AppState {
                 self.feeds.invalidate(a);
             }
         }
+    }
+
+    /// After a status was written: forgets the records it changed, puts it among its
+    /// author's recent posts (where followers merge those of celebrities) and wakes the
+    /// fan-out worker for its job.
+    pub fn status_written(&self, status: &cascade_store::StatusRecord) {
+        self.records.forget_written(status);
+        if status.visibility <= cascade_core::Visibility::Private.code() {
+            self.authored.push(status.account_id, status.id);
+        }
+        self.jobs.notify_one();
     }
 
     /// Counts one impression of each status shown (the original, for a reblog) for the

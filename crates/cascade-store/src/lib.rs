@@ -17,6 +17,7 @@ use sqlx::sqlite::{
 mod accounts;
 mod away;
 mod conversations;
+mod filters;
 mod graph;
 mod jobs;
 mod lists;
@@ -26,13 +27,17 @@ mod push;
 mod reports;
 mod search;
 mod statuses;
+mod suggestions;
 mod tags;
 mod timelines;
+mod trends;
 mod virality;
+mod watch;
 
 pub use accounts::{Account, AccountUpdate, NewAccount, UserRecord};
 pub use away::AwayRecord;
 pub use conversations::ConversationRecord;
+pub use filters::{FilterStatusRecord, FilterUpdate, KeywordRecord};
 pub use graph::{Edge, EdgeKind, Relationship};
 pub use jobs::Job;
 pub use lists::ListRecord;
@@ -48,7 +53,9 @@ pub use statuses::{
 };
 pub use tags::{TagDay, TagRecord};
 pub use timelines::{AccountStatusesFilter, Range};
+pub use trends::{EngagementRow, LinkPost, TagUse, TrendCandidate};
 pub use virality::{CascadeLink, CascadeNodeRecord, ViewsRecord};
+pub use watch::{WatchItem, WatchRecord};
 
 /// A query parameter whose type is only known at run time (dynamic `WHERE` clauses).
 pub(crate) enum Arg {

@@ -26,7 +26,7 @@ pub struct AccountStatusesFilter {
 impl Store {
     /// Runs `SELECT s.id FROM statuses s {joins} WHERE {cond}` with the range and the
     /// hidden authors added, ordered by id. `cond` uses `$1..$n` for `args`.
-    async fn status_ids(
+    pub(crate) async fn status_ids(
         &self,
         joins: &str,
         cond: &str,

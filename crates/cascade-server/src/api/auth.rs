@@ -172,8 +172,30 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
-/// Looks a token up, through the in-memory cache.
+/// Looks a token up, through the in-memory cache, and refuses it (403, as Mastodon does)
+/// while its account is suspended.
 pub async fn resolve_token(state: &AppState, token: &str) -> Result<TokenInfo, ApiError> {
+    let info = verified_token(state, token).await?;
+    if let Some(account) = info.account_id {
+        // The account's record comes from the record cache, so a suspension written by
+        // another process (`cascade admin suspend`) takes effect within its TTL.
+        let found = state
+            .records
+            .accounts(&state.store, &[account], std::time::Instant::now())
+            .await?;
+        if found
+            .get(&account)
+            .is_some_and(|a| a.suspended_at.is_some())
+        {
+            return Err(ApiError::Forbidden(
+                "Your login is currently disabled".into(),
+            ));
+        }
+    }
+    Ok(info)
+}
+
+async fn verified_token(state: &AppState, token: &str) -> Result<TokenInfo, ApiError> {
     let hash = hash_secret(token);
     if let Some(info) = state.tokens.lock().ok().and_then(|c| c.get(&hash).cloned()) {
         return Ok(info);

@@ -15,6 +15,7 @@ pub mod auth;
 pub mod away;
 pub mod conversations;
 pub mod extensions;
+pub mod filters;
 pub mod instance;
 pub mod limits;
 pub mod lists;
@@ -28,8 +29,11 @@ pub mod reports;
 pub mod search;
 pub mod statuses;
 pub mod streaming;
+pub mod suggestions;
 pub mod tags;
 pub mod timelines;
+pub mod trends;
+pub mod watch;
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
@@ -50,6 +54,10 @@ pub fn router(state: AppState) -> Router {
         .merge(push::routes())
         .merge(away::routes())
         .merge(search::routes())
+        .merge(trends::routes())
+        .merge(suggestions::routes())
+        .merge(watch::routes())
+        .merge(filters::routes())
         .merge(crate::web::routes())
         .route("/api/v1/health", get(|| async { "OK" }))
         .fallback(not_found)

@@ -46,6 +46,9 @@ pub struct Account {
     /// Cascade's extension: present while the account is away (out of office).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cascade_away: Option<AwayNotice>,
+    /// Present (and true) only for a suspended account, as in Mastodon.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspended: Option<bool>,
 }
 
 /// What a profile shows of an away period: the message and when it ends.
@@ -162,7 +165,7 @@ pub struct Status {
     pub pinned: Option<bool>,
     pub content: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub filtered: Option<Vec<Value>>,
+    pub filtered: Option<Vec<FilterResult>>,
     pub reblog: Option<Box<Status>>,
     pub application: Option<Application>,
     pub account: Account,
@@ -191,6 +194,9 @@ pub struct StatusExtension {
     pub stats: Option<StatusStats>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub automatic: Option<bool>,
+    /// Why the status stands where it does in the ranked home feed (only there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ranking: Option<Ranking>,
 }
 
 impl StatusExtension {
@@ -199,8 +205,32 @@ impl StatusExtension {
         (stats.is_some() || automatic).then(|| StatusExtension {
             stats,
             automatic: automatic.then_some(true),
+            ranking: None,
         })
     }
+}
+
+/// `Status.cascade.ranking`: a ranked home feed entry's score and what explains it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ranking {
+    /// The order of the feed: relative engagement × time decay.
+    pub score: f64,
+    /// Weighted engagement per account of audience, smoothed towards a prior rate.
+    pub relative_engagement: f64,
+    /// The accounts the post reached: the author's followers, or more when reshares took
+    /// it further.
+    pub audience: i64,
+    pub favourites: i64,
+    pub reblogs: i64,
+    pub quotes: i64,
+    pub replies: i64,
+    /// Hours since the entry reached the timeline.
+    pub age_hours: f64,
+    /// Set when the entry is a reshare by someone the viewer follows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reshared_by: Option<String>,
+    /// A sentence for people.
+    pub explanation: String,
 }
 
 /// How often a status was shown: `views` counts impressions, `reach` estimates the
@@ -487,6 +517,28 @@ pub struct Hashtag {
     pub featuring: Option<bool>,
 }
 
+/// A trending link (`/api/v1/trends/links`): Mastodon's `PreviewCard` with a history.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendsLink {
+    pub url: String,
+    pub title: String,
+    pub description: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub author_name: String,
+    pub author_url: String,
+    pub authors: Vec<Value>,
+    pub provider_name: String,
+    pub provider_url: String,
+    pub html: String,
+    pub width: i64,
+    pub height: i64,
+    pub image: Option<String>,
+    pub embed_url: String,
+    pub blurhash: Option<String>,
+    pub history: Vec<TagHistory>,
+}
+
 /// One day of a hashtag's use; every value is a string, as in Mastodon.
 #[derive(Debug, Clone, Serialize)]
 pub struct TagHistory {
@@ -515,4 +567,126 @@ pub struct Search {
     pub accounts: Vec<Account>,
     pub statuses: Vec<Status>,
     pub hashtags: Vec<Hashtag>,
+}
+
+/// `Suggestion` (v2): an account to follow, why in Mastodon's words (`sources`), and
+/// why in Cascade's (`cascade`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestion {
+    /// Mastodon's deprecated single reason.
+    pub source: &'static str,
+    pub sources: Vec<&'static str>,
+    pub account: Account,
+    pub cascade: SuggestionExtension,
+}
+
+/// `Suggestion.cascade`: the candidate's sources (`follows_you`, `friends_of_friends`,
+/// `popular_in_your_interests`), the interest overlap that explains it, and the rank.
+#[derive(Debug, Clone, Serialize)]
+pub struct SuggestionExtension {
+    pub reasons: Vec<&'static str>,
+    pub score: f64,
+    /// The cosine of the two accounts' interests, 0 to 1.
+    pub overlap: f64,
+    /// Shared hashtags (with `#`) and words, the heaviest first.
+    pub shared_interests: Vec<String>,
+    /// Accounts the user follows that follow this one.
+    pub mutuals: i64,
+}
+
+/// The follow-back rule (`/api/v1/cascade/follow_back`).
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowBackRule {
+    pub enabled: bool,
+    pub min_overlap: f64,
+}
+
+/// A brand watch (`/api/v1/cascade/watches`, a Cascade extension): terms as normalized.
+#[derive(Debug, Clone, Serialize)]
+pub struct Watch {
+    pub id: String,
+    pub name: String,
+    pub keywords: Vec<String>,
+    pub hashtags: Vec<String>,
+    /// Whether statuses mentioning the owner match.
+    pub mentions: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// An item of the unanswered queue: a status the owner has neither replied to nor
+/// dismissed, how long it has waited, and why it is there.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnansweredItem {
+    /// The status's id (the paging key, and the id to dismiss).
+    pub id: String,
+    pub age_seconds: i64,
+    /// Whether the status mentions the owner.
+    pub mention: bool,
+    /// The owner's watches it matched.
+    pub watch_ids: Vec<String>,
+    pub status: Status,
+}
+
+/// Response times over a window; the percentiles are `null` when nothing was answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResponseStats {
+    pub items: usize,
+    pub answered: usize,
+    pub unanswered: usize,
+    pub median_seconds: Option<f64>,
+    pub p90_seconds: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WatchResponseStats {
+    pub watch_id: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub stats: ResponseStats,
+}
+
+/// `/api/v1/cascade/watches/stats`: overall (all watches and mentions) and per watch.
+#[derive(Debug, Clone, Serialize)]
+pub struct WatchStats {
+    pub since: String,
+    pub until: String,
+    pub overall: ResponseStats,
+    pub watches: Vec<WatchResponseStats>,
+}
+
+/// A filter (`/api/v2/filters`). Inside a `FilterResult` it carries no `keywords` or
+/// `statuses`, as in Mastodon.
+#[derive(Debug, Clone, Serialize)]
+pub struct Filter {
+    pub id: String,
+    pub title: String,
+    pub context: Vec<String>,
+    pub expires_at: Option<String>,
+    pub filter_action: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keywords: Option<Vec<FilterKeyword>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statuses: Option<Vec<FilterStatus>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FilterKeyword {
+    pub id: String,
+    pub keyword: String,
+    pub whole_word: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FilterStatus {
+    pub id: String,
+    pub status_id: String,
+}
+
+/// A filter that matched a status (`Status.filtered`).
+#[derive(Debug, Clone, Serialize)]
+pub struct FilterResult {
+    pub filter: Filter,
+    pub keyword_matches: Option<Vec<String>>,
+    pub status_matches: Option<Vec<String>>,
 }

@@ -54,6 +54,10 @@ pub struct Paged<T> {
     pub bounds: Option<(Id, Id)>,
     /// The absolute URL of the endpoint, with its non-paging query parameters.
     pub url: String,
+    /// Whether there is a `prev` link: not for lists that only page forward.
+    pub prev: bool,
+    /// A queue served oldest first: `next` goes to newer items (`min_id`), `prev` to older.
+    pub oldest_first: bool,
 }
 
 impl<T> Paged<T> {
@@ -62,19 +66,51 @@ impl<T> Paged<T> {
             (Some(&first), Some(&last)) => Some((first, last)),
             _ => None,
         };
-        Paged { items, bounds, url }
+        Paged {
+            items,
+            bounds,
+            url,
+            prev: true,
+            oldest_first: false,
+        }
+    }
+
+    /// A list that pages only forward, from an opaque cursor given as `max_id`.
+    pub fn forward(items: T, next: Option<Id>, url: String) -> Paged<T> {
+        Paged {
+            bounds: next.map(|n| (n, n)),
+            prev: false,
+            ..Paged::new(items, &[], url)
+        }
+    }
+
+    /// A page of a queue whose items (and `keys`) are oldest first.
+    pub fn oldest_first(items: T, keys: &[Id], url: String) -> Paged<T> {
+        Paged {
+            oldest_first: true,
+            ..Paged::new(items, keys, url)
+        }
     }
 }
 
 impl<T: Serialize> IntoResponse for Paged<T> {
     fn into_response(self) -> Response {
         let mut headers = HeaderMap::new();
-        if let Some((newest, oldest)) = self.bounds {
+        if let Some((first, last)) = self.bounds {
             let sep = if self.url.contains('?') { '&' } else { '?' };
-            let link = format!(
-                "<{url}{sep}max_id={oldest}>; rel=\"next\", <{url}{sep}min_id={newest}>; rel=\"prev\"",
-                url = self.url
-            );
+            // Newest first, `next` goes down to older items; a queue goes up to newer ones.
+            let (next, prev) = if self.oldest_first {
+                (format!("min_id={last}"), format!("max_id={first}"))
+            } else {
+                (format!("max_id={last}"), format!("min_id={first}"))
+            };
+            let mut link = format!("<{url}{sep}{next}>; rel=\"next\"", url = self.url);
+            if self.prev {
+                link.push_str(&format!(
+                    ", <{url}{sep}{prev}>; rel=\"prev\"",
+                    url = self.url
+                ));
+            }
             if let Ok(v) = HeaderValue::from_str(&link) {
                 headers.insert(axum::http::header::LINK, v);
             }

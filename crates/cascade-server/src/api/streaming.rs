@@ -60,6 +60,10 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/streaming/direct",
             get(|s, h, q| events(s, h, q, "direct")),
         )
+        .route(
+            "/api/v1/streaming/cascade/watch",
+            get(|s, h, q| events(s, h, q, "cascade:watch")),
+        )
 }
 
 /// The largest message a client may send on the socket (subscriptions are tiny).
@@ -70,6 +74,8 @@ struct StreamQuery {
     stream: Option<String>,
     tag: Option<String>,
     list: Option<String>,
+    /// The watch of a `cascade:watch` stream.
+    watch: Option<String>,
     access_token: Option<String>,
     #[serde(default)]
     only_media: Option<String>,
@@ -106,8 +112,12 @@ async fn channel(
     name: &str,
     tag: Option<&str>,
     list: Option<&str>,
+    watch: Option<&str>,
 ) -> ApiResult<Channel> {
     let me = token.and_then(|t| t.account_id);
+    if name == "cascade:watch" {
+        return watch_channel(state, token, watch).await;
+    }
     let list = match list {
         Some(l) => Some(l.parse().map_err(|_| ApiError::NotFound)?),
         None => None,
@@ -136,6 +146,27 @@ async fn channel(
     Ok(channel)
 }
 
+/// A brand watch's stream (a Cascade extension): only its owner may read it; anyone else
+/// gets the 404 an unknown watch gets.
+async fn watch_channel(
+    state: &AppState,
+    token: Option<&TokenInfo>,
+    watch: Option<&str>,
+) -> ApiResult<Channel> {
+    let token = token.ok_or(ApiError::Unauthorized)?;
+    let me = token.account_id.ok_or(ApiError::Unauthorized)?;
+    if !covers(&token.scopes, "read:statuses") {
+        return Err(ApiError::OutsideScopes);
+    }
+    let watch = watch.ok_or_else(|| ApiError::BadRequest("No watch for stream provided".into()))?;
+    let id = watch.parse().map_err(|_| ApiError::NotFound)?;
+    match state.store.watch(id).await {
+        Ok(w) if w.account_id == me => Ok(Channel::Watch(id)),
+        Ok(_) | Err(cascade_store::StoreError::NotFound) => Err(ApiError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// `GET /api/v1/streaming`: one WebSocket, many streams.
 async fn websocket(
     State(state): State<AppState>,
@@ -156,6 +187,7 @@ async fn websocket(
                 name,
                 q.tag.as_deref(),
                 q.list.as_deref(),
+                q.watch.as_deref(),
             )
             .await?,
         ),
@@ -184,6 +216,7 @@ struct Command {
     stream: String,
     tag: Option<String>,
     list: Option<serde_json::Value>,
+    watch: Option<serde_json::Value>,
 }
 
 /// Applies a subscribe or unsubscribe message; returns the error frame to send back.
@@ -204,16 +237,19 @@ async fn command(
             ))
         }
     };
-    let list = cmd.list.as_ref().map(|l| match l {
+    let as_text = |v: &serde_json::Value| match v {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
-    });
+    };
+    let list = cmd.list.as_ref().map(as_text);
+    let watch = cmd.watch.as_ref().map(as_text);
     let channel = match channel(
         state,
         token,
         &cmd.stream,
         cmd.tag.as_deref(),
         list.as_deref(),
+        watch.as_deref(),
     )
     .await
     {
@@ -272,6 +308,13 @@ async fn serve_socket(
                 Some(Ok(_)) => {}
             },
             _ = beat.tick() => {
+                // A token refused since the socket opened (its account was suspended)
+                // ends the connection at the next heartbeat.
+                if let Some(reason) = refused(&state, token.as_ref()).await {
+                    let close = CloseFrame { code: 1008, reason: reason.into() };
+                    let _ = socket.send(Message::Close(Some(close))).await;
+                    break;
+                }
                 if socket.send(Message::Ping(Default::default())).await.is_err() {
                     break;
                 }
@@ -284,6 +327,22 @@ async fn serve_socket(
         }
     }
     state.streams.disconnect(&conn);
+}
+
+/// Why a socket's account may no longer stream, if it may not: it was suspended. The
+/// check reads the account's record through the record cache, so it costs no query while
+/// the record is fresh.
+async fn refused(state: &AppState, token: Option<&TokenInfo>) -> Option<String> {
+    let account = token?.account_id?;
+    let found = state
+        .records
+        .accounts(&state.store, &[account], std::time::Instant::now())
+        .await
+        .ok()?;
+    found
+        .get(&account)
+        .is_some_and(|a| a.suspended_at.is_some())
+        .then(|| "Your login is currently disabled".to_string())
 }
 
 /// Leaves the hub when a server-sent-events response ends (the client went away).
@@ -324,6 +383,7 @@ async fn events(
         name,
         q.tag.as_deref(),
         q.list.as_deref(),
+        q.watch.as_deref(),
     )
     .await?;
     let (conn, frames) = state
@@ -332,16 +392,30 @@ async fn events(
     state.streams.subscribe(&conn, channel);
     let heartbeat = state.config.heartbeat;
     let leave = Leave { state, conn };
-    let stream = futures_util::stream::unfold((frames, leave), |(mut frames, leave)| async move {
-        let frame = tokio::select! {
-            frame = frames.recv() => frame?,
-            _ = leave.conn.kick.notified() => return None,
-        };
-        let event = sse::Event::default()
-            .event(frame.event.name)
-            .data(frame.event.payload.as_str());
-        Some((Ok::<_, std::convert::Infallible>(event), (frames, leave)))
-    });
+    // As on a WebSocket, a suspension ends the stream at the next heartbeat.
+    let check = tokio::time::interval(heartbeat);
+    let start = (frames, leave, check, info);
+    let stream =
+        futures_util::stream::unfold(start, |(mut frames, leave, mut check, info)| async move {
+            let frame = loop {
+                tokio::select! {
+                    frame = frames.recv() => break frame?,
+                    _ = leave.conn.kick.notified() => return None,
+                    _ = check.tick() => {
+                        if refused(&leave.state, info.as_ref()).await.is_some() {
+                            return None;
+                        }
+                    }
+                }
+            };
+            let event = sse::Event::default()
+                .event(frame.event.name)
+                .data(frame.event.payload.as_str());
+            Some((
+                Ok::<_, std::convert::Infallible>(event),
+                (frames, leave, check, info),
+            ))
+        });
     // A first comment sends the headers at once, so the client knows it is connected.
     let hello = sse::Event::default().comment(")");
     let stream = futures_util::stream::once(async { Ok(hello) }).chain(stream);

@@ -12,7 +12,7 @@ use super::paging::{LinkBase, PageParams, Paged};
 use super::params::{flex, Params};
 use super::path_id;
 use crate::app::timelines::{self as uc, TimelinePage};
-use crate::app::Viewer;
+use crate::app::{ranked, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -35,16 +35,43 @@ fn paged(
     Paged::new(statuses, &keys, here.0)
 }
 
+#[derive(Debug, Default, Deserialize)]
+struct HomeParams {
+    #[serde(flatten)]
+    page: PageParams,
+    /// `chronological` (the default) or `ranked`, Cascade's extension.
+    order: Option<String>,
+}
+
 async fn home_timeline(
     State(state): State<AppState>,
     here: LinkBase,
     auth: Auth,
-    Params(page): Params<PageParams>,
+    Params(p): Params<HomeParams>,
 ) -> ApiResult<Paged<Vec<model::Status>>> {
     let me = auth.user("read:statuses")?;
     let viewer = Viewer::load(&state, Some(me)).await?;
-    let result = uc::home(&state, &viewer, page.page(20, MAX_LIMIT)).await?;
-    Ok(paged(&state, &viewer, result, here))
+    let page = p.page.page(20, MAX_LIMIT);
+    match p.order.as_deref() {
+        None | Some("chronological") => {
+            let result = uc::home(&state, &viewer, page).await?;
+            Ok(paged(&state, &viewer, result, here))
+        }
+        Some("ranked") => {
+            if page.since_id.is_some() || page.min_id.is_some() {
+                return Err(ApiError::Unprocessable(
+                    "since_id and min_id do not apply to order=ranked: it pages forward only"
+                        .into(),
+                ));
+            }
+            let (statuses, next) = ranked::home(&state, &viewer, page.max_id, page.limit).await?;
+            state.seen(viewer.id, &statuses);
+            Ok(Paged::forward(statuses, next, here.0))
+        }
+        Some(_) => Err(ApiError::Unprocessable(
+            "order must be chronological or ranked".into(),
+        )),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

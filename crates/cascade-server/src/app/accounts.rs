@@ -177,6 +177,30 @@ pub async fn follow(
             "You are blocked or blocking this account".into(),
         ));
     }
+    let followed = follow_or_request(state, me, &account, reblogs, notify).await?;
+    if followed {
+        // The target's follow-back rule may answer at once; the follow stands either way.
+        match crate::app::suggestions::should_follow_back(state, me, target).await {
+            Ok(true) => {
+                let follower = state.store.account(me).await?;
+                follow_or_request(state, target, &follower, true, false).await?;
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "the follow-back rule could not be applied"),
+        }
+    }
+    relationship(state, me, target).await
+}
+
+/// Follows `account`, or asks to when it is locked; returns whether a new follow was made.
+async fn follow_or_request(
+    state: &AppState,
+    me: Id,
+    account: &Account,
+    reblogs: bool,
+    notify: bool,
+) -> ApiResult<bool> {
+    let target = account.id;
     let now = time::now_millis();
     if account.locked && !state.store.is_following(me, target).await? {
         let new = state
@@ -186,6 +210,7 @@ pub async fn follow(
         if new {
             notifications::notify(state, target, me, "follow_request", None).await?;
         }
+        Ok(false)
     } else {
         let new = state
             .store
@@ -196,8 +221,8 @@ pub async fn follow(
         }
         // The cached home timeline does not hold the new author's posts: rebuild it.
         state.graph_changed(&[me, target], true);
+        Ok(new)
     }
-    relationship(state, me, target).await
 }
 
 pub async fn unfollow(state: &AppState, me: Id, target: Id) -> ApiResult<model::Relationship> {
@@ -302,4 +327,17 @@ pub async fn unmute(state: &AppState, me: Id, target: Id) -> ApiResult<model::Re
     state.store.unmute(me, target).await?;
     state.graph_changed(&[me], false);
     relationship(state, me, target).await
+}
+
+/// Suspends an account (`cascade admin suspend`) or, with `suspended: false`, lifts the
+/// suspension; false when there is no such account. Nothing is deleted: rendering and
+/// token verification read `suspended_at` from the account's record (`app::render`,
+/// `api::auth::resolve_token`), so the account's posts, profile and logins vanish and come
+/// back together. This process forgets the record at once; any other process serving the
+/// same store notices within its record cache's TTL.
+pub async fn suspend(state: &AppState, account: Id, suspended: bool) -> ApiResult<bool> {
+    let at = suspended.then(time::now_millis);
+    let found = state.store.set_suspended(account, at).await?;
+    state.records.forget_account(account);
+    Ok(found)
 }

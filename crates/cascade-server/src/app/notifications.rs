@@ -339,17 +339,22 @@ pub async fn withdraw(
         .await?)
 }
 
+/// Where notifications show statuses, for the recipient's content filters.
+const NOTIFICATIONS: cascade_core::filter::FilterContext =
+    cascade_core::filter::FilterContext::Notifications;
+
 /// Renders notifications for their recipient, leaving out those whose status it can no
-/// longer see.
+/// longer see or a `hide` filter of the notifications context matches.
 pub async fn render_all(
     state: &AppState,
     viewer: &Viewer,
     records: &[NotificationRecord],
 ) -> ApiResult<Vec<model::Notification>> {
     let status_ids: Vec<Id> = records.iter().filter_map(|n| n.status_id).collect();
-    let statuses = by_id(render::statuses(state, viewer, &status_ids).await?, |s| {
-        &s.id
-    });
+    let statuses = by_id(
+        render::statuses_in(state, viewer, &status_ids, NOTIFICATIONS).await?,
+        |s| &s.id,
+    );
     let account_ids: Vec<Id> = records.iter().map(|n| n.from_account_id).collect();
     let accounts = by_id(render::accounts(state, &account_ids).await?, |a| &a.id);
     Ok(records
@@ -579,7 +584,7 @@ async fn render_groups(
             status_ids.push(id);
         }
     }
-    let statuses = render::statuses(state, viewer, &status_ids).await?;
+    let statuses = render::statuses_in(state, viewer, &status_ids, NOTIFICATIONS).await?;
     let visible: HashSet<&String> = statuses.iter().map(|s| &s.id).collect();
     let groups: Vec<_> = groups
         .into_iter()
@@ -599,6 +604,9 @@ async fn render_groups(
         }
     }
     let rendered = render::accounts(state, &account_ids).await?;
+    // Accounts rendering left out (suspended ones) leave the samples too, and a group
+    // with no sample left (a follow by a suspended account, say) leaves the page.
+    let shown: HashSet<String> = rendered.iter().map(|a| a.id.clone()).collect();
     let (accounts, partial) = if partial_avatars {
         let (f, p): (Vec<_>, Vec<_>) = rendered
             .into_iter()
@@ -609,6 +617,15 @@ async fn render_groups(
     };
     let notification_groups = groups
         .into_iter()
+        .map(|(row, n, samples)| {
+            let samples: Vec<String> = samples
+                .iter()
+                .map(|a| a.to_string())
+                .filter(|a| shown.contains(a))
+                .collect();
+            (row, n, samples)
+        })
+        .filter(|(_, _, samples)| !samples.is_empty())
         .map(|(row, n, samples)| model::NotificationGroup {
             group_key: row.group_key,
             notifications_count: row.count,
@@ -617,7 +634,7 @@ async fn render_groups(
             page_min_id: Some(row.oldest.to_string()),
             page_max_id: Some(row.latest.to_string()),
             latest_page_notification_at: Some(time::rfc3339(n.created_at)),
-            sample_account_ids: samples.iter().map(|a| a.to_string()).collect(),
+            sample_account_ids: samples,
             status_id: n.status_id.map(|s| s.to_string()),
         })
         .collect();

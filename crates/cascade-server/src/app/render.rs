@@ -6,11 +6,22 @@
 //! Visibility is applied here, for every status rendered, so no endpoint can return a
 //! status its viewer may not see: a status that fails the check is left out, a quote of one
 //! is shown as `unauthorized`.
+//!
+//! Suspension is applied here too, from the authors' records: a suspended account's
+//! statuses fail the same check (and so do reblogs of them), it is left out of account
+//! lists, and on its own it renders as Mastodon shows a suspended profile. Records live at
+//! most the record cache's TTL, so a suspension by another process (`cascade admin
+//! suspend`) shows within it.
+//! So are the viewer's content filters (`app::filters`): a page rendered for a context
+//! (home, public, …) leaves out what a `hide` filter of that context matches and marks the
+//! rest in `filtered`; a status rendered on its own is marked by every active filter and
+//! never left out.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
+use cascade_core::filter::{self, Filter, FilterAction, FilterContext, FilterMatch, Searchable};
 use cascade_core::timeline::Page;
 use cascade_core::{time, Id, Visibility};
 use cascade_store::{Account, StatusRecord};
@@ -22,6 +33,9 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 
 pub fn account(state: &AppState, a: &Account) -> model::Account {
+    if a.suspended_at.is_some() {
+        return suspended_account(state, a);
+    }
     let url = state.url(&format!("/@{}", a.username));
     let avatar = state.url("/avatars/original/missing.png");
     let header = state.url("/headers/original/missing.png");
@@ -56,6 +70,46 @@ pub fn account(state: &AppState, a: &Account) -> model::Account {
         source: None,
         role: None,
         cascade_away: state.away.notice(a.id),
+        suspended: None,
+    }
+}
+
+/// A suspended account as Mastodon shows it: who it was, `suspended: true`, and nothing
+/// of its profile, counts or activity.
+fn suspended_account(state: &AppState, a: &Account) -> model::Account {
+    let avatar = state.url("/avatars/original/missing.png");
+    let header = state.url("/headers/original/missing.png");
+    model::Account {
+        id: a.id.to_string(),
+        username: a.username.clone(),
+        acct: a.username.clone(),
+        display_name: String::new(),
+        locked: false,
+        bot: false,
+        discoverable: false,
+        indexable: false,
+        group: false,
+        hide_collections: false,
+        noindex: true,
+        created_at: format!("{}T00:00:00.000Z", time::date(a.created_at)),
+        note: String::new(),
+        uri: state.url(&format!("/users/{}", a.username)),
+        url: state.url(&format!("/@{}", a.username)),
+        avatar_static: avatar.clone(),
+        avatar,
+        header_static: header.clone(),
+        header,
+        followers_count: 0,
+        following_count: 0,
+        statuses_count: 0,
+        last_status_at: None,
+        emojis: Vec::new(),
+        roles: Vec::new(),
+        fields: Vec::new(),
+        source: None,
+        role: None,
+        cascade_away: None,
+        suspended: Some(true),
     }
 }
 
@@ -72,7 +126,7 @@ pub fn fields(json: &str) -> Vec<model::Field> {
         .collect()
 }
 
-/// Renders accounts in the order of `ids`, leaving out unknown ones.
+/// Renders accounts in the order of `ids`, leaving out unknown and suspended ones.
 pub async fn accounts(state: &AppState, ids: &[Id]) -> ApiResult<Vec<model::Account>> {
     let found = state
         .records
@@ -81,6 +135,7 @@ pub async fn accounts(state: &AppState, ids: &[Id]) -> ApiResult<Vec<model::Acco
     Ok(ids
         .iter()
         .filter_map(|id| found.get(id))
+        .filter(|a| a.suspended_at.is_none())
         .map(|a| account(state, a))
         .collect())
 }
@@ -131,15 +186,28 @@ struct Loaded {
     views: HashMap<Id, model::StatusStats>,
     /// The automatic replies among the statuses (`app::away`).
     automatic: HashSet<Id>,
+    /// The viewer's filters (expired ones too); empty for an anonymous viewer.
+    filters: Arc<Vec<Filter>>,
+    /// Where the statuses are shown; `None` for a status shown on its own.
+    context: Option<FilterContext>,
+    /// Whether an active `hide` filter applies in the context: only then is every
+    /// candidate matched, not just the statuses rendered.
+    hides: bool,
+    now_ms: i64,
 }
 
 /// The statuses, what they reblog, and what those quote (shallow beyond).
 const ROUNDS: usize = 3;
 
-async fn load(state: &AppState, viewer: &Viewer, ids: &[Id]) -> ApiResult<Loaded> {
-    let now = Instant::now();
+/// The statuses with what they refer to, `rounds` levels deep, and the accounts they name.
+async fn load_records(
+    state: &AppState,
+    ids: &[Id],
+    rounds: usize,
+    now: Instant,
+) -> ApiResult<(HashMap<Id, Arc<StatusEntry>>, HashMap<Id, Arc<Account>>)> {
     let records = &state.records;
-    let statuses = records.statuses(&state.store, ids, ROUNDS, now).await?;
+    let statuses = records.statuses(&state.store, ids, rounds, now).await?;
     let mut account_ids: HashSet<Id> = HashSet::new();
     for e in statuses.values() {
         account_ids.insert(e.record.account_id);
@@ -147,6 +215,38 @@ async fn load(state: &AppState, viewer: &Viewer, ids: &[Id]) -> ApiResult<Loaded
     }
     let account_ids: Vec<Id> = account_ids.into_iter().collect();
     let accounts = records.accounts(&state.store, &account_ids, now).await?;
+    Ok((statuses, accounts))
+}
+
+/// The viewer's filters, whether an active `hide` filter applies in `context`, and the
+/// time they are judged at.
+async fn filters_for(
+    state: &AppState,
+    viewer: &Viewer,
+    context: Option<FilterContext>,
+) -> ApiResult<(Arc<Vec<Filter>>, bool, i64)> {
+    let filters = match viewer.id {
+        Some(me) => state.filters.of(&state.store, me).await?,
+        None => Arc::default(),
+    };
+    let now_ms = time::now_millis();
+    let hides = context.is_some_and(|c| {
+        filters
+            .iter()
+            .any(|f| f.action == FilterAction::Hide && f.is_active(now_ms) && f.applies_in(c))
+    });
+    Ok((filters, hides, now_ms))
+}
+
+async fn load(
+    state: &AppState,
+    viewer: &Viewer,
+    ids: &[Id],
+    context: Option<FilterContext>,
+) -> ApiResult<Loaded> {
+    let now = Instant::now();
+    let records = &state.records;
+    let (statuses, accounts) = load_records(state, ids, ROUNDS, now).await?;
     let marks = match viewer.id {
         Some(me) => {
             let all: Vec<Id> = statuses.keys().copied().collect();
@@ -175,18 +275,58 @@ async fn load(state: &AppState, viewer: &Viewer, ids: &[Id]) -> ApiResult<Loaded
             .into_iter()
             .collect()
     };
+    let (filters, hides, now_ms) = filters_for(state, viewer, context).await?;
     Ok(Loaded {
         automatic,
         statuses,
         accounts,
         marks,
         views,
+        filters,
+        context,
+        hides,
+        now_ms,
     })
 }
 
 impl Loaded {
+    /// Whether the viewer may see the status: the visibility rule, and an author that is
+    /// known and not suspended.
     fn visible(&self, viewer: &Viewer, e: &StatusEntry) -> bool {
         viewer.can_see(&e.record, &e.mentions)
+            && self
+                .accounts
+                .get(&e.record.account_id)
+                .is_some_and(|a| a.suspended_at.is_none())
+    }
+
+    /// The viewer's filters that match this entry, a reblog by its original's content.
+    fn matches(&self, viewer: &Viewer, e: &StatusEntry) -> Vec<(&Filter, FilterMatch)> {
+        if self.filters.is_empty() {
+            return Vec::new();
+        }
+        let proper = e
+            .record
+            .reblog_of_id
+            .and_then(|o| self.statuses.get(&o))
+            .map_or(&e.record, |o| &o.record);
+        matching(
+            &self.filters,
+            self.context,
+            self.now_ms,
+            viewer.id,
+            &e.record,
+            proper,
+        )
+    }
+
+    /// Whether a `hide` filter of this page's context leaves the entry out.
+    fn filtered_out(&self, viewer: &Viewer, e: &StatusEntry) -> bool {
+        self.hides
+            && self
+                .matches(viewer, e)
+                .iter()
+                .any(|(f, _)| f.action == FilterAction::Hide)
     }
 
     /// Whether a timeline shows this entry: visible, its author known, and for a reblog
@@ -213,7 +353,7 @@ impl Loaded {
             },
             None => None,
         };
-        keep(s, original)
+        keep(s, original) && !self.filtered_out(viewer, e)
     }
 
     /// Renders one status; `None` when the viewer may not see it (or its reblogged
@@ -306,7 +446,12 @@ impl Loaded {
             bookmarked: has(marks.bookmarked),
             pinned: has(marks.pinned),
             content: s.content_html.clone(),
-            filtered: viewer.id.map(|_| Vec::new()),
+            filtered: viewer.id.map(|_| {
+                self.matches(viewer, e)
+                    .into_iter()
+                    .map(|(f, m)| crate::app::filters::result(f, m))
+                    .collect()
+            }),
             reblog,
             application: None,
             account: account(state, author),
@@ -369,15 +514,65 @@ pub fn may_quote(viewer: &Viewer, s: &StatusRecord) -> bool {
     }
 }
 
-/// Renders statuses in the order of `ids`, leaving out those the viewer may not see.
+/// What of the viewer's `filters` match `status` (whose original, for a reblog, is
+/// `proper`) in `context`. A viewer's own posts are never filtered.
+pub fn matching<'a>(
+    filters: &'a [Filter],
+    context: Option<FilterContext>,
+    now_ms: i64,
+    viewer: Option<Id>,
+    status: &StatusRecord,
+    proper: &StatusRecord,
+) -> Vec<(&'a Filter, FilterMatch)> {
+    if filters.is_empty() || viewer == Some(proper.account_id) {
+        return Vec::new();
+    }
+    let text = Searchable::new(&proper.spoiler_text, &proper.text);
+    let ids: &[Id] = if proper.id == status.id {
+        &[status.id]
+    } else {
+        &[status.id, proper.id]
+    };
+    filter::apply(filters, context, now_ms, &text, ids)
+}
+
+/// Renders statuses in the order of `ids`, leaving out those the viewer may not see; each
+/// is marked by every active filter of the viewer's, as a status shown on its own is.
 pub async fn statuses(
     state: &AppState,
     viewer: &Viewer,
     ids: &[Id],
 ) -> ApiResult<Vec<model::Status>> {
-    let loaded = load(state, viewer, ids).await?;
+    render_statuses(state, viewer, ids, None).await
+}
+
+/// Renders statuses shown in `context` (a thread, notifications) in the order of `ids`,
+/// leaving out those the viewer may not see and those a `hide` filter of the context
+/// matches.
+pub async fn statuses_in(
+    state: &AppState,
+    viewer: &Viewer,
+    ids: &[Id],
+    context: FilterContext,
+) -> ApiResult<Vec<model::Status>> {
+    render_statuses(state, viewer, ids, Some(context)).await
+}
+
+async fn render_statuses(
+    state: &AppState,
+    viewer: &Viewer,
+    ids: &[Id],
+    context: Option<FilterContext>,
+) -> ApiResult<Vec<model::Status>> {
+    let loaded = load(state, viewer, ids, context).await?;
     Ok(ids
         .iter()
+        .filter(|id| {
+            loaded
+                .statuses
+                .get(id)
+                .is_some_and(|e| !loaded.filtered_out(viewer, e))
+        })
         .filter_map(|&id| loaded.status(state, viewer, id, 0))
         .collect())
 }
@@ -393,7 +588,8 @@ pub async fn status(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<mode
 /// Renders a timeline page: the statuses among `candidates` (newest first) that the viewer
 /// may see and that `keep` accepts — given the status and, for a reblog, its original —
 /// cut to `page`. Everything is loaded once, whatever the filters drop. Returns the
-/// rendered statuses and their ids (the paging keys).
+/// rendered statuses and their ids (the paging keys). Content filters mark the statuses
+/// as on their own; timelines use `page_in`, which applies them for their context.
 pub async fn page(
     state: &AppState,
     viewer: &Viewer,
@@ -401,7 +597,31 @@ pub async fn page(
     page: &Page,
     keep: impl Fn(&StatusRecord, Option<&StatusRecord>) -> bool,
 ) -> ApiResult<(Vec<model::Status>, Vec<Id>)> {
-    let loaded = load(state, viewer, candidates).await?;
+    render_page(state, viewer, candidates, page, None, keep).await
+}
+
+/// `page` for a timeline shown in `context`: a status a `hide` filter of the context
+/// matches is left out before the page is cut, so pages stay full and gapless.
+pub async fn page_in(
+    state: &AppState,
+    viewer: &Viewer,
+    candidates: &[Id],
+    page: &Page,
+    context: FilterContext,
+    keep: impl Fn(&StatusRecord, Option<&StatusRecord>) -> bool,
+) -> ApiResult<(Vec<model::Status>, Vec<Id>)> {
+    render_page(state, viewer, candidates, page, Some(context), keep).await
+}
+
+async fn render_page(
+    state: &AppState,
+    viewer: &Viewer,
+    candidates: &[Id],
+    page: &Page,
+    context: Option<FilterContext>,
+    keep: impl Fn(&StatusRecord, Option<&StatusRecord>) -> bool,
+) -> ApiResult<(Vec<model::Status>, Vec<Id>)> {
+    let loaded = load(state, viewer, candidates, context).await?;
     let shown: Vec<Id> = candidates
         .iter()
         .copied()
@@ -413,4 +633,49 @@ pub async fn page(
         .filter_map(|&id| loaded.status(state, viewer, id, 0))
         .collect();
     Ok((statuses, ids))
+}
+
+/// The records of timeline candidates the viewer would be shown, without rendering them:
+/// what the ranked feed weighs before it picks a page.
+pub struct Showable {
+    /// The candidates a timeline would show, in the given order.
+    pub ids: Vec<Id>,
+    /// Their records and those of what they reblog and quote.
+    pub statuses: HashMap<Id, Arc<StatusEntry>>,
+    pub accounts: HashMap<Id, Arc<Account>>,
+}
+
+/// The candidates that `page_in` would show in `context` with the same `keep`, and their
+/// records.
+pub async fn showable(
+    state: &AppState,
+    viewer: &Viewer,
+    candidates: &[Id],
+    context: FilterContext,
+    keep: impl Fn(&StatusRecord, Option<&StatusRecord>) -> bool,
+) -> ApiResult<Showable> {
+    // Whether a timeline shows an entry depends on it and what it reblogs, not on quotes.
+    let (statuses, accounts) = load_records(state, candidates, 2, Instant::now()).await?;
+    let (filters, hides, now_ms) = filters_for(state, viewer, Some(context)).await?;
+    let loaded = Loaded {
+        statuses,
+        accounts,
+        marks: HashMap::new(),
+        views: HashMap::new(),
+        automatic: HashSet::new(),
+        filters,
+        context: Some(context),
+        hides,
+        now_ms,
+    };
+    let ids = candidates
+        .iter()
+        .copied()
+        .filter(|&id| loaded.shows(viewer, id, &keep))
+        .collect();
+    Ok(Showable {
+        ids,
+        statuses: loaded.statuses,
+        accounts: loaded.accounts,
+    })
 }

@@ -201,8 +201,7 @@ pub async fn create(
     };
     let mentioned = record.mentions.clone();
     let id = state.store.create_status(&record).await?;
-    state.records.forget_written(&record.status);
-    state.jobs.notify_one();
+    state.status_written(&record.status);
     // A repeated idempotent request wrote nothing, and its status is indexed already.
     if id == record.status.id {
         search::status_written(state, &record.status, &mentioned);
@@ -302,6 +301,7 @@ pub async fn edit(
         notifications::notify(state, account, me, kind, Some(id)).await?;
     }
     stream::edited(state, id);
+    crate::app::watch::on_edit(state, id).await;
     render::status(state, viewer, id).await
 }
 
@@ -474,8 +474,7 @@ pub async fn reblog(
             .ok_or(ApiError::NotFound)?,
         Err(e) => return Err(e.into()),
     };
-    state.records.forget_written(&record.status);
-    state.jobs.notify_one();
+    state.status_written(&record.status);
     notifications::notify(state, original.account_id, me, "reblog", Some(original.id)).await?;
     render::status(state, viewer, created).await
 }
@@ -493,8 +492,9 @@ pub async fn unreblog(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<mo
     render::status(state, viewer, original).await
 }
 
-/// Ancestors and descendants the viewer may see.
+/// Ancestors and descendants the viewer may see and does not filter out.
 pub async fn context(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<model::Context> {
+    use cascade_core::filter::FilterContext::Thread;
     visible(state, viewer, id).await?;
     let (up, down) = state.store.thread(id).await?;
     let keep = |list: Vec<model::Status>| -> Vec<model::Status> {
@@ -503,7 +503,7 @@ pub async fn context(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<mod
             .collect()
     };
     Ok(model::Context {
-        ancestors: keep(render::statuses(state, viewer, &up).await?),
-        descendants: keep(render::statuses(state, viewer, &down).await?),
+        ancestors: keep(render::statuses_in(state, viewer, &up, Thread).await?),
+        descendants: keep(render::statuses_in(state, viewer, &down, Thread).await?),
     })
 }

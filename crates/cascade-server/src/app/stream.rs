@@ -8,12 +8,15 @@
 //!
 //! Payloads are rendered once per audience: public and hashtag events once for everyone
 //! (blocks and mutes are then applied per connection), home, list, notification and
-//! conversation events once per recipient, with that recipient's view.
+//! conversation events once per recipient, with that recipient's view. Content filters
+//! apply as on the timelines: a public event a connection's `hide` filter matches is not
+//! sent to it, and one its other filters match is sent with its own `filtered`.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
+use cascade_core::filter::FilterContext;
 use cascade_core::{Id, Visibility};
 use cascade_store::{NotificationRecord, StatusRecord};
 use tokio::sync::{mpsc, Notify};
@@ -42,6 +45,8 @@ pub enum Channel {
     List(Id),
     /// Direct conversations of an account (`direct`).
     Direct(Id),
+    /// The new hits of a brand watch (`cascade:watch`, a Cascade extension).
+    Watch(Id),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -116,12 +121,14 @@ impl Channel {
                 tag.clone(),
             ],
             Channel::List(id) => vec!["list".into(), id.to_string()],
+            Channel::Watch(id) => vec!["cascade:watch".into(), id.to_string()],
         }
     }
 }
 
 /// One event: its name (`update`, `delete`, `notification`, `status.update`,
-/// `conversation`) and its payload, a JSON text (or a bare id for `delete`).
+/// `conversation`, `filters_changed`) and its payload, a JSON text (or a bare id for
+/// `delete`, nothing for `filters_changed`).
 #[derive(Debug)]
 pub struct Event {
     pub name: &'static str,
@@ -146,16 +153,19 @@ impl Frame {
         }
     }
 
-    /// The WebSocket text of this frame: `{"stream": [...], "event": ..., "payload": "..."}`.
+    /// The WebSocket text of this frame: `{"stream": [...], "event": ..., "payload": "..."}`,
+    /// without `payload` for an event that has none, as Mastodon sends `filters_changed`.
     pub fn to_json(&self) -> String {
         self.text
             .get_or_init(|| {
-                serde_json::json!({
+                let mut frame = serde_json::json!({
                     "stream": *self.stream,
                     "event": self.event.name,
-                    "payload": self.event.payload,
-                })
-                .to_string()
+                });
+                if !self.event.payload.is_empty() {
+                    frame["payload"] = self.event.payload.clone().into();
+                }
+                frame.to_string()
             })
             .clone()
     }
@@ -338,13 +348,54 @@ async fn hidden_from(state: &AppState, conn: &Conn, authors: &[Id]) -> bool {
     }
 }
 
+/// What a connection's content filters make of a public event about `s`: `None` when a
+/// `hide` filter of the public context matches, else the frame to send (the shared one
+/// when nothing matches).
+async fn filtered_frame(
+    state: &AppState,
+    conn: &Conn,
+    s: &StatusRecord,
+    status: &crate::api::model::Status,
+    shared: &Frame,
+) -> ApiResult<Option<Frame>> {
+    let Some(me) = conn.viewer else {
+        return Ok(Some(shared.clone()));
+    };
+    let filters = state.filters.of(&state.store, me).await?;
+    let now = cascade_core::time::now_millis();
+    let matched = render::matching(&filters, Some(FilterContext::Public), now, Some(me), s, s);
+    if matched.is_empty() {
+        return Ok(Some(shared.clone()));
+    }
+    if matched
+        .iter()
+        .any(|(f, _)| f.action == cascade_core::filter::FilterAction::Hide)
+    {
+        return Ok(None);
+    }
+    let mut own = status.clone();
+    own.filtered = Some(
+        matched
+            .into_iter()
+            .map(|(f, m)| crate::app::filters::result(f, m))
+            .collect(),
+    );
+    let event = Arc::new(Event {
+        name: shared.event.name,
+        payload: json(&own),
+    });
+    Ok(Some(Frame::new(shared.stream.clone(), event)))
+}
+
 /// Publishes `event` to the public and hashtag channels, leaving out the connections
-/// whose viewer hides one of `authors`.
+/// whose viewer hides one of `authors`. With the rendered `status`, each connection's
+/// content filters apply too.
 async fn publish_public(
     state: &AppState,
     s: &StatusRecord,
     authors: &[Id],
     event: Arc<Event>,
+    status: Option<&crate::api::model::Status>,
 ) -> ApiResult<()> {
     let mut channels = vec![
         Channel::Public {
@@ -370,8 +421,15 @@ async fn publish_public(
         }
         let frame = Frame::new(Arc::new(channel.names()), event.clone());
         for conn in state.streams.subscribers(&channel) {
-            if !hidden_from(state, &conn, authors).await {
-                conn.send(frame.clone());
+            if hidden_from(state, &conn, authors).await {
+                continue;
+            }
+            let frame = match status {
+                Some(status) => filtered_frame(state, &conn, s, status, &frame).await?,
+                None => Some(frame.clone()),
+            };
+            if let Some(frame) = frame {
+                conn.send(frame);
             }
         }
     }
@@ -406,9 +464,14 @@ async fn home_view(
         limit: 1,
         ..Default::default()
     };
-    let (mut shown, _) = render::page(state, &viewer, &[s.id], &page, |s, _| {
-        crate::app::timelines::home_keeps(&viewer, me, s)
-    })
+    let (mut shown, _) = render::page_in(
+        state,
+        &viewer,
+        &[s.id],
+        &page,
+        FilterContext::Home,
+        |s, _| crate::app::timelines::home_keeps(&viewer, me, s),
+    )
     .await?;
     Ok(shown.pop().map(|status| json(&status)))
 }
@@ -454,7 +517,15 @@ async fn list_view(
         limit: 1,
         ..Default::default()
     };
-    let (mut shown, _) = render::page(state, &viewer, &[s.id], &page, |_, _| true).await?;
+    let (mut shown, _) = render::page_in(
+        state,
+        &viewer,
+        &[s.id],
+        &page,
+        FilterContext::Home,
+        |_, _| true,
+    )
+    .await?;
     Ok(shown.pop().map(|status| (record.account_id, json(&status))))
 }
 
@@ -526,7 +597,7 @@ async fn announce(state: &AppState, s: &StatusRecord, name: &'static str) -> Api
                 name,
                 payload: json(&status),
             });
-            publish_public(state, s, &authors, event).await?;
+            publish_public(state, s, &authors, event, Some(&status)).await?;
         }
     }
     Ok(())
@@ -575,7 +646,9 @@ async fn status_deleted(state: &AppState, s: &StatusRecord, mentions: &[Id]) -> 
         payload: s.id.to_string(),
     });
     let hub = &state.streams;
-    for channel in hub.active(|c| matches!(c, Channel::User(_) | Channel::List(_))) {
+    for channel in
+        hub.active(|c| matches!(c, Channel::User(_) | Channel::List(_) | Channel::Watch(_)))
+    {
         let owners: Vec<Id> = hub
             .subscribers(&channel)
             .iter()
@@ -589,7 +662,7 @@ async fn status_deleted(state: &AppState, s: &StatusRecord, mentions: &[Id]) -> 
         }
     }
     if is_public(s) {
-        publish_public(state, s, &[], event).await?;
+        publish_public(state, s, &[], event, None).await?;
     }
     Ok(())
 }
@@ -620,6 +693,46 @@ pub async fn notification(state: &AppState, n: &NotificationRecord) -> ApiResult
         state.streams.publish(channel, event.clone());
     }
     Ok(())
+}
+
+/// A status matched a watch: an `update` event on the watch's stream, rendered for its
+/// owner (the only one who may subscribe), unless the owner hides its author.
+pub async fn watch_hit(state: &AppState, watch: Id, owner: Id, id: Id) -> ApiResult<()> {
+    let channel = Channel::Watch(watch);
+    if !state.streams.has(&channel) {
+        return Ok(());
+    }
+    let viewer = Viewer::load(state, Some(owner)).await?;
+    let page = cascade_core::timeline::Page {
+        limit: 1,
+        ..Default::default()
+    };
+    let (mut shown, _) = render::page(state, &viewer, &[id], &page, |s, _| {
+        !viewer.hides(s.account_id)
+    })
+    .await?;
+    if let Some(status) = shown.pop() {
+        let event = Arc::new(Event {
+            name: "update",
+            payload: json(&status),
+        });
+        state
+            .streams
+            .publish_filtered(&channel, event, |c| c.viewer == Some(owner));
+    }
+    Ok(())
+}
+
+/// An account's filters changed: `filters_changed` (no payload) on its `user` streams, so
+/// clients fetch them again.
+pub fn filters_changed(state: &AppState, owner: Id) {
+    state.streams.publish(
+        &Channel::User(owner),
+        Arc::new(Event {
+            name: "filters_changed",
+            payload: String::new(),
+        }),
+    );
 }
 
 /// A conversation changed: a `conversation` event on its owner's `direct` stream.

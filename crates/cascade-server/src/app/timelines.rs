@@ -2,6 +2,7 @@
 //! ordinary authors merged at read time with the recent posts of followed celebrities, and
 //! served from the store when the cache is missing or the page is older than it holds.
 
+use cascade_core::filter::FilterContext;
 use cascade_core::timeline::{merge_desc, Page};
 use cascade_core::Id;
 use cascade_store::{AccountStatusesFilter, StatusRecord};
@@ -10,6 +11,7 @@ use crate::api::model;
 use crate::api::paging::range;
 use crate::app::{render, Viewer};
 use crate::error::{ApiError, ApiResult};
+use crate::fanout::cached_page;
 use crate::state::AppState;
 
 /// A rendered page and the paging keys of its entries.
@@ -46,61 +48,95 @@ pub(crate) fn home_keeps(viewer: &Viewer, me: Id, s: &StatusRecord) -> bool {
 
 pub async fn home(state: &AppState, viewer: &Viewer, page: Page) -> ApiResult<TimelinePage> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
-    let policy = state.config.fanout;
-    let want = widened(&page);
-    let cached = match state.feeds.read(me) {
-        Some(ids) => ids,
-        None => {
-            let all = Page {
-                limit: policy.home_capacity,
-                ..Page::default()
-            };
-            let rebuilt = state.store.home_from_store(me, &[], range(&all)).await?;
-            state.feeds.install(me, rebuilt)
-        }
-    };
-    // A full cache cannot answer below its oldest entry: older pages come from the store.
-    let beyond_cache = cached.len() >= policy.home_capacity
-        && page
-            .max_id
-            .is_some_and(|m| cached.last().is_some_and(|&oldest| m <= oldest));
-    let pushed: Vec<Id> = if beyond_cache {
-        state.store.home_from_store(me, &[], range(&want)).await?
-    } else {
-        want.cut(&cached)
-    };
-    let pulled = if viewer.celebrities.is_empty() {
-        Vec::new()
-    } else {
-        state
-            .store
-            .recent_by_authors(&viewer.celebrities, &[], range(&want))
-            .await?
-    };
-    let candidates = want.cut(&merge_desc(&[&pushed, &pulled], usize::MAX));
-    render::page(state, viewer, &candidates, &page, |s, _| {
-        home_keeps(viewer, me, s)
-    })
+    let keep = |s: &StatusRecord, _: Option<&StatusRecord>| home_keeps(viewer, me, s);
+    filtered_page(
+        state,
+        viewer,
+        page,
+        FilterContext::Home,
+        keep,
+        |want| async move { home_candidates(state, me, viewer, &want).await },
+    )
     .await
 }
 
-/// Accounts whose posts the non-home timelines leave out for this viewer.
-fn hidden(viewer: &Viewer) -> Vec<Id> {
-    viewer
-        .blocked
-        .iter()
-        .chain(&viewer.muted)
-        .copied()
-        .collect()
+/// Rounds of candidates a page reads at most while filters drop all of them.
+const MAX_ROUNDS: usize = 4;
+
+/// A timeline page from the candidates `fetch` reads for a (widened) page. When the
+/// viewer's filters drop a whole full batch, a page would come back empty and without a
+/// `Link`, and clients would stop paging: the next batch, below the last candidate, is
+/// read instead, a few rounds at most.
+async fn filtered_page<K, F, Fut>(
+    state: &AppState,
+    viewer: &Viewer,
+    page: Page,
+    context: FilterContext,
+    keep: K,
+    mut fetch: F,
+) -> ApiResult<TimelinePage>
+where
+    K: Fn(&StatusRecord, Option<&StatusRecord>) -> bool,
+    F: FnMut(Page) -> Fut,
+    Fut: std::future::Future<Output = ApiResult<Vec<Id>>>,
+{
+    let mut want = widened(&page);
+    for _ in 0..MAX_ROUNDS {
+        let candidates = fetch(want).await?;
+        let result = render::page_in(state, viewer, &candidates, &page, context, &keep).await?;
+        let more = candidates.len() >= want.limit && !page.oldest_first();
+        match candidates.last() {
+            Some(&last) if result.1.is_empty() && more => want.max_id = Some(last),
+            _ => return Ok(result),
+        }
+    }
+    Ok((Vec::new(), Vec::new()))
+}
+
+/// The entries of `me`'s home timeline within `want`, newest first, before the viewer's
+/// filters: the cached (pushed) timeline merged with the recent posts of the celebrities
+/// followed, from their cached recent posts. Only a page older than a cache holds asks
+/// the store, for those celebrities at once.
+pub(crate) async fn home_candidates(
+    state: &AppState,
+    me: Id,
+    viewer: &Viewer,
+    want: &Page,
+) -> ApiResult<Vec<Id>> {
+    let store = &state.store;
+    let pushed = match cached_page(&state.feeds, me, want, |all| {
+        store.home_from_store(me, &[], range(&all))
+    })
+    .await?
+    {
+        Some(cached) => want.cut(&cached),
+        None => store.home_from_store(me, &[], range(want)).await?,
+    };
+    let mut lists = vec![pushed];
+    let mut older = Vec::new();
+    for &author in &viewer.celebrities {
+        match cached_page(&state.authored, author, want, |all| async move {
+            store.recent_by_authors(&[author], &[], range(&all)).await
+        })
+        .await?
+        {
+            Some(posts) => lists.push(want.cut(&posts)),
+            None => older.push(author),
+        }
+    }
+    if !older.is_empty() {
+        lists.push(store.recent_by_authors(&older, &[], range(want)).await?);
+    }
+    let lists: Vec<&[Id]> = lists.iter().map(Vec::as_slice).collect();
+    Ok(want.cut(&merge_desc(&lists, usize::MAX)))
 }
 
 pub async fn public(state: &AppState, viewer: &Viewer, page: Page) -> ApiResult<TimelinePage> {
-    let ids = state
-        .store
-        .public_timeline(&hidden(viewer), range(&widened(&page)))
-        .await?;
-    render::page(state, viewer, &ids, &page, |s, _| {
-        !viewer.hides(s.account_id)
+    let hidden = viewer.hidden();
+    let keep = |s: &StatusRecord, _: Option<&StatusRecord>| !viewer.hides(s.account_id);
+    filtered_page(state, viewer, page, FilterContext::Public, keep, |want| {
+        let hidden = &hidden;
+        async move { Ok(state.store.public_timeline(hidden, range(&want)).await?) }
     })
     .await
 }
@@ -111,12 +147,11 @@ pub async fn tag(
     tag: &str,
     page: Page,
 ) -> ApiResult<TimelinePage> {
-    let ids = state
-        .store
-        .tag_timeline(tag, &hidden(viewer), range(&widened(&page)))
-        .await?;
-    render::page(state, viewer, &ids, &page, |s, _| {
-        !viewer.hides(s.account_id)
+    let hidden = viewer.hidden();
+    let keep = |s: &StatusRecord, _: Option<&StatusRecord>| !viewer.hides(s.account_id);
+    filtered_page(state, viewer, page, FilterContext::Public, keep, |want| {
+        let hidden = &hidden;
+        async move { Ok(state.store.tag_timeline(tag, hidden, range(&want)).await?) }
     })
     .await
 }
@@ -132,18 +167,16 @@ pub async fn list(
     if list.account_id != me {
         return Err(ApiError::NotFound);
     }
-    let ids = state
-        .store
-        .list_timeline(
-            list.id,
-            me,
-            &list.replies_policy,
-            &hidden(viewer),
-            range(&widened(&page)),
-        )
-        .await?;
-    render::page(state, viewer, &ids, &page, |s, _| {
-        !viewer.hides(s.account_id)
+    let hidden = viewer.hidden();
+    let keep = |s: &StatusRecord, _: Option<&StatusRecord>| !viewer.hides(s.account_id);
+    filtered_page(state, viewer, page, FilterContext::Home, keep, |want| {
+        let (hidden, list) = (&hidden, &list);
+        async move {
+            Ok(state
+                .store
+                .list_timeline(list.id, me, &list.replies_policy, hidden, range(&want))
+                .await?)
+        }
     })
     .await
 }
@@ -166,15 +199,19 @@ pub async fn account(
     } else {
         1
     };
-    let ids = state
-        .store
-        .account_statuses(
-            account,
-            viewer.id,
-            max_visibility,
-            filter,
-            range(&widened(&page)),
-        )
-        .await?;
-    render::page(state, viewer, &ids, &page, |_, _| true).await
+    let keep = |_: &StatusRecord, _: Option<&StatusRecord>| true;
+    filtered_page(
+        state,
+        viewer,
+        page,
+        FilterContext::Account,
+        keep,
+        |want| async move {
+            Ok(state
+                .store
+                .account_statuses(account, viewer.id, max_visibility, filter, range(&want))
+                .await?)
+        },
+    )
+    .await
 }

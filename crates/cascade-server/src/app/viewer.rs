@@ -136,4 +136,9 @@ impl Viewer {
     pub fn hides(&self, account: Id) -> bool {
         self.blocked.contains(&account) || self.muted.contains(&account)
     }
+
+    /// The accounts `hides` leaves out, for a store query to exclude.
+    pub fn hidden(&self) -> Vec<Id> {
+        self.blocked.iter().chain(&self.muted).copied().collect()
+    }
 }

@@ -9,7 +9,7 @@ use tokio::process::{Child, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cascade");
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -18,7 +18,7 @@ fn free_port() -> u16 {
 
 /// Starts `cascade serve` and waits for it to say it listens; returns the process and the
 /// lines it printed on the way.
-async fn serve(args: &[&str]) -> (Child, Vec<String>) {
+pub async fn serve(args: &[&str]) -> (Child, Vec<String>) {
     let mut child = Command::new(BIN)
         .arg("serve")
         .args(args)
@@ -46,7 +46,7 @@ async fn serve(args: &[&str]) -> (Child, Vec<String>) {
     (child, seen)
 }
 
-async fn admin(args: &[&str]) -> std::process::Output {
+pub async fn admin(args: &[&str]) -> std::process::Output {
     Command::new(BIN)
         .arg("admin")
         .args(args)

@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{ids, spawn_app, TestApp, User};
+use crate::helpers::{ids, spawn_app, spawn_with, TestApp, User};
 
 /// The entry with this id in the user's home timeline (read through the cache).
 async fn in_home(app: &TestApp, user: &User, id: &str) -> Value {
@@ -373,6 +373,87 @@ async fn a_warm_home_timeline_is_served_without_the_store() {
     assert_eq!(liked["account"]["username"], "alice");
     let mine = again.iter().find(|s| s["id"] == own.as_str()).unwrap();
     assert!(mine["cascade"]["views"].is_i64());
+}
+
+#[tokio::test]
+async fn a_warm_home_timeline_with_celebrity_posts_is_served_without_the_store() {
+    // A threshold of one follower makes alice (two followers) a celebrity: her posts are
+    // merged into bob's home on read, from her cached recent posts.
+    let app = spawn_with(|c| c.fanout.celebrity_threshold = 1).await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let carol = app.user("carol").await;
+    app.follow(&bob, &alice).await;
+    app.follow(&carol, &alice).await;
+    let post = id_of(
+        &app.post_status(&alice, "merged from memory", "public")
+            .await,
+    );
+    let warm = app.home(&bob, "").await;
+    assert_eq!(ids(&warm), vec![post.clone()]);
+
+    app.state.store.close().await;
+    let again = app.get(&bob, "/api/v1/timelines/home").await.ok();
+    assert_eq!(ids(again.as_array().expect("a page")), vec![post]);
+}
+
+#[tokio::test]
+async fn a_celebritys_posts_reblogs_and_deletions_show_on_the_next_warm_read() {
+    let app = spawn_with(|c| c.fanout.celebrity_threshold = 1).await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let carol = app.user("carol").await;
+    app.follow(&bob, &alice).await;
+    app.follow(&carol, &alice).await;
+    let first = id_of(&app.post_status(&alice, "first", "public").await);
+    assert_eq!(ids(&app.home(&bob, "").await), vec![first.clone()]);
+
+    // No fan-out runs in between: the author's request itself makes the post readable.
+    let second = id_of(&app.post_status(&alice, "second", "private").await);
+    let hidden = id_of(
+        &app.post_status(&alice, "only for carol @carol", "direct")
+            .await,
+    );
+    assert_eq!(
+        ids(&app.home(&bob, "").await),
+        vec![second.clone(), first.clone()]
+    );
+    let theirs = id_of(&app.post_status(&carol, "worth passing on", "public").await);
+    let reblog = id_of(&act(&app, &alice, &theirs, "reblog").await);
+    let home = app.home(&bob, "").await;
+    assert_eq!(ids(&home), vec![reblog, second.clone(), first.clone()]);
+    assert!(!ids(&home).contains(&hidden));
+
+    act(&app, &alice, &theirs, "unreblog").await;
+    delete(&app, &alice, &second).await;
+    assert_eq!(ids(&app.home(&bob, "").await), vec![first]);
+}
+
+#[tokio::test]
+async fn a_quote_of_a_deleted_post_is_still_fanned_out() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let carol = app.user("carol").await;
+    app.follow(&bob, &carol).await;
+    let original = id_of(&app.post_status(&alice, "quote me", "public").await);
+    app.drain().await;
+    assert!(
+        app.home(&bob, "").await.is_empty(),
+        "bob's home is cached, empty"
+    );
+    let quote = app
+        .post(
+            &carol,
+            "/api/v1/statuses",
+            json!({"status": "so true", "quoted_status_id": original}),
+        )
+        .await
+        .ok();
+    // The original goes before the quote's fan-out job runs.
+    delete(&app, &alice, &original).await;
+    app.drain().await;
+    assert_eq!(ids(&app.home(&bob, "").await), vec![id_of(&quote)]);
 }
 
 mod properties {

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::helpers::spawn_app;
 
 /// Validates `(entity, json, label)` triples; returns the validator's complaints.
-pub async fn validate(samples: &[(&str, Value, String)]) -> Option<String> {
+pub(crate) async fn validate(samples: &[(&str, Value, String)]) -> Option<String> {
     let Ok(python) = std::env::var("CASCADE_PYTHON") else {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),

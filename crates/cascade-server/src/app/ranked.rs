@@ -1,0 +1,271 @@
+//! The ranked home feed: `GET /api/v1/timelines/home?order=ranked`.
+//!
+//! Candidates are the newest entries of the reader's home timeline (posts of followed
+//! accounts, celebrities merged in, and the posts followed accounts reshared from outside
+//! the reader's follows), one per original post, within the last three days. They are
+//! ordered by `core::ranking`: engagement relative to the audience that saw the post,
+//! decaying with the entry's age. Each entry carries its score and an explanation in
+//! `Status.cascade.ranking`.
+//!
+//! Paging is stable: the first page ranks the candidates once and keeps the order as the
+//! reader's snapshot; each page's `next` link carries a cursor (an opaque id in `max_id`,
+//! as Mastodon clients send back) that points into that snapshot, so walking the pages
+//! gives every ranked entry exactly once while counters keep moving. A cursor that is no
+//! longer known (the snapshot expired or the server restarted) is read as an ordinary
+//! `max_id`: the ranking starts over among older entries.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cascade_core::filter::FilterContext;
+use cascade_core::ranking::{self, Candidate, Engagement, Score, Weights};
+use cascade_core::timeline::Page;
+use cascade_core::{time, Id};
+
+use crate::api::model;
+use crate::app::timelines::{home_candidates, home_keeps};
+use crate::app::{render, Viewer};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Home entries weighed per ranking, newest first.
+pub const CANDIDATES: usize = 200;
+/// Entries older than this are not ranked.
+const WINDOW_MS: i64 = 3 * 24 * 3_600_000;
+/// How long a reader's snapshot answers its cursors.
+const SNAPSHOT_TTL: Duration = Duration::from_secs(15 * 60);
+/// Snapshots kept at most (one per reader); the oldest goes first.
+const MAX_SNAPSHOTS: usize = 5_000;
+
+/// One ranked entry: the timeline entry shown (a post, or the reshare that brought it)
+/// and what ranked it.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    shown: Id,
+    candidate: Candidate,
+    score: Score,
+    reshared_by: Option<Id>,
+}
+
+struct Snapshot {
+    entries: Arc<Vec<Entry>>,
+    made: Instant,
+    /// The cursors handed out, and the offset each continues from.
+    cursors: HashMap<Id, usize>,
+}
+
+/// Each reader's latest ranking, so that its pages continue one order.
+#[derive(Default)]
+pub struct RankedFeeds {
+    snapshots: Mutex<HashMap<Id, Snapshot>>,
+}
+
+impl RankedFeeds {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Id, Snapshot>> {
+        self.snapshots
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The snapshot and offset a cursor continues, if it is still known.
+    fn resume(&self, reader: Id, cursor: Id) -> Option<(Arc<Vec<Entry>>, usize)> {
+        let snapshots = self.lock();
+        let snapshot = snapshots.get(&reader)?;
+        if snapshot.made.elapsed() >= SNAPSHOT_TTL {
+            return None;
+        }
+        let offset = *snapshot.cursors.get(&cursor)?;
+        Some((snapshot.entries.clone(), offset))
+    }
+
+    fn keep(&self, reader: Id, entries: Arc<Vec<Entry>>) {
+        let mut snapshots = self.lock();
+        if snapshots.len() >= MAX_SNAPSHOTS && !snapshots.contains_key(&reader) {
+            if let Some(&oldest) = snapshots.iter().min_by_key(|(_, s)| s.made).map(|(k, _)| k) {
+                snapshots.remove(&oldest);
+            }
+        }
+        snapshots.insert(
+            reader,
+            Snapshot {
+                entries,
+                made: Instant::now(),
+                cursors: HashMap::new(),
+            },
+        );
+    }
+
+    /// A new cursor continuing `entries` at `offset`, if they are still the reader's
+    /// snapshot.
+    fn cursor(&self, reader: Id, entries: &Arc<Vec<Entry>>, offset: usize, id: Id) -> bool {
+        let mut snapshots = self.lock();
+        match snapshots.get_mut(&reader) {
+            Some(s) if Arc::ptr_eq(&s.entries, entries) => {
+                s.cursors.insert(id, offset);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A page of the ranked feed and the cursor of the next one, if there are more entries.
+pub type RankedPage = (Vec<model::Status>, Option<Id>);
+
+pub async fn home(
+    state: &AppState,
+    viewer: &Viewer,
+    cursor: Option<Id>,
+    limit: usize,
+) -> ApiResult<RankedPage> {
+    let me = viewer.id.ok_or(ApiError::Unauthorized)?;
+    let (entries, offset) = match cursor.and_then(|c| state.ranked.resume(me, c)) {
+        Some(resumed) => resumed,
+        None => {
+            let entries = Arc::new(rank(state, viewer, me, cursor).await?);
+            state.ranked.keep(me, entries.clone());
+            (entries, 0)
+        }
+    };
+    let page = &entries[offset.min(entries.len())..(offset + limit).min(entries.len())];
+    let ids: Vec<Id> = page.iter().map(|e| e.shown).collect();
+    // Rendering checks visibility again: what changed since the ranking drops out.
+    let mut statuses = render::statuses_in(state, viewer, &ids, FilterContext::Home).await?;
+    let now = time::now_millis();
+    for (status, entry) in statuses.iter_mut().filter_map(|status| {
+        let entry = page.iter().find(|e| status.id == e.shown.to_string())?;
+        Some((status, entry))
+    }) {
+        let ranking = explain(state, entry, now).await;
+        status
+            .cascade
+            .get_or_insert(model::StatusExtension {
+                stats: None,
+                automatic: None,
+                ranking: None,
+            })
+            .ranking = Some(ranking);
+    }
+    let next = offset + page.len();
+    let cursor = if next < entries.len() {
+        let id = state.ids.next();
+        state.ranked.cursor(me, &entries, next, id).then_some(id)
+    } else {
+        None
+    };
+    Ok((statuses, cursor))
+}
+
+/// What the API shows of an entry's ranking.
+async fn explain(state: &AppState, entry: &Entry, now: i64) -> model::Ranking {
+    let c = &entry.candidate;
+    let reshared_by = match entry.reshared_by {
+        Some(account) => state
+            .records
+            .accounts(&state.store, &[account], Instant::now())
+            .await
+            .ok()
+            .and_then(|mut found| found.remove(&account))
+            .map(|a| a.username.clone()),
+        None => None,
+    };
+    let mut explanation = ranking::explain(c, &entry.score, now);
+    if let Some(name) = &reshared_by {
+        explanation.push_str(&format!("; reshared by @{name}"));
+    }
+    model::Ranking {
+        score: entry.score.score,
+        relative_engagement: entry.score.relative,
+        audience: c.audience(),
+        favourites: c.engagement.favourites,
+        reblogs: c.engagement.reblogs,
+        quotes: c.engagement.quotes,
+        replies: c.engagement.replies,
+        age_hours: (now - c.created_at).max(0) as f64 / 3_600_000.0,
+        reshared_by,
+        explanation,
+    }
+}
+
+/// Ranks the reader's newest home entries (below `max_id`, when given), one per original
+/// post: the newest entry that brought each.
+async fn rank(
+    state: &AppState,
+    viewer: &Viewer,
+    me: Id,
+    max_id: Option<Id>,
+) -> ApiResult<Vec<Entry>> {
+    let want = Page {
+        max_id,
+        limit: CANDIDATES,
+        ..Page::default()
+    };
+    let candidates = home_candidates(state, me, viewer, &want).await?;
+    let shown = render::showable(state, viewer, &candidates, FilterContext::Home, |s, _| {
+        home_keeps(viewer, me, s)
+    })
+    .await?;
+    let now = time::now_millis();
+    let mut picked: Vec<(Id, Id, Option<Id>)> = Vec::new();
+    let mut originals = std::collections::HashSet::new();
+    for &id in &shown.ids {
+        let Some(entry) = shown.statuses.get(&id) else {
+            continue;
+        };
+        let s = &entry.record;
+        if now - s.created_at > WINDOW_MS {
+            continue;
+        }
+        let (original, by) = match s.reblog_of_id {
+            Some(o) => (o, Some(s.account_id)),
+            None => (id, None),
+        };
+        if originals.insert(original) {
+            picked.push((id, original, by));
+        }
+    }
+    let original_ids: Vec<Id> = picked.iter().map(|&(_, o, _)| o).collect();
+    let reach = state
+        .records
+        .views(&state.store, &original_ids, Instant::now())
+        .await?;
+    let candidates: Vec<(Candidate, Id, Option<Id>)> = picked
+        .iter()
+        .filter_map(|&(shown_id, original, by)| {
+            let entry = &shown.statuses.get(&shown_id)?.record;
+            let o = &shown.statuses.get(&original)?.record;
+            let followers = shown.accounts.get(&o.account_id)?.followers_count;
+            let candidate = Candidate {
+                id: original,
+                created_at: entry.created_at,
+                engagement: Engagement {
+                    favourites: o.favourites_count,
+                    reblogs: o.reblogs_count,
+                    quotes: o.quotes_count,
+                    replies: o.replies_count,
+                },
+                followers,
+                reach: reach.get(&original).map_or(0, |&(_, r)| r),
+            };
+            Some((candidate, shown_id, by))
+        })
+        .collect();
+    let shown_of: HashMap<Id, (Id, Option<Id>)> = candidates
+        .iter()
+        .map(|&(c, shown, by)| (c.id, (shown, by)))
+        .collect();
+    let only: Vec<Candidate> = candidates.into_iter().map(|(c, _, _)| c).collect();
+    Ok(ranking::rank(&only, &Weights::default(), now)
+        .into_iter()
+        .filter_map(|(candidate, score)| {
+            let &(shown, reshared_by) = shown_of.get(&candidate.id)?;
+            Some(Entry {
+                shown,
+                candidate,
+                score,
+                reshared_by,
+            })
+        })
+        .collect())
+}
