@@ -517,3 +517,78 @@ async fn an_open_event_stream_of_a_suspended_account_ends() {
 fn id_of(user: &User) -> i64 {
     user.id.parse().unwrap()
 }
+
+#[tokio::test]
+async fn a_suspended_account_leaves_search_the_ranked_feed_suggestions_and_watches() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    app.follow(&bob, &alice).await;
+    app.follow(&alice, &bob).await;
+    let post = app
+        .post_status(&alice, "Gardening with #tomatoes", "public")
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(
+        &bob,
+        "/api/v1/cascade/watches",
+        json!({"name": "tomatoes", "hashtags": ["tomatoes"]}),
+    )
+    .await
+    .ok();
+    let watch = app.get(&bob, "/api/v1/cascade/watches").await.ok()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post_status(&alice, "More #tomatoes", "public").await;
+    let carol = app.user("carol").await;
+    app.post_status(&carol, "Tomatoes and more #tomatoes", "public")
+        .await;
+    app.follow(&carol, &bob).await;
+    app.drain().await;
+    let suggested = app.get(&bob, "/api/v2/suggestions").await.ok();
+    assert_eq!(suggested[0]["account"]["username"], "carol");
+    assert_eq!(surfaces(&app, &bob, &watch).await, vec![1, 2, 3]);
+    let found = app
+        .get(&bob, "/api/v2/search?q=gardening&type=statuses")
+        .await
+        .ok();
+    assert_eq!(found["statuses"][0]["id"], post.as_str());
+
+    cascade_server::app::accounts::suspend(&app.state, alice.id.parse().unwrap(), true)
+        .await
+        .unwrap();
+    cascade_server::app::accounts::suspend(&app.state, carol.id.parse().unwrap(), true)
+        .await
+        .unwrap();
+    assert_eq!(surfaces(&app, &bob, &watch).await, vec![0, 0, 0]);
+    let suggested = app.get(&bob, "/api/v2/suggestions").await.ok();
+    assert!(suggested.as_array().unwrap().is_empty(), "{suggested}");
+    let accounts = app
+        .get(&bob, "/api/v2/search?q=alice&type=accounts")
+        .await
+        .ok();
+    assert!(accounts["accounts"].as_array().unwrap().is_empty());
+}
+
+/// How many statuses bob finds by searching, in his ranked feed and on his watch.
+async fn surfaces(app: &TestApp, bob: &User, watch: &str) -> Vec<usize> {
+    let search = app
+        .get(bob, "/api/v2/search?q=gardening&type=statuses")
+        .await
+        .ok();
+    let ranked = app
+        .get(bob, "/api/v1/timelines/home?order=ranked")
+        .await
+        .ok();
+    let watched = app
+        .get(bob, &format!("/api/v1/cascade/watches/{watch}/timeline"))
+        .await
+        .ok();
+    [search["statuses"].clone(), ranked, watched]
+        .iter()
+        .map(|v| v.as_array().map_or(0, Vec::len))
+        .collect()
+}
