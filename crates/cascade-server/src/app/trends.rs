@@ -403,21 +403,28 @@ pub fn links(state: &AppState, offset: usize, limit: usize) -> Vec<model::Trends
                     rest.split(['/', '?', '#']).next().unwrap_or("")
                 })
                 .to_string();
+            // No page is fetched, so the site stands for the provider and the author, and
+            // the link for its embed (which clients use for photos only): each field
+            // stays a URL, as the entity says.
+            let site = match l.url.split_once("://") {
+                Some((scheme, _)) => format!("{scheme}://{host}/"),
+                None => l.url.clone(),
+            };
             model::TrendsLink {
                 title: l.url.clone(),
+                embed_url: l.url.clone(),
                 url: l.url,
                 description: String::new(),
                 kind: "link".into(),
                 author_name: String::new(),
-                author_url: String::new(),
+                author_url: site.clone(),
                 authors: Vec::new(),
-                provider_url: String::new(),
+                provider_url: site,
                 provider_name: host,
                 html: String::new(),
                 width: 0,
                 height: 0,
                 image: None,
-                embed_url: String::new(),
                 blurhash: None,
                 history: history(&l.history),
             }
