@@ -547,6 +547,10 @@ mod tests {
 
     const TTL: Duration = Duration::from_secs(5);
 
+    /// Room for 10 keys in every shard: keys land in shards by a random hash, so a
+    /// smaller cache could evict one of ten keys and make a test fail by chance.
+    const ROOMY: usize = SHARDS * 10;
+
     fn filled(capacity: usize, keys: std::ops::Range<i64>, now: Instant) -> ClockCache<i64, i64> {
         let cache = ClockCache::new(capacity, TTL);
         for k in keys {
@@ -558,7 +562,7 @@ mod tests {
     #[test]
     fn a_stored_value_is_read_back_until_it_is_forgotten() {
         let now = Instant::now();
-        let cache = filled(100, 0..10, now);
+        let cache = filled(ROOMY, 0..10, now);
         assert_eq!(cache.get(&3, now), Some(30));
         cache.forget(&3);
         assert_eq!(cache.get(&3, now), None);
@@ -611,7 +615,7 @@ mod tests {
     #[test]
     fn entries_expire_after_the_ttl() {
         let start = Instant::now();
-        let cache = filled(100, 0..10, start);
+        let cache = filled(ROOMY, 0..10, start);
         assert_eq!(
             cache.get(&1, start + TTL - Duration::from_millis(1)),
             Some(10)
