@@ -119,6 +119,61 @@ impl<T: Serialize> IntoResponse for Paged<T> {
     }
 }
 
+/// A JSON list paged by `offset` and `limit` (Mastodon's trends): a `Link` header with
+/// `next` when the page is full and `prev` when it does not start at the top.
+pub struct OffsetPaged<T> {
+    pub items: Vec<T>,
+    pub offset: usize,
+    pub limit: usize,
+    /// The endpoint's absolute URL with its query, `offset` left out.
+    pub url: String,
+}
+
+impl<T> OffsetPaged<T> {
+    pub fn new(items: Vec<T>, offset: usize, limit: usize, here: LinkBase) -> OffsetPaged<T> {
+        let (path, query) = here.0.split_once('?').unwrap_or((&here.0, ""));
+        let kept: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .filter(|(k, _)| k != "offset")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let mut url = path.to_string();
+        url.push('?');
+        url.push_str(
+            &form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(kept)
+                .finish(),
+        );
+        OffsetPaged {
+            items,
+            offset,
+            limit,
+            url,
+        }
+    }
+}
+
+impl<T: Serialize> IntoResponse for OffsetPaged<T> {
+    fn into_response(self) -> Response {
+        let mut links = Vec::new();
+        let sep = if self.url.ends_with('?') { "" } else { "&" };
+        if self.items.len() >= self.limit {
+            let next = self.offset + self.limit;
+            links.push(format!("<{}{sep}offset={next}>; rel=\"next\"", self.url));
+        }
+        if self.offset > 0 {
+            let prev = self.offset.saturating_sub(self.limit);
+            links.push(format!("<{}{sep}offset={prev}>; rel=\"prev\"", self.url));
+        }
+        let mut headers = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(&links.join(", ")) {
+            if !links.is_empty() {
+                headers.insert(axum::http::header::LINK, v);
+            }
+        }
+        (headers, Json(self.items)).into_response()
+    }
+}
+
 /// The absolute URL of the current request without its paging parameters: the base of
 /// the `Link` header's URLs, so following a link keeps `limit` and the filters.
 pub struct LinkBase(pub String);

@@ -1,13 +1,14 @@
 //! `/api/v1/trends/statuses`, `/tags` and `/links`, and the deprecated `/api/v1/trends`
-//! (tags). Paged with `limit` and `offset`, as in Mastodon.
+//! (tags). Paged with `limit` and `offset`, with `Link` headers, as in Mastodon.
 
 use axum::extract::State;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use serde::Deserialize;
 
 use super::auth::Auth;
 use super::model;
+use super::paging::{LinkBase, OffsetPaged};
 use super::params::{flex, Params};
 use crate::app::{trends as uc, Viewer};
 use crate::error::ApiResult;
@@ -41,28 +42,34 @@ impl WindowParams {
 
 async fn trends_tags(
     State(state): State<AppState>,
+    here: LinkBase,
     _auth: Auth,
     Params(p): Params<WindowParams>,
-) -> ApiResult<Json<Vec<model::Hashtag>>> {
+) -> ApiResult<OffsetPaged<model::Hashtag>> {
     let (offset, limit) = p.window(10, 20);
-    Ok(Json(uc::tags(&state, offset, limit)))
+    let tags = uc::tags(&state, offset, limit);
+    Ok(OffsetPaged::new(tags, offset, limit, here))
 }
 
 async fn trends_statuses(
     State(state): State<AppState>,
+    here: LinkBase,
     auth: Auth,
     Params(p): Params<WindowParams>,
-) -> ApiResult<Json<Vec<model::Status>>> {
+) -> ApiResult<OffsetPaged<model::Status>> {
     let (offset, limit) = p.window(20, 40);
     let viewer = Viewer::load(&state, auth.viewer()).await?;
-    Ok(Json(uc::statuses(&state, &viewer, offset, limit).await?))
+    let statuses = uc::statuses(&state, &viewer, offset, limit).await?;
+    Ok(OffsetPaged::new(statuses, offset, limit, here))
 }
 
 async fn trends_links(
     State(state): State<AppState>,
+    here: LinkBase,
     _auth: Auth,
     Params(p): Params<WindowParams>,
-) -> ApiResult<Json<Vec<model::TrendsLink>>> {
+) -> ApiResult<OffsetPaged<model::TrendsLink>> {
     let (offset, limit) = p.window(10, 20);
-    Ok(Json(uc::links(&state, offset, limit)))
+    let links = uc::links(&state, offset, limit);
+    Ok(OffsetPaged::new(links, offset, limit, here))
 }

@@ -350,6 +350,28 @@ async fn trends_page_with_limit_and_offset() {
     );
     let second = ids(&trending(&app, "/api/v1/trends/statuses?limit=1&offset=1").await);
     assert_eq!(second, vec![posts[1].clone()]);
+    // The Link header walks the same pages, keeping the limit.
+    let res = app
+        .get_anon("/api/v1/trends/statuses?limit=1&offset=1")
+        .await;
+    let next = res.link_path("next").expect("a full page links onwards");
+    assert_eq!(next, "/api/v1/trends/statuses?limit=1&offset=2");
+    assert_eq!(
+        res.link_path("prev").as_deref(),
+        Some("/api/v1/trends/statuses?limit=1&offset=0")
+    );
+    let last = app.get_anon(&next).await;
+    assert!(
+        last.link_path("next").is_some(),
+        "the third page is full too"
+    );
+    let last = app
+        .get_anon("/api/v1/trends/statuses?limit=2&offset=2")
+        .await;
+    assert!(last.link_path("next").is_none(), "a short page is the last");
+    let first = app.get_anon("/api/v1/trends/statuses").await;
+    assert!(first.link_path("prev").is_none());
+    assert_eq!(ids(first.ok().as_array().unwrap()), all);
     let beyond = trending(&app, "/api/v1/trends/statuses?offset=5").await;
     assert!(beyond.is_empty());
     let refused = app.get_anon("/api/v1/trends/tags?limit=banana").await;
