@@ -189,6 +189,11 @@ impl BoundedTimeline {
     pub fn iter(&self) -> impl Iterator<Item = Id> + '_ {
         self.ids.iter().copied()
     }
+
+    /// The ids, newest first, as one slice.
+    pub fn as_slice(&mut self) -> &[Id] {
+        self.ids.make_contiguous()
+    }
 }
 
 #[cfg(test)]

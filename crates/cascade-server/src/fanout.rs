@@ -99,12 +99,18 @@ impl HomeFeeds {
 
     /// The cached timeline's ids, newest first, or `None` when it must be loaded.
     pub fn read(&self, account: Id) -> Option<Vec<Id>> {
+        self.read_with(account, <[Id]>::to_vec)
+    }
+
+    /// What `f` makes of the cached timeline's ids (newest first), without copying them
+    /// all; `None` when the timeline must be loaded.
+    pub fn read_with<R>(&self, account: Id, f: impl FnOnce(&[Id]) -> R) -> Option<R> {
         let tick = self.tick();
         let now = Instant::now();
         let mut shard = self.shard(account);
         let feed = shard.get_mut(&account).filter(|f| self.fresh(f, now))?;
         feed.last_read = tick;
-        Some(feed.timeline.iter().collect())
+        Some(f(feed.timeline.as_slice()))
     }
 
     /// Reserves the entry of a timeline about to be loaded from the store, so that pushes
@@ -175,8 +181,8 @@ impl HomeFeeds {
     }
 }
 
-/// A timeline of `feeds` that can answer `page`: the cached one, or the one `load` reads
-/// from the store when it is missing. `None` when the page is older than a full cached
+/// `page` cut from a timeline of `feeds`: the cached one, or the one `load` reads from
+/// the store when it is missing. `None` when the page is older than a full cached
 /// timeline holds, and so must come from the store.
 pub async fn cached_page<F, Fut>(
     feeds: &HomeFeeds,
@@ -188,23 +194,23 @@ where
     F: FnOnce(Page) -> Fut,
     Fut: std::future::Future<Output = Result<Vec<Id>, StoreError>>,
 {
-    let ids = match feeds.read(account) {
-        Some(ids) => ids,
-        None => {
-            feeds.begin(account);
-            let all = Page {
-                limit: feeds.capacity(),
-                ..Page::default()
-            };
-            let loaded = load(all).await?;
-            feeds.install(account, loaded)
-        }
+    let cut = |ids: &[Id]| {
+        let beyond = ids.len() >= feeds.capacity()
+            && page
+                .max_id
+                .is_some_and(|m| ids.last().is_some_and(|&oldest| m <= oldest));
+        (!beyond).then(|| page.cut(ids))
     };
-    let beyond = ids.len() >= feeds.capacity()
-        && page
-            .max_id
-            .is_some_and(|m| ids.last().is_some_and(|&oldest| m <= oldest));
-    Ok((!beyond).then_some(ids))
+    if let Some(cached) = feeds.read_with(account, cut) {
+        return Ok(cached);
+    }
+    feeds.begin(account);
+    let all = Page {
+        limit: feeds.capacity(),
+        ..Page::default()
+    };
+    let loaded = load(all).await?;
+    Ok(cut(&feeds.install(account, loaded)))
 }
 
 /// The sketch of accounts a cascade reached so far. The first time a cascade is reshared

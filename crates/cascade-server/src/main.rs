@@ -253,12 +253,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Admin {
             command: Admin::Spam { name, store },
         } => {
-            let state = cascade_server::open(config(&store)).await?;
-            let account = state
-                .store
-                .account_by_username(&name)
-                .await
-                .with_context(|| format!("no user named {name}"))?;
+            let (state, account) = open_with_account(&store, &name).await?;
             let a = app::spam::assess(&state, account.id)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -274,12 +269,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Admin {
             command: Admin::Limit { name, lift, store },
         } => {
-            let state = cascade_server::open(config(&store)).await?;
-            let account = state
-                .store
-                .account_by_username(&name)
-                .await
-                .with_context(|| format!("no user named {name}"))?;
+            let (state, account) = open_with_account(&store, &name).await?;
             let at = (!lift).then(cascade_core::time::now_millis);
             state.store.set_limited(account.id, at).await?;
             eprintln!(
@@ -292,12 +282,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Admin {
             command: Admin::Suspend { name, lift, store },
         } => {
-            let state = cascade_server::open(config(&store)).await?;
-            let account = state
-                .store
-                .account_by_username(&name)
-                .await
-                .with_context(|| format!("no user named {name}"))?;
+            let (state, account) = open_with_account(&store, &name).await?;
             app::accounts::suspend(&state, account.id, !lift)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -320,12 +305,7 @@ async fn run() -> anyhow::Result<()> {
                     store,
                 },
         } => {
-            let state = cascade_server::open(config(&store)).await?;
-            let account = state
-                .store
-                .account_by_username(&name)
-                .await
-                .with_context(|| format!("no user named {name}"))?;
+            let (state, account) = open_with_account(&store, &name).await?;
             state
                 .store
                 .user(account.id)
@@ -401,4 +381,18 @@ fn analyze(file: &std::path::Path, at: &[f64], format: Format) -> anyhow::Result
         }
     }
     Ok(())
+}
+
+/// The store the admin command names, and the account called `name` in it.
+async fn open_with_account(
+    store: &StoreArgs,
+    name: &str,
+) -> anyhow::Result<(cascade_server::AppState, cascade_store::Account)> {
+    let state = cascade_server::open(config(store)).await?;
+    let account = state
+        .store
+        .account_by_username(name)
+        .await
+        .with_context(|| format!("no user named {name}"))?;
+    Ok((state, account))
 }

@@ -45,7 +45,13 @@ struct Entry {
     shown: Id,
     candidate: Candidate,
     score: Score,
-    reshared_by: Option<Id>,
+}
+
+impl Entry {
+    /// Whether the entry is a reshare by someone the reader follows.
+    fn reshared(&self) -> bool {
+        self.shown != self.candidate.id
+    }
 }
 
 struct Snapshot {
@@ -133,11 +139,13 @@ pub async fn home(
     // Rendering checks visibility again: what changed since the ranking drops out.
     let mut statuses = render::statuses_in(state, viewer, &ids, FilterContext::Home).await?;
     let now = time::now_millis();
-    for (status, entry) in statuses.iter_mut().filter_map(|status| {
-        let entry = page.iter().find(|e| status.id == e.shown.to_string())?;
-        Some((status, entry))
-    }) {
-        let ranking = explain(state, entry, now).await;
+    for status in &mut statuses {
+        let Some(entry) = page.iter().find(|e| status.id == e.shown.to_string()) else {
+            continue;
+        };
+        // A reshare's entry is rendered as the resharer's status.
+        let reshared_by = entry.reshared().then(|| status.account.username.clone());
+        let ranking = explain(entry, reshared_by, now);
         status
             .cascade
             .get_or_insert(model::StatusExtension {
@@ -158,18 +166,8 @@ pub async fn home(
 }
 
 /// What the API shows of an entry's ranking.
-async fn explain(state: &AppState, entry: &Entry, now: i64) -> model::Ranking {
+fn explain(entry: &Entry, reshared_by: Option<String>, now: i64) -> model::Ranking {
     let c = &entry.candidate;
-    let reshared_by = match entry.reshared_by {
-        Some(account) => state
-            .records
-            .accounts(&state.store, &[account], Instant::now())
-            .await
-            .ok()
-            .and_then(|mut found| found.remove(&account))
-            .map(|a| a.username.clone()),
-        None => None,
-    };
     let mut explanation = ranking::explain(c, &entry.score, now);
     if let Some(name) = &reshared_by {
         explanation.push_str(&format!("; reshared by @{name}"));
@@ -207,36 +205,32 @@ async fn rank(
     })
     .await?;
     let now = time::now_millis();
-    let mut picked: Vec<(Id, Id, Option<Id>)> = Vec::new();
-    let mut originals = std::collections::HashSet::new();
+    // Each original post once, with the newest entry that brought it.
+    let mut picked: Vec<(Id, Id)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for &id in &shown.ids {
         let Some(entry) = shown.statuses.get(&id) else {
             continue;
         };
-        let s = &entry.record;
-        if now - s.created_at > WINDOW_MS {
-            continue;
-        }
-        let (original, by) = match s.reblog_of_id {
-            Some(o) => (o, Some(s.account_id)),
-            None => (id, None),
-        };
-        if originals.insert(original) {
-            picked.push((id, original, by));
+        let original = entry.record.reblog_of_id.unwrap_or(id);
+        if now - entry.record.created_at <= WINDOW_MS && seen.insert(original) {
+            picked.push((id, original));
         }
     }
-    let original_ids: Vec<Id> = picked.iter().map(|&(_, o, _)| o).collect();
+    let original_ids: Vec<Id> = picked.iter().map(|&(_, o)| o).collect();
     let reach = state
         .records
         .views(&state.store, &original_ids, Instant::now())
         .await?;
-    let candidates: Vec<(Candidate, Id, Option<Id>)> = picked
-        .iter()
-        .filter_map(|&(shown_id, original, by)| {
+    let mut shown_of: HashMap<Id, Id> = HashMap::with_capacity(picked.len());
+    let candidates: Vec<Candidate> = picked
+        .into_iter()
+        .filter_map(|(shown_id, original)| {
             let entry = &shown.statuses.get(&shown_id)?.record;
             let o = &shown.statuses.get(&original)?.record;
             let followers = shown.accounts.get(&o.account_id)?.followers_count;
-            let candidate = Candidate {
+            shown_of.insert(original, shown_id);
+            Some(Candidate {
                 id: original,
                 created_at: entry.created_at,
                 engagement: Engagement {
@@ -247,24 +241,16 @@ async fn rank(
                 },
                 followers,
                 reach: reach.get(&original).map_or(0, |&(_, r)| r),
-            };
-            Some((candidate, shown_id, by))
+            })
         })
         .collect();
-    let shown_of: HashMap<Id, (Id, Option<Id>)> = candidates
-        .iter()
-        .map(|&(c, shown, by)| (c.id, (shown, by)))
-        .collect();
-    let only: Vec<Candidate> = candidates.into_iter().map(|(c, _, _)| c).collect();
-    Ok(ranking::rank(&only, &Weights::default(), now)
+    Ok(ranking::rank(&candidates, &Weights::default(), now)
         .into_iter()
         .filter_map(|(candidate, score)| {
-            let &(shown, reshared_by) = shown_of.get(&candidate.id)?;
             Some(Entry {
-                shown,
+                shown: *shown_of.get(&candidate.id)?,
                 candidate,
                 score,
-                reshared_by,
             })
         })
         .collect())

@@ -109,7 +109,7 @@ pub(crate) async fn home_candidates(
     })
     .await?
     {
-        Some(cached) => want.cut(&cached),
+        Some(cached) => cached,
         None => store.home_from_store(me, &[], range(want)).await?,
     };
     let mut lists = vec![pushed];
@@ -120,7 +120,7 @@ pub(crate) async fn home_candidates(
         })
         .await?
         {
-            Some(posts) => lists.push(want.cut(&posts)),
+            Some(posts) => lists.push(posts),
             None => older.push(author),
         }
     }

@@ -304,3 +304,36 @@ pub fn ids(list: &[Value]) -> Vec<String> {
         .map(|s| s["id"].as_str().unwrap_or_default().to_string())
         .collect()
 }
+
+/// A public original status as the store holds it, for tests that write records straight
+/// into the store (imports, backdated posts).
+pub fn public_status(
+    id: i64,
+    account: i64,
+    text: &str,
+    created_at: i64,
+) -> cascade_store::StatusRecord {
+    cascade_store::StatusRecord {
+        id,
+        account_id: account,
+        text: text.into(),
+        content_html: format!("<p>{text}</p>"),
+        spoiler_text: String::new(),
+        visibility: 0,
+        sensitive: false,
+        language: None,
+        in_reply_to_id: None,
+        in_reply_to_account_id: None,
+        reblog_of_id: None,
+        quote_of_id: None,
+        quote_state: None,
+        quote_policy: "public".into(),
+        app_id: None,
+        replies_count: 0,
+        reblogs_count: 0,
+        favourites_count: 0,
+        quotes_count: 0,
+        edited_at: None,
+        created_at,
+    }
+}

@@ -467,29 +467,12 @@ async fn catching_up_indexes_statuses_the_index_never_heard_of() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;
     let now = cascade_core::time::now_millis();
-    let written = cascade_store::StatusRecord {
-        id: app.state.ids.next(),
-        account_id: alice.id.parse().unwrap(),
-        text: "imported from elsewhere".into(),
-        content_html: "<p>imported from elsewhere</p>".into(),
-        spoiler_text: String::new(),
-        visibility: 0,
-        sensitive: false,
-        language: None,
-        in_reply_to_id: None,
-        in_reply_to_account_id: None,
-        reblog_of_id: None,
-        quote_of_id: None,
-        quote_state: None,
-        quote_policy: "public".into(),
-        app_id: None,
-        replies_count: 0,
-        reblogs_count: 0,
-        favourites_count: 0,
-        quotes_count: 0,
-        edited_at: None,
-        created_at: now,
-    };
+    let written = crate::helpers::public_status(
+        app.state.ids.next(),
+        alice.id.parse().unwrap(),
+        "imported from elsewhere",
+        now,
+    );
     app.state
         .store
         .insert_statuses_bulk(std::slice::from_ref(&written))

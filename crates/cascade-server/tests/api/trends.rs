@@ -219,29 +219,7 @@ async fn spam_and_suspended_authors_and_private_or_sensitive_posts_never_trend()
 async fn backdated(app: &TestApp, author: &User, text: &str, tags: &[&str], days_ago: i64) {
     let at = now_millis() - days_ago * DAY;
     let status = app.state.ids.next_at(at);
-    let record = cascade_store::StatusRecord {
-        id: status,
-        account_id: id(author),
-        text: text.into(),
-        content_html: format!("<p>{text}</p>"),
-        spoiler_text: String::new(),
-        visibility: 0,
-        sensitive: false,
-        language: None,
-        in_reply_to_id: None,
-        in_reply_to_account_id: None,
-        reblog_of_id: None,
-        quote_of_id: None,
-        quote_state: None,
-        quote_policy: "public".into(),
-        app_id: None,
-        replies_count: 0,
-        reblogs_count: 0,
-        favourites_count: 0,
-        quotes_count: 0,
-        edited_at: None,
-        created_at: at,
-    };
+    let record = crate::helpers::public_status(status, id(author), text, at);
     app.state
         .store
         .insert_statuses_bulk(&[record])
