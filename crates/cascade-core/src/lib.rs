@@ -10,6 +10,8 @@ pub mod filter;
 pub mod hll;
 pub mod id;
 pub mod interests;
+pub mod job;
+pub mod notification;
 pub mod ranking;
 pub mod seismic;
 pub mod spam;
@@ -22,5 +24,7 @@ pub mod visibility;
 pub mod watch;
 
 pub use id::{Id, IdGenerator};
+pub use job::JobKind;
+pub use notification::NotificationKind;
 pub use status::{NewStatus, StatusError, MAX_STATUS_CHARS};
 pub use visibility::Visibility;

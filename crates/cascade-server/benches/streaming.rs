@@ -225,7 +225,11 @@ async fn burst(accounts: usize) {
         .await
         .expect("a store");
     let state = AppState::new(config, store);
-    let server = tokio::spawn(cascade_server::serve(state.clone(), listener));
+    let server = tokio::spawn(cascade_server::serve(
+        state.clone(),
+        listener,
+        std::future::pending(),
+    ));
 
     let author = cascade_server::app::accounts::register(
         &state,

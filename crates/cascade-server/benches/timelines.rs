@@ -23,11 +23,11 @@ use std::time::{Duration, Instant};
 
 use cascade_core::timeline::{merge_desc, Page};
 use cascade_core::{time, Id, Visibility};
-use cascade_server::api::paging::range;
+use cascade_store::range;
 use cascade_server::app::records::RecordCacheConfig;
 use cascade_server::app::statuses::{self, StatusInput};
 use cascade_server::app::{ranked, render, timelines, Viewer};
-use cascade_server::{fanout, AppState, Config};
+use cascade_server::{worker, AppState, Config};
 use cascade_store::{NewAccount, StatusRecord, Store};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput};
@@ -832,7 +832,7 @@ fn bench_accept(c: &mut Criterion, rt: &Runtime, bench: &Bench) {
     // only its own.
     let started = Instant::now();
     let jobs = rt.block_on(state.store.count_jobs()).expect("a job count");
-    rt.block_on(fanout::drain(state)).expect("fan-out drains");
+    rt.block_on(worker::drain(state)).expect("fan-out drains");
     eprintln!(
         "drained {jobs} fan-out jobs left by the posts in {:.1?}",
         started.elapsed()
@@ -866,7 +866,7 @@ fn bench_fanout(c: &mut Criterion, rt: &Runtime, bench: &Bench) {
             for _ in 0..iters {
                 accept_post(state, hub).await;
                 let start = Instant::now();
-                fanout::drain(state).await.expect("fan-out drains");
+                worker::drain(state).await.expect("fan-out drains");
                 spent += start.elapsed();
             }
             spent

@@ -22,7 +22,7 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub title: String,
     /// Requests per token (or client address) and window; `None` turns limits off.
-    pub rate_limit: Option<crate::api::limits::RateLimit>,
+    pub rate_limit: Option<crate::throttle::RateLimit>,
     /// Whether every status's view counts are public (otherwise each author decides;
     /// by default only the author sees them).
     pub public_view_counts: bool,
@@ -40,6 +40,9 @@ pub struct Config {
     /// How many status and account records (and view counts and marks) are kept in
     /// memory for rendering, and for how long at most.
     pub record_cache: crate::app::records::RecordCacheConfig,
+    /// Whether `serve` runs the job worker beside the API: on, unless this process only
+    /// answers requests while another performs the jobs (or a test stages a job by hand).
+    pub worker: bool,
 }
 
 impl Config {
@@ -71,13 +74,14 @@ impl Config {
             fanout: FanoutPolicy::default(),
             max_body_bytes: 1024 * 1024,
             title: "Cascade".into(),
-            rate_limit: Some(crate::api::limits::RateLimit::default()),
+            rate_limit: Some(crate::throttle::RateLimit::default()),
             public_view_counts: false,
             viral_multiple: 10.0,
             coalesce_ms: 5_000,
             stream_buffer: 256,
             heartbeat: std::time::Duration::from_secs(30),
             record_cache: Default::default(),
+            worker: true,
         }
     }
 }

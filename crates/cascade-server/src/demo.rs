@@ -215,14 +215,13 @@ pub async fn build(
             mentions,
             tags,
             idempotency_key: None,
-            job_id: ids.next(),
+            // The world is already complete, so there is nothing to deliver.
+            jobs: Vec::new(),
             cascade: None,
         });
     }
     in_parallel(store, with_text, &bar, |store, record| async move {
-        store.create_status(&record).await?;
-        // The world is already complete, so there is nothing to deliver.
-        store.finish_job(record.job_id).await
+        store.create_status(&record).await.map(|_| ())
     })
     .await?;
     for chunk in reblogs.chunks(500) {
@@ -258,7 +257,7 @@ pub async fn build(
         &bar,
         |store, (id, account, status, at)| async move {
             store
-                .add_mark(Mark::Favourite, id, account, status, at)
+                .add_mark(Mark::Favourite, id, account, status, at, &[])
                 .await
                 .map(|_| ())
         },

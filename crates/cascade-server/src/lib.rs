@@ -1,8 +1,9 @@
-//! Cascade's server: the Mastodon client API (`api`), the use cases behind it (`app`),
-//! home-timeline fan-out (`fanout`), the OAuth pages (`web`), and the demo world (`demo`).
+//! Cascade's server: the Mastodon client API (`api`), the use cases and entities behind it
+//! (`app`), the job worker (`worker`), the OAuth pages (`web`), and the demo world (`demo`).
 //!
-//! Requests go handler → use case → store; the fan-out worker picks up the durable job the
-//! store wrote with a new status, so no request waits for delivery to followers.
+//! Requests go handler → use case → store; every consequence of a write is a durable job
+//! written in the write's transaction, which the worker performs, so no request waits for
+//! them and a crash loses none.
 
 pub mod analyze;
 pub mod api;
@@ -10,11 +11,13 @@ pub mod app;
 pub mod config;
 pub mod demo;
 pub mod error;
-pub mod fanout;
 pub mod search;
+pub mod secrets;
 pub mod state;
+pub mod throttle;
 pub mod web;
 pub mod webpush;
+pub mod worker;
 
 pub use config::Config;
 pub use error::ApiError;
@@ -37,16 +40,23 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
     Ok(state)
 }
 
-/// Serves the API on a bound listener, with the fan-out and push workers running beside
-/// it, until the process is interrupted.
-pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+/// Serves the API on a bound listener, with the job, push and other workers running beside
+/// it, until `shutdown` completes. The command line and the black-box tests both start the
+/// server through here.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     // A search index that cannot catch up finds less; the server still serves.
     match app::search::catch_up(&state).await {
         Ok(indexed) => tracing::info!(indexed, "the search index is up to date"),
         Err(e) => tracing::warn!(error = %e, "the search index could not catch up"),
     }
     tokio::spawn(app::search::run_committer(state.clone()));
-    tokio::spawn(fanout::run_worker(state.clone()));
+    if state.config.worker {
+        tokio::spawn(worker::run(state.clone()));
+    }
     tokio::spawn(app::views::run_flusher(state.clone()));
     tokio::spawn(app::push::run_worker(state.clone()));
     tokio::spawn(app::trends::run_worker(state.clone()));
@@ -55,9 +65,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
+    .with_graceful_shutdown(shutdown)
     .await?;
     Ok(())
 }

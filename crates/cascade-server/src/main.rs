@@ -215,7 +215,7 @@ async fn run() -> anyhow::Result<()> {
                 .filter(|ttl| !ttl.is_zero())
                 .context("--record-cache-secs must be a positive number")?;
             config.record_cache = RecordCacheConfig::with_capacity(record_cache, ttl);
-            config.rate_limit = (rate_limit > 0).then(|| cascade_server::api::limits::RateLimit {
+            config.rate_limit = (rate_limit > 0).then(|| cascade_server::throttle::RateLimit {
                 requests: rate_limit,
                 window: std::time::Duration::from_secs(300),
             });
@@ -231,7 +231,10 @@ async fn run() -> anyhow::Result<()> {
                 state.config.base_url,
                 state.store.backend()
             );
-            cascade_server::serve(state, listener).await
+            cascade_server::serve(state, listener, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
         }
         Command::Analyze { file, at, format } => analyze(&file, &at, format),
         Command::Admin {

@@ -9,7 +9,7 @@ use cascade_store::Store;
 use tokio::sync::Notify;
 
 use crate::config::Config;
-use crate::fanout::HomeFeeds;
+use crate::app::feeds::HomeFeeds;
 
 /// Cheap to clone: one `Arc` around the shared parts.
 #[derive(Clone)]
@@ -25,8 +25,8 @@ pub struct Shared {
     /// followers' home timelines on read; pushed by the author's request, reloaded after
     /// the record cache's TTL.
     pub authored: HomeFeeds,
-    /// Wakes the fan-out worker when a job was written.
-    pub jobs: Notify,
+    /// Wakes the job worker's lanes when a job was written.
+    pub jobs: JobBell,
     /// Verified tokens by hash, so a request does not hit the store to authenticate.
     pub tokens: Mutex<HashMap<String, TokenInfo>>,
     /// Impressions not yet written, and the signal that a flush is due.
@@ -39,7 +39,7 @@ pub struct Shared {
     /// Cached status and account records, view counts and marks, for rendering.
     pub records: crate::app::records::RecordCache,
     /// Request counters for the rate limits.
-    pub limiter: crate::api::limits::Limiter,
+    pub limiter: crate::throttle::Limiter,
     /// Cached notification policies and the streams' per-group delivery windows.
     pub inbox: crate::app::notifications::Inbox,
     /// Open streaming connections by channel.
@@ -63,6 +63,31 @@ pub struct Shared {
     pub watches: crate::app::watch::WatchBook,
     /// Cached content filters of recent viewers.
     pub filters: crate::app::filters::FilterBook,
+}
+
+/// Wakes each lane of the job worker when a job was written: one signal per lane, so a
+/// ring reaches every lane even while another is busy (a lane that was busy finds the
+/// stored permit when it next waits).
+#[derive(Default)]
+pub struct JobBell {
+    lanes: [Notify; 2],
+}
+
+impl JobBell {
+    pub fn ring(&self) {
+        for lane in &self.lanes {
+            lane.notify_one();
+        }
+    }
+
+    /// Waits for a ring meant for `lane`.
+    pub async fn wait(&self, lane: cascade_core::job::Lane) {
+        let i = match lane {
+            cascade_core::job::Lane::Fanout => 0,
+            cascade_core::job::Lane::Effects => 1,
+        };
+        self.lanes[i].notified().await
+    }
 }
 
 /// What a valid access token grants.
@@ -89,7 +114,7 @@ impl AppState {
             ids: IdGenerator::new(),
             feeds,
             authored,
-            jobs: Notify::new(),
+            jobs: JobBell::default(),
             tokens: Mutex::new(HashMap::new()),
             limiter: Default::default(),
             viewers: Default::default(),
@@ -128,20 +153,21 @@ impl AppState {
         }
     }
 
-    /// After a status was written: forgets the records it changed, puts it among its
-    /// author's recent posts (where followers merge those of celebrities) and wakes the
-    /// fan-out worker for its job.
+    /// After a status was written: forgets the records it changed, puts it in its author's
+    /// cached home timeline and among their recent posts (where followers merge those of
+    /// celebrities), so the author sees it at once, and wakes the worker for its jobs.
     pub fn status_written(&self, status: &cascade_store::StatusRecord) {
         self.records.forget_written(status);
+        self.feeds.push(status.account_id, status.id);
         if status.visibility <= cascade_core::Visibility::Private.code() {
             self.authored.push(status.account_id, status.id);
         }
-        self.jobs.notify_one();
+        self.jobs.ring();
     }
 
     /// Counts one impression of each status shown (the original, for a reblog) for the
     /// viewer. No database write happens here; see `app::views`.
-    pub fn seen(&self, viewer: Option<Id>, shown: &[crate::api::model::Status]) {
+    pub fn seen(&self, viewer: Option<Id>, shown: &[crate::app::entity::Status]) {
         let ids: Vec<Id> = shown
             .iter()
             .filter_map(|s| s.reblog.as_deref().unwrap_or(s).id.parse().ok())

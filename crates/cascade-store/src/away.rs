@@ -121,19 +121,19 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// The claim of a period's reply to a sender: the message it answers and, once posted,
+    /// the reply.
+    pub async fn away_claim(&self, period: Id, sender: Id) -> Result<Option<(Id, Option<Id>)>> {
+        read!(self, db => Ok(sqlx::query_as(
+            "SELECT message_id, reply_id FROM away_replies WHERE period_id = $1 AND sender_id = $2",
+        ).bind(period).bind(sender).fetch_optional(db).await?))
+    }
+
     /// Records the status that answered a claimed reply.
     pub async fn set_away_reply(&self, period: Id, sender: Id, reply: Id) -> Result<()> {
         write!(self, db => sqlx::query(
             "UPDATE away_replies SET reply_id = $1 WHERE period_id = $2 AND sender_id = $3",
         ).bind(reply).bind(period).bind(sender).execute(db).await?.rows_affected());
-        Ok(())
-    }
-
-    /// Gives a claim back after the reply could not be posted, so a later message retries.
-    pub async fn release_away_reply(&self, period: Id, sender: Id) -> Result<()> {
-        write!(self, db => sqlx::query(
-            "DELETE FROM away_replies WHERE period_id = $1 AND sender_id = $2 AND reply_id IS NULL",
-        ).bind(period).bind(sender).execute(db).await?.rows_affected());
         Ok(())
     }
 

@@ -51,6 +51,7 @@ impl Store {
         reblogs: bool,
         notify: bool,
         now: i64,
+        owed: &[crate::NewJob],
     ) -> Result<bool> {
         let inserted = transaction!(self, tx => {
             let inserted = sqlx::query(
@@ -60,6 +61,7 @@ impl Store {
             .bind(id).bind(from).bind(to).bind(reblogs).bind(notify).bind(now)
             .execute(&mut *tx).await?.rows_affected() == 1;
             if inserted {
+                crate::jobs::insert_jobs!(tx, owed);
                 sqlx::query("UPDATE accounts SET following_count = following_count + 1 WHERE id = $1").bind(from).execute(&mut *tx).await?;
                 sqlx::query("UPDATE accounts SET followers_count = followers_count + 1 WHERE id = $1").bind(to).execute(&mut *tx).await?;
             } else {
@@ -81,15 +83,24 @@ impl Store {
         reblogs: bool,
         notify: bool,
         now: i64,
+        owed: &[crate::NewJob],
     ) -> Result<bool> {
-        let inserted = write!(self, db => sqlx::query(
-            "INSERT INTO follow_requests (id, account_id, target_id, show_reblogs, notify, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id, target_id) \
-             DO UPDATE SET show_reblogs = excluded.show_reblogs, notify = excluded.notify",
-        )
-        .bind(id).bind(from).bind(to).bind(reblogs).bind(notify).bind(now)
-        .execute(db).await?.rows_affected());
-        Ok(inserted == 1)
+        let inserted = transaction!(self, tx => {
+            let existed: Option<Id> = sqlx::query_scalar("SELECT id FROM follow_requests WHERE account_id = $1 AND target_id = $2")
+                .bind(from).bind(to).fetch_optional(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO follow_requests (id, account_id, target_id, show_reblogs, notify, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id, target_id) \
+                 DO UPDATE SET show_reblogs = excluded.show_reblogs, notify = excluded.notify",
+            )
+            .bind(id).bind(from).bind(to).bind(reblogs).bind(notify).bind(now)
+            .execute(&mut *tx).await?;
+            if existed.is_none() {
+                crate::jobs::insert_jobs!(tx, owed);
+            }
+            existed.is_none()
+        });
+        Ok(inserted)
     }
 
     /// Turns a pending request into a follow. Returns false when there was no request.
@@ -105,7 +116,7 @@ impl Store {
         ).bind(from).bind(to).fetch_optional(db).await?);
         match request {
             Some((reblogs, notify)) => {
-                self.follow(follow_id, from, to, reblogs, notify, now)
+                self.follow(follow_id, from, to, reblogs, notify, now, &[])
                     .await?;
                 Ok(true)
             }
@@ -326,6 +337,12 @@ impl Store {
             "SELECT COUNT(*) FROM blocks WHERE (account_id = $1 AND target_id = $2) OR (account_id = $2 AND target_id = $1)",
         ).bind(a).bind(b).fetch_one(db).await?);
         Ok(n > 0)
+    }
+
+    pub async fn has_follow_request(&self, from: Id, to: Id) -> Result<bool> {
+        read!(self, db => Ok(sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM follow_requests WHERE account_id = $1 AND target_id = $2",
+        ).bind(from).bind(to).fetch_one(db).await? > 0))
     }
 
     pub async fn is_following(&self, from: Id, to: Id) -> Result<bool> {

@@ -39,9 +39,10 @@ pub use away::AwayRecord;
 pub use conversations::ConversationRecord;
 pub use filters::{FilterStatusRecord, FilterUpdate, KeywordRecord};
 pub use graph::{Edge, EdgeKind, Relationship};
-pub use jobs::Job;
+pub use jobs::{Job, NewJob};
 pub use lists::ListRecord;
 pub use notifications::{
+    Owed,
     GroupRow, MarkerRecord, NotificationFilter, NotificationRecord, PolicyRecord, RequestRecord,
 };
 pub use oauth::{AppRecord, AuthCode, TokenRecord};
@@ -52,7 +53,7 @@ pub use statuses::{
     DeletedStatus, EditRecord, Mark, NewStatusRecord, Reshare, StatusRecord, ViewerState,
 };
 pub use tags::{TagDay, TagRecord};
-pub use timelines::{AccountStatusesFilter, Range};
+pub use timelines::{range, AccountStatusesFilter, Range};
 pub use trends::{EngagementRow, LinkPost, TagUse, TrendCandidate};
 pub use virality::{CascadeLink, CascadeNodeRecord, ViewsRecord};
 pub use watch::{WatchItem, WatchRecord};
@@ -238,6 +239,14 @@ impl Store {
         match self {
             Store::Sqlite { .. } => "sqlite",
             Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Whether `close` was called: every query fails from then on.
+    pub fn is_closed(&self) -> bool {
+        match self {
+            Store::Sqlite { read, write } => read.is_closed() || write.is_closed(),
+            Store::Postgres(pool) => pool.is_closed(),
         }
     }
 

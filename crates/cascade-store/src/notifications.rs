@@ -1,9 +1,11 @@
 //! Notifications: what a user is told about (mentions, favourites, reblogs, quotes,
 //! follows, edits, posts of accounts it rings the bell for, and Cascade's "going viral").
 
-use cascade_core::Id;
+use cascade_core::{Id, NotificationKind};
 use sqlx::FromRow;
 
+use crate::jobs::{insert_jobs, NewJob};
+use crate::push::{insert_push_deliveries, NewPushDelivery};
 use crate::{placeholders, read, transaction, write, Arg, Range, Result, Store};
 
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]
@@ -11,7 +13,8 @@ pub struct NotificationRecord {
     pub id: Id,
     pub account_id: Id,
     pub from_account_id: Id,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: NotificationKind,
     pub status_id: Option<Id>,
     pub created_at: i64,
     /// Notifications with one key form one group in the grouped (v2) API.
@@ -39,7 +42,16 @@ const COLUMNS: &str =
 const NOT_BLOCKED: &str =
     "from_account_id NOT IN (SELECT target_id FROM blocks WHERE account_id = $1)";
 
-fn dedup_key(kind: &str, from: Id, status: Option<Id>) -> String {
+/// What a notification owes once it is stored, written in its transaction: so a stored
+/// notification has its pushes and its automatic reply, and a repeated one (the same event
+/// twice) adds none.
+#[derive(Debug, Clone, Default)]
+pub struct Owed {
+    pub pushes: Vec<NewPushDelivery>,
+    pub jobs: Vec<NewJob>,
+}
+
+pub(crate) fn dedup_key(kind: NotificationKind, from: Id, status: Option<Id>) -> String {
     format!(
         "{kind}:{from}:{}",
         status.map_or(String::new(), |s| s.to_string())
@@ -100,30 +112,22 @@ impl Store {
         })
     }
 
-    /// Records a notification; the same event twice is recorded once. Returns whether it
-    /// is new.
-    pub async fn add_notification(&self, n: &NotificationRecord) -> Result<bool> {
-        let key = dedup_key(&n.kind, n.from_account_id, n.status_id);
-        let added = write!(self, db => sqlx::query(
-            "INSERT INTO notifications (id, account_id, from_account_id, kind, status_id, dedup_key, created_at, group_key, filtered) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE) ON CONFLICT (account_id, dedup_key) DO NOTHING",
-        ).bind(n.id).bind(n.account_id).bind(n.from_account_id).bind(&n.kind).bind(n.status_id).bind(&key).bind(n.created_at).bind(&n.group_key)
-        .execute(db).await?.rows_affected());
-        Ok(added == 1)
-    }
-
-    /// Withdraws the notification of an undone action (an unfavourite, say).
-    pub async fn remove_notification(
-        &self,
-        recipient: Id,
-        kind: &str,
-        from: Id,
-        status: Option<Id>,
-    ) -> Result<()> {
-        let key = dedup_key(kind, from, status);
-        write!(self, db => sqlx::query("DELETE FROM notifications WHERE account_id = $1 AND dedup_key = $2")
-            .bind(recipient).bind(&key).execute(db).await?.rows_affected());
-        Ok(())
+    /// Records a notification with what it owes; the same event twice is recorded once
+    /// (and owes nothing the second time). Returns whether it is new.
+    pub async fn add_notification(&self, n: &NotificationRecord, owed: &Owed) -> Result<bool> {
+        let key = dedup_key(n.kind, n.from_account_id, n.status_id);
+        Ok(transaction!(self, tx => {
+            let added = sqlx::query(
+                "INSERT INTO notifications (id, account_id, from_account_id, kind, status_id, dedup_key, created_at, group_key, filtered) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE) ON CONFLICT (account_id, dedup_key) DO NOTHING",
+            ).bind(n.id).bind(n.account_id).bind(n.from_account_id).bind(n.kind.as_str()).bind(n.status_id).bind(&key).bind(n.created_at).bind(&n.group_key)
+            .execute(&mut *tx).await?.rows_affected() == 1;
+            if added {
+                insert_push_deliveries!(tx, &owed.pushes);
+                insert_jobs!(tx, &owed.jobs);
+            }
+            added
+        }))
     }
 
     /// A page of an account's notifications, newest first: the newest in the range, or
@@ -522,15 +526,18 @@ impl Store {
         &self,
         n: &NotificationRecord,
         request_id: Id,
+        owed: &Owed,
     ) -> Result<bool> {
-        let key = dedup_key(&n.kind, n.from_account_id, n.status_id);
+        let key = dedup_key(n.kind, n.from_account_id, n.status_id);
         Ok(transaction!(self, tx => {
             let added = sqlx::query(
                 "INSERT INTO notifications (id, account_id, from_account_id, kind, status_id, dedup_key, created_at, group_key, filtered) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE) ON CONFLICT (account_id, dedup_key) DO NOTHING",
-            ).bind(n.id).bind(n.account_id).bind(n.from_account_id).bind(&n.kind).bind(n.status_id).bind(&key)
+            ).bind(n.id).bind(n.account_id).bind(n.from_account_id).bind(n.kind.as_str()).bind(n.status_id).bind(&key)
             .bind(n.created_at).bind(&n.group_key).execute(&mut *tx).await?.rows_affected() == 1;
             if added {
+                insert_push_deliveries!(tx, &owed.pushes);
+                insert_jobs!(tx, &owed.jobs);
                 sqlx::query(
                     "INSERT INTO notification_requests (id, account_id, from_account_id, last_status_id, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (account_id, from_account_id) DO UPDATE SET \

@@ -144,7 +144,7 @@ impl Store {
         read!(self, db => Ok(sqlx::query_as(&sql).bind(account).fetch_all(db).await?))
     }
 
-    /// Queues deliveries.
+    /// Queues deliveries on their own (an away period's digest, a retry).
     pub async fn enqueue_push_deliveries(&self, rows: &[NewPushDelivery]) -> Result<()> {
         for chunk in rows.chunks(100) {
             let sql = format!(
@@ -238,3 +238,19 @@ impl Store {
         })
     }
 }
+
+/// Writes push deliveries inside the transaction `$tx` of the notification that owes them.
+macro_rules! insert_push_deliveries {
+    ($tx:ident, $rows:expr) => {
+        for d in $rows {
+            sqlx::query(
+                "INSERT INTO push_deliveries (id, subscription_id, notification_id, payload, coalesced, due_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(d.id).bind(d.subscription_id).bind(d.notification_id).bind(&d.payload)
+            .bind(d.coalesced).bind(d.due_at).bind(d.created_at)
+            .execute(&mut *$tx).await?;
+        }
+    };
+}
+pub(crate) use insert_push_deliveries;

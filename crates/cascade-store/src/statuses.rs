@@ -3,12 +3,12 @@
 //! only when that row was really inserted or deleted, so counts stay exact under
 //! concurrent requests and repeated calls.
 
-use cascade_core::Id;
+use cascade_core::{Id, NotificationKind};
 use sqlx::FromRow;
 
 use crate::{placeholders, read, rows_placeholders, transaction, write, Result, Store};
 
-#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, FromRow, PartialEq, Eq)]
 pub struct StatusRecord {
     pub id: Id,
     pub account_id: Id,
@@ -45,8 +45,9 @@ pub struct NewStatusRecord {
     /// `(id for a new tag row, lowercased name)`.
     pub tags: Vec<(Id, String)>,
     pub idempotency_key: Option<String>,
-    /// The fan-out job's id, written in the same transaction.
-    pub job_id: Id,
+    /// What the new status owes (its delivery and fan-out), written in the same
+    /// transaction.
+    pub jobs: Vec<crate::NewJob>,
     /// For a reblog or quote: the cascade it joins.
     pub cascade: Option<crate::CascadeLink>,
 }
@@ -79,7 +80,7 @@ pub struct ViewerState {
 }
 
 impl Store {
-    /// Creates a status with its mentions, tags, counters and fan-out job in one
+    /// Creates a status with its mentions, tags, counters and jobs in one
     /// transaction. With an idempotency key already used by the author, nothing is written
     /// and the earlier status's id is returned.
     pub async fn create_status(&self, n: &NewStatusRecord) -> Result<Id> {
@@ -130,8 +131,7 @@ impl Store {
                 sqlx::query("UPDATE accounts SET statuses_count = statuses_count + 1, last_status_at = $1 WHERE id = $2")
                     .bind(s.created_at).bind(s.account_id).execute(&mut *tx).await?;
             }
-            sqlx::query("INSERT INTO jobs (id, kind, subject_id, created_at) VALUES ($1, 'fanout', $2, $3)")
-                .bind(n.job_id).bind(s.id).bind(s.created_at).execute(&mut *tx).await?;
+            crate::jobs::insert_jobs!(tx, &n.jobs);
             s.id
         });
         Ok(id)
@@ -245,12 +245,15 @@ impl Store {
     /// Deletes a status (and, through the schema, its reblogs, mentions, favourites...),
     /// keeping the counters of what it pointed at exact. Returns what it deleted and the
     /// quotes of it, whose quote state changed, so that caches can forget them.
-    pub async fn delete_status(&self, id: Id) -> Result<DeletedStatus> {
+    /// Deletes a status with what it owes (`owed`, written only when it was there to
+    /// delete); deleting a reblog withdraws the original author's notification of it.
+    pub async fn delete_status(&self, id: Id, owed: &[crate::NewJob]) -> Result<DeletedStatus> {
         let s = self.status(id).await?;
         let quotes = transaction!(self, tx => {
             let removed = sqlx::query("DELETE FROM statuses WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
             let mut quotes = Vec::new();
             if removed == 1 {
+                crate::jobs::insert_jobs!(tx, owed);
                 if let Some(parent) = s.in_reply_to_id {
                     sqlx::query("UPDATE statuses SET replies_count = replies_count - 1 WHERE id = $1 AND replies_count > 0").bind(parent).execute(&mut *tx).await?;
                 }
@@ -259,6 +262,9 @@ impl Store {
                 }
                 if let Some(original) = s.reblog_of_id {
                     sqlx::query("UPDATE statuses SET reblogs_count = reblogs_count - 1 WHERE id = $1 AND reblogs_count > 0").bind(original).execute(&mut *tx).await?;
+                    let withdrawn = crate::notifications::dedup_key(NotificationKind::Reblog, s.account_id, Some(original));
+                    sqlx::query("DELETE FROM notifications WHERE account_id = (SELECT account_id FROM statuses WHERE id = $1) AND dedup_key = $2")
+                        .bind(original).bind(&withdrawn).execute(&mut *tx).await?;
                 } else {
                     sqlx::query("UPDATE accounts SET statuses_count = statuses_count - 1 WHERE id = $1 AND statuses_count > 0").bind(s.account_id).execute(&mut *tx).await?;
                 }
@@ -280,9 +286,11 @@ impl Store {
         mentions: &[Id],
         tags: &[(Id, String)],
         language: Option<&str>,
+        owed: &[crate::NewJob],
     ) -> Result<()> {
         let before = self.status(edit.status_id).await?;
         transaction!(self, tx => {
+            crate::jobs::insert_jobs!(tx, owed);
             if before.edited_at.is_none() {
                 sqlx::query("INSERT INTO status_edits (id, status_id, text, content_html, spoiler_text, sensitive, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                     .bind(original_edit_id).bind(before.id).bind(&before.text).bind(&before.content_html)
@@ -331,6 +339,7 @@ impl Store {
         account: Id,
         status: Id,
         now: i64,
+        owed: &[crate::NewJob],
     ) -> Result<bool> {
         let table = mark.table();
         let added = transaction!(self, tx => {
@@ -340,18 +349,31 @@ impl Store {
             if added && mark == Mark::Favourite {
                 sqlx::query("UPDATE statuses SET favourites_count = favourites_count + 1 WHERE id = $1").bind(status).execute(&mut *tx).await?;
             }
+            if added {
+                crate::jobs::insert_jobs!(tx, owed);
+            }
             added
         });
         Ok(added)
     }
 
+    /// Whether an account has marked a status (favourited it, say).
+    pub async fn has_mark(&self, mark: Mark, account: Id, status: Id) -> Result<bool> {
+        let sql = format!("SELECT COUNT(*) FROM {} WHERE account_id = $1 AND status_id = $2", mark.table());
+        read!(self, db => Ok(sqlx::query_scalar::<_, i64>(&sql).bind(account).bind(status).fetch_one(db).await? > 0))
+    }
+
+    /// Removes a mark; an unfavourite withdraws the author's notification with it.
     pub async fn remove_mark(&self, mark: Mark, account: Id, status: Id) -> Result<bool> {
         let table = mark.table();
+        let withdrawn = crate::notifications::dedup_key(NotificationKind::Favourite, account, Some(status));
         let removed = transaction!(self, tx => {
             let removed = sqlx::query(&format!("DELETE FROM {table} WHERE account_id = $1 AND status_id = $2"))
                 .bind(account).bind(status).execute(&mut *tx).await?.rows_affected() == 1;
             if removed && mark == Mark::Favourite {
                 sqlx::query("UPDATE statuses SET favourites_count = favourites_count - 1 WHERE id = $1").bind(status).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM notifications WHERE account_id = (SELECT account_id FROM statuses WHERE id = $1) AND dedup_key = $2")
+                    .bind(status).bind(&withdrawn).execute(&mut *tx).await?;
             }
             removed
         });

@@ -14,6 +14,16 @@ pub struct Range {
     pub oldest_first: bool,
 }
 
+/// The store's form of a page.
+pub fn range(page: &cascade_core::timeline::Page) -> Range {
+    Range {
+        below: page.max_id,
+        above: page.lower(),
+        limit: page.limit,
+        oldest_first: page.oldest_first(),
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct AccountStatusesFilter {
     pub exclude_replies: bool,

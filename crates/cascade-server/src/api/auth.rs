@@ -6,10 +6,9 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use base64::Engine;
 use cascade_core::Id;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
+
+pub use crate::secrets::{hash_secret, new_secret};
 
 use crate::error::ApiError;
 use crate::state::{AppState, TokenInfo};
@@ -48,20 +47,6 @@ pub const KNOWN_SCOPES: &[&str] = &[
     "admin:read",
     "admin:write",
 ];
-
-/// A new random secret (tokens, client ids, codes), URL-safe.
-pub fn new_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// How secrets are stored: SHA-256, hex. Secrets are random and long, so a fast hash is
-/// enough; passwords, which are not, use argon2.
-pub fn hash_secret(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// Splits and validates a scope string. Unknown scopes are a 422... as Mastodon's
 /// `invalid_scope`; an empty string means `read`.

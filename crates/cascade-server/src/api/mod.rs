@@ -19,7 +19,6 @@ pub mod filters;
 pub mod instance;
 pub mod limits;
 pub mod lists;
-pub mod model;
 pub mod notifications;
 pub mod oauth;
 pub mod paging;
@@ -34,6 +33,9 @@ pub mod tags;
 pub mod timelines;
 pub mod trends;
 pub mod watch;
+
+/// The Mastodon entities, defined below the use cases that build them.
+pub use crate::app::entity as model;
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {

@@ -9,7 +9,8 @@ use serde::Deserialize;
 
 use super::auth::Auth;
 use super::model;
-use super::paging::{range, LinkBase, PageParams, Paged};
+use super::paging::{LinkBase, PageParams, Paged};
+use cascade_store::range;
 use super::params::{flex, Params};
 use super::path_id;
 use crate::app::{notifications as uc, Viewer};
@@ -238,7 +239,7 @@ async fn unread_count(
 ) -> ApiResult<Json<serde_json::Value>> {
     let me = auth.user("read:notifications")?;
     let after = uc::marker(&state, me).await?;
-    let kinds: Vec<String> = uc::KINDS.iter().map(|k| k.to_string()).collect();
+    let kinds: Vec<String> = uc::default_kinds();
     let count = state
         .store
         .count_notifications_after(me, after, &kinds, 1_000)

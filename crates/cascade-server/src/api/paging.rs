@@ -6,7 +6,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cascade_core::timeline::Page;
 use cascade_core::Id;
-use cascade_store::Range;
 use serde::{Deserialize, Serialize};
 
 use super::params::flex;
@@ -32,16 +31,6 @@ impl PageParams {
             min_id: self.min_id,
             limit: self.limit.unwrap_or(default).clamp(1, max),
         }
-    }
-}
-
-/// The store's form of a page.
-pub fn range(page: &Page) -> Range {
-    Range {
-        below: page.max_id,
-        above: page.lower(),
-        limit: page.limit,
-        oldest_first: page.oldest_first(),
     }
 }
 

@@ -3,11 +3,12 @@
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use cascade_core::job::JobKind;
 use cascade_core::{time, Id};
-use cascade_store::{Account, EdgeKind, NewAccount, StoreError};
+use cascade_store::{Account, EdgeKind, NewAccount, NewJob, StoreError};
 
-use crate::api::model;
-use crate::app::{notifications, render};
+use crate::app::entity;
+use crate::app::render;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -87,7 +88,7 @@ pub async fn register(
 }
 
 /// The signed-in user's own account, with its `source` (what the settings form edits).
-pub async fn credential_account(state: &AppState, me: Id) -> ApiResult<model::Account> {
+pub async fn credential_account(state: &AppState, me: Id) -> ApiResult<entity::Account> {
     let account = state.store.account(me).await?;
     let user = state.store.user(me).await?;
     let requests = state
@@ -98,14 +99,14 @@ pub async fn credential_account(state: &AppState, me: Id) -> ApiResult<model::Ac
     let mut rendered = render::account(state, &account);
     let fields: Vec<(String, String)> =
         serde_json::from_str(&account.fields_json).unwrap_or_default();
-    rendered.source = Some(model::Source {
+    rendered.source = Some(entity::Source {
         privacy: user.default_visibility,
         sensitive: user.default_sensitive,
         language: user.default_language,
         note: account.note,
         fields: fields
             .into_iter()
-            .map(|(name, value)| model::Field {
+            .map(|(name, value)| entity::Field {
                 name,
                 value,
                 verified_at: None,
@@ -123,7 +124,7 @@ pub async fn credential_account(state: &AppState, me: Id) -> ApiResult<model::Ac
     Ok(rendered)
 }
 
-pub async fn relationship(state: &AppState, me: Id, target: Id) -> ApiResult<model::Relationship> {
+pub async fn relationship(state: &AppState, me: Id, target: Id) -> ApiResult<entity::Relationship> {
     let rels = relationships(state, me, &[target]).await?;
     rels.into_iter().next().ok_or(ApiError::NotFound)
 }
@@ -132,14 +133,14 @@ pub async fn relationships(
     state: &AppState,
     me: Id,
     targets: &[Id],
-) -> ApiResult<Vec<model::Relationship>> {
+) -> ApiResult<Vec<entity::Relationship>> {
     let rels = state
         .store
         .relationships(me, targets, time::now_millis())
         .await?;
     Ok(rels
         .into_iter()
-        .map(|r| model::Relationship {
+        .map(|r| entity::Relationship {
             id: r.id.to_string(),
             following: r.following,
             showing_reblogs: r.showing_reblogs,
@@ -167,7 +168,7 @@ pub async fn follow(
     target: Id,
     reblogs: bool,
     notify: bool,
-) -> ApiResult<model::Relationship> {
+) -> ApiResult<entity::Relationship> {
     if me == target {
         return Err(ApiError::Forbidden("You cannot follow yourself".into()));
     }
@@ -177,19 +178,19 @@ pub async fn follow(
             "You are blocked or blocking this account".into(),
         ));
     }
-    let followed = follow_or_request(state, me, &account, reblogs, notify).await?;
-    if followed {
-        // The target's follow-back rule may answer at once; the follow stands either way.
-        match crate::app::suggestions::should_follow_back(state, me, target).await {
-            Ok(true) => {
-                let follower = state.store.account(me).await?;
-                follow_or_request(state, target, &follower, true, false).await?;
-            }
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "the follow-back rule could not be applied"),
-        }
-    }
+    // The notification and the target's follow-back rule are the follow's job.
+    follow_or_request(state, me, &account, reblogs, notify).await?;
     relationship(state, me, target).await
+}
+
+/// The followed account's follow-back rule may answer a new follow (run by the follow's
+/// job; following back again changes nothing).
+pub async fn apply_follow_back(state: &AppState, follower: Id, target: Id) -> ApiResult<()> {
+    if crate::app::suggestions::should_follow_back(state, follower, target).await? {
+        let follower = state.store.account(follower).await?;
+        follow_or_request(state, target, &follower, true, false).await?;
+    }
+    Ok(())
 }
 
 /// Follows `account`, or asks to when it is locked; returns whether a new follow was made.
@@ -202,22 +203,24 @@ async fn follow_or_request(
 ) -> ApiResult<bool> {
     let target = account.id;
     let now = time::now_millis();
+    // A new follow or request owes the followed account's notification.
+    let owed = [NewJob::new(state.ids.next(), JobKind::Follow, me, now).on(target)];
     if account.locked && !state.store.is_following(me, target).await? {
         let new = state
             .store
-            .request_follow(state.ids.next(), me, target, reblogs, notify, now)
+            .request_follow(state.ids.next(), me, target, reblogs, notify, now, &owed)
             .await?;
         if new {
-            notifications::notify(state, target, me, "follow_request", None).await?;
+            state.jobs.ring();
         }
         Ok(false)
     } else {
         let new = state
             .store
-            .follow(state.ids.next(), me, target, reblogs, notify, now)
+            .follow(state.ids.next(), me, target, reblogs, notify, now, &owed)
             .await?;
         if new {
-            notifications::notify(state, target, me, "follow", None).await?;
+            state.jobs.ring();
         }
         // The cached home timeline does not hold the new author's posts: rebuild it.
         state.graph_changed(&[me, target], true);
@@ -225,7 +228,7 @@ async fn follow_or_request(
     }
 }
 
-pub async fn unfollow(state: &AppState, me: Id, target: Id) -> ApiResult<model::Relationship> {
+pub async fn unfollow(state: &AppState, me: Id, target: Id) -> ApiResult<entity::Relationship> {
     state.store.account(target).await?;
     state.store.unfollow(me, target).await?;
     state.graph_changed(&[me, target], true);
@@ -240,14 +243,14 @@ pub async fn issue_token(
     account: Option<Id>,
     app: Option<Id>,
     scopes: &str,
-) -> ApiResult<model::Token> {
-    let secret = crate::api::auth::new_secret();
+) -> ApiResult<entity::Token> {
+    let secret = crate::secrets::new_secret();
     let now = time::now_millis();
     state
         .store
         .create_token(&cascade_store::TokenRecord {
             id: state.ids.next(),
-            token_hash: crate::api::auth::hash_secret(&secret),
+            token_hash: crate::secrets::hash_secret(&secret),
             app_id: app,
             account_id: account,
             scopes: scopes.to_string(),
@@ -255,7 +258,7 @@ pub async fn issue_token(
             revoked_at: None,
         })
         .await?;
-    Ok(model::Token {
+    Ok(entity::Token {
         access_token: secret,
         token_type: "Bearer".into(),
         scope: scopes.to_string(),
@@ -268,7 +271,7 @@ pub async fn remove_follower(
     state: &AppState,
     me: Id,
     follower: Id,
-) -> ApiResult<model::Relationship> {
+) -> ApiResult<entity::Relationship> {
     state.store.account(follower).await?;
     state.store.unfollow(follower, me).await?;
     state.graph_changed(&[me, follower], true);
@@ -276,7 +279,7 @@ pub async fn remove_follower(
 }
 
 /// Blocks an account: follows both ways end, and nothing of either reaches the other.
-pub async fn block(state: &AppState, me: Id, target: Id) -> ApiResult<model::Relationship> {
+pub async fn block(state: &AppState, me: Id, target: Id) -> ApiResult<entity::Relationship> {
     state.store.account(target).await?;
     if target == me {
         return Err(ApiError::Forbidden("You cannot block yourself".into()));
@@ -289,7 +292,7 @@ pub async fn block(state: &AppState, me: Id, target: Id) -> ApiResult<model::Rel
     relationship(state, me, target).await
 }
 
-pub async fn unblock(state: &AppState, me: Id, target: Id) -> ApiResult<model::Relationship> {
+pub async fn unblock(state: &AppState, me: Id, target: Id) -> ApiResult<entity::Relationship> {
     state.store.account(target).await?;
     state.store.unblock(me, target).await?;
     state.graph_changed(&[me, target], false);
@@ -303,7 +306,7 @@ pub async fn mute(
     target: Id,
     notifications: bool,
     duration: Option<i64>,
-) -> ApiResult<model::Relationship> {
+) -> ApiResult<entity::Relationship> {
     state.store.account(target).await?;
     if target == me {
         return Err(ApiError::Forbidden("You cannot mute yourself".into()));
@@ -322,7 +325,7 @@ pub async fn mute(
     relationship(state, me, target).await
 }
 
-pub async fn unmute(state: &AppState, me: Id, target: Id) -> ApiResult<model::Relationship> {
+pub async fn unmute(state: &AppState, me: Id, target: Id) -> ApiResult<entity::Relationship> {
     state.store.account(target).await?;
     state.store.unmute(me, target).await?;
     state.graph_changed(&[me], false);

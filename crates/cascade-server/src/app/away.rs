@@ -12,10 +12,12 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use cascade_core::{text, time, Id, Visibility};
-use cascade_store::{AwayRecord, NotificationRecord, StoreError};
+use cascade_core::job::JobKind;
+use cascade_core::{text, time, Id, NotificationKind, Visibility};
+use cascade_store::{AwayRecord, Job, NewJob, NotificationRecord, StoreError};
+use serde::{Deserialize, Serialize};
 
-use crate::api::model;
+use crate::app::entity;
 use crate::app::statuses::{self, StatusInput};
 use crate::app::Viewer;
 use crate::error::{ApiError, ApiResult};
@@ -48,9 +50,9 @@ impl AwayBook {
     }
 
     /// What the account's profile shows while the account is away.
-    pub fn notice(&self, account: Id) -> Option<model::AwayNotice> {
+    pub fn notice(&self, account: Id) -> Option<entity::AwayNotice> {
         self.active(account, time::now_millis())
-            .map(|p| model::AwayNotice {
+            .map(|p| entity::AwayNotice {
                 message: p.message,
                 ends_at: time::rfc3339(p.ends_at),
             })
@@ -91,8 +93,8 @@ pub struct AwayInput {
     pub ends_at: Option<String>,
 }
 
-fn render(p: &AwayRecord, now: i64) -> model::Away {
-    model::Away {
+fn render(p: &AwayRecord, now: i64) -> entity::Away {
+    entity::Away {
         id: p.id.to_string(),
         message: p.message.clone(),
         starts_at: time::rfc3339(p.starts_at),
@@ -108,7 +110,7 @@ fn instant(field: &str, value: &str) -> ApiResult<i64> {
 
 /// Sets the user's away period; a current one ends now (its digest goes out) and the new
 /// one starts afresh, with fresh automatic replies.
-pub async fn set(state: &AppState, me: Id, input: AwayInput) -> ApiResult<model::Away> {
+pub async fn set(state: &AppState, me: Id, input: AwayInput) -> ApiResult<entity::Away> {
     let now = time::now_millis();
     let message = input.message.unwrap_or_default().trim().to_string();
     if message.is_empty() {
@@ -153,7 +155,7 @@ pub async fn set(state: &AppState, me: Id, input: AwayInput) -> ApiResult<model:
 }
 
 /// The user's current or coming away period, or 404.
-pub async fn get(state: &AppState, me: Id) -> ApiResult<model::Away> {
+pub async fn get(state: &AppState, me: Id) -> ApiResult<entity::Away> {
     let now = time::now_millis();
     match state.store.current_away(me, now).await? {
         Some(p) => Ok(render(&p, now)),
@@ -170,25 +172,52 @@ pub async fn clear(state: &AppState, me: Id) -> ApiResult<()> {
     Ok(())
 }
 
-/// Answers a private message to an away user. Called by `notifications::notify` right after
-/// a notification is stored; a failure is logged, never passed to the sender.
-pub async fn on_notification(state: &AppState, record: &NotificationRecord) {
-    if record.kind != "mention" {
-        return;
+/// The automatic reply a new notification owes, written with it: for a mention while the
+/// recipient is away. Whether the message was private, and whether it was itself an
+/// automatic reply, the job decides.
+pub fn owed_reply(state: &AppState, record: &NotificationRecord) -> Option<NewJob> {
+    if record.kind != NotificationKind::Mention {
+        return None;
     }
-    let Some(period) = state.away.active(record.account_id, record.created_at) else {
-        return;
+    let period = state.away.active(record.account_id, record.created_at)?;
+    let message = record.status_id?;
+    let owed = Owed {
+        period: period.id,
+        message: period.message,
     };
-    if let Err(e) = reply(state, &period, record).await {
-        tracing::warn!(account = record.account_id, error = %e, "automatic reply failed");
-    }
+    let payload = serde_json::to_string(&owed).ok()?;
+    Some(
+        NewJob::new(state.ids.next(), JobKind::AwayReply, message, record.created_at)
+            .by(record.account_id)
+            .on(record.from_account_id)
+            .carrying(payload),
+    )
 }
 
-async fn reply(state: &AppState, period: &AwayRecord, n: &NotificationRecord) -> ApiResult<()> {
-    let Some(message_id) = n.status_id else {
+/// What an automatic-reply job carries of the period that owes it (which may have ended
+/// by the time the job runs).
+#[derive(Debug, Serialize, Deserialize)]
+struct Owed {
+    period: Id,
+    message: String,
+}
+
+/// Answers a private message to an away user (the job of its notification). At most one
+/// reply per period and sender, claimed before posting; the reply is posted with an
+/// idempotency key of the claim, so a job run again after a crash finishes the same reply
+/// instead of posting a second.
+pub async fn reply(state: &AppState, job: &Job) -> ApiResult<()> {
+    let (Some(me), Some(sender)) = (job.actor_id, job.target_id) else {
         return Ok(());
     };
-    let message = match state.store.status(message_id).await {
+    let Some(owed) = job
+        .payload
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<Owed>(p).ok())
+    else {
+        return Ok(());
+    };
+    let message = match state.store.status(job.subject_id).await {
         Ok(s) => s,
         Err(StoreError::NotFound) => return Ok(()),
         Err(e) => return Err(e.into()),
@@ -206,39 +235,32 @@ async fn reply(state: &AppState, period: &AwayRecord, n: &NotificationRecord) ->
     {
         return Ok(());
     }
-    let (me, sender) = (n.account_id, n.from_account_id);
     let viewer = Viewer::load(state, Some(me)).await?;
     if viewer.blocked.contains(&sender) || viewer.muted.contains(&sender) {
         return Ok(());
     }
-    let now = time::now_millis();
-    if !state
+    state
         .store
-        .claim_away_reply(period.id, sender, me, message.id, now)
-        .await?
-    {
-        return Ok(());
+        .claim_away_reply(owed.period, sender, me, message.id, time::now_millis())
+        .await?;
+    // The claim is this message's, and its reply not recorded yet: post it (again).
+    match state.store.away_claim(owed.period, sender).await? {
+        Some((claimed, None)) if claimed == message.id => {}
+        _ => return Ok(()),
     }
     let input = StatusInput {
         text: format!(
             "@{} {}",
             state.store.account(sender).await?.username,
-            period.message
+            owed.message
         ),
         visibility: Some("direct".into()),
         in_reply_to_id: Some(message.id),
+        idempotency_key: Some(format!("away-{}-{sender}", owed.period)),
         ..StatusInput::default()
     };
-    // Boxed: posting notifies the sender, whose own away period may run this again.
-    match Box::pin(statuses::create(state, &viewer, input)).await {
-        Ok(status) => {
-            let id = status.id.parse().map_err(|_| ApiError::NotFound)?;
-            state.store.set_away_reply(period.id, sender, id).await?;
-            Ok(())
-        }
-        Err(e) => {
-            state.store.release_away_reply(period.id, sender).await?;
-            Err(e)
-        }
-    }
+    let status = statuses::create(state, &viewer, input).await?;
+    let id = status.id.parse().map_err(|_| ApiError::NotFound)?;
+    state.store.set_away_reply(owed.period, sender, id).await?;
+    Ok(())
 }

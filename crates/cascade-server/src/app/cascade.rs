@@ -10,7 +10,7 @@ use cascade_core::seismic::{self, Estimate, Observation};
 use cascade_core::{time, Id, Visibility};
 use cascade_store::CascadeNodeRecord;
 
-use crate::api::model;
+use crate::app::entity;
 use crate::app::{render, statuses, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -19,13 +19,13 @@ const HOUR_MS: i64 = 3_600_000;
 
 /// A measured cascade, ready to render as JSON or as a page.
 pub struct Measured {
-    pub root: model::Status,
+    pub root: entity::Status,
     pub tree: Tree,
     pub stats: Stats,
     /// Accounts of the nodes, by id.
-    pub accounts: HashMap<Id, model::Account>,
+    pub accounts: HashMap<Id, entity::Account>,
     /// View counts of the root, when the viewer may see them.
-    pub views: Option<model::StatusStats>,
+    pub views: Option<entity::StatusStats>,
     /// SEISMIC's estimate now.
     pub prediction: Estimate,
     /// When the estimate was made, in ms.
@@ -129,8 +129,8 @@ fn finite(x: f64) -> Option<f64> {
 }
 
 /// The estimate as JSON.
-pub fn prediction_json(e: &Estimate, at_ms: i64) -> model::CascadePrediction {
-    model::CascadePrediction {
+pub fn prediction_json(e: &Estimate, at_ms: i64) -> entity::CascadePrediction {
+    entity::CascadePrediction {
         at: time::rfc3339(at_ms),
         infectiousness: e.infectiousness,
         infectiousness_lower: e.lower,
@@ -177,14 +177,14 @@ fn node(r: &CascadeNodeRecord, root_id: Id) -> Node {
 }
 
 /// The cascade as Cascade's JSON extension entity.
-pub fn to_json(state: &AppState, m: &Measured) -> model::Cascade {
+pub fn to_json(state: &AppState, m: &Measured) -> entity::Cascade {
     let depths = m.tree.depths();
     let nodes = m
         .tree
         .nodes()
         .iter()
         .zip(depths)
-        .map(|(n, &depth)| model::CascadeNode {
+        .map(|(n, &depth)| entity::CascadeNode {
             id: n.id.to_string(),
             parent_id: n.parent.map(|p| p.to_string()),
             kind: n.kind.as_str().to_string(),
@@ -201,11 +201,11 @@ pub fn to_json(state: &AppState, m: &Measured) -> model::Cascade {
         })
         .collect();
     let s = &m.stats;
-    model::Cascade {
+    entity::Cascade {
         root: m.root.clone(),
         url: state.url(&format!("/@{}/{}/cascade", m.root.account.acct, m.root.id)),
         nodes,
-        stats: model::CascadeStats {
+        stats: entity::CascadeStats {
             size: s.size,
             reblogs: s.reblogs,
             quotes: s.quotes,
@@ -219,7 +219,7 @@ pub fn to_json(state: &AppState, m: &Measured) -> model::Cascade {
             amplifiers: s
                 .amplifiers
                 .iter()
-                .map(|a| model::CascadeAmplifier {
+                .map(|a| entity::CascadeAmplifier {
                     account_id: a.account.to_string(),
                     acct: m
                         .accounts
@@ -234,7 +234,7 @@ pub fn to_json(state: &AppState, m: &Measured) -> model::Cascade {
                     subtree_reach: a.downstream_reach,
                 })
                 .collect(),
-            over_time: model::CascadeSeries {
+            over_time: entity::CascadeSeries {
                 start: time::rfc3339(s.buckets.start_ms),
                 bucket_seconds: s.buckets.width_ms / 1000,
                 reshares: s.reshares_over_time.clone(),

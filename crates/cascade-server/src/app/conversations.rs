@@ -5,8 +5,8 @@ use cascade_core::timeline::Page;
 use cascade_core::Id;
 use cascade_store::{ConversationRecord, StatusRecord};
 
-use crate::api::model;
-use crate::api::paging::range;
+use crate::app::entity;
+use cascade_store::range;
 use crate::app::{render, stream, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -60,7 +60,7 @@ pub async fn render_all(
     state: &AppState,
     viewer: &Viewer,
     records: &[ConversationRecord],
-) -> ApiResult<Vec<model::Conversation>> {
+) -> ApiResult<Vec<entity::Conversation>> {
     let mut account_ids: Vec<Id> = records.iter().flat_map(participants).collect();
     account_ids.sort_unstable();
     account_ids.dedup();
@@ -71,7 +71,7 @@ pub async fn render_all(
         .iter()
         .map(|c| {
             let ids: Vec<String> = participants(c).iter().map(|p| p.to_string()).collect();
-            model::Conversation {
+            entity::Conversation {
                 id: c.id.to_string(),
                 unread: c.unread,
                 accounts: accounts
@@ -92,7 +92,7 @@ pub async fn list(
     state: &AppState,
     viewer: &Viewer,
     page: Page,
-) -> ApiResult<(Vec<model::Conversation>, Vec<Id>)> {
+) -> ApiResult<(Vec<entity::Conversation>, Vec<Id>)> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let records = state.store.conversations(me, range(&page)).await?;
     let keys = records.iter().filter_map(|c| c.last_status_id).collect();
@@ -100,7 +100,7 @@ pub async fn list(
 }
 
 /// Marks a conversation read and returns it.
-pub async fn read(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<model::Conversation> {
+pub async fn read(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<entity::Conversation> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     if !state.store.read_conversation(me, id).await? {
         return Err(ApiError::NotFound);

@@ -15,7 +15,7 @@ use cascade_core::filter::{self, Filter, FilterAction, FilterMatch, FilteredStat
 use cascade_core::{time, Id};
 use cascade_store::{FilterUpdate, Store};
 
-use crate::api::model;
+use crate::app::entity;
 use crate::app::Viewer;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -76,8 +76,8 @@ impl FilterBook {
 }
 
 /// A filter as `/api/v2/filters` shows it; `rules` adds its keywords and statuses.
-pub fn render(f: &Filter, rules: bool) -> model::Filter {
-    model::Filter {
+pub fn render(f: &Filter, rules: bool) -> entity::Filter {
+    entity::Filter {
         id: f.id.to_string(),
         title: f.title.clone(),
         context: f.contexts.iter().map(|c| c.as_str().to_string()).collect(),
@@ -88,24 +88,24 @@ pub fn render(f: &Filter, rules: bool) -> model::Filter {
     }
 }
 
-pub fn render_keyword(k: &Keyword) -> model::FilterKeyword {
-    model::FilterKeyword {
+pub fn render_keyword(k: &Keyword) -> entity::FilterKeyword {
+    entity::FilterKeyword {
         id: k.id.to_string(),
         keyword: k.keyword.clone(),
         whole_word: k.whole_word,
     }
 }
 
-pub fn render_status(s: &FilteredStatus) -> model::FilterStatus {
-    model::FilterStatus {
+pub fn render_status(s: &FilteredStatus) -> entity::FilterStatus {
+    entity::FilterStatus {
         id: s.id.to_string(),
         status_id: s.status_id.to_string(),
     }
 }
 
 /// What `Status.filtered` shows of one match.
-pub fn result(f: &Filter, m: FilterMatch) -> model::FilterResult {
-    model::FilterResult {
+pub fn result(f: &Filter, m: FilterMatch) -> entity::FilterResult {
+    entity::FilterResult {
         filter: render(f, false),
         keyword_matches: (!m.keywords.is_empty()).then_some(m.keywords),
         status_matches: (!m.statuses.is_empty())
@@ -174,16 +174,16 @@ fn new_keyword(
     })
 }
 
-pub async fn list(state: &AppState, me: Id) -> ApiResult<Vec<model::Filter>> {
+pub async fn list(state: &AppState, me: Id) -> ApiResult<Vec<entity::Filter>> {
     let filters = state.store.filters_of(me).await?;
     Ok(filters.iter().map(|f| render(f, true)).collect())
 }
 
-pub async fn get(state: &AppState, me: Id, id: Id) -> ApiResult<model::Filter> {
+pub async fn get(state: &AppState, me: Id, id: Id) -> ApiResult<entity::Filter> {
     Ok(render(&own(state, me, id).await?, true))
 }
 
-pub async fn create(state: &AppState, me: Id, input: FilterInput) -> ApiResult<model::Filter> {
+pub async fn create(state: &AppState, me: Id, input: FilterInput) -> ApiResult<entity::Filter> {
     let now = time::now_millis();
     let title = filter::parse_title(input.title.as_deref().unwrap_or_default()).map_err(invalid)?;
     let contexts = filter::parse_contexts(&input.context.unwrap_or_default()).map_err(invalid)?;
@@ -220,7 +220,7 @@ pub async fn update(
     me: Id,
     id: Id,
     input: FilterInput,
-) -> ApiResult<model::Filter> {
+) -> ApiResult<entity::Filter> {
     let now = time::now_millis();
     let mut f = own(state, me, id).await?;
     if let Some(title) = &input.title {
@@ -284,7 +284,7 @@ pub async fn keywords(
     state: &AppState,
     me: Id,
     filter: Id,
-) -> ApiResult<Vec<model::FilterKeyword>> {
+) -> ApiResult<Vec<entity::FilterKeyword>> {
     Ok(own(state, me, filter)
         .await?
         .keywords
@@ -299,7 +299,7 @@ pub async fn add_keyword(
     filter: Id,
     keyword: Option<&str>,
     whole_word: Option<bool>,
-) -> ApiResult<model::FilterKeyword> {
+) -> ApiResult<entity::FilterKeyword> {
     own(state, me, filter).await?;
     let k = new_keyword(state, keyword, whole_word)?;
     state.store.add_filter_keyword(filter, &k).await?;
@@ -315,7 +315,7 @@ async fn own_keyword(state: &AppState, me: Id, id: Id) -> ApiResult<Keyword> {
     Ok(record.keyword)
 }
 
-pub async fn keyword(state: &AppState, me: Id, id: Id) -> ApiResult<model::FilterKeyword> {
+pub async fn keyword(state: &AppState, me: Id, id: Id) -> ApiResult<entity::FilterKeyword> {
     Ok(render_keyword(&own_keyword(state, me, id).await?))
 }
 
@@ -325,7 +325,7 @@ pub async fn update_keyword(
     id: Id,
     keyword: Option<&str>,
     whole_word: Option<bool>,
-) -> ApiResult<model::FilterKeyword> {
+) -> ApiResult<entity::FilterKeyword> {
     let mut k = own_keyword(state, me, id).await?;
     if let Some(text) = keyword {
         k.keyword = filter::parse_keyword(text).map_err(invalid)?;
@@ -345,7 +345,7 @@ pub async fn delete_keyword(state: &AppState, me: Id, id: Id) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn statuses(state: &AppState, me: Id, filter: Id) -> ApiResult<Vec<model::FilterStatus>> {
+pub async fn statuses(state: &AppState, me: Id, filter: Id) -> ApiResult<Vec<entity::FilterStatus>> {
     Ok(own(state, me, filter)
         .await?
         .statuses
@@ -360,7 +360,7 @@ pub async fn add_status(
     viewer: &Viewer,
     filter: Id,
     status: Option<Id>,
-) -> ApiResult<model::FilterStatus> {
+) -> ApiResult<entity::FilterStatus> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     own(state, me, filter).await?;
     let missing = || ApiError::unprocessable("Status must exist");
@@ -397,7 +397,7 @@ async fn own_status_rule(state: &AppState, me: Id, id: Id) -> ApiResult<Filtered
     Ok(record.status)
 }
 
-pub async fn status_rule(state: &AppState, me: Id, id: Id) -> ApiResult<model::FilterStatus> {
+pub async fn status_rule(state: &AppState, me: Id, id: Id) -> ApiResult<entity::FilterStatus> {
     Ok(render_status(&own_status_rule(state, me, id).await?))
 }
 

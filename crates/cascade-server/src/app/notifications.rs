@@ -1,6 +1,6 @@
-//! Telling users what happened to them. Each use case that causes a notification calls
-//! `notify` (or `withdraw` when the action is undone); blocks, mutes and the recipient's
-//! notification policy are honoured here, so no caller can forget them. A notification
+//! Telling users what happened to them. The jobs that writes owe (`app::delivery`) call
+//! `notify` (an undone action's store write withdraws its notification); blocks, mutes and
+//! the recipient's notification policy are honoured here, so no caller can forget them. A notification
 //! that is let through is delivered to the recipient's streams, coalesced per group so a
 //! burst of 100,000 favourites sends a handful of events.
 
@@ -10,39 +10,29 @@ use std::time::Duration;
 
 use cascade_core::coalesce::{Coalescer, Decision};
 use cascade_core::timeline::Page;
-use cascade_core::{time, Id, Visibility};
-use cascade_store::{NotificationFilter, NotificationRecord, PolicyRecord, RequestRecord};
+use cascade_core::notification::group_key;
+use cascade_core::{time, Id, NotificationKind, Visibility};
+use cascade_store::{NotificationFilter, NotificationRecord, Owed, PolicyRecord, RequestRecord};
 
-use crate::api::model;
-use crate::api::paging::range;
+use crate::app::entity;
+use cascade_store::range;
 use crate::app::{render, spam, stream, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// Mastodon's notification types that Cascade produces, listed by default.
-pub const KINDS: &[&str] = &[
-    "mention",
-    "status",
-    "reblog",
-    "follow",
-    "follow_request",
-    "favourite",
-    "update",
-    "quote",
-    "quoted_update",
-];
+/// The names of the kinds listed when a client names none (Mastodon's).
+pub fn default_kinds() -> Vec<String> {
+    names(&NotificationKind::DEFAULT)
+}
 
-/// Cascade's own type, delivered only to clients that ask for it by name (`types[]`), so
-/// clients that do not know it never see it.
-pub const GOING_VIRAL: &str = "going_viral";
+/// The names of the kinds that group in the v2 API when a client does not say.
+pub fn default_grouped() -> Vec<String> {
+    names(&NotificationKind::GROUPED)
+}
 
-/// The kinds that group in the v2 API when a client does not say (`grouped_types[]`).
-pub const GROUPED: &[&str] = &["favourite", "reblog", "follow"];
-
-/// Kinds the notification policy never holds back, as in Mastodon: posts of accounts one
-/// rings the bell for (one asked for them), edits of posts one interacted with, and
-/// Cascade's own news about one's posts.
-const UNFILTERABLE: &[&str] = &["status", "update", "quoted_update", GOING_VIRAL];
+fn names(kinds: &[NotificationKind]) -> Vec<String> {
+    kinds.iter().map(|k| k.as_str().to_string()).collect()
+}
 
 /// How far up a thread a private mention looks for the recipient's own private mention
 /// of its sender, which makes it an answer rather than unsolicited (Mastodon's depth).
@@ -147,10 +137,10 @@ async fn judge(
     viewer: &Viewer,
     recipient: Id,
     from: Id,
-    kind: &str,
+    kind: NotificationKind,
     status: Option<Id>,
 ) -> ApiResult<Verdict> {
-    if UNFILTERABLE.contains(&kind) || recipient == from {
+    if kind.is_unfilterable() || recipient == from {
         return Ok(Verdict::Accept);
     }
     let p = policy(state, recipient).await?;
@@ -179,7 +169,7 @@ async fn judge(
                 || spam::assess_record(state, &sender).await?.is_spam());
         consider(limited, &p.for_limited_accounts);
     }
-    if kind == "mention" && verdict(&p.for_private_mentions) != Verdict::Accept && !follows_sender {
+    if kind == NotificationKind::Mention && verdict(&p.for_private_mentions) != Verdict::Accept && !follows_sender {
         if let Some(id) = status {
             let s = state.store.status(id).await?;
             // Private mentions are direct ones; followers-only posts are not private.
@@ -231,15 +221,17 @@ async fn answers(
 
 /// Notifies `recipient` that `from` did `kind` (on `status`), unless it is about oneself,
 /// the recipient blocks, is blocked by or has muted `from`, or its policy drops it; a
-/// filtered notification waits in a request from `from`.
+/// filtered notification waits in a request from `from`. The notification is written with
+/// what it owes (its pushes, an automatic reply) in one transaction, once per event: a
+/// job that runs again notifies nobody twice.
 pub async fn notify(
     state: &AppState,
     recipient: Id,
     from: Id,
-    kind: &str,
+    kind: NotificationKind,
     status: Option<Id>,
 ) -> ApiResult<()> {
-    if recipient == from && kind != GOING_VIRAL {
+    if recipient == from && !kind.may_be_about_oneself() {
         return Ok(());
     }
     let viewer = Viewer::load(state, Some(recipient)).await?;
@@ -252,38 +244,47 @@ pub async fn notify(
         id,
         account_id: recipient,
         from_account_id: from,
-        kind: kind.to_string(),
+        kind,
         status_id: status,
         created_at: now,
         group_key: group_key(kind, status, id, now),
         filtered: false,
     };
-    match judge(state, &viewer, recipient, from, kind, status).await? {
-        Verdict::Drop => Ok(()),
-        Verdict::Filter => {
-            let record = NotificationRecord {
-                filtered: true,
-                ..record
-            };
-            let added = state
-                .store
-                .add_filtered_notification(&record, state.ids.next())
-                .await?;
-            // A filtered private message still gets the away reply (a dropped one none).
-            if added {
-                crate::app::away::on_notification(state, &record).await;
-            }
-            Ok(())
+    let verdict = judge(state, &viewer, recipient, from, kind, status).await?;
+    if verdict == Verdict::Drop {
+        return Ok(());
+    }
+    // A filtered private message still gets the away reply (a dropped one none), but no
+    // push.
+    let mut owed = Owed {
+        pushes: Vec::new(),
+        jobs: crate::app::away::owed_reply(state, &record).into_iter().collect(),
+    };
+    let added = if verdict == Verdict::Filter {
+        let record = NotificationRecord {
+            filtered: true,
+            ..record.clone()
+        };
+        state
+            .store
+            .add_filtered_notification(&record, state.ids.next(), &owed)
+            .await?
+    } else {
+        owed.pushes = crate::app::push::owed_pushes(state, &record).await?;
+        state.store.add_notification(&record, &owed).await?
+    };
+    if added {
+        if !owed.pushes.is_empty() {
+            state.push_due.notify_one();
         }
-        Verdict::Accept => {
-            if state.store.add_notification(&record).await? {
-                crate::app::push::on_notification(state, &record).await?;
-                crate::app::away::on_notification(state, &record).await;
-                delivered(state, record);
-            }
-            Ok(())
+        if !owed.jobs.is_empty() {
+            state.jobs.ring();
+        }
+        if verdict == Verdict::Accept {
+            delivered(state, record);
         }
     }
+    Ok(())
 }
 
 /// Sends a stored notification to the recipient's streams: at once, or — inside a burst
@@ -325,20 +326,6 @@ fn delivered(state: &AppState, record: NotificationRecord) {
     }
 }
 
-/// Withdraws a notification whose cause was undone (an unfavourite, an unreblog).
-pub async fn withdraw(
-    state: &AppState,
-    recipient: Id,
-    from: Id,
-    kind: &str,
-    status: Option<Id>,
-) -> ApiResult<()> {
-    Ok(state
-        .store
-        .remove_notification(recipient, kind, from, status)
-        .await?)
-}
-
 /// Where notifications show statuses, for the recipient's content filters.
 const NOTIFICATIONS: cascade_core::filter::FilterContext =
     cascade_core::filter::FilterContext::Notifications;
@@ -349,7 +336,7 @@ pub async fn render_all(
     state: &AppState,
     viewer: &Viewer,
     records: &[NotificationRecord],
-) -> ApiResult<Vec<model::Notification>> {
+) -> ApiResult<Vec<entity::Notification>> {
     let status_ids: Vec<Id> = records.iter().filter_map(|n| n.status_id).collect();
     let statuses = by_id(
         render::statuses_in(state, viewer, &status_ids, NOTIFICATIONS).await?,
@@ -364,9 +351,9 @@ pub async fn render_all(
                 Some(id) => Some(statuses.get(&id.to_string())?.clone()),
                 None => None,
             };
-            Some(model::Notification {
+            Some(entity::Notification {
                 id: n.id.to_string(),
-                kind: n.kind.clone(),
+                kind: n.kind.as_str().to_string(),
                 group_key: n.group_key.clone(),
                 created_at: time::rfc3339(n.created_at),
                 account: accounts.get(&n.from_account_id.to_string())?.clone(),
@@ -380,20 +367,10 @@ fn by_id<T>(items: Vec<T>, id: impl Fn(&T) -> &String) -> HashMap<String, T> {
     items.into_iter().map(|t| (id(&t).clone(), t)).collect()
 }
 
-/// Mastodon 4.3's grouping keys: favourites and reblogs of one status group together,
-/// follows group by day; everything else stands alone.
-pub fn group_key(kind: &str, status: Option<Id>, id: Id, created_at: i64) -> String {
-    match (kind, status) {
-        ("favourite" | "reblog", Some(s)) => format!("{kind}-{s}"),
-        ("follow", _) => format!("follow-{}", created_at / 86_400_000),
-        _ => format!("ungrouped-{id}"),
-    }
-}
-
 /// The kinds a filter lists: those asked for, or the default ones.
 fn with_default_kinds(mut filter: NotificationFilter) -> NotificationFilter {
     if filter.kinds.is_empty() {
-        filter.kinds = KINDS.iter().map(|k| k.to_string()).collect();
+        filter.kinds = default_kinds();
     }
     filter
 }
@@ -404,7 +381,7 @@ pub async fn list(
     viewer: &Viewer,
     filter: NotificationFilter,
     page: Page,
-) -> ApiResult<Vec<model::Notification>> {
+) -> ApiResult<Vec<entity::Notification>> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let filter = with_default_kinds(filter);
     let records = state.store.notifications(me, &filter, range(&page)).await?;
@@ -434,12 +411,12 @@ pub async fn grouped(
     state: &AppState,
     viewer: &Viewer,
     q: GroupedQuery,
-) -> ApiResult<(model::GroupedNotifications, Vec<Id>)> {
+) -> ApiResult<(entity::GroupedNotifications, Vec<Id>)> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let filter = with_default_kinds(q.filter);
     let grouped: Vec<String> = q
         .grouped
-        .unwrap_or_else(|| GROUPED.iter().map(|k| k.to_string()).collect());
+        .unwrap_or_else(default_grouped);
     let page = q.page;
     let full = |n: usize| n == page.limit;
     // The range `[lower, below)` the page covers, and its groups.
@@ -522,7 +499,7 @@ pub async fn group(
     state: &AppState,
     viewer: &Viewer,
     key: &str,
-) -> ApiResult<model::GroupedNotifications> {
+) -> ApiResult<entity::GroupedNotifications> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let n = state
         .store
@@ -531,7 +508,7 @@ pub async fn group(
         .ok_or(ApiError::NotFound)?;
     let filter = NotificationFilter::default();
     let keys = [key.to_string()];
-    let all_kinds = [n.kind.clone()];
+    let all_kinds = [n.kind.as_str().to_string()];
     let row = state
         .store
         .group_rows(me, &filter, &all_kinds, &keys, None, None)
@@ -555,7 +532,7 @@ pub async fn group_accounts(
     viewer: &Viewer,
     key: &str,
     limit: usize,
-) -> ApiResult<Vec<model::Account>> {
+) -> ApiResult<Vec<entity::Account>> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     state
         .store
@@ -576,7 +553,7 @@ async fn render_groups(
     viewer: &Viewer,
     groups: Vec<(cascade_store::GroupRow, NotificationRecord, Vec<Id>)>,
     partial_avatars: bool,
-) -> ApiResult<model::GroupedNotifications> {
+) -> ApiResult<entity::GroupedNotifications> {
     // Favourites and reblogs of one status cite it once.
     let mut status_ids: Vec<Id> = Vec::new();
     for id in groups.iter().filter_map(|g| g.1.status_id) {
@@ -626,10 +603,10 @@ async fn render_groups(
             (row, n, samples)
         })
         .filter(|(_, _, samples)| !samples.is_empty())
-        .map(|(row, n, samples)| model::NotificationGroup {
+        .map(|(row, n, samples)| entity::NotificationGroup {
             group_key: row.group_key,
             notifications_count: row.count,
-            kind: n.kind,
+            kind: n.kind.as_str().to_string(),
             most_recent_notification_id: n.id.to_string(),
             page_min_id: Some(row.oldest.to_string()),
             page_max_id: Some(row.latest.to_string()),
@@ -638,7 +615,7 @@ async fn render_groups(
             status_id: n.status_id.map(|s| s.to_string()),
         })
         .collect();
-    Ok(model::GroupedNotifications {
+    Ok(entity::GroupedNotifications {
         accounts,
         partial_accounts: partial,
         statuses,
@@ -646,8 +623,8 @@ async fn render_groups(
     })
 }
 
-fn partial_account(a: model::Account) -> model::PartialAccount {
-    model::PartialAccount {
+fn partial_account(a: entity::Account) -> entity::PartialAccount {
+    entity::PartialAccount {
         id: a.id,
         acct: a.acct,
         url: a.url,
@@ -668,7 +645,7 @@ pub async fn unread_groups(
 ) -> ApiResult<i64> {
     let after = marker(state, me).await?;
     let filter = with_default_kinds(filter);
-    let grouped = grouped.unwrap_or_else(|| GROUPED.iter().map(|k| k.to_string()).collect());
+    let grouped = grouped.unwrap_or_else(default_grouped);
     Ok(state
         .store
         .count_groups_after(me, after, &filter, &grouped, cap)
@@ -687,16 +664,16 @@ pub async fn marker(state: &AppState, me: Id) -> ApiResult<Id> {
 }
 
 /// The policy with its summary of what waits in requests.
-pub async fn render_policy(state: &AppState, me: Id) -> ApiResult<model::NotificationPolicy> {
+pub async fn render_policy(state: &AppState, me: Id) -> ApiResult<entity::NotificationPolicy> {
     let p = policy(state, me).await?;
     let (requests, notifications) = state.store.filtered_summary(me).await?;
-    Ok(model::NotificationPolicy {
+    Ok(entity::NotificationPolicy {
         for_not_following: p.for_not_following,
         for_not_followers: p.for_not_followers,
         for_new_accounts: p.for_new_accounts,
         for_private_mentions: p.for_private_mentions,
         for_limited_accounts: p.for_limited_accounts,
-        summary: model::PolicySummary {
+        summary: entity::PolicySummary {
             pending_requests_count: requests,
             pending_notifications_count: notifications,
         },
@@ -708,7 +685,7 @@ pub async fn render_requests(
     state: &AppState,
     viewer: &Viewer,
     records: &[RequestRecord],
-) -> ApiResult<Vec<model::NotificationRequest>> {
+) -> ApiResult<Vec<entity::NotificationRequest>> {
     let account_ids: Vec<Id> = records.iter().map(|r| r.from_account_id).collect();
     let accounts = by_id(render::accounts(state, &account_ids).await?, |a| &a.id);
     let status_ids: Vec<Id> = records.iter().filter_map(|r| r.last_status_id).collect();
@@ -719,7 +696,7 @@ pub async fn render_requests(
         .iter()
         .filter(|r| !viewer.blocked.contains(&r.from_account_id))
         .filter_map(|r| {
-            Some(model::NotificationRequest {
+            Some(entity::NotificationRequest {
                 id: r.id.to_string(),
                 created_at: time::rfc3339(r.created_at),
                 updated_at: time::rfc3339(r.updated_at),
@@ -736,14 +713,6 @@ pub async fn render_requests(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn grouping_keys() {
-        assert_eq!(group_key("favourite", Some(5), 9, 0), "favourite-5");
-        assert_eq!(group_key("reblog", Some(5), 9, 0), "reblog-5");
-        assert_eq!(group_key("follow", None, 9, 86_400_000 * 3 + 5), "follow-3");
-        assert_eq!(group_key("mention", Some(5), 9, 0), "ungrouped-9");
-    }
 
     #[test]
     fn the_strictest_verdict_wins() {

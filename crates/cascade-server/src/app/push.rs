@@ -23,7 +23,7 @@ use cascade_store::{
 };
 use serde_json::json;
 
-use crate::api::model;
+use crate::app::entity;
 use crate::app::Viewer;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -156,8 +156,8 @@ impl DataInput {
     }
 }
 
-fn render(s: &PushSubscriptionRecord, server_key: &str) -> model::WebPushSubscription {
-    model::WebPushSubscription {
+fn render(s: &PushSubscriptionRecord, server_key: &str) -> entity::WebPushSubscription {
+    entity::WebPushSubscription {
         id: s.id.to_string(),
         endpoint: s.endpoint.clone(),
         standard: s.standard,
@@ -180,7 +180,7 @@ pub async fn subscribe(
     me: Id,
     token: Id,
     input: SubscriptionInput,
-) -> ApiResult<model::WebPushSubscription> {
+) -> ApiResult<entity::WebPushSubscription> {
     webpush::origin(&input.endpoint)
         .map_err(|_| ApiError::unprocessable("Endpoint is not a valid http(s) URL"))?;
     if input.endpoint.len() > 2_048 {
@@ -207,7 +207,7 @@ pub async fn subscribe(
 }
 
 /// The token's subscription, or 404.
-pub async fn subscription(state: &AppState, token: Id) -> ApiResult<model::WebPushSubscription> {
+pub async fn subscription(state: &AppState, token: Id) -> ApiResult<entity::WebPushSubscription> {
     let record = state.store.push_subscription(token).await?;
     let key = vapid(state).await?;
     Ok(render(&record, &key.public_key))
@@ -218,7 +218,7 @@ pub async fn update(
     state: &AppState,
     token: Id,
     data: DataInput,
-) -> ApiResult<model::WebPushSubscription> {
+) -> ApiResult<entity::WebPushSubscription> {
     let (alerts, policy) = data.stored()?;
     if !state
         .store
@@ -234,19 +234,21 @@ pub async fn unsubscribe(state: &AppState, token: Id) -> ApiResult<()> {
     Ok(state.store.delete_push_subscription(token).await?)
 }
 
-/// Queues the pushes a new notification causes. Called by `notifications::notify` right
-/// after the notification is stored.
-pub async fn on_notification(state: &AppState, record: &NotificationRecord) -> ApiResult<()> {
+/// The pushes a new notification owes, which `notifications::notify` writes with it.
+pub async fn owed_pushes(
+    state: &AppState,
+    record: &NotificationRecord,
+) -> ApiResult<Vec<NewPushDelivery>> {
     let subscriptions = state.store.push_subscriptions_of(record.account_id).await?;
     if subscriptions.is_empty() || state.away.holds(record.account_id, record.created_at) {
         // Held pushes are counted into the digest when the period ends.
-        return Ok(());
+        return Ok(Vec::new());
     }
     let key = record.group_key.clone();
     let now = time::now_millis();
     let mut rows = Vec::new();
     for s in subscriptions {
-        if !alert_on(&s.alerts, &record.kind) || !policy_allows(state, &s.policy, record).await? {
+        if !alert_on(&s.alerts, record.kind.as_str()) || !policy_allows(state, &s.policy, record).await? {
             continue;
         }
         let (due_at, coalesced) = match state.push.offer(&(s.id, key.clone()), now) {
@@ -265,11 +267,7 @@ pub async fn on_notification(state: &AppState, record: &NotificationRecord) -> A
             created_at: now,
         });
     }
-    if !rows.is_empty() {
-        state.store.enqueue_push_deliveries(&rows).await?;
-        state.push_due.notify_one();
-    }
-    Ok(())
+    Ok(rows)
 }
 
 async fn policy_allows(state: &AppState, policy: &str, n: &NotificationRecord) -> ApiResult<bool> {
@@ -514,8 +512,8 @@ async fn latest_payload(
     Ok(Some(
         json!({
             "notification_id": latest.id,
-            "notification_type": latest.kind,
-            "title": title(&latest.kind, &name),
+            "notification_type": latest.kind.as_str(),
+            "title": title(latest.kind.as_str(), &name),
             "body": body,
             "icon": state.url("/avatars/original/missing.png"),
             "preferred_locale": locale(state, n.account_id).await?,

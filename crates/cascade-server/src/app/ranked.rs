@@ -23,7 +23,7 @@ use cascade_core::ranking::{self, Candidate, Engagement, Score, Weights};
 use cascade_core::timeline::Page;
 use cascade_core::{time, Id};
 
-use crate::api::model;
+use crate::app::entity;
 use crate::app::timelines::{home_candidates, home_keeps};
 use crate::app::{render, Viewer};
 use crate::error::{ApiError, ApiResult};
@@ -117,7 +117,7 @@ impl RankedFeeds {
 }
 
 /// A page of the ranked feed and the cursor of the next one, if there are more entries.
-pub type RankedPage = (Vec<model::Status>, Option<Id>);
+pub type RankedPage = (Vec<entity::Status>, Option<Id>);
 
 pub async fn home(
     state: &AppState,
@@ -148,7 +148,7 @@ pub async fn home(
         let ranking = explain(entry, reshared_by, now);
         status
             .cascade
-            .get_or_insert(model::StatusExtension {
+            .get_or_insert(entity::StatusExtension {
                 stats: None,
                 automatic: None,
                 ranking: None,
@@ -166,13 +166,13 @@ pub async fn home(
 }
 
 /// What the API shows of an entry's ranking.
-fn explain(entry: &Entry, reshared_by: Option<String>, now: i64) -> model::Ranking {
+fn explain(entry: &Entry, reshared_by: Option<String>, now: i64) -> entity::Ranking {
     let c = &entry.candidate;
     let mut explanation = ranking::explain(c, &entry.score, now);
     if let Some(name) = &reshared_by {
         explanation.push_str(&format!("; reshared by @{name}"));
     }
-    model::Ranking {
+    entity::Ranking {
         score: entry.score.score,
         relative_engagement: entry.score.relative,
         audience: c.audience(),

@@ -26,20 +26,20 @@ use cascade_core::timeline::Page;
 use cascade_core::{time, Id, Visibility};
 use cascade_store::{Account, StatusRecord};
 
-use crate::api::model;
+use crate::app::entity;
 use crate::app::records::{Marks, StatusEntry};
 use crate::app::Viewer;
 use crate::error::ApiResult;
 use crate::state::AppState;
 
-pub fn account(state: &AppState, a: &Account) -> model::Account {
+pub fn account(state: &AppState, a: &Account) -> entity::Account {
     if a.suspended_at.is_some() {
         return suspended_account(state, a);
     }
     let url = state.url(&format!("/@{}", a.username));
     let avatar = state.url("/avatars/original/missing.png");
     let header = state.url("/headers/original/missing.png");
-    model::Account {
+    entity::Account {
         id: a.id.to_string(),
         username: a.username.clone(),
         acct: a.username.clone(),
@@ -76,10 +76,10 @@ pub fn account(state: &AppState, a: &Account) -> model::Account {
 
 /// A suspended account as Mastodon shows it: who it was, `suspended: true`, and nothing
 /// of its profile, counts or activity.
-fn suspended_account(state: &AppState, a: &Account) -> model::Account {
+fn suspended_account(state: &AppState, a: &Account) -> entity::Account {
     let avatar = state.url("/avatars/original/missing.png");
     let header = state.url("/headers/original/missing.png");
-    model::Account {
+    entity::Account {
         id: a.id.to_string(),
         username: a.username.clone(),
         acct: a.username.clone(),
@@ -114,11 +114,11 @@ fn suspended_account(state: &AppState, a: &Account) -> model::Account {
 }
 
 /// Profile fields as stored (a JSON list of `{name, value}`).
-pub fn fields(json: &str) -> Vec<model::Field> {
+pub fn fields(json: &str) -> Vec<entity::Field> {
     let parsed: Vec<(String, String)> = serde_json::from_str(json).unwrap_or_default();
     parsed
         .into_iter()
-        .map(|(name, value)| model::Field {
+        .map(|(name, value)| entity::Field {
             name: cascade_core::text::escape_html(&name),
             value: cascade_core::text::escape_html(&value),
             verified_at: None,
@@ -127,7 +127,7 @@ pub fn fields(json: &str) -> Vec<model::Field> {
 }
 
 /// Renders accounts in the order of `ids`, leaving out unknown and suspended ones.
-pub async fn accounts(state: &AppState, ids: &[Id]) -> ApiResult<Vec<model::Account>> {
+pub async fn accounts(state: &AppState, ids: &[Id]) -> ApiResult<Vec<entity::Account>> {
     let found = state
         .records
         .accounts(&state.store, ids, Instant::now())
@@ -148,7 +148,7 @@ async fn view_counts(
     statuses: &HashMap<Id, Arc<StatusEntry>>,
     accounts: &HashMap<Id, Arc<Account>>,
     now: Instant,
-) -> ApiResult<HashMap<Id, model::StatusStats>> {
+) -> ApiResult<HashMap<Id, entity::StatusStats>> {
     let allowed: Vec<Id> = statuses
         .values()
         .map(|e| &e.record)
@@ -171,7 +171,7 @@ async fn view_counts(
         .map(|id| {
             let (views, reach) = stored.get(&id).copied().unwrap_or((0, 0));
             let views = views + state.views.unflushed(id);
-            (id, model::StatusStats { views, reach })
+            (id, entity::StatusStats { views, reach })
         })
         .collect())
 }
@@ -183,7 +183,7 @@ struct Loaded {
     /// The viewer's marks; empty for an anonymous viewer.
     marks: HashMap<Id, Marks>,
     /// View counts of the statuses whose counts this viewer may see.
-    views: HashMap<Id, model::StatusStats>,
+    views: HashMap<Id, entity::StatusStats>,
     /// The automatic replies among the statuses (`app::away`).
     automatic: HashSet<Id>,
     /// The viewer's filters (expired ones too); empty for an anonymous viewer.
@@ -364,7 +364,7 @@ impl Loaded {
         viewer: &Viewer,
         id: Id,
         depth: u8,
-    ) -> Option<model::Status> {
+    ) -> Option<entity::Status> {
         let e = self.statuses.get(&id)?;
         if !self.visible(viewer, e) {
             return None;
@@ -387,7 +387,7 @@ impl Loaded {
                 None => "accepted".to_string(),
             };
             if depth == 0 {
-                model::Quote::Full {
+                entity::Quote::Full {
                     quoted_status: if state_name == "accepted" {
                         self.status(state, viewer, quoted, depth + 1).map(Box::new)
                     } else {
@@ -396,7 +396,7 @@ impl Loaded {
                     state: state_name,
                 }
             } else {
-                model::Quote::Shallow {
+                entity::Quote::Shallow {
                     quoted_status_id: (state_name == "accepted").then(|| quoted.to_string()),
                     state: state_name,
                 }
@@ -406,7 +406,7 @@ impl Loaded {
             .mentions
             .iter()
             .filter_map(|a| self.accounts.get(a))
-            .map(|a| model::Mention {
+            .map(|a| entity::Mention {
                 id: a.id.to_string(),
                 username: a.username.clone(),
                 acct: a.username.clone(),
@@ -416,7 +416,7 @@ impl Loaded {
         let tags = e
             .tags
             .iter()
-            .map(|t| model::Tag {
+            .map(|t| entity::Tag {
                 name: t.clone(),
                 url: state.url(&format!("/tags/{t}")),
             })
@@ -424,7 +424,7 @@ impl Loaded {
         let marks = self.marks.get(&s.id).copied().unwrap_or_default();
         let has = |mark: bool| viewer.id.map(|_| mark);
         let visibility = Visibility::from_code(s.visibility);
-        Some(model::Status {
+        Some(entity::Status {
             id: s.id.to_string(),
             created_at: time::rfc3339(s.created_at),
             in_reply_to_id: s.in_reply_to_id.map(|i| i.to_string()),
@@ -463,7 +463,7 @@ impl Loaded {
             poll: None,
             quote,
             quote_approval: quote_approval(viewer, s),
-            cascade: model::StatusExtension::new(
+            cascade: entity::StatusExtension::new(
                 self.views.get(&s.id).cloned(),
                 self.automatic.contains(&s.id),
             ),
@@ -473,7 +473,7 @@ impl Loaded {
 }
 
 /// Who may quote a status, as Mastodon 4.5 reports it.
-fn quote_approval(viewer: &Viewer, s: &StatusRecord) -> model::QuoteApproval {
+fn quote_approval(viewer: &Viewer, s: &StatusRecord) -> entity::QuoteApproval {
     let policy = effective_quote_policy(s);
     let automatic = match policy {
         "public" => vec!["public".to_string()],
@@ -485,7 +485,7 @@ fn quote_approval(viewer: &Viewer, s: &StatusRecord) -> model::QuoteApproval {
         Some(_) if may_quote(viewer, s) => "automatic",
         Some(_) => "denied",
     };
-    model::QuoteApproval {
+    entity::QuoteApproval {
         automatic,
         manual: Vec::new(),
         current_user: current_user.to_string(),
@@ -542,7 +542,7 @@ pub async fn statuses(
     state: &AppState,
     viewer: &Viewer,
     ids: &[Id],
-) -> ApiResult<Vec<model::Status>> {
+) -> ApiResult<Vec<entity::Status>> {
     render_statuses(state, viewer, ids, None).await
 }
 
@@ -554,7 +554,7 @@ pub async fn statuses_in(
     viewer: &Viewer,
     ids: &[Id],
     context: FilterContext,
-) -> ApiResult<Vec<model::Status>> {
+) -> ApiResult<Vec<entity::Status>> {
     render_statuses(state, viewer, ids, Some(context)).await
 }
 
@@ -563,7 +563,7 @@ async fn render_statuses(
     viewer: &Viewer,
     ids: &[Id],
     context: Option<FilterContext>,
-) -> ApiResult<Vec<model::Status>> {
+) -> ApiResult<Vec<entity::Status>> {
     let loaded = load(state, viewer, ids, context).await?;
     Ok(ids
         .iter()
@@ -578,7 +578,7 @@ async fn render_statuses(
 }
 
 /// Renders one status, or 404 when the viewer may not see it.
-pub async fn status(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<model::Status> {
+pub async fn status(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<entity::Status> {
     statuses(state, viewer, &[id])
         .await?
         .pop()
@@ -596,7 +596,7 @@ pub async fn page(
     candidates: &[Id],
     page: &Page,
     keep: impl Fn(&StatusRecord, Option<&StatusRecord>) -> bool,
-) -> ApiResult<(Vec<model::Status>, Vec<Id>)> {
+) -> ApiResult<(Vec<entity::Status>, Vec<Id>)> {
     render_page(state, viewer, candidates, page, None, keep).await
 }
 
@@ -609,7 +609,7 @@ pub async fn page_in(
     page: &Page,
     context: FilterContext,
     keep: impl Fn(&StatusRecord, Option<&StatusRecord>) -> bool,
-) -> ApiResult<(Vec<model::Status>, Vec<Id>)> {
+) -> ApiResult<(Vec<entity::Status>, Vec<Id>)> {
     render_page(state, viewer, candidates, page, Some(context), keep).await
 }
 
@@ -620,7 +620,7 @@ async fn render_page(
     page: &Page,
     context: Option<FilterContext>,
     keep: impl Fn(&StatusRecord, Option<&StatusRecord>) -> bool,
-) -> ApiResult<(Vec<model::Status>, Vec<Id>)> {
+) -> ApiResult<(Vec<entity::Status>, Vec<Id>)> {
     let loaded = load(state, viewer, candidates, context).await?;
     let shown: Vec<Id> = candidates
         .iter()

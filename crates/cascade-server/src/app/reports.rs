@@ -4,7 +4,7 @@
 use cascade_core::{time, Id};
 use cascade_store::ReportRecord;
 
-use crate::api::model;
+use crate::app::entity;
 use crate::app::{render, statuses, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -21,7 +21,7 @@ pub struct NewReport {
     pub category: Option<String>,
 }
 
-pub async fn create(state: &AppState, viewer: &Viewer, r: NewReport) -> ApiResult<model::Report> {
+pub async fn create(state: &AppState, viewer: &Viewer, r: NewReport) -> ApiResult<entity::Report> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     if r.account_id == me {
         return Err(ApiError::unprocessable("You cannot report yourself"));
@@ -66,7 +66,7 @@ pub async fn create(state: &AppState, viewer: &Viewer, r: NewReport) -> ApiResul
         created_at: time::now_millis(),
     };
     state.store.create_report(&record).await?;
-    Ok(model::Report {
+    Ok(entity::Report {
         id: record.id.to_string(),
         action_taken: false,
         action_taken_at: None,

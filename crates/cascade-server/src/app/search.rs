@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use cascade_core::{text, Id};
 use cascade_store::{SearchableStatus, StatusRecord};
 
-use crate::api::model;
+use crate::app::entity;
 use crate::app::{render, statuses, tags, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::search::{Audience, IndexedStatus, SearchIndex, StatusQuery};
@@ -78,7 +78,7 @@ pub async fn search(
     state: &AppState,
     viewer: &Viewer,
     input: SearchInput,
-) -> ApiResult<model::Search> {
+) -> ApiResult<entity::Search> {
     let q = query(input.q.as_deref())?;
     let only = kind(input.kind.as_deref())?;
     if viewer.id.is_none() {
@@ -97,7 +97,7 @@ pub async fn search(
     let offset = input.offset.unwrap_or(0);
     let wants = |k: Kind| only.is_none_or(|o| o == k);
     let is_url = q.starts_with("https://") || q.starts_with("http://");
-    let mut out = model::Search {
+    let mut out = entity::Search {
         accounts: Vec::new(),
         statuses: Vec::new(),
         hashtags: Vec::new(),
@@ -146,7 +146,7 @@ pub async fn accounts(
     following: bool,
     limit: Option<usize>,
     offset: Option<usize>,
-) -> ApiResult<Vec<model::Account>> {
+) -> ApiResult<Vec<entity::Account>> {
     let q = query(q)?;
     let limit = limit.unwrap_or(40).clamp(1, 80);
     find_accounts(state, viewer, &q, following, limit, offset.unwrap_or(0)).await
@@ -176,7 +176,7 @@ async fn find_accounts(
     following: bool,
     limit: usize,
     offset: usize,
-) -> ApiResult<Vec<model::Account>> {
+) -> ApiResult<Vec<entity::Account>> {
     let q = q.trim_start_matches('@');
     let name = match q.split_once('@') {
         Some((user, domain)) if domain.eq_ignore_ascii_case(&state.config.domain) => user,
@@ -210,7 +210,7 @@ async fn find_tags(
     q: &str,
     limit: usize,
     offset: usize,
-) -> ApiResult<Vec<model::Hashtag>> {
+) -> ApiResult<Vec<entity::Hashtag>> {
     let Some(prefix) = text::tag_name(q) else {
         return Ok(Vec::new());
     };
@@ -227,7 +227,7 @@ async fn find_statuses(
     state: &AppState,
     viewer: &Viewer,
     find: StatusQuery,
-) -> ApiResult<Vec<model::Status>> {
+) -> ApiResult<Vec<entity::Status>> {
     let index = state.search.clone();
     let ids = blocking(move || index.search(&find)).await?;
     let found = state
@@ -256,7 +256,7 @@ async fn resolve_url(
     state: &AppState,
     viewer: &Viewer,
     url: &str,
-) -> ApiResult<(Vec<model::Account>, Vec<model::Status>)> {
+) -> ApiResult<(Vec<entity::Account>, Vec<entity::Status>)> {
     let Some(path) = url
         .strip_prefix(&state.config.base_url)
         .filter(|p| p.starts_with('/'))

@@ -6,8 +6,11 @@ use cascade_core::text::{self, MentionLink};
 use cascade_core::{time, Id, NewStatus, Visibility};
 use cascade_store::{Account, EditRecord, Mark, NewStatusRecord, StatusRecord, StoreError};
 
-use crate::api::model;
-use crate::app::{conversations, notifications, render, search, stream, virality, Viewer};
+use crate::app::entity;
+use cascade_core::job::JobKind;
+use cascade_store::NewJob;
+
+use crate::app::{delivery, render, virality, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -98,7 +101,7 @@ pub async fn create(
     state: &AppState,
     viewer: &Viewer,
     input: StatusInput,
-) -> ApiResult<model::Status> {
+) -> ApiResult<entity::Status> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     if let Some(key) = &input.idempotency_key {
         if let Some(earlier) = state.store.idempotent_status(me, key).await? {
@@ -196,41 +199,28 @@ pub async fn create(
             .map(|t| (state.ids.next(), t))
             .collect(),
         idempotency_key: input.idempotency_key,
-        job_id: state.ids.next(),
+        jobs: delivery::status_jobs(state, id, now),
         cascade,
     };
-    let mentioned = record.mentions.clone();
+    // Everything the status owes (notifications, conversations, the index, fan-out) is
+    // written with it as jobs; a repeated idempotent request writes nothing.
     let id = state.store.create_status(&record).await?;
     state.status_written(&record.status);
-    // A repeated idempotent request wrote nothing, and its status is indexed already.
-    if id == record.status.id {
-        search::status_written(state, &record.status, &mentioned);
-    }
-    if visibility == Visibility::Direct {
-        conversations::record(state, &record.status, &mentioned).await?;
-    }
-    // A repeated idempotent request returned earlier; only a new status notifies.
-    for account in mentioned {
-        notifications::notify(state, account, me, "mention", Some(id)).await?;
-    }
-    if let Some(q) = &quoted {
-        notifications::notify(state, q.account_id, me, "quote", Some(id)).await?;
-    }
     render::status(state, viewer, id).await
 }
 
 /// Deletes one's own status; the response carries its source text for redrafting.
-pub async fn delete(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<model::Status> {
+pub async fn delete(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<entity::Status> {
     let s = state.store.status(id).await?;
     if !viewer.is(s.account_id) || s.reblog_of_id.is_some() {
         return Err(ApiError::NotFound);
     }
     let mut shown = render::status(state, viewer, id).await?;
-    stream::deleting(state, &s).await?;
+    let job = delivery::delete_job(state, &s, time::now_millis()).await?;
     shown.text = Some(s.text);
-    let deleted = state.store.delete_status(id).await?;
+    let deleted = state.store.delete_status(id, &[job]).await?;
     state.records.forget_deleted(&deleted);
-    search::status_deleted(state, id);
+    state.jobs.ring();
     Ok(shown)
 }
 
@@ -239,7 +229,7 @@ pub async fn edit(
     viewer: &Viewer,
     id: Id,
     input: StatusInput,
-) -> ApiResult<model::Status> {
+) -> ApiResult<entity::Status> {
     let s = state.store.status(id).await?;
     if !viewer.is(s.account_id) || s.reblog_of_id.is_some() {
         return Err(ApiError::NotFound);
@@ -255,6 +245,7 @@ pub async fn edit(
     let rendered = render_text(state, &draft.text).await?;
     let me = s.account_id;
     let language = draft.language.clone();
+    let now = time::now_millis();
     let edit = EditRecord {
         id: state.ids.next(),
         status_id: id,
@@ -262,7 +253,7 @@ pub async fn edit(
         content_html: rendered.html,
         spoiler_text: draft.spoiler_text,
         sensitive: draft.sensitive,
-        created_at: time::now_millis(),
+        created_at: now,
     };
     let mentions: Vec<Id> = rendered
         .mentions
@@ -283,25 +274,11 @@ pub async fn edit(
             &mentions,
             &tags,
             language.as_deref(),
+            &[NewJob::new(state.ids.next(), JobKind::Edit, id, now)],
         )
         .await?;
     state.records.forget_status(id);
-    search::status_written(
-        state,
-        &StatusRecord {
-            text: edit.text,
-            spoiler_text: edit.spoiler_text,
-            edited_at: Some(edit.created_at),
-            ..s
-        },
-        &mentions,
-    );
-    for (account, quoted) in state.store.resharers_of(id).await? {
-        let kind = if quoted { "quoted_update" } else { "update" };
-        notifications::notify(state, account, me, kind, Some(id)).await?;
-    }
-    stream::edited(state, id);
-    crate::app::watch::on_edit(state, id).await;
+    state.jobs.ring();
     render::status(state, viewer, id).await
 }
 
@@ -309,7 +286,7 @@ pub async fn history(
     state: &AppState,
     viewer: &Viewer,
     id: Id,
-) -> ApiResult<Vec<model::StatusEdit>> {
+) -> ApiResult<Vec<entity::StatusEdit>> {
     let s = visible(state, viewer, id).await?;
     let author = render::account(state, &state.store.account(s.account_id).await?);
     let edits = state.store.status_edits(id).await?;
@@ -328,7 +305,7 @@ pub async fn history(
     };
     Ok(versions
         .into_iter()
-        .map(|e| model::StatusEdit {
+        .map(|e| entity::StatusEdit {
             content: e.content_html,
             spoiler_text: e.spoiler_text,
             sensitive: e.sensitive,
@@ -347,7 +324,7 @@ pub async fn mark(
     viewer: &Viewer,
     id: Id,
     mark: Mark,
-) -> ApiResult<model::Status> {
+) -> ApiResult<entity::Status> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let s = visible(state, viewer, id).await?;
     // Acting on a reblog acts on the original, as Mastodon clients expect.
@@ -371,13 +348,19 @@ pub async fn mark(
             ));
         }
     }
+    let now = time::now_millis();
+    // A favourite owes its author's notification.
+    let owed: Vec<NewJob> = (mark == Mark::Favourite)
+        .then(|| NewJob::new(state.ids.next(), JobKind::Favourite, target.id, now).by(me))
+        .into_iter()
+        .collect();
     let added = state
         .store
-        .add_mark(mark, state.ids.next(), me, target.id, time::now_millis())
+        .add_mark(mark, state.ids.next(), me, target.id, now, &owed)
         .await?;
     state.records.forget_marked(me, target.id);
-    if added && mark == Mark::Favourite {
-        notifications::notify(state, target.account_id, me, "favourite", Some(target.id)).await?;
+    if added && !owed.is_empty() {
+        state.jobs.ring();
     }
     render::status(state, viewer, target.id).await
 }
@@ -387,16 +370,13 @@ pub async fn unmark(
     viewer: &Viewer,
     id: Id,
     mark: Mark,
-) -> ApiResult<model::Status> {
+) -> ApiResult<entity::Status> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let s = visible(state, viewer, id).await?;
     let target = s.reblog_of_id.unwrap_or(s.id);
-    let removed = state.store.remove_mark(mark, me, target).await?;
+    // An unfavourite withdraws the author's notification in the same transaction.
+    state.store.remove_mark(mark, me, target).await?;
     state.records.forget_marked(me, target);
-    if removed && mark == Mark::Favourite {
-        let author = state.store.status(target).await?.account_id;
-        notifications::withdraw(state, author, me, "favourite", Some(target)).await?;
-    }
     render::status(state, viewer, target).await
 }
 
@@ -407,7 +387,7 @@ pub async fn reblog(
     viewer: &Viewer,
     id: Id,
     visibility: Option<&str>,
-) -> ApiResult<model::Status> {
+) -> ApiResult<entity::Status> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let s = visible(state, viewer, id).await?;
     // Reblogging a reblog reblogs its original, through the reblog the client named.
@@ -460,7 +440,7 @@ pub async fn reblog(
         mentions: Vec::new(),
         tags: Vec::new(),
         idempotency_key: None,
-        job_id: state.ids.next(),
+        jobs: delivery::status_jobs(state, id, now),
         cascade: Some(cascade),
     };
     let created = match state.store.create_status(&record).await {
@@ -475,34 +455,35 @@ pub async fn reblog(
         Err(e) => return Err(e.into()),
     };
     state.status_written(&record.status);
-    notifications::notify(state, original.account_id, me, "reblog", Some(original.id)).await?;
     render::status(state, viewer, created).await
 }
 
-pub async fn unreblog(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<model::Status> {
+pub async fn unreblog(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<entity::Status> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let s = visible(state, viewer, id).await?;
     let original = s.reblog_of_id.unwrap_or(s.id);
     if let Some(mine) = state.store.reblog_by(me, original).await? {
-        let deleted = state.store.delete_status(mine).await?;
+        // Deleting the reblog withdraws the original author's notification with it.
+        let job = delivery::delete_job(state, &state.store.status(mine).await?, time::now_millis())
+            .await?;
+        let deleted = state.store.delete_status(mine, &[job]).await?;
         state.records.forget_deleted(&deleted);
-        let author = state.store.status(original).await?.account_id;
-        notifications::withdraw(state, author, me, "reblog", Some(original)).await?;
+        state.jobs.ring();
     }
     render::status(state, viewer, original).await
 }
 
 /// Ancestors and descendants the viewer may see and does not filter out.
-pub async fn context(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<model::Context> {
+pub async fn context(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<entity::Context> {
     use cascade_core::filter::FilterContext::Thread;
     visible(state, viewer, id).await?;
     let (up, down) = state.store.thread(id).await?;
-    let keep = |list: Vec<model::Status>| -> Vec<model::Status> {
+    let keep = |list: Vec<entity::Status>| -> Vec<entity::Status> {
         list.into_iter()
             .filter(|s| s.account.id.parse::<Id>().is_ok_and(|a| !viewer.hides(a)))
             .collect()
     };
-    Ok(model::Context {
+    Ok(entity::Context {
         ancestors: keep(render::statuses_in(state, viewer, &up, Thread).await?),
         descendants: keep(render::statuses_in(state, viewer, &down, Thread).await?),
     })

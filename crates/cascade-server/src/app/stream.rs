@@ -355,7 +355,7 @@ async fn filtered_frame(
     state: &AppState,
     conn: &Conn,
     s: &StatusRecord,
-    status: &crate::api::model::Status,
+    status: &crate::app::entity::Status,
     shared: &Frame,
 ) -> ApiResult<Option<Frame>> {
     let Some(me) = conn.viewer else {
@@ -393,9 +393,10 @@ async fn filtered_frame(
 async fn publish_public(
     state: &AppState,
     s: &StatusRecord,
+    tags: &[String],
     authors: &[Id],
     event: Arc<Event>,
-    status: Option<&crate::api::model::Status>,
+    status: Option<&crate::app::entity::Status>,
 ) -> ApiResult<()> {
     let mut channels = vec![
         Channel::Public {
@@ -407,7 +408,7 @@ async fn publish_public(
             media: false,
         },
     ];
-    for (_, tag) in state.store.tags_of(&[s.id]).await? {
+    for tag in tags {
         for local in [false, true] {
             channels.push(Channel::Hashtag {
                 tag: tag.clone(),
@@ -529,10 +530,13 @@ async fn list_view(
     Ok(shown.pop().map(|status| (record.account_id, json(&status))))
 }
 
-/// A new status reached the timelines (called by the fan-out worker): `update` events on
+/// A new status (called by its delivery job): `update` events on
 /// the home streams of the accounts whose home shows it, the lists that include it, and
 /// the public and hashtag streams.
 pub async fn status_created(state: &AppState, s: &StatusRecord) -> ApiResult<()> {
+    if state.streams.connections() == 0 {
+        return Ok(());
+    }
     announce(state, s, "update").await
 }
 
@@ -563,17 +567,13 @@ async fn announce(state: &AppState, s: &StatusRecord, name: &'static str) -> Api
                 .map(|(_, a)| a)
                 .collect()
         },
-        tags: if users.is_empty() {
-            Vec::new()
-        } else {
-            state
-                .store
-                .tags_of(&[s.id])
-                .await?
-                .into_iter()
-                .map(|(_, t)| t)
-                .collect()
-        },
+        tags: state
+            .store
+            .tags_of(&[s.id])
+            .await?
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect(),
     };
     for channel in users {
         let Channel::User(me) = channel else { continue };
@@ -597,50 +597,31 @@ async fn announce(state: &AppState, s: &StatusRecord, name: &'static str) -> Api
                 name,
                 payload: json(&status),
             });
-            publish_public(state, s, &authors, event, Some(&status)).await?;
+            publish_public(state, s, &about.tags, &authors, event, Some(&status)).await?;
         }
     }
     Ok(())
 }
 
-/// Runs a publishing task off the request path; a failure is logged.
-fn background(task: impl std::future::Future<Output = ApiResult<()>> + Send + 'static) {
-    tokio::spawn(async move {
-        if let Err(e) = task.await {
-            tracing::warn!(error = %e, "a streaming event was not published");
-        }
-    });
-}
-
-/// A status is about to be deleted (its mentions are still there): its `delete` events
-/// go out in the background.
-pub async fn deleting(state: &AppState, s: &StatusRecord) -> ApiResult<()> {
+/// A status was edited: its `status.update` events wherever it was announced.
+pub async fn edited(state: &AppState, id: Id) -> ApiResult<()> {
     if state.streams.connections() == 0 {
         return Ok(());
     }
-    let mentions: Vec<Id> = state
-        .store
-        .mentions_of(&[s.id])
-        .await?
-        .into_iter()
-        .map(|(_, a)| a)
-        .collect();
-    let (state, s) = (state.clone(), s.clone());
-    background(async move { status_deleted(&state, &s, &mentions).await });
-    Ok(())
+    status_updated(state, id).await
 }
 
-/// A status was edited: its `status.update` events go out in the background.
-pub fn edited(state: &AppState, id: Id) {
+/// A status was deleted: `delete` events wherever it may have been shown. What it mentioned
+/// and tagged comes from its delete job, since the store no longer has it.
+pub async fn status_deleted(
+    state: &AppState,
+    s: &StatusRecord,
+    mentions: &[Id],
+    tags: &[String],
+) -> ApiResult<()> {
     if state.streams.connections() == 0 {
-        return;
+        return Ok(());
     }
-    let state = state.clone();
-    background(async move { status_updated(&state, id).await });
-}
-
-/// A status is deleted: `delete` events wherever it may have been shown.
-async fn status_deleted(state: &AppState, s: &StatusRecord, mentions: &[Id]) -> ApiResult<()> {
     let event = Arc::new(Event {
         name: "delete",
         payload: s.id.to_string(),
@@ -662,7 +643,7 @@ async fn status_deleted(state: &AppState, s: &StatusRecord, mentions: &[Id]) -> 
         }
     }
     if is_public(s) {
-        publish_public(state, s, &[], event, None).await?;
+        publish_public(state, s, tags, &[], event, None).await?;
     }
     Ok(())
 }
@@ -736,7 +717,7 @@ pub fn filters_changed(state: &AppState, owner: Id) {
 }
 
 /// A conversation changed: a `conversation` event on its owner's `direct` stream.
-pub fn conversation(state: &AppState, owner: Id, rendered: &crate::api::model::Conversation) {
+pub fn conversation(state: &AppState, owner: Id, rendered: &crate::app::entity::Conversation) {
     state.streams.publish(
         &Channel::Direct(owner),
         Arc::new(Event {

@@ -16,7 +16,7 @@ use std::collections::{HashMap, HashSet};
 use cascade_core::interests::{Interests, Overlap};
 use cascade_core::{time, Id};
 
-use crate::api::model;
+use crate::app::entity;
 use crate::app::{render, spam, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -124,7 +124,7 @@ pub async fn suggest(
     state: &AppState,
     viewer: &Viewer,
     limit: usize,
-) -> ApiResult<Vec<model::Suggestion>> {
+) -> ApiResult<Vec<entity::Suggestion>> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let store = &state.store;
     let mut excluded: HashSet<Id> = store.dismissed_suggestions(me).await?.into_iter().collect();
@@ -206,7 +206,7 @@ pub async fn suggest(
         }
     }
     let ids: Vec<Id> = kept.iter().map(|r| r.account).collect();
-    let accounts: HashMap<String, model::Account> = render::accounts(state, &ids)
+    let accounts: HashMap<String, entity::Account> = render::accounts(state, &ids)
         .await?
         .into_iter()
         .map(|a| (a.id.clone(), a))
@@ -220,11 +220,11 @@ pub async fn suggest(
                 .sources
                 .iter()
                 .any(|s| *s != Source::PopularInYourInterests);
-            Some(model::Suggestion {
+            Some(entity::Suggestion {
                 source: if past { "past_interactions" } else { "global" },
                 sources: r.sources.iter().map(|s| s.mastodon()).collect(),
                 account,
-                cascade: model::SuggestionExtension {
+                cascade: entity::SuggestionExtension {
                     reasons: r.sources.iter().map(|s| s.name()).collect(),
                     score: r.score,
                     overlap: r.overlap.score,
@@ -246,9 +246,9 @@ pub async fn dismiss(state: &AppState, me: Id, account: Id) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn follow_back_rule(state: &AppState, me: Id) -> ApiResult<model::FollowBackRule> {
+pub async fn follow_back_rule(state: &AppState, me: Id) -> ApiResult<entity::FollowBackRule> {
     let rule = state.store.follow_back_rule(me).await?;
-    Ok(model::FollowBackRule {
+    Ok(entity::FollowBackRule {
         enabled: rule.is_some(),
         min_overlap: rule.unwrap_or(DEFAULT_MIN_OVERLAP),
     })
@@ -259,7 +259,7 @@ pub async fn set_follow_back_rule(
     me: Id,
     enabled: bool,
     min_overlap: Option<f64>,
-) -> ApiResult<model::FollowBackRule> {
+) -> ApiResult<entity::FollowBackRule> {
     let min = min_overlap.unwrap_or(DEFAULT_MIN_OVERLAP);
     if !(0.0..=1.0).contains(&min) {
         return Err(ApiError::Unprocessable(

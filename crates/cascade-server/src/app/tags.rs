@@ -4,7 +4,7 @@
 use cascade_core::{text, time, Id};
 use cascade_store::TagRecord;
 
-use crate::api::model;
+use crate::app::entity;
 use crate::app::Viewer;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -22,14 +22,14 @@ pub async fn render(
     state: &AppState,
     viewer: &Viewer,
     tag: &TagRecord,
-) -> ApiResult<model::Hashtag> {
+) -> ApiResult<entity::Hashtag> {
     let today = time::now_millis() / DAY;
     let days = state.store.tag_days(tag.id, (today - 6) * DAY).await?;
     let history = (0..7)
         .map(|back| {
             let day = today - back;
             let found = days.iter().find(|d| d.day == day);
-            model::TagHistory {
+            entity::TagHistory {
                 day: (day * 86_400).to_string(),
                 uses: found.map_or(0, |d| d.uses).to_string(),
                 accounts: found.map_or(0, |d| d.accounts).to_string(),
@@ -40,7 +40,7 @@ pub async fn render(
         Some(me) => Some(state.store.follows_tag(me, tag.id).await?),
         None => None,
     };
-    Ok(model::Hashtag {
+    Ok(entity::Hashtag {
         id: tag.id.to_string(),
         name: tag.name.clone(),
         url: state.url(&format!("/tags/{}", tag.name)),
@@ -51,7 +51,7 @@ pub async fn render(
 }
 
 /// `GET /api/v1/tags/:name`: a tag nobody used yet is 404, as in Mastodon.
-pub async fn show(state: &AppState, viewer: &Viewer, raw: &str) -> ApiResult<model::Hashtag> {
+pub async fn show(state: &AppState, viewer: &Viewer, raw: &str) -> ApiResult<entity::Hashtag> {
     let tag = state
         .store
         .tag(&name(raw)?)
@@ -67,7 +67,7 @@ pub async fn set_following(
     viewer: &Viewer,
     raw: &str,
     follow: bool,
-) -> ApiResult<model::Hashtag> {
+) -> ApiResult<entity::Hashtag> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let now = time::now_millis();
     let tag = state
@@ -93,7 +93,7 @@ pub async fn followed(
     below: Option<Id>,
     above: Option<Id>,
     limit: usize,
-) -> ApiResult<(Vec<model::Hashtag>, Vec<Id>)> {
+) -> ApiResult<(Vec<entity::Hashtag>, Vec<Id>)> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let rows = state.store.followed_tags(me, below, above, limit).await?;
     let mut tags = Vec::with_capacity(rows.len());

@@ -7,15 +7,15 @@ use cascade_core::timeline::{merge_desc, Page};
 use cascade_core::Id;
 use cascade_store::{AccountStatusesFilter, StatusRecord};
 
-use crate::api::model;
-use crate::api::paging::range;
+use crate::app::entity;
+use cascade_store::range;
 use crate::app::{render, Viewer};
 use crate::error::{ApiError, ApiResult};
-use crate::fanout::cached_page;
+use crate::app::feeds::cached_page;
 use crate::state::AppState;
 
 /// A rendered page and the paging keys of its entries.
-pub type TimelinePage = (Vec<model::Status>, Vec<Id>);
+pub type TimelinePage = (Vec<entity::Status>, Vec<Id>);
 
 /// The same page with a larger limit: candidates read from the store are filtered per
 /// viewer afterwards, and the margin absorbs what the filters drop without a second round

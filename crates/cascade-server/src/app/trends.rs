@@ -22,7 +22,7 @@ use cascade_core::trends::{self as score, Engagement};
 use cascade_core::{time, Id};
 use cascade_store::{Account, Store};
 
-use crate::api::model;
+use crate::app::entity;
 use crate::app::{render, Viewer};
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -347,9 +347,9 @@ pub async fn compute(store: &Store, now: i64) -> ApiResult<Trends> {
     })
 }
 
-fn history(days: &[DayUse]) -> Vec<model::TagHistory> {
+fn history(days: &[DayUse]) -> Vec<entity::TagHistory> {
     days.iter()
-        .map(|d| model::TagHistory {
+        .map(|d| entity::TagHistory {
             day: (d.day * 86_400).to_string(),
             uses: d.uses.to_string(),
             accounts: d.accounts.to_string(),
@@ -367,18 +367,18 @@ pub async fn statuses(
     viewer: &Viewer,
     offset: usize,
     limit: usize,
-) -> ApiResult<Vec<model::Status>> {
+) -> ApiResult<Vec<entity::Status>> {
     let trends = state.trends.get();
     let shown = render::statuses(state, viewer, &trends.statuses).await?;
     Ok(window(&shown, offset, limit))
 }
 
 /// `GET /api/v1/trends/tags`: a window of the trending tags with their week of use.
-pub fn tags(state: &AppState, offset: usize, limit: usize) -> Vec<model::Hashtag> {
+pub fn tags(state: &AppState, offset: usize, limit: usize) -> Vec<entity::Hashtag> {
     let trends = state.trends.get();
     window(&trends.tags, offset, limit)
         .into_iter()
-        .map(|t| model::Hashtag {
+        .map(|t| entity::Hashtag {
             id: t.id.to_string(),
             url: state.url(&format!("/tags/{}", t.name)),
             name: t.name,
@@ -391,7 +391,7 @@ pub fn tags(state: &AppState, offset: usize, limit: usize) -> Vec<model::Hashtag
 
 /// `GET /api/v1/trends/links`: a window of the trending links as preview cards. Cascade
 /// fetches no pages, so a card knows only its URL and host.
-pub fn links(state: &AppState, offset: usize, limit: usize) -> Vec<model::TrendsLink> {
+pub fn links(state: &AppState, offset: usize, limit: usize) -> Vec<entity::TrendsLink> {
     let trends = state.trends.get();
     window(&trends.links, offset, limit)
         .into_iter()
@@ -410,7 +410,7 @@ pub fn links(state: &AppState, offset: usize, limit: usize) -> Vec<model::Trends
                 Some((scheme, _)) => format!("{scheme}://{host}/"),
                 None => l.url.clone(),
             };
-            model::TrendsLink {
+            entity::TrendsLink {
                 title: l.url.clone(),
                 embed_url: l.url.clone(),
                 url: l.url,

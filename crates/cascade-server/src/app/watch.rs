@@ -18,8 +18,8 @@ use cascade_core::watch::{self, Index, ResponseTimes, Terms, MAX_NAME_CHARS, MAX
 use cascade_core::{text, time, Id};
 use cascade_store::{StatusRecord, StoreError, WatchRecord};
 
-use crate::api::model;
-use crate::api::paging::range;
+use crate::app::entity;
+use cascade_store::range;
 use crate::app::timelines::TimelinePage;
 use crate::app::{render, statuses, stream, Viewer};
 use crate::error::{ApiError, ApiResult};
@@ -70,8 +70,8 @@ pub struct WatchInput {
     pub mentions: Option<bool>,
 }
 
-fn render_watch(w: &WatchRecord) -> model::Watch {
-    model::Watch {
+fn render_watch(w: &WatchRecord) -> entity::Watch {
+    entity::Watch {
         id: w.id.to_string(),
         name: w.name.clone(),
         keywords: w.keywords.clone(),
@@ -120,16 +120,16 @@ async fn owned(state: &AppState, me: Id, id: Id) -> ApiResult<WatchRecord> {
     }
 }
 
-pub async fn list(state: &AppState, me: Id) -> ApiResult<Vec<model::Watch>> {
+pub async fn list(state: &AppState, me: Id) -> ApiResult<Vec<entity::Watch>> {
     let watches = state.store.watches_of(me).await?;
     Ok(watches.iter().map(render_watch).collect())
 }
 
-pub async fn get(state: &AppState, me: Id, id: Id) -> ApiResult<model::Watch> {
+pub async fn get(state: &AppState, me: Id, id: Id) -> ApiResult<entity::Watch> {
     Ok(render_watch(&owned(state, me, id).await?))
 }
 
-pub async fn create(state: &AppState, me: Id, input: WatchInput) -> ApiResult<model::Watch> {
+pub async fn create(state: &AppState, me: Id, input: WatchInput) -> ApiResult<entity::Watch> {
     let now = time::now_millis();
     let empty = WatchRecord {
         id: state.ids.next(),
@@ -158,7 +158,7 @@ pub async fn update(
     me: Id,
     id: Id,
     input: WatchInput,
-) -> ApiResult<model::Watch> {
+) -> ApiResult<entity::Watch> {
     let current = owned(state, me, id).await?;
     let mut w = apply(&current, input)?;
     w.updated_at = time::now_millis();
@@ -223,7 +223,7 @@ pub async fn unanswered(
     viewer: &Viewer,
     watch: Option<Id>,
     page: Page,
-) -> ApiResult<(Vec<model::UnansweredItem>, Vec<Id>)> {
+) -> ApiResult<(Vec<entity::UnansweredItem>, Vec<Id>)> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     if let Some(id) = watch {
         owned(state, me, id).await?;
@@ -253,7 +253,7 @@ pub async fn unanswered(
         .zip(&keys)
         .filter_map(|(status, id)| {
             let e = records.get(id)?;
-            Some(model::UnansweredItem {
+            Some(entity::UnansweredItem {
                 id: id.to_string(),
                 age_seconds: (now - e.record.created_at).max(0) / 1000,
                 mention: e.mentions.contains(&me),
@@ -333,9 +333,9 @@ fn window_of(input: &StatsInput, now: i64) -> ApiResult<(i64, i64)> {
     Ok((since, until))
 }
 
-fn render_times(r: ResponseTimes) -> model::ResponseStats {
+fn render_times(r: ResponseTimes) -> entity::ResponseStats {
     let seconds = |ms: Option<i64>| ms.map(|v| v as f64 / 1000.0);
-    model::ResponseStats {
+    entity::ResponseStats {
         items: r.items,
         answered: r.answered,
         unanswered: r.items - r.answered,
@@ -351,7 +351,7 @@ pub async fn stats(
     state: &AppState,
     viewer: &Viewer,
     input: StatsInput,
-) -> ApiResult<model::WatchStats> {
+) -> ApiResult<entity::WatchStats> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let (since, until) = window_of(&input, time::now_millis())?;
     let items = state
@@ -377,14 +377,14 @@ pub async fn stats(
                 .collect();
             let times =
                 ResponseTimes::of(mine.len(), mine.iter().filter_map(|i| delay(i)).collect());
-            model::WatchResponseStats {
+            entity::WatchResponseStats {
                 watch_id: w.id.to_string(),
                 name: w.name,
                 stats: render_times(times),
             }
         })
         .collect();
-    Ok(model::WatchStats {
+    Ok(entity::WatchStats {
         since: time::rfc3339(since),
         until: time::rfc3339(until),
         overall: render_times(overall),
@@ -393,22 +393,17 @@ pub async fn stats(
 }
 
 /// A status was created or edited: records a hit for each watch it matches whose owner
-/// may see it, and streams the new hits. A failure is logged: the status is written.
-pub async fn on_status(state: &AppState, s: &StatusRecord) {
-    if let Err(e) = record_hits(state, s).await {
-        tracing::warn!(status = s.id, error = %e, "watch hits were not recorded");
-    }
+/// may see it, and streams the new hits. Run by the status's delivery job, which retries a failure.
+pub async fn on_status(state: &AppState, s: &StatusRecord) -> ApiResult<()> {
+    record_hits(state, s).await
 }
 
 /// A status was edited: it may match watches it did not. Without any watch, no query.
-pub async fn on_edit(state: &AppState, id: Id) {
+pub async fn on_edit(state: &AppState, s: &StatusRecord) -> ApiResult<()> {
     if state.watches.read().is_empty() {
-        return;
+        return Ok(());
     }
-    match state.store.status(id).await {
-        Ok(s) => on_status(state, &s).await,
-        Err(e) => tracing::warn!(status = id, error = %e, "watch hits were not recorded"),
-    }
+    record_hits(state, s).await
 }
 
 async fn record_hits(state: &AppState, s: &StatusRecord) -> ApiResult<()> {

@@ -267,7 +267,6 @@ async fn the_profile_shows_the_away_message_only_while_away() {
 #[tokio::test]
 async fn pushes_are_held_while_away_and_sent_as_one_digest_when_the_period_ends() {
     let app = spawn_app().await;
-    app.start_push_worker();
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let carol = app.user("carol").await;
@@ -315,7 +314,6 @@ async fn pushes_are_held_while_away_and_sent_as_one_digest_when_the_period_ends(
 #[tokio::test]
 async fn clearing_the_period_sends_the_digest_at_once() {
     let app = spawn_app().await;
-    app.start_push_worker();
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let receiver = Receiver::start().await;

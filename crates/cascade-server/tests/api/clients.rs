@@ -25,7 +25,6 @@ async fn mastodon_py_registers_follows_posts_and_reshares() {
         return;
     };
     let app = spawn_app().await;
-    tokio::spawn(cascade_server::fanout::run_worker(app.state.clone()));
     let script = repo_root().join("tests/clients/mastodon_py_flow.py");
     let base = app.url("");
     let output = tokio::process::Command::new(&python)
@@ -97,7 +96,6 @@ async fn masto_js_registers_follows_posts_and_reads_timelines() {
         return;
     }
     let app = spawn_app().await;
-    tokio::spawn(cascade_server::fanout::run_worker(app.state.clone()));
     let stdout = run_flow(
         "masto.js",
         Path::new("node"),
@@ -122,7 +120,6 @@ async fn toot_posts_follows_and_reads_timelines() {
         return;
     };
     let app = spawn_app().await;
-    tokio::spawn(cascade_server::fanout::run_worker(app.state.clone()));
     let stdout = run_flow(
         "toot",
         Path::new(&python),

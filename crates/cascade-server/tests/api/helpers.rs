@@ -13,6 +13,8 @@ pub struct TestApp {
     pub state: AppState,
     pub client: reqwest::Client,
     _dir: tempfile::TempDir,
+    /// Stops the server when the test ends (dropped with the app).
+    _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 pub struct User {
@@ -95,20 +97,18 @@ pub async fn spawn_with(tune: impl FnOnce(&mut Config)) -> TestApp {
             .expect("a SQLite store"),
     };
     let state = AppState::new(config, store);
-    let app = cascade_server::api::router(state.clone());
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("the server runs");
+    // The production start path: the API with its workers beside it.
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = cascade_server::serve(state.clone(), listener, async move {
+        let _ = stopped.await;
     });
+    tokio::spawn(async move { server.await.expect("the server runs") });
     TestApp {
         addr,
         state,
         client: reqwest::Client::new(),
         _dir: dir,
+        _stop: stop,
     }
 }
 
@@ -117,16 +117,27 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
-    /// Runs the fan-out worker until its queue is empty.
+    /// Waits until every job that earlier requests wrote is done: the server's worker
+    /// performs them (or, where a test turned it off, this runs them).
     pub async fn drain(&self) {
-        cascade_server::fanout::drain(&self.state)
-            .await
-            .expect("fan-out drains");
-    }
-
-    /// Starts the Web Push worker, as `serve` does: pushes go out in real time from here on.
-    pub fn start_push_worker(&self) {
-        tokio::spawn(cascade_server::app::push::run_worker(self.state.clone()));
+        if self.state.store.is_closed() {
+            // A test that closed the store reads from the caches alone.
+            return;
+        }
+        if !self.state.config.worker {
+            cascade_server::worker::drain(&self.state)
+                .await
+                .expect("the jobs drain");
+            return;
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while self.state.store.count_jobs().await.expect("jobs count") > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the worker did not drain the jobs within a minute"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
     }
 
     /// Writes buffered view counts, as the background flusher does every few seconds.
@@ -171,6 +182,9 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Response {
+        // What earlier requests owe is done first, as for a client that waited for it: a
+        // test reads the consequences of its writes, never a race with the worker.
+        self.drain().await;
         let mut req = self.client.request(method, self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);

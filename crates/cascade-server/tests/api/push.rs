@@ -356,7 +356,6 @@ async fn bad_subscriptions_get_mastodon_errors() {
 #[tokio::test]
 async fn a_favourite_is_pushed_encrypted_and_signed_with_the_instance_key() {
     let app = spawn_app().await;
-    app.start_push_worker();
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let receiver = Receiver::start().await;
@@ -394,7 +393,6 @@ async fn a_favourite_is_pushed_encrypted_and_signed_with_the_instance_key() {
 #[tokio::test]
 async fn alerts_and_policy_decide_what_is_pushed() {
     let app = spawn_app().await;
-    app.start_push_worker();
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let carol = app.user("carol").await;
@@ -427,7 +425,6 @@ async fn alerts_and_policy_decide_what_is_pushed() {
 #[tokio::test]
 async fn a_failing_push_service_is_retried_and_a_gone_subscription_removed() {
     let app = spawn_app().await;
-    app.start_push_worker();
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let receiver = Receiver::start().await;
@@ -470,7 +467,6 @@ async fn a_failing_push_service_is_retried_and_a_gone_subscription_removed() {
 #[tokio::test]
 async fn a_burst_of_favourites_is_coalesced_and_the_last_push_has_the_final_count() {
     let app = spawn_with(|c| c.coalesce_ms = 1_000).await;
-    app.start_push_worker();
     let alice = app.user("alice").await;
     let receiver = Receiver::start().await;
     let (browser, _) = subscribe(

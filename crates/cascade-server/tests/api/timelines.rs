@@ -218,7 +218,8 @@ async fn a_restarted_cache_rebuilds_home_from_the_store() {
 
 #[tokio::test]
 async fn a_fan_out_interrupted_after_a_batch_resumes_where_it_stopped() {
-    let app = spawn_app().await;
+    // The test stages the crash on a pending job, so the server runs no worker of its own.
+    let app = spawn_with(|c| c.worker = false).await;
     let author = app.user("author").await;
     let mut followers = Vec::new();
     for i in 0..3 {
@@ -231,7 +232,13 @@ async fn a_fan_out_interrupted_after_a_batch_resumes_where_it_stopped() {
     let post_id: i64 = post["id"].as_str().unwrap().parse().unwrap();
     // Pretend the worker crashed after delivering to the first follower: its progress
     // says so, and the first follower's cache already holds the post.
-    let job = app.state.store.pending_jobs(1).await.unwrap().remove(0);
+    let job = app
+        .state
+        .store
+        .pending_jobs(cascade_core::job::Lane::Fanout, 0, 1)
+        .await
+        .unwrap()
+        .remove(0);
     let author_id: i64 = author.id.parse().unwrap();
     let first_edge = app
         .state

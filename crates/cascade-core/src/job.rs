@@ -1,0 +1,115 @@
+//! Durable jobs: what a committed write still owes. Each write records its jobs in its own
+//! transaction; a worker performs them afterwards, idempotently, so a crash between the
+//! commit and the work loses nothing and a job run twice does nothing twice.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// What a job owes, named as the store keeps it (`as_str`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobKind {
+    /// A new status (post, reply, quote, reblog): its notifications (mentions, the quoted
+    /// or reblogged author), conversations, search index entry and brand-watch hits.
+    Deliver,
+    /// A new status: pushes into followers' cached home timelines, the cascade's exposure,
+    /// the followers who rang the bell, streams, and the going-viral check.
+    Fanout,
+    /// A favourite: the author's notification (while the favourite still stands).
+    Favourite,
+    /// A follow or follow request: the followed account's notification (while it stands).
+    Follow,
+    /// An edit: the resharers' notifications, the search index, streams, watch hits.
+    Edit,
+    /// A deleted status (the job carries what is needed of it): streams, the search index,
+    /// the withdrawn reblog notification.
+    Delete,
+    /// An automatic out-of-office reply to a private message.
+    AwayReply,
+}
+
+use JobKind::*;
+
+/// Workers take jobs lane by lane, so a cheap job (a mention's notification) never waits
+/// behind an expensive one (a walk over a million followers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lane {
+    /// Walks over followers: long, few.
+    Fanout,
+    /// Everything else: short, many.
+    Effects,
+}
+
+impl JobKind {
+    pub const ALL: [JobKind; 7] = [Deliver, Fanout, Favourite, Follow, Edit, Delete, AwayReply];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Deliver => "deliver",
+            Fanout => "fanout",
+            Favourite => "favourite",
+            Follow => "follow",
+            Edit => "edit",
+            Delete => "delete",
+            AwayReply => "away_reply",
+        }
+    }
+
+    pub fn lane(self) -> Lane {
+        match self {
+            Fanout => Lane::Fanout,
+            _ => Lane::Effects,
+        }
+    }
+}
+
+impl Lane {
+    pub const ALL: [Lane; 2] = [Lane::Fanout, Lane::Effects];
+
+    /// The kinds this lane runs.
+    pub fn kinds(self) -> impl Iterator<Item = JobKind> {
+        JobKind::ALL.into_iter().filter(move |k| k.lane() == self)
+    }
+}
+
+impl fmt::Display for JobKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored name that is no job kind (written by a newer version, say).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown job kind {0:?}")]
+pub struct UnknownJob(pub String);
+
+impl FromStr for JobKind {
+    type Err = UnknownJob;
+
+    fn from_str(s: &str) -> Result<Self, UnknownJob> {
+        JobKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownJob(s.to_string()))
+    }
+}
+
+impl TryFrom<String> for JobKind {
+    type Error = UnknownJob;
+
+    fn try_from(s: String) -> Result<Self, UnknownJob> {
+        s.parse()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_reads_back_from_its_name_and_has_one_lane() {
+        for k in JobKind::ALL {
+            assert_eq!(k.as_str().parse::<JobKind>(), Ok(k));
+            assert_eq!(Lane::ALL.iter().filter(|l| l.kinds().any(|x| x == k)).count(), 1);
+        }
+    }
+}

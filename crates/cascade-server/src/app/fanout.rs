@@ -1,0 +1,167 @@
+//! The fan-out job of a new status: its place in followers' cached home timelines, the
+//! accounts its cascade reached, the followers who rang the bell for its author, and the
+//! going-viral check. Run by the worker (`worker`), never in a request; it saves its
+//! progress after each batch of followers, so a crash resumes from the last batch, and
+//! everything it does may be done twice without showing (pushes into a timeline, sketch
+//! additions and notifications are all idempotent).
+
+use cascade_core::hll::HyperLogLog;
+use cascade_core::{Id, NotificationKind, Visibility};
+use cascade_store::{Job, StoreError};
+
+use crate::app::notifications;
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+/// Followers loaded and pushed per step of a fan-out job; progress is saved after each.
+const BATCH: usize = 1_000;
+
+/// Runs a fan-out job; a status deleted since has nothing left to fan out.
+pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
+    let status = match state.store.status(job.subject_id).await {
+        Ok(s) => s,
+        Err(StoreError::NotFound) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let author = state.store.account(status.account_id).await?;
+    state.feeds.push(author.id, status.id);
+    let visibility = Visibility::from_code(status.visibility);
+    if visibility == Visibility::Direct {
+        // Direct posts reach the home timelines of the mentioned accounts that follow the
+        // author, as in Mastodon; the others see them in their conversations.
+        for (_, mentioned) in state.store.mentions_of(&[status.id]).await? {
+            if state.store.is_following(mentioned, author.id).await? {
+                state.feeds.push(mentioned, status.id);
+            }
+        }
+        return Ok(());
+    }
+    let push = state.config.fanout.pushes(author.followers_count);
+    // A reshare exposes its cascade to the resharer's followers: they are counted into the
+    // cascade's sketch of reached accounts in the same walk.
+    let root = state.store.cascade_root_of(status.id).await?;
+    let mut exposure = if root != status.id {
+        exposure_sketch(state, root).await?
+    } else {
+        None
+    };
+    let before = exposure.as_ref().map_or(0, HyperLogLog::estimate);
+    if push || exposure.is_some() {
+        let mut after = job.progress;
+        loop {
+            let batch = state.store.follower_batch(author.id, after, BATCH).await?;
+            let Some(last) = batch.last() else { break };
+            after = last.id;
+            for edge in &batch {
+                if push {
+                    state.feeds.push(edge.account_id, status.id);
+                }
+                if let Some(sketch) = exposure.as_mut() {
+                    sketch.add(edge.account_id as u64);
+                }
+            }
+            if let Some(sketch) = &exposure {
+                // Adding an account twice changes nothing, so a resumed walk keeps the
+                // sketch right; only this node's share of it may come out low.
+                state
+                    .store
+                    .save_exposure_sketch(root, &sketch.to_bytes())
+                    .await?;
+            }
+            state.store.job_progress(job.id, after).await?;
+            if batch.len() < BATCH {
+                break;
+            }
+        }
+    }
+    if let Some(sketch) = &exposure {
+        state
+            .store
+            .save_exposure_sketch(root, &sketch.to_bytes())
+            .await?;
+        let exposed = sketch.estimate().saturating_sub(before);
+        state.store.set_exposed(status.id, exposed as i64).await?;
+    }
+    if visibility == Visibility::Public && status.reblog_of_id.is_none() {
+        // Public posts reach the home timelines of those who follow one of their tags.
+        for account in state.store.tag_followers_of(status.id).await? {
+            state.feeds.push(account, status.id);
+        }
+    }
+    if status.reblog_of_id.is_none() && status.in_reply_to_id.is_none() {
+        // Followers who rang the bell for this author hear of each new post.
+        for follower in state.store.notified_followers(author.id).await? {
+            notifications::notify(state, follower, author.id, NotificationKind::Status, Some(status.id))
+                .await?;
+        }
+    }
+    if root != status.id {
+        check_going_viral(state, root).await?;
+    }
+    Ok(())
+}
+
+/// The sketch of accounts a cascade reached so far. The first time a cascade is reshared
+/// it starts from the root author's followers, whom the root itself exposed. `None` when
+/// the root was deleted: its cascade is gone, there is nothing left to count into.
+async fn exposure_sketch(state: &AppState, root: Id) -> Result<Option<HyperLogLog>, StoreError> {
+    if let Some(bytes) = state.store.exposure_sketch(root).await? {
+        if let Ok(sketch) = HyperLogLog::from_bytes(&bytes) {
+            return Ok(Some(sketch));
+        }
+    }
+    let author = match state.store.status(root).await {
+        Ok(s) => s.account_id,
+        Err(StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut sketch = HyperLogLog::new();
+    let mut after = 0;
+    loop {
+        let batch = state.store.follower_batch(author, after, BATCH).await?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        batch.iter().for_each(|e| sketch.add(e.account_id as u64));
+        if batch.len() < BATCH {
+            break;
+        }
+    }
+    state
+        .store
+        .set_exposed(root, sketch.estimate() as i64)
+        .await?;
+    state
+        .store
+        .save_exposure_sketch(root, &sketch.to_bytes())
+        .await?;
+    Ok(Some(sketch))
+}
+
+/// Tells a post's author when SEISMIC predicts its cascade will end well above the
+/// author's usual reach: `viral_multiple` times the mean reshares of their recent posts
+/// (at least one). Checked when the cascade reaches 8, 16, 32... reshares, so a burst costs
+/// a handful of predictions; the author hears of it once per post.
+async fn check_going_viral(state: &AppState, root: Id) -> ApiResult<()> {
+    let nodes = state.store.cascade_nodes(root).await?;
+    let reshares = nodes.len().saturating_sub(1);
+    if reshares < 8 || !reshares.is_power_of_two() {
+        return Ok(());
+    }
+    let Some(author) = nodes.iter().find(|n| n.id == root).map(|n| n.account_id) else {
+        return Ok(());
+    };
+    let estimate = crate::app::cascade::estimate(
+        nodes.iter().map(|n| (n.created_at, n.followers)),
+        cascade_core::time::now_millis(),
+    );
+    let recent = state.store.recent_reshare_counts(author, root, 20).await?;
+    let usual = if recent.is_empty() {
+        0.0
+    } else {
+        recent.iter().sum::<i64>() as f64 / recent.len() as f64
+    };
+    if estimate.prediction >= state.config.viral_multiple * usual.max(1.0) {
+        notifications::notify(state, author, author, NotificationKind::GoingViral, Some(root)).await?;
+    }
+    Ok(())
+}

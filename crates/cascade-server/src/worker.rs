@@ -1,0 +1,99 @@
+//! The job worker: performs what committed writes owe (`app::delivery`), lane by lane, so
+//! that a notification never waits behind a walk over a million followers. Jobs are read
+//! from the durable `jobs` table in id order and deleted once done; a job that fails is
+//! retried on a later pass, five times at most. Nothing here decides what a job does.
+
+use std::time::Duration;
+
+use cascade_core::job::Lane;
+use cascade_core::Id;
+use cascade_store::{Job, StoreError};
+use futures_util::stream::{self, StreamExt};
+
+use crate::app::delivery;
+use crate::state::AppState;
+
+/// Jobs read per query.
+const BATCH: usize = 64;
+/// Effects jobs run at once: they wait mostly on the store, and may run in any order.
+const CONCURRENT_EFFECTS: usize = 8;
+/// Attempts before a failing job is given up (and logged).
+const MAX_ATTEMPTS: i64 = 5;
+
+/// Runs the worker's lanes until the process ends.
+pub async fn run(state: AppState) {
+    let lanes = Lane::ALL.map(|lane| {
+        let state = state.clone();
+        tokio::spawn(async move { run_lane(&state, lane).await })
+    });
+    for lane in lanes {
+        let _ = lane.await;
+    }
+}
+
+async fn run_lane(state: &AppState, lane: Lane) {
+    loop {
+        if let Err(e) = drain_lane(state, lane).await {
+            tracing::warn!(error = %e, ?lane, "a pass over the jobs failed; retrying");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(2), state.jobs.wait(lane)).await;
+    }
+}
+
+/// Runs pending jobs until none is left. Tests and benchmarks call this to make the
+/// consequences of their writes deterministic.
+pub async fn drain(state: &AppState) -> Result<(), StoreError> {
+    // Effects may write more jobs (an automatic reply owes its delivery and fan-out), and
+    // a failed job waits for the next pass: go on until every lane is empty.
+    loop {
+        for lane in Lane::ALL {
+            drain_lane(state, lane).await?;
+        }
+        let mut left = false;
+        for lane in Lane::ALL {
+            left |= !state.store.pending_jobs(lane, 0, 1).await?.is_empty();
+        }
+        if !left {
+            return Ok(());
+        }
+    }
+}
+
+/// One pass over a lane: every job pending at its start, and those written meanwhile.
+async fn drain_lane(state: &AppState, lane: Lane) -> Result<(), StoreError> {
+    let mut after: Id = 0;
+    loop {
+        let jobs = state.store.pending_jobs(lane, after, BATCH).await?;
+        let Some(last) = jobs.last() else {
+            return Ok(());
+        };
+        after = last.id;
+        let width = match lane {
+            Lane::Fanout => 1,
+            Lane::Effects => CONCURRENT_EFFECTS,
+        };
+        let outcomes: Vec<Result<(), StoreError>> = stream::iter(jobs)
+            .map(|job| async move { perform(state, &job).await })
+            .buffer_unordered(width)
+            .collect()
+            .await;
+        outcomes.into_iter().collect::<Result<(), StoreError>>()?;
+    }
+}
+
+/// Performs a job and deletes it; a failure counts an attempt, and the last one gives up.
+async fn perform(state: &AppState, job: &Job) -> Result<(), StoreError> {
+    match delivery::run(state, job).await {
+        Ok(()) => state.store.finish_job(job.id).await,
+        Err(e) => {
+            tracing::warn!(job = job.id, kind = %job.kind, error = %e, "a job failed");
+            state.store.job_failed(job.id).await?;
+            if job.attempts + 1 >= MAX_ATTEMPTS {
+                tracing::error!(job = job.id, kind = %job.kind, "a job failed too often; giving up");
+                state.store.finish_job(job.id).await?;
+            }
+            Ok(())
+        }
+    }
+}
