@@ -7,6 +7,8 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::helpers::eventually;
+
 const BIN: &str = env!("CARGO_BIN_EXE_cascade");
 
 pub fn free_port() -> u16 {
@@ -155,13 +157,32 @@ async fn admin_commands_work_on_the_store_of_a_running_server() {
             list.len()
         }
     };
+    let requests = || {
+        let (client, listen, token) = (client.clone(), listen.clone(), token.trim().to_string());
+        async move {
+            let list: Vec<serde_json::Value> = client
+                .get(format!("http://{listen}/api/v1/notifications/requests"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            list.len()
+        }
+    };
     mention("@operator one").await;
-    assert_eq!(mentions().await, 1);
+    eventually("the first mention", || async { mentions().await == 1 }).await;
     assert!(admin(&["limit", "noisy", "--data", data])
         .await
         .status
         .success());
     mention("@operator two").await;
+    eventually("the limited mention waits in a request", || async {
+        requests().await == 1
+    })
+    .await;
     assert_eq!(
         mentions().await,
         1,
@@ -172,7 +193,7 @@ async fn admin_commands_work_on_the_store_of_a_running_server() {
         .status
         .success());
     mention("@operator three").await;
-    assert_eq!(mentions().await, 2);
+    eventually("the mention after the lift", || async { mentions().await == 2 }).await;
     assert!(!admin(&["limit", "nobody", "--data", data])
         .await
         .status

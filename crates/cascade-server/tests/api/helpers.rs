@@ -351,3 +351,20 @@ pub fn public_status(
         created_at,
     }
 }
+
+/// Polls `probe` until it answers true, for effects the worker performs after a request
+/// returns (notifications, pushes, replies); fails after half a minute, naming `what`.
+pub async fn eventually<F, Fut>(what: &str, mut probe: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !probe().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "gave up waiting: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
