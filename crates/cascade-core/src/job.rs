@@ -109,7 +109,13 @@ mod tests {
     fn every_kind_reads_back_from_its_name_and_has_one_lane() {
         for k in JobKind::ALL {
             assert_eq!(k.as_str().parse::<JobKind>(), Ok(k));
-            assert_eq!(Lane::ALL.iter().filter(|l| l.kinds().any(|x| x == k)).count(), 1);
+            assert_eq!(
+                Lane::ALL
+                    .iter()
+                    .filter(|l| l.kinds().any(|x| x == k))
+                    .count(),
+                1
+            );
         }
     }
 }

@@ -23,11 +23,11 @@ use std::time::{Duration, Instant};
 
 use cascade_core::timeline::{merge_desc, Page};
 use cascade_core::{time, Id, Visibility};
-use cascade_store::range;
 use cascade_server::app::records::RecordCacheConfig;
 use cascade_server::app::statuses::{self, StatusInput};
 use cascade_server::app::{ranked, render, timelines, Viewer};
 use cascade_server::{worker, AppState, Config};
+use cascade_store::range;
 use cascade_store::{NewAccount, StatusRecord, Store};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput};

@@ -8,8 +8,8 @@ use cascade_core::{Id, IdGenerator};
 use cascade_store::Store;
 use tokio::sync::Notify;
 
-use crate::config::Config;
 use crate::app::feeds::HomeFeeds;
+use crate::config::Config;
 
 /// Cheap to clone: one `Arc` around the shared parts.
 #[derive(Clone)]

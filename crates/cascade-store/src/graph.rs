@@ -41,18 +41,29 @@ pub enum EdgeKind {
     FollowRequests,
 }
 
+/// A follow (or a request to follow) about to be written.
+#[derive(Debug, Clone, Copy)]
+pub struct NewFollow {
+    pub id: Id,
+    pub from: Id,
+    pub to: Id,
+    pub reblogs: bool,
+    pub notify: bool,
+    pub now: i64,
+}
+
 impl Store {
-    /// Creates or updates a follow. Returns true when the follow is new.
-    pub async fn follow(
-        &self,
-        id: Id,
-        from: Id,
-        to: Id,
-        reblogs: bool,
-        notify: bool,
-        now: i64,
-        owed: &[crate::NewJob],
-    ) -> Result<bool> {
+    /// Creates or updates a follow, with the jobs a new one owes. Returns true when the
+    /// follow is new.
+    pub async fn follow(&self, f: NewFollow, owed: &[crate::NewJob]) -> Result<bool> {
+        let NewFollow {
+            id,
+            from,
+            to,
+            reblogs,
+            notify,
+            now,
+        } = f;
         let inserted = transaction!(self, tx => {
             let inserted = sqlx::query(
                 "INSERT INTO follows (id, account_id, target_id, show_reblogs, notify, created_at) \
@@ -74,17 +85,17 @@ impl Store {
         Ok(inserted)
     }
 
-    /// Records a request to follow a locked account (or updates its options).
-    pub async fn request_follow(
-        &self,
-        id: Id,
-        from: Id,
-        to: Id,
-        reblogs: bool,
-        notify: bool,
-        now: i64,
-        owed: &[crate::NewJob],
-    ) -> Result<bool> {
+    /// Records a request to follow a locked account (or updates its options), with the
+    /// jobs a new one owes. Returns true when the request is new.
+    pub async fn request_follow(&self, f: NewFollow, owed: &[crate::NewJob]) -> Result<bool> {
+        let NewFollow {
+            id,
+            from,
+            to,
+            reblogs,
+            notify,
+            now,
+        } = f;
         let inserted = transaction!(self, tx => {
             let existed: Option<Id> = sqlx::query_scalar("SELECT id FROM follow_requests WHERE account_id = $1 AND target_id = $2")
                 .bind(from).bind(to).fetch_optional(&mut *tx).await?;
@@ -116,8 +127,15 @@ impl Store {
         ).bind(from).bind(to).fetch_optional(db).await?);
         match request {
             Some((reblogs, notify)) => {
-                self.follow(follow_id, from, to, reblogs, notify, now, &[])
-                    .await?;
+                let f = NewFollow {
+                    id: follow_id,
+                    from,
+                    to,
+                    reblogs,
+                    notify,
+                    now,
+                };
+                self.follow(f, &[]).await?;
                 Ok(true)
             }
             None => Ok(false),

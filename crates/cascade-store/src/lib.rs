@@ -38,12 +38,12 @@ pub use accounts::{Account, AccountUpdate, NewAccount, UserRecord};
 pub use away::AwayRecord;
 pub use conversations::ConversationRecord;
 pub use filters::{FilterStatusRecord, FilterUpdate, KeywordRecord};
-pub use graph::{Edge, EdgeKind, Relationship};
+pub use graph::{Edge, EdgeKind, NewFollow, Relationship};
 pub use jobs::{Job, NewJob};
 pub use lists::ListRecord;
 pub use notifications::{
-    Owed,
-    GroupRow, MarkerRecord, NotificationFilter, NotificationRecord, PolicyRecord, RequestRecord,
+    GroupRow, MarkerRecord, NotificationFilter, NotificationRecord, Owed, PolicyRecord,
+    RequestRecord,
 };
 pub use oauth::{AppRecord, AuthCode, TokenRecord};
 pub use push::{NewPushDelivery, PushDelivery, PushSubscriptionRecord};

@@ -359,14 +359,18 @@ impl Store {
 
     /// Whether an account has marked a status (favourited it, say).
     pub async fn has_mark(&self, mark: Mark, account: Id, status: Id) -> Result<bool> {
-        let sql = format!("SELECT COUNT(*) FROM {} WHERE account_id = $1 AND status_id = $2", mark.table());
+        let sql = format!(
+            "SELECT COUNT(*) FROM {} WHERE account_id = $1 AND status_id = $2",
+            mark.table()
+        );
         read!(self, db => Ok(sqlx::query_scalar::<_, i64>(&sql).bind(account).bind(status).fetch_one(db).await? > 0))
     }
 
     /// Removes a mark; an unfavourite withdraws the author's notification with it.
     pub async fn remove_mark(&self, mark: Mark, account: Id, status: Id) -> Result<bool> {
         let table = mark.table();
-        let withdrawn = crate::notifications::dedup_key(NotificationKind::Favourite, account, Some(status));
+        let withdrawn =
+            crate::notifications::dedup_key(NotificationKind::Favourite, account, Some(status));
         let removed = transaction!(self, tx => {
             let removed = sqlx::query(&format!("DELETE FROM {table} WHERE account_id = $1 AND status_id = $2"))
                 .bind(account).bind(status).execute(&mut *tx).await?.rows_affected() == 1;

@@ -10,12 +10,12 @@ use serde::Deserialize;
 use super::auth::Auth;
 use super::model;
 use super::paging::{LinkBase, PageParams, Paged};
-use cascade_store::range;
 use super::params::{flex, Params};
 use super::path_id;
 use crate::app::{notifications as uc, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use cascade_store::range;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

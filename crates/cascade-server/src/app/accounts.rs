@@ -5,7 +5,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use cascade_core::job::JobKind;
 use cascade_core::{time, Id};
-use cascade_store::{Account, EdgeKind, NewAccount, NewJob, StoreError};
+use cascade_store::{Account, EdgeKind, NewAccount, NewFollow, NewJob, StoreError};
 
 use crate::app::entity;
 use crate::app::render;
@@ -205,20 +205,22 @@ async fn follow_or_request(
     let now = time::now_millis();
     // A new follow or request owes the followed account's notification.
     let owed = [NewJob::new(state.ids.next(), JobKind::Follow, me, now).on(target)];
+    let f = NewFollow {
+        id: state.ids.next(),
+        from: me,
+        to: target,
+        reblogs,
+        notify,
+        now,
+    };
     if account.locked && !state.store.is_following(me, target).await? {
-        let new = state
-            .store
-            .request_follow(state.ids.next(), me, target, reblogs, notify, now, &owed)
-            .await?;
+        let new = state.store.request_follow(f, &owed).await?;
         if new {
             state.jobs.ring();
         }
         Ok(false)
     } else {
-        let new = state
-            .store
-            .follow(state.ids.next(), me, target, reblogs, notify, now, &owed)
-            .await?;
+        let new = state.store.follow(f, &owed).await?;
         if new {
             state.jobs.ring();
         }

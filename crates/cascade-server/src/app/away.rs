@@ -187,10 +187,15 @@ pub fn owed_reply(state: &AppState, record: &NotificationRecord) -> Option<NewJo
     };
     let payload = serde_json::to_string(&owed).ok()?;
     Some(
-        NewJob::new(state.ids.next(), JobKind::AwayReply, message, record.created_at)
-            .by(record.account_id)
-            .on(record.from_account_id)
-            .carrying(payload),
+        NewJob::new(
+            state.ids.next(),
+            JobKind::AwayReply,
+            message,
+            record.created_at,
+        )
+        .by(record.account_id)
+        .on(record.from_account_id)
+        .carrying(payload),
     )
 }
 

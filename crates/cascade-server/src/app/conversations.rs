@@ -6,10 +6,10 @@ use cascade_core::Id;
 use cascade_store::{ConversationRecord, StatusRecord};
 
 use crate::app::entity;
-use cascade_store::range;
 use crate::app::{render, stream, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use cascade_store::range;
 
 /// Files a new direct status into its participants' conversations. A participant that
 /// blocks or muted the author gets nothing, as it gets no notification.

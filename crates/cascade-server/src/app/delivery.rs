@@ -102,7 +102,14 @@ async fn favourited(state: &AppState, job: &Job) -> ApiResult<()> {
     let Some(s) = still_there(state, status).await? else {
         return Ok(());
     };
-    notifications::notify(state, s.account_id, by, NotificationKind::Favourite, Some(s.id)).await
+    notifications::notify(
+        state,
+        s.account_id,
+        by,
+        NotificationKind::Favourite,
+        Some(s.id),
+    )
+    .await
 }
 
 /// A follow (or request) that still stands notifies the followed account; a follow may be

@@ -91,8 +91,14 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
     if status.reblog_of_id.is_none() && status.in_reply_to_id.is_none() {
         // Followers who rang the bell for this author hear of each new post.
         for follower in state.store.notified_followers(author.id).await? {
-            notifications::notify(state, follower, author.id, NotificationKind::Status, Some(status.id))
-                .await?;
+            notifications::notify(
+                state,
+                follower,
+                author.id,
+                NotificationKind::Status,
+                Some(status.id),
+            )
+            .await?;
         }
     }
     if root != status.id {
@@ -161,7 +167,14 @@ async fn check_going_viral(state: &AppState, root: Id) -> ApiResult<()> {
         recent.iter().sum::<i64>() as f64 / recent.len() as f64
     };
     if estimate.prediction >= state.config.viral_multiple * usual.max(1.0) {
-        notifications::notify(state, author, author, NotificationKind::GoingViral, Some(root)).await?;
+        notifications::notify(
+            state,
+            author,
+            author,
+            NotificationKind::GoingViral,
+            Some(root),
+        )
+        .await?;
     }
     Ok(())
 }

@@ -345,7 +345,11 @@ pub async fn delete_keyword(state: &AppState, me: Id, id: Id) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn statuses(state: &AppState, me: Id, filter: Id) -> ApiResult<Vec<entity::FilterStatus>> {
+pub async fn statuses(
+    state: &AppState,
+    me: Id,
+    filter: Id,
+) -> ApiResult<Vec<entity::FilterStatus>> {
     Ok(own(state, me, filter)
         .await?
         .statuses

@@ -9,16 +9,16 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use cascade_core::coalesce::{Coalescer, Decision};
-use cascade_core::timeline::Page;
 use cascade_core::notification::group_key;
+use cascade_core::timeline::Page;
 use cascade_core::{time, Id, NotificationKind, Visibility};
 use cascade_store::{NotificationFilter, NotificationRecord, Owed, PolicyRecord, RequestRecord};
 
 use crate::app::entity;
-use cascade_store::range;
 use crate::app::{render, spam, stream, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use cascade_store::range;
 
 /// The names of the kinds listed when a client names none (Mastodon's).
 pub fn default_kinds() -> Vec<String> {
@@ -169,7 +169,10 @@ async fn judge(
                 || spam::assess_record(state, &sender).await?.is_spam());
         consider(limited, &p.for_limited_accounts);
     }
-    if kind == NotificationKind::Mention && verdict(&p.for_private_mentions) != Verdict::Accept && !follows_sender {
+    if kind == NotificationKind::Mention
+        && verdict(&p.for_private_mentions) != Verdict::Accept
+        && !follows_sender
+    {
         if let Some(id) = status {
             let s = state.store.status(id).await?;
             // Private mentions are direct ones; followers-only posts are not private.
@@ -258,7 +261,9 @@ pub async fn notify(
     // push.
     let mut owed = Owed {
         pushes: Vec::new(),
-        jobs: crate::app::away::owed_reply(state, &record).into_iter().collect(),
+        jobs: crate::app::away::owed_reply(state, &record)
+            .into_iter()
+            .collect(),
     };
     let added = if verdict == Verdict::Filter {
         let record = NotificationRecord {
@@ -414,9 +419,7 @@ pub async fn grouped(
 ) -> ApiResult<(entity::GroupedNotifications, Vec<Id>)> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let filter = with_default_kinds(q.filter);
-    let grouped: Vec<String> = q
-        .grouped
-        .unwrap_or_else(default_grouped);
+    let grouped: Vec<String> = q.grouped.unwrap_or_else(default_grouped);
     let page = q.page;
     let full = |n: usize| n == page.limit;
     // The range `[lower, below)` the page covers, and its groups.

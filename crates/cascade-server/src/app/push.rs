@@ -248,7 +248,9 @@ pub async fn owed_pushes(
     let now = time::now_millis();
     let mut rows = Vec::new();
     for s in subscriptions {
-        if !alert_on(&s.alerts, record.kind.as_str()) || !policy_allows(state, &s.policy, record).await? {
+        if !alert_on(&s.alerts, record.kind.as_str())
+            || !policy_allows(state, &s.policy, record).await?
+        {
             continue;
         }
         let (due_at, coalesced) = match state.push.offer(&(s.id, key.clone()), now) {

@@ -8,11 +8,11 @@ use cascade_core::Id;
 use cascade_store::{AccountStatusesFilter, StatusRecord};
 
 use crate::app::entity;
-use cascade_store::range;
+use crate::app::feeds::cached_page;
 use crate::app::{render, Viewer};
 use crate::error::{ApiError, ApiResult};
-use crate::app::feeds::cached_page;
 use crate::state::AppState;
+use cascade_store::range;
 
 /// A rendered page and the paging keys of its entries.
 pub type TimelinePage = (Vec<entity::Status>, Vec<Id>);

@@ -19,11 +19,11 @@ use cascade_core::{text, time, Id};
 use cascade_store::{StatusRecord, StoreError, WatchRecord};
 
 use crate::app::entity;
-use cascade_store::range;
 use crate::app::timelines::TimelinePage;
 use crate::app::{render, statuses, stream, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use cascade_store::range;
 
 /// The terms of every watch, kept in memory so that matching a status needs no query.
 /// Loaded at start and updated on every change to a watch.

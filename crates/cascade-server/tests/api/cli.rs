@@ -193,7 +193,10 @@ async fn admin_commands_work_on_the_store_of_a_running_server() {
         .status
         .success());
     mention("@operator three").await;
-    eventually("the mention after the lift", || async { mentions().await == 2 }).await;
+    eventually("the mention after the lift", || async {
+        mentions().await == 2
+    })
+    .await;
     assert!(!admin(&["limit", "nobody", "--data", data])
         .await
         .status
