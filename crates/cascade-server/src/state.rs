@@ -32,8 +32,6 @@ pub struct Shared {
     /// Impressions not yet written, and the signal that a flush is due.
     pub views: crate::app::views::ViewBuffer,
     pub views_due: Notify,
-    /// The web pages' templates.
-    pub pages: crate::web::Pages,
     /// Cached graph snapshots of recent viewers.
     pub viewers: crate::app::viewer::ViewerCache,
     /// Cached status and account records, view counts and marks, for rendering.
@@ -119,7 +117,6 @@ impl AppState {
             limiter: Default::default(),
             viewers: Default::default(),
             records,
-            pages: Default::default(),
             views: Default::default(),
             views_due: Notify::new(),
             inbox,

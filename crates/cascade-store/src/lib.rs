@@ -31,6 +31,8 @@ mod suggestions;
 mod tags;
 mod timelines;
 mod trends;
+#[cfg(test)]
+mod twins;
 mod virality;
 mod watch;
 

@@ -20,7 +20,8 @@ use crate::app::{cascade, render, statuses, timelines, Viewer};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The compiled templates. Built once with the state; HTML is escaped automatically.
+/// The compiled templates, built once on first use (the web layer owns them, so the
+/// composition root knows nothing of pages); HTML is escaped automatically.
 pub struct Pages {
     env: Environment<'static>,
 }
@@ -45,6 +46,12 @@ impl Default for Pages {
         }
         Pages { env }
     }
+}
+
+/// The templates.
+fn pages() -> &'static Pages {
+    static PAGES: std::sync::OnceLock<Pages> = std::sync::OnceLock::new();
+    PAGES.get_or_init(Pages::default)
 }
 
 impl Pages {
@@ -83,7 +90,7 @@ pub fn routes() -> Router<AppState> {
 /// Turns an API error into a page: 404s say so, anything else is a 500 page.
 fn page_error(state: &AppState, e: ApiError) -> Response {
     match e {
-        ApiError::NotFound => state.pages.error(
+        ApiError::NotFound => pages().error(
             state,
             StatusCode::NOT_FOUND,
             "Not found",
@@ -91,7 +98,7 @@ fn page_error(state: &AppState, e: ApiError) -> Response {
         ),
         other => {
             tracing::error!(error = %other, "page failed");
-            state.pages.error(
+            pages().error(
                 state,
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
@@ -132,7 +139,7 @@ async fn profile_page(State(state): State<AppState>, Path(username): Path<String
             timelines::account(&state, &viewer, account.id, &filter, Page::default()).await?;
         let rendered = render::account(&state, &account);
         let note_text = plain(&rendered.note);
-        Ok::<_, ApiError>(state.pages.render(
+        Ok::<_, ApiError>(pages().render(
             "profile.html",
             context! {
                 instance => &state.config.title,
@@ -159,7 +166,7 @@ async fn status_page(
         }
         let context = statuses::context(&state, &viewer, id).await?;
         let text = plain(&status.content);
-        Ok(state.pages.render(
+        Ok(pages().render(
             "status.html",
             context! {
                 instance => &state.config.title,
@@ -203,7 +210,7 @@ async fn cascade_page(
         let json = cascade::to_json(&state, &m);
         let tree_svg = draw::tree_svg(&m.tree, &m.stats, label);
         let activity_svg = draw::activity_svg(&m.stats, m.views.is_some());
-        Ok(state.pages.render(
+        Ok(pages().render(
             "cascade.html",
             context! {
                 instance => &state.config.title,

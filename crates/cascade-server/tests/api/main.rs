@@ -15,6 +15,7 @@ mod errors;
 mod filters;
 mod grouped;
 mod inbox;
+mod layers;
 mod lists;
 mod notifications;
 mod oauth;
