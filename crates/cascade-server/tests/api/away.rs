@@ -299,7 +299,7 @@ async fn pushes_are_held_while_away_and_sent_as_one_digest_when_the_period_ends(
         digest["body"],
         "While you were away: 1 mention, 3 favourites"
     );
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.settle().await;
     assert_eq!(receiver.received().len(), 1, "and nothing else");
 
     // Back: pushes flow again.

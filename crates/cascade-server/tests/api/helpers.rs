@@ -140,6 +140,19 @@ impl TestApp {
         }
     }
 
+    /// Waits until everything earlier requests owe was done, pushes included: the jobs
+    /// are drained and no push delivery due by now is left (a held or coalesced push,
+    /// due later, stays queued).
+    pub async fn settle(&self) {
+        self.drain().await;
+        let store = &self.state.store;
+        eventually("the due pushes are delivered", || async {
+            let next = store.next_push_due().await.expect("the push queue");
+            next.is_none_or(|due| due > cascade_core::time::now_millis())
+        })
+        .await;
+    }
+
     /// Writes buffered view counts, as the background flusher does every few seconds.
     pub async fn flush_views(&self) {
         cascade_server::app::views::flush(&self.state)

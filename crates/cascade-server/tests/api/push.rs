@@ -413,7 +413,7 @@ async fn alerts_and_policy_decide_what_is_pushed() {
         .await;
 
     let got = receiver.wait_for(1).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.settle().await;
     let got_later = receiver.accepted();
     assert_eq!(got.len(), 1);
     assert_eq!(got_later.len(), 1, "only carol's mention is pushed");

@@ -10,7 +10,9 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::helpers::{spawn_app, spawn_with, TestApp, User};
+use cascade_server::app::stream::{Channel, Scope};
+
+use crate::helpers::{eventually, spawn_app, spawn_with, TestApp, User};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -109,7 +111,20 @@ async fn one_socket_subscribes_and_unsubscribes_many_streams() {
             .await
             .unwrap();
     }
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (rust, local) = (
+        Channel::Hashtag {
+            tag: "rust".into(),
+            local: false,
+        },
+        Channel::Public {
+            scope: Scope::Local,
+            media: false,
+        },
+    );
+    eventually("both subscriptions are registered", || async {
+        app.state.streams.has(&rust) && app.state.streams.has(&local)
+    })
+    .await;
     let post = app
         .post_status(&bob, "learning #rust today", "public")
         .await;
@@ -133,7 +148,10 @@ async fn one_socket_subscribes_and_unsubscribes_many_streams() {
     ))
     .await
     .unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    eventually("the hashtag subscription is gone", || async {
+        !app.state.streams.has(&rust)
+    })
+    .await;
     let second = app.post_status(&bob, "more #rust", "public").await;
     app.drain().await;
     let e = next(&mut ws, WAIT).await.expect("the remaining stream");
@@ -403,7 +421,14 @@ async fn server_sent_events_deliver_the_same_events_with_heartbeats() {
             text
         })
     };
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let local = Channel::Public {
+        scope: Scope::Local,
+        media: false,
+    };
+    eventually("the event stream is registered", || async {
+        app.state.streams.has(&local)
+    })
+    .await;
     let post = app.post_status(&bob, "hello #cats", "public").await;
     app.drain().await;
     let text = task.await.unwrap();
