@@ -21,10 +21,16 @@ pub fn free_port() -> u16 {
 /// Starts `cascade serve` and waits for it to say it listens; returns the process and the
 /// lines it printed on the way.
 pub async fn serve(args: &[&str]) -> (Child, Vec<String>) {
+    serve_with(args, &[]).await
+}
+
+/// `serve` with extra environment variables.
+pub async fn serve_with(args: &[&str], env: &[(&str, &str)]) -> (Child, Vec<String>) {
     let mut child = Command::new(BIN)
         .arg("serve")
         .args(args)
         .env_remove("CASCADE_DATABASE_URL")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
