@@ -9,10 +9,11 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum JobKind {
     /// A new status (post, reply, quote, reblog): its notifications (mentions, the quoted
-    /// or reblogged author), conversations, search index entry and brand-watch hits.
+    /// or reblogged author), conversations, search index entry, brand-watch hits and
+    /// streams.
     Deliver,
     /// A new status: pushes into followers' cached home timelines, the cascade's exposure,
-    /// the followers who rang the bell, streams, and the going-viral check.
+    /// the followers who rang the bell, and the going-viral check.
     Fanout,
     /// A favourite: the author's notification (while the favourite still stands).
     Favourite,
@@ -20,8 +21,8 @@ pub enum JobKind {
     Follow,
     /// An edit: the resharers' notifications, the search index, streams, watch hits.
     Edit,
-    /// A deleted status (the job carries what is needed of it): streams, the search index,
-    /// the withdrawn reblog notification.
+    /// A deleted status (the job carries what is needed of it): streams and the search
+    /// index. Its notifications go with it in the delete's own transaction.
     Delete,
     /// An automatic out-of-office reply to a private message.
     AwayReply,

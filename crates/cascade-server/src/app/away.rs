@@ -7,7 +7,9 @@
 //! Automatic replies never answer automatic replies, so two away users cannot talk to each
 //! other forever; and one per sender and period is enforced by the store's primary key,
 //! not by a check before the insert. Current periods are kept in memory (`AwayBook`) so
-//! rendering an account needs no query.
+//! rendering an account needs no query; it is loaded at start and changed by this
+//! process's own writes, so a period set through another process shows here only after a
+//! restart.
 
 use std::collections::HashMap;
 use std::sync::RwLock;

@@ -4,7 +4,9 @@
 //!
 //! Every change forgets the owner's cached filters right after the commit and tells the
 //! owner's `user` streams (`filters_changed`), so the next page and the next event use the
-//! new filters.
+//! new filters. Rendering reads filters from `FilterBook`, never the store per page; a
+//! `hide` match is dropped before a page is cut, so paging stays gapless. Entries live
+//! `TTL` (30 s), which bounds how long another process's change takes to show here.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -3,6 +3,12 @@
 //! the recipient's notification policy are honoured here, so no caller can forget them. A notification
 //! that is let through is delivered to the recipient's streams, coalesced per group so a
 //! burst of 100,000 favourites sends a handful of events.
+//!
+//! A filtered notification is stored but listed only on request, in its sender's request,
+//! until the request is accepted (or dismissed with it). Counts in groups are exact: they
+//! come from the stored rows, never from the coalesced events. Policies are cached in this
+//! process's memory (`Inbox`) with no expiry: a change made through another process may
+//! not show here before a restart.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;

@@ -1,15 +1,16 @@
 //! Web Push: a user's devices hear of their notifications through their push services.
 //!
-//! `on_notification` runs right after a notification is stored. It picks the access
-//! tokens' subscriptions whose alerts and policy let the notification through, coalesces
-//! bursts of one notification group (at most one push per group, subscription and
-//! `coalesce_ms`; the delayed one carries the group's latest state) and writes the pushes
-//! to `push_deliveries`. The worker (`run_worker`, woken by `AppState::push_due`) sends
-//! them: encrypted per RFC 8291, signed with the instance's VAPID key, retried with
-//! exponential backoff on network errors, 5xx and 429, the subscription dropped on 404 and
-//! 410. Queued rows are durable, so a crash delays pushes but loses none. While its user is
+//! `owed_pushes` runs as a notification is stored. It picks the access tokens'
+//! subscriptions whose alerts and policy let the notification through, coalesces bursts
+//! of one notification group (at most one push per group, subscription and `coalesce_ms`;
+//! the delayed one carries the group's latest state), and `notifications::notify` writes
+//! the pushes to `push_deliveries` in the notification's transaction. The worker
+//! (`run_worker`, woken by `AppState::push_due`) sends them: encrypted per RFC 8291,
+//! signed with the instance's VAPID key, retried with exponential backoff on network
+//! errors, 5xx and 429 (12 attempts at most), the subscription dropped on 404 and 410.
+//! Queued rows are durable, so a crash delays pushes but loses none. While its user is
 //! away (`app::away`) a subscription gets nothing; the worker sends one digest when the
-//! period ends. Nothing here runs inside a request except the queueing.
+//! period ends. Only the worker talks to push services.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;

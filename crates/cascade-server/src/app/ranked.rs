@@ -13,6 +13,11 @@
 //! gives every ranked entry exactly once while counters keep moving. A cursor that is no
 //! longer known (the snapshot expired or the server restarted) is read as an ordinary
 //! `max_id`: the ranking starts over among older entries.
+//!
+//! The ranked feed shows only what the chronological home would show the reader: the
+//! same candidates and the same rule (`timelines::home_candidates`, `home_keeps`). A
+//! snapshot only orders ids, in this process's memory (`SNAPSHOT_TTL`, `MAX_SNAPSHOTS`);
+//! every page is rendered, and its visibility checked, when it is read.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

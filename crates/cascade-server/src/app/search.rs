@@ -6,6 +6,11 @@
 //! failure is logged and the index's stored mark stays below it, for the next start to
 //! catch up. Every status found is rendered through `app::render`, whose one visibility
 //! rule decides again what the viewer sees: the index only narrows the candidates.
+//!
+//! Statuses are indexed by their jobs (`app::delivery`), so each process's index holds
+//! what its own worker performed; another process's posts show here after this process's
+//! next start (`catch_up`). A process that cannot open the folder (another process holds
+//! it) keeps its index in memory, filled from the store when it starts serving.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

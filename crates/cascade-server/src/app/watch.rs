@@ -2,12 +2,16 @@
 //! their owner; each watch's timeline and stream; the owner's unanswered queue; and how
 //! fast the owner answers.
 //!
-//! Matching happens when a status is written (by the fan-out worker for a new status, in
-//! the request for an edit), against `WatchBook`, an in-memory index of every watch's
-//! terms: a status that matches nothing costs no query. A match is stored as a hit, so
-//! reading a watch is a range of one index; hits are written only for statuses the owner
-//! could see then, and every read applies the visibility rule (`app::render`) again.
+//! Matching happens after a status is written (by its `Deliver` or `Edit` job, see
+//! `app::delivery`), against `WatchBook`, an in-memory index of every watch's terms: a
+//! status that matches nothing costs no query. A match is stored as a hit, so reading a
+//! watch is a range of one index; hits are written only for statuses the owner could see
+//! then, and every read (timeline, queue, stream) applies the visibility rule
+//! (`app::render`) again. Statistics leave out the accounts the owner blocks or mutes.
 //! Nothing here writes a status: answering is replying, through the ordinary API.
+//!
+//! `WatchBook` is loaded at start and changed only by this process's own writes: a watch
+//! created or changed through another process matches here only after a restart.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
