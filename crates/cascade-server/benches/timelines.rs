@@ -61,6 +61,13 @@ const FANOUT_FOLLOWERS: usize = 10_000;
 const PRETEND_FOLLOWERS: i64 = 10_000_000;
 const QUIET_FOLLOWERS: usize = 10;
 
+/// Accounts that act in the mixed load of the worker-latency measurement.
+const MIXED_ACTORS: usize = 2_000;
+/// Local users who post in the mixed load.
+const MIXED_AUTHORS: usize = 100;
+/// Clients of the mixed load, and the operations per second they start together.
+const MIXED_CLIENTS: usize = 16;
+const MIXED_RATE: f64 = 300.0;
 const MINUTE: i64 = 60_000;
 const DAY: i64 = 24 * 60 * MINUTE;
 
@@ -121,6 +128,8 @@ fn main() {
     rt.block_on(paired_views(&bench, rounds, block));
     let (rounds, block) = if measuring { (8, 500) } else { (1, 2) };
     rt.block_on(paired_accepts(&bench, rounds, block));
+    let seconds = if measuring { 20 } else { 1 };
+    rt.block_on(worker_latency(&bench, Duration::from_secs(seconds)));
     rt.block_on(bench.state.store.close());
 }
 
@@ -266,6 +275,8 @@ struct Bench {
     /// An author with `fanout_followers` followers, all pushed to.
     hub: Id,
     hub_followers: Vec<Id>,
+    /// Generated accounts (id, username) that act in the mixed load.
+    actors: Vec<(Id, String)>,
     /// A second server on the same store with the record cache off: what a read costs
     /// when every record comes from the store (its home timelines are cached as usual).
     uncached: AppState,
@@ -320,6 +331,12 @@ impl Bench {
         for chunk in rows.chunks(10_000) {
             store.insert_accounts_bulk(chunk).await.expect("accounts");
         }
+        // Everyone but the two measured readers may act in the mixed load.
+        let actors: Vec<(Id, String)> = rows[..n - 2]
+            .iter()
+            .step_by((n / MIXED_ACTORS).max(1))
+            .map(|(id, name, _, _)| (*id, name.clone()))
+            .collect();
         let mut special = Vec::new();
         for name in ["quiet", "star", "hub"] {
             let account = store
@@ -513,6 +530,7 @@ impl Bench {
             star,
             hub,
             hub_followers,
+            actors,
             uncached,
             filler,
             _dir: dir,
@@ -1066,4 +1084,158 @@ async fn paired_accepts(bench: &Bench, rounds: usize, block: u64) {
         |side| accept_post(state, authors[side]),
     )
     .await;
+}
+
+// ---------------------------------------------------------------------------------------
+// The worker's latency under the mixed load.
+
+/// How long what a post owes (its mention's notification, its fan-out) waits for the
+/// worker while the server takes a mixed load: half home reads, a tenth public reads, a
+/// fifth posts that mention someone, a fifth favourites, started at `MIXED_RATE` per
+/// second by `MIXED_CLIENTS` clients. The latency of a job runs from the commit that wrote it to the moment it was
+/// done, as the worker records it; the jobs left by the earlier benchmarks are dropped
+/// first, so only the mixed load's jobs are measured.
+async fn worker_latency(bench: &Bench, duration: Duration) {
+    use cascade_core::job::Lane;
+    use cascade_store::Mark;
+    let state = &bench.state;
+    for lane in Lane::ALL {
+        loop {
+            let left = state
+                .store
+                .pending_jobs(lane, 0, 1_000)
+                .await
+                .expect("jobs");
+            if left.is_empty() {
+                break;
+            }
+            for job in left {
+                state.store.finish_job(job.id).await.expect("a dropped job");
+            }
+        }
+        state.jobs.latencies(lane, true);
+    }
+    // Posting needs a local user: the authors are new accounts, each followed by a
+    // hundred of the generated ones, so every post has a small fan-out.
+    let now = time::now_millis();
+    let mut authors = Vec::new();
+    let mut edges = Vec::new();
+    let mut rng = StdRng::seed_from_u64(SEED + 99);
+    for i in 0..MIXED_AUTHORS {
+        let name = format!("author{i}");
+        let account = state
+            .store
+            .create_account(&NewAccount {
+                id: state.ids.next(),
+                username: name.clone(),
+                email: format!("{name}@bench.test"),
+                password_hash: "not a hash: nobody logs in".into(),
+                display_name: name.clone(),
+                note: String::new(),
+                note_html: String::new(),
+                bot: false,
+                locked: false,
+                created_at: now,
+            })
+            .await
+            .expect("an author");
+        for _ in 0..100 {
+            let (follower, _) = &bench.actors[rng.gen_range(0..bench.actors.len())];
+            edges.push((state.ids.next(), *follower, account.id, now));
+        }
+        authors.push(account.id);
+    }
+    state
+        .store
+        .insert_follows_bulk(&edges)
+        .await
+        .expect("follows");
+    let worker = tokio::spawn(worker::run(state.clone()));
+    let started = Instant::now();
+    let ops = std::sync::atomic::AtomicU64::new(0);
+    let recent = std::sync::Mutex::new(Vec::<Id>::new());
+    let client = |seed: u64| {
+        let (ops, recent, authors) = (&ops, &recent, &authors);
+        async move {
+            let mut rng = StdRng::seed_from_u64(SEED + 100 + seed);
+            // An open load: each client starts an operation every `period`, whether the
+            // last one was quick or not, as independent users would.
+            let period = Duration::from_secs_f64(MIXED_CLIENTS as f64 / MIXED_RATE);
+            let mut ticks = tokio::time::interval(period);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            while started.elapsed() < duration {
+                ticks.tick().await;
+                let (me, _) = &bench.actors[rng.gen_range(0..bench.actors.len())];
+                let viewer = Viewer::load(state, Some(*me)).await.expect("a viewer");
+                let roll = rng.gen_range(0..20);
+                if roll < 10 {
+                    black_box(
+                        timelines::home(state, &viewer, Page::default())
+                            .await
+                            .expect("home"),
+                    );
+                } else if roll < 12 {
+                    black_box(
+                        timelines::public(state, &viewer, Page::default())
+                            .await
+                            .expect("public"),
+                    );
+                } else if roll < 16 {
+                    let author = authors[rng.gen_range(0..authors.len())];
+                    let viewer = Viewer::load(state, Some(author)).await.expect("an author");
+                    let (_, other) = &bench.actors[rng.gen_range(0..bench.actors.len())];
+                    let input = StatusInput {
+                        text: format!("@{other} {POST_TEXT}"),
+                        ..StatusInput::default()
+                    };
+                    let s = statuses::create(state, &viewer, input)
+                        .await
+                        .expect("a post");
+                    let mut r = recent.lock().unwrap();
+                    r.push(s.id.parse().expect("an id"));
+                    let len = r.len();
+                    if len > 1_000 {
+                        r.drain(..len - 1_000);
+                    }
+                } else {
+                    let target = {
+                        let r = recent.lock().unwrap();
+                        (!r.is_empty()).then(|| r[rng.gen_range(0..r.len())])
+                    };
+                    if let Some(t) = target {
+                        black_box(
+                            statuses::mark(state, &viewer, t, Mark::Favourite)
+                                .await
+                                .expect("a favourite"),
+                        );
+                    }
+                }
+                ops.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    };
+    futures_util::future::join_all((0..MIXED_CLIENTS as u64).map(client)).await;
+    let elapsed = started.elapsed();
+    worker::drain(state).await.expect("the jobs drain");
+    worker.abort();
+    let ops = ops.into_inner();
+    println!(
+        "worker latency: mixed load of {ops} operations in {elapsed:.1?} ({:.0} ops/s, {MIXED_CLIENTS} clients)",
+        ops as f64 / elapsed.as_secs_f64()
+    );
+    for lane in Lane::ALL {
+        let mut ms = state.jobs.latencies(lane, true);
+        ms.sort_unstable();
+        let at = |q: f64| {
+            ms.get(((ms.len() as f64 * q) as usize).min(ms.len().saturating_sub(1)))
+                .copied()
+        };
+        println!(
+            "worker latency: {lane:?} lane, {} jobs: p50 {:?} ms, p99 {:?} ms, max {:?} ms",
+            ms.len(),
+            at(0.5),
+            at(0.99),
+            ms.last()
+        );
+    }
 }

@@ -65,10 +65,22 @@ pub struct Shared {
 
 /// Wakes each lane of the job worker when a job was written: one signal per lane, so a
 /// ring reaches every lane even while another is busy (a lane that was busy finds the
-/// stored permit when it next waits).
+/// stored permit when it next waits). Also keeps each lane's recent latencies, from the
+/// commit that wrote a job to the moment it was done.
 #[derive(Default)]
 pub struct JobBell {
     lanes: [Notify; 2],
+    latencies: [Mutex<std::collections::VecDeque<i64>>; 2],
+}
+
+/// Latencies kept per lane: the most recent ones, a bounded window.
+const LATENCIES_KEPT: usize = 8_192;
+
+fn lane_index(lane: cascade_core::job::Lane) -> usize {
+    match lane {
+        cascade_core::job::Lane::Fanout => 0,
+        cascade_core::job::Lane::Effects => 1,
+    }
 }
 
 impl JobBell {
@@ -80,11 +92,31 @@ impl JobBell {
 
     /// Waits for a ring meant for `lane`.
     pub async fn wait(&self, lane: cascade_core::job::Lane) {
-        let i = match lane {
-            cascade_core::job::Lane::Fanout => 0,
-            cascade_core::job::Lane::Effects => 1,
-        };
-        self.lanes[i].notified().await
+        self.lanes[lane_index(lane)].notified().await
+    }
+
+    /// Records that a job of `lane` was done `ms` after its write committed.
+    pub fn done(&self, lane: cascade_core::job::Lane, ms: i64) {
+        let mut kept = self.latencies[lane_index(lane)]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if kept.len() == LATENCIES_KEPT {
+            kept.pop_front();
+        }
+        kept.push_back(ms.max(0));
+    }
+
+    /// The recent latencies of `lane` in milliseconds, oldest first; `take` empties the
+    /// window, so a measurement can start afresh.
+    pub fn latencies(&self, lane: cascade_core::job::Lane, take: bool) -> Vec<i64> {
+        let mut kept = self.latencies[lane_index(lane)]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if take {
+            std::mem::take(&mut *kept).into()
+        } else {
+            kept.iter().copied().collect()
+        }
     }
 }
 

@@ -85,7 +85,14 @@ async fn drain_lane(state: &AppState, lane: Lane) -> Result<(), StoreError> {
 /// Performs a job and deletes it; a failure counts an attempt, and the last one gives up.
 async fn perform(state: &AppState, job: &Job) -> Result<(), StoreError> {
     match delivery::run(state, job).await {
-        Ok(()) => state.store.finish_job(job.id).await,
+        Ok(()) => {
+            state.store.finish_job(job.id).await?;
+            let lane = job.kind.lane();
+            state
+                .jobs
+                .done(lane, cascade_core::time::now_millis() - job.created_at);
+            Ok(())
+        }
         Err(e) => {
             tracing::warn!(job = job.id, kind = %job.kind, error = %e, "a job failed");
             state.store.job_failed(job.id).await?;
