@@ -61,6 +61,12 @@ pub async fn register(
     display_name: Option<&str>,
 ) -> ApiResult<Account> {
     validate_registration(username, email, password)?;
+    let max_name = cascade_core::limits::MAX_DISPLAY_NAME_CHARS;
+    if display_name.is_some_and(|n| n.chars().count() > max_name) {
+        return Err(ApiError::unprocessable(format!(
+            "Display name is too long (maximum is {max_name} characters)"
+        )));
+    }
     let now = time::now_millis();
     let account = NewAccount {
         id: state.ids.next(),

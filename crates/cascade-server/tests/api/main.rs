@@ -14,6 +14,7 @@ mod conversations;
 mod errors;
 mod filters;
 mod grouped;
+mod hostile;
 mod inbox;
 mod layers;
 mod lists;
