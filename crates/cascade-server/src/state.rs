@@ -38,6 +38,8 @@ pub struct Shared {
     pub records: crate::app::records::RecordCache,
     /// Request counters for the rate limits.
     pub limiter: crate::throttle::Limiter,
+    /// Argon2 hashing, on the blocking pool and a bounded number at a time.
+    pub passwords: crate::passwords::PasswordPool,
     /// Cached notification policies and the streams' per-group delivery windows.
     pub inbox: crate::app::notifications::Inbox,
     /// Open streaming connections by channel.
@@ -115,6 +117,7 @@ impl AppState {
             jobs: JobBell::default(),
             tokens: Mutex::new(HashMap::new()),
             limiter: Default::default(),
+            passwords: Default::default(),
             viewers: Default::default(),
             records,
             views: Default::default(),

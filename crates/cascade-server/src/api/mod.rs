@@ -69,6 +69,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             limits::limit,
         ))
+        .layer(axum::middleware::from_fn(crate::web::security_headers))
         .with_state(state)
 }
 
