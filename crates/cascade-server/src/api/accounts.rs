@@ -1,6 +1,7 @@
 //! `/api/v1/accounts/*`, follow requests, blocks and mutes.
 
 use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use cascade_core::limits;
@@ -79,10 +80,14 @@ struct RegisterForm {
 /// Registration with an application token; answers with a user token, as Mastodon does.
 async fn register_account(
     State(state): State<AppState>,
+    addr: super::limits::ClientAddr,
     auth: Auth,
     Params(form): Params<RegisterForm>,
-) -> ApiResult<Json<model::Token>> {
+) -> ApiResult<Response> {
     let token = auth.token("write:accounts")?;
+    if let Err(throttled) = super::limits::registration(&state, addr) {
+        return Ok(throttled.into_response());
+    }
     if !state.config.registrations_open {
         return Err(ApiError::Forbidden(
             "Registrations are closed on this server".into(),
@@ -103,9 +108,10 @@ async fn register_account(
     )
     .await?;
     let scopes = token.scopes.join(" ");
-    Ok(Json(
-        uc::issue_token(&state, Some(account.id), token.app_id, &scopes).await?,
-    ))
+    Ok(
+        Json(uc::issue_token(&state, Some(account.id), token.app_id, &scopes).await?)
+            .into_response(),
+    )
 }
 
 async fn verify_credentials(

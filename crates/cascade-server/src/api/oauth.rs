@@ -356,6 +356,7 @@ fn redirect_with(uri: &str, params: &[(&str, &str)]) -> String {
 
 async fn authorize(
     State(state): State<AppState>,
+    addr: super::limits::ClientAddr,
     headers: HeaderMap,
     Params(p): Params<AuthorizeParams>,
 ) -> ApiResult<Response> {
@@ -396,7 +397,21 @@ async fn authorize(
     }
     let login = p.username.as_deref().unwrap_or_default();
     let password = p.password.as_deref().unwrap_or_default();
+    if let Err(throttled) = super::limits::login(&state, addr, login) {
+        return Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            [throttled.header()],
+            authorize_form(
+                &p,
+                &r,
+                &csrf,
+                Some("Too many attempts. Wait a few minutes before trying again."),
+            ),
+        )
+            .into_response());
+    }
     let Some(user) = crate::app::accounts::login(&state, login, password).await? else {
+        super::limits::login_failed(&state, login);
         return Ok((
             StatusCode::UNAUTHORIZED,
             authorize_form(&p, &r, &csrf, Some("Invalid username or password.")),

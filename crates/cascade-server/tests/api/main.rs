@@ -24,6 +24,7 @@ mod pages;
 mod policy;
 mod push;
 mod ranked;
+mod ratelimits;
 mod records;
 mod schemas;
 mod search;
