@@ -33,6 +33,19 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored, so a
     /// client cannot pick its own address (and rate-limit bucket).
     pub trusted_proxies: Vec<IpNet>,
+    /// Requests handled at once; past it, 503 with `Retry-After` rather than a queue that
+    /// grows until memory runs out.
+    pub max_in_flight: usize,
+    /// How long a request may take until its response starts (a streaming response's
+    /// events are not counted); past it, 503.
+    pub request_timeout: std::time::Duration,
+    /// How long a client may take to send a request's headers, and how long a kept-alive
+    /// connection may sit idle before its next request (slowloris).
+    pub header_read_timeout: std::time::Duration,
+    /// Open HTTP connections; further ones are closed at once.
+    pub max_connections: usize,
+    /// Streaming connections (WebSocket or SSE) open at once per client address.
+    pub streams_per_address: usize,
     /// Whether every status's view counts are public (otherwise each author decides;
     /// by default only the author sees them).
     pub public_view_counts: bool,
@@ -99,6 +112,11 @@ impl Config {
                 window: std::time::Duration::from_secs(1800),
             },
             trusted_proxies: Vec::new(),
+            max_in_flight: 1_024,
+            request_timeout: std::time::Duration::from_secs(30),
+            header_read_timeout: std::time::Duration::from_secs(10),
+            max_connections: 10_000,
+            streams_per_address: 32,
             public_view_counts: false,
             viral_multiple: 10.0,
             coalesce_ms: 5_000,

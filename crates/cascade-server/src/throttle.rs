@@ -7,7 +7,8 @@
 //! address) can reset a few windows early, never grow the table.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How many keys the limiter remembers by default.
@@ -104,6 +105,73 @@ impl Limiter {
     }
 }
 
+/// The permits of requests in flight: a fixed number, taken without waiting.
+pub struct InFlight {
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl InFlight {
+    pub fn new(max: usize) -> InFlight {
+        InFlight {
+            permits: Arc::new(tokio::sync::Semaphore::new(max.max(1))),
+        }
+    }
+
+    /// A permit, held for the request's life, or `None` when all are taken.
+    pub fn try_enter(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.permits.clone().try_acquire_owned().ok()
+    }
+}
+
+/// Long-lived connections (streams) open per client address, at most `per_address` each.
+/// The map holds only addresses with an open connection, so it is bounded by the number
+/// of open connections, which the server caps.
+pub struct Slots {
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    per_address: usize,
+}
+
+/// One open connection's place; dropping it frees the place.
+pub struct Slot {
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    addr: IpAddr,
+}
+
+impl Slots {
+    pub fn new(per_address: usize) -> Slots {
+        Slots {
+            open: Arc::default(),
+            per_address,
+        }
+    }
+
+    /// A place for one more connection from `addr`, or `None` when it has all it may.
+    pub fn take(&self, addr: IpAddr) -> Option<Slot> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let count = open.entry(addr).or_insert(0);
+        if *count >= self.per_address {
+            return None;
+        }
+        *count += 1;
+        Some(Slot {
+            open: self.open.clone(),
+            addr,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = open.get_mut(&self.addr) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.addr);
+            }
+        }
+    }
+}
+
 /// Forgets finished windows; if that frees less than a tenth, also the older half of the
 /// live ones (by start), so each eviction pays for many inserts.
 fn make_room(windows: &mut HashMap<String, Window>, capacity: usize, now: Instant) {
@@ -121,6 +189,18 @@ fn make_room(windows: &mut HashMap<String, Window>, capacity: usize, now: Instan
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_gets_its_slots_back_when_connections_close() {
+        let slots = Slots::new(2);
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let a = slots.take(ip).unwrap();
+        let _b = slots.take(ip).unwrap();
+        assert!(slots.take(ip).is_none());
+        assert!(slots.take("192.0.2.2".parse().unwrap()).is_some());
+        drop(a);
+        assert!(slots.take(ip).is_some());
+    }
 
     const LIMIT: RateLimit = RateLimit {
         requests: 2,

@@ -20,6 +20,7 @@ mod layers;
 mod lists;
 mod notifications;
 mod oauth;
+mod overload;
 mod pages;
 mod policy;
 mod push;
