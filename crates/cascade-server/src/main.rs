@@ -65,6 +65,12 @@ enum Command {
             value_delimiter = ','
         )]
         trusted_proxies: Vec<cascade_server::config::IpNet>,
+        /// Requests handled at once; past it, 503 with Retry-After.
+        #[arg(long, env = "CASCADE_MAX_IN_FLIGHT", default_value_t = 1_024)]
+        max_in_flight: usize,
+        /// Streaming connections one client address may hold open.
+        #[arg(long, env = "CASCADE_STREAMS_PER_ADDRESS", default_value_t = 32)]
+        streams_per_address: usize,
         /// Show every status's view counts to everyone (by default only authors see theirs,
         /// unless they opt in).
         #[arg(long, env = "CASCADE_PUBLIC_VIEW_COUNTS")]
@@ -207,6 +213,8 @@ async fn run() -> anyhow::Result<()> {
             record_cache,
             record_cache_secs,
             trusted_proxies,
+            max_in_flight,
+            streams_per_address,
         } => {
             let mut config = config(&store);
             config.registrations_open = !closed_registrations;
@@ -230,6 +238,8 @@ async fn run() -> anyhow::Result<()> {
                 window: std::time::Duration::from_secs(300),
             });
             config.trusted_proxies = trusted_proxies;
+            config.max_in_flight = max_in_flight;
+            config.streams_per_address = streams_per_address;
             let state = cascade_server::open(config).await?;
             let listener = tokio::net::TcpListener::bind(state.config.listen)
                 .await
