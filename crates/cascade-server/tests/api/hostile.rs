@@ -178,6 +178,72 @@ async fn numbers_that_size_work_are_clamped_or_refused() {
 }
 
 #[tokio::test]
+async fn extreme_ids_in_paging_are_answered_without_overflow() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let post = app.post_status(&alice, "hello #world", "public").await;
+    let list = app
+        .post(&alice, "/api/v1/lists", json!({"title": "l"}))
+        .await
+        .ok();
+    let extremes = ["-9223372036854775808", "9223372036854775807", "0", "-1"];
+    let owned = [
+        format!("/api/v1/accounts/{}/statuses", alice.id),
+        format!("/api/v1/accounts/{}/followers", alice.id),
+        format!("/api/v1/accounts/{}/following", alice.id),
+        format!("/api/v1/timelines/list/{}", list["id"].as_str().unwrap()),
+        format!(
+            "/api/v1/statuses/{}/reblogged_by",
+            post["id"].as_str().unwrap()
+        ),
+        format!(
+            "/api/v1/statuses/{}/favourited_by",
+            post["id"].as_str().unwrap()
+        ),
+        "/api/v2/notifications?grouped_types[]=favourite&grouped_types[]=follow".to_string(),
+        "/api/v1/notifications/requests".to_string(),
+        "/api/v1/followed_tags".to_string(),
+        "/api/v1/lists/x/accounts".replace("x", list["id"].as_str().unwrap()),
+    ];
+    let endpoints = [
+        "/api/v1/timelines/home",
+        "/api/v1/timelines/public",
+        "/api/v1/timelines/tag/world",
+        "/api/v1/notifications",
+        "/api/v2/notifications",
+        "/api/v1/favourites",
+        "/api/v1/bookmarks",
+        "/api/v1/conversations",
+        "/api/v1/blocks",
+        "/api/v1/mutes",
+        "/api/v1/follow_requests",
+        "/api/v2/search?q=hello&type=statuses",
+    ];
+    for endpoint in endpoints
+        .iter()
+        .copied()
+        .chain(owned.iter().map(String::as_str))
+    {
+        for id in extremes {
+            for key in ["max_id", "since_id", "min_id"] {
+                let sep = if endpoint.contains('?') { '&' } else { '?' };
+                let path = format!("{endpoint}{sep}{key}={id}&limit=40");
+                let res = app
+                    .client
+                    .get(app.url(&path))
+                    .bearer_auth(&alice.token)
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("{path}: {e}"));
+                let status = res.status();
+                assert!(status.is_success(), "{path}: {status}");
+            }
+        }
+    }
+    still_up(&app, "extreme ids").await;
+}
+
+#[tokio::test]
 async fn texts_are_capped_in_bytes_and_characters() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;
