@@ -313,3 +313,47 @@ async fn texts_are_capped_in_bytes_and_characters() {
         .unwrap();
     refused(&app, res, 422, "a long watch term").await;
 }
+
+#[tokio::test]
+async fn garbage_bodies_of_every_content_type_are_json_4xx() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let garbage: Vec<u8> = (0..20_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let deep_json = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let bodies: Vec<(&str, Vec<u8>)> = vec![
+        ("application/json", garbage.clone()),
+        ("application/json", deep_json.into_bytes()),
+        ("application/json", b"[1,2,3]".to_vec()),
+        ("application/x-www-form-urlencoded", garbage.clone()),
+        ("multipart/form-data; boundary=x", garbage.clone()),
+        ("multipart/form-data", b"--x\r\n".to_vec()),
+        ("text/plain", garbage.clone()),
+        ("", garbage),
+    ];
+    for (content_type, body) in bodies {
+        for path in [
+            "/api/v1/statuses",
+            "/api/v1/apps",
+            "/oauth/token",
+            "/api/v2/filters",
+        ] {
+            let mut req = app
+                .client
+                .post(app.url(path))
+                .bearer_auth(&alice.token)
+                .body(body.clone());
+            if !content_type.is_empty() {
+                req = req.header("content-type", content_type);
+            }
+            let res = req.send().await.unwrap();
+            let status = res.status();
+            let what = format!("{content_type} to {path}");
+            assert!(status.is_client_error(), "{what}: {status}");
+            let json: Value = res.json().await.unwrap_or(Value::Null);
+            assert!(json["error"].is_string(), "{what}: {json}");
+            still_up(&app, &what).await;
+        }
+    }
+}
