@@ -87,7 +87,7 @@ impl From<&Config> for ConnectionLimits {
 /// sends its headers one byte a minute (slowloris) held a socket forever; hyper's own
 /// `header_read_timeout` closes it, and also a kept-alive connection left idle that long.
 /// Connections past the cap are closed at once. On shutdown, open connections finish
-/// their request in flight and close.
+/// their request in flight and close; streams get a grace period of 10 s.
 async fn serve_http(
     app: axum::Router,
     listener: tokio::net::TcpListener,
@@ -152,5 +152,9 @@ async fn serve_http(
     }
     let _ = closing.send(());
     drop(open_rx);
-    open.closed().await;
+    // Streams never finish on their own: past this grace period they are cut.
+    let grace = std::time::Duration::from_secs(10);
+    if tokio::time::timeout(grace, open.closed()).await.is_err() {
+        tracing::info!("closing the connections still open after the grace period");
+    }
 }
