@@ -140,9 +140,18 @@ async fn streams_per_address_are_capped() {
     assert_eq!(third.status(), 429);
     let body: Value = third.json().await.unwrap();
     assert!(body["error"].as_str().unwrap().contains("streaming"));
+    // A WebSocket counts against the same places.
+    let url = format!(
+        "ws://{}/api/v1/streaming?access_token={}&stream=public",
+        app.addr, alice.token
+    );
+    match tokio_tungstenite::connect_async(&url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => assert_eq!(res.status(), 429),
+        other => panic!("a third stream was let in: {:?}", other.map(|_| ())),
+    }
     drop(first);
     eventually("a closed stream frees its place", || async {
-        open().await.status() == 200
+        tokio_tungstenite::connect_async(&url).await.is_ok()
     })
     .await;
 }
