@@ -259,6 +259,19 @@ async fn texts_are_capped_in_bytes_and_characters() {
         .unwrap();
     let body = refused(&app, res, 422, "a megabyte-ish URL").await;
     assert!(body["error"].as_str().unwrap().contains("bytes"));
+    let post = app.post_status(&alice, "short", "public").await;
+    let res = app
+        .client
+        .put(app.url(&format!(
+            "/api/v1/statuses/{}",
+            post["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&alice.token)
+        .json(&json!({ "status": url }))
+        .send()
+        .await
+        .unwrap();
+    refused(&app, res, 422, "an edit to a huge URL").await;
 
     let res = app
         .client
