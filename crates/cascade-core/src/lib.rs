@@ -11,6 +11,7 @@ pub mod hll;
 pub mod id;
 pub mod interests;
 pub mod job;
+pub mod limits;
 pub mod notification;
 pub mod ranking;
 pub mod seismic;

@@ -12,6 +12,8 @@ pub enum StatusError {
     Empty,
     #[error("Text character limit of {max} exceeded")]
     TooLong { max: usize },
+    #[error("Text is too large (at most {max} bytes)")]
+    TooManyBytes { max: usize },
     #[error("Language is not a valid ISO 639 code")]
     BadLanguage,
 }
@@ -36,6 +38,11 @@ impl NewStatus {
     ) -> Result<NewStatus, StatusError> {
         if text.trim().is_empty() {
             return Err(StatusError::Empty);
+        }
+        // Bytes first: weighing a huge text costs time, and URLs weigh 23 whatever their size.
+        let max_bytes = crate::limits::MAX_STATUS_BYTES;
+        if text.len() + spoiler_text.len() > max_bytes {
+            return Err(StatusError::TooManyBytes { max: max_bytes });
         }
         if weighted_len(&text) + spoiler_text.chars().count() > MAX_STATUS_CHARS {
             return Err(StatusError::TooLong {
@@ -76,6 +83,21 @@ mod tests {
             Err(StatusError::TooLong { max: 500 })
         );
         assert!(parse(&"a".repeat(500)).is_ok());
+    }
+
+    #[test]
+    fn a_long_url_is_short_in_characters_but_not_in_bytes() {
+        let url = format!(
+            "https://example.com/{}",
+            "a".repeat(crate::limits::MAX_STATUS_BYTES)
+        );
+        assert_eq!(
+            parse(&url),
+            Err(StatusError::TooManyBytes {
+                max: crate::limits::MAX_STATUS_BYTES
+            })
+        );
+        assert!(parse(&format!("https://example.com/{}", "a".repeat(2000))).is_ok());
     }
 
     #[test]

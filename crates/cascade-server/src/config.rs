@@ -1,6 +1,6 @@
 //! Server configuration, filled from the command line or `CASCADE_*` environment variables.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use cascade_core::timeline::FanoutPolicy;
@@ -21,8 +21,31 @@ pub struct Config {
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     pub title: String,
-    /// Requests per token (or client address) and window; `None` turns limits off.
+    /// Requests per account (or, anonymously, client address) and window; `None` turns
+    /// the general limit off (login and registration throttles stay).
     pub rate_limit: Option<crate::throttle::RateLimit>,
+    /// Login attempts per client address and window.
+    pub login_per_address: crate::throttle::RateLimit,
+    /// Failed logins per login name (username or email) and window.
+    pub login_failures_per_account: crate::throttle::RateLimit,
+    /// Sign-ups through the API per client address and window.
+    pub registrations_per_address: crate::throttle::RateLimit,
+    /// Proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored, so a
+    /// client cannot pick its own address (and rate-limit bucket).
+    pub trusted_proxies: Vec<IpNet>,
+    /// Requests handled at once; past it, 503 with `Retry-After` rather than a queue that
+    /// grows until memory runs out.
+    pub max_in_flight: usize,
+    /// How long a request may take until its response starts (a streaming response's
+    /// events are not counted); past it, 503.
+    pub request_timeout: std::time::Duration,
+    /// How long a client may take to send a request's headers, and how long a kept-alive
+    /// connection may sit idle before its next request (slowloris).
+    pub header_read_timeout: std::time::Duration,
+    /// Open HTTP connections; further ones are closed at once.
+    pub max_connections: usize,
+    /// Streaming connections (WebSocket or SSE) open at once per client address.
+    pub streams_per_address: usize,
     /// Whether every status's view counts are public (otherwise each author decides;
     /// by default only the author sees them).
     pub public_view_counts: bool,
@@ -75,6 +98,25 @@ impl Config {
             max_body_bytes: 1024 * 1024,
             title: "Cascade".into(),
             rate_limit: Some(crate::throttle::RateLimit::default()),
+            // Mastodon's Rack::Attack numbers where it has them.
+            login_per_address: crate::throttle::RateLimit {
+                requests: 25,
+                window: std::time::Duration::from_secs(300),
+            },
+            login_failures_per_account: crate::throttle::RateLimit {
+                requests: 10,
+                window: std::time::Duration::from_secs(900),
+            },
+            registrations_per_address: crate::throttle::RateLimit {
+                requests: 5,
+                window: std::time::Duration::from_secs(1800),
+            },
+            trusted_proxies: Vec::new(),
+            max_in_flight: 1_024,
+            request_timeout: std::time::Duration::from_secs(30),
+            header_read_timeout: std::time::Duration::from_secs(10),
+            max_connections: 10_000,
+            streams_per_address: 32,
             public_view_counts: false,
             viral_multiple: 10.0,
             coalesce_ms: 5_000,
@@ -83,5 +125,75 @@ impl Config {
             record_cache: Default::default(),
             worker: true,
         }
+    }
+}
+
+/// An address block, `10.0.0.0/8` or a single address (`192.0.2.1`, `::1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for IpNet {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<IpNet, String> {
+        let bad = || format!("{s:?} is not an address or address block (10.0.0.0/8)");
+        let (addr, prefix) = match s.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s.trim(), None),
+        };
+        let addr: IpAddr = addr.parse().map_err(|_| bad())?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(bad)?,
+            None => max,
+        };
+        Ok(IpNet { addr, prefix })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_blocks_contain_their_addresses() {
+        let net: IpNet = "10.0.0.0/8".parse().unwrap();
+        assert!(net.contains("10.1.2.3".parse().unwrap()));
+        assert!(!net.contains("11.0.0.1".parse().unwrap()));
+        assert!(net.contains("::ffff:10.0.0.1".parse().unwrap()));
+        let one: IpNet = "::1".parse().unwrap();
+        assert!(one.contains("::1".parse().unwrap()));
+        assert!(!one.contains("::2".parse().unwrap()));
+        let all: IpNet = "0.0.0.0/0".parse().unwrap();
+        assert!(all.contains("192.0.2.1".parse().unwrap()));
+        assert!("10.0.0.0/33".parse::<IpNet>().is_err());
+        assert!("nonsense".parse::<IpNet>().is_err());
     }
 }

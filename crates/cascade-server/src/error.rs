@@ -29,6 +29,9 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("Too many requests")]
     RateLimited,
+    /// A named limit on what one client may hold open at once (429).
+    #[error("{0}")]
+    TooMany(String),
     /// OAuth endpoints answer with RFC 6749's `error` codes plus a description.
     #[error("{code}")]
     OAuth {
@@ -65,7 +68,7 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited | ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::OAuth { status, .. } => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -11,6 +11,7 @@ pub mod app;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod passwords;
 pub mod search;
 pub mod secrets;
 pub mod state;
@@ -60,12 +61,100 @@ pub async fn serve(
     tokio::spawn(app::views::run_flusher(state.clone()));
     tokio::spawn(app::push::run_worker(state.clone()));
     tokio::spawn(app::trends::run_worker(state.clone()));
+    let limits = ConnectionLimits::from(&state.config);
     let app = api::router(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    serve_http(app, listener, limits, shutdown).await;
     Ok(())
+}
+
+/// What one connection may take: how long to send headers (or sit idle between
+/// requests), and how many connections may be open at once.
+struct ConnectionLimits {
+    header_read_timeout: std::time::Duration,
+    max_connections: usize,
+}
+
+impl From<&Config> for ConnectionLimits {
+    fn from(config: &Config) -> Self {
+        ConnectionLimits {
+            header_read_timeout: config.header_read_timeout,
+            max_connections: config.max_connections,
+        }
+    }
+}
+
+/// The HTTP/1 server loop. `axum::serve` sets no header-read timeout, so a client that
+/// sends its headers one byte a minute (slowloris) held a socket forever; hyper's own
+/// `header_read_timeout` closes it, and also a kept-alive connection left idle that long.
+/// Connections past the cap are closed at once. On shutdown, open connections finish
+/// their request in flight and close; streams get a grace period of 10 s.
+async fn serve_http(
+    app: axum::Router,
+    listener: tokio::net::TcpListener,
+    limits: ConnectionLimits,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    use hyper::service::Service as _;
+
+    let connections =
+        std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let (closing, closing_rx) = tokio::sync::watch::channel(());
+    let (open, open_rx) = tokio::sync::watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, mostly: wait for some to close.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(permit) = connections.clone().try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let app = app.clone();
+        let mut closing = closing_rx.clone();
+        let open = open_rx.clone();
+        let header_read_timeout = limits.header_read_timeout;
+        tokio::spawn(async move {
+            let (_permit, _open) = (permit, open);
+            let tower = hyper_util::service::TowerToHyperService::new(app);
+            let service = hyper::service::service_fn(
+                move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    tower.call(request)
+                },
+            );
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_read_timeout);
+            let connection = builder
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .with_upgrades();
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = closing.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+        });
+    }
+    let _ = closing.send(());
+    drop(open_rx);
+    // Streams never finish on their own: past this grace period they are cut.
+    let grace = std::time::Duration::from_secs(10);
+    if tokio::time::timeout(grace, open.closed()).await.is_err() {
+        tracing::info!("closing the connections still open after the grace period");
+    }
 }

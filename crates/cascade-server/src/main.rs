@@ -56,6 +56,21 @@ enum Command {
         /// the limit off.
         #[arg(long, env = "CASCADE_RATE_LIMIT", default_value_t = 300)]
         rate_limit: u32,
+        /// A reverse proxy (address or block, `10.0.0.0/8`) whose `X-Forwarded-For` names
+        /// the client; repeat it or separate with commas. From any other peer the header is
+        /// ignored, so clients cannot choose their own address.
+        #[arg(
+            long = "trusted-proxy",
+            env = "CASCADE_TRUSTED_PROXIES",
+            value_delimiter = ','
+        )]
+        trusted_proxies: Vec<cascade_server::config::IpNet>,
+        /// Requests handled at once; past it, 503 with Retry-After.
+        #[arg(long, env = "CASCADE_MAX_IN_FLIGHT", default_value_t = 1_024)]
+        max_in_flight: usize,
+        /// Streaming connections one client address may hold open.
+        #[arg(long, env = "CASCADE_STREAMS_PER_ADDRESS", default_value_t = 32)]
+        streams_per_address: usize,
         /// Show every status's view counts to everyone (by default only authors see theirs,
         /// unless they opt in).
         #[arg(long, env = "CASCADE_PUBLIC_VIEW_COUNTS")]
@@ -197,6 +212,9 @@ async fn run() -> anyhow::Result<()> {
             coalesce_secs,
             record_cache,
             record_cache_secs,
+            trusted_proxies,
+            max_in_flight,
+            streams_per_address,
         } => {
             let mut config = config(&store);
             config.registrations_open = !closed_registrations;
@@ -219,6 +237,9 @@ async fn run() -> anyhow::Result<()> {
                 requests: rate_limit,
                 window: std::time::Duration::from_secs(300),
             });
+            config.trusted_proxies = trusted_proxies;
+            config.max_in_flight = max_in_flight;
+            config.streams_per_address = streams_per_address;
             let state = cascade_server::open(config).await?;
             let listener = tokio::net::TcpListener::bind(state.config.listen)
                 .await

@@ -356,7 +356,7 @@ impl SearchIndex {
         // Sorting every match by id costs as many matches as a word has: most of the
         // index for a common one. The newest page lies in the newest window that holds
         // enough matches, so windows of growing age are tried first, the whole index last.
-        let want = q.offset + q.limit;
+        let want = q.offset.saturating_add(q.limit);
         let newest = {
             let seen = self
                 .marks

@@ -38,6 +38,12 @@ pub struct Shared {
     pub records: crate::app::records::RecordCache,
     /// Request counters for the rate limits.
     pub limiter: crate::throttle::Limiter,
+    /// Argon2 hashing, on the blocking pool and a bounded number at a time.
+    pub passwords: crate::passwords::PasswordPool,
+    /// Requests in flight, capped (`api::overload`).
+    pub in_flight: crate::throttle::InFlight,
+    /// Open streaming connections per client address, capped.
+    pub stream_slots: crate::throttle::Slots,
     /// Cached notification policies and the streams' per-group delivery windows.
     pub inbox: crate::app::notifications::Inbox,
     /// Open streaming connections by channel.
@@ -138,6 +144,8 @@ impl AppState {
         let push = crate::app::push::PushState::new(config.coalesce_ms);
         let records = crate::app::records::RecordCache::new(&config.record_cache);
         let search = crate::app::search::open_index(&config.data_dir);
+        let in_flight = crate::throttle::InFlight::new(config.max_in_flight);
+        let stream_slots = crate::throttle::Slots::new(config.streams_per_address);
         AppState(Arc::new(Shared {
             config,
             store,
@@ -147,6 +155,9 @@ impl AppState {
             jobs: JobBell::default(),
             tokens: Mutex::new(HashMap::new()),
             limiter: Default::default(),
+            passwords: Default::default(),
+            in_flight,
+            stream_slots,
             viewers: Default::default(),
             records,
             views: Default::default(),

@@ -1,8 +1,10 @@
 //! `/api/v1/accounts/*`, follow requests, blocks and mutes.
 
 use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
+use cascade_core::limits;
 use cascade_core::{time, Id};
 use cascade_store::{AccountStatusesFilter, AccountUpdate, EdgeKind};
 use serde::Deserialize;
@@ -78,10 +80,14 @@ struct RegisterForm {
 /// Registration with an application token; answers with a user token, as Mastodon does.
 async fn register_account(
     State(state): State<AppState>,
+    addr: super::limits::ClientAddr,
     auth: Auth,
     Params(form): Params<RegisterForm>,
-) -> ApiResult<Json<model::Token>> {
+) -> ApiResult<Response> {
     let token = auth.token("write:accounts")?;
+    if let Err(throttled) = super::limits::registration(&state, addr) {
+        return Ok(throttled.into_response());
+    }
     if !state.config.registrations_open {
         return Err(ApiError::Forbidden(
             "Registrations are closed on this server".into(),
@@ -102,9 +108,10 @@ async fn register_account(
     )
     .await?;
     let scopes = token.scopes.join(" ");
-    Ok(Json(
-        uc::issue_token(&state, Some(account.id), token.app_id, &scopes).await?,
-    ))
+    Ok(
+        Json(uc::issue_token(&state, Some(account.id), token.app_id, &scopes).await?)
+            .into_response(),
+    )
 }
 
 async fn verify_credentials(
@@ -159,18 +166,20 @@ async fn update_credentials(
     let me = auth.user("write:accounts")?;
     let mut update = AccountUpdate::default();
     if let Some(name) = form.display_name {
-        if name.chars().count() > 30 {
-            return Err(ApiError::unprocessable(
-                "Display name is too long (maximum is 30 characters)",
-            ));
+        if name.chars().count() > limits::MAX_DISPLAY_NAME_CHARS {
+            return Err(ApiError::unprocessable(format!(
+                "Display name is too long (maximum is {} characters)",
+                limits::MAX_DISPLAY_NAME_CHARS
+            )));
         }
         update.display_name = Some(name);
     }
     if let Some(note) = form.note {
-        if note.chars().count() > 500 {
-            return Err(ApiError::unprocessable(
-                "Note is too long (maximum is 500 characters)",
-            ));
+        if note.chars().count() > limits::MAX_NOTE_CHARS {
+            return Err(ApiError::unprocessable(format!(
+                "Note is too long (maximum is {} characters)",
+                limits::MAX_NOTE_CHARS
+            )));
         }
         let html = cascade_core::text::render_html(
             &note,
@@ -194,15 +203,19 @@ async fn update_credentials(
             if name.is_empty() && value.is_empty() {
                 continue;
             }
-            if name.chars().count() > 255 || value.chars().count() > 255 {
-                return Err(ApiError::unprocessable(
-                    "Fields are too long (maximum is 255 characters)",
-                ));
+            let max = limits::MAX_PROFILE_FIELD_CHARS;
+            if name.chars().count() > max || value.chars().count() > max {
+                return Err(ApiError::unprocessable(format!(
+                    "Fields are too long (maximum is {max} characters)"
+                )));
             }
             parsed.push((name, value));
-        }
-        if parsed.len() > 4 {
-            return Err(ApiError::unprocessable("Fields are limited to 4"));
+            if parsed.len() > limits::MAX_PROFILE_FIELDS {
+                return Err(ApiError::unprocessable(format!(
+                    "Fields are limited to {}",
+                    limits::MAX_PROFILE_FIELDS
+                )));
+            }
         }
         update.fields_json =
             Some(serde_json::to_string(&parsed).map_err(|e| ApiError::Internal(e.into()))?);

@@ -88,9 +88,7 @@ async fn create_list(
 ) -> ApiResult<Json<model::List>> {
     let me = auth.user("write:lists")?;
     let title = f.title.unwrap_or_default();
-    if title.trim().is_empty() {
-        return Err(ApiError::unprocessable("Title can't be blank"));
-    }
+    check_title(&title)?;
     let replies_policy = f.replies_policy.unwrap_or_else(|| "list".into());
     check_policy(&replies_policy)?;
     let list = ListRecord {
@@ -102,6 +100,19 @@ async fn create_list(
     };
     state.store.create_list(&list, time::now_millis()).await?;
     Ok(Json(render(list)))
+}
+
+fn check_title(title: &str) -> ApiResult<()> {
+    let max = cascade_core::limits::MAX_LIST_TITLE_CHARS;
+    if title.trim().is_empty() {
+        return Err(ApiError::unprocessable("Title can't be blank"));
+    }
+    if title.chars().count() > max {
+        return Err(ApiError::unprocessable(format!(
+            "Title is too long (maximum is {max} characters)"
+        )));
+    }
+    Ok(())
 }
 
 async fn get_list(
@@ -122,9 +133,7 @@ async fn update_list(
     let me = auth.user("write:lists")?;
     let mut list = own_list(&state, me, &id).await?;
     if let Some(title) = f.title {
-        if title.trim().is_empty() {
-            return Err(ApiError::unprocessable("Title can't be blank"));
-        }
+        check_title(&title)?;
         list.title = title;
     }
     if let Some(p) = f.replies_policy {

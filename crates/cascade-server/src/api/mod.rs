@@ -21,6 +21,7 @@ pub mod limits;
 pub mod lists;
 pub mod notifications;
 pub mod oauth;
+pub mod overload;
 pub mod paging;
 pub mod params;
 pub mod push;
@@ -69,6 +70,11 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             limits::limit,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            overload::shed,
+        ))
+        .layer(axum::middleware::from_fn(crate::web::security_headers))
         .with_state(state)
 }
 

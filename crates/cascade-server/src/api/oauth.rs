@@ -3,7 +3,7 @@
 //! and the server metadata document. There is no password grant, as in Mastodon 4.4+.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -19,11 +19,15 @@ use super::auth::{
 };
 use super::model;
 use super::params::{flex, Params};
-use crate::app::accounts::verify_password;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
+/// The cookie that carries the login form's CSRF token; the form carries it too, and a
+/// post whose two copies differ did not come from our page.
+const CSRF_COOKIE: &str = "cascade_csrf";
+/// Schemes a redirect may never use: they run code or read files in the browser.
+const FORBIDDEN_SCHEMES: &[&str] = &["javascript", "data", "file", "vbscript", "blob", "about"];
 /// How long an authorization code stays valid.
 const CODE_LIFETIME_MS: i64 = 10 * 60 * 1000;
 
@@ -85,10 +89,8 @@ async fn create_app(
     if uris.is_empty() {
         return Err(ApiError::unprocessable("Redirect URI can't be blank"));
     }
-    if let Some(bad) = uris.iter().find(|u| *u != OOB && !u.contains(':')) {
-        return Err(ApiError::unprocessable(format!(
-            "Redirect URI must be an absolute URI: {bad}"
-        )));
+    for uri in &uris {
+        check_redirect_uri(uri).map_err(ApiError::Unprocessable)?;
     }
     let scopes =
         parse_scopes(form.scopes.as_deref().unwrap_or("read")).map_err(ApiError::Unprocessable)?;
@@ -116,6 +118,49 @@ async fn verify_app(
     Ok(Json(render_app(&state.store.app(app_id).await?, None)))
 }
 
+/// A redirect URI is the out-of-band URN or an absolute URI without a fragment whose
+/// scheme is neither one that runs code or reads files in the browser (`javascript:`,
+/// `data:`, `file:`…); `http` and `https` need a host. Native apps' own schemes
+/// (`com.example.app:/callback`) are allowed, as in Mastodon.
+pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
+    if uri == OOB {
+        return Ok(());
+    }
+    let bad = |why: &str| Err(format!("Redirect URI {why}: {uri}"));
+    if uri.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return bad("must not contain spaces or control characters");
+    }
+    if uri.contains('#') {
+        return bad("must not contain a fragment");
+    }
+    let Some((scheme, rest)) = uri.split_once(':') else {
+        return bad("must be an absolute URI");
+    };
+    let valid_scheme = scheme
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !valid_scheme || rest.is_empty() {
+        return bad("must be an absolute URI");
+    }
+    let scheme = scheme.to_ascii_lowercase();
+    if FORBIDDEN_SCHEMES.contains(&scheme.as_str()) {
+        return bad("uses a scheme that is not allowed");
+    }
+    if matches!(scheme.as_str(), "http" | "https") {
+        let host = rest
+            .strip_prefix("//")
+            .map(|r| r.split(['/', '?']).next().unwrap_or_default());
+        if host.is_none_or(|h| h.is_empty() || h.starts_with('@')) {
+            return bad("must name a host");
+        }
+    }
+    Ok(())
+}
+
 #[derive(Debug, Deserialize)]
 struct AuthorizeParams {
     #[serde(default, deserialize_with = "flex::opt_string")]
@@ -138,6 +183,8 @@ struct AuthorizeParams {
     password: Option<String>,
     #[serde(default, deserialize_with = "flex::opt_string")]
     decision: Option<String>,
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    authenticity_token: Option<String>,
 }
 
 /// A validated authorization request.
@@ -163,6 +210,8 @@ async fn check_request(state: &AppState, p: &AuthorizeParams) -> Result<Request,
         None if registered.len() == 1 => registered[0].to_string(),
         _ => return Err("redirect_uri does not match a registered URI of this application".into()),
     };
+    // Applications registered before the scheme rule was enforced are held to it here.
+    check_redirect_uri(&redirect_uri)?;
     let scopes = parse_scopes(p.scope.as_deref().unwrap_or("read"))?;
     let granted: Vec<String> = app.scopes.split(' ').map(str::to_string).collect();
     if let Some(extra) = scopes.iter().find(|s| !covers(&granted, s)) {
@@ -193,7 +242,12 @@ fn page(title: &str, body: &str) -> Html<String> {
     ))
 }
 
-fn authorize_form(p: &AuthorizeParams, r: &Request, error: Option<&str>) -> Html<String> {
+fn authorize_form(
+    p: &AuthorizeParams,
+    r: &Request,
+    csrf: &str,
+    error: Option<&str>,
+) -> Html<String> {
     let hidden = |name: &str, v: &Option<String>| {
         v.as_ref().map_or(String::new(), |v| {
             format!(
@@ -214,7 +268,7 @@ fn authorize_form(p: &AuthorizeParams, r: &Request, error: Option<&str>) -> Html
         "Authorize",
         &format!(
             "<p><strong>{app}</strong> would like to use your account with these permissions:</p><ul>{scopes}</ul>{error}\
-             <form method=\"post\" action=\"/oauth/authorize\">{h1}{h2}{h3}{h4}{h5}{h6}{h7}\
+             <form method=\"post\" action=\"/oauth/authorize\">{h1}{h2}{h3}{h4}{h5}{h6}{h7}{h8}\
              <label for=\"username\">Username or email</label><input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" required>\
              <label for=\"password\">Password</label><input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>\
              <button type=\"submit\" name=\"decision\" value=\"approve\">Authorize</button> \
@@ -227,8 +281,45 @@ fn authorize_form(p: &AuthorizeParams, r: &Request, error: Option<&str>) -> Html
             h5 = hidden("state", &p.state),
             h6 = hidden("code_challenge", &p.code_challenge),
             h7 = hidden("code_challenge_method", &p.code_challenge_method),
+            h8 = hidden("authenticity_token", &Some(csrf.to_string())),
         ),
     )
+}
+
+/// The `Set-Cookie` value that hands the browser a form's CSRF token: readable by no
+/// script, sent only with requests from our own pages.
+fn csrf_cookie(state: &AppState, token: &str) -> Option<HeaderValue> {
+    let secure = if state.config.base_url.starts_with("https:") {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{CSRF_COOKIE}={token}; Path=/oauth; HttpOnly; SameSite=Strict{secure}"
+    ))
+    .ok()
+}
+
+/// The CSRF token of the request's cookie, if any.
+fn csrf_from_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == CSRF_COOKIE)
+        .map(|(_, value)| value)
+        .filter(|v| !v.is_empty())
+}
+
+/// Whether the form's token is the cookie's, compared by hash so the time taken does not
+/// depend on how many leading characters match.
+fn csrf_matches(headers: &HeaderMap, form: Option<&str>) -> bool {
+    match (csrf_from_cookie(headers), form) {
+        (Some(cookie), Some(form)) => hash_secret(cookie) == hash_secret(form),
+        _ => false,
+    }
 }
 
 async fn authorize_page(
@@ -236,7 +327,14 @@ async fn authorize_page(
     Params(p): Params<AuthorizeParams>,
 ) -> Response {
     match check_request(&state, &p).await {
-        Ok(r) => authorize_form(&p, &r, None).into_response(),
+        Ok(r) => {
+            let token = new_secret();
+            let mut response = authorize_form(&p, &r, &token, None).into_response();
+            if let Some(cookie) = csrf_cookie(&state, &token) {
+                response.headers_mut().insert(header::SET_COOKIE, cookie);
+            }
+            response
+        }
         Err(e) => (
             StatusCode::BAD_REQUEST,
             page(
@@ -258,8 +356,21 @@ fn redirect_with(uri: &str, params: &[(&str, &str)]) -> String {
 
 async fn authorize(
     State(state): State<AppState>,
+    addr: super::limits::ClientAddr,
+    headers: HeaderMap,
     Params(p): Params<AuthorizeParams>,
 ) -> ApiResult<Response> {
+    if !csrf_matches(&headers, p.authenticity_token.as_deref()) {
+        return Ok((
+            StatusCode::FORBIDDEN,
+            page(
+                "Invalid request",
+                "<p class=\"error\">This form has expired or did not come from this server. Go back, reload the page and try again.</p>",
+            ),
+        )
+            .into_response());
+    }
+    let csrf = p.authenticity_token.clone().unwrap_or_default();
     let r = match check_request(&state, &p).await {
         Ok(r) => r,
         Err(e) => {
@@ -285,15 +396,27 @@ async fn authorize(
         return Ok(Redirect::to(&redirect_with(&r.redirect_uri, &params)).into_response());
     }
     let login = p.username.as_deref().unwrap_or_default();
-    let user = match state.store.user_by_login(login).await {
-        Ok(u) if verify_password(p.password.as_deref().unwrap_or_default(), &u.password_hash) => u,
-        _ => {
-            return Ok((
-                StatusCode::UNAUTHORIZED,
-                authorize_form(&p, &r, Some("Invalid username or password.")),
-            )
-                .into_response())
-        }
+    let password = p.password.as_deref().unwrap_or_default();
+    if let Err(throttled) = super::limits::login(&state, addr, login) {
+        return Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            [throttled.header()],
+            authorize_form(
+                &p,
+                &r,
+                &csrf,
+                Some("Too many attempts. Wait a few minutes before trying again."),
+            ),
+        )
+            .into_response());
+    }
+    let Some(user) = crate::app::accounts::login(&state, login, password).await? else {
+        super::limits::login_failed(&state, login);
+        return Ok((
+            StatusCode::UNAUTHORIZED,
+            authorize_form(&p, &r, &csrf, Some("Invalid username or password.")),
+        )
+            .into_response());
     };
     let code = new_secret();
     state

@@ -4,10 +4,17 @@
 //! and the `flex` helpers accept
 //! `"true"`/`"1"` and numeric strings, so form clients (Mastodon.py) and JSON clients
 //! (masto.js) are served by the same handler types.
+//!
+//! Every format is held to the same bounds (`cascade_core::limits`): bracket depth, number
+//! of values, key and value bytes. Past them the request is a 400 that names the bound,
+//! before anything recurses or allocates in proportion to the input.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
+use cascade_core::limits::{
+    MAX_PARAMS, MAX_PARAM_DEPTH, MAX_PARAM_KEY_BYTES, MAX_PARAM_VALUE_BYTES,
+};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -20,7 +27,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let mut merged = form_to_json(req.uri().query().unwrap_or("").as_bytes());
+        let mut budget = Budget::default();
+        let mut merged = parse_form(req.uri().query().unwrap_or("").as_bytes(), &mut budget)?;
         let content_type = req
             .headers()
             .get(CONTENT_TYPE)
@@ -28,7 +36,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
             .unwrap_or("")
             .to_ascii_lowercase();
         if content_type.starts_with("multipart/form-data") {
-            merged.extend(multipart_to_json(req, state).await?);
+            merged.extend(multipart_to_json(req, state, &mut budget).await?);
             return deserialize(merged);
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
@@ -41,7 +49,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
         if !bytes.iter().all(u8::is_ascii_whitespace) {
             let body = if content_type.starts_with("application/json") {
                 match serde_json::from_slice::<Value>(&bytes) {
-                    Ok(Value::Object(map)) => map,
+                    Ok(Value::Object(map)) => {
+                        budget.object(&map, 1)?;
+                        map
+                    }
                     Ok(_) => {
                         return Err(ApiError::BadRequest(
                             "The JSON body must be an object".into(),
@@ -56,7 +67,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
             } else if content_type.is_empty()
                 || content_type.starts_with("application/x-www-form-urlencoded")
             {
-                form_to_json(&bytes)
+                parse_form(&bytes, &mut budget)?
             } else {
                 return Err(ApiError::BadRequest(format!(
                     "Unsupported content type {content_type:?}: send JSON or form-urlencoded parameters"
@@ -80,6 +91,7 @@ fn deserialize<T: DeserializeOwned>(merged: Map<String, Value>) -> Result<Params
 async fn multipart_to_json<S: Send + Sync>(
     req: Request,
     state: &S,
+    budget: &mut Budget,
 ) -> Result<Map<String, Value>, ApiError> {
     let bad = |e: axum::extract::multipart::MultipartError| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
@@ -99,9 +111,11 @@ async fn multipart_to_json<S: Send + Sync>(
                 "File uploads ({name}) are not supported by this server yet"
             )));
         }
+        budget.key(&name)?;
         let value = field.text().await.map_err(bad)?;
-        let path = split_key(&name);
-        if !path.is_empty() && !path[0].is_empty() {
+        budget.value(&value)?;
+        let path = split_key(&name)?;
+        if !path[0].is_empty() {
             insert(&mut root, &path, value);
         }
     }
@@ -111,12 +125,93 @@ async fn multipart_to_json<S: Send + Sync>(
     Ok(root)
 }
 
-/// Parses `a=1&b[]=2&b[]=3&c[0][name]=x` into `{"a":"1","b":["2","3"],"c":[{"name":"x"}]}`.
-pub fn form_to_json(input: &[u8]) -> Map<String, Value> {
+/// What a request's parameters have used of their bounds so far: the query string, then
+/// the body, count against one budget.
+#[derive(Debug, Default)]
+pub struct Budget {
+    values: usize,
+}
+
+impl Budget {
+    fn count(&mut self) -> Result<(), ApiError> {
+        self.values += 1;
+        if self.values > MAX_PARAMS {
+            return Err(ApiError::BadRequest(format!(
+                "Too many parameters (at most {MAX_PARAMS})"
+            )));
+        }
+        Ok(())
+    }
+
+    fn key(&mut self, key: &str) -> Result<(), ApiError> {
+        self.count()?;
+        if key.len() > MAX_PARAM_KEY_BYTES {
+            return Err(ApiError::BadRequest(format!(
+                "A parameter name is too long (at most {MAX_PARAM_KEY_BYTES} bytes)"
+            )));
+        }
+        Ok(())
+    }
+
+    fn value(&mut self, value: &str) -> Result<(), ApiError> {
+        if value.len() > MAX_PARAM_VALUE_BYTES {
+            return Err(ApiError::BadRequest(format!(
+                "A parameter value is too long (at most {MAX_PARAM_VALUE_BYTES} bytes)"
+            )));
+        }
+        Ok(())
+    }
+
+    fn depth(depth: usize) -> Result<(), ApiError> {
+        if depth > MAX_PARAM_DEPTH {
+            return Err(ApiError::BadRequest(format!(
+                "Parameters are nested too deeply (at most {MAX_PARAM_DEPTH} levels)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks a parsed JSON object at `depth` (the body itself is depth 1). serde_json
+    /// stops at 128 levels, so this recursion is bounded before it starts.
+    fn object(&mut self, map: &Map<String, Value>, depth: usize) -> Result<(), ApiError> {
+        Self::depth(depth)?;
+        for (key, value) in map {
+            self.key(key)?;
+            self.json(value, depth)?;
+        }
+        Ok(())
+    }
+
+    fn json(&mut self, value: &Value, depth: usize) -> Result<(), ApiError> {
+        match value {
+            Value::Object(map) => self.object(map, depth + 1),
+            Value::Array(items) => {
+                Self::depth(depth + 1)?;
+                for item in items {
+                    self.count()?;
+                    self.json(item, depth + 1)?;
+                }
+                Ok(())
+            }
+            Value::String(s) => self.value(s),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Parses `a=1&b[]=2&b[]=3&c[0][name]=x` into `{"a":"1","b":["2","3"],"c":[{"name":"x"}]}`,
+/// or refuses it past the bounds of `cascade_core::limits`.
+pub fn form_to_json(input: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    parse_form(input, &mut Budget::default())
+}
+
+fn parse_form(input: &[u8], budget: &mut Budget) -> Result<Map<String, Value>, ApiError> {
     let mut root = Map::new();
     for (key, value) in form_urlencoded::parse(input) {
-        let path = split_key(&key);
-        if path.is_empty() || path[0].is_empty() {
+        budget.key(&key)?;
+        budget.value(&value)?;
+        let path = split_key(&key)?;
+        if path[0].is_empty() {
             continue;
         }
         insert(&mut root, &path, value.into_owned());
@@ -124,10 +219,12 @@ pub fn form_to_json(input: &[u8]) -> Map<String, Value> {
     for v in root.values_mut() {
         numeric_objects_to_arrays(v);
     }
-    root
+    Ok(root)
 }
 
-fn split_key(key: &str) -> Vec<String> {
+/// The segments of a Rails-style key; never empty, and never deeper than the bound, so
+/// `insert` and `numeric_objects_to_arrays` recurse a bounded number of times.
+fn split_key(key: &str) -> Result<Vec<String>, ApiError> {
     let (base, rest) = match key.find('[') {
         Some(i) => (&key[..i], &key[i..]),
         None => (key, ""),
@@ -137,9 +234,10 @@ fn split_key(key: &str) -> Vec<String> {
     while let Some(stripped) = rest.strip_prefix('[') {
         let Some(end) = stripped.find(']') else { break };
         path.push(stripped[..end].to_string());
+        Budget::depth(path.len())?;
         rest = &stripped[end + 1..];
     }
-    path
+    Ok(path)
 }
 
 fn insert(map: &mut Map<String, Value>, path: &[String], value: String) {
@@ -240,6 +338,15 @@ pub mod flex {
         Ok(to_i64::<D::Error>(&Value::deserialize(d)?)?.map(|n| n.max(0) as usize))
     }
 
+    /// An `offset`: refused past `MAX_OFFSET`, since skipping costs as much as reading.
+    pub fn opt_offset<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+        let max = cascade_core::limits::MAX_OFFSET;
+        match opt_usize(d)? {
+            Some(n) if n > max => Err(D::Error::custom(format!("offset must be at most {max}"))),
+            n => Ok(n),
+        }
+    }
+
     /// An id: a string of digits or a number. Anything else is `Some(-1)`, an id that
     /// matches nothing, so an unknown id is a 404 as in Mastodon, not a 400.
     pub fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
@@ -286,10 +393,74 @@ mod tests {
 
     #[test]
     fn rails_style_keys_become_arrays_and_objects() {
-        let v = form_to_json(b"a=1&id[]=2&id[]=3&fields_attributes[1][name]=y&fields_attributes[0][name]=x&fields_attributes[0][value]=v");
+        let v = form_to_json(b"a=1&id[]=2&id[]=3&fields_attributes[1][name]=y&fields_attributes[0][name]=x&fields_attributes[0][value]=v").unwrap();
         assert_eq!(
             Value::Object(v),
             serde_json::json!({"a":"1","id":["2","3"],"fields_attributes":[{"name":"x","value":"v"},{"name":"y"}]})
         );
+    }
+
+    #[test]
+    fn parameters_past_their_bounds_are_refused() {
+        let deep = format!("a{}=1", "[x]".repeat(MAX_PARAM_DEPTH));
+        assert!(form_to_json(deep.as_bytes()).is_err());
+        let ok = format!("a{}=1", "[x]".repeat(MAX_PARAM_DEPTH - 1));
+        assert!(form_to_json(ok.as_bytes()).is_ok());
+        let many = "a[]=1&".repeat(MAX_PARAMS + 1);
+        assert!(form_to_json(many.as_bytes()).is_err());
+        let long_key = format!("{}=1", "k".repeat(MAX_PARAM_KEY_BYTES + 1));
+        assert!(form_to_json(long_key.as_bytes()).is_err());
+        let long_value = format!("k={}", "v".repeat(MAX_PARAM_VALUE_BYTES + 1));
+        assert!(form_to_json(long_value.as_bytes()).is_err());
+    }
+
+    fn nested_key() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        (
+            "[a-z0-9]{0,4}",
+            proptest::collection::vec(
+                prop_oneof!["", "[0-9]{1,3}", "[a-z]{1,3}", "[\\[\\]]"],
+                0..40,
+            ),
+        )
+            .prop_map(|(base, segments)| {
+                let mut key = base;
+                for s in segments {
+                    key.push('[');
+                    key.push_str(&s);
+                    key.push(']');
+                }
+                key
+            })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic_the_form_parser(input in proptest::collection::vec(proptest::num::u8::ANY, 0..4096)) {
+            let _ = form_to_json(&input);
+        }
+
+        #[test]
+        fn arbitrary_nested_keys_parse_or_are_refused(
+            keys in proptest::collection::vec((nested_key(), "[a-z0-9%]{0,8}"), 0..64)
+        ) {
+            let input = keys
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("&");
+            if let Ok(map) = form_to_json(input.as_bytes()) {
+                // What the parser accepts it can also check as a JSON body.
+                let mut budget = Budget::default();
+                proptest::prop_assert!(budget.object(&map, 1).is_ok());
+            }
+        }
+
+        #[test]
+        fn arbitrary_json_bodies_never_panic_the_bounds(input in proptest::collection::vec(proptest::num::u8::ANY, 0..2048)) {
+            if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&input) {
+                let _ = Budget::default().object(&map, 1);
+            }
+        }
     }
 }

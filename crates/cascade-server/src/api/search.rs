@@ -39,7 +39,7 @@ struct SearchParams {
     min_id: Option<Id>,
     #[serde(default, deserialize_with = "flex::opt_usize")]
     limit: Option<usize>,
-    #[serde(default, deserialize_with = "flex::opt_usize")]
+    #[serde(default, deserialize_with = "flex::opt_offset")]
     offset: Option<usize>,
 }
 
@@ -78,7 +78,7 @@ struct AccountSearchParams {
     q: Option<String>,
     #[serde(default, deserialize_with = "flex::opt_usize")]
     limit: Option<usize>,
-    #[serde(default, deserialize_with = "flex::opt_usize")]
+    #[serde(default, deserialize_with = "flex::opt_offset")]
     offset: Option<usize>,
     /// Accepted; local accounts are always found, and Cascade resolves nothing remote.
     #[serde(default, deserialize_with = "flex::bool")]

@@ -26,43 +26,43 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/streaming/health", get(|| async { "OK" }))
         .route(
             "/api/v1/streaming/user",
-            get(|s, h, q| events(s, h, q, "user")),
+            get(|s, a, h, q| events(s, a, h, q, "user")),
         )
         .route(
             "/api/v1/streaming/user/notification",
-            get(|s, h, q| events(s, h, q, "user:notification")),
+            get(|s, a, h, q| events(s, a, h, q, "user:notification")),
         )
         .route(
             "/api/v1/streaming/public",
-            get(|s, h, q| events(s, h, q, "public")),
+            get(|s, a, h, q| events(s, a, h, q, "public")),
         )
         .route(
             "/api/v1/streaming/public/local",
-            get(|s, h, q| events(s, h, q, "public:local")),
+            get(|s, a, h, q| events(s, a, h, q, "public:local")),
         )
         .route(
             "/api/v1/streaming/public/remote",
-            get(|s, h, q| events(s, h, q, "public:remote")),
+            get(|s, a, h, q| events(s, a, h, q, "public:remote")),
         )
         .route(
             "/api/v1/streaming/hashtag",
-            get(|s, h, q| events(s, h, q, "hashtag")),
+            get(|s, a, h, q| events(s, a, h, q, "hashtag")),
         )
         .route(
             "/api/v1/streaming/hashtag/local",
-            get(|s, h, q| events(s, h, q, "hashtag:local")),
+            get(|s, a, h, q| events(s, a, h, q, "hashtag:local")),
         )
         .route(
             "/api/v1/streaming/list",
-            get(|s, h, q| events(s, h, q, "list")),
+            get(|s, a, h, q| events(s, a, h, q, "list")),
         )
         .route(
             "/api/v1/streaming/direct",
-            get(|s, h, q| events(s, h, q, "direct")),
+            get(|s, a, h, q| events(s, a, h, q, "direct")),
         )
         .route(
             "/api/v1/streaming/cascade/watch",
-            get(|s, h, q| events(s, h, q, "cascade:watch")),
+            get(|s, a, h, q| events(s, a, h, q, "cascade:watch")),
         )
 }
 
@@ -167,9 +167,23 @@ async fn watch_channel(
     }
 }
 
+/// A place for one more stream from the client's address, or a 429 that names the cap.
+fn stream_slot(
+    state: &AppState,
+    addr: super::limits::ClientAddr,
+) -> ApiResult<crate::throttle::Slot> {
+    state.stream_slots.take(addr.0).ok_or_else(|| {
+        ApiError::TooMany(format!(
+            "Too many streaming connections from this address (at most {})",
+            state.config.streams_per_address
+        ))
+    })
+}
+
 /// `GET /api/v1/streaming`: one WebSocket, many streams.
 async fn websocket(
     State(state): State<AppState>,
+    addr: super::limits::ClientAddr,
     headers: HeaderMap,
     Query(q): Query<StreamQuery>,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
@@ -179,6 +193,7 @@ async fn websocket(
     })?;
     let (token, via_protocol) = token_of(&q, &headers).unzip();
     let info = authenticate(&state, token).await?;
+    let slot = stream_slot(&state, addr)?;
     let initial = match q.stream.as_deref() {
         Some(name) => Some(
             channel(
@@ -204,7 +219,10 @@ async fn websocket(
         }
     }
     Ok(upgrade
-        .on_upgrade(move |socket| serve_socket(state, socket, info, initial))
+        .on_upgrade(move |socket| async move {
+            serve_socket(state, socket, info, initial).await;
+            drop(slot);
+        })
         .into_response())
 }
 
@@ -361,12 +379,14 @@ impl Drop for Leave {
 /// `: thump` comment as heartbeat.
 async fn events(
     State(state): State<AppState>,
+    addr: super::limits::ClientAddr,
     headers: HeaderMap,
     Query(q): Query<StreamQuery>,
     name: &'static str,
 ) -> ApiResult<Response> {
     let (token, _) = token_of(&q, &headers).unzip();
     let info = authenticate(&state, token).await?;
+    let slot = stream_slot(&state, addr)?;
     let media = q
         .only_media
         .as_deref()
@@ -394,9 +414,10 @@ async fn events(
     let leave = Leave { state, conn };
     // As on a WebSocket, a suspension ends the stream at the next heartbeat.
     let check = tokio::time::interval(heartbeat);
-    let start = (frames, leave, check, info);
-    let stream =
-        futures_util::stream::unfold(start, |(mut frames, leave, mut check, info)| async move {
+    let start = (frames, leave, check, info, slot);
+    let stream = futures_util::stream::unfold(
+        start,
+        |(mut frames, leave, mut check, info, slot)| async move {
             let frame = loop {
                 tokio::select! {
                     frame = frames.recv() => break frame?,
@@ -413,9 +434,10 @@ async fn events(
                 .data(frame.event.payload.as_str());
             Some((
                 Ok::<_, std::convert::Infallible>(event),
-                (frames, leave, check, info),
+                (frames, leave, check, info, slot),
             ))
-        });
+        },
+    );
     // A first comment sends the headers at once, so the client knows it is connected.
     let hello = sse::Event::default().comment(")");
     let stream = futures_util::stream::once(async { Ok(hello) }).chain(stream);

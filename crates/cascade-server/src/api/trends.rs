@@ -26,7 +26,7 @@ pub fn routes() -> Router<AppState> {
 struct WindowParams {
     #[serde(default, deserialize_with = "flex::opt_usize")]
     limit: Option<usize>,
-    #[serde(default, deserialize_with = "flex::opt_usize")]
+    #[serde(default, deserialize_with = "flex::opt_offset")]
     offset: Option<usize>,
 }
 

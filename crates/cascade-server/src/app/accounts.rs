@@ -1,8 +1,5 @@
 //! Registering, describing and relating accounts.
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use cascade_core::job::JobKind;
 use cascade_core::{time, Id};
 use cascade_store::{Account, EdgeKind, NewAccount, NewFollow, NewJob, StoreError};
@@ -12,20 +9,22 @@ use crate::app::render;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-pub fn hash_password(password: &str) -> ApiResult<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("hashing a password: {e}")))
-}
-
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+/// The user a login (username or email) and password name, or `None` when either is
+/// wrong. Both cases cost one argon2 verification, so the time of the answer does not
+/// tell whether the account exists.
+pub async fn login(
+    state: &AppState,
+    login: &str,
+    password: &str,
+) -> ApiResult<Option<cascade_store::UserRecord>> {
+    let user = match state.store.user_by_login(login).await {
+        Ok(user) => Some(user),
+        Err(StoreError::NotFound) => None,
+        Err(other) => return Err(other.into()),
+    };
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let matches = state.passwords.verify(password, hash).await;
+    Ok(user.filter(|_| matches))
 }
 
 /// Checks a new account's username, email and password as Mastodon does.
@@ -61,12 +60,22 @@ pub async fn register(
     display_name: Option<&str>,
 ) -> ApiResult<Account> {
     validate_registration(username, email, password)?;
+    let max_name = cascade_core::limits::MAX_DISPLAY_NAME_CHARS;
+    if display_name.is_some_and(|n| n.chars().count() > max_name) {
+        return Err(ApiError::unprocessable(format!(
+            "Display name is too long (maximum is {max_name} characters)"
+        )));
+    }
     let now = time::now_millis();
     let account = NewAccount {
         id: state.ids.next(),
         username: username.to_string(),
         email: email.to_string(),
-        password_hash: hash_password(password)?,
+        password_hash: state
+            .passwords
+            .hash(password)
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?,
         display_name: display_name.unwrap_or_default().to_string(),
         note: String::new(),
         note_html: String::new(),

@@ -446,7 +446,7 @@ pub async fn grouped(
             _ => page.max_id,
         };
         let keys: Vec<String> = firsts.into_iter().map(|f| f.0).collect();
-        (keys, below, page.lower().map(|m| m + 1))
+        (keys, below, page.lower().map(|m| m.saturating_add(1)))
     } else {
         let heads = state
             .store
@@ -454,7 +454,7 @@ pub async fn grouped(
             .await?;
         let lower = match heads.last() {
             Some(last) if full(heads.len()) => Some(last.1),
-            _ => page.lower().map(|m| m + 1),
+            _ => page.lower().map(|m| m.saturating_add(1)),
         };
         let keys: Vec<String> = heads.into_iter().map(|h| h.0).collect();
         (keys, page.max_id, lower)

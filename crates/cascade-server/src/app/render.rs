@@ -54,7 +54,9 @@ pub fn account(state: &AppState, a: &Account) -> entity::Account {
         // Mastodon rounds account creation to the day, so it reveals no more than that.
         created_at: format!("{}T00:00:00.000Z", time::date(a.created_at)),
         note: a.note_html.clone(),
-        uri: state.url(&format!("/users/{}", a.username)),
+        // Until federation exists there is no ActivityPub actor: the profile page is the
+        // one URL that answers.
+        uri: state.url(&format!("/@{}", a.username)),
         url,
         avatar_static: avatar.clone(),
         avatar,
@@ -93,7 +95,9 @@ fn suspended_account(state: &AppState, a: &Account) -> entity::Account {
         noindex: true,
         created_at: format!("{}T00:00:00.000Z", time::date(a.created_at)),
         note: String::new(),
-        uri: state.url(&format!("/users/{}", a.username)),
+        // Until federation exists there is no ActivityPub actor: the profile page is the
+        // one URL that answers.
+        uri: state.url(&format!("/@{}", a.username)),
         url: state.url(&format!("/@{}", a.username)),
         avatar_static: avatar.clone(),
         avatar,
@@ -433,7 +437,7 @@ impl Loaded {
             spoiler_text: s.spoiler_text.clone(),
             visibility: visibility.as_str().to_string(),
             language: s.language.clone(),
-            uri: state.url(&format!("/users/{}/statuses/{}", author.username, s.id)),
+            uri: state.url(&format!("/@{}/{}", author.username, s.id)),
             url: Some(state.url(&format!("/@{}/{}", author.username, s.id))),
             replies_count: s.replies_count,
             reblogs_count: s.reblogs_count,

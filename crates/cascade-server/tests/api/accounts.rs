@@ -219,3 +219,46 @@ async fn the_instance_describes_itself_to_clients() {
     );
     assert_eq!(app.get_anon("/health").await.status, 200);
 }
+
+#[tokio::test]
+async fn federation_is_not_advertised_before_it_exists() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let ni = app.get_anon("/nodeinfo/2.0").await.ok();
+    assert_eq!(ni["protocols"], serde_json::json!([]));
+    let wf = app
+        .get_anon(&format!(
+            "/.well-known/webfinger?resource=acct:alice@{}",
+            app.addr
+        ))
+        .await
+        .ok();
+    let links = wf["links"].as_array().unwrap();
+    assert!(
+        links
+            .iter()
+            .all(|l| l["type"] != "application/activity+json"),
+        "{wf}"
+    );
+    // Every URI a client is given answers.
+    let account = app
+        .get(&alice, "/api/v1/accounts/verify_credentials")
+        .await
+        .ok();
+    let status = app.post_status(&alice, "hello", "public").await;
+    for uri in [
+        account["uri"].as_str().unwrap(),
+        status["uri"].as_str().unwrap(),
+    ]
+    .into_iter()
+    .chain(
+        wf["aliases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|a| a.as_str()),
+    ) {
+        let res = app.client.get(uri).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{uri}");
+    }
+}

@@ -20,6 +20,24 @@ async fn create_app(app: &crate::helpers::TestApp, redirect: &str) -> serde_json
     res.json().await.unwrap()
 }
 
+/// The `name=value` of the CSRF cookie a login page sets, to send back as a browser would.
+pub fn csrf_cookie(page: &reqwest::Response) -> String {
+    let set = page
+        .headers()
+        .get("set-cookie")
+        .expect("the login page sets its CSRF cookie")
+        .to_str()
+        .unwrap();
+    set.split(';').next().unwrap().to_string()
+}
+
+/// The value of the hidden form field `name` in a page.
+pub fn hidden_value(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).expect("the hidden field") + marker.len();
+    html[start..][..html[start..].find('"').unwrap()].to_string()
+}
+
 #[tokio::test]
 async fn an_app_registers_a_user_with_client_credentials_and_the_token_works() {
     let app = spawn_app().await;
@@ -106,8 +124,10 @@ async fn authorization_code_with_pkce_logs_a_user_in_through_the_consent_page() 
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
+    let cookie = csrf_cookie(&page);
     let html = page.text().await.unwrap();
     assert!(html.contains("Test client") && html.contains("name=\"password\""));
+    let csrf = hidden_value(&html, "authenticity_token");
 
     let no_redirects = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -123,11 +143,13 @@ async fn authorization_code_with_pkce_logs_a_user_in_through_the_consent_page() 
         ("state", "xyz"),
         ("username", "carol"),
         ("decision", "approve"),
+        ("authenticity_token", csrf.as_str()),
     ];
     let mut wrong = form.to_vec();
     wrong.push(("password", "wrong password"));
     let denied = no_redirects
         .post(app.url("/oauth/authorize"))
+        .header("cookie", &cookie)
         .form(&wrong)
         .send()
         .await
@@ -138,6 +160,7 @@ async fn authorization_code_with_pkce_logs_a_user_in_through_the_consent_page() 
     right.push(("password", "correct horse battery"));
     let res = no_redirects
         .post(app.url("/oauth/authorize"))
+        .header("cookie", &cookie)
         .form(&right)
         .send()
         .await
@@ -176,6 +199,7 @@ async fn authorization_code_with_pkce_logs_a_user_in_through_the_consent_page() 
     // A second login for a fresh code, then the right verifier.
     let res = no_redirects
         .post(app.url("/oauth/authorize"))
+        .header("cookie", &cookie)
         .form(&right)
         .send()
         .await
@@ -332,4 +356,181 @@ async fn closed_registrations_refuse_new_accounts() {
         app.get_anon("/api/v2/instance").await.ok()["registrations"]["enabled"],
         false
     );
+}
+
+#[tokio::test]
+async fn redirect_uris_must_be_absolute_with_a_safe_scheme() {
+    let app = spawn_app().await;
+    for bad in [
+        "javascript:alert(document.cookie)",
+        "JavaScript://%0aalert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "file:///etc/passwd",
+        "relative/callback",
+        "https://",
+        "http:no-host",
+        "https://client.example/cb#fragment",
+    ] {
+        let res = app
+            .client
+            .post(app.url("/api/v1/apps"))
+            .form(&[("client_name", "Evil"), ("redirect_uris", bad)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422, "{bad}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert!(
+            body["error"].as_str().unwrap().contains("Redirect URI"),
+            "{bad}"
+        );
+    }
+    for good in [
+        "urn:ietf:wg:oauth:2.0:oob",
+        "https://client.example/callback",
+        "http://localhost:4000/cb",
+        "com.example.app:/oauth",
+    ] {
+        create_app(&app, good).await;
+    }
+}
+
+async fn login_page(app: &crate::helpers::TestApp, client: &serde_json::Value) -> (String, String) {
+    let page = app
+        .client
+        .get(app.url("/oauth/authorize"))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", client["client_id"].as_str().unwrap()),
+            ("scope", "read"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let cookie = csrf_cookie(&page);
+    let html = page.text().await.unwrap();
+    (cookie, hidden_value(&html, "authenticity_token"))
+}
+
+#[tokio::test]
+async fn the_login_form_refuses_posts_without_its_csrf_token() {
+    let app = spawn_app().await;
+    app.user("carol").await;
+    let client = create_app(&app, "urn:ietf:wg:oauth:2.0:oob").await;
+    let (cookie, token) = login_page(&app, &client).await;
+    let form = |token: &str| {
+        vec![
+            ("response_type", "code".to_string()),
+            (
+                "client_id",
+                client["client_id"].as_str().unwrap().to_string(),
+            ),
+            ("scope", "read".to_string()),
+            ("username", "carol".to_string()),
+            ("password", "correct horse battery".to_string()),
+            ("decision", "approve".to_string()),
+            ("authenticity_token", token.to_string()),
+        ]
+    };
+    // A cross-site post carries no cookie; a forged one carries the wrong token.
+    let no_cookie = app
+        .client
+        .post(app.url("/oauth/authorize"))
+        .form(&form(&token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_cookie.status(), 403);
+    let wrong = app
+        .client
+        .post(app.url("/oauth/authorize"))
+        .header("cookie", &cookie)
+        .form(&form("forged"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 403);
+    let right = app
+        .client
+        .post(app.url("/oauth/authorize"))
+        .header("cookie", &cookie)
+        .form(&form(&token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 200);
+    assert!(right.text().await.unwrap().contains("id=\"code\""));
+}
+
+#[tokio::test]
+async fn an_unknown_login_is_answered_as_a_wrong_password() {
+    let app = spawn_app().await;
+    app.user("carol").await;
+    let client = create_app(&app, "urn:ietf:wg:oauth:2.0:oob").await;
+    let mut answers = Vec::new();
+    for username in ["carol", "nobody"] {
+        let (cookie, token) = login_page(&app, &client).await;
+        let res = app
+            .client
+            .post(app.url("/oauth/authorize"))
+            .header("cookie", &cookie)
+            .form(&[
+                ("response_type", "code"),
+                ("client_id", client["client_id"].as_str().unwrap()),
+                ("scope", "read"),
+                ("username", username),
+                ("password", "wrong password"),
+                ("decision", "approve"),
+                ("authenticity_token", &token),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let html = res.text().await.unwrap();
+        let message = html.contains("Invalid username or password.");
+        answers.push((status, message));
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0].0, 401);
+    assert!(answers[0].1);
+}
+
+#[tokio::test]
+async fn every_html_page_forbids_script_framing_and_sniffing() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let post = app.post_status(&alice, "hello", "public").await;
+    let client = create_app(&app, "urn:ietf:wg:oauth:2.0:oob").await;
+    let id = post["id"].as_str().unwrap();
+    for path in [
+        "/@alice".to_string(),
+        format!("/@alice/{id}"),
+        format!("/@alice/{id}/cascade"),
+        "/@nobody".to_string(),
+        format!(
+            "/oauth/authorize?response_type=code&client_id={}",
+            client["client_id"].as_str().unwrap()
+        ),
+        "/oauth/authorize?response_type=code&client_id=unknown".to_string(),
+    ] {
+        let res = app.client.get(app.url(&path)).send().await.unwrap();
+        let headers = res.headers();
+        assert!(
+            headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{path}"
+        );
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(csp.contains("script-src 'none'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-eval"), "{path}: {csp}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert!(headers.contains_key("referrer-policy"), "{path}");
+        let html = res.text().await.unwrap();
+        assert!(!html.contains("<script"), "{path}: a page runs no script");
+    }
 }

@@ -1,0 +1,41 @@
+//! The bounds on everything a client controls that sizes work or memory, in one place and
+//! named after what they bound, with Mastodon's number where it has one. Checking them is
+//! the job of whoever parses the input (the HTTP parameters, `NewStatus::parse`, the use
+//! cases); this module only names them, so SECURITY.md and the code cannot drift apart
+//! unnoticed.
+
+/// Brackets in one form or query key: `a[b][c]` is depth 3. Mastodon's deepest real
+/// parameter (`data[alerts][mention]`, `fields_attributes[0][name]`) is 3; Rack allows 32.
+pub const MAX_PARAM_DEPTH: usize = 8;
+/// Parameters in one request (query and body together, counting every leaf value).
+pub const MAX_PARAMS: usize = 1_000;
+/// Bytes in one parameter name, brackets included.
+pub const MAX_PARAM_KEY_BYTES: usize = 256;
+/// Bytes in one parameter value. Mastodon's longest text fields (a status, a bio) are a
+/// few thousand bytes at most; a megabyte value is never meant.
+pub const MAX_PARAM_VALUE_BYTES: usize = 64 * 1024;
+
+/// How far an `offset` (search, trends) may skip. Skipping costs as much as reading, so a
+/// larger offset is refused rather than served slowly.
+pub const MAX_OFFSET: usize = 10_000;
+
+/// Bytes in a status's text. Characters are capped by `MAX_STATUS_CHARS`, but a URL counts
+/// as 23 characters whatever its length, so without this a megabyte of URL is "short".
+pub const MAX_STATUS_BYTES: usize = 16 * 1024;
+
+/// Characters in a display name (Mastodon: 30).
+pub const MAX_DISPLAY_NAME_CHARS: usize = 30;
+/// Characters in a bio (Mastodon: 500).
+pub const MAX_NOTE_CHARS: usize = 500;
+/// Profile fields (Mastodon: 4), and characters in each name and value (Mastodon: 255).
+pub const MAX_PROFILE_FIELDS: usize = 4;
+pub const MAX_PROFILE_FIELD_CHARS: usize = 255;
+/// Characters in a list's title (Mastodon validates presence only; its column is a
+/// string, 256 here as for filter titles).
+pub const MAX_LIST_TITLE_CHARS: usize = 256;
+
+pub use crate::filter::{
+    MAX_KEYWORD_CHARS as MAX_FILTER_KEYWORD_CHARS, MAX_TITLE_CHARS as MAX_FILTER_TITLE_CHARS,
+};
+pub use crate::status::MAX_STATUS_CHARS;
+pub use crate::watch::{MAX_KEYWORD_CHARS as MAX_WATCH_TERM_CHARS, MAX_TERMS as MAX_WATCH_TERMS};
