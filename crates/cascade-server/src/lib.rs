@@ -11,6 +11,7 @@ pub mod app;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod outgoing;
 pub mod search;
 pub mod secrets;
 pub mod state;

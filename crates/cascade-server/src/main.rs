@@ -76,6 +76,10 @@ enum Command {
         /// PostgreSQL store, how long another server's writes may take to show here.
         #[arg(long, env = "CASCADE_RECORD_CACHE_SECS", default_value_t = RecordCacheConfig::DEFAULT_TTL.as_secs_f64())]
         record_cache_secs: f64,
+        /// For tests only: let outgoing requests (Web Push) use plain http and reach
+        /// loopback and private addresses. Never turn this on in production.
+        #[arg(long, env = "CASCADE_INSECURE_ALLOW_PRIVATE_OUTGOING", hide = true)]
+        insecure_allow_private_outgoing: bool,
     },
     /// Analyse a cascade from a file: `relative_time followers` lines or a `parent->child`
     /// tree. Prints the statistics and the SEISMIC prediction at each observation time.
@@ -197,11 +201,16 @@ async fn run() -> anyhow::Result<()> {
             coalesce_secs,
             record_cache,
             record_cache_secs,
+            insecure_allow_private_outgoing,
         } => {
             let mut config = config(&store);
             config.registrations_open = !closed_registrations;
             config.fanout.celebrity_threshold = celebrity_threshold;
             config.public_view_counts = public_view_counts;
+            if insecure_allow_private_outgoing {
+                tracing::warn!("outgoing requests may reach private addresses: tests only");
+            }
+            config.allow_private_outgoing = insecure_allow_private_outgoing;
             if !(viral_multiple.is_finite() && viral_multiple > 0.0) {
                 anyhow::bail!("--viral-multiple must be a positive number");
             }

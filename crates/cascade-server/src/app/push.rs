@@ -26,6 +26,7 @@ use serde_json::json;
 use crate::app::entity;
 use crate::app::Viewer;
 use crate::error::{ApiError, ApiResult};
+use crate::outgoing::{self, Outgoing};
 use crate::state::AppState;
 use crate::webpush::{self, Vapid};
 
@@ -181,11 +182,13 @@ pub async fn subscribe(
     token: Id,
     input: SubscriptionInput,
 ) -> ApiResult<entity::WebPushSubscription> {
-    webpush::origin(&input.endpoint)
-        .map_err(|_| ApiError::unprocessable("Endpoint is not a valid http(s) URL"))?;
     if input.endpoint.len() > 2_048 {
         return Err(ApiError::unprocessable("Endpoint is too long"));
     }
+    outgoing::check_url(&input.endpoint, state.config.allow_private_outgoing)
+        .map_err(|e| ApiError::unprocessable(format!("Endpoint {e}")))?;
+    webpush::origin(&input.endpoint)
+        .map_err(|_| ApiError::unprocessable("Endpoint is not a valid http(s) URL"))?;
     webpush::check_keys(&input.p256dh, &input.auth)
         .map_err(|e| ApiError::unprocessable(e.to_string()))?;
     let (alerts, policy) = input.data.stored()?;
@@ -290,15 +293,14 @@ async fn policy_allows(state: &AppState, policy: &str, n: &NotificationRecord) -
 
 /// Runs the push worker until the process ends.
 pub async fn run_worker(state: AppState) {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(15))
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("Cascade/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "the push client could not be configured; using defaults");
-            reqwest::Client::new()
-        });
+    let client = match Outgoing::new(state.config.allow_private_outgoing, Duration::from_secs(15)) {
+        Ok(client) => client,
+        Err(e) => {
+            // Without the guarded client nothing may be sent; deliveries wait in the queue.
+            tracing::error!(error = %e, "the push client could not be built; no pushes are sent");
+            return;
+        }
+    };
     loop {
         let wait = match pass(&state, &client).await {
             Ok(Some(next)) => (next - time::now_millis()).clamp(0, 30_000),
@@ -318,7 +320,7 @@ pub async fn run_worker(state: AppState) {
 
 /// Digests the away periods that ended, sends the deliveries that are due, and says when
 /// the next one is.
-async fn pass(state: &AppState, client: &reqwest::Client) -> Result<Option<i64>, StoreError> {
+async fn pass(state: &AppState, client: &Outgoing) -> Result<Option<i64>, StoreError> {
     loop {
         let ended = state
             .store
@@ -365,11 +367,7 @@ async fn pass(state: &AppState, client: &reqwest::Client) -> Result<Option<i64>,
 }
 
 /// Sends one delivery and records the outcome.
-async fn deliver(
-    state: &AppState,
-    client: &reqwest::Client,
-    job: PushDelivery,
-) -> Result<(), StoreError> {
+async fn deliver(state: &AppState, client: &Outgoing, job: PushDelivery) -> Result<(), StoreError> {
     if job.revoked {
         // Mastodon deletes a token's subscription with the token.
         return state
@@ -401,6 +399,14 @@ async fn deliver(
     };
     let request = match signed_request(state, client, &job, payload.as_bytes()).await {
         Ok(r) => r,
+        Err(e) if e.is::<outgoing::OutgoingError>() => {
+            // Stored before the guard existed, or by a server that allowed it: never sent.
+            tracing::warn!(subscription = job.subscription_id, error = %e, "push endpoint refused; subscription dropped");
+            return state
+                .store
+                .drop_push_subscription(job.subscription_id)
+                .await;
+        }
         Err(e) => {
             tracing::warn!(subscription = job.subscription_id, error = %e, "push cannot be encrypted; dropped");
             return state.store.finish_push_delivery(job.id).await;
@@ -452,7 +458,7 @@ async fn deliver(
 /// The encrypted, VAPID-signed POST of a payload to the subscription's endpoint.
 async fn signed_request(
     state: &AppState,
-    client: &reqwest::Client,
+    client: &Outgoing,
     job: &PushDelivery,
     payload: &[u8],
 ) -> anyhow::Result<reqwest::RequestBuilder> {
@@ -463,7 +469,7 @@ async fn signed_request(
     let subject = format!("mailto:admin@{}", state.config.domain);
     let authorization = key.authorization(&job.endpoint, &subject, time::now_millis() / 1000)?;
     Ok(client
-        .post(&job.endpoint)
+        .post(&job.endpoint)?
         .header(reqwest::header::AUTHORIZATION, authorization)
         .header(reqwest::header::CONTENT_ENCODING, "aes128gcm")
         .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
