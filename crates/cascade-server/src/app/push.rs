@@ -24,7 +24,7 @@ use cascade_store::{
 use serde_json::json;
 
 use crate::app::entity;
-use crate::app::Viewer;
+use crate::app::{statuses, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::outgoing::{self, Outgoing};
 use crate::state::AppState;
@@ -367,13 +367,13 @@ async fn pass(state: &AppState, client: &Outgoing) -> Result<Option<i64>, StoreE
 }
 
 /// Sends one delivery and records the outcome.
-async fn deliver(state: &AppState, client: &Outgoing, job: PushDelivery) -> Result<(), StoreError> {
+async fn deliver(state: &AppState, client: &Outgoing, job: PushDelivery) -> ApiResult<()> {
     if job.revoked {
         // Mastodon deletes a token's subscription with the token.
-        return state
+        return Ok(state
             .store
             .drop_push_subscription(job.subscription_id)
-            .await;
+            .await?);
     }
     let payload = match (&job.payload, job.notification_id) {
         (Some(ready), _) => Some(ready.clone()),
@@ -390,41 +390,43 @@ async fn deliver(state: &AppState, client: &Outgoing, job: PushDelivery) -> Resu
             }
             // Withdrawn (an unfavourite) or dismissed: nothing to tell any more.
             Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         },
         (None, None) => None,
     };
     let Some(payload) = payload else {
-        return state.store.finish_push_delivery(job.id).await;
+        return Ok(state.store.finish_push_delivery(job.id).await?);
     };
     let request = match signed_request(state, client, &job, payload.as_bytes()).await {
         Ok(r) => r,
         Err(e) if e.is::<outgoing::OutgoingError>() => {
             // Stored before the guard existed, or by a server that allowed it: never sent.
             tracing::warn!(subscription = job.subscription_id, error = %e, "push endpoint refused; subscription dropped");
-            return state
+            return Ok(state
                 .store
                 .drop_push_subscription(job.subscription_id)
-                .await;
+                .await?);
         }
         Err(e) => {
             tracing::warn!(subscription = job.subscription_id, error = %e, "push cannot be encrypted; dropped");
-            return state.store.finish_push_delivery(job.id).await;
+            return Ok(state.store.finish_push_delivery(job.id).await?);
         }
     };
     let outcome = request.send().await;
     let now = time::now_millis();
     let retry_after = match &outcome {
-        Ok(r) if r.status().is_success() => return state.store.finish_push_delivery(job.id).await,
+        Ok(r) if r.status().is_success() => {
+            return Ok(state.store.finish_push_delivery(job.id).await?)
+        }
         Ok(r) if matches!(r.status().as_u16(), 404 | 410) => {
             tracing::info!(
                 subscription = job.subscription_id,
                 "push service forgot the subscription; dropped"
             );
-            return state
+            return Ok(state
                 .store
                 .drop_push_subscription(job.subscription_id)
-                .await;
+                .await?);
         }
         Ok(r) if r.status().as_u16() == 429 || r.status().is_server_error() => r
             .headers()
@@ -434,7 +436,7 @@ async fn deliver(state: &AppState, client: &Outgoing, job: PushDelivery) -> Resu
             .map(|secs| secs.saturating_mul(1_000)),
         Ok(r) => {
             tracing::warn!(subscription = job.subscription_id, status = %r.status(), "push refused; dropped");
-            return state.store.finish_push_delivery(job.id).await;
+            return Ok(state.store.finish_push_delivery(job.id).await?);
         }
         Err(e) => {
             tracing::debug!(subscription = job.subscription_id, error = %e, "push service unreachable");
@@ -446,13 +448,16 @@ async fn deliver(state: &AppState, client: &Outgoing, job: PushDelivery) -> Resu
             subscription = job.subscription_id,
             "push given up after {MAX_ATTEMPTS} attempts"
         );
-        return state.store.finish_push_delivery(job.id).await;
+        return Ok(state.store.finish_push_delivery(job.id).await?);
     }
     let backoff = FIRST_BACKOFF_MS
         .saturating_mul(1 << job.attempts.clamp(0, 32))
         .max(retry_after.unwrap_or(0))
         .min(MAX_BACKOFF_MS);
-    state.store.retry_push_delivery(job.id, now + backoff).await
+    Ok(state
+        .store
+        .retry_push_delivery(job.id, now + backoff)
+        .await?)
 }
 
 /// The encrypted, VAPID-signed POST of a payload to the subscription's endpoint.
@@ -479,11 +484,11 @@ async fn signed_request(
 }
 
 /// The payload for a notification's group as it stands now: its newest notification,
-/// and how many the group holds. `None` when the group is empty (all withdrawn).
-async fn latest_payload(
-    state: &AppState,
-    n: &NotificationRecord,
-) -> Result<Option<String>, StoreError> {
+/// and how many the group holds. `None` when the group is empty (all withdrawn), or when
+/// the recipient could not see the notification's status through the API (a
+/// followers-only quote of their post by someone they do not follow, a suspended author):
+/// the API leaves such notifications out, so a push must not carry them either.
+async fn latest_payload(state: &AppState, n: &NotificationRecord) -> ApiResult<Option<String>> {
     let (latest, count) = if n.group_key.starts_with("ungrouped-") {
         (Some(n.clone()), 1)
     } else {
@@ -495,10 +500,18 @@ async fn latest_payload(
     let Some(latest) = latest else {
         return Ok(None);
     };
+    if let Some(status) = latest.status_id {
+        let recipient = Viewer::load(state, Some(n.account_id)).await?;
+        match statuses::visible(state, &recipient, status).await {
+            Ok(_) => {}
+            Err(ApiError::NotFound) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    }
     let from = match state.store.account(latest.from_account_id).await {
         Ok(a) => a,
         Err(StoreError::NotFound) => return Ok(None),
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let name = if from.display_name.trim().is_empty() {
         from.username.clone()

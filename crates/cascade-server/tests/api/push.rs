@@ -505,6 +505,35 @@ async fn a_favourite_is_pushed_encrypted_and_signed_with_the_instance_key() {
 }
 
 #[tokio::test]
+async fn a_push_never_carries_a_status_the_recipient_could_not_see() {
+    let app = spawn_push_app().await;
+    let alice = app.user("alice").await;
+    let carol = app.user("carol").await;
+    let receiver = Receiver::start().await;
+    let (browser, _) = subscribe(&app, &alice, &receiver, json!({"alerts": {"quote": true}})).await;
+    let post = app.post_status(&alice, "a watermelon", "public").await;
+    let quote = |text: &str, visibility: &str| json!({"status": text, "visibility": visibility, "quoted_status_id": post["id"]});
+    // Alice does not follow carol, so carol's followers-only quote is not hers to see.
+    app.post(&carol, "/api/v1/statuses", quote("secret words", "private"))
+        .await
+        .ok();
+    app.post(&carol, "/api/v1/statuses", quote("open words", "public"))
+        .await
+        .ok();
+    app.settle().await;
+
+    let got = receiver.accepted();
+    let bodies: Vec<String> = got
+        .iter()
+        .map(|d| browser.decrypt(&d.body)["body"].to_string())
+        .collect();
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    assert!(bodies[0].contains("open words"), "{bodies:?}");
+    let notes = app.get(&alice, "/api/v1/notifications").await.ok();
+    assert!(!notes.to_string().contains("secret words"));
+}
+
+#[tokio::test]
 async fn alerts_and_policy_decide_what_is_pushed() {
     let app = spawn_push_app().await;
     let alice = app.user("alice").await;
