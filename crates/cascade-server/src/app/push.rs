@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use cascade_core::coalesce::{Coalescer, Decision};
-use cascade_core::{time, Id};
+use cascade_core::{quota, time, Id};
 use cascade_store::{
     AwayRecord, NewPushDelivery, NotificationRecord, PushDelivery, PushSubscriptionRecord,
     StoreError,
@@ -192,6 +192,19 @@ pub async fn subscribe(
     webpush::check_keys(&input.p256dh, &input.auth)
         .map_err(|e| ApiError::unprocessable(e.to_string()))?;
     let (alerts, policy) = input.data.stored()?;
+    let others = state
+        .store
+        .push_subscriptions_of(me)
+        .await?
+        .iter()
+        .filter(|s| s.token_id != token)
+        .count();
+    if others >= quota::MAX_PUSH_SUBSCRIPTIONS {
+        return Err(ApiError::unprocessable(format!(
+            "An account cannot have more than {} push subscriptions",
+            quota::MAX_PUSH_SUBSCRIPTIONS
+        )));
+    }
     let record = PushSubscriptionRecord {
         id: state.ids.next(),
         account_id: me,

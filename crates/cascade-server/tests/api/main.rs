@@ -22,6 +22,7 @@ mod oauth;
 mod pages;
 mod policy;
 mod push;
+mod quotas;
 mod ranked;
 mod records;
 mod schemas;
