@@ -69,7 +69,8 @@ enum Command {
         #[arg(long, env = "CASCADE_COALESCE_SECS", default_value_t = 5.0)]
         coalesce_secs: f64,
         /// Status records kept in memory for rendering, with half as many accounts and four
-        /// times as many viewers' marks; 0 turns the record cache off.
+        /// times as many viewers' marks, and at most 1.6 KB per status in all however long
+        /// the records are; 0 turns the record cache off.
         #[arg(long, env = "CASCADE_RECORD_CACHE", default_value_t = RecordCacheConfig::DEFAULT_STATUSES)]
         record_cache: usize,
         /// How long a cached record may be used, in seconds: with several servers on one
