@@ -243,3 +243,46 @@ pub fn activity_svg(stats: &Stats, show_views: bool) -> String {
     );
     svg
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cascade_core::cascade::Node;
+    use proptest::prelude::*;
+
+    /// A tree whose node `i` (from 1) reshares node `parents[i - 1] % i`.
+    fn tree(parents: &[usize]) -> Tree {
+        let mut nodes = vec![Node::root(1, 1, 0)];
+        for (i, p) in parents.iter().enumerate() {
+            let id = i as i64 + 2;
+            let parent = (p % (i + 1)) as i64 + 1;
+            nodes.push(Node::reblog(id, parent, id, id));
+        }
+        Tree::build(nodes).expect("a tree")
+    }
+
+    proptest! {
+        #[test]
+        fn the_drawn_part_is_bounded_and_every_other_node_is_counted_once(
+            parents in proptest::collection::vec(0usize..1_000, 0..300),
+            max in 1usize..120,
+        ) {
+            let full = tree(&parents);
+            let (drawn, hidden) = nearest(&full, max);
+            prop_assert_eq!(drawn.size(), full.size().min(max));
+            prop_assert_eq!(drawn.size() + hidden.iter().sum::<usize>(), full.size());
+            // The nearest nodes: none drawn is deeper than any left out.
+            let deepest_drawn = drawn.depths().iter().max().copied().unwrap_or(0);
+            let shallowest_left = full.depths()[drawn.size()..].iter().min().copied();
+            prop_assert!(shallowest_left.is_none_or(|d| d >= deepest_drawn));
+            // Only nodes with reshares below them aggregate any.
+            for (at, &n) in hidden.iter().enumerate() {
+                if n > 0 {
+                    let id = drawn.nodes()[at].id;
+                    let in_full = full.position(id).expect("a drawn node is in the tree");
+                    prop_assert!(!full.children(in_full).is_empty());
+                }
+            }
+        }
+    }
+}
