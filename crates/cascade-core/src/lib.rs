@@ -13,6 +13,7 @@ pub mod interests;
 pub mod job;
 pub mod limits;
 pub mod notification;
+pub mod quota;
 pub mod ranking;
 pub mod seismic;
 pub mod spam;

@@ -38,9 +38,15 @@ pub struct Signals {
     pub follows_last_hour: i64,
     /// Its recent posts' texts (originals, not reblogs), newest first.
     pub recent_texts: Vec<String>,
-    /// Distinct accounts that reported it within the last 30 days.
+    /// Distinct established accounts (at least `REPORTER_MIN_AGE_DAYS` old, not
+    /// suspended) that reported it within the last 30 days.
     pub reporters: i64,
 }
+
+/// Reports count only from accounts at least this many days old: making accounts is
+/// free, so a handful of brand-new ones reporting someone must not by themselves mark
+/// that account as spam (and take it out of suggestions, trends and notifications).
+pub const REPORTER_MIN_AGE_DAYS: i64 = 7;
 
 /// The verdict: a likelihood in [0, 1] and the reasons that raised it.
 #[derive(Debug, Clone, PartialEq)]

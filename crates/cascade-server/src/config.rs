@@ -66,6 +66,9 @@ pub struct Config {
     /// Whether `serve` runs the job worker beside the API: on, unless this process only
     /// answers requests while another performs the jobs (or a test stages a job by hand).
     pub worker: bool,
+    /// For tests only (off by default): outgoing requests (Web Push) may use plain http
+    /// and reach loopback and private addresses, so a test can run a local receiver.
+    pub allow_private_outgoing: bool,
 }
 
 impl Config {
@@ -124,6 +127,7 @@ impl Config {
             heartbeat: std::time::Duration::from_secs(30),
             record_cache: Default::default(),
             worker: true,
+            allow_private_outgoing: false,
         }
     }
 }

@@ -84,13 +84,18 @@ enum Command {
         #[arg(long, env = "CASCADE_COALESCE_SECS", default_value_t = 5.0)]
         coalesce_secs: f64,
         /// Status records kept in memory for rendering, with half as many accounts and four
-        /// times as many viewers' marks; 0 turns the record cache off.
+        /// times as many viewers' marks, and at most 1.6 KB per status in all however long
+        /// the records are; 0 turns the record cache off.
         #[arg(long, env = "CASCADE_RECORD_CACHE", default_value_t = RecordCacheConfig::DEFAULT_STATUSES)]
         record_cache: usize,
         /// How long a cached record may be used, in seconds: with several servers on one
         /// PostgreSQL store, how long another server's writes may take to show here.
         #[arg(long, env = "CASCADE_RECORD_CACHE_SECS", default_value_t = RecordCacheConfig::DEFAULT_TTL.as_secs_f64())]
         record_cache_secs: f64,
+        /// For tests only: let outgoing requests (Web Push) use plain http and reach
+        /// loopback and private addresses. Never turn this on in production.
+        #[arg(long, env = "CASCADE_INSECURE_ALLOW_PRIVATE_OUTGOING", hide = true)]
+        insecure_allow_private_outgoing: bool,
     },
     /// Analyse a cascade from a file: `relative_time followers` lines or a `parent->child`
     /// tree. Prints the statistics and the SEISMIC prediction at each observation time.
@@ -215,11 +220,16 @@ async fn run() -> anyhow::Result<()> {
             trusted_proxies,
             max_in_flight,
             streams_per_address,
+            insecure_allow_private_outgoing,
         } => {
             let mut config = config(&store);
             config.registrations_open = !closed_registrations;
             config.fanout.celebrity_threshold = celebrity_threshold;
             config.public_view_counts = public_view_counts;
+            if insecure_allow_private_outgoing {
+                tracing::warn!("outgoing requests may reach private addresses: tests only");
+            }
+            config.allow_private_outgoing = insecure_allow_private_outgoing;
             if !(viral_multiple.is_finite() && viral_multiple > 0.0) {
                 anyhow::bail!("--viral-multiple must be a positive number");
             }

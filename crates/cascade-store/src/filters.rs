@@ -146,16 +146,22 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    /// Writes a new filter with its keywords (a new filter has no status rules yet).
-    pub async fn create_filter(&self, f: &Filter, now: i64) -> Result<()> {
+    /// Writes a new filter with its keywords (a new filter has no status rules yet),
+    /// unless its owner already has `max` filters; false when they do.
+    pub async fn create_filter(&self, f: &Filter, now: i64, max: usize) -> Result<bool> {
+        let created;
         transaction!(self, tx => {
-            sqlx::query(
+            created = sqlx::query(
                 "INSERT INTO filters (id, account_id, title, context, action, expires_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                 SELECT $1, $2, $3, $4, $5, $6, $7 \
+                 WHERE (SELECT COUNT(*) FROM filters WHERE account_id = $2) < $8",
             )
             .bind(f.id).bind(f.account_id).bind(&f.title).bind(contexts(f))
-            .bind(f.action.as_str()).bind(f.expires_at).bind(now)
-            .execute(&mut *tx).await?;
+            .bind(f.action.as_str()).bind(f.expires_at).bind(now).bind(max as i64)
+            .execute(&mut *tx).await?.rows_affected() == 1;
+            if !created {
+                return Ok(false);
+            }
             for k in &f.keywords {
                 sqlx::query(
                     "INSERT INTO filter_keywords (id, filter_id, keyword, whole_word) VALUES ($1, $2, $3, $4)",
@@ -164,7 +170,7 @@ impl Store {
                 .execute(&mut *tx).await?;
             }
         });
-        Ok(())
+        Ok(created)
     }
 
     /// Applies an update of a filter and its keywords in one transaction. Keyword changes
@@ -227,11 +233,14 @@ impl Store {
         })
     }
 
-    pub async fn add_filter_keyword(&self, filter: Id, k: &Keyword) -> Result<()> {
-        write!(self, db => sqlx::query(
-            "INSERT INTO filter_keywords (id, filter_id, keyword, whole_word) VALUES ($1, $2, $3, $4)",
-        ).bind(k.id).bind(filter).bind(&k.keyword).bind(k.whole_word).execute(db).await?.rows_affected());
-        Ok(())
+    /// Adds a keyword unless the filter already has `max`; false when it does.
+    pub async fn add_filter_keyword(&self, filter: Id, k: &Keyword, max: usize) -> Result<bool> {
+        let n = write!(self, db => sqlx::query(
+            "INSERT INTO filter_keywords (id, filter_id, keyword, whole_word) SELECT $1, $2, $3, $4 \
+             WHERE (SELECT COUNT(*) FROM filter_keywords WHERE filter_id = $2) < $5",
+        ).bind(k.id).bind(filter).bind(&k.keyword).bind(k.whole_word).bind(max as i64)
+        .execute(db).await?.rows_affected());
+        Ok(n == 1)
     }
 
     pub async fn update_filter_keyword(&self, k: &Keyword) -> Result<()> {

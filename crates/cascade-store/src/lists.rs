@@ -15,11 +15,14 @@ pub struct ListRecord {
 }
 
 impl Store {
-    pub async fn create_list(&self, l: &ListRecord, now: i64) -> Result<()> {
-        write!(self, db => sqlx::query(
-            "INSERT INTO lists (id, account_id, title, replies_policy, exclusive, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        ).bind(l.id).bind(l.account_id).bind(&l.title).bind(&l.replies_policy).bind(l.exclusive).bind(now).execute(db).await?.rows_affected());
-        Ok(())
+    /// Writes a new list unless its owner already has `max`; false when they do.
+    pub async fn create_list(&self, l: &ListRecord, now: i64, max: usize) -> Result<bool> {
+        let n = write!(self, db => sqlx::query(
+            "INSERT INTO lists (id, account_id, title, replies_policy, exclusive, created_at) \
+             SELECT $1, $2, $3, $4, $5, $6 WHERE (SELECT COUNT(*) FROM lists WHERE account_id = $2) < $7",
+        ).bind(l.id).bind(l.account_id).bind(&l.title).bind(&l.replies_policy).bind(l.exclusive).bind(now)
+        .bind(max as i64).execute(db).await?.rows_affected());
+        Ok(n == 1)
     }
 
     pub async fn update_list(&self, l: &ListRecord) -> Result<()> {

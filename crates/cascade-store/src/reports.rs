@@ -27,11 +27,19 @@ impl Store {
         Ok(())
     }
 
-    /// How many distinct accounts reported `target` since `since`.
-    pub async fn reporters_since(&self, target: Id, since: i64) -> Result<i64> {
+    /// How many distinct accounts reported `target` since `since`, counting only
+    /// reporters created at `reporters_before` or earlier and not suspended.
+    pub async fn reporters_since(
+        &self,
+        target: Id,
+        since: i64,
+        reporters_before: i64,
+    ) -> Result<i64> {
         read!(self, db => Ok(sqlx::query_scalar(
-            "SELECT COUNT(DISTINCT account_id) FROM reports WHERE target_account_id = $1 AND created_at >= $2",
-        ).bind(target).bind(since).fetch_one(db).await?))
+            "SELECT COUNT(DISTINCT r.account_id) FROM reports r JOIN accounts a ON a.id = r.account_id \
+             WHERE r.target_account_id = $1 AND r.created_at >= $2 \
+             AND a.created_at <= $3 AND a.suspended_at IS NULL",
+        ).bind(target).bind(since).bind(reporters_before).fetch_one(db).await?))
     }
 
     /// The newest reports, for moderators.

@@ -61,14 +61,20 @@ impl Store {
     pub async fn search_tags(
         &self,
         prefix: &str,
+        viewer: Option<Id>,
         limit: usize,
         offset: usize,
     ) -> Result<Vec<TagRecord>> {
         let pattern = format!("{}%", like_literal(prefix));
+        // Only tags someone used in a public or unlisted post, or that the viewer follows:
+        // a tag used only in private or direct posts would tell a stranger what those say.
         read!(self, db => Ok(sqlx::query_as(
             "SELECT id, name FROM tags WHERE name LIKE $1 ESCAPE '\\' \
+             AND (EXISTS (SELECT 1 FROM status_tags st JOIN statuses s ON s.id = st.status_id \
+                          WHERE st.tag_id = tags.id AND s.visibility <= 1) \
+                  OR EXISTS (SELECT 1 FROM tag_follows f WHERE f.tag_id = tags.id AND f.account_id = $5)) \
              ORDER BY CASE WHEN name = $2 THEN 0 ELSE 1 END, length(name), name LIMIT $3 OFFSET $4",
-        ).bind(&pattern).bind(prefix).bind(limit as i64).bind(offset as i64)
+        ).bind(&pattern).bind(prefix).bind(limit as i64).bind(offset as i64).bind(viewer.unwrap_or(0))
             .fetch_all(db).await?))
     }
 

@@ -100,12 +100,19 @@ impl Store {
         read!(self, db => Ok(sqlx::query_as(&sql).bind(since_id).fetch_all(db).await?))
     }
 
-    /// Distinct reporters per reported account, for reports since `since` (milliseconds).
-    pub async fn reporter_counts_since(&self, since: i64) -> Result<Vec<(Id, i64)>> {
+    /// Distinct reporters per reported account, for reports since `since` (milliseconds),
+    /// counting only reporters created at `reporters_before` or earlier and not suspended.
+    pub async fn reporter_counts_since(
+        &self,
+        since: i64,
+        reporters_before: i64,
+    ) -> Result<Vec<(Id, i64)>> {
         read!(self, db => Ok(sqlx::query_as(
-            "SELECT target_account_id, COUNT(DISTINCT account_id) FROM reports \
-             WHERE created_at >= $1 GROUP BY target_account_id",
-        ).bind(since).fetch_all(db).await?))
+            "SELECT r.target_account_id, COUNT(DISTINCT r.account_id) FROM reports r \
+             JOIN accounts a ON a.id = r.account_id \
+             WHERE r.created_at >= $1 AND a.created_at <= $2 AND a.suspended_at IS NULL \
+             GROUP BY r.target_account_id",
+        ).bind(since).bind(reporters_before).fetch_all(db).await?))
     }
 
     /// Follows started per account since `since_id`.

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::Auth;
 use super::model;
+use super::paging::{LinkBase, PageParams, Paged};
 use super::params::{flex, Params};
 use super::path_id;
 use crate::app::{cascade, Viewer};
@@ -23,15 +24,33 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/statuses/{id}/cascade", get(status_cascade))
 }
 
-/// How a status spread: the tree of its reshares and the statistics of it.
+/// How a status spread: the tree of its reshares and the statistics of it. The nodes
+/// come a page at a time (`limit`, at most 1,000; `min_id` from the `Link` header's
+/// `next`), oldest first; the statistics always cover the whole tree.
 async fn status_cascade(
     State(state): State<AppState>,
     auth: Auth,
+    here: LinkBase,
     Path(id): Path<String>,
-) -> ApiResult<Json<model::Cascade>> {
+    Params(p): Params<PageParams>,
+) -> ApiResult<Paged<model::Cascade>> {
     let viewer = Viewer::load(&state, auth.viewer()).await?;
     let measured = cascade::measure(&state, &viewer, path_id(&id)?).await?;
-    Ok(Json(cascade::to_json(&state, &measured)))
+    let page = cascade::NodePage {
+        after: p.min_id,
+        limit: p
+            .limit
+            .unwrap_or(cascade::MAX_NODES_PER_PAGE)
+            .clamp(1, cascade::MAX_NODES_PER_PAGE),
+    };
+    let (body, next) = cascade::to_json(&state, &measured, page);
+    Ok(Paged {
+        items: body,
+        bounds: next.map(|n| (n, n)),
+        url: here.0,
+        prev: false,
+        oldest_first: true,
+    })
 }
 
 /// The signed-in account's Cascade settings.

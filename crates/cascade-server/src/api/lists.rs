@@ -98,7 +98,16 @@ async fn create_list(
         replies_policy,
         exclusive: f.exclusive.unwrap_or(false),
     };
-    state.store.create_list(&list, time::now_millis()).await?;
+    let max = cascade_core::quota::MAX_LISTS;
+    if !state
+        .store
+        .create_list(&list, time::now_millis(), max)
+        .await?
+    {
+        return Err(ApiError::unprocessable(format!(
+            "You cannot have more than {max} lists"
+        )));
+    }
     Ok(Json(render(list)))
 }
 

@@ -275,7 +275,11 @@ async fn command(
         Err(e) => return error(e),
     };
     match cmd.kind.as_str() {
-        "subscribe" => state.streams.subscribe(conn, channel),
+        "subscribe" => {
+            if let Err(e) = state.streams.subscribe(conn, channel) {
+                return error(e);
+            }
+        }
         "unsubscribe" => state.streams.unsubscribe(conn, &channel),
         _ => {
             return error(ApiError::BadRequest(
@@ -296,7 +300,8 @@ async fn serve_socket(
         .streams
         .connect(token.as_ref().and_then(|t| t.account_id));
     if let Some(channel) = initial {
-        state.streams.subscribe(&conn, channel);
+        // The first subscription of a fresh connection is always within its quota.
+        let _ = state.streams.subscribe(&conn, channel);
     }
     let mut beat = tokio::time::interval(state.config.heartbeat);
     beat.tick().await;
@@ -409,7 +414,8 @@ async fn events(
     let (conn, frames) = state
         .streams
         .connect(info.as_ref().and_then(|t| t.account_id));
-    state.streams.subscribe(&conn, channel);
+    // The one subscription of a fresh connection is always within its quota.
+    let _ = state.streams.subscribe(&conn, channel);
     let heartbeat = state.config.heartbeat;
     let leave = Leave { state, conn };
     // As on a WebSocket, a suspension ends the stream at the next heartbeat.

@@ -108,10 +108,7 @@ async fn tag_timeline(
     Params(p): Params<PublicParams>,
 ) -> ApiResult<Paged<Vec<model::Status>>> {
     let viewer = Viewer::load(&state, auth.viewer()).await?;
-    let tag = tag.trim_start_matches('#').to_lowercase();
-    if tag.is_empty() || !tag.chars().all(|c| c.is_alphanumeric() || c == '_') {
-        return Err(ApiError::NotFound);
-    }
+    let tag = cascade_core::text::tag_name(&tag).ok_or(ApiError::NotFound)?;
     let result = if p.remote || p.only_media {
         (Vec::new(), Vec::new())
     } else {

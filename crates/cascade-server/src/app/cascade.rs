@@ -176,15 +176,46 @@ fn node(r: &CascadeNodeRecord, root_id: Id) -> Node {
     }
 }
 
-/// The cascade as Cascade's JSON extension entity.
-pub fn to_json(state: &AppState, m: &Measured) -> entity::Cascade {
+/// Nodes one response carries at most: a viral post's tree has tens of thousands, so the
+/// JSON pages through them (`min_id`), while its statistics always cover the whole tree.
+pub const MAX_NODES_PER_PAGE: usize = 1_000;
+
+/// Which nodes a response carries: those with an id above `after`, at most `limit` of
+/// them, the oldest first.
+#[derive(Debug, Clone, Copy)]
+pub struct NodePage {
+    pub after: Option<Id>,
+    pub limit: usize,
+}
+
+impl NodePage {
+    pub fn first(limit: usize) -> NodePage {
+        NodePage { after: None, limit }
+    }
+}
+
+/// The cascade as Cascade's JSON extension entity, with one page of its nodes (still
+/// parents before children within the page), and the id to page on from when more nodes
+/// follow.
+pub fn to_json(state: &AppState, m: &Measured, page: NodePage) -> (entity::Cascade, Option<Id>) {
     let depths = m.tree.depths();
-    let nodes = m
+    let mut chosen: Vec<(Id, usize)> = m
         .tree
         .nodes()
         .iter()
-        .zip(depths)
-        .map(|(n, &depth)| entity::CascadeNode {
+        .enumerate()
+        .filter(|(_, n)| page.after.is_none_or(|after| n.id > after))
+        .map(|(at, n)| (n.id, at))
+        .collect();
+    chosen.sort_unstable();
+    let next = (chosen.len() > page.limit).then(|| chosen[page.limit.max(1) - 1].0);
+    chosen.truncate(page.limit);
+    let mut positions: Vec<usize> = chosen.into_iter().map(|(_, at)| at).collect();
+    positions.sort_unstable();
+    let nodes = positions
+        .into_iter()
+        .map(|at| (&m.tree.nodes()[at], depths[at]))
+        .map(|(n, depth)| entity::CascadeNode {
             id: n.id.to_string(),
             parent_id: n.parent.map(|p| p.to_string()),
             kind: n.kind.as_str().to_string(),
@@ -201,7 +232,7 @@ pub fn to_json(state: &AppState, m: &Measured) -> entity::Cascade {
         })
         .collect();
     let s = &m.stats;
-    entity::Cascade {
+    let cascade = entity::Cascade {
         root: m.root.clone(),
         url: state.url(&format!("/@{}/{}/cascade", m.root.account.acct, m.root.id)),
         nodes,
@@ -242,5 +273,6 @@ pub fn to_json(state: &AppState, m: &Measured) -> entity::Cascade {
             },
         },
         prediction: Some(prediction_json(&m.prediction, m.predicted_at)),
-    }
+    };
+    (cascade, next)
 }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cascade_core::filter::{self, Filter, FilterAction, FilterMatch, FilteredStatus, Keyword};
-use cascade_core::{time, Id};
+use cascade_core::{quota, time, Id};
 use cascade_store::{FilterUpdate, Store};
 
 use crate::app::entity;
@@ -202,6 +202,7 @@ pub async fn create(state: &AppState, me: Id, input: FilterInput) -> ApiResult<e
         }
         keywords.push(new_keyword(state, k.keyword.as_deref(), k.whole_word)?);
     }
+    too_many_keywords(keywords.len())?;
     let f = Filter {
         id: state.ids.next(),
         account_id: me,
@@ -212,7 +213,16 @@ pub async fn create(state: &AppState, me: Id, input: FilterInput) -> ApiResult<e
         keywords,
         statuses: Vec::new(),
     };
-    state.store.create_filter(&f, now).await?;
+    if !state
+        .store
+        .create_filter(&f, now, quota::MAX_FILTERS)
+        .await?
+    {
+        return Err(ApiError::unprocessable(format!(
+            "You cannot have more than {} filters",
+            quota::MAX_FILTERS
+        )));
+    }
     changed(state, me);
     Ok(render(&f, true))
 }
@@ -270,9 +280,26 @@ pub async fn update(
                 .push(new_keyword(state, k.keyword.as_deref(), k.whole_word)?),
         }
     }
+    let removed: std::collections::HashSet<Id> = update.remove.iter().copied().collect();
+    too_many_keywords(f.keywords.len().saturating_sub(removed.len()) + update.add.len())?;
     state.store.update_filter(&update).await?;
     changed(state, me);
     get(state, me, id).await
+}
+
+/// 422 when a filter would hold more keywords than its quota.
+fn too_many_keywords(n: usize) -> ApiResult<()> {
+    if n > quota::MAX_FILTER_KEYWORDS {
+        return Err(keyword_quota());
+    }
+    Ok(())
+}
+
+fn keyword_quota() -> ApiError {
+    ApiError::unprocessable(format!(
+        "A filter cannot have more than {} keywords",
+        quota::MAX_FILTER_KEYWORDS
+    ))
 }
 
 pub async fn delete(state: &AppState, me: Id, id: Id) -> ApiResult<()> {
@@ -304,7 +331,13 @@ pub async fn add_keyword(
 ) -> ApiResult<entity::FilterKeyword> {
     own(state, me, filter).await?;
     let k = new_keyword(state, keyword, whole_word)?;
-    state.store.add_filter_keyword(filter, &k).await?;
+    if !state
+        .store
+        .add_filter_keyword(filter, &k, quota::MAX_FILTER_KEYWORDS)
+        .await?
+    {
+        return Err(keyword_quota());
+    }
     changed(state, me);
     Ok(render_keyword(&k))
 }

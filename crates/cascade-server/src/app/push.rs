@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use cascade_core::coalesce::{Coalescer, Decision};
-use cascade_core::{time, Id};
+use cascade_core::{quota, time, Id};
 use cascade_store::{
     AwayRecord, NewPushDelivery, NotificationRecord, PushDelivery, PushSubscriptionRecord,
     StoreError,
@@ -25,8 +25,9 @@ use cascade_store::{
 use serde_json::json;
 
 use crate::app::entity;
-use crate::app::Viewer;
+use crate::app::{statuses, Viewer};
 use crate::error::{ApiError, ApiResult};
+use crate::outgoing::{self, Outgoing};
 use crate::state::AppState;
 use crate::webpush::{self, Vapid};
 
@@ -182,14 +183,29 @@ pub async fn subscribe(
     token: Id,
     input: SubscriptionInput,
 ) -> ApiResult<entity::WebPushSubscription> {
-    webpush::origin(&input.endpoint)
-        .map_err(|_| ApiError::unprocessable("Endpoint is not a valid http(s) URL"))?;
     if input.endpoint.len() > 2_048 {
         return Err(ApiError::unprocessable("Endpoint is too long"));
     }
+    outgoing::check_url(&input.endpoint, state.config.allow_private_outgoing)
+        .map_err(|e| ApiError::unprocessable(format!("Endpoint {e}")))?;
+    webpush::origin(&input.endpoint)
+        .map_err(|_| ApiError::unprocessable("Endpoint is not a valid http(s) URL"))?;
     webpush::check_keys(&input.p256dh, &input.auth)
         .map_err(|e| ApiError::unprocessable(e.to_string()))?;
     let (alerts, policy) = input.data.stored()?;
+    let others = state
+        .store
+        .push_subscriptions_of(me)
+        .await?
+        .iter()
+        .filter(|s| s.token_id != token)
+        .count();
+    if others >= quota::MAX_PUSH_SUBSCRIPTIONS {
+        return Err(ApiError::unprocessable(format!(
+            "An account cannot have more than {} push subscriptions",
+            quota::MAX_PUSH_SUBSCRIPTIONS
+        )));
+    }
     let record = PushSubscriptionRecord {
         id: state.ids.next(),
         account_id: me,
@@ -291,15 +307,14 @@ async fn policy_allows(state: &AppState, policy: &str, n: &NotificationRecord) -
 
 /// Runs the push worker until the process ends.
 pub async fn run_worker(state: AppState) {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(15))
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("Cascade/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "the push client could not be configured; using defaults");
-            reqwest::Client::new()
-        });
+    let client = match Outgoing::new(state.config.allow_private_outgoing, Duration::from_secs(15)) {
+        Ok(client) => client,
+        Err(e) => {
+            // Without the guarded client nothing may be sent; deliveries wait in the queue.
+            tracing::error!(error = %e, "the push client could not be built; no pushes are sent");
+            return;
+        }
+    };
     loop {
         let wait = match pass(&state, &client).await {
             Ok(Some(next)) => (next - time::now_millis()).clamp(0, 30_000),
@@ -319,7 +334,7 @@ pub async fn run_worker(state: AppState) {
 
 /// Digests the away periods that ended, sends the deliveries that are due, and says when
 /// the next one is.
-async fn pass(state: &AppState, client: &reqwest::Client) -> Result<Option<i64>, StoreError> {
+async fn pass(state: &AppState, client: &Outgoing) -> Result<Option<i64>, StoreError> {
     loop {
         let ended = state
             .store
@@ -366,17 +381,13 @@ async fn pass(state: &AppState, client: &reqwest::Client) -> Result<Option<i64>,
 }
 
 /// Sends one delivery and records the outcome.
-async fn deliver(
-    state: &AppState,
-    client: &reqwest::Client,
-    job: PushDelivery,
-) -> Result<(), StoreError> {
+async fn deliver(state: &AppState, client: &Outgoing, job: PushDelivery) -> ApiResult<()> {
     if job.revoked {
         // Mastodon deletes a token's subscription with the token.
-        return state
+        return Ok(state
             .store
             .drop_push_subscription(job.subscription_id)
-            .await;
+            .await?);
     }
     let payload = match (&job.payload, job.notification_id) {
         (Some(ready), _) => Some(ready.clone()),
@@ -393,33 +404,43 @@ async fn deliver(
             }
             // Withdrawn (an unfavourite) or dismissed: nothing to tell any more.
             Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         },
         (None, None) => None,
     };
     let Some(payload) = payload else {
-        return state.store.finish_push_delivery(job.id).await;
+        return Ok(state.store.finish_push_delivery(job.id).await?);
     };
     let request = match signed_request(state, client, &job, payload.as_bytes()).await {
         Ok(r) => r,
+        Err(e) if e.is::<outgoing::OutgoingError>() => {
+            // Stored before the guard existed, or by a server that allowed it: never sent.
+            tracing::warn!(subscription = job.subscription_id, error = %e, "push endpoint refused; subscription dropped");
+            return Ok(state
+                .store
+                .drop_push_subscription(job.subscription_id)
+                .await?);
+        }
         Err(e) => {
             tracing::warn!(subscription = job.subscription_id, error = %e, "push cannot be encrypted; dropped");
-            return state.store.finish_push_delivery(job.id).await;
+            return Ok(state.store.finish_push_delivery(job.id).await?);
         }
     };
     let outcome = request.send().await;
     let now = time::now_millis();
     let retry_after = match &outcome {
-        Ok(r) if r.status().is_success() => return state.store.finish_push_delivery(job.id).await,
+        Ok(r) if r.status().is_success() => {
+            return Ok(state.store.finish_push_delivery(job.id).await?)
+        }
         Ok(r) if matches!(r.status().as_u16(), 404 | 410) => {
             tracing::info!(
                 subscription = job.subscription_id,
                 "push service forgot the subscription; dropped"
             );
-            return state
+            return Ok(state
                 .store
                 .drop_push_subscription(job.subscription_id)
-                .await;
+                .await?);
         }
         Ok(r) if r.status().as_u16() == 429 || r.status().is_server_error() => r
             .headers()
@@ -429,7 +450,7 @@ async fn deliver(
             .map(|secs| secs.saturating_mul(1_000)),
         Ok(r) => {
             tracing::warn!(subscription = job.subscription_id, status = %r.status(), "push refused; dropped");
-            return state.store.finish_push_delivery(job.id).await;
+            return Ok(state.store.finish_push_delivery(job.id).await?);
         }
         Err(e) => {
             tracing::debug!(subscription = job.subscription_id, error = %e, "push service unreachable");
@@ -441,19 +462,22 @@ async fn deliver(
             subscription = job.subscription_id,
             "push given up after {MAX_ATTEMPTS} attempts"
         );
-        return state.store.finish_push_delivery(job.id).await;
+        return Ok(state.store.finish_push_delivery(job.id).await?);
     }
     let backoff = FIRST_BACKOFF_MS
         .saturating_mul(1 << job.attempts.clamp(0, 32))
         .max(retry_after.unwrap_or(0))
         .min(MAX_BACKOFF_MS);
-    state.store.retry_push_delivery(job.id, now + backoff).await
+    Ok(state
+        .store
+        .retry_push_delivery(job.id, now + backoff)
+        .await?)
 }
 
 /// The encrypted, VAPID-signed POST of a payload to the subscription's endpoint.
 async fn signed_request(
     state: &AppState,
-    client: &reqwest::Client,
+    client: &Outgoing,
     job: &PushDelivery,
     payload: &[u8],
 ) -> anyhow::Result<reqwest::RequestBuilder> {
@@ -464,7 +488,7 @@ async fn signed_request(
     let subject = format!("mailto:admin@{}", state.config.domain);
     let authorization = key.authorization(&job.endpoint, &subject, time::now_millis() / 1000)?;
     Ok(client
-        .post(&job.endpoint)
+        .post(&job.endpoint)?
         .header(reqwest::header::AUTHORIZATION, authorization)
         .header(reqwest::header::CONTENT_ENCODING, "aes128gcm")
         .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
@@ -474,11 +498,11 @@ async fn signed_request(
 }
 
 /// The payload for a notification's group as it stands now: its newest notification,
-/// and how many the group holds. `None` when the group is empty (all withdrawn).
-async fn latest_payload(
-    state: &AppState,
-    n: &NotificationRecord,
-) -> Result<Option<String>, StoreError> {
+/// and how many the group holds. `None` when the group is empty (all withdrawn), or when
+/// the recipient could not see the notification's status through the API (a
+/// followers-only quote of their post by someone they do not follow, a suspended author):
+/// the API leaves such notifications out, so a push must not carry them either.
+async fn latest_payload(state: &AppState, n: &NotificationRecord) -> ApiResult<Option<String>> {
     let (latest, count) = if n.group_key.starts_with("ungrouped-") {
         (Some(n.clone()), 1)
     } else {
@@ -490,10 +514,18 @@ async fn latest_payload(
     let Some(latest) = latest else {
         return Ok(None);
     };
+    if let Some(status) = latest.status_id {
+        let recipient = Viewer::load(state, Some(n.account_id)).await?;
+        match statuses::visible(state, &recipient, status).await {
+            Ok(_) => {}
+            Err(ApiError::NotFound) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    }
     let from = match state.store.account(latest.from_account_id).await {
         Ok(a) => a,
         Err(StoreError::NotFound) => return Ok(None),
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let name = if from.display_name.trim().is_empty() {
         from.username.clone()

@@ -33,6 +33,10 @@ pub struct RecordCacheConfig {
     pub marks: usize,
     /// How long an entry may be used at most.
     pub ttl: Duration,
+    /// The bytes the status and account records may take in all (their text, HTML,
+    /// mentions, tags and bios, estimated): records are as large as their authors make
+    /// them, so a count alone does not bound the memory. Statuses get two thirds.
+    pub max_bytes: usize,
 }
 
 impl RecordCacheConfig {
@@ -40,6 +44,9 @@ impl RecordCacheConfig {
     /// per status with its view counts, 0.6 KB per account, 64 bytes per mark).
     pub const DEFAULT_STATUSES: usize = 20_000;
     pub const DEFAULT_TTL: Duration = Duration::from_secs(5);
+    /// Bytes allowed per status of capacity: typical records use about 1.6 KB with their
+    /// share of accounts, so the byte budget binds only when records run large.
+    pub const BYTES_PER_STATUS: usize = 1_600;
 
     /// Room for `statuses` statuses, half as many accounts (a page's statuses share
     /// authors) and four times as many marks (each viewer has its own). 0 turns the
@@ -50,6 +57,7 @@ impl RecordCacheConfig {
             accounts: statuses.div_ceil(2),
             marks: statuses.saturating_mul(4),
             ttl,
+            max_bytes: statuses.saturating_mul(Self::BYTES_PER_STATUS),
         }
     }
 }
@@ -95,12 +103,23 @@ pub struct RecordCache {
 
 impl RecordCache {
     pub fn new(config: &RecordCacheConfig) -> RecordCache {
+        let for_statuses = config.max_bytes / 3 * 2;
         RecordCache {
-            statuses: ClockCache::new(config.statuses, config.ttl),
-            accounts: ClockCache::new(config.accounts, config.ttl),
+            statuses: ClockCache::with_budget(config.statuses, for_statuses, config.ttl),
+            accounts: ClockCache::with_budget(
+                config.accounts,
+                config.max_bytes - for_statuses,
+                config.ttl,
+            ),
+            // Fixed-size values: their count bounds their bytes.
             views: ClockCache::new(config.statuses, config.ttl),
             marks: ClockCache::new(config.marks, config.ttl),
         }
+    }
+
+    /// The estimated bytes held by the status and account records.
+    pub fn bytes(&self) -> usize {
+        self.statuses.bytes() + self.accounts.bytes()
     }
 
     /// Statuses by id with their mentions and tags, and what they refer to, `rounds`
@@ -357,14 +376,67 @@ impl RecordCache {
 
 const SHARDS: usize = 32;
 
+/// The estimated heap and inline bytes of a cached value, for the caches' byte budgets.
+pub trait Weigh {
+    fn weight(&self) -> usize;
+}
+
+impl Weigh for Option<Arc<StatusEntry>> {
+    fn weight(&self) -> usize {
+        let Some(e) = self else {
+            return std::mem::size_of::<Self>();
+        };
+        let r = &e.record;
+        let strings = [&r.text, &r.content_html, &r.spoiler_text, &r.quote_policy]
+            .iter()
+            .map(|t| t.len())
+            .sum::<usize>()
+            + r.language.as_ref().map_or(0, String::len)
+            + r.quote_state.as_ref().map_or(0, String::len);
+        let tags: usize = e
+            .tags
+            .iter()
+            .map(|t| t.len() + std::mem::size_of::<String>())
+            .sum();
+        std::mem::size_of::<StatusEntry>()
+            + strings
+            + e.mentions.len() * std::mem::size_of::<Id>()
+            + tags
+    }
+}
+
+impl Weigh for Arc<Account> {
+    fn weight(&self) -> usize {
+        std::mem::size_of::<Account>()
+            + self.username.len()
+            + self.display_name.len()
+            + self.note.len()
+            + self.note_html.len()
+            + self.fields_json.len()
+    }
+}
+
+impl Weigh for (i64, i64) {
+    fn weight(&self) -> usize {
+        std::mem::size_of::<Self>()
+    }
+}
+
+impl Weigh for Marks {
+    fn weight(&self) -> usize {
+        std::mem::size_of::<Self>()
+    }
+}
+
 /// A bounded map with the CLOCK eviction policy (a cheap approximation of least recently
 /// used: a read sets a bit, and the hand sweeping for a victim clears bits until it finds
 /// an entry not read since its last pass), split into shards with a lock each so that
 /// concurrent readers rarely wait.
 ///
-/// It holds at most `capacity` entries in all: each shard its share, decided up front,
-/// so no shard ever looks at another. Entries older than the TTL are treated as absent
-/// and are the first to be evicted.
+/// It holds at most `capacity` entries and `max_bytes` estimated bytes (`Weigh`) in all:
+/// each shard its share of both, decided up front, so no shard ever looks at another. A
+/// value larger than a shard's share of bytes is not kept. Entries older than the TTL
+/// are treated as absent and are the first to be evicted.
 pub struct ClockCache<K, V> {
     shards: Box<[Mutex<Shard<K, V>>]>,
     /// Keys forgotten per shard, read without the lock when a load begins.
@@ -382,6 +454,8 @@ struct Shard<K, V> {
     slots: Vec<Slot<K, V>>,
     hand: usize,
     capacity: usize,
+    bytes: usize,
+    max_bytes: usize,
 }
 
 struct Slot<K, V> {
@@ -389,10 +463,17 @@ struct Slot<K, V> {
     value: V,
     stored_at: Instant,
     referenced: bool,
+    weight: usize,
 }
 
-impl<K: Hash + Eq + Copy, V: Clone> ClockCache<K, V> {
+impl<K: Hash + Eq + Copy, V: Clone + Weigh> ClockCache<K, V> {
+    /// A cache bounded by its number of entries only (for values of a fixed size).
     pub fn new(capacity: usize, ttl: Duration) -> ClockCache<K, V> {
+        Self::with_budget(capacity, usize::MAX, ttl)
+    }
+
+    /// A cache bounded by entries and by estimated bytes.
+    pub fn with_budget(capacity: usize, max_bytes: usize, ttl: Duration) -> ClockCache<K, V> {
         let shards = (0..SHARDS)
             .map(|i| {
                 let share = capacity / SHARDS + usize::from(i < capacity % SHARDS);
@@ -401,6 +482,8 @@ impl<K: Hash + Eq + Copy, V: Clone> ClockCache<K, V> {
                     slots: Vec::new(),
                     hand: 0,
                     capacity: share,
+                    bytes: 0,
+                    max_bytes: max_bytes / SHARDS,
                 })
             })
             .collect();
@@ -486,6 +569,11 @@ impl<K: Hash + Eq + Copy, V: Clone> ClockCache<K, V> {
         self.len() == 0
     }
 
+    /// Estimated bytes held, expired entries included.
+    pub fn bytes(&self) -> usize {
+        (0..SHARDS).map(|i| self.lock(i).bytes).sum()
+    }
+
     fn expired(&self, stored_at: Instant, now: Instant) -> bool {
         now.saturating_duration_since(stored_at) >= self.ttl
     }
@@ -494,36 +582,59 @@ impl<K: Hash + Eq + Copy, V: Clone> ClockCache<K, V> {
         if shard.capacity == 0 {
             return;
         }
+        let weight = value.weight();
+        if let Some(&i) = shard.index.get(&key) {
+            shard.remove_at(i);
+        }
+        if weight > shard.max_bytes {
+            // Larger than this shard may hold at all: read from the store each time.
+            return;
+        }
+        while shard.bytes + weight > shard.max_bytes {
+            self.evict(shard, now);
+        }
         let slot = Slot {
             key,
             value,
             stored_at: now,
             referenced: false,
+            weight,
         };
-        if let Some(&i) = shard.index.get(&key) {
-            shard.slots[i] = slot;
-            return;
-        }
+        shard.bytes += weight;
         if shard.slots.len() < shard.capacity {
             shard.index.insert(key, shard.slots.len());
             shard.slots.push(slot);
             return;
         }
-        // Sweep: an expired or unreferenced entry goes; referenced ones get a second
-        // chance. At most one full turn clears every bit, so this ends.
+        let hand = self.victim(shard, now);
+        let old = std::mem::replace(&mut shard.slots[hand], slot);
+        shard.bytes -= old.weight;
+        shard.index.remove(&old.key);
+        shard.index.insert(key, hand);
+    }
+
+    /// Sweeps for a victim: an expired or unreferenced entry goes; referenced ones get a
+    /// second chance. At most one full turn clears every bit, so this ends. The shard must
+    /// hold an entry.
+    fn victim(&self, shard: &mut Shard<K, V>, now: Instant) -> usize {
         loop {
             let hand = shard.hand;
             shard.hand = (hand + 1) % shard.slots.len();
-            let victim = &mut shard.slots[hand];
-            if victim.referenced && !self.expired(victim.stored_at, now) {
-                victim.referenced = false;
+            let candidate = &mut shard.slots[hand];
+            if candidate.referenced && !self.expired(candidate.stored_at, now) {
+                candidate.referenced = false;
                 continue;
             }
-            let old = std::mem::replace(victim, slot);
-            shard.index.remove(&old.key);
-            shard.index.insert(key, hand);
-            return;
+            return hand;
         }
+    }
+
+    /// Removes the sweep's victim, to make room in bytes.
+    fn evict(&self, shard: &mut Shard<K, V>, now: Instant) {
+        let hand = self.victim(shard, now);
+        shard.remove_at(hand);
+        // `remove_at` moved the last entry into the victim's slot; the hand looks at it next.
+        shard.hand = hand.min(shard.slots.len().saturating_sub(1));
     }
 }
 
@@ -531,6 +642,7 @@ impl<K: Hash + Eq + Copy, V> Shard<K, V> {
     /// Removes the entry in slot `i`, moving the last slot into its place.
     fn remove_at(&mut self, i: usize) {
         let removed = self.slots.swap_remove(i);
+        self.bytes -= removed.weight;
         self.index.remove(&removed.key);
         if let Some(moved) = self.slots.get(i) {
             self.index.insert(moved.key, i);
@@ -546,6 +658,49 @@ mod tests {
     use super::*;
 
     const TTL: Duration = Duration::from_secs(5);
+
+    impl Weigh for i64 {
+        fn weight(&self) -> usize {
+            8
+        }
+    }
+
+    /// A value that weighs as many bytes as it says.
+    #[derive(Clone, Debug, PartialEq)]
+    struct Heavy(usize);
+
+    impl Weigh for Heavy {
+        fn weight(&self) -> usize {
+            self.0
+        }
+    }
+
+    #[test]
+    fn it_never_holds_more_bytes_than_its_budget() {
+        let now = Instant::now();
+        let budget = SHARDS * 10_000;
+        let cache: ClockCache<i64, Heavy> = ClockCache::with_budget(100_000, budget, TTL);
+        for k in 0..5_000 {
+            let value = Heavy(100 + (k as usize * 7919) % 3_000);
+            cache.insert(k, value, &cache.ticket(), now);
+            assert!(cache.bytes() <= budget, "{} > {budget}", cache.bytes());
+        }
+        assert!(cache.bytes() >= budget / 2, "the budget is barely used");
+        // Reading back only what is held, each value intact.
+        for k in 0..5_000 {
+            if let Some(v) = cache.get(&k, now) {
+                assert_eq!(v, Heavy(100 + (k as usize * 7919) % 3_000));
+            }
+        }
+        // A value larger than a shard's share is not kept at all.
+        cache.insert(-1, Heavy(budget), &cache.ticket(), now);
+        assert_eq!(cache.get(&-1, now), None);
+        // Forgetting gives the bytes back.
+        for k in 0..5_000 {
+            cache.forget(&k);
+        }
+        assert_eq!(cache.bytes(), 0);
+    }
 
     /// Room for 10 keys in every shard: keys land in shards by a random hash, so a
     /// smaller cache could evict one of ten keys and make a test fail by chance.

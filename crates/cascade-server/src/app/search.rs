@@ -220,7 +220,11 @@ async fn find_tags(
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
-    for tag in state.store.search_tags(&prefix, limit, offset).await? {
+    for tag in state
+        .store
+        .search_tags(&prefix, viewer.id, limit, offset)
+        .await?
+    {
         out.push(tags::render(state, viewer, &tag).await?);
     }
     Ok(out)

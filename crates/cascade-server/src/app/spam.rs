@@ -57,7 +57,11 @@ pub async fn assess_record(state: &AppState, record: &Account) -> ApiResult<Arc<
         recent_texts: state.store.recent_texts(account, RECENT_POSTS).await?,
         reporters: state
             .store
-            .reporters_since(account, now - 30 * 86_400_000)
+            .reporters_since(
+                account,
+                now - 30 * 86_400_000,
+                now - spam::REPORTER_MIN_AGE_DAYS * 86_400_000,
+            )
             .await?,
     };
     let assessment = Arc::new(spam::assess(&signals));

@@ -80,9 +80,21 @@ fn parse_visibility(v: Option<&str>, default: Visibility) -> ApiResult<Visibilit
     }
 }
 
-/// A status the viewer may see, or 404.
+/// A status the viewer may see, or 404: the visibility rule, and an author that is known
+/// and not suspended (a suspended account's posts take no favourites, reblogs, replies or
+/// quotes, and show through no endpoint, edit history and source included).
 pub async fn visible(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<StatusRecord> {
     let s = state.store.status(id).await?;
+    let authors = state
+        .records
+        .accounts(&state.store, &[s.account_id], std::time::Instant::now())
+        .await?;
+    if authors
+        .get(&s.account_id)
+        .is_none_or(|a| a.suspended_at.is_some())
+    {
+        return Err(ApiError::NotFound);
+    }
     let mentions: Vec<Id> = state
         .store
         .mentions_of(&[id])

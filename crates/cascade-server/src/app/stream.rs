@@ -79,9 +79,14 @@ impl Channel {
             "public:remote:media" => public(Scope::Remote, true),
             "hashtag" | "hashtag:local" => {
                 let tag = tag
-                    .map(|t| t.trim_start_matches('#').to_lowercase())
-                    .filter(|t| !t.is_empty())
+                    .filter(|t| !t.trim_start_matches('#').is_empty())
                     .ok_or_else(|| ApiError::BadRequest("No tag for stream provided".into()))?;
+                // Each distinct tag is a channel in the hub: only names a hashtag can have.
+                let tag = cascade_core::text::tag_name(tag).ok_or_else(|| {
+                    ApiError::unprocessable(
+                        "Tag must be letters, digits and underscores, at most 100 of them",
+                    )
+                })?;
                 Ok(Channel::Hashtag {
                     tag,
                     local: name == "hashtag:local",
@@ -233,16 +238,25 @@ impl Hub {
         (conn, rx)
     }
 
-    pub fn subscribe(&self, conn: &Arc<Conn>, channel: Channel) {
+    /// Subscribes the connection to a channel; `Err` when it already has as many
+    /// subscriptions as a connection may (`quota::MAX_STREAM_SUBSCRIPTIONS`).
+    pub fn subscribe(&self, conn: &Arc<Conn>, channel: Channel) -> ApiResult<()> {
         let mut mine = conn.channels.lock().unwrap_or_else(|p| p.into_inner());
         if mine.contains(&channel) {
-            return;
+            return Ok(());
+        }
+        let max = cascade_core::quota::MAX_STREAM_SUBSCRIPTIONS;
+        if mine.len() >= max {
+            return Err(ApiError::unprocessable(format!(
+                "A connection cannot subscribe to more than {max} streams"
+            )));
         }
         mine.push(channel.clone());
         self.write()
             .entry(channel)
             .or_default()
             .insert(conn.id, conn.clone());
+        Ok(())
     }
 
     pub fn unsubscribe(&self, conn: &Conn, channel: &Channel) {
@@ -747,8 +761,8 @@ mod tests {
             scope: Scope::All,
             media: false,
         };
-        hub.subscribe(&slow, public.clone());
-        hub.subscribe(&fast, public.clone());
+        hub.subscribe(&slow, public.clone()).unwrap();
+        hub.subscribe(&fast, public.clone()).unwrap();
         for _ in 0..5 {
             hub.publish(&public, event());
             while fast_rx.try_recv().is_ok() {}
@@ -766,8 +780,8 @@ mod tests {
     fn disconnect_removes_every_subscription() {
         let hub = Hub::new(4);
         let (conn, _rx) = hub.connect(Some(1));
-        hub.subscribe(&conn, Channel::User(1));
-        hub.subscribe(&conn, Channel::Direct(1));
+        hub.subscribe(&conn, Channel::User(1)).unwrap();
+        hub.subscribe(&conn, Channel::Direct(1)).unwrap();
         assert!(hub.has(&Channel::User(1)));
         hub.disconnect(&conn);
         assert!(!hub.has(&Channel::User(1)) && !hub.has(&Channel::Direct(1)));

@@ -131,7 +131,10 @@ pub async fn run_worker(state: AppState) {
 /// The weight of each account's engagement, from cheap signals gathered in bulk.
 async fn weights(store: &Store, accounts: &[Account], now: i64) -> ApiResult<HashMap<Id, f64>> {
     let reporters: HashMap<Id, i64> = store
-        .reporter_counts_since(now - 30 * DAY)
+        .reporter_counts_since(
+            now - 30 * DAY,
+            now - cascade_core::spam::REPORTER_MIN_AGE_DAYS * DAY,
+        )
         .await?
         .into_iter()
         .collect();

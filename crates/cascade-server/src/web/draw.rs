@@ -10,6 +10,32 @@ use cascade_core::Id;
 
 /// The drawing's size and ring spacing.
 const SIZE: f64 = 860.0;
+/// Nodes drawn at most: beyond a few hundred circles a drawing shows nothing more, while
+/// its markup grows with every reshare. The rest are aggregated (`nearest`).
+pub const MAX_DRAWN_NODES: usize = 400;
+
+/// The part of a tree that is drawn: its `max` nodes nearest the root (a prefix of the
+/// breadth-first order, so every drawn node's parent is drawn), and for each drawn node
+/// how many undrawn reshares hang below it, counted on their nearest drawn ancestor.
+pub fn nearest(tree: &Tree, max: usize) -> (Tree, Vec<usize>) {
+    let keep = max.max(1).min(tree.size());
+    let drawn = match Tree::build(tree.nodes()[..keep].to_vec()) {
+        Ok(t) => t,
+        // A breadth-first prefix is a tree; should that ever fail, draw the root alone.
+        Err(_) => Tree::build(vec![*tree.root()]).unwrap_or_else(|_| tree.clone()),
+    };
+    let mut ancestor: Vec<usize> = (0..tree.size()).collect();
+    let mut hidden = vec![0usize; drawn.size()];
+    for i in keep..tree.size() {
+        // Parents come before their children in breadth-first order.
+        ancestor[i] = tree.parent_position(i).map_or(0, |p| ancestor[p]);
+        let id = tree.nodes()[ancestor[i]].id;
+        if let Some(at) = drawn.position(id) {
+            hidden[at] += 1;
+        }
+    }
+    (drawn, hidden)
+}
 const MARGIN: f64 = 40.0;
 
 /// Colours by kind; depth lightens them.
@@ -59,8 +85,15 @@ fn angles(tree: &Tree) -> Vec<f64> {
 }
 
 /// The tree as SVG: one `circle.node` per node (the root included), sized by the accounts
-/// it exposed, coloured by kind and depth, with the labelled amplifiers.
-pub fn tree_svg(tree: &Tree, stats: &Stats, label: impl Fn(Id) -> String) -> String {
+/// it exposed, coloured by kind and depth, with the labelled amplifiers. `hidden` says,
+/// per node, how many undrawn reshares hang below it (see `nearest`); those nodes get a
+/// ring and say so in their title.
+pub fn tree_svg(
+    tree: &Tree,
+    hidden: &[usize],
+    stats: &Stats,
+    label: impl Fn(Id) -> String,
+) -> String {
     let depths = tree.depths();
     let max_depth = stats.depth.max(1);
     let ring = (SIZE / 2.0 - MARGIN) / f64::from(max_depth);
@@ -112,9 +145,20 @@ pub fn tree_svg(tree: &Tree, stats: &Stats, label: impl Fn(Id) -> String) -> Str
     for i in (1..tree.size()).chain(std::iter::once(0)) {
         let node = &tree.nodes()[i];
         let (x, y) = pos(i);
+        let below = hidden.get(i).copied().unwrap_or(0);
+        let (more, outline) = if below > 0 {
+            (
+                format!(" · {below} more reshares below, not drawn"),
+                " stroke=\"#1b1b1f\" stroke-width=\"2\" data-hidden=\"".to_string()
+                    + &below.to_string()
+                    + "\"",
+            )
+        } else {
+            (String::new(), String::new())
+        };
         let _ = write!(
             svg,
-            "<circle class=\"node {kind}\" data-id=\"{id}\" data-depth=\"{depth}\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{r:.1}\" fill=\"{fill}\"><title>@{who} · {kind} · depth {depth} · {followers} followers · {exposed} newly reached</title></circle>",
+            "<circle class=\"node {kind}\" data-id=\"{id}\" data-depth=\"{depth}\" cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{r:.1}\" fill=\"{fill}\"{outline}><title>@{who} · {kind} · depth {depth} · {followers} followers · {exposed} newly reached{more}</title></circle>",
             kind = node.kind.as_str(),
             id = node.id,
             depth = depths[i],
@@ -198,4 +242,47 @@ pub fn activity_svg(stats: &Stats, show_views: bool) -> String {
         if show_views { format!(", {} views", max_v as u64) } else { String::new() }
     );
     svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cascade_core::cascade::Node;
+    use proptest::prelude::*;
+
+    /// A tree whose node `i` (from 1) reshares node `parents[i - 1] % i`.
+    fn tree(parents: &[usize]) -> Tree {
+        let mut nodes = vec![Node::root(1, 1, 0)];
+        for (i, p) in parents.iter().enumerate() {
+            let id = i as i64 + 2;
+            let parent = (p % (i + 1)) as i64 + 1;
+            nodes.push(Node::reblog(id, parent, id, id));
+        }
+        Tree::build(nodes).expect("a tree")
+    }
+
+    proptest! {
+        #[test]
+        fn the_drawn_part_is_bounded_and_every_other_node_is_counted_once(
+            parents in proptest::collection::vec(0usize..1_000, 0..300),
+            max in 1usize..120,
+        ) {
+            let full = tree(&parents);
+            let (drawn, hidden) = nearest(&full, max);
+            prop_assert_eq!(drawn.size(), full.size().min(max));
+            prop_assert_eq!(drawn.size() + hidden.iter().sum::<usize>(), full.size());
+            // The nearest nodes: none drawn is deeper than any left out.
+            let deepest_drawn = drawn.depths().iter().max().copied().unwrap_or(0);
+            let shallowest_left = full.depths()[drawn.size()..].iter().min().copied();
+            prop_assert!(shallowest_left.is_none_or(|d| d >= deepest_drawn));
+            // Only nodes with reshares below them aggregate any.
+            for (at, &n) in hidden.iter().enumerate() {
+                if n > 0 {
+                    let id = drawn.nodes()[at].id;
+                    let in_full = full.position(id).expect("a drawn node is in the tree");
+                    prop_assert!(!full.children(in_full).is_empty());
+                }
+            }
+        }
+    }
 }

@@ -4,7 +4,7 @@
 //! how the status spread (see `draw`). Pages show only what an anonymous
 //! visitor may see: they render through the same visibility rule as the API.
 
-mod draw;
+pub mod draw;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -238,8 +238,10 @@ async fn cascade_page(
                 .map(|a| a.acct.clone())
                 .unwrap_or_default()
         };
-        let json = cascade::to_json(&state, &m);
-        let tree_svg = draw::tree_svg(&m.tree, &m.stats, label);
+        // The page shows the statistics; the tree is drawn from `m.tree`.
+        let (json, _) = cascade::to_json(&state, &m, cascade::NodePage::first(0));
+        let (drawn, hidden) = draw::nearest(&m.tree, draw::MAX_DRAWN_NODES);
+        let tree_svg = draw::tree_svg(&drawn, &hidden, &m.stats, label);
         let activity_svg = draw::activity_svg(&m.stats, m.views.is_some());
         Ok(pages().render(
             "cascade.html",
@@ -254,6 +256,8 @@ async fn cascade_page(
                 bucket => bucket_words(m.stats.buckets.width_ms / 1000),
                 tree_svg,
                 activity_svg,
+                drawn => drawn.size(),
+                total => m.tree.size(),
             },
         ))
     }

@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp, User};
-use crate::push::{favourite, join_all, subscribe, Receiver};
+use crate::push::{favourite, join_all, spawn_push_app, subscribe, Receiver};
 
 fn rfc3339(millis: i64) -> String {
     cascade_core::time::rfc3339(millis)
@@ -266,7 +266,7 @@ async fn the_profile_shows_the_away_message_only_while_away() {
 
 #[tokio::test]
 async fn pushes_are_held_while_away_and_sent_as_one_digest_when_the_period_ends() {
-    let app = spawn_app().await;
+    let app = spawn_push_app().await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let carol = app.user("carol").await;
@@ -313,7 +313,7 @@ async fn pushes_are_held_while_away_and_sent_as_one_digest_when_the_period_ends(
 
 #[tokio::test]
 async fn clearing_the_period_sends_the_digest_at_once() {
-    let app = spawn_app().await;
+    let app = spawn_push_app().await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let receiver = Receiver::start().await;

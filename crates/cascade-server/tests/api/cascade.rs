@@ -318,3 +318,79 @@ async fn attribution_rebuilds_a_real_propagation_tree_replayed_through_the_api()
         real.structural_virality()
     );
 }
+
+#[tokio::test]
+async fn a_big_cascade_is_drawn_in_part_and_its_json_pages_through_every_node() {
+    let app = crate::helpers::spawn_with(|c| c.rate_limit = None).await;
+    let alice = app.user("alice").await;
+    let post = app.post_status(&alice, "spread me", "public").await;
+    let id = post["id"].as_str().unwrap().to_string();
+    let fans = crate::helpers::crowd(&app, "fan", 450).await;
+    let mut reblogs = Vec::new();
+    for fan in &fans {
+        let r = app
+            .post(fan, &format!("/api/v1/statuses/{id}/reblog"), json!({}))
+            .await
+            .ok();
+        reblogs.push(r["id"].as_str().unwrap().to_string());
+    }
+    app.drain().await;
+
+    // The page draws a bounded number of nodes and says what it left out.
+    let html = app
+        .client
+        .get(app.url(&format!("/@alice/{id}/cascade")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(html.matches("class=\"node ").count(), 400);
+    assert!(
+        html.contains("Drawn: the 400 nodes nearest the original of 451"),
+        "the page says it aggregated"
+    );
+    let aggregated: usize = html
+        .split("data-hidden=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(aggregated, 51, "every undrawn reshare is counted once");
+
+    // The JSON pages through all of them, oldest first, each page with the whole stats.
+    let whole = cascade(&app, &alice, &json!(id)).await;
+    assert_eq!(whole["nodes"].as_array().unwrap().len(), 451);
+    let mut path = format!("/api/v1/statuses/{id}/cascade?limit=100");
+    let mut seen: Vec<String> = Vec::new();
+    let mut pages = 0;
+    loop {
+        let res = app.get(&alice, &path).await;
+        let next = res.link_path("next");
+        let body = res.ok();
+        assert_eq!(body["stats"]["size"], 451);
+        let nodes = body["nodes"].as_array().unwrap();
+        assert!(nodes.len() <= 100);
+        seen.extend(nodes.iter().map(|n| n["id"].as_str().unwrap().to_string()));
+        pages += 1;
+        match next {
+            Some(p) => path = p,
+            None => break,
+        }
+        assert!(pages < 10, "paging ends");
+    }
+    assert_eq!(pages, 5);
+    let mut expected = reblogs.clone();
+    expected.push(id.clone());
+    expected.sort();
+    seen.sort();
+    assert_eq!(seen, expected, "each node exactly once");
+
+    for bad in ["limit=banana", "limit=1e99"] {
+        let res = app
+            .get(&alice, &format!("/api/v1/statuses/{id}/cascade?{bad}"))
+            .await;
+        assert!(res.status.is_client_error(), "{bad}: {}", res.status);
+        assert!(res.body["error"].is_string(), "{bad}: {}", res.body);
+    }
+}

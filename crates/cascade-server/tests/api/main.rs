@@ -25,6 +25,7 @@ mod overload;
 mod pages;
 mod policy;
 mod push;
+mod quotas;
 mod ranked;
 mod ratelimits;
 mod records;

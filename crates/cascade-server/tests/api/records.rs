@@ -614,3 +614,32 @@ mod properties {
         }
     }
 }
+
+#[tokio::test]
+async fn large_records_keep_the_cache_within_its_byte_budget() {
+    // Room for a thousand statuses by count, but only about a hundred of these by bytes:
+    // each is a few kilobytes of links, which count as 23 characters each.
+    let budget = 960 * 1024;
+    let app = spawn_with(|c| {
+        c.rate_limit = None;
+        c.record_cache.statuses = 1_000;
+        c.record_cache.accounts = 500;
+        c.record_cache.max_bytes = budget;
+    })
+    .await;
+    let alice = app.user("alice").await;
+    for i in 0..150 {
+        let links: Vec<String> = (0..6)
+            .map(|j| format!("https://example.net/{i}/{j}/{}", "x".repeat(400)))
+            .collect();
+        app.post_status(&alice, &links.join(" "), "public").await;
+    }
+    let pages = app
+        .walk(&alice, "/api/v1/timelines/public?limit=40", "next")
+        .await;
+    assert_eq!(pages.iter().map(Vec::len).sum::<usize>(), 150);
+
+    let held = app.state.records.bytes();
+    assert!(held <= budget, "{held} bytes held, {budget} allowed");
+    assert!(held > budget / 4, "the cache holds records ({held} bytes)");
+}

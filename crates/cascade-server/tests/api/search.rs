@@ -466,6 +466,9 @@ async fn bad_parameters_are_refused_with_mastodon_errors() {
 async fn catching_up_indexes_statuses_the_index_never_heard_of() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;
+    // The server catches up once when it starts, before it answers its first request;
+    // wait for that, so the status below is one that start never saw.
+    app.get_anon("/api/v1/instance").await.ok();
     let now = cascade_core::time::now_millis();
     let written = crate::helpers::public_status(
         app.state.ids.next(),
@@ -511,4 +514,47 @@ async fn the_search_entity_matches_the_mastodon_openapi_schema() {
     if let Some(complaints) = crate::schemas::validate(&samples).await {
         assert!(complaints.is_empty(), "{complaints}");
     }
+}
+
+#[tokio::test]
+async fn a_tag_used_only_in_private_or_direct_posts_is_not_found_by_strangers_or_trending() {
+    let app = spawn_app().await;
+    let people = crate::helpers::crowd(&app, "whisperer", 4).await;
+    let stranger = app.user("stranger").await;
+    for p in &people {
+        app.post_status(p, "between us #whisperplans", "private")
+            .await;
+        app.post(
+            p,
+            "/api/v1/statuses",
+            json!({"status": "@stranger #whisperdirect", "visibility": "direct"}),
+        )
+        .await
+        .ok();
+    }
+    cascade_server::app::trends::refresh(&app.state)
+        .await
+        .expect("trends recompute");
+
+    let anonymous = app.get_anon("/api/v2/search?q=%23whisper").await.ok();
+    assert_eq!(anonymous["hashtags"], json!([]), "{anonymous}");
+    let signed_in = app
+        .get(&stranger, "/api/v2/search?type=hashtags&q=whisper")
+        .await
+        .ok();
+    assert_eq!(signed_in["hashtags"], json!([]), "{signed_in}");
+    let trending = app.get_anon("/api/v1/trends/tags").await.ok();
+    assert!(!trending.to_string().contains("whisper"), "{trending}");
+
+    // One public use lists the tag.
+    app.post_status(&people[0], "now it is public #whisperplans", "public")
+        .await;
+    let found = app.get_anon("/api/v2/search?q=%23whisper").await.ok();
+    let names: Vec<&str> = found["hashtags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["whisperplans"]);
 }

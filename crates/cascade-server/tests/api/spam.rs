@@ -129,3 +129,51 @@ async fn reports_are_filed_with_their_statuses_and_bad_ones_are_refused() {
         .await;
     assert_eq!(anonymous.status, 401);
 }
+
+#[tokio::test]
+async fn reports_from_brand_new_accounts_alone_do_not_mark_an_account_as_spam() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let target = app.user("target").await;
+    let mentions_of_alice = || async {
+        app.get(&alice, "/api/v1/notifications?types[]=mention")
+            .await
+            .ok()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    // A handful of accounts made a minute ago, as anyone can make them, report the
+    // target, itself new.
+    for i in 0..5 {
+        let throwaway = app.user(&format!("throwaway{i}")).await;
+        app.post(
+            &throwaway,
+            "/api/v1/reports",
+            json!({"account_id": target.id, "category": "spam"}),
+        )
+        .await
+        .ok();
+    }
+    app.post_status(&target, "@alice hello there", "public")
+        .await;
+    assert_eq!(mentions_of_alice().await, 1, "the mention is not filtered");
+
+    // Reports from established accounts still count.
+    for reporter in crate::helpers::crowd(&app, "established", 3).await {
+        app.post(
+            &reporter,
+            "/api/v1/reports",
+            json!({"account_id": target.id, "category": "spam"}),
+        )
+        .await
+        .ok();
+    }
+    app.post_status(&target, "@alice hello again", "public")
+        .await;
+    assert_eq!(
+        mentions_of_alice().await,
+        1,
+        "the reported account's mention is filtered"
+    );
+}

@@ -306,6 +306,64 @@ async fn suspending_an_unknown_account_reports_it() {
 }
 
 #[tokio::test]
+async fn a_suspended_accounts_posts_show_no_history_and_take_no_favourites_or_reblogs() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let post = app.post_status(&alice, "first words", "public").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.request(
+        reqwest::Method::PUT,
+        &format!("/api/v1/statuses/{post}"),
+        Some(&alice.token),
+        Some(json!({"status": "second words"})),
+    )
+    .await
+    .ok();
+    let history = format!("/api/v1/statuses/{post}/history");
+    assert_eq!(
+        app.get(&bob, &history).await.ok().as_array().unwrap().len(),
+        2
+    );
+
+    let alice_id: i64 = alice.id.parse().unwrap();
+    cascade_server::app::accounts::suspend(&app.state, alice_id, true)
+        .await
+        .unwrap();
+
+    for res in [
+        app.get(&bob, &history).await,
+        app.get_anon(&history).await,
+        app.get(&bob, &format!("/api/v1/statuses/{post}/source"))
+            .await,
+        app.post(
+            &bob,
+            &format!("/api/v1/statuses/{post}/favourite"),
+            json!({}),
+        )
+        .await,
+        app.post(&bob, &format!("/api/v1/statuses/{post}/reblog"), json!({}))
+            .await,
+    ] {
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.body);
+        assert!(res.body["error"].is_string(), "{}", res.body);
+    }
+    let own_source = app
+        .get(&alice, &format!("/api/v1/statuses/{post}/source"))
+        .await;
+    assert!(!own_source.status.is_success(), "{}", own_source.body);
+    assert!(
+        !own_source.body.to_string().contains("words"),
+        "{}",
+        own_source.body
+    );
+    let counted = app.state.store.status(post.parse().unwrap()).await.unwrap();
+    assert_eq!((counted.favourites_count, counted.reblogs_count), (0, 0));
+}
+
+#[tokio::test]
 async fn a_suspended_account_matches_the_mastodon_account_schema() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;
