@@ -50,6 +50,10 @@ pub async fn serve_with(args: &[&str], env: &[(&str, &str)]) -> (Child, Vec<Stri
     tokio::time::timeout(Duration::from_secs(120), wait)
         .await
         .expect("the server starts in time");
+    assert!(
+        seen.last().is_some_and(|l| l.contains("listening on")),
+        "the server did not start: {seen:?}"
+    );
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     (child, seen)
 }
