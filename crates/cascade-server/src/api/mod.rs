@@ -2,8 +2,9 @@
 //! extract, call one use case and render; they run no SQL and hold no rules.
 
 use axum::extract::DefaultBodyLimit;
+use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/health", get(|| async { "OK" }))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(json_errors))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -76,6 +78,40 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(crate::web::security_headers))
         .with_state(state)
+}
+
+/// Errors an extractor answers by itself (axum's rejections are plain text, for a query
+/// string it could not read, say) become Mastodon's `{"error": ...}` with the same status,
+/// so every error a client gets is JSON whichever extractor refused the request.
+async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(req).await;
+    let plain = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !(response.status().is_client_error() || response.status().is_server_error()) || !plain {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // A rejection's text is a line or two; anything longer is cut, not buffered whole.
+    let text = match axum::body::to_bytes(body, 4_096).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_string(),
+        Err(_) => String::new(),
+    };
+    let message = if text.is_empty() {
+        parts
+            .status
+            .canonical_reason()
+            .unwrap_or("Error")
+            .to_string()
+    } else {
+        text
+    };
+    parts.headers.remove(CONTENT_TYPE);
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    let json = axum::Json(serde_json::json!({ "error": message }));
+    (parts, json).into_response()
 }
 
 async fn not_found() -> ApiError {

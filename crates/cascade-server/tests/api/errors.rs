@@ -15,6 +15,29 @@ async fn unknown_routes_and_records_are_json_404s() {
 }
 
 #[tokio::test]
+async fn a_query_an_extractor_refuses_is_a_json_400() {
+    // Found by fuzzing: the streaming endpoints read their query with axum's extractor,
+    // whose refusal was plain text.
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    for path in [
+        "/api/v1/streaming/public?only_media=true&only_media=false",
+        "/api/v1/streaming/public/local?only_media=true&only_media=1",
+    ] {
+        let res = app.get(&alice, path).await;
+        assert_eq!(res.status, 400, "{path}");
+        assert!(
+            res.body["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("only_media")),
+            "{path}: {}",
+            res.body
+        );
+        assert_eq!(res.headers["content-type"], "application/json", "{path}");
+    }
+}
+
+#[tokio::test]
 async fn missing_and_invalid_tokens_are_401() {
     let app = spawn_app().await;
     let res = app.get_anon("/api/v1/timelines/home").await;

@@ -14,6 +14,7 @@ mod conversations;
 mod crash;
 mod errors;
 mod filters;
+mod fuzz;
 mod grouped;
 mod hostile;
 mod inbox;
