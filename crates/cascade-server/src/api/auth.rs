@@ -108,9 +108,21 @@ impl Auth {
         Ok(account)
     }
 
-    /// The viewing user, when there is one (public endpoints).
+    /// The viewing user, when there is one, on an endpoint Mastodon serves to any token
+    /// whatever its scopes (a hashtag, the trends).
     pub fn viewer(&self) -> Option<Id> {
         self.0.as_ref().and_then(|t| t.account_id)
+    }
+
+    /// The viewing user, if any, on a public endpoint: anonymous callers pass, but a token
+    /// must carry `scope` (403 otherwise), as Mastodon's `authorize_if_got_token!` does, so
+    /// a token narrowed to, say, `read:notifications` reads no statuses anywhere.
+    pub fn viewer_with(&self, scope: &str) -> Result<Option<Id>, ApiError> {
+        match &self.0 {
+            None => Ok(None),
+            Some(token) if covers(&token.scopes, scope) => Ok(token.account_id),
+            Some(_) => Err(ApiError::OutsideScopes),
+        }
     }
 
     /// Any valid token with `scope`, user or application.

@@ -30,6 +30,7 @@ mod ranked;
 mod ratelimits;
 mod records;
 mod schemas;
+mod scopes;
 mod search;
 mod spam;
 mod statuses;
