@@ -154,7 +154,11 @@ async fn start(place: &Place, listen: &str) -> (tokio::process::Child, Vec<Strin
     args.extend(["--coalesce-secs".to_string(), "0".to_string()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     // The push receiver is on loopback, which the server refuses unless told it is a test.
-    serve_with(&args, &[("CASCADE_INSECURE_ALLOW_PRIVATE_OUTGOING", "true")]).await
+    serve_with(
+        &args,
+        &[("CASCADE_INSECURE_ALLOW_PRIVATE_OUTGOING", "true")],
+    )
+    .await
 }
 
 /// The accounts and their tokens, made with the admin commands.
