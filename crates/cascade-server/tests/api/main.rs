@@ -39,6 +39,7 @@ mod suggestions;
 mod suspend;
 mod tags;
 mod timelines;
+mod tokens;
 mod trends;
 mod views;
 mod visibility;

@@ -1,12 +1,20 @@
-//! OAuth scopes per endpoint, as Mastodon checks them: a token without the
+//! OAuth scopes per endpoint and per stream, as Mastodon checks them: a token without the
 //! scope an endpoint needs gets 403 "This action is outside the authorized scopes", one
 //! with exactly that scope (or its top-level parent) gets through. The scopes come from
 //! the community OpenAPI description of Mastodon's API.
 
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::helpers::{spawn_with, TestApp, User};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Every granular scope and `push`: a token holding all of them but one can do anything
 /// except what needs that one.
@@ -512,4 +520,135 @@ async fn public_reads_serve_anonymous_callers_but_check_a_token_that_is_sent() {
             .await;
         assert_ne!(res.status, 403, "{path}");
     }
+}
+
+/// The HTTP status a server-sent-events stream answers with, without reading its body.
+async fn sse_status(app: &TestApp, path: &str, token: &str) -> u16 {
+    app.client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn each_stream_needs_its_scope() {
+    let app = spawn_with(|c| c.rate_limit = None).await;
+    let alice = app.user("alice").await;
+    let statuses = token(&app, &alice, "read:statuses").await;
+    let notes = token(&app, &alice, "read:notifications").await;
+    let read = token(&app, &alice, "read").await;
+    let lists_only = token(&app, &alice, "read:lists write:lists").await;
+    for (path, allowed) in [
+        ("/api/v1/streaming/user", [&statuses, &read]),
+        ("/api/v1/streaming/public", [&statuses, &read]),
+        ("/api/v1/streaming/public/local", [&statuses, &read]),
+        ("/api/v1/streaming/hashtag?tag=cascade", [&statuses, &read]),
+        ("/api/v1/streaming/direct", [&statuses, &read]),
+        ("/api/v1/streaming/user/notification", [&notes, &read]),
+    ] {
+        for token in allowed {
+            assert_eq!(sse_status(&app, path, token).await, 200, "{path}");
+        }
+        let refused = if path.ends_with("/notification") {
+            &statuses
+        } else {
+            &notes
+        };
+        assert_eq!(sse_status(&app, path, refused).await, 403, "{path}");
+        assert_eq!(sse_status(&app, path, &lists_only).await, 403, "{path}");
+    }
+    // Anonymous callers still read the public streams.
+    let anon = app
+        .client
+        .get(app.url("/api/v1/streaming/public"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anon.status(), 200);
+
+    // On the multiplexed socket each subscription is checked on its own.
+    let url = format!("ws://{}/api/v1/streaming?access_token={statuses}", app.addr);
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    ws.send(Message::Text(
+        json!({"type": "subscribe", "stream": "user:notification"})
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    let reply = tokio::time::timeout(Duration::from_secs(5), ws.next())
+        .await
+        .expect("an answer")
+        .unwrap()
+        .unwrap();
+    let reply: Value = serde_json::from_str(reply.to_text().unwrap()).unwrap();
+    assert_eq!(reply["status"], 403, "{reply}");
+    assert_eq!(reply["error"], OUTSIDE);
+}
+
+/// The next frame of a socket that is an event, parsed; panics when none comes in time.
+async fn next_event(ws: &mut Socket) -> Value {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("an event in time")
+            .expect("the socket stays open")
+            .unwrap();
+        if let Message::Text(text) = msg {
+            return serde_json::from_str(&text).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_user_stream_without_the_notifications_scope_carries_no_notifications() {
+    let app = spawn_with(|c| {
+        c.rate_limit = None;
+        c.coalesce_ms = 0;
+    })
+    .await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    app.follow(&alice, &bob).await;
+    let mine = app.post_status(&alice, "like me", "public").await;
+    let narrow = token(&app, &alice, "read:statuses").await;
+    let full = token(&app, &alice, "read").await;
+    let open = |t: String| {
+        let url = format!(
+            "ws://{}/api/v1/streaming?access_token={t}&stream=user",
+            app.addr
+        );
+        async move { tokio_tungstenite::connect_async(url).await.unwrap().0 }
+    };
+    let mut narrow_ws = open(narrow).await;
+    let mut full_ws = open(full).await;
+
+    app.post(
+        &bob,
+        &format!(
+            "/api/v1/statuses/{}/favourite",
+            mine["id"].as_str().unwrap()
+        ),
+        json!({}),
+    )
+    .await
+    .ok();
+    app.drain().await;
+    assert_eq!(next_event(&mut full_ws).await["event"], "notification");
+
+    let post = app.post_status(&bob, "after the favourite", "public").await;
+    app.drain().await;
+    let first = next_event(&mut narrow_ws).await;
+    assert_eq!(
+        first["event"], "update",
+        "no notification came first: {first}"
+    );
+    assert!(first["payload"]
+        .as_str()
+        .unwrap()
+        .contains(post["id"].as_str().unwrap()));
 }
