@@ -59,7 +59,11 @@ pub struct Config {
     /// behind is disconnected.
     pub stream_buffer: usize,
     /// How often idle streaming connections get a heartbeat (WebSocket ping, SSE comment).
+    /// Each heartbeat also checks that the connection's token still stands.
     pub heartbeat: std::time::Duration,
+    /// How long a verified token is believed without asking the store again: a token
+    /// revoked by another process (`cascade admin tokens --revoke`) stops working within it.
+    pub token_ttl: std::time::Duration,
     /// How many status and account records (and view counts and marks) are kept in
     /// memory for rendering, and for how long at most.
     pub record_cache: crate::app::records::RecordCacheConfig,
@@ -125,6 +129,7 @@ impl Config {
             coalesce_ms: 5_000,
             stream_buffer: 256,
             heartbeat: std::time::Duration::from_secs(30),
+            token_ttl: std::time::Duration::from_secs(5),
             record_cache: Default::default(),
             worker: true,
             allow_private_outgoing: false,

@@ -142,6 +142,17 @@ enum Admin {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// List a user's live tokens, one a line: id, creation time, application, scopes.
+    /// `--revoke ID` revokes one of them, `--revoke all` every one. A running server
+    /// refuses a revoked token within 5 seconds (its token cache's lifetime) and closes
+    /// the token's streams at their next heartbeat.
+    Tokens {
+        name: String,
+        #[arg(long, value_name = "ID|all")]
+        revoke: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Print how likely an account is a spam account, and why, as JSON.
     Spam {
         name: String,
@@ -285,6 +296,14 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin {
+            command:
+                Admin::Tokens {
+                    name,
+                    revoke,
+                    store,
+                },
+        } => admin_tokens(&store, &name, revoke.as_deref()).await,
+        Command::Admin {
             command: Admin::Spam { name, store },
         } => {
             let (state, account) = open_with_account(&store, &name).await?;
@@ -354,6 +373,47 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `cascade admin tokens`: lists the account's live tokens, or revokes one or all.
+async fn admin_tokens(store: &StoreArgs, name: &str, revoke: Option<&str>) -> anyhow::Result<()> {
+    let (state, account) = open_with_account(store, name).await?;
+    let tokens = app::tokens::of_account(&state, account.id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let Some(which) = revoke else {
+        for token in &tokens {
+            let issuer = match token.app_id {
+                Some(app) => state.store.app(app).await?.name,
+                None => "cascade admin token".to_string(),
+            };
+            println!(
+                "{}\t{}\t{}\t{}",
+                token.id,
+                cascade_core::time::rfc3339(token.created_at),
+                issuer,
+                token.scopes
+            );
+        }
+        return Ok(());
+    };
+    let ids: Vec<cascade_core::Id> = if which == "all" {
+        tokens.iter().map(|t| t.id).collect()
+    } else {
+        let id = which
+            .parse::<cascade_core::Id>()
+            .ok()
+            .filter(|id| tokens.iter().any(|t| t.id == *id))
+            .with_context(|| format!("@{} has no live token {which}", account.username))?;
+        vec![id]
+    };
+    for id in &ids {
+        app::tokens::revoke(&state, *id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    eprintln!("revoked {} token(s) of @{}", ids.len(), account.username);
+    Ok(())
 }
 
 async fn run_demo(state: &AppState) -> anyhow::Result<()> {

@@ -1,6 +1,5 @@
 //! `AppState`: everything a request or worker needs, built whole before serving.
 
-use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 
@@ -27,8 +26,9 @@ pub struct Shared {
     pub authored: HomeFeeds,
     /// Wakes the job worker's lanes when a job was written.
     pub jobs: JobBell,
-    /// Verified tokens by hash, so a request does not hit the store to authenticate.
-    pub tokens: Mutex<HashMap<String, TokenInfo>>,
+    /// Verified tokens by hash, so a request does not hit the store to authenticate;
+    /// each is believed for `Config::token_ttl` at most.
+    pub tokens: crate::app::tokens::TokenCache,
     /// Impressions not yet written, and the signal that a flush is due.
     pub views: crate::app::views::ViewBuffer,
     pub views_due: Notify,
@@ -130,6 +130,8 @@ impl JobBell {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenInfo {
     pub token_id: Id,
+    /// The SHA-256 of the secret, to check later that the token still stands.
+    pub hash: String,
     pub app_id: Option<Id>,
     pub account_id: Option<Id>,
     pub scopes: Vec<String>,
@@ -146,6 +148,7 @@ impl AppState {
         let search = crate::app::search::open_index(&config.data_dir);
         let in_flight = crate::throttle::InFlight::new(config.max_in_flight);
         let stream_slots = crate::throttle::Slots::new(config.streams_per_address);
+        let tokens = crate::app::tokens::TokenCache::new(config.token_ttl);
         AppState(Arc::new(Shared {
             config,
             store,
@@ -153,7 +156,7 @@ impl AppState {
             feeds,
             authored,
             jobs: JobBell::default(),
-            tokens: Mutex::new(HashMap::new()),
+            tokens,
             limiter: Default::default(),
             passwords: Default::default(),
             in_flight,

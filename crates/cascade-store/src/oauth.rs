@@ -76,13 +76,20 @@ impl Store {
         ).bind(token_hash).fetch_one(db).await?))
     }
 
-    /// Revokes a token issued to `app_id`. Revoking an unknown or foreign token does
-    /// nothing, as RFC 7009 asks.
-    pub async fn revoke_token(&self, token_hash: &str, app_id: Id, now: i64) -> Result<()> {
-        write!(self, db => sqlx::query(
-            "UPDATE tokens SET revoked_at = $1 WHERE token_hash = $2 AND app_id = $3 AND revoked_at IS NULL",
-        ).bind(now).bind(token_hash).bind(app_id).execute(db).await?.rows_affected());
-        Ok(())
+    /// Revokes a token by its id, whoever it was issued to; true when a live token was
+    /// revoked, false when it was unknown or already revoked.
+    pub async fn revoke_token(&self, id: Id, now: i64) -> Result<bool> {
+        let revoked = write!(self, db => sqlx::query(
+            "UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        ).bind(now).bind(id).execute(db).await?.rows_affected());
+        Ok(revoked == 1)
+    }
+
+    /// An account's live tokens, oldest first.
+    pub async fn live_tokens_of(&self, account_id: Id) -> Result<Vec<TokenRecord>> {
+        read!(self, db => Ok(sqlx::query_as(
+            "SELECT * FROM tokens WHERE account_id = $1 AND revoked_at IS NULL ORDER BY id",
+        ).bind(account_id).fetch_all(db).await?))
     }
 
     pub async fn create_auth_code(&self, c: &AuthCode) -> Result<()> {

@@ -240,8 +240,10 @@ async fn update_credentials(
 
 async fn get_account(
     State(state): State<AppState>,
+    auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<model::Account>> {
+    auth.viewer_with("read:accounts")?;
     let account = state.store.account(path_id(&id)?).await?;
     Ok(Json(render::account(&state, &account)))
 }
@@ -254,8 +256,10 @@ struct LookupParams {
 
 async fn lookup_account(
     State(state): State<AppState>,
+    auth: Auth,
     Params(p): Params<LookupParams>,
 ) -> ApiResult<Json<model::Account>> {
+    auth.viewer_with("read:accounts")?;
     let acct = p
         .acct
         .ok_or_else(|| ApiError::BadRequest("Missing parameter: acct".into()))?;
@@ -331,7 +335,7 @@ async fn account_statuses(
     Path(id): Path<String>,
     Params(p): Params<StatusesParams>,
 ) -> ApiResult<Paged<Vec<model::Status>>> {
-    let viewer = Viewer::load(&state, auth.viewer()).await?;
+    let viewer = Viewer::load(&state, auth.viewer_with("read:statuses")?).await?;
     let id = path_id(&id)?;
     let filter = AccountStatusesFilter {
         exclude_replies: p.exclude_replies,
@@ -373,9 +377,11 @@ async fn edge_page(
 async fn account_followers(
     State(state): State<AppState>,
     here: LinkBase,
+    auth: Auth,
     Path(id): Path<String>,
     Params(p): Params<PageParams>,
 ) -> ApiResult<Paged<Vec<model::Account>>> {
+    auth.viewer_with("read:accounts")?;
     let id = path_id(&id)?;
     state.store.account(id).await?;
     edge_page(&state, EdgeKind::Followers, id, &p, here.0).await
@@ -384,9 +390,11 @@ async fn account_followers(
 async fn account_following(
     State(state): State<AppState>,
     here: LinkBase,
+    auth: Auth,
     Path(id): Path<String>,
     Params(p): Params<PageParams>,
 ) -> ApiResult<Paged<Vec<model::Account>>> {
+    auth.viewer_with("read:accounts")?;
     let id = path_id(&id)?;
     state.store.account(id).await?;
     edge_page(&state, EdgeKind::Following, id, &p, here.0).await

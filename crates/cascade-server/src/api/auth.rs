@@ -108,9 +108,21 @@ impl Auth {
         Ok(account)
     }
 
-    /// The viewing user, when there is one (public endpoints).
+    /// The viewing user, when there is one, on an endpoint Mastodon serves to any token
+    /// whatever its scopes (a hashtag, the trends).
     pub fn viewer(&self) -> Option<Id> {
         self.0.as_ref().and_then(|t| t.account_id)
+    }
+
+    /// The viewing user, if any, on a public endpoint: anonymous callers pass, but a token
+    /// must carry `scope` (403 otherwise), as Mastodon's `authorize_if_got_token!` does, so
+    /// a token narrowed to, say, `read:notifications` reads no statuses anywhere.
+    pub fn viewer_with(&self, scope: &str) -> Result<Option<Id>, ApiError> {
+        match &self.0 {
+            None => Ok(None),
+            Some(token) if covers(&token.scopes, scope) => Ok(token.account_id),
+            Some(_) => Err(ApiError::OutsideScopes),
+        }
     }
 
     /// Any valid token with `scope`, user or application.
@@ -157,10 +169,10 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
-/// Looks a token up, through the in-memory cache, and refuses it (403, as Mastodon does)
-/// while its account is suspended.
+/// Looks a token up, through the token cache (`app::tokens`), and refuses it (403, as
+/// Mastodon does) while its account is suspended.
 pub async fn resolve_token(state: &AppState, token: &str) -> Result<TokenInfo, ApiError> {
-    let info = verified_token(state, token).await?;
+    let info = crate::app::tokens::verify(state, token).await?;
     if let Some(account) = info.account_id {
         // The account's record comes from the record cache, so a suspension written by
         // another process (`cascade admin suspend`) takes effect within its TTL.
@@ -178,37 +190,6 @@ pub async fn resolve_token(state: &AppState, token: &str) -> Result<TokenInfo, A
         }
     }
     Ok(info)
-}
-
-async fn verified_token(state: &AppState, token: &str) -> Result<TokenInfo, ApiError> {
-    let hash = hash_secret(token);
-    if let Some(info) = state.tokens.lock().ok().and_then(|c| c.get(&hash).cloned()) {
-        return Ok(info);
-    }
-    let record = state.store.live_token(&hash).await.map_err(|e| match e {
-        cascade_store::StoreError::NotFound => ApiError::Unauthorized,
-        other => other.into(),
-    })?;
-    let info = TokenInfo {
-        token_id: record.id,
-        app_id: record.app_id,
-        account_id: record.account_id,
-        scopes: record.scopes.split(' ').map(str::to_string).collect(),
-    };
-    if let Ok(mut cache) = state.tokens.lock() {
-        if cache.len() > 100_000 {
-            cache.clear();
-        }
-        cache.insert(hash, info.clone());
-    }
-    Ok(info)
-}
-
-/// Forgets a token in the cache after it was revoked.
-pub fn forget_token(state: &AppState, token: &str) {
-    if let Ok(mut cache) = state.tokens.lock() {
-        cache.remove(&hash_secret(token));
-    }
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ async fn status_cascade(
     Path(id): Path<String>,
     Params(p): Params<PageParams>,
 ) -> ApiResult<Paged<model::Cascade>> {
-    let viewer = Viewer::load(&state, auth.viewer()).await?;
+    let viewer = Viewer::load(&state, auth.viewer_with("read:statuses")?).await?;
     let measured = cascade::measure(&state, &viewer, path_id(&id)?).await?;
     let page = cascade::NodePage {
         after: p.min_id,

@@ -14,9 +14,7 @@ use cascade_store::{AppRecord, AuthCode};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::auth::{
-    covers, forget_token, hash_secret, new_secret, parse_scopes, Auth, KNOWN_SCOPES,
-};
+use super::auth::{covers, hash_secret, new_secret, parse_scopes, Auth, KNOWN_SCOPES};
 use super::model;
 use super::params::{flex, Params};
 use crate::error::{ApiError, ApiResult};
@@ -571,25 +569,47 @@ struct RevokeForm {
     token: Option<String>,
 }
 
+/// `POST /oauth/revoke` (RFC 7009). A token issued to an application is revoked by that
+/// application: its `client_id`, and its secret when it sends one (a public client, which
+/// got the token through PKCE, has none to send). A token issued without an application
+/// (`cascade admin token`) is revoked by whoever holds it, as Doorkeeper does for tokens
+/// without a client. An unknown or already revoked token answers 200 and does nothing.
 async fn revoke(
     State(state): State<AppState>,
     Params(f): Params<RevokeForm>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let app = client(&state, f.client_id.as_deref(), f.client_secret.as_deref())
-        .await
-        .map_err(|_| {
-            ApiError::oauth(
-                StatusCode::FORBIDDEN,
-                "unauthorized_client",
-                "You are not authorized to revoke this token",
-            )
-        })?;
+    let refused = || {
+        ApiError::oauth(
+            StatusCode::FORBIDDEN,
+            "unauthorized_client",
+            "You are not authorized to revoke this token",
+        )
+    };
+    let app = match f.client_id.as_deref() {
+        Some(id) => Some(
+            state
+                .store
+                .app_by_client_id(id)
+                .await
+                .map_err(|_| refused())?,
+        ),
+        None => None,
+    };
+    if let (Some(app), Some(secret)) = (&app, f.client_secret.as_deref()) {
+        if hash_secret(secret) != app.client_secret_hash {
+            return Err(refused());
+        }
+    }
     let token = f.token.unwrap_or_default();
-    state
-        .store
-        .revoke_token(&hash_secret(&token), app.id, time::now_millis())
-        .await?;
-    forget_token(&state, &token);
+    let Some(record) = crate::app::tokens::find(&state, &token).await? else {
+        return Ok(Json(serde_json::json!({})));
+    };
+    if let Some(owner) = record.app_id {
+        if app.as_ref().map(|a| a.id) != Some(owner) {
+            return Err(refused());
+        }
+    }
+    crate::app::tokens::revoke(&state, record.id).await?;
     Ok(Json(serde_json::json!({})))
 }
 

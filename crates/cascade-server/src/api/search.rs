@@ -49,13 +49,7 @@ async fn search(
     Params(p): Params<SearchParams>,
 ) -> ApiResult<Json<model::Search>> {
     // Anonymous callers may search; a token must carry the scope.
-    let me = match auth.0 {
-        Some(_) => {
-            auth.token("read:search")?;
-            auth.viewer()
-        }
-        None => None,
-    };
+    let me = auth.viewer_with("read:search")?;
     let viewer = Viewer::load(&state, me).await?;
     let input = uc::SearchInput {
         q: p.q,

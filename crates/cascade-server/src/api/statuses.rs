@@ -143,7 +143,7 @@ async fn get_status(
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<model::Status>> {
-    let viewer = Viewer::load(&state, auth.viewer()).await?;
+    let viewer = Viewer::load(&state, auth.viewer_with("read:statuses")?).await?;
     let status = render::status(&state, &viewer, path_id(&id)?).await?;
     state.seen(viewer.id, std::slice::from_ref(&status));
     Ok(Json(status))
@@ -163,7 +163,7 @@ async fn status_context(
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<model::Context>> {
-    let viewer = Viewer::load(&state, auth.viewer()).await?;
+    let viewer = Viewer::load(&state, auth.viewer_with("read:statuses")?).await?;
     let context = uc::context(&state, &viewer, path_id(&id)?).await?;
     state.seen(viewer.id, &context.ancestors);
     state.seen(viewer.id, &context.descendants);
@@ -175,7 +175,7 @@ async fn status_history(
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<model::StatusEdit>>> {
-    let viewer = Viewer::load(&state, auth.viewer()).await?;
+    let viewer = Viewer::load(&state, auth.viewer_with("read:statuses")?).await?;
     Ok(Json(uc::history(&state, &viewer, path_id(&id)?).await?))
 }
 
@@ -275,7 +275,7 @@ async fn actors(
     url: String,
     which: Option<Reshare>,
 ) -> ApiResult<Paged<Vec<model::Account>>> {
-    let viewer = Viewer::load(state, auth.viewer()).await?;
+    let viewer = Viewer::load(state, auth.viewer_with("read:statuses")?).await?;
     let id = path_id(id)?;
     uc::visible(state, &viewer, id).await?;
     let limit = page.limit.unwrap_or(40).clamp(1, 80);
@@ -330,7 +330,7 @@ async fn status_quotes(
     Path(id): Path<String>,
     Params(page): Params<PageParams>,
 ) -> ApiResult<Paged<Vec<model::Status>>> {
-    let viewer = Viewer::load(&state, auth.viewer()).await?;
+    let viewer = Viewer::load(&state, auth.viewer_with("read:statuses")?).await?;
     let id = path_id(&id)?;
     uc::visible(&state, &viewer, id).await?;
     let limit = page.limit.unwrap_or(20).clamp(1, 40);

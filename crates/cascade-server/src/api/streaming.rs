@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::auth::{bearer_header, covers, resolve_token};
-use crate::app::stream::{Channel, Conn};
+use crate::app::stream::{Channel, Conn, Holder};
 use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, TokenInfo};
 
@@ -123,13 +123,14 @@ async fn channel(
         None => None,
     };
     let channel = Channel::parse(name, tag, list, me)?;
+    // Mastodon's rule per stream: notifications need `read:notifications`, every timeline
+    // `read:statuses` (`read` covers both). Anonymous callers may read the public ones.
     let scope = match &channel {
         Channel::Notifications(_) => "read:notifications",
-        Channel::List(_) => "read:lists",
         _ => "read:statuses",
     };
     if let Some(t) = token {
-        if !covers(&t.scopes, scope) && !covers(&t.scopes, "read:statuses") {
+        if !covers(&t.scopes, scope) {
             return Err(ApiError::OutsideScopes);
         }
     }
@@ -164,6 +165,15 @@ async fn watch_channel(
         Ok(w) if w.account_id == me => Ok(Channel::Watch(id)),
         Ok(_) | Err(cascade_store::StoreError::NotFound) => Err(ApiError::NotFound),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Who holds a connection opened with this token.
+fn holder(token: Option<&TokenInfo>) -> Holder {
+    Holder {
+        viewer: token.and_then(|t| t.account_id),
+        token: token.map(|t| t.token_id),
+        notifications: token.is_some_and(|t| covers(&t.scopes, "read:notifications")),
     }
 }
 
@@ -296,9 +306,7 @@ async fn serve_socket(
     token: Option<TokenInfo>,
     initial: Option<Channel>,
 ) {
-    let (conn, mut frames) = state
-        .streams
-        .connect(token.as_ref().and_then(|t| t.account_id));
+    let (conn, mut frames) = state.streams.connect(holder(token.as_ref()));
     if let Some(channel) = initial {
         // The first subscription of a fresh connection is always within its quota.
         let _ = state.streams.subscribe(&conn, channel);
@@ -331,8 +339,8 @@ async fn serve_socket(
                 Some(Ok(_)) => {}
             },
             _ = beat.tick() => {
-                // A token refused since the socket opened (its account was suspended)
-                // ends the connection at the next heartbeat.
+                // A token refused since the socket opened (revoked by another process, or
+                // its account suspended) ends the connection at the next heartbeat.
                 if let Some(reason) = refused(&state, token.as_ref()).await {
                     let close = CloseFrame { code: 1008, reason: reason.into() };
                     let _ = socket.send(Message::Close(Some(close))).await;
@@ -343,7 +351,11 @@ async fn serve_socket(
                 }
             }
             _ = conn.kick.notified() => {
-                let close = CloseFrame { code: 1013, reason: "Too slow: events were dropped; reconnect".into() };
+                let close = if conn.is_revoked() {
+                    CloseFrame { code: 1008, reason: REVOKED.into() }
+                } else {
+                    CloseFrame { code: 1013, reason: "Too slow: events were dropped; reconnect".into() }
+                };
                 let _ = socket.send(Message::Close(Some(close))).await;
                 break;
             }
@@ -352,11 +364,19 @@ async fn serve_socket(
     state.streams.disconnect(&conn);
 }
 
-/// Why a socket's account may no longer stream, if it may not: it was suspended. The
-/// check reads the account's record through the record cache, so it costs no query while
-/// the record is fresh.
+/// Why a stream's connection must close when its token was revoked.
+const REVOKED: &str = "The access token was revoked";
+
+/// Why a connection's token may no longer stream, if it may not: it was revoked (by
+/// another process: a revocation here closes the connection at once), or its account was
+/// suspended. Both checks go through caches (tokens, records), so they cost no query
+/// while those entries are fresh.
 async fn refused(state: &AppState, token: Option<&TokenInfo>) -> Option<String> {
-    let account = token?.account_id?;
+    let token = token?;
+    if !crate::app::tokens::still_live(state, token).await {
+        return Some(REVOKED.to_string());
+    }
+    let account = token.account_id?;
     let found = state
         .records
         .accounts(&state.store, &[account], std::time::Instant::now())
@@ -411,14 +431,13 @@ async fn events(
         q.watch.as_deref(),
     )
     .await?;
-    let (conn, frames) = state
-        .streams
-        .connect(info.as_ref().and_then(|t| t.account_id));
+    let (conn, frames) = state.streams.connect(holder(info.as_ref()));
     // The one subscription of a fresh connection is always within its quota.
     let _ = state.streams.subscribe(&conn, channel);
     let heartbeat = state.config.heartbeat;
     let leave = Leave { state, conn };
-    // As on a WebSocket, a suspension ends the stream at the next heartbeat.
+    // As on a WebSocket, a revocation elsewhere or a suspension ends the stream at the
+    // next heartbeat.
     let check = tokio::time::interval(heartbeat);
     let start = (frames, leave, check, info, slot);
     let stream = futures_util::stream::unfold(

@@ -90,7 +90,7 @@ async fn public_timeline(
     auth: Auth,
     Params(p): Params<PublicParams>,
 ) -> ApiResult<Paged<Vec<model::Status>>> {
-    let viewer = Viewer::load(&state, auth.viewer()).await?;
+    let viewer = Viewer::load(&state, auth.viewer_with("read:statuses")?).await?;
     // Every status here is local; there are no remote or media posts yet.
     let result = if p.remote || p.only_media {
         (Vec::new(), Vec::new())
@@ -107,7 +107,7 @@ async fn tag_timeline(
     Path(tag): Path<String>,
     Params(p): Params<PublicParams>,
 ) -> ApiResult<Paged<Vec<model::Status>>> {
-    let viewer = Viewer::load(&state, auth.viewer()).await?;
+    let viewer = Viewer::load(&state, auth.viewer_with("read:statuses")?).await?;
     let tag = cascade_core::text::tag_name(&tag).ok_or(ApiError::NotFound)?;
     let result = if p.remote || p.only_media {
         (Vec::new(), Vec::new())

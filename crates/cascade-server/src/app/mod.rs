@@ -24,6 +24,7 @@ pub mod stream;
 pub mod suggestions;
 pub mod tags;
 pub mod timelines;
+pub mod tokens;
 pub mod trends;
 pub mod viewer;
 pub mod views;

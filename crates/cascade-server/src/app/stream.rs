@@ -176,14 +176,28 @@ impl Frame {
     }
 }
 
+/// Who holds a streaming connection: the token's account, the token (so that revoking
+/// it closes the connection), and whether its scopes let it read notifications (a `user`
+/// stream carries them only then, as Mastodon's does).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Holder {
+    pub viewer: Option<Id>,
+    pub token: Option<Id>,
+    pub notifications: bool,
+}
+
 /// One streaming connection.
 pub struct Conn {
     pub id: u64,
     pub viewer: Option<Id>,
+    token: Option<Id>,
+    notifications: bool,
     tx: mpsc::Sender<Frame>,
     channels: Mutex<Vec<Channel>>,
     kicked: AtomicBool,
-    /// Signalled when the connection fell too far behind and must close.
+    revoked: AtomicBool,
+    /// Signalled when the connection fell too far behind, or its token was revoked, and
+    /// it must close.
     pub kick: Notify,
 }
 
@@ -191,6 +205,11 @@ impl Conn {
     /// Whether the hub gave up on this connection.
     pub fn is_kicked(&self) -> bool {
         self.kicked.load(Ordering::Relaxed)
+    }
+
+    /// Whether the connection must close because its token was revoked.
+    pub fn is_revoked(&self) -> bool {
+        self.revoked.load(Ordering::Relaxed)
     }
 
     fn send(&self, frame: Frame) {
@@ -207,6 +226,8 @@ impl Conn {
 /// The registry of connections by channel.
 pub struct Hub {
     channels: RwLock<HashMap<Channel, HashMap<u64, Arc<Conn>>>>,
+    /// Open connections by the token that opened them, subscribed or not.
+    by_token: Mutex<HashMap<Id, HashMap<u64, Arc<Conn>>>>,
     next: AtomicU64,
     /// Frames a connection may have queued before it is disconnected.
     buffer: usize,
@@ -217,6 +238,7 @@ impl Hub {
     pub fn new(buffer: usize) -> Hub {
         Hub {
             channels: Default::default(),
+            by_token: Default::default(),
             next: AtomicU64::new(1),
             buffer: buffer.max(1),
             connections: AtomicU64::new(0),
@@ -224,18 +246,42 @@ impl Hub {
     }
 
     /// Opens a connection; the receiver yields its frames.
-    pub fn connect(&self, viewer: Option<Id>) -> (Arc<Conn>, mpsc::Receiver<Frame>) {
+    pub fn connect(&self, holder: Holder) -> (Arc<Conn>, mpsc::Receiver<Frame>) {
         let (tx, rx) = mpsc::channel(self.buffer);
         self.connections.fetch_add(1, Ordering::Relaxed);
         let conn = Arc::new(Conn {
             id: self.next.fetch_add(1, Ordering::Relaxed),
-            viewer,
+            viewer: holder.viewer,
+            token: holder.token,
+            notifications: holder.notifications,
             tx,
             channels: Mutex::new(Vec::new()),
             kicked: AtomicBool::new(false),
+            revoked: AtomicBool::new(false),
             kick: Notify::new(),
         });
+        if let Some(token) = holder.token {
+            self.tokens()
+                .entry(token)
+                .or_default()
+                .insert(conn.id, conn.clone());
+        }
         (conn, rx)
+    }
+
+    /// Closes every connection a token opened: it was revoked. Each stops receiving at
+    /// once and its task ends it with a close frame that says why.
+    pub fn revoke(&self, token: Id) {
+        let conns = self.tokens().remove(&token).unwrap_or_default();
+        for conn in conns.into_values() {
+            conn.revoked.store(true, Ordering::Relaxed);
+            conn.kicked.store(true, Ordering::Relaxed);
+            conn.kick.notify_one();
+        }
+    }
+
+    fn tokens(&self) -> std::sync::MutexGuard<'_, HashMap<Id, HashMap<u64, Arc<Conn>>>> {
+        self.by_token.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Subscribes the connection to a channel; `Err` when it already has as many
@@ -273,6 +319,15 @@ impl Hub {
             std::mem::take(&mut *conn.channels.lock().unwrap_or_else(|p| p.into_inner()));
         for channel in &channels {
             self.remove(conn.id, channel);
+        }
+        if let Some(token) = conn.token {
+            let mut tokens = self.tokens();
+            if let Some(conns) = tokens.get_mut(&token) {
+                conns.remove(&conn.id);
+                if conns.is_empty() {
+                    tokens.remove(&token);
+                }
+            }
         }
         self.connections.fetch_sub(1, Ordering::Relaxed);
     }
@@ -663,7 +718,8 @@ pub async fn status_deleted(
 }
 
 /// A notification was delivered: a `notification` event on the recipient's `user` and
-/// `user:notification` streams, rendered as the v1 entity.
+/// `user:notification` streams, rendered as the v1 entity. (Opening a `user:notification`
+/// stream already required `read:notifications`.)
 pub async fn notification(state: &AppState, n: &NotificationRecord) -> ApiResult<()> {
     let channels = [
         Channel::User(n.account_id),
@@ -684,9 +740,11 @@ pub async fn notification(state: &AppState, n: &NotificationRecord) -> ApiResult
         name: "notification",
         payload: json(&rendered),
     });
-    for channel in &channels {
-        state.streams.publish(channel, event.clone());
-    }
+    // A `user` stream whose token may not read notifications gets none of them.
+    state
+        .streams
+        .publish_filtered(&channels[0], event.clone(), |c| c.notifications);
+    state.streams.publish(&channels[1], event);
     Ok(())
 }
 
@@ -755,8 +813,8 @@ mod tests {
     #[test]
     fn a_full_queue_disconnects_only_the_slow_connection() {
         let hub = Hub::new(2);
-        let (slow, _slow_rx) = hub.connect(None);
-        let (fast, mut fast_rx) = hub.connect(None);
+        let (slow, _slow_rx) = hub.connect(Holder::default());
+        let (fast, mut fast_rx) = hub.connect(Holder::default());
         let public = Channel::Public {
             scope: Scope::All,
             media: false,
@@ -779,12 +837,34 @@ mod tests {
     #[test]
     fn disconnect_removes_every_subscription() {
         let hub = Hub::new(4);
-        let (conn, _rx) = hub.connect(Some(1));
+        let (conn, _rx) = hub.connect(Holder {
+            viewer: Some(1),
+            ..Holder::default()
+        });
         hub.subscribe(&conn, Channel::User(1)).unwrap();
         hub.subscribe(&conn, Channel::Direct(1)).unwrap();
         assert!(hub.has(&Channel::User(1)));
         hub.disconnect(&conn);
         assert!(!hub.has(&Channel::User(1)) && !hub.has(&Channel::Direct(1)));
+        assert_eq!(hub.connections(), 0);
+    }
+
+    #[test]
+    fn revoking_a_token_closes_only_its_connections() {
+        let hub = Hub::new(4);
+        let holder = |token| Holder {
+            viewer: Some(1),
+            token: Some(token),
+            notifications: true,
+        };
+        let (revoked, _revoked_rx) = hub.connect(holder(10));
+        let (other, _other_rx) = hub.connect(holder(11));
+        hub.subscribe(&revoked, Channel::User(1)).unwrap();
+        hub.revoke(10);
+        assert!(revoked.is_revoked() && revoked.is_kicked());
+        assert!(!other.is_revoked() && !other.is_kicked());
+        hub.disconnect(&revoked);
+        hub.disconnect(&other);
         assert_eq!(hub.connections(), 0);
     }
 

@@ -220,6 +220,101 @@ async fn admin_commands_work_on_the_store_of_a_running_server() {
 }
 
 #[tokio::test]
+async fn admin_tokens_lists_and_revokes_a_users_tokens_beside_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    // The polls below would soon reach the rate limit of one account.
+    let (_server, _) = serve(&["--data", data, "--listen", &listen, "--rate-limit", "0"]).await;
+    let made = admin(&[
+        "create-user",
+        "operator",
+        "--email",
+        "op@example.test",
+        "--password",
+        "long enough pw",
+        "--data",
+        data,
+    ])
+    .await;
+    assert!(made.status.success());
+    let issue = || async {
+        let out = admin(&["token", "operator", "--data", data]).await;
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let (first, second) = (issue().await, issue().await);
+    let client = reqwest::Client::new();
+    let status = |token: String| {
+        let (client, listen) = (client.clone(), listen.clone());
+        async move {
+            client
+                .get(format!(
+                    "http://{listen}/api/v1/accounts/verify_credentials"
+                ))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(status(first.clone()).await, 200, "cached by the server now");
+    let listed = || async {
+        let out = admin(&["tokens", "operator", "--data", data]).await;
+        assert!(out.status.success());
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| l.split('\t').map(str::to_string).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+    };
+    let tokens = listed().await;
+    assert_eq!(tokens.len(), 2, "{tokens:?}");
+    assert_eq!(tokens[0][2], "cascade admin token");
+    assert_eq!(tokens[0][3], "read write follow push");
+
+    let revoked = admin(&[
+        "tokens",
+        "operator",
+        "--revoke",
+        &tokens[0][0],
+        "--data",
+        data,
+    ])
+    .await;
+    assert!(
+        revoked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&revoked.stderr)
+    );
+    eventually("the running server refuses the revoked token", || async {
+        status(first.clone()).await == 401
+    })
+    .await;
+    assert_eq!(
+        status(second.clone()).await,
+        200,
+        "the other token still works"
+    );
+    assert_eq!(listed().await.len(), 1);
+
+    let unknown = admin(&["tokens", "operator", "--revoke", "12345", "--data", data]).await;
+    assert!(!unknown.status.success(), "no such token");
+    assert!(
+        admin(&["tokens", "operator", "--revoke", "all", "--data", data])
+            .await
+            .status
+            .success()
+    );
+    eventually("every token is refused", || async {
+        status(second.clone()).await == 401
+    })
+    .await;
+    assert!(listed().await.is_empty());
+}
+
+#[tokio::test]
 async fn serve_demo_builds_a_world_with_a_viral_post_and_a_login() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
