@@ -126,6 +126,7 @@ fn main() {
     rt.block_on(paired_record_cache(&bench, rounds, block));
     rt.block_on(paired_ranked(&bench, rounds, block));
     rt.block_on(paired_views(&bench, rounds, block));
+    rt.block_on(paired_rate_limit(&bench, rounds, block));
     let (rounds, block) = if measuring { (8, 500) } else { (1, 2) };
     rt.block_on(paired_accepts(&bench, rounds, block));
     let seconds = if measuring { 20 } else { 1 };
@@ -796,6 +797,59 @@ fn bench_http(c: &mut Criterion, rt: &Runtime, bench: &Bench) {
         });
     }
     group.finish();
+}
+
+/// The HTTP home read through a server that counts every request against the caller's
+/// rate limit (keyed by the verified account) and one that does not, both otherwise the
+/// same, on one store. The limit is set too high to refuse anything: what is measured is
+/// the cost of counting. Both sides bound parameters, check scopes and cap requests in
+/// flight, which cannot be turned off.
+async fn paired_rate_limit(bench: &Bench, rounds: usize, block: u64) {
+    let mut config = bench.state.config.clone();
+    config.rate_limit = Some(cascade_server::throttle::RateLimit {
+        requests: u32::MAX,
+        window: Duration::from_secs(300),
+    });
+    config.worker = false;
+    let limited = AppState::new(config, bench.state.store.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let limited_addr = listener.local_addr().expect("an address");
+    let app = cascade_server::api::router(limited);
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("the server runs");
+    });
+    let client = &reqwest::Client::new();
+    let urls = [bench.addr, limited_addr].map(|a| format!("http://{a}/api/v1/timelines/home"));
+    let urls = &urls;
+    let token = &bench.pushed_token;
+    let read = |side: usize| async move {
+        let response = client
+            .get(&urls[side])
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("a response");
+        assert!(response.status().is_success(), "home answers");
+        black_box(response.bytes().await.expect("a body"));
+    };
+    for side in [0, 1, 0, 1] {
+        read(side).await; // Both servers' caches warm before measuring.
+    }
+    paired(
+        "home timeline over HTTP, 20 items, pushed only",
+        ["without the rate limit", "with the rate limit"],
+        rounds,
+        block,
+        read,
+    )
+    .await;
 }
 
 // ---------------------------------------------------------------------------------------
