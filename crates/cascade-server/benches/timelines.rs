@@ -850,6 +850,44 @@ async fn paired_rate_limit(bench: &Bench, rounds: usize, block: u64) {
         read,
     )
     .await;
+
+    // Posting as the 10-follower author, through both servers.
+    let token = &cascade_server::app::accounts::issue_token(
+        &bench.state,
+        Some(bench.quiet),
+        None,
+        "read write",
+    )
+    .await
+    .expect("a token")
+    .access_token;
+    let posts = [bench.addr, limited_addr].map(|a| format!("http://{a}/api/v1/statuses"));
+    let posts = &posts;
+    let post = |side: usize| async move {
+        let response = client
+            .post(&posts[side])
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "status": POST_TEXT }))
+            .send()
+            .await
+            .expect("a response");
+        let status = response.status();
+        let body = response.bytes().await.expect("a body");
+        assert!(
+            status.is_success(),
+            "the post is accepted: {status} {body:?}"
+        );
+        black_box(body);
+    };
+    let block = (block / 2).max(1);
+    paired(
+        "accepting a post over HTTP, 10 followers",
+        ["without the rate limit", "with the rate limit"],
+        rounds,
+        block,
+        post,
+    )
+    .await;
 }
 
 // ---------------------------------------------------------------------------------------
