@@ -471,12 +471,17 @@ async fn check_owed(db: &Db) {
     );
 }
 
-/// Every unfiltered notification of the subscribed account reached its push receiver.
+/// Every unfiltered mention of the subscribed account reached its push receiver, and so
+/// did the newest favourite of each of its posts: a push carries its group's newest
+/// notification when it is sent, so an older favourite of a post may be told only through
+/// a newer one.
 async fn check_pushes(db: &Db, receiver: &Receiver, browser: &Browser, bob: i64) {
     let owed: HashSet<i64> = db
         .rows(&format!(
             "SELECT id FROM notifications WHERE account_id = {bob} AND filtered = FALSE \
-             AND kind IN ('mention', 'favourite')"
+             AND kind = 'mention' \
+             UNION SELECT MAX(id) FROM notifications WHERE account_id = {bob} \
+             AND filtered = FALSE AND kind = 'favourite' GROUP BY status_id"
         ))
         .await
         .into_iter()
