@@ -11,6 +11,7 @@ Checks: no 5xx (`not_a_server_error`) and every error a JSON `{"error": ...}`
 import os
 import re
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 
@@ -83,7 +84,9 @@ def main() -> int:
         "--no-color",
     ]
     print(f"fuzzing {len(found)} routed operations at {base}", flush=True)
-    return subprocess.run(command, env=env, cwd=HERE).returncode
+    # schemathesis keeps a cache in its working folder: a temporary one, not the repo.
+    with tempfile.TemporaryDirectory() as scratch:
+        return subprocess.run(command, env=env, cwd=scratch).returncode
 
 
 if __name__ == "__main__":
