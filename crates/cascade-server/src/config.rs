@@ -73,6 +73,9 @@ pub struct Config {
     /// For tests only (off by default): outgoing requests (Web Push) may use plain http
     /// and reach loopback and private addresses, so a test can run a local receiver.
     pub allow_private_outgoing: bool,
+    /// HTTPS served by this process (certificate files or ACME); `None` serves plain
+    /// HTTP, for loopback and for running behind a proxy that terminates TLS.
+    pub tls: Option<crate::tls::TlsSource>,
 }
 
 impl Config {
@@ -133,7 +136,42 @@ impl Config {
             record_cache: Default::default(),
             worker: true,
             allow_private_outgoing: false,
+            tls: None,
         }
+    }
+
+    /// Serves HTTPS from `source`: the URLs the server writes say `https` from now on,
+    /// whatever port the domain names.
+    pub fn serve_tls(&mut self, source: crate::tls::TlsSource) {
+        self.base_url = format!("https://{}", self.domain);
+        self.tls = Some(source);
+    }
+
+    /// Sets the address clients reach the server at (`https://social.example`, or with a
+    /// port), when it differs from what the domain and listener imply: behind a proxy that
+    /// serves HTTPS on a port, say. Only a scheme and a host (and port) are allowed.
+    pub fn set_public_url(&mut self, url: &str) -> Result<(), String> {
+        let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
+        let host = parsed
+            .host_str()
+            .ok_or_else(|| format!("{url}: names no host"))?;
+        if !matches!(parsed.scheme(), "http" | "https")
+            || parsed.path() != "/"
+            || parsed.query().is_some()
+            || parsed.fragment().is_some()
+            || !parsed.username().is_empty()
+            || parsed.password().is_some()
+        {
+            return Err(format!(
+                "{url}: must be http:// or https:// and a host, with nothing after it"
+            ));
+        }
+        let authority = match parsed.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        };
+        self.base_url = format!("{}://{authority}", parsed.scheme());
+        Ok(())
     }
 }
 
@@ -204,5 +242,40 @@ mod tests {
         assert!(all.contains("192.0.2.1".parse().unwrap()));
         assert!("10.0.0.0/33".parse::<IpNet>().is_err());
         assert!("nonsense".parse::<IpNet>().is_err());
+    }
+
+    #[test]
+    fn urls_say_https_when_served_or_proxied_as_https() {
+        let listen: SocketAddr = "127.0.0.1:8443".parse().unwrap();
+        let dir = PathBuf::from("data");
+        let plain = Config::new(listen, dir.clone(), None, None);
+        assert_eq!(plain.base_url, "http://127.0.0.1:8443");
+        let proxied = Config::new(listen, dir.clone(), Some("social.example".into()), None);
+        assert_eq!(proxied.base_url, "https://social.example");
+
+        let mut served = Config::new(listen, dir.clone(), None, None);
+        served.serve_tls(crate::tls::TlsSource::Files {
+            cert: "c.pem".into(),
+            key: "k.pem".into(),
+            reload_every: std::time::Duration::from_secs(5),
+        });
+        assert_eq!(served.base_url, "https://127.0.0.1:8443");
+
+        let mut public = Config::new(listen, dir, Some("social.example".into()), None);
+        public
+            .set_public_url("https://social.example:8443/")
+            .unwrap();
+        assert_eq!(public.base_url, "https://social.example:8443");
+        public.set_public_url("http://localhost:3000").unwrap();
+        assert_eq!(public.base_url, "http://localhost:3000");
+        for bad in [
+            "ftp://social.example",
+            "https://social.example/path",
+            "https://user@social.example",
+            "https://social.example/?q=1",
+            "social.example",
+        ] {
+            assert!(public.set_public_url(bad).is_err(), "{bad}");
+        }
     }
 }

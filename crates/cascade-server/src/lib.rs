@@ -17,6 +17,7 @@ pub mod search;
 pub mod secrets;
 pub mod state;
 pub mod throttle;
+pub mod tls;
 pub mod web;
 pub mod webpush;
 pub mod worker;
@@ -62,7 +63,10 @@ pub async fn serve(
     tokio::spawn(app::views::run_flusher(state.clone()));
     tokio::spawn(app::push::run_worker(state.clone()));
     tokio::spawn(app::trends::run_worker(state.clone()));
-    let limits = ConnectionLimits::from(&state.config);
+    let mut limits = ConnectionLimits::from(&state.config);
+    if let Some(source) = &state.config.tls {
+        limits.tls = Some(tls::Tls::start(source)?);
+    }
     let app = api::router(state);
     serve_http(app, listener, limits, shutdown).await;
     Ok(())
@@ -73,6 +77,8 @@ pub async fn serve(
 struct ConnectionLimits {
     header_read_timeout: std::time::Duration,
     max_connections: usize,
+    /// HTTPS when set.
+    tls: Option<tls::Tls>,
 }
 
 impl From<&Config> for ConnectionLimits {
@@ -80,6 +86,7 @@ impl From<&Config> for ConnectionLimits {
         ConnectionLimits {
             header_read_timeout: config.header_read_timeout,
             max_connections: config.max_connections,
+            tls: None,
         }
     }
 }
@@ -95,8 +102,6 @@ async fn serve_http(
     limits: ConnectionLimits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) {
-    use hyper::service::Service as _;
-
     let connections =
         std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     let (closing, closing_rx) = tokio::sync::watch::channel(());
@@ -120,33 +125,32 @@ async fn serve_http(
             continue;
         };
         let app = app.clone();
-        let mut closing = closing_rx.clone();
+        let closing = closing_rx.clone();
         let open = open_rx.clone();
         let header_read_timeout = limits.header_read_timeout;
+        let tls = limits.tls.clone();
         tokio::spawn(async move {
-            let (_permit, _open) = (permit, open);
-            let tower = hyper_util::service::TowerToHyperService::new(app);
-            let service = hyper::service::service_fn(
-                move |mut request: hyper::Request<hyper::body::Incoming>| {
-                    request
-                        .extensions_mut()
-                        .insert(axum::extract::ConnectInfo(peer));
-                    tower.call(request)
-                },
-            );
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(header_read_timeout);
-            let connection = builder
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .with_upgrades();
-            let mut connection = std::pin::pin!(connection);
-            tokio::select! {
-                _ = connection.as_mut() => {}
-                _ = closing.changed() => {
-                    connection.as_mut().graceful_shutdown();
-                    let _ = connection.await;
+            let _held = (permit, open);
+            match tls {
+                None => {
+                    serve_connection(stream, peer, None, app, header_read_timeout, closing).await
+                }
+                Some(tls) => {
+                    // The handshake counts against the header-read timeout, so a client
+                    // that never says hello cannot hold the socket.
+                    let accepted =
+                        tokio::time::timeout(header_read_timeout, tls.accept(stream)).await;
+                    if let Ok(Ok(Some(stream))) = accepted {
+                        serve_connection(
+                            stream,
+                            peer,
+                            Some(tls::Encrypted),
+                            app,
+                            header_read_timeout,
+                            closing,
+                        )
+                        .await;
+                    }
                 }
             }
         });
@@ -157,5 +161,57 @@ async fn serve_http(
     let grace = std::time::Duration::from_secs(10);
     if tokio::time::timeout(grace, open.closed()).await.is_err() {
         tracing::info!("closing the connections still open after the grace period");
+    }
+}
+
+/// Serves HTTP/1 on one connection, plain or TLS, until it closes or the server shuts
+/// down. Over TLS every response carries HSTS.
+async fn serve_connection<IO>(
+    io: IO,
+    peer: std::net::SocketAddr,
+    encrypted: Option<tls::Encrypted>,
+    app: axum::Router,
+    header_read_timeout: std::time::Duration,
+    mut closing: tokio::sync::watch::Receiver<()>,
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    use hyper::service::Service as _;
+
+    let tower = hyper_util::service::TowerToHyperService::new(app);
+    let service =
+        hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            if let Some(encrypted) = encrypted {
+                request.extensions_mut().insert(encrypted);
+            }
+            let response = tower.call(request);
+            async move {
+                let mut response = response.await?;
+                if encrypted.is_some() {
+                    response.headers_mut().insert(
+                        hyper::header::STRICT_TRANSPORT_SECURITY,
+                        hyper::header::HeaderValue::from_static(tls::HSTS),
+                    );
+                }
+                Ok::<_, std::convert::Infallible>(response)
+            }
+        });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let connection = builder
+        .serve_connection(hyper_util::rt::TokioIo::new(io), service)
+        .with_upgrades();
+    let mut connection = std::pin::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        _ = closing.changed() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
     }
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use cascade_server::api::auth::parse_scopes;
 use cascade_server::app::records::RecordCacheConfig;
+use cascade_server::tls::{AcmeSettings, TlsSource};
 use cascade_server::{app, demo, AppState, Config};
 use clap::{Args, Parser, Subcommand};
 
@@ -35,6 +36,81 @@ struct StoreArgs {
     /// Where to listen.
     #[arg(long, env = "CASCADE_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// The address clients reach the server at, when the domain and the listener do not
+    /// say it (`https://social.example:8443` behind a proxy serving HTTPS on a port).
+    /// URLs the server writes start with it.
+    #[arg(long, env = "CASCADE_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+/// HTTPS served by Cascade itself; without these it serves plain HTTP (for loopback, or
+/// behind a proxy that terminates TLS).
+#[derive(Args, Clone)]
+struct TlsArgs {
+    /// A PEM certificate chain to serve HTTPS with (with --tls-key); re-read when it
+    /// changes, so a renewed certificate needs no restart.
+    #[arg(
+        long,
+        env = "CASCADE_TLS_CERT",
+        requires = "tls_key",
+        conflicts_with = "acme"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "CASCADE_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Obtain and renew the certificate for --domain automatically over ACME (Let's
+    /// Encrypt by default), answering its TLS-ALPN-01 challenge on the listening port
+    /// (which must be reachable as port 443 of the domain).
+    #[arg(long, env = "CASCADE_ACME")]
+    acme: bool,
+    /// A contact for the ACME account, `mailto:you@example.org`; repeat for several.
+    #[arg(
+        long,
+        env = "CASCADE_ACME_CONTACT",
+        value_delimiter = ',',
+        requires = "acme"
+    )]
+    acme_contact: Vec<String>,
+    /// The ACME directory URL.
+    #[arg(long, env = "CASCADE_ACME_DIRECTORY", default_value = cascade_server::tls::LETS_ENCRYPT)]
+    acme_directory: String,
+    /// A PEM CA certificate to trust for the ACME directory's own HTTPS (a private CA).
+    #[arg(long, env = "CASCADE_ACME_CA", requires = "acme")]
+    acme_ca: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    fn source(&self, domain: &str, data: &std::path::Path) -> anyhow::Result<Option<TlsSource>> {
+        if let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) {
+            return Ok(Some(TlsSource::Files {
+                cert: cert.clone(),
+                key: key.clone(),
+                reload_every: std::time::Duration::from_secs(5),
+            }));
+        }
+        if !self.acme {
+            return Ok(None);
+        }
+        let host = domain.rsplit_once(':').map_or(domain, |(host, _)| host);
+        anyhow::ensure!(
+            !host.is_empty() && host.parse::<std::net::IpAddr>().is_err() && host.contains('.'),
+            "--acme needs --domain set to the public name of this server"
+        );
+        for contact in &self.acme_contact {
+            anyhow::ensure!(
+                contact.starts_with("mailto:"),
+                "--acme-contact must be a mailto: URL, not {contact}"
+            );
+        }
+        Ok(Some(TlsSource::Acme(AcmeSettings {
+            domains: vec![host.to_string()],
+            contact: self.acme_contact.clone(),
+            directory: self.acme_directory.clone(),
+            directory_ca: self.acme_ca.clone(),
+            cache: data.join("acme"),
+        })))
+    }
 }
 
 #[derive(Subcommand)]
@@ -96,6 +172,8 @@ enum Command {
         /// loopback and private addresses. Never turn this on in production.
         #[arg(long, env = "CASCADE_INSECURE_ALLOW_PRIVATE_OUTGOING", hide = true)]
         insecure_allow_private_outgoing: bool,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
     /// Analyse a cascade from a file: `relative_time followers` lines or a `parent->child`
     /// tree. Prints the statistics and the SEISMIC prediction at each observation time.
@@ -180,13 +258,19 @@ enum Admin {
     },
 }
 
-fn config(store: &StoreArgs) -> Config {
-    Config::new(
+fn config(store: &StoreArgs) -> anyhow::Result<Config> {
+    let mut config = Config::new(
         store.listen,
         store.data.clone(),
         store.domain.clone(),
         store.database_url.clone(),
-    )
+    );
+    if let Some(url) = &store.public_url {
+        config
+            .set_public_url(url)
+            .map_err(|e| anyhow::anyhow!("--public-url {e}"))?;
+    }
+    Ok(config)
 }
 
 fn main() -> std::process::ExitCode {
@@ -232,8 +316,17 @@ async fn run() -> anyhow::Result<()> {
             max_in_flight,
             streams_per_address,
             insecure_allow_private_outgoing,
+            tls,
         } => {
-            let mut config = config(&store);
+            let mut config = config(&store)?;
+            if let Some(source) = tls.source(&config.domain, &config.data_dir)? {
+                config.serve_tls(source);
+                if let Some(url) = &store.public_url {
+                    config
+                        .set_public_url(url)
+                        .map_err(|e| anyhow::anyhow!("--public-url {e}"))?;
+                }
+            }
             config.registrations_open = !closed_registrations;
             config.fanout.celebrity_threshold = celebrity_threshold;
             config.public_view_counts = public_view_counts;
@@ -288,7 +381,7 @@ async fn run() -> anyhow::Result<()> {
                     store,
                 },
         } => {
-            let state = cascade_server::open(config(&store)).await?;
+            let state = cascade_server::open(config(&store)?).await?;
             let account = app::accounts::register(&state, &name, &email, &password, None)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -482,7 +575,7 @@ async fn open_with_account(
     store: &StoreArgs,
     name: &str,
 ) -> anyhow::Result<(cascade_server::AppState, cascade_store::Account)> {
-    let state = cascade_server::open(config(store)).await?;
+    let state = cascade_server::open(config(store)?).await?;
     let account = state
         .store
         .account_by_username(name)

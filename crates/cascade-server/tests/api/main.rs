@@ -40,6 +40,7 @@ mod suggestions;
 mod suspend;
 mod tags;
 mod timelines;
+mod tls;
 mod tokens;
 mod trends;
 mod views;
