@@ -1,0 +1,146 @@
+//! The server under load: started by the tool (the `cascade` binary beside this one) or
+//! already running elsewhere; its CPU time and memory read from `/proc` when its process
+//! id is known.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A server to drive: its address and, where known, its process.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub host: String,
+    pub pid: Option<u32>,
+    child: Option<Child>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The `cascade` binary next to this one (both are built into the same target folder).
+pub fn sibling_binary() -> Option<PathBuf> {
+    let me = std::env::current_exe().ok()?;
+    let candidate = me.parent()?.join("cascade");
+    candidate.exists().then_some(candidate)
+}
+
+impl Server {
+    /// Starts `binary serve` on a free loopback port with limits off, so the load measures
+    /// the work and not the throttles.
+    pub async fn start(
+        binary: &Path,
+        data: &Path,
+        database_url: Option<&str>,
+    ) -> anyhow::Result<Server> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+        let mut command = Command::new(binary);
+        command
+            .arg("serve")
+            .arg("--data")
+            .arg(data)
+            .args(["--listen", &addr.to_string()])
+            .args(["--rate-limit", "0"])
+            .args(["--streams-per-address", "1000000"])
+            .args(["--max-in-flight", "100000"])
+            .env("CASCADE_LOG", "warn")
+            .env_remove("CASCADE_DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        if let Some(url) = database_url {
+            command.args(["--database-url", url]);
+        }
+        let child = command.spawn()?;
+        let pid = child.id();
+        let server = Server {
+            addr,
+            host: addr.to_string(),
+            pid: Some(pid),
+            child: Some(child),
+        };
+        server.wait_ready(Duration::from_secs(120)).await?;
+        Ok(server)
+    }
+
+    /// A server someone else runs, at `url` (`http://host:port`).
+    pub async fn external(url: &str, pid: Option<u32>) -> anyhow::Result<Server> {
+        let rest = url
+            .strip_prefix("http://")
+            .ok_or_else(|| anyhow::anyhow!("--url must be http://host:port"))?
+            .trim_end_matches('/');
+        let addr = tokio::net::lookup_host(rest)
+            .await?
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("{rest} does not resolve"))?;
+        let server = Server {
+            addr,
+            host: rest.to_string(),
+            pid,
+            child: None,
+        };
+        server.wait_ready(Duration::from_secs(30)).await?;
+        Ok(server)
+    }
+
+    async fn wait_ready(&self, within: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + within;
+        loop {
+            let call = crate::drive::Call::get("/api/v1/health", None);
+            if let Ok((200, _)) = crate::drive::once(self.addr, &self.host, &call).await {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "the server at {} never answered",
+                self.addr
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The process's CPU time so far, in seconds.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid?)).ok()?;
+        // Fields after the command name, which is in parentheses and may hold spaces.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let utime: f64 = fields.get(11)?.parse().ok()?;
+        let stime: f64 = fields.get(12)?.parse().ok()?;
+        Some((utime + stime) / clock_ticks())
+    }
+
+    /// Resident memory now and at its peak, in MB.
+    pub fn memory_mb(&self) -> Option<(f64, f64)> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid?)).ok()?;
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+                .map(|kb| kb / 1024.0)
+        };
+        Some((field("VmRSS:")?, field("VmHWM:")?))
+    }
+}
+
+fn clock_ticks() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
