@@ -83,6 +83,9 @@ pub struct Args {
     /// The process id of the --url server, to read its CPU and memory.
     #[arg(long)]
     pub server_pid: Option<u32>,
+    /// The --url server's `--metrics-token`, to read its job queue after each scenario.
+    #[arg(long)]
+    pub metrics_token: Option<String>,
     /// Write the results as JSON here too.
     #[arg(long)]
     pub out: Option<PathBuf>,

@@ -90,7 +90,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         started.elapsed()
     );
     let server = match &args.url {
-        Some(url) => Server::external(url, args.server_pid).await?,
+        Some(url) => Server::external(url, args.server_pid, args.metrics_token.clone()).await?,
         None => {
             let binary = args
                 .server
@@ -114,13 +114,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     for name in chosen {
         let cpu_before = ctx.server.cpu_seconds();
         let began = Instant::now();
-        let (outcome, extra) = match name {
+        let (outcome, mut extra) = match name {
             "burst" => burst(&ctx).await?,
             "celebrity" => (None, celebrity(&ctx).await?),
             "websockets" => (None, websockets(&ctx).await?),
             _ => (Some(requests(&ctx, name).await), BTreeMap::new()),
         };
         let wall = began.elapsed().as_secs_f64();
+        // What the scenario left for the worker: jobs still queued when it ended.
+        if let Some((queued, oldest)) = ctx.server.job_queue().await {
+            extra.insert("jobs_queued_after".into(), json!(queued));
+            extra.insert("oldest_job_age_s".into(), json!(oldest));
+        }
         let cpu = match (cpu_before, ctx.server.cpu_seconds()) {
             (Some(a), Some(b)) => Some(100.0 * (b - a) / wall),
             _ => None,

@@ -12,6 +12,8 @@ pub struct Server {
     pub addr: SocketAddr,
     pub host: String,
     pub pid: Option<u32>,
+    /// The bearer token for `/metrics`, when known.
+    pub metrics_token: Option<String>,
     child: Option<Child>,
 }
 
@@ -59,12 +61,15 @@ impl Server {
         if let Some(url) = database_url {
             command.args(["--database-url", url]);
         }
+        let metrics_token = format!("load-{port}-{}", std::process::id());
+        command.args(["--metrics-token", &metrics_token]);
         let child = command.spawn()?;
         let pid = child.id();
         let server = Server {
             addr,
             host: addr.to_string(),
             pid: Some(pid),
+            metrics_token: Some(metrics_token),
             child: Some(child),
         };
         server.wait_ready(Duration::from_secs(120)).await?;
@@ -72,7 +77,11 @@ impl Server {
     }
 
     /// A server someone else runs, at `url` (`http://host:port`).
-    pub async fn external(url: &str, pid: Option<u32>) -> anyhow::Result<Server> {
+    pub async fn external(
+        url: &str,
+        pid: Option<u32>,
+        metrics_token: Option<String>,
+    ) -> anyhow::Result<Server> {
         let rest = url
             .strip_prefix("http://")
             .ok_or_else(|| anyhow::anyhow!("--url must be http://host:port"))?
@@ -85,6 +94,7 @@ impl Server {
             addr,
             host: rest.to_string(),
             pid,
+            metrics_token,
             child: None,
         };
         server.wait_ready(Duration::from_secs(30)).await?;
@@ -105,6 +115,32 @@ impl Server {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// The job queue from the server's own metrics: jobs waiting, and the oldest one's
+    /// age in seconds.
+    pub async fn job_queue(&self) -> Option<(f64, f64)> {
+        let call = crate::drive::Call::get("/metrics", self.metrics_token.as_deref());
+        let mut conn = crate::drive::connect(self.addr).await?;
+        let (body, status, _) = crate::drive::exchange(&mut conn, &self.host, &call)
+            .await
+            .ok()?;
+        if status != 200 {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&body);
+        let value = |line: &str| line.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok());
+        let queued = text
+            .lines()
+            .filter(|l| l.starts_with("cascade_jobs_queued{"))
+            .filter_map(value)
+            .sum();
+        let oldest = text
+            .lines()
+            .filter(|l| l.starts_with("cascade_oldest_job_age_seconds{"))
+            .filter_map(value)
+            .fold(0.0, f64::max);
+        Some((queued, oldest))
     }
 
     /// The process's CPU time so far, in seconds.

@@ -60,4 +60,10 @@ fn every_scenario_runs_on_a_tiny_world() {
     );
     assert_eq!(by("celebrity")["extra"]["home_reached"], 5);
     assert_eq!(by("websockets")["extra"]["stream_reached"], 10);
+    // The tool reads the server's own metrics after each scenario.
+    assert!(
+        by("health")["extra"]["jobs_queued_after"].is_number(),
+        "{}",
+        by("health")
+    );
 }

@@ -76,6 +76,8 @@ pub struct Config {
     /// HTTPS served by this process (certificate files or ACME); `None` serves plain
     /// HTTP, for loopback and for running behind a proxy that terminates TLS.
     pub tls: Option<crate::tls::TlsSource>,
+    /// The bearer token that may read `/metrics`; without one, `/metrics` is not served.
+    pub metrics_token: Option<String>,
 }
 
 impl Config {
@@ -137,6 +139,7 @@ impl Config {
             worker: true,
             allow_private_outgoing: false,
             tls: None,
+            metrics_token: None,
         }
     }
 

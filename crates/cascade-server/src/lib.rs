@@ -11,6 +11,7 @@ pub mod app;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod metrics;
 pub mod outgoing;
 pub mod passwords;
 pub mod search;

@@ -18,6 +18,9 @@ use clap::{Args, Parser, Subcommand};
     about = "A social network server that survives going viral, and explains it."
 )]
 struct Cli {
+    /// Log lines as text or as JSON objects (one per line, for log collectors).
+    #[arg(long, global = true, env = "CASCADE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -174,6 +177,10 @@ enum Command {
         insecure_allow_private_outgoing: bool,
         #[command(flatten)]
         tls: TlsArgs,
+        /// A bearer token that may read Prometheus metrics at `/metrics`; without it,
+        /// `/metrics` is not served.
+        #[arg(long, env = "CASCADE_METRICS_TOKEN")]
+        metrics_token: Option<String>,
     },
     /// Analyse a cascade from a file: `relative_time followers` lines or a `parent->child`
     /// tree. Prints the statistics and the SEISMIC prediction at each observation time.
@@ -192,6 +199,12 @@ enum Command {
         #[command(subcommand)]
         command: Admin,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -292,14 +305,17 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
+    let cli = Cli::parse();
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CASCADE_LOG")
                 .unwrap_or_else(|_| "info".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
-    let cli = Cli::parse();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     match cli.command {
         Command::Serve {
             store,
@@ -317,6 +333,7 @@ async fn run() -> anyhow::Result<()> {
             streams_per_address,
             insecure_allow_private_outgoing,
             tls,
+            metrics_token,
         } => {
             let mut config = config(&store)?;
             if let Some(source) = tls.source(&config.domain, &config.data_dir)? {
@@ -354,6 +371,7 @@ async fn run() -> anyhow::Result<()> {
             config.trusted_proxies = trusted_proxies;
             config.max_in_flight = max_in_flight;
             config.streams_per_address = streams_per_address;
+            config.metrics_token = metrics_token.filter(|t| !t.is_empty());
             let state = cascade_server::open(config).await?;
             let listener = tokio::net::TcpListener::bind(state.config.listen)
                 .await

@@ -48,6 +48,8 @@ pub struct Shared {
     pub inbox: crate::app::notifications::Inbox,
     /// Open streaming connections by channel.
     pub streams: crate::app::stream::Hub,
+    /// Prometheus counters and histograms (`/metrics`).
+    pub metrics: crate::metrics::Metrics,
     /// Recent spam assessments of accounts.
     pub spam: crate::app::spam::SpamCache,
     /// The VAPID key and the coalescing windows of Web Push, and the signal that wakes
@@ -156,6 +158,7 @@ impl AppState {
             feeds,
             authored,
             jobs: JobBell::default(),
+            metrics: Default::default(),
             tokens,
             limiter: Default::default(),
             passwords: Default::default(),

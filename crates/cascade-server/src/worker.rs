@@ -88,13 +88,20 @@ async fn perform(state: &AppState, job: &Job) -> Result<(), StoreError> {
         Ok(()) => {
             state.store.finish_job(job.id).await?;
             let lane = job.kind.lane();
+            let latency = cascade_core::time::now_millis() - job.created_at;
+            state.jobs.done(lane, latency);
+            let lane_name = match lane {
+                Lane::Fanout => "fanout",
+                Lane::Effects => "effects",
+            };
             state
-                .jobs
-                .done(lane, cascade_core::time::now_millis() - job.created_at);
+                .metrics
+                .job_done(job.kind.as_str(), lane_name, latency);
             Ok(())
         }
         Err(e) => {
             tracing::warn!(job = job.id, kind = %job.kind, error = %e, "a job failed");
+            state.metrics.job_failed(job.kind.as_str());
             state.store.job_failed(job.id).await?;
             if job.attempts + 1 >= MAX_ATTEMPTS {
                 tracing::error!(job = job.id, kind = %job.kind, "a job failed too often; giving up");

@@ -143,6 +143,13 @@ impl Store {
         Ok(())
     }
 
+    /// Jobs waiting, by kind, with the creation time of the oldest of each kind.
+    pub async fn jobs_by_kind(&self) -> Result<Vec<(String, i64, i64)>> {
+        read!(self, db => Ok(sqlx::query_as(
+            "SELECT kind, COUNT(*), MIN(created_at) FROM jobs GROUP BY kind"
+        ).fetch_all(db).await?))
+    }
+
     pub async fn count_jobs(&self) -> Result<i64> {
         read!(self, db => Ok(sqlx::query_scalar("SELECT COUNT(*) FROM jobs").fetch_one(db).await?))
     }

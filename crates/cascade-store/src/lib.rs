@@ -244,6 +244,18 @@ impl Store {
         }
     }
 
+    /// Each connection pool's name, open connections and idle ones: a pool with no idle
+    /// connection makes the next query wait.
+    pub fn pool_stats(&self) -> Vec<(&'static str, u32, usize)> {
+        match self {
+            Store::Sqlite { read, write } => vec![
+                ("sqlite_read", read.size(), read.num_idle()),
+                ("sqlite_write", write.size(), write.num_idle()),
+            ],
+            Store::Postgres(pool) => vec![("postgres", pool.size(), pool.num_idle())],
+        }
+    }
+
     /// Whether `close` was called: every query fails from then on.
     pub fn is_closed(&self) -> bool {
         match self {

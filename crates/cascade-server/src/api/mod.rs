@@ -20,6 +20,7 @@ pub mod filters;
 pub mod instance;
 pub mod limits;
 pub mod lists;
+pub mod metrics;
 pub mod notifications;
 pub mod oauth;
 pub mod overload;
@@ -63,7 +64,9 @@ pub fn router(state: AppState) -> Router {
         .merge(watch::routes())
         .merge(filters::routes())
         .merge(crate::web::routes())
+        .merge(metrics::routes())
         .route("/api/v1/health", get(|| async { "OK" }))
+        .route_layer(axum::middleware::from_fn(metrics::mark_route))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(json_errors))
@@ -77,6 +80,10 @@ pub fn router(state: AppState) -> Router {
             overload::shed,
         ))
         .layer(axum::middleware::from_fn(crate::web::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count,
+        ))
         .with_state(state)
 }
 

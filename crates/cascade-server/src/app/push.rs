@@ -430,9 +430,11 @@ async fn deliver(state: &AppState, client: &Outgoing, job: PushDelivery) -> ApiR
     let now = time::now_millis();
     let retry_after = match &outcome {
         Ok(r) if r.status().is_success() => {
-            return Ok(state.store.finish_push_delivery(job.id).await?)
+            state.metrics.push("delivered");
+            return Ok(state.store.finish_push_delivery(job.id).await?);
         }
         Ok(r) if matches!(r.status().as_u16(), 404 | 410) => {
+            state.metrics.push("gone");
             tracing::info!(
                 subscription = job.subscription_id,
                 "push service forgot the subscription; dropped"
@@ -442,22 +444,27 @@ async fn deliver(state: &AppState, client: &Outgoing, job: PushDelivery) -> ApiR
                 .drop_push_subscription(job.subscription_id)
                 .await?);
         }
-        Ok(r) if r.status().as_u16() == 429 || r.status().is_server_error() => r
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<i64>().ok())
-            .map(|secs| secs.saturating_mul(1_000)),
+        Ok(r) if r.status().as_u16() == 429 || r.status().is_server_error() => {
+            state.metrics.push("retry");
+            r.headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .map(|secs| secs.saturating_mul(1_000))
+        }
         Ok(r) => {
+            state.metrics.push("refused");
             tracing::warn!(subscription = job.subscription_id, status = %r.status(), "push refused; dropped");
             return Ok(state.store.finish_push_delivery(job.id).await?);
         }
         Err(e) => {
+            state.metrics.push("unreachable");
             tracing::debug!(subscription = job.subscription_id, error = %e, "push service unreachable");
             None
         }
     };
     if job.attempts + 1 >= MAX_ATTEMPTS {
+        state.metrics.push("given_up");
         tracing::warn!(
             subscription = job.subscription_id,
             "push given up after {MAX_ATTEMPTS} attempts"

@@ -199,6 +199,8 @@ pub struct Conn {
     /// Signalled when the connection fell too far behind, or its token was revoked, and
     /// it must close.
     pub kick: Notify,
+    /// The hub's count of connections dropped for falling behind.
+    dropped: Arc<AtomicU64>,
 }
 
 impl Conn {
@@ -217,7 +219,9 @@ impl Conn {
             return;
         }
         if self.tx.try_send(frame).is_err() {
-            self.kicked.store(true, Ordering::Relaxed);
+            if !self.kicked.swap(true, Ordering::Relaxed) {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
             self.kick.notify_one();
         }
     }
@@ -232,6 +236,7 @@ pub struct Hub {
     /// Frames a connection may have queued before it is disconnected.
     buffer: usize,
     connections: AtomicU64,
+    dropped: Arc<AtomicU64>,
 }
 
 impl Hub {
@@ -242,6 +247,7 @@ impl Hub {
             next: AtomicU64::new(1),
             buffer: buffer.max(1),
             connections: AtomicU64::new(0),
+            dropped: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -259,6 +265,7 @@ impl Hub {
             kicked: AtomicBool::new(false),
             revoked: AtomicBool::new(false),
             kick: Notify::new(),
+            dropped: self.dropped.clone(),
         });
         if let Some(token) = holder.token {
             self.tokens()
@@ -335,6 +342,11 @@ impl Hub {
     /// Open connections.
     pub fn connections(&self) -> u64 {
         self.connections.load(Ordering::Relaxed)
+    }
+
+    /// Connections dropped so far for falling behind (slow consumers).
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
     }
 
     fn remove(&self, id: u64, channel: &Channel) {
