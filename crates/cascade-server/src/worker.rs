@@ -17,6 +17,9 @@ use crate::state::AppState;
 const BATCH: usize = 64;
 /// Effects jobs run at once: they wait mostly on the store, and may run in any order.
 const CONCURRENT_EFFECTS: usize = 8;
+/// Fan-out jobs at once: a burst of reshares (each a walk over the resharer's followers)
+/// must not hold a celebrity's post back until every one of them is done.
+const CONCURRENT_FANOUTS: usize = 4;
 /// Attempts before a failing job is given up (and logged).
 const MAX_ATTEMPTS: i64 = 5;
 
@@ -70,7 +73,7 @@ async fn drain_lane(state: &AppState, lane: Lane) -> Result<(), StoreError> {
         };
         after = last.id;
         let width = match lane {
-            Lane::Fanout => 1,
+            Lane::Fanout => CONCURRENT_FANOUTS,
             Lane::Effects => CONCURRENT_EFFECTS,
         };
         let outcomes: Vec<Result<(), StoreError>> = stream::iter(jobs)

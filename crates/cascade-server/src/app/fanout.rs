@@ -40,12 +40,17 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
     // A reshare exposes its cascade to the resharer's followers: they are counted into the
     // cascade's sketch of reached accounts in the same walk.
     let root = state.store.cascade_root_of(status.id).await?;
+    // This job's own additions, merged into the stored sketch after each batch under the
+    // cascade's lock: fan-out jobs run several at once, and two reshares of one cascade
+    // must not overwrite each other's reach.
     let mut exposure = if root != status.id {
-        exposure_sketch(state, root).await?
+        exposure_sketch(state, root)
+            .await?
+            .map(|_| HyperLogLog::new())
     } else {
         None
     };
-    let before = exposure.as_ref().map_or(0, HyperLogLog::estimate);
+    let mut exposed = 0u64;
     if push || exposure.is_some() {
         let mut after = job.progress;
         loop {
@@ -62,11 +67,8 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
             }
             if let Some(sketch) = &exposure {
                 // Adding an account twice changes nothing, so a resumed walk keeps the
-                // sketch right; only this node's share of it may come out low.
-                state
-                    .store
-                    .save_exposure_sketch(root, &sketch.to_bytes())
-                    .await?;
+                // sketch right; only this reshare's share of it may come out low.
+                exposed += merge_exposure(state, root, sketch).await?;
             }
             state.store.job_progress(job.id, after).await?;
             if batch.len() < BATCH {
@@ -74,12 +76,7 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
             }
         }
     }
-    if let Some(sketch) = &exposure {
-        state
-            .store
-            .save_exposure_sketch(root, &sketch.to_bytes())
-            .await?;
-        let exposed = sketch.estimate().saturating_sub(before);
+    if exposure.is_some() {
         state.store.set_exposed(status.id, exposed as i64).await?;
     }
     if visibility == Visibility::Public && status.reblog_of_id.is_none() {
@@ -110,6 +107,29 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
 /// The sketch of accounts a cascade reached so far. The first time a cascade is reshared
 /// it starts from the root author's followers, whom the root itself exposed. `None` when
 /// the root was deleted: its cascade is gone, there is nothing left to count into.
+/// Merges `mine` into the cascade's stored sketch; how many accounts that added to the
+/// cascade's estimated reach. One merge per cascade at a time in this process.
+async fn merge_exposure(state: &AppState, root: Id, mine: &HyperLogLog) -> Result<u64, StoreError> {
+    static LOCKS: std::sync::OnceLock<Vec<tokio::sync::Mutex<()>>> = std::sync::OnceLock::new();
+    let locks = LOCKS.get_or_init(|| (0..64).map(|_| tokio::sync::Mutex::new(())).collect());
+    let _held = locks[(root as u64 % 64) as usize].lock().await;
+    let mut stored = state
+        .store
+        .exposure_sketch(root)
+        .await?
+        .and_then(|bytes| HyperLogLog::from_bytes(&bytes).ok())
+        .unwrap_or_default();
+    let before = stored.estimate();
+    if stored.merge(mine).is_err() {
+        return Ok(0);
+    }
+    state
+        .store
+        .save_exposure_sketch(root, &stored.to_bytes())
+        .await?;
+    Ok(stored.estimate().saturating_sub(before))
+}
+
 async fn exposure_sketch(state: &AppState, root: Id) -> Result<Option<HyperLogLog>, StoreError> {
     if let Some(bytes) = state.store.exposure_sketch(root).await? {
         if let Ok(sketch) = HyperLogLog::from_bytes(&bytes) {

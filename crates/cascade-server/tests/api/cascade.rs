@@ -394,3 +394,36 @@ async fn a_big_cascade_is_drawn_in_part_and_its_json_pages_through_every_node() 
         assert!(res.body["error"].is_string(), "{bad}: {}", res.body);
     }
 }
+
+/// Fan-out jobs run several at once; every reshare's followers must still count into the
+/// cascade's reach (the sketch is merged, never overwritten), and the reshares' own
+/// `exposed` figures add up to it.
+#[tokio::test]
+async fn reshares_fanned_out_at_once_lose_no_reach() {
+    let app = spawn_app().await;
+    let author = app.user("author").await;
+    let post = app.post_status(&author, "Share me", "public").await;
+    let sharers = crate::helpers::crowd(&app, "sharer", 12).await;
+    let audience = crate::helpers::crowd(&app, "reader", 36).await;
+    for (i, reader) in audience.iter().enumerate() {
+        app.follow(reader, &sharers[i / 3]).await;
+    }
+    let reblog = format!("/api/v1/statuses/{}/reblog", post["id"].as_str().unwrap());
+    let answers = futures_util::future::join_all(
+        sharers
+            .iter()
+            .map(|sharer| app.post(sharer, &reblog, json!({}))),
+    )
+    .await;
+    assert!(answers.iter().all(|a| a.status == 200));
+    let c = cascade(&app, &author, &post["id"]).await;
+    assert_eq!(c["stats"]["size"], 13, "{c}");
+    assert_eq!(c["stats"]["reach"], 36, "{}", c["stats"]);
+    let exposed: i64 = c["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["exposed"].as_i64())
+        .sum();
+    assert_eq!(exposed, 36, "{c}");
+}
