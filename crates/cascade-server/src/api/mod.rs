@@ -15,6 +15,7 @@ pub mod accounts;
 pub mod auth;
 pub mod away;
 pub mod conversations;
+pub mod cors;
 pub mod extensions;
 pub mod filters;
 pub mod instance;
@@ -77,6 +78,8 @@ pub fn router(state: AppState) -> Router {
             overload::shed,
         ))
         .layer(axum::middleware::from_fn(crate::web::security_headers))
+        // Outermost: preflights never reach the limits, and their refusals carry CORS.
+        .layer(axum::middleware::from_fn(cors::cors))
         .with_state(state)
 }
 

@@ -11,6 +11,7 @@ mod cascade;
 mod cli;
 mod clients;
 mod conversations;
+mod cors;
 mod crash;
 mod errors;
 mod filters;
