@@ -23,6 +23,7 @@ mod jobs;
 mod lists;
 mod notifications;
 mod oauth;
+mod profiles;
 mod push;
 mod reports;
 mod search;
@@ -48,6 +49,7 @@ pub use notifications::{
     RequestRecord,
 };
 pub use oauth::{AppRecord, AuthCode, TokenRecord};
+pub use profiles::{DirectoryOrder, FeaturedTagRecord};
 pub use push::{NewPushDelivery, PushDelivery, PushSubscriptionRecord};
 pub use reports::ReportRecord;
 pub use search::SearchableStatus;

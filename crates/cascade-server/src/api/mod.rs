@@ -26,6 +26,7 @@ pub mod oauth;
 pub mod overload;
 pub mod paging;
 pub mod params;
+pub mod profiles;
 pub mod push;
 pub mod reports;
 pub mod search;
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(suggestions::routes())
         .merge(watch::routes())
         .merge(filters::routes())
+        .merge(profiles::routes())
         .merge(crate::web::routes())
         .route("/api/v1/health", get(|| async { "OK" }))
         .fallback(not_found)

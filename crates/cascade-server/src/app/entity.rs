@@ -292,6 +292,18 @@ pub struct FamiliarFollowers {
     pub accounts: Vec<Account>,
 }
 
+/// A hashtag featured on a profile, with its author's use of it (Mastodon sends the count
+/// as a string).
+#[derive(Debug, Clone, Serialize)]
+pub struct FeaturedTag {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub statuses_count: String,
+    /// The day of the author's latest public or unlisted status with the tag.
+    pub last_status_at: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct List {
     pub id: String,

@@ -12,6 +12,7 @@ pub mod fanout;
 pub mod feeds;
 pub mod filters;
 pub mod notifications;
+pub mod profiles;
 pub mod push;
 pub mod ranked;
 pub mod records;

@@ -190,6 +190,8 @@ struct Loaded {
     views: HashMap<Id, entity::StatusStats>,
     /// The automatic replies among the statuses (`app::away`).
     automatic: HashSet<Id>,
+    /// The statuses in threads the viewer muted (`app::profiles`).
+    muted: HashSet<Id>,
     /// The viewer's filters (expired ones too); empty for an anonymous viewer.
     filters: Arc<Vec<Filter>>,
     /// Where the statuses are shown; `None` for a status shown on its own.
@@ -280,8 +282,11 @@ async fn load(
             .collect()
     };
     let (filters, hides, now_ms) = filters_for(state, viewer, context).await?;
+    let all: Vec<Id> = statuses.keys().copied().collect();
+    let muted = crate::app::profiles::in_muted_threads(state, viewer, &all).await?;
     Ok(Loaded {
         automatic,
+        muted,
         statuses,
         accounts,
         marks,
@@ -446,7 +451,7 @@ impl Loaded {
             edited_at: s.edited_at.map(time::rfc3339),
             favourited: has(marks.favourited),
             reblogged: has(marks.reblogged),
-            muted: has(false),
+            muted: has(self.muted.contains(&s.id)),
             bookmarked: has(marks.bookmarked),
             pinned: has(marks.pinned),
             content: s.content_html.clone(),
@@ -667,6 +672,7 @@ pub async fn showable(
         marks: HashMap::new(),
         views: HashMap::new(),
         automatic: HashSet::new(),
+        muted: HashSet::new(),
         filters,
         context: Some(context),
         hides,

@@ -26,6 +26,7 @@ mod oauth;
 mod overload;
 mod pages;
 mod policy;
+mod profiles;
 mod push;
 mod quotas;
 mod ranked;
