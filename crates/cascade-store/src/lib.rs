@@ -15,10 +15,12 @@ use sqlx::sqlite::{
 };
 
 mod accounts;
+mod announcements;
 mod away;
 mod conversations;
 mod filters;
 mod graph;
+mod instance;
 mod jobs;
 mod lists;
 mod notifications;
@@ -38,10 +40,12 @@ mod virality;
 mod watch;
 
 pub use accounts::{Account, AccountUpdate, NewAccount, UserRecord};
+pub use announcements::{AnnouncementRecord, ReactionCount};
 pub use away::AwayRecord;
 pub use conversations::ConversationRecord;
 pub use filters::{FilterStatusRecord, FilterUpdate, KeywordRecord};
 pub use graph::{Edge, EdgeKind, NewFollow, Relationship};
+pub use instance::WeeklyActivity;
 pub use jobs::{Job, NewJob};
 pub use lists::ListRecord;
 pub use notifications::{

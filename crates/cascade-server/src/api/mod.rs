@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 pub mod accounts;
+pub mod announcements;
 pub mod auth;
 pub mod away;
 pub mod conversations;
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(watch::routes())
         .merge(filters::routes())
         .merge(profiles::routes())
+        .merge(announcements::routes())
         .merge(crate::web::routes())
         .route("/api/v1/health", get(|| async { "OK" }))
         .fallback(not_found)

@@ -304,6 +304,34 @@ pub struct FeaturedTag {
     pub last_status_at: Option<String>,
 }
 
+/// An announcement from the administrators, as one user sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Announcement {
+    pub id: String,
+    pub content: String,
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+    pub all_day: bool,
+    pub published: bool,
+    pub published_at: String,
+    pub updated_at: String,
+    /// Whether the user dismissed it.
+    pub read: bool,
+    pub mentions: Vec<Mention>,
+    pub statuses: Vec<serde_json::Value>,
+    pub tags: Vec<Tag>,
+    pub emojis: Vec<serde_json::Value>,
+    pub reactions: Vec<Reaction>,
+}
+
+/// An emoji reaction to an announcement (Unicode emoji only: there are no custom emoji).
+#[derive(Debug, Clone, Serialize)]
+pub struct Reaction {
+    pub name: String,
+    pub count: i64,
+    pub me: bool,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct List {
     pub id: String,

@@ -3,6 +3,7 @@
 //! rendered Mastodon entities. Handlers call exactly one of them.
 
 pub mod accounts;
+pub mod announcements;
 pub mod away;
 pub mod cascade;
 pub mod conversations;
@@ -11,6 +12,7 @@ pub mod entity;
 pub mod fanout;
 pub mod feeds;
 pub mod filters;
+pub mod instance;
 pub mod notifications;
 pub mod profiles;
 pub mod push;

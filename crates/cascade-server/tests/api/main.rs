@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod announcements;
 mod away;
 mod browser;
 mod cascade;
@@ -19,6 +20,7 @@ mod fuzz;
 mod grouped;
 mod hostile;
 mod inbox;
+mod instance;
 mod layers;
 mod lists;
 mod notifications;
