@@ -25,6 +25,7 @@ mod jobs;
 mod lists;
 mod notifications;
 mod oauth;
+mod polls;
 mod profiles;
 mod push;
 mod reports;
@@ -53,6 +54,7 @@ pub use notifications::{
     RequestRecord,
 };
 pub use oauth::{AppRecord, AuthCode, TokenRecord};
+pub use polls::{NewPollRecord, PollCounts, PollRecord, VoteOutcome};
 pub use profiles::{DirectoryOrder, FeaturedTagRecord};
 pub use push::{NewPushDelivery, PushDelivery, PushSubscriptionRecord};
 pub use reports::ReportRecord;

@@ -27,6 +27,7 @@ pub mod oauth;
 pub mod overload;
 pub mod paging;
 pub mod params;
+pub mod polls;
 pub mod profiles;
 pub mod push;
 pub mod reports;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .merge(filters::routes())
         .merge(profiles::routes())
         .merge(announcements::routes())
+        .merge(polls::routes())
         .merge(crate::web::routes())
         .route("/api/v1/health", get(|| async { "OK" }))
         .fallback(not_found)

@@ -12,6 +12,7 @@ use super::model;
 use super::paging::{LinkBase, PageParams, Paged};
 use super::params::{flex, Params};
 use super::path_id;
+use crate::app::polls::PollInput;
 use crate::app::statuses::{self as uc, StatusInput};
 use crate::app::{render, Viewer};
 use crate::error::{ApiError, ApiResult};
@@ -71,6 +72,19 @@ pub struct StatusForm {
     scheduled_at: Option<String>,
 }
 
+/// `poll[...]` of a status form.
+#[derive(Debug, Default, Deserialize)]
+struct PollForm {
+    #[serde(default, deserialize_with = "flex::strings")]
+    options: Vec<String>,
+    #[serde(default, deserialize_with = "flex::opt_i64")]
+    expires_in: Option<i64>,
+    #[serde(default, deserialize_with = "flex::bool")]
+    multiple: bool,
+    #[serde(default, deserialize_with = "flex::bool")]
+    hide_totals: bool,
+}
+
 impl StatusForm {
     fn input(self, auth: &Auth, headers: &HeaderMap) -> ApiResult<StatusInput> {
         // Refused rather than dropped: a client must not believe it posted a poll or
@@ -78,11 +92,6 @@ impl StatusForm {
         if !self.media_ids.is_empty() {
             return Err(ApiError::unprocessable(
                 "Media attachments are not supported by this server yet",
-            ));
-        }
-        if self.poll.as_ref().is_some_and(|p| !p.is_null()) {
-            return Err(ApiError::unprocessable(
-                "Polls are not supported by this server yet",
             ));
         }
         if self.scheduled_at.as_ref().is_some_and(|s| !s.is_empty()) {
@@ -95,7 +104,21 @@ impl StatusForm {
             .and_then(|v| v.to_str().ok())
             .filter(|k| !k.is_empty())
             .map(|k| k.chars().take(200).collect());
+        let poll = match self.poll {
+            None | Some(serde_json::Value::Null) => None,
+            Some(v) => {
+                let form: PollForm = serde_json::from_value(v)
+                    .map_err(|e| ApiError::unprocessable(format!("Poll is invalid: {e}")))?;
+                Some(PollInput {
+                    options: form.options,
+                    expires_in: form.expires_in,
+                    multiple: form.multiple,
+                    hide_totals: form.hide_totals,
+                })
+            }
+        };
         Ok(StatusInput {
+            poll,
             text: self.status.unwrap_or_default(),
             spoiler_text: self.spoiler_text.unwrap_or_default(),
             visibility: self.visibility,

@@ -304,6 +304,31 @@ pub struct FeaturedTag {
     pub last_status_at: Option<String>,
 }
 
+/// A poll as one viewer sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Poll {
+    pub id: String,
+    pub expires_at: Option<String>,
+    pub expired: bool,
+    pub multiple: bool,
+    pub votes_count: i64,
+    /// Distinct voters; `null` for a single-choice poll, as in Mastodon.
+    pub voters_count: Option<i64>,
+    pub options: Vec<PollOption>,
+    pub emojis: Vec<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voted: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub own_votes: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PollOption {
+    pub title: String,
+    /// `null` while the totals are hidden.
+    pub votes_count: Option<i64>,
+}
+
 /// An announcement from the administrators, as one user sees it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Announcement {

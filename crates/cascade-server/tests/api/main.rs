@@ -28,6 +28,7 @@ mod oauth;
 mod overload;
 mod pages;
 mod policy;
+mod polls;
 mod profiles;
 mod push;
 mod quotas;
