@@ -29,6 +29,7 @@ mod polls;
 mod profiles;
 mod push;
 mod reports;
+mod scheduled;
 mod search;
 mod statuses;
 mod suggestions;
@@ -58,6 +59,7 @@ pub use polls::{NewPollRecord, PollCounts, PollRecord, VoteOutcome};
 pub use profiles::{DirectoryOrder, FeaturedTagRecord};
 pub use push::{NewPushDelivery, PushDelivery, PushSubscriptionRecord};
 pub use reports::ReportRecord;
+pub use scheduled::ScheduledRecord;
 pub use search::SearchableStatus;
 pub use statuses::{
     DeletedStatus, EditRecord, Mark, NewStatusRecord, Reshare, StatusRecord, ViewerState,

@@ -31,6 +31,7 @@ pub mod polls;
 pub mod profiles;
 pub mod push;
 pub mod reports;
+pub mod scheduled;
 pub mod search;
 pub mod statuses;
 pub mod streaming;
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .merge(profiles::routes())
         .merge(announcements::routes())
         .merge(polls::routes())
+        .merge(scheduled::routes())
         .merge(crate::web::routes())
         .route("/api/v1/health", get(|| async { "OK" }))
         .fallback(not_found)

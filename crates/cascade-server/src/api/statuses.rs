@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use cascade_store::{Mark, Reshare};
@@ -13,6 +14,7 @@ use super::paging::{LinkBase, PageParams, Paged};
 use super::params::{flex, Params};
 use super::path_id;
 use crate::app::polls::PollInput;
+use crate::app::scheduled;
 use crate::app::statuses::{self as uc, StatusInput};
 use crate::app::{render, Viewer};
 use crate::error::{ApiError, ApiResult};
@@ -94,11 +96,6 @@ impl StatusForm {
                 "Media attachments are not supported by this server yet",
             ));
         }
-        if self.scheduled_at.as_ref().is_some_and(|s| !s.is_empty()) {
-            return Err(ApiError::unprocessable(
-                "Scheduled statuses are not supported by this server yet",
-            ));
-        }
         let idempotency_key = headers
             .get("idempotency-key")
             .and_then(|v| v.to_str().ok())
@@ -138,15 +135,22 @@ async fn viewer(state: &AppState, auth: &Auth, scope: &str) -> ApiResult<std::sy
     Viewer::load(state, Some(me)).await
 }
 
+/// Posts a status, or with `scheduled_at` schedules it and answers a ScheduledStatus.
 async fn create_status(
     State(state): State<AppState>,
     auth: Auth,
     headers: HeaderMap,
     Params(form): Params<StatusForm>,
-) -> ApiResult<Json<model::Status>> {
+) -> ApiResult<Response> {
     let viewer = viewer(&state, &auth, "write:statuses").await?;
+    let scheduled_at = form.scheduled_at.clone().filter(|s| !s.is_empty());
     let input = form.input(&auth, &headers)?;
-    Ok(Json(uc::create(&state, &viewer, input).await?))
+    if let Some(raw) = scheduled_at {
+        let at = scheduled::parse_time(&raw, cascade_core::time::now_millis())?;
+        let scheduled = scheduled::schedule(&state, &viewer, input, at).await?;
+        return Ok(Json(scheduled).into_response());
+    }
+    Ok(Json(uc::create(&state, &viewer, input).await?).into_response())
 }
 
 async fn edit_status(

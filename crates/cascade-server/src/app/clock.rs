@@ -22,5 +22,8 @@ pub async fn run(state: AppState) {
         if let Err(e) = crate::app::polls::end_due(&state).await {
             tracing::warn!(error = %e, "ending due polls failed; retrying");
         }
+        if let Err(e) = crate::app::scheduled::publish_due(&state).await {
+            tracing::warn!(error = %e, "publishing scheduled statuses failed; retrying");
+        }
     }
 }

@@ -304,6 +304,15 @@ pub struct FeaturedTag {
     pub last_status_at: Option<String>,
 }
 
+/// A status waiting for its time (`app::scheduled`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ScheduledStatus {
+    pub id: String,
+    pub scheduled_at: String,
+    pub params: serde_json::Value,
+    pub media_attachments: Vec<serde_json::Value>,
+}
+
 /// A poll as one viewer sees it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Poll {

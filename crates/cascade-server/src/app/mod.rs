@@ -22,6 +22,7 @@ pub mod ranked;
 pub mod records;
 pub mod render;
 pub mod reports;
+pub mod scheduled;
 pub mod search;
 pub mod spam;
 pub mod statuses;

@@ -35,6 +35,7 @@ mod quotas;
 mod ranked;
 mod ratelimits;
 mod records;
+mod scheduled;
 mod schemas;
 mod scopes;
 mod search;
