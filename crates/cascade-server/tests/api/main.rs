@@ -8,6 +8,7 @@ mod accounts;
 mod announcements;
 mod away;
 mod browser;
+mod browser_client;
 mod cascade;
 mod cli;
 mod clients;
