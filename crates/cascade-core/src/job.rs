@@ -26,6 +26,9 @@ pub enum JobKind {
     Delete,
     /// An automatic out-of-office reply to a private message.
     AwayReply,
+    /// A poll that ended (queued by the clock at its expiry): the voters' and the
+    /// author's notifications.
+    PollEnded,
 }
 
 use JobKind::*;
@@ -41,7 +44,9 @@ pub enum Lane {
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 7] = [Deliver, Fanout, Favourite, Follow, Edit, Delete, AwayReply];
+    pub const ALL: [JobKind; 8] = [
+        Deliver, Fanout, Favourite, Follow, Edit, Delete, AwayReply, PollEnded,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -52,6 +57,7 @@ impl JobKind {
             Edit => "edit",
             Delete => "delete",
             AwayReply => "away_reply",
+            PollEnded => "poll_ended",
         }
     }
 

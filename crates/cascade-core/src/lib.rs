@@ -13,6 +13,7 @@ pub mod interests;
 pub mod job;
 pub mod limits;
 pub mod notification;
+pub mod poll;
 pub mod quota;
 pub mod ranking;
 pub mod seismic;

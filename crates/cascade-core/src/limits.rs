@@ -39,3 +39,18 @@ pub use crate::filter::{
 };
 pub use crate::status::MAX_STATUS_CHARS;
 pub use crate::watch::{MAX_KEYWORD_CHARS as MAX_WATCH_TERM_CHARS, MAX_TERMS as MAX_WATCH_TERMS};
+
+/// Characters in a private note on an account (Mastodon: 2,000).
+pub const MAX_ACCOUNT_NOTE_CHARS: usize = 2_000;
+/// Hashtags featured on one profile (Mastodon: 10, `accounts.max_featured_tags`).
+pub const MAX_FEATURED_TAGS: usize = 10;
+/// Accounts endorsed on one profile. Mastodon sets no number; this bounds the list a
+/// profile shows.
+pub const MAX_ENDORSEMENTS: usize = 100;
+/// Ids in one multi-fetch (`GET /api/v1/accounts?id[]=`, `GET /api/v1/statuses?id[]=`):
+/// the largest page of accounts; more are refused, not cut.
+pub const MAX_MULTI_FETCH_IDS: usize = 80;
+/// Distinct reactions on one announcement (Mastodon: 8).
+pub const MAX_ANNOUNCEMENT_REACTIONS: usize = 8;
+/// Bytes in a reaction's name: one emoji, however many code points it joins.
+pub const MAX_REACTION_BYTES: usize = 64;

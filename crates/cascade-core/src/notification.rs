@@ -19,6 +19,8 @@ pub enum NotificationKind {
     Update,
     Quote,
     QuotedUpdate,
+    /// A poll one voted in or wrote has ended.
+    Poll,
     /// Cascade's own: SEISMIC predicts the post will spread far beyond its author's usual.
     GoingViral,
 }
@@ -26,7 +28,7 @@ pub enum NotificationKind {
 use NotificationKind::*;
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 10] = [
+    pub const ALL: [NotificationKind; 11] = [
         Mention,
         Status,
         Reblog,
@@ -36,12 +38,13 @@ impl NotificationKind {
         Update,
         Quote,
         QuotedUpdate,
+        Poll,
         GoingViral,
     ];
 
     /// The kinds listed when a client names none: Mastodon's. `going_viral` is delivered
     /// only to clients that ask for it by name, so clients that do not know it never see it.
-    pub const DEFAULT: [NotificationKind; 9] = [
+    pub const DEFAULT: [NotificationKind; 10] = [
         Mention,
         Status,
         Reblog,
@@ -51,6 +54,7 @@ impl NotificationKind {
         Update,
         Quote,
         QuotedUpdate,
+        Poll,
     ];
 
     /// The kinds that group in the v2 API when a client does not say (`grouped_types[]`).
@@ -67,20 +71,22 @@ impl NotificationKind {
             Update => "update",
             Quote => "quote",
             QuotedUpdate => "quoted_update",
+            Poll => "poll",
             GoingViral => "going_viral",
         }
     }
 
     /// Kinds the notification policy never holds back, as in Mastodon: posts of accounts
-    /// one rings the bell for (one asked for them), edits of posts one interacted with, and
-    /// Cascade's own news about one's posts.
+    /// one rings the bell for (one asked for them), edits of posts one interacted with,
+    /// the end of a poll one took part in, and Cascade's own news about one's posts.
     pub fn is_unfilterable(self) -> bool {
-        matches!(self, Status | Update | QuotedUpdate | GoingViral)
+        matches!(self, Status | Update | QuotedUpdate | Poll | GoingViral)
     }
 
-    /// Whether one may be notified of one's own action: only of Cascade's own news.
+    /// Whether one may be notified of one's own action: of one's own poll's end, as in
+    /// Mastodon, and of Cascade's own news.
     pub fn may_be_about_oneself(self) -> bool {
-        self == GoingViral
+        matches!(self, Poll | GoingViral)
     }
 }
 
@@ -133,7 +139,7 @@ mod tests {
         for k in NotificationKind::ALL {
             assert_eq!(k.as_str().parse::<NotificationKind>(), Ok(k));
         }
-        assert!("poll".parse::<NotificationKind>().is_err());
+        assert!("poll_ended".parse::<NotificationKind>().is_err());
     }
 
     #[test]

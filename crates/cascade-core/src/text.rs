@@ -163,6 +163,35 @@ pub fn tag_name(raw: &str) -> Option<String> {
     valid.then(|| name.to_lowercase())
 }
 
+/// Whether `name` is one Unicode emoji (a reaction's name): pictographs, optionally joined
+/// (ZWJ sequences), with skin-tone modifiers, variation selectors, keycaps, flags and tag
+/// sequences; no letters, digits alone or spaces. Custom emoji shortcodes are not emoji.
+pub fn is_unicode_emoji(name: &str) -> bool {
+    fn pictograph(c: char) -> bool {
+        matches!(c as u32,
+            0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2300..=0x23FF | 0x2B00..=0x2BFF
+            | 0x2190..=0x21FF | 0x25A0..=0x25FF | 0x2900..=0x297F | 0x3030 | 0x303D
+            | 0x3297 | 0x3299 | 0x00A9 | 0x00AE | 0x203C | 0x2049 | 0x2122 | 0x2139)
+    }
+    fn joiner(c: char) -> bool {
+        matches!(
+            c as u32,
+            0x200D | 0xFE0E | 0xFE0F | 0x20E3 | 0xE0020..=0xE007F
+        )
+    }
+    let chars: Vec<char> = name.chars().collect();
+    if chars.is_empty() || chars.len() > 16 || name.len() > crate::limits::MAX_REACTION_BYTES {
+        return false;
+    }
+    // A keycap: a digit, `#` or `*`, then (optionally FE0F and) U+20E3.
+    let keycap = matches!(chars[0], '0'..='9' | '#' | '*') && chars.last() == Some(&'\u{20E3}');
+    let all_allowed = chars
+        .iter()
+        .enumerate()
+        .all(|(i, &c)| pictograph(c) || joiner(c) || (keycap && i == 0));
+    all_allowed && (keycap || chars.iter().any(|&c| pictograph(c)))
+}
+
 /// Hashtag names of a text, lowercased and without repeats, in order of appearance.
 pub fn hashtags(text: &str) -> Vec<String> {
     let mut tags: Vec<String> = Vec::new();
@@ -269,6 +298,27 @@ pub fn render_html(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn reactions_are_single_unicode_emoji() {
+        for good in ["👍", "❤️", "🇫🇷", "👩🏽‍💻", "1️⃣", "🏳️‍🌈", "🤔"]
+        {
+            assert!(is_unicode_emoji(good), "{good}");
+        }
+        for bad in [
+            "",
+            "a",
+            "blobcat",
+            ":blobcat:",
+            "1",
+            "👍 ",
+            "<b>",
+            "👍a",
+            "👍".repeat(20).as_str(),
+        ] {
+            assert!(!is_unicode_emoji(bad), "{bad}");
+        }
+    }
 
     fn source(t: &Token<'_>) -> String {
         match t {

@@ -35,9 +35,33 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     Some((at.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
+/// Milliseconds in a day and a week.
+pub const DAY_MS: i64 = 86_400_000;
+pub const WEEK_MS: i64 = 7 * DAY_MS;
+
+/// Midnight UTC on the Monday of the week `millis` falls in (weeks as Mastodon's activity
+/// counts them).
+pub fn week_start(millis: i64) -> i64 {
+    let day = millis.div_euclid(DAY_MS);
+    // 1970-01-01 was a Thursday, three days after a Monday.
+    (day - (day + 3).rem_euclid(7)) * DAY_MS
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weeks_start_on_monday_at_midnight() {
+        let monday = parse_rfc3339("2026-12-07T00:00:00Z").unwrap();
+        assert_eq!(week_start(monday), monday);
+        let sunday_night = parse_rfc3339("2026-12-13T23:59:59Z").unwrap();
+        assert_eq!(week_start(sunday_night), monday);
+        let thursday = parse_rfc3339("2026-12-10T12:00:00Z").unwrap();
+        assert_eq!(week_start(thursday), monday);
+        assert_eq!(week_start(monday - 1), monday - WEEK_MS);
+        assert_eq!(week_start(0), -3 * DAY_MS);
+    }
 
     #[test]
     fn renders_and_parses_rfc3339() {

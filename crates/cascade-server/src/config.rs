@@ -78,6 +78,94 @@ pub struct Config {
     pub tls: Option<crate::tls::TlsSource>,
     /// The bearer token that may read `/metrics`; without one, `/metrics` is not served.
     pub metrics_token: Option<String>,
+    /// What the instance says about itself: rules, policies, contact.
+    pub pages: InstancePages,
+}
+
+/// The instance's own pages, from files and flags: rules, the extended description, the
+/// privacy policy and terms of service (plain text: paragraphs, links), contact and the
+/// sign-up message. Empty by default, and then the API says so (no rules, 404 for a policy).
+#[derive(Debug, Clone, Default)]
+pub struct InstancePages {
+    /// Rules in order: each rule's text and its hint (longer explanation, may be empty).
+    pub rules: Vec<(String, String)>,
+    pub extended_description: Option<PageText>,
+    pub privacy_policy: Option<PageText>,
+    pub terms_of_service: Option<PageText>,
+    /// The contact address; `admin@<domain>` when unset.
+    pub contact_email: Option<String>,
+    /// The contact account's username; the first account when unset.
+    pub contact_account: Option<String>,
+    /// Shown to people signing up.
+    pub registrations_message: Option<String>,
+}
+
+/// A page's text and when it last changed (its file's modification time), in ms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageText {
+    pub text: String,
+    pub updated_at: i64,
+}
+
+/// Bytes in one page file: a privacy policy is long, but not this long.
+pub const MAX_PAGE_BYTES: u64 = 256 * 1024;
+/// Rules an instance may list, and characters in a rule's text and hint.
+pub const MAX_RULES: usize = 100;
+pub const MAX_RULE_CHARS: usize = 1_000;
+
+impl PageText {
+    /// Reads a page file (UTF-8, at most `MAX_PAGE_BYTES`).
+    pub fn from_file(path: &std::path::Path) -> Result<PageText, String> {
+        let fail = |e: std::io::Error| format!("{}: {e}", path.display());
+        let meta = std::fs::metadata(path).map_err(fail)?;
+        if meta.len() > MAX_PAGE_BYTES {
+            return Err(format!(
+                "{}: longer than {MAX_PAGE_BYTES} bytes",
+                path.display()
+            ));
+        }
+        let text = std::fs::read_to_string(path).map_err(fail)?;
+        let updated_at = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or_else(cascade_core::time::now_millis, |d| d.as_millis() as i64);
+        Ok(PageText { text, updated_at })
+    }
+}
+
+/// Parses a rules file: each line that does not start with white space is a rule; the
+/// indented lines below it are its hint; blank lines separate nothing.
+pub fn parse_rules(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut rules: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        if line.starts_with(char::is_whitespace) {
+            let Some((_, hint)) = rules.last_mut() else {
+                return Err("the rules file starts with an indented hint, not a rule".into());
+            };
+            if !hint.is_empty() {
+                hint.push(' ');
+            }
+            hint.push_str(line.trim());
+        } else {
+            rules.push((line.trim().to_string(), String::new()));
+        }
+    }
+    if rules.len() > MAX_RULES {
+        return Err(format!("more than {MAX_RULES} rules"));
+    }
+    if let Some((text, _)) = rules
+        .iter()
+        .find(|(t, h)| t.chars().count() > MAX_RULE_CHARS || h.chars().count() > MAX_RULE_CHARS)
+    {
+        return Err(format!(
+            "the rule {text:?} or its hint is longer than {MAX_RULE_CHARS} characters"
+        ));
+    }
+    Ok(rules)
 }
 
 impl Config {
@@ -140,6 +228,7 @@ impl Config {
             allow_private_outgoing: false,
             tls: None,
             metrics_token: None,
+            pages: InstancePages::default(),
         }
     }
 
@@ -231,6 +320,23 @@ impl std::str::FromStr for IpNet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rules_are_lines_with_indented_hints() {
+        let rules = parse_rules("Be kind\n  No harassment,\n  no slurs.\n\nNo spam\n").unwrap();
+        assert_eq!(
+            rules,
+            vec![
+                (
+                    "Be kind".to_string(),
+                    "No harassment, no slurs.".to_string()
+                ),
+                ("No spam".to_string(), String::new()),
+            ]
+        );
+        assert!(parse_rules("  orphan hint").is_err());
+        assert!(parse_rules(&"rule\n".repeat(MAX_RULES + 1)).is_err());
+    }
 
     #[test]
     fn address_blocks_contain_their_addresses() {

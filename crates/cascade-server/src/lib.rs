@@ -60,6 +60,7 @@ pub async fn serve(
     tokio::spawn(app::search::run_committer(state.clone()));
     if state.config.worker {
         tokio::spawn(worker::run(state.clone()));
+        tokio::spawn(app::clock::run(state.clone()));
     }
     tokio::spawn(app::views::run_flusher(state.clone()));
     tokio::spawn(app::push::run_worker(state.clone()));

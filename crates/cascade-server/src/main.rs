@@ -181,6 +181,8 @@ enum Command {
         /// `/metrics` is not served.
         #[arg(long, env = "CASCADE_METRICS_TOKEN")]
         metrics_token: Option<String>,
+        #[command(flatten)]
+        pages: PageArgs,
     },
     /// Analyse a cascade from a file: `relative_time followers` lines or a `parent->child`
     /// tree. Prints the statistics and the SEISMIC prediction at each observation time.
@@ -259,6 +261,12 @@ enum Admin {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Announcements shown to every user (`GET /api/v1/announcements`): list, create,
+    /// edit and delete them.
+    Announcements {
+        #[command(subcommand)]
+        command: AnnouncementCommand,
+    },
     /// Suspend an account: its tokens stop working and its posts and profile disappear
     /// from every timeline and endpoint (a running server notices within its record
     /// cache's TTL). `--lift` restores everything.
@@ -269,6 +277,174 @@ enum Admin {
         #[command(flatten)]
         store: StoreArgs,
     },
+}
+
+/// What the instance says about itself (`/api/v1/instance/*`). Page files are plain text:
+/// paragraphs separated by blank lines, links made clickable; read once at start.
+#[derive(Args, Clone)]
+struct PageArgs {
+    /// The rules: one rule a line; indented lines below a rule are its hint.
+    #[arg(long, env = "CASCADE_RULES_FILE")]
+    rules_file: Option<PathBuf>,
+    /// The about page's text (`/api/v1/instance/extended_description`).
+    #[arg(long, env = "CASCADE_EXTENDED_DESCRIPTION_FILE")]
+    extended_description_file: Option<PathBuf>,
+    /// The privacy policy; without it, `/api/v1/instance/privacy_policy` answers 404.
+    #[arg(long, env = "CASCADE_PRIVACY_POLICY_FILE")]
+    privacy_policy_file: Option<PathBuf>,
+    /// The terms of service, in effect since the file last changed; without it, 404.
+    #[arg(long, env = "CASCADE_TERMS_OF_SERVICE_FILE")]
+    terms_of_service_file: Option<PathBuf>,
+    /// The contact address (default: admin@DOMAIN).
+    #[arg(long, env = "CASCADE_CONTACT_EMAIL")]
+    contact_email: Option<String>,
+    /// The contact account's username (default: the first account).
+    #[arg(long, env = "CASCADE_CONTACT_ACCOUNT")]
+    contact_account: Option<String>,
+    /// A message shown to people signing up.
+    #[arg(long, env = "CASCADE_REGISTRATIONS_MESSAGE")]
+    registrations_message: Option<String>,
+}
+
+impl PageArgs {
+    fn load(&self) -> anyhow::Result<cascade_server::config::InstancePages> {
+        use cascade_server::config::{parse_rules, PageText};
+        let page = |path: &Option<PathBuf>| {
+            path.as_deref()
+                .map(PageText::from_file)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!(e))
+        };
+        let rules = match page(&self.rules_file)? {
+            Some(file) => parse_rules(&file.text).map_err(|e| {
+                let path = self.rules_file.as_ref().map(|p| p.display().to_string());
+                anyhow::anyhow!("{}: {e}", path.unwrap_or_default())
+            })?,
+            None => Vec::new(),
+        };
+        Ok(cascade_server::config::InstancePages {
+            rules,
+            extended_description: page(&self.extended_description_file)?,
+            privacy_policy: page(&self.privacy_policy_file)?,
+            terms_of_service: page(&self.terms_of_service_file)?,
+            contact_email: self.contact_email.clone(),
+            contact_account: self.contact_account.clone(),
+            registrations_message: self.registrations_message.clone(),
+        })
+    }
+}
+
+#[derive(Subcommand)]
+enum AnnouncementCommand {
+    /// Print every announcement, one JSON object a line, oldest first.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Publish an announcement now; prints its id.
+    Create {
+        /// The text: plain text with links, #hashtags and @mentions, as in a post.
+        text: String,
+        #[command(flatten)]
+        when: AnnouncementTimes,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Replace an announcement's text and times.
+    Edit {
+        id: cascade_core::Id,
+        text: String,
+        #[command(flatten)]
+        when: AnnouncementTimes,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Remove an announcement, with its dismissals and reactions.
+    Delete {
+        id: cascade_core::Id,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// When an announced event starts and ends (RFC 3339); it is shown until `--ends-at`.
+#[derive(Args, Clone)]
+struct AnnouncementTimes {
+    #[arg(long)]
+    starts_at: Option<String>,
+    #[arg(long)]
+    ends_at: Option<String>,
+    /// The event takes whole days: clients show dates only.
+    #[arg(long)]
+    all_day: bool,
+}
+
+impl AnnouncementTimes {
+    fn draft(&self, text: String) -> anyhow::Result<app::announcements::Draft> {
+        let parse = |flag: &str, v: &Option<String>| -> anyhow::Result<Option<i64>> {
+            v.as_deref()
+                .map(|t| {
+                    cascade_core::time::parse_rfc3339(t)
+                        .with_context(|| format!("--{flag} {t:?} is not an RFC 3339 time"))
+                })
+                .transpose()
+        };
+        Ok(app::announcements::Draft {
+            text,
+            starts_at: parse("starts-at", &self.starts_at)?,
+            ends_at: parse("ends-at", &self.ends_at)?,
+            all_day: self.all_day,
+        })
+    }
+}
+
+/// `cascade admin announcements ...`: thin callers of `app::announcements`.
+async fn admin_announcements(command: AnnouncementCommand) -> anyhow::Result<()> {
+    let uc = |e: cascade_server::ApiError| anyhow::anyhow!("{e}");
+    match command {
+        AnnouncementCommand::List { store } => {
+            let state = cascade_server::open(config(&store)?).await?;
+            for a in app::announcements::all(&state).await.map_err(uc)? {
+                let line = serde_json::json!({
+                    "id": a.id.to_string(),
+                    "text": a.text,
+                    "starts_at": a.starts_at.map(cascade_core::time::rfc3339),
+                    "ends_at": a.ends_at.map(cascade_core::time::rfc3339),
+                    "all_day": a.all_day,
+                    "published_at": cascade_core::time::rfc3339(a.published_at),
+                    "updated_at": cascade_core::time::rfc3339(a.updated_at),
+                });
+                println!("{line}");
+            }
+        }
+        AnnouncementCommand::Create { text, when, store } => {
+            let draft = when.draft(text)?;
+            let state = cascade_server::open(config(&store)?).await?;
+            let a = app::announcements::create(&state, draft)
+                .await
+                .map_err(uc)?;
+            println!("{}", a.id);
+        }
+        AnnouncementCommand::Edit {
+            id,
+            text,
+            when,
+            store,
+        } => {
+            let draft = when.draft(text)?;
+            let state = cascade_server::open(config(&store)?).await?;
+            app::announcements::edit(&state, id, draft)
+                .await
+                .map_err(uc)?;
+            eprintln!("announcement {id} updated");
+        }
+        AnnouncementCommand::Delete { id, store } => {
+            let state = cascade_server::open(config(&store)?).await?;
+            app::announcements::delete(&state, id).await.map_err(uc)?;
+            eprintln!("announcement {id} deleted");
+        }
+    }
+    Ok(())
 }
 
 fn config(store: &StoreArgs) -> anyhow::Result<Config> {
@@ -334,6 +510,7 @@ async fn run() -> anyhow::Result<()> {
             insecure_allow_private_outgoing,
             tls,
             metrics_token,
+            pages,
         } => {
             let mut config = config(&store)?;
             if let Some(source) = tls.source(&config.domain, &config.data_dir)? {
@@ -344,6 +521,7 @@ async fn run() -> anyhow::Result<()> {
                         .map_err(|e| anyhow::anyhow!("--public-url {e}"))?;
                 }
             }
+            config.pages = pages.load()?;
             config.registrations_open = !closed_registrations;
             config.fanout.celebrity_threshold = celebrity_threshold;
             config.public_view_counts = public_view_counts;
@@ -443,6 +621,9 @@ async fn run() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Admin {
+            command: Admin::Announcements { command },
+        } => admin_announcements(command).await,
         Command::Admin {
             command: Admin::Suspend { name, lift, store },
         } => {

@@ -15,16 +15,21 @@ use sqlx::sqlite::{
 };
 
 mod accounts;
+mod announcements;
 mod away;
 mod conversations;
 mod filters;
 mod graph;
+mod instance;
 mod jobs;
 mod lists;
 mod notifications;
 mod oauth;
+mod polls;
+mod profiles;
 mod push;
 mod reports;
+mod scheduled;
 mod search;
 mod statuses;
 mod suggestions;
@@ -37,10 +42,12 @@ mod virality;
 mod watch;
 
 pub use accounts::{Account, AccountUpdate, NewAccount, UserRecord};
+pub use announcements::{AnnouncementRecord, ReactionCount};
 pub use away::AwayRecord;
 pub use conversations::ConversationRecord;
 pub use filters::{FilterStatusRecord, FilterUpdate, KeywordRecord};
 pub use graph::{Edge, EdgeKind, NewFollow, Relationship};
+pub use instance::WeeklyActivity;
 pub use jobs::{Job, NewJob};
 pub use lists::ListRecord;
 pub use notifications::{
@@ -48,8 +55,11 @@ pub use notifications::{
     RequestRecord,
 };
 pub use oauth::{AppRecord, AuthCode, TokenRecord};
+pub use polls::{NewPollRecord, PollCounts, PollRecord, VoteOutcome};
+pub use profiles::{DirectoryOrder, FeaturedTagRecord};
 pub use push::{NewPushDelivery, PushDelivery, PushSubscriptionRecord};
 pub use reports::ReportRecord;
+pub use scheduled::ScheduledRecord;
 pub use search::SearchableStatus;
 pub use statuses::{
     DeletedStatus, EditRecord, Mark, NewStatusRecord, Reshare, StatusRecord, ViewerState,

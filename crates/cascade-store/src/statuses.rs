@@ -50,6 +50,8 @@ pub struct NewStatusRecord {
     pub jobs: Vec<crate::NewJob>,
     /// For a reblog or quote: the cascade it joins.
     pub cascade: Option<crate::CascadeLink>,
+    /// The poll the status carries, if any.
+    pub poll: Option<crate::NewPollRecord>,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -130,6 +132,9 @@ impl Store {
             } else {
                 sqlx::query("UPDATE accounts SET statuses_count = statuses_count + 1, last_status_at = $1 WHERE id = $2")
                     .bind(s.created_at).bind(s.account_id).execute(&mut *tx).await?;
+            }
+            if let Some(p) = &n.poll {
+                crate::polls::insert_poll!(tx, s.id, s.account_id, s.created_at, p);
             }
             crate::jobs::insert_jobs!(tx, &n.jobs);
             s.id

@@ -1,7 +1,7 @@
 //! What clients read first: the instance descriptions (v1 and v2), custom emojis,
 //! preferences, WebFinger, NodeInfo and health.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::auth::Auth;
 use super::params::{flex, Params};
-use crate::app::render;
+use crate::app::{instance, render};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -32,18 +32,29 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/custom_emojis",
             get(|| async { Json(Vec::<Value>::new()) }),
         )
-        .route(
-            "/api/v1/instance/rules",
-            get(|| async { Json(Vec::<Value>::new()) }),
-        )
+        .route("/api/v1/instance/rules", get(rules))
+        // No federation: this instance knows no other.
         .route(
             "/api/v1/instance/peers",
             get(|| async { Json(Vec::<Value>::new()) }),
         )
+        .route("/api/v1/instance/activity", get(activity))
         .route(
-            "/api/v1/instance/activity",
-            get(|| async { Json(Vec::<Value>::new()) }),
+            "/api/v1/instance/extended_description",
+            get(extended_description),
         )
+        .route("/api/v1/instance/privacy_policy", get(privacy_policy))
+        .route("/api/v1/instance/terms_of_service", get(terms_of_service))
+        .route(
+            "/api/v1/instance/terms_of_service/{date}",
+            get(terms_of_service_on),
+        )
+        // No translation backend: no language pairs.
+        .route(
+            "/api/v1/instance/translation_languages",
+            get(|| async { Json(json!({})) }),
+        )
+        .route("/api/oembed", get(oembed))
         .route("/api/v1/preferences", get(preferences))
         .route("/.well-known/webfinger", get(webfinger))
         .route("/.well-known/nodeinfo", get(nodeinfo_links))
@@ -76,7 +87,7 @@ async fn configuration(state: &AppState) -> ApiResult<Value> {
 }
 
 async fn contact(state: &AppState) -> ApiResult<Option<Value>> {
-    Ok(match state.store.first_account().await? {
+    Ok(match instance::contact_account(state).await? {
         Some(a) => Some(
             serde_json::to_value(render::account(state, &a))
                 .map_err(|e| ApiError::Internal(e.into()))?,
@@ -98,10 +109,10 @@ async fn instance_v2(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         "icon": [],
         "languages": ["en"],
         "configuration": configuration(&state).await?,
-        "registrations": { "enabled": state.config.registrations_open, "approval_required": false, "message": null, "min_age": null, "reason_required": false },
+        "registrations": { "enabled": state.config.registrations_open, "approval_required": false, "message": state.config.pages.registrations_message, "min_age": null, "reason_required": false },
         "api_versions": { "mastodon": MASTODON_API_VERSION },
-        "contact": { "email": format!("admin@{}", state.config.domain), "account": contact(&state).await? },
-        "rules": [],
+        "contact": { "email": instance::contact_email(&state), "account": contact(&state).await? },
+        "rules": instance::rules(&state),
     })))
 }
 
@@ -113,7 +124,7 @@ async fn instance_v1(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         "title": state.config.title,
         "short_description": "Cascade: a social network server that survives going viral, and explains it.",
         "description": "Cascade: a social network server that survives going viral, and explains it.",
-        "email": format!("admin@{}", state.config.domain),
+        "email": instance::contact_email(&state),
         "version": version(),
         "urls": { "streaming_api": state.url("").replacen("http", "ws", 1) },
         "stats": { "user_count": users, "status_count": statuses, "domain_count": 0 },
@@ -124,8 +135,56 @@ async fn instance_v1(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         "invites_enabled": false,
         "configuration": configuration(&state).await?,
         "contact_account": contact(&state).await?,
-        "rules": [],
+        "rules": instance::rules(&state),
     })))
+}
+
+async fn rules(State(state): State<AppState>) -> Json<Vec<Value>> {
+    Json(instance::rules(&state))
+}
+
+async fn extended_description(State(state): State<AppState>) -> Json<Value> {
+    Json(instance::extended_description(&state))
+}
+
+async fn privacy_policy(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    Ok(Json(instance::privacy_policy(&state)?))
+}
+
+async fn terms_of_service(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    Ok(Json(instance::terms_of_service(&state, None)?))
+}
+
+async fn terms_of_service_on(
+    State(state): State<AppState>,
+    Path(date): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(instance::terms_of_service(&state, Some(&date))?))
+}
+
+async fn activity(State(state): State<AppState>) -> ApiResult<Json<Vec<Value>>> {
+    Ok(Json(instance::activity(&state).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct OembedParams {
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    url: Option<String>,
+    #[serde(default, deserialize_with = "flex::opt_i64")]
+    maxwidth: Option<i64>,
+    #[serde(default, deserialize_with = "flex::opt_i64")]
+    #[allow(dead_code)]
+    maxheight: Option<i64>,
+}
+
+async fn oembed(
+    State(state): State<AppState>,
+    Params(p): Params<OembedParams>,
+) -> ApiResult<Json<Value>> {
+    let url = p
+        .url
+        .ok_or_else(|| ApiError::BadRequest("Missing parameter: url".into()))?;
+    Ok(Json(instance::oembed(&state, &url, p.maxwidth).await?))
 }
 
 async fn preferences(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {

@@ -12,9 +12,11 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 pub mod accounts;
+pub mod announcements;
 pub mod auth;
 pub mod away;
 pub mod conversations;
+pub mod cors;
 pub mod extensions;
 pub mod filters;
 pub mod instance;
@@ -26,8 +28,11 @@ pub mod oauth;
 pub mod overload;
 pub mod paging;
 pub mod params;
+pub mod polls;
+pub mod profiles;
 pub mod push;
 pub mod reports;
+pub mod scheduled;
 pub mod search;
 pub mod statuses;
 pub mod streaming;
@@ -63,6 +68,10 @@ pub fn router(state: AppState) -> Router {
         .merge(suggestions::routes())
         .merge(watch::routes())
         .merge(filters::routes())
+        .merge(profiles::routes())
+        .merge(announcements::routes())
+        .merge(polls::routes())
+        .merge(scheduled::routes())
         .merge(crate::web::routes())
         .merge(metrics::routes())
         .route("/api/v1/health", get(|| async { "OK" }))
@@ -84,6 +93,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             metrics::count,
         ))
+        // Outermost: preflights never reach the limits, and their refusals carry CORS.
+        .layer(axum::middleware::from_fn(cors::cors))
         .with_state(state)
 }
 

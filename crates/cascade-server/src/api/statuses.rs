@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use cascade_store::{Mark, Reshare};
@@ -12,6 +13,8 @@ use super::model;
 use super::paging::{LinkBase, PageParams, Paged};
 use super::params::{flex, Params};
 use super::path_id;
+use crate::app::polls::PollInput;
+use crate::app::scheduled;
 use crate::app::statuses::{self as uc, StatusInput};
 use crate::app::{render, Viewer};
 use crate::error::{ApiError, ApiResult};
@@ -71,6 +74,19 @@ pub struct StatusForm {
     scheduled_at: Option<String>,
 }
 
+/// `poll[...]` of a status form.
+#[derive(Debug, Default, Deserialize)]
+struct PollForm {
+    #[serde(default, deserialize_with = "flex::strings")]
+    options: Vec<String>,
+    #[serde(default, deserialize_with = "flex::opt_i64")]
+    expires_in: Option<i64>,
+    #[serde(default, deserialize_with = "flex::bool")]
+    multiple: bool,
+    #[serde(default, deserialize_with = "flex::bool")]
+    hide_totals: bool,
+}
+
 impl StatusForm {
     fn input(self, auth: &Auth, headers: &HeaderMap) -> ApiResult<StatusInput> {
         // Refused rather than dropped: a client must not believe it posted a poll or
@@ -80,22 +96,26 @@ impl StatusForm {
                 "Media attachments are not supported by this server yet",
             ));
         }
-        if self.poll.as_ref().is_some_and(|p| !p.is_null()) {
-            return Err(ApiError::unprocessable(
-                "Polls are not supported by this server yet",
-            ));
-        }
-        if self.scheduled_at.as_ref().is_some_and(|s| !s.is_empty()) {
-            return Err(ApiError::unprocessable(
-                "Scheduled statuses are not supported by this server yet",
-            ));
-        }
         let idempotency_key = headers
             .get("idempotency-key")
             .and_then(|v| v.to_str().ok())
             .filter(|k| !k.is_empty())
             .map(|k| k.chars().take(200).collect());
+        let poll = match self.poll {
+            None | Some(serde_json::Value::Null) => None,
+            Some(v) => {
+                let form: PollForm = serde_json::from_value(v)
+                    .map_err(|e| ApiError::unprocessable(format!("Poll is invalid: {e}")))?;
+                Some(PollInput {
+                    options: form.options,
+                    expires_in: form.expires_in,
+                    multiple: form.multiple,
+                    hide_totals: form.hide_totals,
+                })
+            }
+        };
         Ok(StatusInput {
+            poll,
             text: self.status.unwrap_or_default(),
             spoiler_text: self.spoiler_text.unwrap_or_default(),
             visibility: self.visibility,
@@ -115,15 +135,22 @@ async fn viewer(state: &AppState, auth: &Auth, scope: &str) -> ApiResult<std::sy
     Viewer::load(state, Some(me)).await
 }
 
+/// Posts a status, or with `scheduled_at` schedules it and answers a ScheduledStatus.
 async fn create_status(
     State(state): State<AppState>,
     auth: Auth,
     headers: HeaderMap,
     Params(form): Params<StatusForm>,
-) -> ApiResult<Json<model::Status>> {
+) -> ApiResult<Response> {
     let viewer = viewer(&state, &auth, "write:statuses").await?;
+    let scheduled_at = form.scheduled_at.clone().filter(|s| !s.is_empty());
     let input = form.input(&auth, &headers)?;
-    Ok(Json(uc::create(&state, &viewer, input).await?))
+    if let Some(raw) = scheduled_at {
+        let at = scheduled::parse_time(&raw, cascade_core::time::now_millis())?;
+        let scheduled = scheduled::schedule(&state, &viewer, input, at).await?;
+        return Ok(Json(scheduled).into_response());
+    }
+    Ok(Json(uc::create(&state, &viewer, input).await?).into_response())
 }
 
 async fn edit_status(

@@ -147,6 +147,14 @@ pub async fn relationships(
         .store
         .relationships(me, targets, time::now_millis())
         .await?;
+    // The viewer's own private notes and endorsements (`app::profiles`).
+    let notes: std::collections::HashMap<Id, String> = state
+        .store
+        .account_notes(me, targets)
+        .await?
+        .into_iter()
+        .collect();
+    let endorsed = state.store.endorsed_among(me, targets).await?;
     Ok(rels
         .into_iter()
         .map(|r| entity::Relationship {
@@ -164,8 +172,8 @@ pub async fn relationships(
             requested: r.requested,
             requested_by: r.requested_by,
             domain_blocking: false,
-            endorsed: false,
-            note: String::new(),
+            endorsed: endorsed.contains(&r.id),
+            note: notes.get(&r.id).cloned().unwrap_or_default(),
         })
         .collect())
 }
@@ -242,6 +250,8 @@ async fn follow_or_request(
 pub async fn unfollow(state: &AppState, me: Id, target: Id) -> ApiResult<entity::Relationship> {
     state.store.account(target).await?;
     state.store.unfollow(me, target).await?;
+    // An endorsement needs the follow, as in Mastodon.
+    state.store.unendorse(me, target, false).await?;
     state.graph_changed(&[me, target], true);
     relationship(state, me, target).await
 }
@@ -285,6 +295,7 @@ pub async fn remove_follower(
 ) -> ApiResult<entity::Relationship> {
     state.store.account(follower).await?;
     state.store.unfollow(follower, me).await?;
+    state.store.unendorse(follower, me, false).await?;
     state.graph_changed(&[me, follower], true);
     relationship(state, me, follower).await
 }
@@ -299,6 +310,8 @@ pub async fn block(state: &AppState, me: Id, target: Id) -> ApiResult<entity::Re
         .store
         .block(state.ids.next(), me, target, time::now_millis())
         .await?;
+    // Both follows ended, and the endorsements with them.
+    state.store.unendorse(me, target, true).await?;
     state.graph_changed(&[me, target], true);
     relationship(state, me, target).await
 }

@@ -26,6 +26,7 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
         JobKind::Edit => edited(state, job.subject_id).await,
         JobKind::Delete => deleted(state, job).await,
         JobKind::AwayReply => away::reply(state, job).await,
+        JobKind::PollEnded => crate::app::polls::ended(state, job).await,
     }
 }
 

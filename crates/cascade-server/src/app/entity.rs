@@ -292,6 +292,80 @@ pub struct FamiliarFollowers {
     pub accounts: Vec<Account>,
 }
 
+/// A hashtag featured on a profile, with its author's use of it (Mastodon sends the count
+/// as a string).
+#[derive(Debug, Clone, Serialize)]
+pub struct FeaturedTag {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub statuses_count: String,
+    /// The day of the author's latest public or unlisted status with the tag.
+    pub last_status_at: Option<String>,
+}
+
+/// A status waiting for its time (`app::scheduled`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ScheduledStatus {
+    pub id: String,
+    pub scheduled_at: String,
+    pub params: serde_json::Value,
+    pub media_attachments: Vec<serde_json::Value>,
+}
+
+/// A poll as one viewer sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Poll {
+    pub id: String,
+    pub expires_at: Option<String>,
+    pub expired: bool,
+    pub multiple: bool,
+    pub votes_count: i64,
+    /// Distinct voters; `null` for a single-choice poll, as in Mastodon.
+    pub voters_count: Option<i64>,
+    pub options: Vec<PollOption>,
+    pub emojis: Vec<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voted: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub own_votes: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PollOption {
+    pub title: String,
+    /// `null` while the totals are hidden.
+    pub votes_count: Option<i64>,
+}
+
+/// An announcement from the administrators, as one user sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Announcement {
+    pub id: String,
+    pub content: String,
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+    pub all_day: bool,
+    pub published: bool,
+    pub published_at: String,
+    pub updated_at: String,
+    /// Whether the user dismissed it.
+    pub read: bool,
+    pub mentions: Vec<Mention>,
+    pub statuses: Vec<serde_json::Value>,
+    pub tags: Vec<Tag>,
+    pub emojis: Vec<serde_json::Value>,
+    pub reactions: Vec<Reaction>,
+}
+
+/// An emoji reaction to an announcement (Unicode emoji only: there are no custom emoji).
+#[derive(Debug, Clone, Serialize)]
+pub struct Reaction {
+    pub name: String,
+    pub count: i64,
+    pub me: bool,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct List {
     pub id: String,

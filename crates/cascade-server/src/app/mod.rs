@@ -3,20 +3,26 @@
 //! rendered Mastodon entities. Handlers call exactly one of them.
 
 pub mod accounts;
+pub mod announcements;
 pub mod away;
 pub mod cascade;
+pub mod clock;
 pub mod conversations;
 pub mod delivery;
 pub mod entity;
 pub mod fanout;
 pub mod feeds;
 pub mod filters;
+pub mod instance;
 pub mod notifications;
+pub mod polls;
+pub mod profiles;
 pub mod push;
 pub mod ranked;
 pub mod records;
 pub mod render;
 pub mod reports;
+pub mod scheduled;
 pub mod search;
 pub mod spam;
 pub mod statuses;

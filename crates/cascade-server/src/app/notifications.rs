@@ -229,10 +229,10 @@ async fn answers(
 }
 
 /// Notifies `recipient` that `from` did `kind` (on `status`), unless it is about oneself,
-/// the recipient blocks, is blocked by or has muted `from`, or its policy drops it; a
-/// filtered notification waits in a request from `from`. The notification is written with
-/// what it owes (its pushes, an automatic reply) in one transaction, once per event: a
-/// job that runs again notifies nobody twice.
+/// the recipient blocks, is blocked by or has muted `from` (or the status's thread), or its
+/// policy drops it; a filtered notification waits in a request from `from`. The
+/// notification is written with what it owes (its pushes, an automatic reply) in one
+/// transaction, once per event: a job that runs again notifies nobody twice.
 pub async fn notify(
     state: &AppState,
     recipient: Id,
@@ -246,6 +246,13 @@ pub async fn notify(
     let viewer = Viewer::load(state, Some(recipient)).await?;
     if viewer.blocked.contains(&from) || viewer.muted.contains(&from) {
         return Ok(());
+    }
+    // Nothing from a thread the recipient muted (`/api/v1/statuses/:id/mute`).
+    if let Some(about) = status {
+        let muted = crate::app::profiles::in_muted_threads(state, &viewer, &[about]).await?;
+        if !muted.is_empty() {
+            return Ok(());
+        }
     }
     let id = state.ids.next();
     let now = time::now_millis();

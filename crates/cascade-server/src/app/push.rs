@@ -576,6 +576,7 @@ fn title(kind: &str, name: &str) -> String {
         "update" => format!("{name} edited a post"),
         "quote" => format!("{name} quoted your post"),
         "quoted_update" => format!("{name} edited a post you quoted"),
+        "poll" => "A poll you voted in or created has ended".to_string(),
         "going_viral" => "Your post is going viral".to_string(),
         other => format!("New notification: {other}"),
     }
@@ -640,6 +641,7 @@ const DIGEST_WORDS: &[(&str, &str, &str)] = &[
     ("status", "new post", "new posts"),
     ("update", "edited post", "edited posts"),
     ("quoted_update", "edited quoted post", "edited quoted posts"),
+    ("poll", "ended poll", "ended polls"),
     ("going_viral", "post going viral", "posts going viral"),
 ];
 

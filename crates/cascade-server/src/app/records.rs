@@ -76,6 +76,8 @@ pub struct StatusEntry {
     /// The mentioned accounts, in the store's order.
     pub mentions: Vec<Id>,
     pub tags: Vec<String>,
+    /// The status's poll (its options and settings; votes are counted when rendered).
+    pub poll: Option<cascade_store::PollRecord>,
 }
 
 /// What one viewer has done to one status.
@@ -125,7 +127,8 @@ impl RecordCache {
     /// Statuses by id with their mentions and tags, and what they refer to, `rounds`
     /// levels deep: the first round loads `ids`, each next one what the previous round's
     /// statuses reblog or quote. Unknown ids are left out. Whatever the cache lacks is read
-    /// in one query per round, then one for the mentions and one for the tags of all.
+    /// in one query per round, then one each for the mentions, the tags and the polls of
+    /// all.
     pub async fn statuses(
         &self,
         store: &Store,
@@ -175,6 +178,7 @@ impl RecordCache {
         let found: Vec<Id> = fetched.iter().map(|s| s.id).collect();
         let mut mentions: HashMap<Id, Vec<Id>> = HashMap::new();
         let mut tags: HashMap<Id, Vec<String>> = HashMap::new();
+        let mut polls: HashMap<Id, cascade_store::PollRecord> = HashMap::new();
         if !found.is_empty() {
             for (status, account) in store.mentions_of(&found).await? {
                 mentions.entry(status).or_default().push(account);
@@ -182,12 +186,16 @@ impl RecordCache {
             for (status, tag) in store.tags_of(&found).await? {
                 tags.entry(status).or_default().push(tag);
             }
+            for poll in store.polls_of(&found).await? {
+                polls.insert(poll.status_id, poll);
+            }
         }
         for record in fetched {
             let id = record.id;
             let entry = Arc::new(StatusEntry {
                 mentions: mentions.remove(&id).unwrap_or_default(),
                 tags: tags.remove(&id).unwrap_or_default(),
+                poll: polls.remove(&id),
                 record,
             });
             self.statuses.insert(id, Some(entry.clone()), &ticket, now);
@@ -402,6 +410,7 @@ impl Weigh for Option<Arc<StatusEntry>> {
             + strings
             + e.mentions.len() * std::mem::size_of::<Id>()
             + tags
+            + e.poll.as_ref().map_or(0, |p| p.options.len())
     }
 }
 

@@ -190,6 +190,10 @@ struct Loaded {
     views: HashMap<Id, entity::StatusStats>,
     /// The automatic replies among the statuses (`app::away`).
     automatic: HashSet<Id>,
+    /// The statuses in threads the viewer muted (`app::profiles`).
+    muted: HashSet<Id>,
+    /// The polls of the statuses that have one, by status, as the viewer sees them.
+    polls: HashMap<Id, entity::Poll>,
     /// The viewer's filters (expired ones too); empty for an anonymous viewer.
     filters: Arc<Vec<Filter>>,
     /// Where the statuses are shown; `None` for a status shown on its own.
@@ -280,8 +284,16 @@ async fn load(
             .collect()
     };
     let (filters, hides, now_ms) = filters_for(state, viewer, context).await?;
+    let all: Vec<Id> = statuses.keys().copied().collect();
+    let muted = crate::app::profiles::in_muted_threads(state, viewer, &all).await?;
+    // Votes are counted only for pages that show a poll.
+    let with_polls: Vec<&cascade_store::PollRecord> =
+        statuses.values().filter_map(|e| e.poll.as_ref()).collect();
+    let polls = crate::app::polls::render(state, viewer.id, &with_polls).await?;
     Ok(Loaded {
         automatic,
+        muted,
+        polls,
         statuses,
         accounts,
         marks,
@@ -446,7 +458,7 @@ impl Loaded {
             edited_at: s.edited_at.map(time::rfc3339),
             favourited: has(marks.favourited),
             reblogged: has(marks.reblogged),
-            muted: has(false),
+            muted: has(self.muted.contains(&s.id)),
             bookmarked: has(marks.bookmarked),
             pinned: has(marks.pinned),
             content: s.content_html.clone(),
@@ -464,7 +476,10 @@ impl Loaded {
             tags,
             emojis: Vec::new(),
             card: None,
-            poll: None,
+            poll: self
+                .polls
+                .get(&s.id)
+                .and_then(|p| serde_json::to_value(p).ok()),
             quote,
             quote_approval: quote_approval(viewer, s),
             cascade: entity::StatusExtension::new(
@@ -667,6 +682,8 @@ pub async fn showable(
         marks: HashMap::new(),
         views: HashMap::new(),
         automatic: HashSet::new(),
+        muted: HashSet::new(),
+        polls: HashMap::new(),
         filters,
         context: Some(context),
         hides,

@@ -27,6 +27,8 @@ pub struct StatusInput {
     pub quote_approval_policy: Option<String>,
     pub idempotency_key: Option<String>,
     pub app_id: Option<Id>,
+    /// A poll to attach (`app::polls`).
+    pub poll: Option<crate::app::polls::PollInput>,
 }
 
 /// Text rendered to HTML, with the local accounts it mentions and its hashtags.
@@ -170,6 +172,10 @@ pub async fn create(
     };
     let rendered = render_text(state, &draft.text).await?;
     let now = time::now_millis();
+    let poll = match &input.poll {
+        Some(p) => Some(crate::app::polls::prepare(state, p, now)?),
+        None => None,
+    };
     let id = state.ids.next();
     let cascade = match &quoted {
         Some(q) => Some(virality::attribute(state, viewer, q, quoted_via, id).await?),
@@ -213,6 +219,7 @@ pub async fn create(
         idempotency_key: input.idempotency_key,
         jobs: delivery::status_jobs(state, id, now),
         cascade,
+        poll,
     };
     // Everything the status owes (notifications, conversations, the index, fan-out) is
     // written with it as jobs; a repeated idempotent request writes nothing.
@@ -258,6 +265,17 @@ pub async fn edit(
     let me = s.account_id;
     let language = draft.language.clone();
     let now = time::now_millis();
+    // As in Mastodon: an edit names the poll it keeps (its votes too, unless its options
+    // or kind changed); an edit without one removes the poll.
+    let new_poll = match &input.poll {
+        Some(p) => Some(crate::app::polls::prepare(state, p, now)?),
+        None => None,
+    };
+    let old_poll = state.store.polls_of(&[id]).await?.pop();
+    let reset = match (&old_poll, &new_poll) {
+        (Some(old), Some(new)) => old.options != new.options || old.multiple != new.multiple,
+        _ => true,
+    };
     let edit = EditRecord {
         id: state.ids.next(),
         status_id: id,
@@ -289,6 +307,12 @@ pub async fn edit(
             &[NewJob::new(state.ids.next(), JobKind::Edit, id, now)],
         )
         .await?;
+    if old_poll.is_some() || new_poll.is_some() {
+        state
+            .store
+            .replace_poll(id, me, new_poll.as_ref(), reset, now)
+            .await?;
+    }
     state.records.forget_status(id);
     state.jobs.ring();
     render::status(state, viewer, id).await
@@ -454,6 +478,7 @@ pub async fn reblog(
         idempotency_key: None,
         jobs: delivery::status_jobs(state, id, now),
         cascade: Some(cascade),
+        poll: None,
     };
     let created = match state.store.create_status(&record).await {
         Ok(created) => created,

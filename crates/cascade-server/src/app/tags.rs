@@ -40,13 +40,17 @@ pub async fn render(
         Some(me) => Some(state.store.follows_tag(me, tag.id).await?),
         None => None,
     };
+    let featuring = match viewer.id {
+        Some(me) => Some(!state.store.featured_among(me, &[tag.id]).await?.is_empty()),
+        None => None,
+    };
     Ok(entity::Hashtag {
         id: tag.id.to_string(),
         name: tag.name.clone(),
         url: state.url(&format!("/tags/{}", tag.name)),
         history,
         following,
-        featuring: viewer.id.map(|_| false),
+        featuring,
     })
 }
 

@@ -35,6 +35,9 @@ pub struct Viewer {
     pub followed_tags: HashSet<String>,
     /// When the earliest timed mute ends: the snapshot is stale from then on.
     pub mutes_change_at: Option<i64>,
+    /// The first statuses of the threads the viewer muted (`app::profiles`); mostly empty,
+    /// and then no status needs its thread looked up.
+    pub muted_threads: HashSet<Id>,
 }
 
 /// How long a cached snapshot may be used at most.
@@ -108,6 +111,12 @@ impl Viewer {
                 .into_iter()
                 .collect(),
             mutes_change_at: mutes.iter().filter_map(|(_, until)| *until).min(),
+            muted_threads: state
+                .store
+                .muted_thread_roots(me)
+                .await?
+                .into_iter()
+                .collect(),
         });
         state.viewers.put(me, viewer.clone());
         Ok(viewer)

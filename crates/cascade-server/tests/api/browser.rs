@@ -7,7 +7,7 @@ use std::process::Command;
 
 use crate::helpers::spawn_app;
 
-fn chromium() -> Option<PathBuf> {
+pub(crate) fn chromium() -> Option<PathBuf> {
     let found = ["chromium", "chromium-browser"].iter().find_map(|name| {
         let out = Command::new("which").arg(name).output().ok()?;
         out.status

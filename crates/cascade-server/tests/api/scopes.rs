@@ -84,6 +84,8 @@ struct World {
     filter_status: String,
     notification: String,
     group: String,
+    poll: String,
+    announcement: String,
 }
 
 async fn world(app: &TestApp) -> World {
@@ -148,7 +150,31 @@ async fn world(app: &TestApp) -> World {
         .as_str()
         .unwrap()
         .to_string();
+    let poll = app
+        .post(
+            &bob,
+            "/api/v1/statuses",
+            json!({"status": "pick", "poll": {"options": ["a", "b"], "expires_in": 3600}}),
+        )
+        .await
+        .ok()["poll"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let announcement = cascade_server::app::announcements::create(
+        &app.state,
+        cascade_server::app::announcements::Draft {
+            text: "Welcome".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .id
+    .to_string();
     World {
+        poll,
+        announcement,
         alice,
         bob,
         carol,
@@ -361,6 +387,33 @@ const TABLE: &[(&str, &str, &str, Option<&str>)] = &[
         None,
     ),
     ("GET", "/api/v1/cascade/follow_back", "read:follows", None),
+    // Profiles, polls, scheduled statuses, announcements and the directory.
+    ("GET", "/api/v1/accounts?id[]={bob}", "read:accounts", None),
+    ("GET", "/api/v1/statuses?id[]={s}", "read:statuses", None),
+    ("GET", "/api/v1/endorsements", "read:accounts", None),
+    (
+        "GET",
+        "/api/v1/accounts/{bob}/endorsements",
+        "read:accounts",
+        None,
+    ),
+    ("GET", "/api/v1/featured_tags", "read:accounts", None),
+    (
+        "GET",
+        "/api/v1/featured_tags/suggestions",
+        "read:accounts",
+        None,
+    ),
+    (
+        "GET",
+        "/api/v1/accounts/{bob}/featured_tags",
+        "read:accounts",
+        None,
+    ),
+    ("GET", "/api/v1/directory", "read:accounts", None),
+    ("GET", "/api/v1/announcements", "read:accounts", None),
+    ("GET", "/api/v1/polls/{poll}", "read:statuses", None),
+    ("GET", "/api/v1/scheduled_statuses", "read:statuses", None),
     (
         "POST",
         "/api/v1/statuses",
@@ -426,6 +479,49 @@ const TABLE: &[(&str, &str, &str, Option<&str>)] = &[
     ),
     (
         "POST",
+        "/api/v1/accounts/{bob}/note",
+        "write:accounts",
+        Some(r#"{"comment": "met at a conference"}"#),
+    ),
+    (
+        "POST",
+        "/api/v1/accounts/{bob}/endorse",
+        "write:accounts",
+        None,
+    ),
+    (
+        "POST",
+        "/api/v1/featured_tags",
+        "write:accounts",
+        Some(r#"{"name": "scoped"}"#),
+    ),
+    (
+        "POST",
+        "/api/v1/tags/cascade/feature",
+        "write:accounts",
+        None,
+    ),
+    ("POST", "/api/v1/statuses/{s}/mute", "write:mutes", None),
+    (
+        "POST",
+        "/api/v1/polls/{poll}/votes",
+        "write:statuses",
+        Some(r#"{"choices": [0]}"#),
+    ),
+    (
+        "POST",
+        "/api/v1/announcements/{ann}/dismiss",
+        "write:accounts",
+        None,
+    ),
+    (
+        "PUT",
+        "/api/v1/announcements/{ann}/reactions/%F0%9F%91%8D",
+        "write:favourites",
+        None,
+    ),
+    (
+        "POST",
         "/api/v1/notifications/clear",
         "write:notifications",
         None,
@@ -442,6 +538,8 @@ fn fill(text: &str, w: &World) -> String {
         .replace("{fstatus}", &w.filter_status)
         .replace("{n}", &w.notification)
         .replace("{group}", &w.group)
+        .replace("{poll}", &w.poll)
+        .replace("{ann}", &w.announcement)
 }
 
 #[tokio::test]
