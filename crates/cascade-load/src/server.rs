@@ -134,7 +134,7 @@ impl Server {
             .lines()
             .filter(|l| l.starts_with("cascade_jobs_queued{"))
             .filter_map(value)
-            .sum();
+            .fold(0.0, |a, b| a + b);
         let oldest = text
             .lines()
             .filter(|l| l.starts_with("cascade_oldest_job_age_seconds{"))

@@ -50,6 +50,8 @@ pub struct Shared {
     pub streams: crate::app::stream::Hub,
     /// Prometheus counters and histograms (`/metrics`).
     pub metrics: crate::metrics::Metrics,
+    /// The rendered instance descriptions, kept a few seconds.
+    pub instance: crate::app::instance::DescriptionCache,
     /// Recent spam assessments of accounts.
     pub spam: crate::app::spam::SpamCache,
     /// The VAPID key and the coalescing windows of Web Push, and the signal that wakes
@@ -159,6 +161,7 @@ impl AppState {
             authored,
             jobs: JobBell::default(),
             metrics: Default::default(),
+            instance: Default::default(),
             tokens,
             limiter: Default::default(),
             passwords: Default::default(),

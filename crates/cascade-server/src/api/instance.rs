@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::header;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use cascade_core::MAX_STATUS_CHARS;
@@ -96,9 +96,34 @@ async fn contact(state: &AppState) -> ApiResult<Option<Value>> {
     })
 }
 
-async fn instance_v2(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+async fn instance_v2(State(state): State<AppState>) -> ApiResult<Response> {
+    let json = state
+        .instance
+        .get_or_render("v2", describe_v2(&state))
+        .await?;
+    Ok(json_bytes(json))
+}
+
+async fn instance_v1(State(state): State<AppState>) -> ApiResult<Response> {
+    let json = state
+        .instance
+        .get_or_render("v1", describe_v1(&state))
+        .await?;
+    Ok(json_bytes(json))
+}
+
+fn json_bytes(json: bytes::Bytes) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        json,
+    )
+        .into_response()
+}
+
+async fn describe_v2(state: &AppState) -> ApiResult<Value> {
+    let state = state.clone();
     let users = state.store.count_users().await?;
-    Ok(Json(json!({
+    Ok(json!({
         "domain": state.config.domain,
         "title": state.config.title,
         "version": version(),
@@ -113,13 +138,14 @@ async fn instance_v2(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         "api_versions": { "mastodon": MASTODON_API_VERSION },
         "contact": { "email": instance::contact_email(&state), "account": contact(&state).await? },
         "rules": instance::rules(&state),
-    })))
+    }))
 }
 
-async fn instance_v1(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+async fn describe_v1(state: &AppState) -> ApiResult<Value> {
+    let state = state.clone();
     let users = state.store.count_users().await?;
     let statuses = state.store.count_local_statuses().await?;
-    Ok(Json(json!({
+    Ok(json!({
         "uri": state.config.domain,
         "title": state.config.title,
         "short_description": "Cascade: a social network server that survives going viral, and explains it.",
@@ -136,7 +162,7 @@ async fn instance_v1(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         "configuration": configuration(&state).await?,
         "contact_account": contact(&state).await?,
         "rules": instance::rules(&state),
-    })))
+    }))
 }
 
 async fn rules(State(state): State<AppState>) -> Json<Vec<Value>> {

@@ -181,3 +181,44 @@ pub async fn oembed(state: &AppState, url: &str, maxwidth: Option<i64>) -> ApiRe
         "height": null,
     }))
 }
+
+/// The instance descriptions, rendered once and kept for `INSTANCE_TTL`: every client asks
+/// for them at start, so a hug of death asks thousands of times a second, and the user
+/// and status counts they carry are `COUNT(*)` over whole tables.
+#[derive(Default)]
+pub struct DescriptionCache {
+    kept: std::sync::Mutex<Vec<(&'static str, std::time::Instant, bytes::Bytes)>>,
+}
+
+/// How long a rendered instance description is served before it is rendered again.
+pub const INSTANCE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl DescriptionCache {
+    /// The JSON kept under `key`, or what `render` makes of it now (then kept).
+    pub async fn get_or_render<F>(&self, key: &'static str, render: F) -> ApiResult<bytes::Bytes>
+    where
+        F: std::future::Future<Output = ApiResult<Value>>,
+    {
+        let now = std::time::Instant::now();
+        if let Some((_, _, json)) = self
+            .lock()
+            .iter()
+            .find(|(k, at, _)| *k == key && now.duration_since(*at) < INSTANCE_TTL)
+        {
+            return Ok(json.clone());
+        }
+        let json = bytes::Bytes::from(
+            serde_json::to_vec(&render.await?).map_err(|e| ApiError::Internal(e.into()))?,
+        );
+        let mut kept = self.lock();
+        kept.retain(|(k, _, _)| *k != key);
+        kept.push((key, now, json.clone()));
+        Ok(json)
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, Vec<(&'static str, std::time::Instant, bytes::Bytes)>> {
+        self.kept.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
