@@ -278,6 +278,12 @@ impl Store {
             .collect())
     }
 
+    /// How many follow requests wait for `target`'s answer.
+    pub async fn count_follow_requests(&self, target: Id) -> Result<i64> {
+        read!(self, db => Ok(sqlx::query_scalar("SELECT COUNT(*) FROM follow_requests WHERE target_id = $1")
+            .bind(target).fetch_one(db).await?))
+    }
+
     /// A page of edges of one account, newest first, bounded by edge ids.
     pub async fn edges(
         &self,
