@@ -26,6 +26,13 @@ pub enum JobKind {
     Delete,
     /// An automatic out-of-office reply to a private message.
     AwayReply,
+    /// Stored media files whose rows are gone (a deleted status's attachments, an
+    /// unattached upload swept away, a replaced avatar): the payload lists their storage
+    /// keys. Removing a file already gone is no error, so the job may run twice.
+    RemoveMedia,
+    /// An uploaded video or audio file to transcode with ffmpeg (the payload is the raw
+    /// upload's storage key): its poster, its metadata, and the upload marked ready.
+    ProcessMedia,
 }
 
 use JobKind::*;
@@ -41,7 +48,17 @@ pub enum Lane {
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 7] = [Deliver, Fanout, Favourite, Follow, Edit, Delete, AwayReply];
+    pub const ALL: [JobKind; 9] = [
+        Deliver,
+        Fanout,
+        Favourite,
+        Follow,
+        Edit,
+        Delete,
+        AwayReply,
+        RemoveMedia,
+        ProcessMedia,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -52,6 +69,8 @@ impl JobKind {
             Edit => "edit",
             Delete => "delete",
             AwayReply => "away_reply",
+            RemoveMedia => "remove_media",
+            ProcessMedia => "process_media",
         }
     }
 

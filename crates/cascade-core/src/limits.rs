@@ -39,3 +39,7 @@ pub use crate::filter::{
 };
 pub use crate::status::MAX_STATUS_CHARS;
 pub use crate::watch::{MAX_KEYWORD_CHARS as MAX_WATCH_TERM_CHARS, MAX_TERMS as MAX_WATCH_TERMS};
+
+/// Bytes of an uploaded avatar or header (Mastodon takes 2 MB at most; phones' photos are
+/// larger, and they are scaled down here).
+pub const MAX_PROFILE_IMAGE_BYTES: usize = 10 * 1024 * 1024;

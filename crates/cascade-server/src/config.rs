@@ -70,6 +70,15 @@ pub struct Config {
     /// Whether `serve` runs the job worker beside the API: on, unless this process only
     /// answers requests while another performs the jobs (or a test stages a job by hand).
     pub worker: bool,
+    /// The largest picture upload, in bytes.
+    pub media_image_bytes: usize,
+    /// The largest video or audio upload, in bytes.
+    pub media_video_bytes: usize,
+    /// Bytes of media one account may store (`cascade_core::quota`).
+    pub media_quota_bytes: u64,
+    /// Whether video and audio are accepted when ffmpeg is installed (it is looked for
+    /// at start); off, they are refused as on a machine without it.
+    pub media_ffmpeg: bool,
     /// For tests only (off by default): outgoing requests (Web Push) may use plain http
     /// and reach loopback and private addresses, so a test can run a local receiver.
     pub allow_private_outgoing: bool,
@@ -132,6 +141,10 @@ impl Config {
             token_ttl: std::time::Duration::from_secs(5),
             record_cache: Default::default(),
             worker: true,
+            media_image_bytes: 16 * 1024 * 1024,
+            media_video_bytes: 99 * 1024 * 1024,
+            media_quota_bytes: cascade_core::quota::MEDIA_BYTES_PER_ACCOUNT,
+            media_ffmpeg: true,
             allow_private_outgoing: false,
         }
     }

@@ -218,6 +218,7 @@ pub async fn build(
             // The world is already complete, so there is nothing to deliver.
             jobs: Vec::new(),
             cascade: None,
+            media: Vec::new(),
         });
     }
     in_parallel(store, with_text, &bar, |store, record| async move {

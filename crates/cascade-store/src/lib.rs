@@ -21,6 +21,7 @@ mod filters;
 mod graph;
 mod jobs;
 mod lists;
+mod media;
 mod notifications;
 mod oauth;
 mod push;
@@ -43,6 +44,7 @@ pub use filters::{FilterStatusRecord, FilterUpdate, KeywordRecord};
 pub use graph::{Edge, EdgeKind, NewFollow, Relationship};
 pub use jobs::{Job, NewJob};
 pub use lists::ListRecord;
+pub use media::{removal_payload, MediaRecord, ProfileImage};
 pub use notifications::{
     GroupRow, MarkerRecord, NotificationFilter, NotificationRecord, Owed, PolicyRecord,
     RequestRecord,

@@ -20,6 +20,7 @@ pub mod filters;
 pub mod instance;
 pub mod limits;
 pub mod lists;
+pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod overload;
@@ -42,6 +43,7 @@ pub use crate::app::entity as model;
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
+    let media_routes = media::routes(&state.config);
     Router::new()
         .merge(oauth::routes())
         .merge(instance::routes())
@@ -62,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(suggestions::routes())
         .merge(watch::routes())
         .merge(filters::routes())
+        .merge(media_routes)
         .merge(crate::web::routes())
         .route("/api/v1/health", get(|| async { "OK" }))
         .fallback(not_found)

@@ -26,6 +26,8 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
         JobKind::Edit => edited(state, job.subject_id).await,
         JobKind::Delete => deleted(state, job).await,
         JobKind::AwayReply => away::reply(state, job).await,
+        JobKind::RemoveMedia => crate::app::media::remove_job(state, job).await,
+        JobKind::ProcessMedia => crate::app::media::process_job(state, job).await,
     }
 }
 

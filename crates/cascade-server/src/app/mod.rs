@@ -11,6 +11,7 @@ pub mod entity;
 pub mod fanout;
 pub mod feeds;
 pub mod filters;
+pub mod media;
 pub mod notifications;
 pub mod push;
 pub mod ranked;

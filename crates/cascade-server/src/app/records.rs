@@ -20,7 +20,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use cascade_core::Id;
-use cascade_store::{Account, DeletedStatus, StatusRecord, Store, StoreError, ViewsRecord};
+use cascade_store::{
+    Account, DeletedStatus, MediaRecord, StatusRecord, Store, StoreError, ViewsRecord,
+};
 
 /// How many entries each kind of record may keep, and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +78,8 @@ pub struct StatusEntry {
     /// The mentioned accounts, in the store's order.
     pub mentions: Vec<Id>,
     pub tags: Vec<String>,
+    /// The attachments, in order.
+    pub media: Vec<MediaRecord>,
 }
 
 /// What one viewer has done to one status.
@@ -175,7 +179,13 @@ impl RecordCache {
         let found: Vec<Id> = fetched.iter().map(|s| s.id).collect();
         let mut mentions: HashMap<Id, Vec<Id>> = HashMap::new();
         let mut tags: HashMap<Id, Vec<String>> = HashMap::new();
+        let mut media: HashMap<Id, Vec<MediaRecord>> = HashMap::new();
         if !found.is_empty() {
+            for m in store.media_of(&found).await? {
+                if let Some(status) = m.status_id {
+                    media.entry(status).or_default().push(m);
+                }
+            }
             for (status, account) in store.mentions_of(&found).await? {
                 mentions.entry(status).or_default().push(account);
             }
@@ -188,6 +198,7 @@ impl RecordCache {
             let entry = Arc::new(StatusEntry {
                 mentions: mentions.remove(&id).unwrap_or_default(),
                 tags: tags.remove(&id).unwrap_or_default(),
+                media: media.remove(&id).unwrap_or_default(),
                 record,
             });
             self.statuses.insert(id, Some(entry.clone()), &ticket, now);
@@ -324,6 +335,13 @@ impl RecordCache {
         self.statuses.forget(&id);
     }
 
+    /// A status's attachments changed (processing finished, an edit), if it has a status.
+    pub fn forget_media_of(&self, status: Option<Id>) {
+        if let Some(id) = status {
+            self.forget_status(id);
+        }
+    }
+
     /// An account's row changed: its profile, a follow count, a setting.
     pub fn forget_account(&self, id: Id) {
         self.accounts.forget(&id);
@@ -398,10 +416,25 @@ impl Weigh for Option<Arc<StatusEntry>> {
             .iter()
             .map(|t| t.len() + std::mem::size_of::<String>())
             .sum();
+        let media: usize = e
+            .media
+            .iter()
+            .map(|m| {
+                std::mem::size_of::<MediaRecord>()
+                    + m.meta_json.len()
+                    + m.description.len()
+                    + m.kind.len()
+                    + m.state.len()
+                    + m.content_type.len()
+                    + m.keys().iter().map(String::len).sum::<usize>()
+                    + m.blurhash.as_ref().map_or(0, String::len)
+            })
+            .sum();
         std::mem::size_of::<StatusEntry>()
             + strings
             + e.mentions.len() * std::mem::size_of::<Id>()
             + tags
+            + media
     }
 }
 
@@ -410,6 +443,8 @@ impl Weigh for Arc<Account> {
         std::mem::size_of::<Account>()
             + self.username.len()
             + self.display_name.len()
+            + self.avatar_key.as_ref().map_or(0, String::len)
+            + self.header_key.as_ref().map_or(0, String::len)
             + self.note.len()
             + self.note_html.len()
             + self.fields_json.len()

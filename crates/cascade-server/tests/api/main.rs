@@ -20,6 +20,7 @@ mod hostile;
 mod inbox;
 mod layers;
 mod lists;
+mod media;
 mod notifications;
 mod oauth;
 mod overload;
