@@ -218,8 +218,12 @@ pub fn fit(width: u32, height: u32, max_pixels: u64) -> (u32, u32) {
         return (width, height);
     }
     let scale = (max_pixels as f64 / pixels as f64).sqrt();
-    let w = ((f64::from(width) * scale).floor() as u32).max(1);
     let h = ((f64::from(height) * scale).floor() as u32).max(1);
+    // A side rounded up to 1 takes area from the other (a 100,000 × 1 strip).
+    let w = ((f64::from(width) * scale).floor() as u32).clamp(
+        1,
+        (max_pixels / u64::from(h)).clamp(1, u64::from(u32::MAX)) as u32,
+    );
     (w, h)
 }
 

@@ -92,6 +92,10 @@ enum Command {
         /// PostgreSQL store, how long another server's writes may take to show here.
         #[arg(long, env = "CASCADE_RECORD_CACHE_SECS", default_value_t = RecordCacheConfig::DEFAULT_TTL.as_secs_f64())]
         record_cache_secs: f64,
+        /// Megabytes of media (pictures, video, audio) one account may store; past it an
+        /// upload is refused with a 422.
+        #[arg(long, env = "CASCADE_MEDIA_QUOTA_MB", default_value_t = cascade_core::quota::MEDIA_BYTES_PER_ACCOUNT / (1024 * 1024))]
+        media_quota_mb: u64,
         /// For tests only: let outgoing requests (Web Push) use plain http and reach
         /// loopback and private addresses. Never turn this on in production.
         #[arg(long, env = "CASCADE_INSECURE_ALLOW_PRIVATE_OUTGOING", hide = true)]
@@ -231,6 +235,7 @@ async fn run() -> anyhow::Result<()> {
             trusted_proxies,
             max_in_flight,
             streams_per_address,
+            media_quota_mb,
             insecure_allow_private_outgoing,
         } => {
             let mut config = config(&store);
@@ -261,6 +266,7 @@ async fn run() -> anyhow::Result<()> {
             config.trusted_proxies = trusted_proxies;
             config.max_in_flight = max_in_flight;
             config.streams_per_address = streams_per_address;
+            config.media_quota_bytes = media_quota_mb.saturating_mul(1024 * 1024);
             let state = cascade_server::open(config).await?;
             let listener = tokio::net::TcpListener::bind(state.config.listen)
                 .await
@@ -429,6 +435,7 @@ async fn run_demo(state: &AppState) -> anyhow::Result<()> {
         &state.config.base_url,
     )
     .await?;
+    demo::illustrate(state, &summary).await?;
     eprintln!(
         "Demo world: {} accounts, {} statuses. The viral post: {}\nLog in as {} with password {}",
         summary.accounts,

@@ -191,7 +191,7 @@ impl Store {
     /// Bytes of media the account stores.
     pub async fn media_bytes(&self, account: Id) -> Result<i64> {
         read!(self, db => Ok(sqlx::query_scalar(
-            "SELECT COALESCE(SUM(bytes), 0) FROM media_attachments WHERE account_id = $1",
+            "SELECT CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM media_attachments WHERE account_id = $1",
         ).bind(account).fetch_one(db).await?))
     }
 

@@ -739,3 +739,48 @@ pub async fn set_profile_image(
     state.jobs.ring();
     Ok(())
 }
+
+/// Stores a picture drawn by the server (the demo world's) as an upload of `account` and
+/// attaches it to `status`, after any attachments it has.
+pub async fn attach_picture(
+    state: &AppState,
+    account: Id,
+    status: Id,
+    picture: image::RgbaImage,
+    description: String,
+) -> ApiResult<MediaRecord> {
+    let processed = state
+        .media
+        .process(move || {
+            let img = image::DynamicImage::ImageRgba8(picture);
+            let preview = img.thumbnail(640, 360);
+            Ok::<_, media::MediaError>(Processed {
+                blurhash: crate::media::image::blurhash(&preview),
+                preview: crate::media::image::encode(&preview)?,
+                original: crate::media::image::encode(&img)?,
+            })
+        })
+        .await
+        .map_err(ApiError::Internal)?
+        .map_err(invalid)?;
+    let record = store_processed(
+        state,
+        account,
+        MediaKind::Image,
+        processed,
+        description,
+        None,
+    )
+    .await?;
+    let mut ids: Vec<Id> = state
+        .store
+        .media_of(&[status])
+        .await?
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    ids.push(record.id);
+    set_for_status(state, account, status, &ids).await?;
+    state.records.forget_status(status);
+    Ok(record)
+}

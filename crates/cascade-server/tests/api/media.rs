@@ -64,7 +64,7 @@ fn gif(frames: usize) -> Vec<u8> {
         enc.set_repeat(Repeat::Infinite).unwrap();
         for i in 0..frames {
             let img = RgbaImage::from_fn(16, 12, |x, _| {
-                if (x as usize + i) % 2 == 0 {
+                if (x as usize + i).is_multiple_of(2) {
                     Rgba([255, 0, 0, 255])
                 } else {
                     Rgba([0, 0, 255, 255])
@@ -964,4 +964,47 @@ async fn video_is_processed_by_a_job_or_refused_without_ffmpeg() {
     let (status, _, poster) = fetch(&app, done["preview_url"].as_str().unwrap()).await;
     assert_eq!(status, StatusCode::OK);
     assert!(image::load_from_memory(&poster).is_ok());
+}
+
+#[tokio::test]
+async fn status_pages_show_pictures_with_their_alt_text() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let media = upload_raw(
+        &app,
+        &alice,
+        jpeg(40, 30),
+        "a.jpg",
+        "image/jpeg",
+        &[("description", "Two <b>colours</b> side by side")],
+    )
+    .await
+    .ok();
+    let post = app
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "look", "media_ids": [id(&media)]}),
+        )
+        .await
+        .ok();
+    let res = app
+        .client
+        .get(post["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    // Attributes are escaped as HTML (a slash becomes `&#x2f;`), which browsers read back.
+    let escaped = |url: &str| url.replace('/', "&#x2f;");
+    let preview = escaped(media["preview_url"].as_str().unwrap());
+    assert!(html.contains(&format!("<img src=\"{preview}\"")), "{html}");
+    assert!(
+        html.contains("alt=\"Two &lt;b&gt;colours&lt;&#x2f;b&gt; side by side\"")
+            || html.contains("alt=\"Two &lt;b&gt;colours&lt;/b&gt; side by side\""),
+        "the alt text, escaped: {html}"
+    );
+    let url = escaped(media["url"].as_str().unwrap());
+    assert!(html.contains(&format!("<meta property=\"og:image\" content=\"{url}\">")));
 }
