@@ -76,6 +76,12 @@ pub struct Config {
     pub media_video_bytes: usize,
     /// Bytes of media one account may store (`cascade_core::quota`).
     pub media_quota_bytes: u64,
+    /// Where media files are stored: `None`, the data folder's `media/`; or a bucket of
+    /// S3-compatible object storage (`MediaStore::s3`), for several servers.
+    pub media_store: Option<crate::media::MediaStore>,
+    /// A public base URL that serves the stored files by key (a bucket's website or a
+    /// CDN before it): media URLs point there instead of at this server.
+    pub media_public_url: Option<String>,
     /// Whether video and audio are accepted when ffmpeg is installed (it is looked for
     /// at start); off, they are refused as on a machine without it.
     pub media_ffmpeg: bool,
@@ -145,6 +151,8 @@ impl Config {
             media_video_bytes: 99 * 1024 * 1024,
             media_quota_bytes: cascade_core::quota::MEDIA_BYTES_PER_ACCOUNT,
             media_ffmpeg: true,
+            media_store: None,
+            media_public_url: None,
             allow_private_outgoing: false,
         }
     }

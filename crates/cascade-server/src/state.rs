@@ -152,7 +152,10 @@ impl AppState {
         let stream_slots = crate::throttle::Slots::new(config.streams_per_address);
         let tokens = crate::app::tokens::TokenCache::new(config.token_ttl);
         let media = crate::media::MediaState::new(
-            crate::media::MediaStore::folder(&config.data_dir),
+            config
+                .media_store
+                .clone()
+                .unwrap_or_else(|| crate::media::MediaStore::folder(&config.data_dir)),
             config
                 .media_ffmpeg
                 .then(crate::media::av::Ffmpeg::detect)

@@ -250,6 +250,18 @@ async fn serve_file(
     if !crate::media::storage::valid_key(&key) {
         return Err(ApiError::NotFound);
     }
+    // Served from a public base URL: a link made before it was set still finds the file.
+    if state.config.media_public_url.is_some() {
+        let target = uc::file_url(&state, &key);
+        return Ok((
+            StatusCode::FOUND,
+            [
+                (header::LOCATION, target),
+                (header::CACHE_CONTROL, CACHE_FOREVER.to_string()),
+            ],
+        )
+            .into_response());
+    }
     let (stem, ext) = name.split_once('.').ok_or(ApiError::NotFound)?;
     let mime = Format::from_extension(ext)
         .map(Format::mime)

@@ -38,9 +38,13 @@ fn invalid(e: media::MediaError) -> ApiError {
     }
 }
 
-/// The URL a stored file is served at.
+/// The URL a stored file is served at: under the public base URL when one is set, else
+/// by this server.
 pub fn file_url(state: &AppState, key: &str) -> String {
-    state.url(&format!("/system/media/{key}"))
+    match &state.config.media_public_url {
+        Some(base) => format!("{}/{key}", base.trim_end_matches('/')),
+        None => state.url(&format!("/system/media/{key}")),
+    }
 }
 
 /// The generated default avatar of an account.
@@ -241,24 +245,21 @@ pub async fn upload(state: &AppState, me: Id, upload: Upload) -> ApiResult<Media
         return upload_for_processing(state, me, upload.bytes, format, description, focus).await;
     }
     let bytes = upload.bytes;
-    let (kind, processed) = state
+    // An animated GIF stays a GIF, which clients show as a picture (Mastodon turns it
+    // into a video, `gifv`, which needs ffmpeg on the request path).
+    let processed = state
         .media
         .process(move || {
             if format == Format::Gif && crate::media::image::is_animated(&bytes)? {
-                crate::media::image::process_animation(&bytes).map(|p| (MediaKind::Gifv, p))
+                crate::media::image::process_animation(&bytes)
             } else {
-                crate::media::image::process(&bytes, format).map(|p| (MediaKind::Image, p))
+                crate::media::image::process(&bytes, format)
             }
         })
         .await
         .map_err(ApiError::Internal)?
         .map_err(invalid)?;
-    // An animated GIF is kept as a GIF, which clients show as a picture, not as a video.
-    let kind = if kind == MediaKind::Gifv {
-        MediaKind::Image
-    } else {
-        kind
-    };
+    let kind = MediaKind::Image;
     store_processed(state, me, kind, processed, description, focus).await
 }
 

@@ -4,7 +4,9 @@
 //!
 //! The data folder is the default (one binary, nothing else to run): files lie under
 //! `<data>/media/`, each written to a temporary name and renamed into place, so a reader
-//! never sees half a file.
+//! never sees half a file. For several servers, S3-compatible object storage through
+//! `object_store` (an object is written whole or not at all), served either through
+//! Cascade or straight from a public base URL.
 
 use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
@@ -24,6 +26,35 @@ pub struct Blob {
 pub enum MediaStore {
     /// Files under a folder (`<data>/media`).
     Folder(PathBuf),
+    /// Objects in an S3-compatible bucket, under their keys.
+    S3(object_store::aws::AmazonS3),
+}
+
+/// Where an S3-compatible bucket is and how to sign in to it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Settings {
+    /// The service's URL, `https://s3.example.com` (path-style requests).
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl std::fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"(hidden)")
+            .finish()
+    }
+}
+
+fn io_error(e: object_store::Error) -> std::io::Error {
+    std::io::Error::other(e)
 }
 
 /// Whether a key is one Cascade makes: `<letter>/<32 hex digits>.<extension>`. Anything
@@ -63,6 +94,34 @@ impl MediaStore {
         MediaStore::Folder(data_dir.join("media"))
     }
 
+    /// A bucket's store. Plain `http` is allowed only for a loopback endpoint (a local
+    /// S3 server in tests).
+    pub fn s3(settings: &S3Settings) -> anyhow::Result<MediaStore> {
+        let local = settings.endpoint.starts_with("http://127.0.0.1")
+            || settings.endpoint.starts_with("http://localhost")
+            || settings.endpoint.starts_with("http://[::1]");
+        let store = object_store::aws::AmazonS3Builder::new()
+            .with_endpoint(&settings.endpoint)
+            .with_bucket_name(&settings.bucket)
+            .with_region(&settings.region)
+            .with_access_key_id(&settings.access_key_id)
+            .with_secret_access_key(&settings.secret_access_key)
+            .with_virtual_hosted_style_request(false)
+            .with_allow_http(local)
+            .build()?;
+        Ok(MediaStore::S3(store))
+    }
+
+    fn object(key: &str) -> std::io::Result<object_store::path::Path> {
+        if !valid_key(key) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a media key",
+            ));
+        }
+        Ok(object_store::path::Path::from(key))
+    }
+
     fn path(root: &Path, key: &str) -> std::io::Result<PathBuf> {
         if !valid_key(key) {
             return Err(std::io::Error::new(
@@ -84,6 +143,15 @@ impl MediaStore {
                 let temporary = path.with_extension("part");
                 tokio::fs::write(&temporary, bytes).await?;
                 tokio::fs::rename(&temporary, &path).await
+            }
+            MediaStore::S3(store) => {
+                use object_store::ObjectStore;
+                let payload = object_store::PutPayload::from(bytes.to_vec());
+                store
+                    .put(&Self::object(key)?, payload)
+                    .await
+                    .map(drop)
+                    .map_err(io_error)
             }
         }
     }
@@ -111,6 +179,31 @@ impl MediaStore {
                     .await?;
                 Ok(Some(Blob { bytes, total }))
             }
+            MediaStore::S3(store) => {
+                use object_store::ObjectStore;
+                let path = Self::object(key)?;
+                let Some(total) = self.len(key).await? else {
+                    return Ok(None);
+                };
+                let (start, end) = match range {
+                    Some((s, e)) => (s.min(total), e.min(total)),
+                    None => (0, total),
+                };
+                if start >= end {
+                    return Ok(Some(Blob {
+                        bytes: Vec::new(),
+                        total,
+                    }));
+                }
+                match store.get_range(&path, start..end).await {
+                    Ok(bytes) => Ok(Some(Blob {
+                        bytes: bytes.to_vec(),
+                        total,
+                    })),
+                    Err(object_store::Error::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(io_error(e)),
+                }
+            }
         }
     }
 
@@ -122,6 +215,14 @@ impl MediaStore {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
                 Err(e) => Err(e),
             },
+            MediaStore::S3(store) => {
+                use object_store::ObjectStore;
+                match store.head(&Self::object(key)?).await {
+                    Ok(meta) => Ok(Some(meta.size)),
+                    Err(object_store::Error::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(io_error(e)),
+                }
+            }
         }
     }
 
@@ -132,6 +233,13 @@ impl MediaStore {
                 match tokio::fs::remove_file(Self::path(root, key)?).await {
                     Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
                     _ => Ok(()),
+                }
+            }
+            MediaStore::S3(store) => {
+                use object_store::ObjectStore;
+                match store.delete(&Self::object(key)?).await {
+                    Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                    Err(e) => Err(io_error(e)),
                 }
             }
         }

@@ -1008,3 +1008,153 @@ async fn status_pages_show_pictures_with_their_alt_text() {
     let url = escaped(media["url"].as_str().unwrap());
     assert!(html.contains(&format!("<meta property=\"og:image\" content=\"{url}\">")));
 }
+
+/// The `s3s-fs` program (an S3 server on a folder, from crates.io): `CASCADE_S3S_FS`, or
+/// on the `PATH`.
+fn s3s_fs() -> Option<std::path::PathBuf> {
+    if let Ok(path) = std::env::var("CASCADE_S3S_FS") {
+        return Some(path.into());
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("s3s-fs"))
+            .find(|p| p.is_file())
+    })
+}
+
+/// A running s3s-fs on a free port with one bucket, stopped when dropped.
+struct S3Server {
+    _child: tokio::process::Child,
+    root: tempfile::TempDir,
+    settings: cascade_server::media::storage::S3Settings,
+}
+
+async fn start_s3(program: &std::path::Path) -> S3Server {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir(root.path().join("media")).unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let child = tokio::process::Command::new(program)
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--access-key",
+            "cascade-test",
+            "--secret-key",
+            "cascade-test-secret",
+        ])
+        .arg(root.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("s3s-fs starts");
+    eventually("s3s-fs listens", || async move {
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+    })
+    .await;
+    S3Server {
+        _child: child,
+        root,
+        settings: cascade_server::media::storage::S3Settings {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            bucket: "media".into(),
+            region: "us-east-1".into(),
+            access_key_id: "cascade-test".into(),
+            secret_access_key: "cascade-test-secret".into(),
+        },
+    }
+}
+
+#[tokio::test]
+async fn media_lives_in_s3_compatible_storage_too() {
+    let Some(program) = s3s_fs() else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI must run the S3 test: s3s-fs is not installed (CASCADE_S3S_FS)");
+        }
+        eprintln!("\n#### SKIPPED: s3s-fs is not installed (set CASCADE_S3S_FS), so the S3 storage test did not run. ####\n");
+        return;
+    };
+    let s3 = start_s3(&program).await;
+    let store = cascade_server::media::MediaStore::s3(&s3.settings).expect("an S3 store");
+    let app = spawn_with(move |c| c.media_store = Some(store)).await;
+    let alice = app.user("alice").await;
+    let media = upload(
+        &app,
+        &alice,
+        jpeg_with_exif(64, 32, 6),
+        "a.jpg",
+        "image/jpeg",
+    )
+    .await;
+    let url = media["url"].as_str().unwrap();
+    let key = url.split("/system/media/").nth(1).unwrap().to_string();
+    let object = s3.root.path().join("media").join(&key);
+    assert!(object.is_file(), "the object is in the bucket: {object:?}");
+    assert!(stored_files(&app).is_empty(), "nothing in the data folder");
+    // Proxied by Cascade, with ranges.
+    let (status, headers, bytes) = fetch(&app, url).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&headers, "content-type"), "image/jpeg");
+    assert!(!contains(&bytes, &gps_bytes()));
+    assert_eq!(image::load_from_memory(&bytes).unwrap().width(), 32);
+    let res = app
+        .client
+        .get(url)
+        .header("range", "bytes=2-5")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(res.bytes().await.unwrap().to_vec(), bytes[2..6].to_vec());
+    // A deleted post's objects go.
+    let post = app
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "in a bucket", "media_ids": [id(&media)]}),
+        )
+        .await
+        .ok();
+    app.request(
+        Method::DELETE,
+        &format!("/api/v1/statuses/{}", id(&post)),
+        Some(&alice.token),
+        None,
+    )
+    .await
+    .ok();
+    app.drain().await;
+    assert!(!object.exists(), "the object was removed");
+    assert_eq!(fetch(&app, url).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn media_urls_can_point_at_a_public_base_url() {
+    let app =
+        spawn_with(|c| c.media_public_url = Some("https://cdn.example.test/media/".into())).await;
+    let alice = app.user("alice").await;
+    let media = upload(&app, &alice, jpeg(16, 16), "a.jpg", "image/jpeg").await;
+    let url = media["url"].as_str().unwrap();
+    assert!(
+        url.starts_with("https://cdn.example.test/media/m/"),
+        "{url}"
+    );
+    let key = url.trim_start_matches("https://cdn.example.test/media/");
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url(&format!("/system/media/{key}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(header(res.headers(), "location"), url);
+}
