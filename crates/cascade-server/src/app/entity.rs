@@ -414,6 +414,8 @@ pub struct CascadeStats {
 pub struct CascadeAmplifier {
     pub account_id: String,
     pub acct: String,
+    /// The account's avatar (uploaded, or its generated one).
+    pub avatar: String,
     /// Reshares made directly through this account's reshares (its children in the tree).
     pub reshares: u64,
     pub reshare_share: f64,

@@ -62,6 +62,10 @@ async fn the_demo_worlds_viral_post_has_a_cascade_page_a_browser_renders() {
     )
     .await
     .expect("the demo world");
+    // As `serve --demo` does: the viral post and some others get a drawn picture.
+    cascade_server::demo::illustrate(&app.state, &summary)
+        .await
+        .expect("the demo pictures");
     let api = app
         .get_anon(&format!(
             "/api/v1/statuses/{}/cascade",
