@@ -29,6 +29,13 @@ pub enum JobKind {
     /// A poll that ended (queued by the clock at its expiry): the voters' and the
     /// author's notifications.
     PollEnded,
+    /// Stored media files whose rows are gone (a deleted status's attachments, an
+    /// unattached upload swept away, a replaced avatar): the payload lists their storage
+    /// keys. Removing a file already gone is no error, so the job may run twice.
+    RemoveMedia,
+    /// An uploaded video or audio file to transcode with ffmpeg (the payload is the raw
+    /// upload's storage key): its poster, its metadata, and the upload marked ready.
+    ProcessMedia,
 }
 
 use JobKind::*;
@@ -44,8 +51,17 @@ pub enum Lane {
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 8] = [
-        Deliver, Fanout, Favourite, Follow, Edit, Delete, AwayReply, PollEnded,
+    pub const ALL: [JobKind; 10] = [
+        Deliver,
+        Fanout,
+        Favourite,
+        Follow,
+        Edit,
+        Delete,
+        AwayReply,
+        PollEnded,
+        RemoveMedia,
+        ProcessMedia,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,6 +74,8 @@ impl JobKind {
             Delete => "delete",
             AwayReply => "away_reply",
             PollEnded => "poll_ended",
+            RemoveMedia => "remove_media",
+            ProcessMedia => "process_media",
         }
     }
 

@@ -12,6 +12,7 @@ pub mod id;
 pub mod interests;
 pub mod job;
 pub mod limits;
+pub mod media;
 pub mod notification;
 pub mod poll;
 pub mod quota;

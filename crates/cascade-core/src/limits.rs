@@ -54,3 +54,6 @@ pub const MAX_MULTI_FETCH_IDS: usize = 80;
 pub const MAX_ANNOUNCEMENT_REACTIONS: usize = 8;
 /// Bytes in a reaction's name: one emoji, however many code points it joins.
 pub const MAX_REACTION_BYTES: usize = 64;
+/// Bytes of an uploaded avatar or header (Mastodon takes 2 MB at most; phones' photos are
+/// larger, and they are scaled down here).
+pub const MAX_PROFILE_IMAGE_BYTES: usize = 10 * 1024 * 1024;

@@ -16,3 +16,6 @@ pub const MAX_FILTER_KEYWORDS: usize = 100;
 pub const MAX_PUSH_SUBSCRIPTIONS: usize = 50;
 /// Streams one streaming connection may subscribe to at once.
 pub const MAX_STREAM_SUBSCRIPTIONS: usize = 100;
+/// Bytes of media attachments one account may store (every upload, attached or not),
+/// unless the configuration says otherwise: past it an upload is a 422.
+pub const MEDIA_BYTES_PER_ACCOUNT: u64 = 1024 * 1024 * 1024;

@@ -36,7 +36,19 @@ impl NewStatus {
         sensitive: bool,
         language: Option<String>,
     ) -> Result<NewStatus, StatusError> {
-        if text.trim().is_empty() {
+        Self::parse_with_media(text, spoiler_text, visibility, sensitive, language, 0)
+    }
+
+    /// As `parse`, for a status with `media` attachments: with any, the text may be empty.
+    pub fn parse_with_media(
+        text: String,
+        spoiler_text: String,
+        visibility: Visibility,
+        sensitive: bool,
+        language: Option<String>,
+        media: usize,
+    ) -> Result<NewStatus, StatusError> {
+        if text.trim().is_empty() && media == 0 {
             return Err(StatusError::Empty);
         }
         // Bytes first: weighing a huge text costs time, and URLs weigh 23 whatever their size.

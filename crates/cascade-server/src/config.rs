@@ -70,6 +70,21 @@ pub struct Config {
     /// Whether `serve` runs the job worker beside the API: on, unless this process only
     /// answers requests while another performs the jobs (or a test stages a job by hand).
     pub worker: bool,
+    /// The largest picture upload, in bytes.
+    pub media_image_bytes: usize,
+    /// The largest video or audio upload, in bytes.
+    pub media_video_bytes: usize,
+    /// Bytes of media one account may store (`cascade_core::quota`).
+    pub media_quota_bytes: u64,
+    /// Where media files are stored: `None`, the data folder's `media/`; or a bucket of
+    /// S3-compatible object storage (`MediaStore::s3`), for several servers.
+    pub media_store: Option<crate::media::MediaStore>,
+    /// A public base URL that serves the stored files by key (a bucket's website or a
+    /// CDN before it): media URLs point there instead of at this server.
+    pub media_public_url: Option<String>,
+    /// Whether video and audio are accepted when ffmpeg is installed (it is looked for
+    /// at start); off, they are refused as on a machine without it.
+    pub media_ffmpeg: bool,
     /// For tests only (off by default): outgoing requests (Web Push) may use plain http
     /// and reach loopback and private addresses, so a test can run a local receiver.
     pub allow_private_outgoing: bool,
@@ -225,6 +240,12 @@ impl Config {
             token_ttl: std::time::Duration::from_secs(5),
             record_cache: Default::default(),
             worker: true,
+            media_image_bytes: 16 * 1024 * 1024,
+            media_video_bytes: 99 * 1024 * 1024,
+            media_quota_bytes: cascade_core::quota::MEDIA_BYTES_PER_ACCOUNT,
+            media_ffmpeg: true,
+            media_store: None,
+            media_public_url: None,
             allow_private_outgoing: false,
             tls: None,
             metrics_token: None,

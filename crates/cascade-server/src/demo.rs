@@ -34,7 +34,13 @@ pub struct DemoSummary {
     pub viral_author: String,
     pub login_username: String,
     pub login_password: &'static str,
+    /// `(status, author)` of the posts that `illustrate` gives a picture: the viral post
+    /// first, then every 40th public original post.
+    pub pictured: Vec<(Id, Id)>,
 }
+
+/// Posts given a picture, the viral one included.
+const PICTURES: usize = 40;
 
 const SEED: u64 = 0xCA5C_ADE0_2026;
 /// Generated accounts, not counting the `demo` login.
@@ -219,6 +225,7 @@ pub async fn build(
             jobs: Vec::new(),
             cascade: None,
             poll: None,
+            media: Vec::new(),
         });
     }
     in_parallel(store, with_text, &bar, |store, record| async move {
@@ -280,7 +287,99 @@ pub async fn build(
             .clone(),
         login_username: LOGIN_USERNAME.to_string(),
         login_password: LOGIN_PASSWORD,
+        pictured: std::iter::once(world.viral)
+            .chain(
+                world
+                    .posts
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, p)| {
+                        *i != world.viral
+                            && p.reblog_of.is_none()
+                            && p.reply_to.is_none()
+                            && p.visibility == Visibility::Public
+                    })
+                    .map(|(i, _)| i)
+                    .step_by(40),
+            )
+            .take(PICTURES)
+            .map(|i| (assigned.posts[i], assigned.accounts[world.posts[i].author]))
+            .collect(),
     })
+}
+
+/// Gives the posts `summary.pictured` names a picture each, drawn here from a seed (a
+/// landscape: a sky, a sun, hills), stored as an upload is and attached to the post.
+/// Accounts need nothing: each has its generated avatar already.
+pub async fn illustrate(state: &crate::AppState, summary: &DemoSummary) -> anyhow::Result<usize> {
+    let mut rng = StdRng::seed_from_u64(SEED ^ 0x1A4D);
+    let mut done = 0;
+    for &(status, author) in &summary.pictured {
+        let (picture, description) = landscape(&mut rng);
+        crate::app::media::attach_picture(state, author, status, picture, description)
+            .await
+            .map_err(|e| anyhow!("a demo picture: {e}"))?;
+        done += 1;
+    }
+    Ok(done)
+}
+
+/// A generated landscape, 640×400, and its description.
+fn landscape(rng: &mut StdRng) -> (image::RgbaImage, String) {
+    const W: u32 = 640;
+    const H: u32 = 400;
+    let skies: [(&str, [f32; 3], [f32; 3]); 4] = [
+        ("a dawn sky", [250.0, 200.0, 150.0], [120.0, 140.0, 200.0]),
+        ("a blue sky", [120.0, 180.0, 240.0], [220.0, 235.0, 250.0]),
+        ("a sunset", [240.0, 120.0, 80.0], [80.0, 50.0, 120.0]),
+        ("a night sky", [20.0, 30.0, 70.0], [60.0, 70.0, 120.0]),
+    ];
+    let (sky_name, top, bottom) = skies[rng.gen_range(0..skies.len())];
+    let hills: usize = rng.gen_range(2..=4);
+    let hill_colour = [
+        rng.gen_range(30.0..90.0f32),
+        rng.gen_range(90.0..160.0f32),
+        rng.gen_range(40.0..90.0f32),
+    ];
+    let ridges: Vec<(f32, f32, f32)> = (0..hills)
+        .map(|i| {
+            (
+                rng.gen_range(0.004..0.02f32),
+                rng.gen_range(0.0..std::f32::consts::TAU),
+                H as f32 * (0.55 + 0.1 * i as f32),
+            )
+        })
+        .collect();
+    let sun = (
+        rng.gen_range(80.0..560.0f32),
+        rng.gen_range(60.0..180.0f32),
+        rng.gen_range(25.0..50.0f32),
+    );
+    let img = image::RgbaImage::from_fn(W, H, |x, y| {
+        let (fx, fy) = (x as f32, y as f32);
+        let t = fy / H as f32;
+        let mut c = [0f32; 3];
+        for k in 0..3 {
+            c[k] = top[k] * (1.0 - t) + bottom[k] * t;
+        }
+        if (fx - sun.0).hypot(fy - sun.1) < sun.2 {
+            c = [255.0, 225.0, 120.0];
+        }
+        for (i, (freq, phase, base)) in ridges.iter().enumerate() {
+            let ridge = base + 30.0 * (fx * freq + phase).sin();
+            if fy > ridge {
+                let shade = 1.0 - 0.18 * i as f32;
+                c = [
+                    hill_colour[0] * shade,
+                    hill_colour[1] * shade,
+                    hill_colour[2] * shade,
+                ];
+            }
+        }
+        image::Rgba([c[0] as u8, c[1] as u8, c[2] as u8, 255])
+    });
+    let description = format!("A drawn landscape: {hills} green hills under {sky_name} with a sun");
+    (img, description)
 }
 
 /// What the demo sets on each cascade node: its link (for reshares) and what it exposed.

@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod metrics;
+pub mod media;
 pub mod outgoing;
 pub mod passwords;
 pub mod search;
@@ -58,6 +59,12 @@ pub async fn serve(
         Err(e) => tracing::warn!(error = %e, "the search index could not catch up"),
     }
     tokio::spawn(app::search::run_committer(state.clone()));
+    if state.media.ffmpeg.is_none() {
+        tracing::warn!(
+            "ffmpeg and ffprobe were not found (or are turned off): video and audio uploads are refused; install Debian's ffmpeg to accept them"
+        );
+    }
+    tokio::spawn(app::media::run_sweeper(state.clone()));
     if state.config.worker {
         tokio::spawn(worker::run(state.clone()));
         tokio::spawn(app::clock::run(state.clone()));

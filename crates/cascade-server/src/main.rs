@@ -173,6 +173,34 @@ enum Command {
         /// PostgreSQL store, how long another server's writes may take to show here.
         #[arg(long, env = "CASCADE_RECORD_CACHE_SECS", default_value_t = RecordCacheConfig::DEFAULT_TTL.as_secs_f64())]
         record_cache_secs: f64,
+        /// Megabytes of media (pictures, video, audio) one account may store; past it an
+        /// upload is refused with a 422.
+        #[arg(long, env = "CASCADE_MEDIA_QUOTA_MB", default_value_t = cascade_core::quota::MEDIA_BYTES_PER_ACCOUNT / (1024 * 1024))]
+        media_quota_mb: u64,
+        /// Where media files are kept: `folder` (the data folder) or `s3` (an
+        /// S3-compatible bucket, named by the `--s3-*` options).
+        #[arg(long, env = "CASCADE_MEDIA_STORE", default_value = "folder")]
+        media_store: String,
+        /// The S3 service's URL (path-style requests), e.g. `https://s3.example.com`.
+        #[arg(long, env = "CASCADE_S3_ENDPOINT", default_value = "")]
+        s3_endpoint: String,
+        #[arg(long, env = "CASCADE_S3_BUCKET", default_value = "")]
+        s3_bucket: String,
+        #[arg(long, env = "CASCADE_S3_REGION", default_value = "us-east-1")]
+        s3_region: String,
+        #[arg(long, env = "CASCADE_S3_ACCESS_KEY_ID", default_value = "")]
+        s3_access_key_id: String,
+        #[arg(
+            long,
+            env = "CASCADE_S3_SECRET_ACCESS_KEY",
+            default_value = "",
+            hide_env_values = true
+        )]
+        s3_secret_access_key: String,
+        /// A public base URL serving the stored files by key (a bucket's website, a CDN):
+        /// media URLs point there, and this server redirects to it.
+        #[arg(long, env = "CASCADE_MEDIA_PUBLIC_URL")]
+        media_public_url: Option<String>,
         /// For tests only: let outgoing requests (Web Push) use plain http and reach
         /// loopback and private addresses. Never turn this on in production.
         #[arg(long, env = "CASCADE_INSECURE_ALLOW_PRIVATE_OUTGOING", hide = true)]
@@ -509,6 +537,14 @@ async fn run() -> anyhow::Result<()> {
             trusted_proxies,
             max_in_flight,
             streams_per_address,
+            media_quota_mb,
+            media_store,
+            s3_endpoint,
+            s3_bucket,
+            s3_region,
+            s3_access_key_id,
+            s3_secret_access_key,
+            media_public_url,
             insecure_allow_private_outgoing,
             tls,
             metrics_token,
@@ -552,6 +588,25 @@ async fn run() -> anyhow::Result<()> {
             config.max_in_flight = max_in_flight;
             config.streams_per_address = streams_per_address;
             config.metrics_token = metrics_token.filter(|t| !t.is_empty());
+            config.media_quota_bytes = media_quota_mb.saturating_mul(1024 * 1024);
+            config.media_store = match media_store.as_str() {
+                "folder" => None,
+                "s3" => {
+                    if s3_endpoint.is_empty() || s3_bucket.is_empty() {
+                        anyhow::bail!("--media-store s3 needs --s3-endpoint and --s3-bucket");
+                    }
+                    let settings = cascade_server::media::storage::S3Settings {
+                        endpoint: s3_endpoint,
+                        bucket: s3_bucket,
+                        region: s3_region,
+                        access_key_id: s3_access_key_id,
+                        secret_access_key: s3_secret_access_key,
+                    };
+                    Some(cascade_server::media::MediaStore::s3(&settings)?)
+                }
+                other => anyhow::bail!("--media-store must be folder or s3, not {other:?}"),
+            };
+            config.media_public_url = media_public_url.filter(|u| !u.is_empty());
             let state = cascade_server::open(config).await?;
             let listener = tokio::net::TcpListener::bind(state.config.listen)
                 .await
@@ -723,6 +778,7 @@ async fn run_demo(state: &AppState) -> anyhow::Result<()> {
         &state.config.base_url,
     )
     .await?;
+    demo::illustrate(state, &summary).await?;
     eprintln!(
         "Demo world: {} accounts, {} statuses. The viral post: {}\nLog in as {} with password {}",
         summary.accounts,

@@ -71,6 +71,8 @@ pub struct Shared {
     pub watches: crate::app::watch::WatchBook,
     /// Cached content filters of recent viewers.
     pub filters: crate::app::filters::FilterBook,
+    /// Stored media files, the bound on pictures processed at once, and ffmpeg.
+    pub media: crate::media::MediaState,
 }
 
 /// Wakes each lane of the job worker when a job was written: one signal per lane, so a
@@ -153,6 +155,16 @@ impl AppState {
         let in_flight = crate::throttle::InFlight::new(config.max_in_flight);
         let stream_slots = crate::throttle::Slots::new(config.streams_per_address);
         let tokens = crate::app::tokens::TokenCache::new(config.token_ttl);
+        let media = crate::media::MediaState::new(
+            config
+                .media_store
+                .clone()
+                .unwrap_or_else(|| crate::media::MediaStore::folder(&config.data_dir)),
+            config
+                .media_ffmpeg
+                .then(crate::media::av::Ffmpeg::detect)
+                .flatten(),
+        );
         AppState(Arc::new(Shared {
             config,
             store,
@@ -183,6 +195,7 @@ impl AppState {
             ranked: Default::default(),
             watches: Default::default(),
             filters: Default::default(),
+            media,
         }))
     }
 

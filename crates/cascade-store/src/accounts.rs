@@ -27,11 +27,16 @@ pub struct Account {
     pub limited_at: Option<i64>,
     /// When a moderator suspended the account, if one did.
     pub suspended_at: Option<i64>,
+    /// The uploaded avatar's storage key; `None`: the generated default.
+    pub avatar_key: Option<String>,
+    /// The uploaded header's storage key; `None`: the default.
+    pub header_key: Option<String>,
 }
 
 const ACCOUNT_COLUMNS: &str =
     "id, username, display_name, note, note_html, fields_json, locked, bot, \
-    discoverable, followers_count, following_count, statuses_count, last_status_at, created_at, public_view_counts, limited_at, suspended_at";
+    discoverable, followers_count, following_count, statuses_count, last_status_at, created_at, public_view_counts, limited_at, suspended_at, \
+    avatar_key, header_key";
 
 #[derive(Debug, Clone)]
 pub struct NewAccount {

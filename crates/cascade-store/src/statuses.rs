@@ -52,6 +52,9 @@ pub struct NewStatusRecord {
     pub cascade: Option<crate::CascadeLink>,
     /// The poll the status carries, if any.
     pub poll: Option<crate::NewPollRecord>,
+    /// Uploads the status takes as its attachments, in order: each must be the author's
+    /// and unattached, else the status is not written (`Conflict`).
+    pub media: Vec<Id>,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -109,6 +112,15 @@ impl Store {
             for m in &n.mentions {
                 sqlx::query("INSERT INTO mentions (status_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                     .bind(s.id).bind(*m).execute(&mut *tx).await?;
+            }
+            for (position, media) in n.media.iter().enumerate() {
+                let taken = sqlx::query(
+                    "UPDATE media_attachments SET status_id = $1, position = $2 WHERE id = $3 AND account_id = $4 AND status_id IS NULL",
+                ).bind(s.id).bind(position as i64).bind(*media).bind(s.account_id)
+                    .execute(&mut *tx).await?.rows_affected();
+                if taken != 1 {
+                    return Err(crate::StoreError::Conflict("media".into()));
+                }
             }
             if let Some(link) = &n.cascade {
                 sqlx::query("UPDATE statuses SET cascade_root_id = $1, cascade_parent_id = $2, cascade_followers = $3 WHERE id = $4")

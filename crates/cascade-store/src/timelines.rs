@@ -33,6 +33,9 @@ pub struct AccountStatusesFilter {
     pub tagged: Option<String>,
 }
 
+/// The condition on `s` of a status with attachments.
+const WITH_MEDIA: &str = "EXISTS (SELECT 1 FROM media_attachments m WHERE m.status_id = s.id)";
+
 impl Store {
     /// Runs `SELECT s.id FROM statuses s {joins} WHERE {cond}` with the range and the
     /// hidden authors added, ordered by id. `cond` uses `$1..$n` for `args`.
@@ -85,6 +88,34 @@ impl Store {
         .await
     }
 
+    /// Public posts with media attachments (`only_media`): as `public_timeline`, or as
+    /// `tag_timeline` when a tag is given.
+    pub async fn public_media_timeline(
+        &self,
+        tag: Option<&str>,
+        hidden: &[Id],
+        range: Range,
+    ) -> Result<Vec<Id>> {
+        match tag {
+            None => self.status_ids(
+                "",
+                &format!("s.visibility = 0 AND s.reblog_of_id IS NULL AND (s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id) AND {WITH_MEDIA}"),
+                vec![],
+                hidden,
+                range,
+            )
+            .await,
+            Some(tag) => self.status_ids(
+                "JOIN status_tags st ON st.status_id = s.id JOIN tags t ON t.id = st.tag_id",
+                &format!("t.name = $1 AND s.visibility = 0 AND s.reblog_of_id IS NULL AND {WITH_MEDIA}"),
+                vec![Arg::Text(tag.to_lowercase())],
+                hidden,
+                range,
+            )
+            .await,
+        }
+    }
+
     /// Public posts with a hashtag.
     pub async fn tag_timeline(&self, tag: &str, hidden: &[Id], range: Range) -> Result<Vec<Id>> {
         self.status_ids(
@@ -107,13 +138,12 @@ impl Store {
         f: &AccountStatusesFilter,
         range: Range,
     ) -> Result<Vec<Id>> {
-        if f.only_media {
-            // Cascade stores no media attachments yet, so no status has any.
-            return Ok(Vec::new());
-        }
         let mut cond = String::from(
             "s.account_id = $1 AND (s.visibility <= $2 OR s.id IN (SELECT status_id FROM mentions WHERE account_id = $3))",
         );
+        if f.only_media {
+            cond.push_str(&format!(" AND {WITH_MEDIA}"));
+        }
         let mut args = vec![
             Arg::Int(account),
             Arg::Int(max_visibility),

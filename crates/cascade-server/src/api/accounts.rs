@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::auth::Auth;
 use super::model;
 use super::paging::{LinkBase, PageParams, Paged};
-use super::params::{flex, Params};
+use super::params::{flex, Params, ParamsWithFiles};
 use super::path_id;
 use crate::app::{accounts as uc, render, timelines, Viewer};
 use crate::error::{ApiError, ApiResult};
@@ -27,7 +27,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/api/v1/accounts/update_credentials",
-            patch(update_credentials),
+            // Avatars and headers come in the body: a picture's limit, not a form's.
+            patch(update_credentials).layer(axum::extract::DefaultBodyLimit::max(
+                2 * limits::MAX_PROFILE_IMAGE_BYTES + 64 * 1024,
+            )),
         )
         .route("/api/v1/accounts/lookup", get(lookup_account))
         .route("/api/v1/accounts/relationships", get(relationships))
@@ -161,9 +164,25 @@ struct UpdateForm {
 async fn update_credentials(
     State(state): State<AppState>,
     auth: Auth,
-    Params(form): Params<UpdateForm>,
+    ParamsWithFiles(form, files): ParamsWithFiles<UpdateForm>,
 ) -> ApiResult<Json<model::Account>> {
     let me = auth.user("write:accounts")?;
+    let mut pictures = Vec::new();
+    for file in files {
+        let which = match file.name.as_str() {
+            "avatar" => cascade_store::ProfileImage::Avatar,
+            "header" => cascade_store::ProfileImage::Header,
+            other => {
+                return Err(ApiError::unprocessable(format!(
+                    "Unknown file field {other:?}: send avatar or header"
+                )))
+            }
+        };
+        if file.bytes.len() > limits::MAX_PROFILE_IMAGE_BYTES {
+            return Err(ApiError::TooLarge);
+        }
+        pictures.push((which, file.bytes));
+    }
     let mut update = AccountUpdate::default();
     if let Some(name) = form.display_name {
         if name.chars().count() > limits::MAX_DISPLAY_NAME_CHARS {
@@ -232,6 +251,10 @@ async fn update_credentials(
         }
         update.default_sensitive = source.sensitive;
         update.default_language = source.language;
+    }
+    // Pictures first: one that cannot be read refuses the whole update.
+    for (which, bytes) in pictures {
+        crate::app::media::set_profile_image(&state, me, which, Some(bytes)).await?;
     }
     state.store.update_account(me, &update).await?;
     state.records.forget_account(me);

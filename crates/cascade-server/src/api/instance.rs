@@ -6,6 +6,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use cascade_core::media;
 use cascade_core::MAX_STATUS_CHARS;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -78,8 +79,16 @@ async fn configuration(state: &AppState) -> ApiResult<Value> {
         "urls": { "streaming": state.url("").replacen("http", "ws", 1), "status": null },
         "vapid": { "public_key": vapid.public_key },
         "accounts": { "max_featured_tags": 10, "max_pinned_statuses": 5 },
-        "statuses": { "max_characters": MAX_STATUS_CHARS, "max_media_attachments": 0, "characters_reserved_per_url": cascade_core::text::URL_WEIGHT },
-        "media_attachments": { "supported_mime_types": [], "image_size_limit": 0, "image_matrix_limit": 0, "video_size_limit": 0, "video_frame_rate_limit": 0, "video_matrix_limit": 0, "description_limit": 1500 },
+        "statuses": { "max_characters": MAX_STATUS_CHARS, "max_media_attachments": media::MAX_ATTACHMENTS, "characters_reserved_per_url": cascade_core::text::URL_WEIGHT },
+        "media_attachments": {
+            "supported_mime_types": crate::app::media::supported_types(state),
+            "image_size_limit": state.config.media_image_bytes,
+            "image_matrix_limit": media::MAX_IMAGE_PIXELS,
+            "video_size_limit": if state.media.ffmpeg.is_some() { state.config.media_video_bytes } else { 0 },
+            "video_frame_rate_limit": 120,
+            "video_matrix_limit": if state.media.ffmpeg.is_some() { 8_294_400 } else { 0 },
+            "description_limit": media::MAX_DESCRIPTION_CHARS,
+        },
         "polls": { "max_options": 4, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2629746 },
         "translation": { "enabled": false },
         "timelines_access": { "live_feeds": { "local": "public", "remote": "public" }, "hashtag_feeds": { "local": "public", "remote": "public" }, "trending_link_feeds": { "local": "public", "remote": "public" } },

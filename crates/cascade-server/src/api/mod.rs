@@ -23,6 +23,7 @@ pub mod instance;
 pub mod limits;
 pub mod lists;
 pub mod metrics;
+pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod overload;
@@ -48,6 +49,7 @@ pub use crate::app::entity as model;
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
+    let media_routes = media::routes(&state.config);
     Router::new()
         .merge(oauth::routes())
         .merge(instance::routes())
@@ -72,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(announcements::routes())
         .merge(polls::routes())
         .merge(scheduled::routes())
+        .merge(media_routes)
         .merge(crate::web::routes())
         .merge(metrics::routes())
         .route("/api/v1/health", get(|| async { "OK" }))

@@ -27,6 +27,42 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        parse(req, state, None).await
+    }
+}
+
+/// A file sent in a multipart body (`avatar`, `header`), with its field name.
+#[derive(Debug, Clone)]
+pub struct FilePart {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Parameters as `Params` reads them, and the files of a multipart body: at most
+/// `MAX_FILES`, each of at most the route's body limit.
+pub struct ParamsWithFiles<T>(pub T, pub Vec<FilePart>);
+
+/// Files one request may carry.
+pub const MAX_FILES: usize = 4;
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ParamsWithFiles<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let mut files = Vec::new();
+        let Params(params) = parse(req, state, Some(&mut files)).await?;
+        Ok(ParamsWithFiles(params, files))
+    }
+}
+
+/// Reads the parameters; files in a multipart body are refused, unless `files` takes
+/// them.
+async fn parse<S: Send + Sync, T: DeserializeOwned>(
+    req: Request,
+    state: &S,
+    files: Option<&mut Vec<FilePart>>,
+) -> Result<Params<T>, ApiError> {
+    {
         let mut budget = Budget::default();
         let mut merged = parse_form(req.uri().query().unwrap_or("").as_bytes(), &mut budget)?;
         let content_type = req
@@ -36,7 +72,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Params<T> {
             .unwrap_or("")
             .to_ascii_lowercase();
         if content_type.starts_with("multipart/form-data") {
-            merged.extend(multipart_to_json(req, state, &mut budget).await?);
+            merged.extend(multipart_to_json(req, state, &mut budget, files).await?);
             return deserialize(merged);
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
@@ -86,12 +122,14 @@ fn deserialize<T: DeserializeOwned>(merged: Map<String, Value>) -> Result<Params
 }
 
 /// The text fields of a multipart body (masto.js sends sign-ups and profile updates this
-/// way), with Rails-style keys as in forms. File fields are refused: Cascade stores no
-/// media yet, and dropping a file silently would mislead the client.
+/// way), with Rails-style keys as in forms. File fields go to `files` where the route
+/// takes them, and are refused elsewhere: dropping a file silently would mislead the
+/// client.
 async fn multipart_to_json<S: Send + Sync>(
     req: Request,
     state: &S,
     budget: &mut Budget,
+    mut files: Option<&mut Vec<FilePart>>,
 ) -> Result<Map<String, Value>, ApiError> {
     let bad = |e: axum::extract::multipart::MultipartError| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
@@ -107,9 +145,19 @@ async fn multipart_to_json<S: Send + Sync>(
     while let Some(field) = multipart.next_field().await.map_err(bad)? {
         let name = field.name().unwrap_or_default().to_string();
         if field.file_name().is_some() {
-            return Err(ApiError::unprocessable(format!(
-                "File uploads ({name}) are not supported by this server yet"
-            )));
+            let Some(files) = files.as_deref_mut() else {
+                return Err(ApiError::unprocessable(format!(
+                    "File uploads ({name}) are not accepted here"
+                )));
+            };
+            if files.len() >= MAX_FILES {
+                return Err(ApiError::BadRequest(format!(
+                    "Too many files (at most {MAX_FILES})"
+                )));
+            }
+            let bytes = field.bytes().await.map_err(bad)?.to_vec();
+            files.push(FilePart { name, bytes });
+            continue;
         }
         budget.key(&name)?;
         let value = field.text().await.map_err(bad)?;
@@ -373,6 +421,15 @@ pub mod flex {
             Value::Array(items) => items.into_iter().map(one).collect(),
             v => Ok(vec![one(v)?]),
         }
+    }
+
+    /// As `strings`, `None` when the parameter was not sent (or was null).
+    pub fn opt_strings<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+        let v = Value::deserialize(d)?;
+        if v.is_null() {
+            return Ok(None);
+        }
+        strings(v).map(Some).map_err(D::Error::custom)
     }
 
     /// A string, or a number rendered as one.

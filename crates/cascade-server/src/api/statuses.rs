@@ -66,8 +66,8 @@ pub struct StatusForm {
     quoted_status_id: Option<i64>,
     #[serde(default, deserialize_with = "flex::opt_string")]
     quote_approval_policy: Option<String>,
-    #[serde(default, deserialize_with = "flex::strings")]
-    media_ids: Vec<String>,
+    #[serde(default, deserialize_with = "flex::opt_strings")]
+    media_ids: Option<Vec<String>>,
     #[serde(default)]
     poll: Option<serde_json::Value>,
     #[serde(default, deserialize_with = "flex::opt_string")]
@@ -89,13 +89,6 @@ struct PollForm {
 
 impl StatusForm {
     fn input(self, auth: &Auth, headers: &HeaderMap) -> ApiResult<StatusInput> {
-        // Refused rather than dropped: a client must not believe it posted a poll or
-        // scheduled a post that this server cannot keep.
-        if !self.media_ids.is_empty() {
-            return Err(ApiError::unprocessable(
-                "Media attachments are not supported by this server yet",
-            ));
-        }
         let idempotency_key = headers
             .get("idempotency-key")
             .and_then(|v| v.to_str().ok())
@@ -126,6 +119,7 @@ impl StatusForm {
             quote_approval_policy: self.quote_approval_policy,
             idempotency_key,
             app_id: auth.0.as_ref().and_then(|t| t.app_id),
+            media_ids: self.media_ids,
         })
     }
 }

@@ -91,9 +91,11 @@ async fn public_timeline(
     Params(p): Params<PublicParams>,
 ) -> ApiResult<Paged<Vec<model::Status>>> {
     let viewer = Viewer::load(&state, auth.viewer_with("read:statuses")?).await?;
-    // Every status here is local; there are no remote or media posts yet.
-    let result = if p.remote || p.only_media {
+    // Every status here is local; there are no remote posts.
+    let result = if p.remote {
         (Vec::new(), Vec::new())
+    } else if p.only_media {
+        uc::public_media(&state, &viewer, None, p.page.page(20, MAX_LIMIT)).await?
     } else {
         uc::public(&state, &viewer, p.page.page(20, MAX_LIMIT)).await?
     };
@@ -109,8 +111,10 @@ async fn tag_timeline(
 ) -> ApiResult<Paged<Vec<model::Status>>> {
     let viewer = Viewer::load(&state, auth.viewer_with("read:statuses")?).await?;
     let tag = cascade_core::text::tag_name(&tag).ok_or(ApiError::NotFound)?;
-    let result = if p.remote || p.only_media {
+    let result = if p.remote {
         (Vec::new(), Vec::new())
+    } else if p.only_media {
+        uc::public_media(&state, &viewer, Some(&tag), p.page.page(20, MAX_LIMIT)).await?
     } else {
         uc::tag(&state, &viewer, &tag, p.page.page(20, MAX_LIMIT)).await?
     };

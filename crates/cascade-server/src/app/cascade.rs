@@ -257,6 +257,11 @@ pub fn to_json(state: &AppState, m: &Measured, page: NodePage) -> (entity::Casca
                         .get(&a.account)
                         .map(|x| x.acct.clone())
                         .unwrap_or_default(),
+                    avatar: m
+                        .accounts
+                        .get(&a.account)
+                        .map(|x| x.avatar.clone())
+                        .unwrap_or_default(),
                     reshares: a.reshares,
                     reshare_share: a.reshare_share,
                     reach: a.reach,

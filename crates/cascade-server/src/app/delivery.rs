@@ -27,6 +27,8 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
         JobKind::Delete => deleted(state, job).await,
         JobKind::AwayReply => away::reply(state, job).await,
         JobKind::PollEnded => crate::app::polls::ended(state, job).await,
+        JobKind::RemoveMedia => crate::app::media::remove_job(state, job).await,
+        JobKind::ProcessMedia => crate::app::media::process_job(state, job).await,
     }
 }
 

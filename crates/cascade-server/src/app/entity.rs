@@ -169,7 +169,7 @@ pub struct Status {
     pub reblog: Option<Box<Status>>,
     pub application: Option<Application>,
     pub account: Account,
-    pub media_attachments: Vec<Value>,
+    pub media_attachments: Vec<MediaAttachment>,
     pub mentions: Vec<Mention>,
     pub tags: Vec<Tag>,
     pub emojis: Vec<Value>,
@@ -248,9 +248,28 @@ pub struct StatusEdit {
     pub sensitive: bool,
     pub created_at: String,
     pub account: Account,
-    pub media_attachments: Vec<Value>,
+    pub media_attachments: Vec<MediaAttachment>,
     pub emojis: Vec<Value>,
     pub poll: Option<Value>,
+}
+
+/// A media attachment as Mastodon renders it. `url` is `null` while video or audio is
+/// still being processed.
+#[derive(Debug, Clone, Serialize)]
+pub struct MediaAttachment {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub url: Option<String>,
+    pub preview_url: Option<String>,
+    pub remote_url: Option<String>,
+    pub preview_remote_url: Option<String>,
+    pub text_url: Option<String>,
+    /// `original` and `small` (width, height, size, aspect; duration and fps for video),
+    /// and `focus` when set.
+    pub meta: Value,
+    pub description: Option<String>,
+    pub blurhash: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -469,6 +488,8 @@ pub struct CascadeStats {
 pub struct CascadeAmplifier {
     pub account_id: String,
     pub acct: String,
+    /// The account's avatar (uploaded, or its generated one).
+    pub avatar: String,
     /// Reshares made directly through this account's reshares (its children in the tree).
     pub reshares: u64,
     pub reshare_share: f64,

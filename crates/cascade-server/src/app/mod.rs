@@ -14,6 +14,7 @@ pub mod fanout;
 pub mod feeds;
 pub mod filters;
 pub mod instance;
+pub mod media;
 pub mod notifications;
 pub mod polls;
 pub mod profiles;

@@ -557,7 +557,7 @@ async fn latest_payload(state: &AppState, n: &NotificationRecord) -> ApiResult<O
             "notification_type": latest.kind.as_str(),
             "title": title(latest.kind.as_str(), &name),
             "body": body,
-            "icon": state.url("/avatars/original/missing.png"),
+            "icon": crate::app::render::avatar_url(state, &from),
             "preferred_locale": locale(state, n.account_id).await?,
         })
         .to_string(),
@@ -684,7 +684,7 @@ async fn digest(state: &AppState, period: &AwayRecord) -> Result<(), StoreError>
             "notification_type": "away_digest",
             "title": "Welcome back",
             "body": format!("While you were away: {}", parts.join(", ")),
-            "icon": state.url("/avatars/original/missing.png"),
+            "icon": crate::app::render::avatar_url(state, &state.store.account(period.account_id).await?),
             "preferred_locale": locale(state, period.account_id).await?,
         });
         rows.push(NewPushDelivery {

@@ -20,7 +20,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use cascade_core::Id;
-use cascade_store::{Account, DeletedStatus, StatusRecord, Store, StoreError, ViewsRecord};
+use cascade_store::{
+    Account, DeletedStatus, MediaRecord, StatusRecord, Store, StoreError, ViewsRecord,
+};
 
 /// How many entries each kind of record may keep, and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +80,8 @@ pub struct StatusEntry {
     pub tags: Vec<String>,
     /// The status's poll (its options and settings; votes are counted when rendered).
     pub poll: Option<cascade_store::PollRecord>,
+    /// The attachments, in order.
+    pub media: Vec<MediaRecord>,
 }
 
 /// What one viewer has done to one status.
@@ -179,7 +183,13 @@ impl RecordCache {
         let mut mentions: HashMap<Id, Vec<Id>> = HashMap::new();
         let mut tags: HashMap<Id, Vec<String>> = HashMap::new();
         let mut polls: HashMap<Id, cascade_store::PollRecord> = HashMap::new();
+        let mut media: HashMap<Id, Vec<MediaRecord>> = HashMap::new();
         if !found.is_empty() {
+            for m in store.media_of(&found).await? {
+                if let Some(status) = m.status_id {
+                    media.entry(status).or_default().push(m);
+                }
+            }
             for (status, account) in store.mentions_of(&found).await? {
                 mentions.entry(status).or_default().push(account);
             }
@@ -196,6 +206,7 @@ impl RecordCache {
                 mentions: mentions.remove(&id).unwrap_or_default(),
                 tags: tags.remove(&id).unwrap_or_default(),
                 poll: polls.remove(&id),
+                media: media.remove(&id).unwrap_or_default(),
                 record,
             });
             self.statuses.insert(id, Some(entry.clone()), &ticket, now);
@@ -332,6 +343,13 @@ impl RecordCache {
         self.statuses.forget(&id);
     }
 
+    /// A status's attachments changed (processing finished, an edit), if it has a status.
+    pub fn forget_media_of(&self, status: Option<Id>) {
+        if let Some(id) = status {
+            self.forget_status(id);
+        }
+    }
+
     /// An account's row changed: its profile, a follow count, a setting.
     pub fn forget_account(&self, id: Id) {
         self.accounts.forget(&id);
@@ -406,11 +424,26 @@ impl Weigh for Option<Arc<StatusEntry>> {
             .iter()
             .map(|t| t.len() + std::mem::size_of::<String>())
             .sum();
+        let media: usize = e
+            .media
+            .iter()
+            .map(|m| {
+                std::mem::size_of::<MediaRecord>()
+                    + m.meta_json.len()
+                    + m.description.len()
+                    + m.kind.len()
+                    + m.state.len()
+                    + m.content_type.len()
+                    + m.keys().iter().map(String::len).sum::<usize>()
+                    + m.blurhash.as_ref().map_or(0, String::len)
+            })
+            .sum();
         std::mem::size_of::<StatusEntry>()
             + strings
             + e.mentions.len() * std::mem::size_of::<Id>()
             + tags
             + e.poll.as_ref().map_or(0, |p| p.options.len())
+            + media
     }
 }
 
@@ -419,6 +452,8 @@ impl Weigh for Arc<Account> {
         std::mem::size_of::<Account>()
             + self.username.len()
             + self.display_name.len()
+            + self.avatar_key.as_ref().map_or(0, String::len)
+            + self.header_key.as_ref().map_or(0, String::len)
             + self.note.len()
             + self.note_html.len()
             + self.fields_json.len()

@@ -37,8 +37,11 @@ pub fn account(state: &AppState, a: &Account) -> entity::Account {
         return suspended_account(state, a);
     }
     let url = state.url(&format!("/@{}", a.username));
-    let avatar = state.url("/avatars/original/missing.png");
-    let header = state.url("/headers/original/missing.png");
+    let avatar = avatar_url(state, a);
+    let header = match &a.header_key {
+        Some(key) => crate::app::media::file_url(state, key),
+        None => state.url("/headers/original/missing.png"),
+    };
     entity::Account {
         id: a.id.to_string(),
         username: a.username.clone(),
@@ -73,6 +76,14 @@ pub fn account(state: &AppState, a: &Account) -> entity::Account {
         role: None,
         cascade_away: state.away.notice(a.id),
         suspended: None,
+    }
+}
+
+/// The account's avatar: the uploaded one, or its generated default.
+pub fn avatar_url(state: &AppState, a: &Account) -> String {
+    match &a.avatar_key {
+        Some(key) => crate::app::media::file_url(state, key),
+        None => crate::app::media::default_avatar_url(state, a.id),
     }
 }
 
@@ -471,7 +482,11 @@ impl Loaded {
             reblog,
             application: None,
             account: account(state, author),
-            media_attachments: Vec::new(),
+            media_attachments: e
+                .media
+                .iter()
+                .map(|m| crate::app::media::entity(state, m))
+                .collect(),
             mentions,
             tags,
             emojis: Vec::new(),

@@ -68,7 +68,7 @@ fn render(r: &ScheduledRecord) -> ApiResult<entity::ScheduledStatus> {
             "language": p.language,
             "in_reply_to_id": p.in_reply_to_id,
             "quoted_status_id": p.quoted_status_id,
-            "quote_approval_policy": p.quote_approval_policy,
+            "quote_approval_policy": p.quote_approval_policy.as_deref().unwrap_or("public"),
             "poll": p.poll,
             "media_ids": null,
             "scheduled_at": null,
@@ -122,6 +122,13 @@ pub async fn schedule(
     at: i64,
 ) -> ApiResult<entity::ScheduledStatus> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
+    // Refused rather than dropped: uploads are not yet kept for a scheduled status (the
+    // sweep of unattached uploads would take them before it is published).
+    if input.media_ids.as_ref().is_some_and(|ids| !ids.is_empty()) {
+        return Err(ApiError::unprocessable(
+            "Scheduled statuses cannot carry media attachments yet",
+        ));
+    }
     let now = time::now_millis();
     let user = state.store.user(me).await?;
     let visibility = match input.visibility.as_deref() {
@@ -285,6 +292,7 @@ async fn publish(state: &AppState, r: &ScheduledRecord) -> ApiResult<()> {
             multiple: p.multiple,
             hide_totals: p.hide_totals,
         }),
+        media_ids: None,
     };
     statuses::create(state, &viewer, input).await?;
     Ok(())

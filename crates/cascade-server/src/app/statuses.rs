@@ -29,6 +29,8 @@ pub struct StatusInput {
     pub app_id: Option<Id>,
     /// A poll to attach (`app::polls`).
     pub poll: Option<crate::app::polls::PollInput>,
+    /// The uploads to attach, in order; `None` (not sent) keeps an edited status's.
+    pub media_ids: Option<Vec<String>>,
 }
 
 /// Text rendered to HTML, with the local accounts it mentions and its hashtags.
@@ -128,12 +130,15 @@ pub async fn create(
         .parse()
         .unwrap_or(Visibility::Public);
     let visibility = parse_visibility(input.visibility.as_deref(), default_visibility)?;
-    let draft = NewStatus::parse(
+    let media_ids = input.media_ids.unwrap_or_default();
+    let media = crate::app::media::for_status(state, me, &media_ids, None).await?;
+    let draft = NewStatus::parse_with_media(
         input.text,
         input.spoiler_text,
         visibility,
         input.sensitive,
         input.language,
+        media.len(),
     )?;
     let parent = match input.in_reply_to_id {
         Some(id) => Some(visible(state, viewer, id).await?),
@@ -220,10 +225,20 @@ pub async fn create(
         jobs: delivery::status_jobs(state, id, now),
         cascade,
         poll,
+        media,
     };
     // Everything the status owes (notifications, conversations, the index, fan-out) is
-    // written with it as jobs; a repeated idempotent request writes nothing.
-    let id = state.store.create_status(&record).await?;
+    // written with it as jobs; a repeated idempotent request writes nothing. An upload
+    // another request attached meanwhile leaves the status unwritten.
+    let id = match state.store.create_status(&record).await {
+        Ok(id) => id,
+        Err(StoreError::Conflict(what)) if what == "media" => {
+            return Err(ApiError::unprocessable(
+                "A media attachment is already attached to another status",
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
     state.status_written(&record.status);
     render::status(state, viewer, id).await
 }
@@ -236,8 +251,13 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<enti
     }
     let mut shown = render::status(state, viewer, id).await?;
     let job = delivery::delete_job(state, &s, time::now_millis()).await?;
+    // The attachments go with the status (the schema deletes their rows); their files
+    // are removed by a job written in the same transaction.
+    let owed: Vec<NewJob> = std::iter::once(job)
+        .chain(crate::app::media::status_removal(state, id).await?)
+        .collect();
     shown.text = Some(s.text);
-    let deleted = state.store.delete_status(id, &[job]).await?;
+    let deleted = state.store.delete_status(id, &owed).await?;
     state.records.forget_deleted(&deleted);
     state.jobs.ring();
     Ok(shown)
@@ -254,15 +274,27 @@ pub async fn edit(
         return Err(ApiError::NotFound);
     }
     let visibility = Visibility::from_code(s.visibility);
-    let draft = NewStatus::parse(
+    let me = s.account_id;
+    let media = match &input.media_ids {
+        Some(raw) => Some(crate::app::media::for_status(state, me, raw, Some(id)).await?),
+        None => None,
+    };
+    let media_count = match &media {
+        Some(m) => m.len(),
+        None => state.store.media_of(&[id]).await?.len(),
+    };
+    let draft = NewStatus::parse_with_media(
         input.text,
         input.spoiler_text,
         visibility,
         input.sensitive,
         input.language,
+        media_count,
     )?;
     let rendered = render_text(state, &draft.text).await?;
-    let me = s.account_id;
+    if let Some(media) = &media {
+        crate::app::media::set_for_status(state, me, id, media).await?;
+    }
     let language = draft.language.clone();
     let now = time::now_millis();
     // As in Mastodon: an edit names the poll it keeps (its votes too, unless its options
@@ -326,6 +358,14 @@ pub async fn history(
     let s = visible(state, viewer, id).await?;
     let author = render::account(state, &state.store.account(s.account_id).await?);
     let edits = state.store.status_edits(id).await?;
+    // Versions are not kept with the attachments they had: each shows the current ones.
+    let media: Vec<entity::MediaAttachment> = state
+        .store
+        .media_of(&[id])
+        .await?
+        .iter()
+        .map(|m| crate::app::media::entity(state, m))
+        .collect();
     let versions: Vec<EditRecord> = if edits.is_empty() {
         vec![EditRecord {
             id: s.id,
@@ -347,7 +387,7 @@ pub async fn history(
             sensitive: e.sensitive,
             created_at: time::rfc3339(e.created_at),
             account: author.clone(),
-            media_attachments: Vec::new(),
+            media_attachments: media.clone(),
             emojis: Vec::new(),
             poll: None,
         })
@@ -479,6 +519,7 @@ pub async fn reblog(
         jobs: delivery::status_jobs(state, id, now),
         cascade: Some(cascade),
         poll: None,
+        media: Vec::new(),
     };
     let created = match state.store.create_status(&record).await {
         Ok(created) => created,

@@ -489,6 +489,19 @@ async fn publish_public(
             media: false,
         },
     ];
+    // The `:media` channels carry statuses with attachments, and every delete (a
+    // deleted status's attachments are gone with it, so the event cannot tell).
+    if status.is_none_or(|st| {
+        !st.reblog
+            .as_deref()
+            .unwrap_or(st)
+            .media_attachments
+            .is_empty()
+    }) {
+        for scope in [Scope::All, Scope::Local] {
+            channels.push(Channel::Public { scope, media: true });
+        }
+    }
     for tag in tags {
         for local in [false, true] {
             channels.push(Channel::Hashtag {

@@ -141,6 +141,27 @@ pub async fn public(state: &AppState, viewer: &Viewer, page: Page) -> ApiResult<
     .await
 }
 
+/// The public timeline (or a tag's, with `tag`) of posts with media (`only_media`).
+pub async fn public_media(
+    state: &AppState,
+    viewer: &Viewer,
+    tag: Option<&str>,
+    page: Page,
+) -> ApiResult<TimelinePage> {
+    let hidden = viewer.hidden();
+    let keep = |s: &StatusRecord, _: Option<&StatusRecord>| !viewer.hides(s.account_id);
+    filtered_page(state, viewer, page, FilterContext::Public, keep, |want| {
+        let hidden = &hidden;
+        async move {
+            Ok(state
+                .store
+                .public_media_timeline(tag, hidden, range(&want))
+                .await?)
+        }
+    })
+    .await
+}
+
 pub async fn tag(
     state: &AppState,
     viewer: &Viewer,

@@ -25,7 +25,8 @@ use crate::state::AppState;
 /// our own or inline. `form-action` is left out on purpose: the consent form's answer is
 /// a redirect to the application, and browsers apply `form-action` to that redirect too.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'none'; \
-     style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
+     style-src 'unsafe-inline'; img-src 'self' data:; media-src 'self'; base-uri 'none'; \
+     frame-ancestors 'none'";
 
 /// Adds the browser-security headers to every response: a Content-Security-Policy
 /// without script, no framing, no content sniffing and no referrer sent off-site. They

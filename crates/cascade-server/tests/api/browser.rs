@@ -62,6 +62,10 @@ async fn the_demo_worlds_viral_post_has_a_cascade_page_a_browser_renders() {
     )
     .await
     .expect("the demo world");
+    // As `serve --demo` does: the viral post and some others get a drawn picture.
+    cascade_server::demo::illustrate(&app.state, &summary)
+        .await
+        .expect("the demo pictures");
     let api = app
         .get_anon(&format!(
             "/api/v1/statuses/{}/cascade",
@@ -140,4 +144,73 @@ async fn the_demo_worlds_viral_post_has_a_cascade_page_a_browser_renders() {
         size
     );
     eprintln!("cascade page screenshot: {}", shot.display());
+}
+
+/// A picture attached to a post shows on its page in a real browser: the screenshot holds
+/// the picture's colour, which nothing else on the page has.
+#[tokio::test]
+async fn a_status_page_shows_its_picture_in_a_browser() {
+    let Some(browser) = chromium() else { return };
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let yellow = image::Rgba([250, 210, 0, 255]);
+    let picture = image::RgbaImage::from_pixel(300, 200, yellow);
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgba8(picture)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let media = app
+        .send_multipart(
+            reqwest::Method::POST,
+            "/api/v2/media",
+            &alice,
+            &[
+                crate::helpers::Part::file("file", "sun.png", "image/png", png),
+                crate::helpers::Part::text("description", "A yellow field"),
+            ],
+        )
+        .await
+        .ok();
+    let post = app
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            serde_json::json!({"status": "a picture", "media_ids": [media["id"]]}),
+        )
+        .await
+        .ok();
+    let url = post["url"].as_str().unwrap().to_string();
+
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let shot = shots.join("status-with-picture.png");
+    let arg = format!("--screenshot={}", shot.display());
+    let profile = tempfile::tempdir().unwrap();
+    let profile_path = profile.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        headless(
+            &browser,
+            &profile_path,
+            &[&arg, "--window-size=900,900"],
+            &url,
+        )
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let screenshot = image::open(&shot).expect("a screenshot").to_rgb8();
+    let yellowish = screenshot
+        .pixels()
+        .filter(|p| p.0[0] > 220 && p.0[1] > 180 && p.0[1] < 240 && p.0[2] < 60)
+        .count();
+    assert!(
+        yellowish > 10_000,
+        "the picture is drawn on the page: {yellowish} yellow pixels in {}",
+        shot.display()
+    );
+    eprintln!("status page screenshot: {}", shot.display());
 }

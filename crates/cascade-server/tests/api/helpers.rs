@@ -381,3 +381,93 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }
+
+/// One part of a multipart body: a text field (`filename` `None`) or a file.
+pub struct Part<'a> {
+    pub name: &'a str,
+    pub filename: Option<&'a str>,
+    pub content_type: &'a str,
+    pub bytes: Vec<u8>,
+}
+
+impl<'a> Part<'a> {
+    pub fn file(name: &'a str, filename: &'a str, content_type: &'a str, bytes: Vec<u8>) -> Self {
+        Part {
+            name,
+            filename: Some(filename),
+            content_type,
+            bytes,
+        }
+    }
+
+    pub fn text(name: &'a str, value: &str) -> Self {
+        Part {
+            name,
+            filename: None,
+            content_type: "",
+            bytes: value.as_bytes().to_vec(),
+        }
+    }
+}
+
+/// A `multipart/form-data` body, written by hand as browsers and Mastodon clients send
+/// it; returns the body and its content type.
+pub fn multipart(parts: &[Part<'_>]) -> (Vec<u8>, String) {
+    let boundary = "----cascade-test-boundary-7d1f0e";
+    let mut body = Vec::new();
+    for p in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match p.filename {
+            Some(f) => body.extend_from_slice(
+                format!(
+                    "Content-Disposition: form-data; name=\"{}\"; filename=\"{f}\"\r\nContent-Type: {}\r\n\r\n",
+                    p.name, p.content_type
+                )
+                .as_bytes(),
+            ),
+            None => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{}\"\r\n\r\n", p.name).as_bytes(),
+            ),
+        }
+        body.extend_from_slice(&p.bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (body, format!("multipart/form-data; boundary={boundary}"))
+}
+
+impl TestApp {
+    /// Sends a multipart request (an upload, a profile update) as `user`.
+    pub async fn send_multipart(
+        &self,
+        method: Method,
+        path: &str,
+        user: &User,
+        parts: &[Part<'_>],
+    ) -> Response {
+        self.drain().await;
+        let (body, content_type) = multipart(parts);
+        let res = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(&user.token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("a body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Response {
+            status,
+            headers,
+            body,
+        }
+    }
+}

@@ -50,6 +50,7 @@ fn use_cases_the_worker_and_the_composition_root_never_use_the_http_layer() {
         "src/throttle.rs",
         "src/search.rs",
         "src/analyze.rs",
+        "src/media",
     ];
     let up = [
         "crate::api",

@@ -25,6 +25,7 @@ mod instance;
 mod layers;
 mod lists;
 mod metrics;
+mod media;
 mod notifications;
 mod oauth;
 mod overload;

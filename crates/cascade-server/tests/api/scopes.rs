@@ -458,6 +458,8 @@ const TABLE: &[(&str, &str, &str, Option<&str>)] = &[
         None,
     ),
     ("POST", "/api/v1/tags/cascade/follow", "write:follows", None),
+    ("DELETE", "/api/v1/profile/avatar", "write:accounts", None),
+    ("DELETE", "/api/v1/profile/header", "write:accounts", None),
     ("POST", "/api/v1/accounts/{carol}/mute", "write:mutes", None),
     (
         "POST",
