@@ -23,6 +23,7 @@ mod graph;
 mod instance;
 mod jobs;
 mod lists;
+mod moderation;
 mod notifications;
 mod oauth;
 mod polls;
@@ -50,6 +51,7 @@ pub use graph::{Edge, EdgeKind, NewFollow, Relationship};
 pub use instance::WeeklyActivity;
 pub use jobs::{Job, NewJob};
 pub use lists::ListRecord;
+pub use moderation::{AccountQuery, ModeratedReport, ReportQuery};
 pub use notifications::{
     GroupRow, MarkerRecord, NotificationFilter, NotificationRecord, Owed, PolicyRecord,
     RequestRecord,

@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 pub mod accounts;
+pub mod admin;
 pub mod announcements;
 pub mod auth;
 pub mod away;
@@ -71,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .merge(announcements::routes())
         .merge(polls::routes())
         .merge(scheduled::routes())
+        .merge(admin::routes())
         .merge(crate::web::routes())
         .route("/api/v1/health", get(|| async { "OK" }))
         .fallback(not_found)
