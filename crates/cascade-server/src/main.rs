@@ -291,6 +291,15 @@ enum Admin {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Give an account a staff role for the admin API (`admin` or `moderator`), or take
+    /// it away (`none`).
+    Role {
+        name: String,
+        #[arg(value_parser = ["admin", "moderator", "none"])]
+        role: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Announcements shown to every user (`GET /api/v1/announcements`): list, create,
     /// edit and delete them.
     Announcements {
@@ -666,11 +675,27 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin {
+            command: Admin::Role { name, role, store },
+        } => {
+            let (state, account) = open_with_account(&store, &name).await?;
+            let role = (role != "none").then_some(role.as_str());
+            app::admin::set_role(&state, account.id, role)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!(
+                "@{} is {}",
+                account.username,
+                role.map_or("no longer staff".to_string(), str::to_string)
+            );
+            Ok(())
+        }
+        Command::Admin {
             command: Admin::Limit { name, lift, store },
         } => {
             let (state, account) = open_with_account(&store, &name).await?;
-            let at = (!lift).then(cascade_core::time::now_millis);
-            state.store.set_limited(account.id, at).await?;
+            app::admin::limit(&state, account.id, !lift)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!(
                 "@{} is {}",
                 account.username,

@@ -24,6 +24,7 @@ mod instance;
 mod jobs;
 mod lists;
 mod media;
+mod moderation;
 mod notifications;
 mod oauth;
 mod polls;
@@ -52,6 +53,7 @@ pub use instance::WeeklyActivity;
 pub use jobs::{Job, NewJob};
 pub use lists::ListRecord;
 pub use media::{removal_payload, MediaRecord, ProfileImage};
+pub use moderation::{AccountQuery, ModeratedReport, ReportQuery};
 pub use notifications::{
     GroupRow, MarkerRecord, NotificationFilter, NotificationRecord, Owed, PolicyRecord,
     RequestRecord,

@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 pub mod accounts;
+pub mod admin;
 pub mod announcements;
 pub mod auth;
 pub mod away;
@@ -22,8 +23,8 @@ pub mod filters;
 pub mod instance;
 pub mod limits;
 pub mod lists;
-pub mod metrics;
 pub mod media;
+pub mod metrics;
 pub mod notifications;
 pub mod oauth;
 pub mod overload;
@@ -75,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .merge(polls::routes())
         .merge(scheduled::routes())
         .merge(media_routes)
+        .merge(admin::routes())
         .merge(crate::web::routes())
         .merge(metrics::routes())
         .route("/api/v1/health", get(|| async { "OK" }))

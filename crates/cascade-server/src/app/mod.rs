@@ -3,6 +3,7 @@
 //! rendered Mastodon entities. Handlers call exactly one of them.
 
 pub mod accounts;
+pub mod admin;
 pub mod announcements;
 pub mod away;
 pub mod cascade;

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod admin;
 mod announcements;
 mod away;
 mod browser;
@@ -24,8 +25,8 @@ mod inbox;
 mod instance;
 mod layers;
 mod lists;
-mod metrics;
 mod media;
+mod metrics;
 mod notifications;
 mod oauth;
 mod overload;
