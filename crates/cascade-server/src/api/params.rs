@@ -62,57 +62,55 @@ async fn parse<S: Send + Sync, T: DeserializeOwned>(
     state: &S,
     files: Option<&mut Vec<FilePart>>,
 ) -> Result<Params<T>, ApiError> {
-    {
-        let mut budget = Budget::default();
-        let mut merged = parse_form(req.uri().query().unwrap_or("").as_bytes(), &mut budget)?;
-        let content_type = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        if content_type.starts_with("multipart/form-data") {
-            merged.extend(multipart_to_json(req, state, &mut budget, files).await?);
-            return deserialize(merged);
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::TooLarge
-            } else {
-                ApiError::BadRequest("Could not read the request body".into())
-            }
-        })?;
-        if !bytes.iter().all(u8::is_ascii_whitespace) {
-            let body = if content_type.starts_with("application/json") {
-                match serde_json::from_slice::<Value>(&bytes) {
-                    Ok(Value::Object(map)) => {
-                        budget.object(&map, 1)?;
-                        map
-                    }
-                    Ok(_) => {
-                        return Err(ApiError::BadRequest(
-                            "The JSON body must be an object".into(),
-                        ))
-                    }
-                    Err(e) => {
-                        return Err(ApiError::BadRequest(format!(
-                            "The request body is not valid JSON: {e}"
-                        )))
-                    }
-                }
-            } else if content_type.is_empty()
-                || content_type.starts_with("application/x-www-form-urlencoded")
-            {
-                parse_form(&bytes, &mut budget)?
-            } else {
-                return Err(ApiError::BadRequest(format!(
-                    "Unsupported content type {content_type:?}: send JSON or form-urlencoded parameters"
-                )));
-            };
-            merged.extend(body);
-        }
-        deserialize(merged)
+    let mut budget = Budget::default();
+    let mut merged = parse_form(req.uri().query().unwrap_or("").as_bytes(), &mut budget)?;
+    let content_type = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if content_type.starts_with("multipart/form-data") {
+        merged.extend(multipart_to_json(req, state, &mut budget, files).await?);
+        return deserialize(merged);
     }
+    let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge
+        } else {
+            ApiError::BadRequest("Could not read the request body".into())
+        }
+    })?;
+    if !bytes.iter().all(u8::is_ascii_whitespace) {
+        let body = if content_type.starts_with("application/json") {
+            match serde_json::from_slice::<Value>(&bytes) {
+                Ok(Value::Object(map)) => {
+                    budget.object(&map, 1)?;
+                    map
+                }
+                Ok(_) => {
+                    return Err(ApiError::BadRequest(
+                        "The JSON body must be an object".into(),
+                    ))
+                }
+                Err(e) => {
+                    return Err(ApiError::BadRequest(format!(
+                        "The request body is not valid JSON: {e}"
+                    )))
+                }
+            }
+        } else if content_type.is_empty()
+            || content_type.starts_with("application/x-www-form-urlencoded")
+        {
+            parse_form(&bytes, &mut budget)?
+        } else {
+            return Err(ApiError::BadRequest(format!(
+                "Unsupported content type {content_type:?}: send JSON or form-urlencoded parameters"
+            )));
+        };
+        merged.extend(body);
+    }
+    deserialize(merged)
 }
 
 fn deserialize<T: DeserializeOwned>(merged: Map<String, Value>) -> Result<Params<T>, ApiError> {
