@@ -44,6 +44,8 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
     // cascade's lock: fan-out jobs run several at once, and two reshares of one cascade
     // must not overwrite each other's reach.
     let mut exposure = if root != status.id {
+        // Seeding the stored sketch (on the cascade's first reshare) is a write too.
+        let _held = exposure_lock(root).lock().await;
         exposure_sketch(state, root)
             .await?
             .map(|_| HyperLogLog::new())
@@ -110,9 +112,7 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
 /// Merges `mine` into the cascade's stored sketch; how many accounts that added to the
 /// cascade's estimated reach. One merge per cascade at a time in this process.
 async fn merge_exposure(state: &AppState, root: Id, mine: &HyperLogLog) -> Result<u64, StoreError> {
-    static LOCKS: std::sync::OnceLock<Vec<tokio::sync::Mutex<()>>> = std::sync::OnceLock::new();
-    let locks = LOCKS.get_or_init(|| (0..64).map(|_| tokio::sync::Mutex::new(())).collect());
-    let _held = locks[(root as u64 % 64) as usize].lock().await;
+    let _held = exposure_lock(root).lock().await;
     let mut stored = state
         .store
         .exposure_sketch(root)
@@ -128,6 +128,14 @@ async fn merge_exposure(state: &AppState, root: Id, mine: &HyperLogLog) -> Resul
         .save_exposure_sketch(root, &stored.to_bytes())
         .await?;
     Ok(stored.estimate().saturating_sub(before))
+}
+
+/// The lock of a cascade's stored sketch in this process: seeding it and merging into it
+/// are read-modify-writes that concurrent fan-out jobs must take turns at.
+fn exposure_lock(root: Id) -> &'static tokio::sync::Mutex<()> {
+    static LOCKS: std::sync::OnceLock<Vec<tokio::sync::Mutex<()>>> = std::sync::OnceLock::new();
+    let locks = LOCKS.get_or_init(|| (0..64).map(|_| tokio::sync::Mutex::new(())).collect());
+    &locks[(root as u64 % 64) as usize]
 }
 
 async fn exposure_sketch(state: &AppState, root: Id) -> Result<Option<HyperLogLog>, StoreError> {

@@ -418,12 +418,15 @@ async fn reshares_fanned_out_at_once_lose_no_reach() {
     assert!(answers.iter().all(|a| a.status == 200));
     let c = cascade(&app, &author, &post["id"]).await;
     assert_eq!(c["stats"]["size"], 13, "{c}");
-    assert_eq!(c["stats"]["reach"], 36, "{}", c["stats"]);
+    // Reach is a HyperLogLog estimate: two of 36 accounts may share a register (a few
+    // percent of the time), but a lost merge would lose a sharer's 3 at once.
+    let reach = c["stats"]["reach"].as_i64().unwrap();
+    assert!((34..=36).contains(&reach), "{}", c["stats"]);
     let exposed: i64 = c["nodes"]
         .as_array()
         .unwrap()
         .iter()
         .filter_map(|n| n["exposed"].as_i64())
         .sum();
-    assert_eq!(exposed, 36, "{c}");
+    assert_eq!(exposed, reach, "{c}");
 }

@@ -45,6 +45,33 @@ async fn mastodon_py_registers_follows_posts_and_reshares() {
     );
 }
 
+/// Mastodon.py's calls for media, polls, scheduled statuses, account notes, featured
+/// tags and announcements, each answer schema-checked.
+#[tokio::test]
+async fn mastodon_py_uploads_media_votes_schedules_and_notes() {
+    let Ok(python) = std::env::var("CASCADE_PYTHON") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must run the Mastodon.py test: CASCADE_PYTHON is not set"
+        );
+        eprintln!("\n#### SKIPPED: CASCADE_PYTHON is not set, so the Mastodon.py client test did not run. Use scripts/test. ####\n");
+        return;
+    };
+    let app = spawn_app().await;
+    let output = tokio::process::Command::new(&python)
+        .arg(repo_root().join("tests/clients/mastodon_py_more.py"))
+        .arg(app.url(""))
+        .output()
+        .await
+        .expect("the Python client runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stdout.contains("PASS"),
+        "Mastodon.py (media, polls, ...) failed:\n{stdout}\n{stderr}"
+    );
+}
+
 /// How long one client flow may take before the test gives up on it.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(180);
 
