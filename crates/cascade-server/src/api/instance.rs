@@ -130,7 +130,6 @@ fn json_bytes(json: bytes::Bytes) -> Response {
 }
 
 async fn describe_v2(state: &AppState) -> ApiResult<Value> {
-    let state = state.clone();
     let users = state.store.count_users().await?;
     Ok(json!({
         "domain": state.config.domain,
@@ -142,16 +141,15 @@ async fn describe_v2(state: &AppState) -> ApiResult<Value> {
         "thumbnail": { "url": state.url("/avatars/original/missing.png"), "blurhash": null, "versions": {} },
         "icon": [],
         "languages": ["en"],
-        "configuration": configuration(&state).await?,
+        "configuration": configuration(state).await?,
         "registrations": { "enabled": state.config.registrations_open, "approval_required": false, "message": state.config.pages.registrations_message, "min_age": null, "reason_required": false },
         "api_versions": { "mastodon": MASTODON_API_VERSION },
-        "contact": { "email": instance::contact_email(&state), "account": contact(&state).await? },
-        "rules": instance::rules(&state),
+        "contact": { "email": instance::contact_email(state), "account": contact(state).await? },
+        "rules": instance::rules(state),
     }))
 }
 
 async fn describe_v1(state: &AppState) -> ApiResult<Value> {
-    let state = state.clone();
     let users = state.store.count_users().await?;
     let statuses = state.store.count_local_statuses().await?;
     Ok(json!({
@@ -159,7 +157,7 @@ async fn describe_v1(state: &AppState) -> ApiResult<Value> {
         "title": state.config.title,
         "short_description": "Cascade: a social network server that survives going viral, and explains it.",
         "description": "Cascade: a social network server that survives going viral, and explains it.",
-        "email": instance::contact_email(&state),
+        "email": instance::contact_email(state),
         "version": version(),
         "urls": { "streaming_api": state.url("").replacen("http", "ws", 1) },
         "stats": { "user_count": users, "status_count": statuses, "domain_count": 0 },
@@ -168,9 +166,9 @@ async fn describe_v1(state: &AppState) -> ApiResult<Value> {
         "registrations": state.config.registrations_open,
         "approval_required": false,
         "invites_enabled": false,
-        "configuration": configuration(&state).await?,
-        "contact_account": contact(&state).await?,
-        "rules": instance::rules(&state),
+        "configuration": configuration(state).await?,
+        "contact_account": contact(state).await?,
+        "rules": instance::rules(state),
     }))
 }
 
