@@ -294,6 +294,33 @@ impl Store {
         Ok(DeletedStatus { status: s, quotes })
     }
 
+    /// Sets who may quote a status from now on (`public`, `followers` or `nobody`); quotes
+    /// already made stay.
+    pub async fn set_quote_policy(&self, id: Id, policy: &str) -> Result<()> {
+        write!(self, db => {
+            sqlx::query("UPDATE statuses SET quote_policy = $1 WHERE id = $2")
+                .bind(policy).bind(id).execute(db).await?;
+        });
+        Ok(())
+    }
+
+    /// The quoted author takes back a quote of their status: the quoting status keeps its
+    /// text but no longer shows the quoted one. True when `quoting` quoted `quoted` and was
+    /// not already revoked.
+    pub async fn revoke_quote(&self, quoted: Id, quoting: Id) -> Result<bool> {
+        let changed = transaction!(self, tx => {
+            let changed = sqlx::query("UPDATE statuses SET quote_state = 'revoked' WHERE id = $1 AND quote_of_id = $2 \
+                         AND (quote_state IS NULL OR quote_state = 'accepted')")
+                .bind(quoting).bind(quoted).execute(&mut *tx).await?.rows_affected();
+            if changed == 1 {
+                sqlx::query("UPDATE statuses SET quotes_count = quotes_count - 1 WHERE id = $1 AND quotes_count > 0")
+                    .bind(quoted).execute(&mut *tx).await?;
+            }
+            changed
+        });
+        Ok(changed == 1)
+    }
+
     /// Replaces a status's text, keeping the previous version in its history. The first
     /// edit also records the original version, as Mastodon's history shows it.
     pub async fn edit_status(
@@ -429,7 +456,7 @@ impl Store {
         ).bind(status).bind(max_id.unwrap_or(i64::MAX)).bind(min_id.unwrap_or(i64::MIN)).bind(limit as i64).fetch_all(db).await?))
     }
 
-    /// Reblogs (or quotes) of a status, newest first: `(status id, account id)`.
+    /// Reblogs (or accepted quotes) of a status, newest first: `(status id, account id)`.
     pub async fn reshares_of(
         &self,
         column: Reshare,
@@ -438,9 +465,10 @@ impl Store {
         min_id: Option<Id>,
         limit: usize,
     ) -> Result<Vec<(Id, Id)>> {
+        // A revoked quote is no longer one of the status's quotes.
         let column = match column {
             Reshare::Reblog => "reblog_of_id",
-            Reshare::Quote => "quote_of_id",
+            Reshare::Quote => "(quote_state IS NULL OR quote_state = 'accepted') AND quote_of_id",
         };
         let sql = format!("SELECT id, account_id FROM statuses WHERE {column} = $1 AND id < $2 AND id > $3 ORDER BY id DESC LIMIT $4");
         read!(self, db => Ok(sqlx::query_as(&sql).bind(status).bind(max_id.unwrap_or(i64::MAX)).bind(min_id.unwrap_or(i64::MIN)).bind(limit as i64).fetch_all(db).await?))
@@ -495,7 +523,7 @@ impl Store {
         write!(self, db => {
             sqlx::query("UPDATE statuses SET \
                 reblogs_count = (SELECT COUNT(*) FROM statuses r WHERE r.reblog_of_id = statuses.id), \
-                quotes_count = (SELECT COUNT(*) FROM statuses q WHERE q.quote_of_id = statuses.id), \
+                quotes_count = (SELECT COUNT(*) FROM statuses q WHERE q.quote_of_id = statuses.id AND (q.quote_state IS NULL OR q.quote_state = 'accepted')), \
                 replies_count = (SELECT COUNT(*) FROM statuses c WHERE c.in_reply_to_id = statuses.id), \
                 favourites_count = (SELECT COUNT(*) FROM favourites f WHERE f.status_id = statuses.id)")
                 .execute(db).await?;

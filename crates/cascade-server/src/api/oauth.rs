@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/oauth/authorize", get(authorize_page).post(authorize))
         .route("/oauth/token", post(token))
         .route("/oauth/revoke", post(revoke))
+        .route("/oauth/userinfo", get(userinfo).post(userinfo))
         .route("/.well-known/oauth-authorization-server", get(metadata))
 }
 
@@ -613,6 +614,21 @@ async fn revoke(
     Ok(Json(serde_json::json!({})))
 }
 
+/// `GET` or `POST /oauth/userinfo` (Mastodon 4.4): the OpenID Connect claims about the
+/// token's user, for the `profile` scope (which `read` and `read:accounts` cover too).
+async fn userinfo(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<serde_json::Value>> {
+    let me = auth.user("profile")?;
+    let account = crate::app::accounts::credential_account(&state, me).await?;
+    Ok(Json(serde_json::json!({
+        "iss": state.url("/"),
+        "sub": account.uri,
+        "name": account.display_name,
+        "preferred_username": account.username,
+        "profile": account.url,
+        "picture": account.avatar,
+    })))
+}
+
 async fn metadata(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(serde_json::json!({
         "issuer": state.url("/"),
@@ -620,6 +636,7 @@ async fn metadata(State(state): State<AppState>) -> Json<serde_json::Value> {
         "authorization_endpoint": state.url("/oauth/authorize"),
         "token_endpoint": state.url("/oauth/token"),
         "revocation_endpoint": state.url("/oauth/revoke"),
+        "userinfo_endpoint": state.url("/oauth/userinfo"),
         "app_registration_endpoint": state.url("/api/v1/apps"),
         "scopes_supported": KNOWN_SCOPES,
         "response_types_supported": ["code"],

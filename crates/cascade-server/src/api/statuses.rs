@@ -44,6 +44,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/statuses/{id}/favourited_by", get(favourited_by))
         .route("/api/v1/statuses/{id}/reblogged_by", get(reblogged_by))
         .route("/api/v1/statuses/{id}/quotes", get(status_quotes))
+        .route(
+            "/api/v1/statuses/{id}/quotes/{quoting}/revoke",
+            post(revoke_quote),
+        )
+        .route(
+            "/api/v1/statuses/{id}/interaction_policy",
+            axum::routing::put(interaction_policy),
+        )
         .route("/api/v1/bookmarks", get(bookmarks))
         .route("/api/v1/favourites", get(favourites))
 }
@@ -284,6 +292,39 @@ async fn reblog_status(
     let viewer = viewer(&state, &auth, "write:statuses").await?;
     Ok(Json(
         uc::reblog(&state, &viewer, path_id(&id)?, form.visibility.as_deref()).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct PolicyForm {
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    quote_approval_policy: Option<String>,
+}
+
+/// `PUT /api/v1/statuses/:id/interaction_policy`: who may quote one's status from now on.
+async fn interaction_policy(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(form): Params<PolicyForm>,
+) -> ApiResult<Json<model::Status>> {
+    let viewer = viewer(&state, &auth, "write:statuses").await?;
+    let policy = form.quote_approval_policy.as_deref();
+    Ok(Json(
+        uc::set_quote_policy(&state, &viewer, path_id(&id)?, policy).await?,
+    ))
+}
+
+/// `POST /api/v1/statuses/:id/quotes/:quoting/revoke`: the quoted author takes a quote back.
+async fn revoke_quote(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, quoting)): Path<(String, String)>,
+) -> ApiResult<Json<model::Status>> {
+    let viewer = viewer(&state, &auth, "write:statuses").await?;
+    let (quoted, quoting) = (path_id(&id)?, path_id(&quoting)?);
+    Ok(Json(
+        uc::revoke_quote(&state, &viewer, quoted, quoting).await?,
     ))
 }
 

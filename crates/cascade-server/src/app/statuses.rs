@@ -263,6 +263,54 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<enti
     Ok(shown)
 }
 
+/// Changes who may quote one's own status from now on (Mastodon 4.5's
+/// `interaction_policy`); quotes already made stay.
+pub async fn set_quote_policy(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Id,
+    policy: Option<&str>,
+) -> ApiResult<entity::Status> {
+    let s = visible(state, viewer, id).await?;
+    if !viewer.is(s.account_id) || s.reblog_of_id.is_some() {
+        return Err(ApiError::Forbidden("This action is not allowed".into()));
+    }
+    let policy = match policy {
+        Some(p @ ("public" | "followers" | "nobody")) => p,
+        None | Some("") => return Err(ApiError::unprocessable("quote_approval_policy is missing")),
+        Some(_) => {
+            return Err(ApiError::unprocessable(
+                "Quote approval policy is not included in the list",
+            ))
+        }
+    };
+    state.store.set_quote_policy(id, policy).await?;
+    state.records.forget_status(id);
+    render::status(state, viewer, id).await
+}
+
+/// The author of `quoted` takes back the quote `quoting` made of it: the quoting status
+/// stays, its quote shows as `revoked` and the quoted post is no longer shown in it.
+pub async fn revoke_quote(
+    state: &AppState,
+    viewer: &Viewer,
+    quoted: Id,
+    quoting: Id,
+) -> ApiResult<entity::Status> {
+    let original = state.store.status(quoted).await?;
+    if !viewer.is(original.account_id) {
+        return Err(ApiError::NotFound);
+    }
+    let quote = state.store.status(quoting).await?;
+    if quote.quote_of_id != Some(quoted) {
+        return Err(ApiError::NotFound);
+    }
+    state.store.revoke_quote(quoted, quoting).await?;
+    state.records.forget_status(quoting);
+    state.records.forget_status(quoted);
+    render::status(state, viewer, quoting).await
+}
+
 pub async fn edit(
     state: &AppState,
     viewer: &Viewer,

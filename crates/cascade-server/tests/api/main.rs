@@ -15,6 +15,7 @@ mod cli;
 mod clients;
 mod conversations;
 mod cors;
+mod coverage;
 mod crash;
 mod errors;
 mod filters;

@@ -534,3 +534,34 @@ async fn every_html_page_forbids_script_framing_and_sniffing() {
         assert!(!html.contains("<script"), "{path}: a page runs no script");
     }
 }
+
+#[tokio::test]
+async fn userinfo_tells_who_the_token_belongs_to() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let meta = app
+        .get_anon("/.well-known/oauth-authorization-server")
+        .await
+        .ok();
+    assert_eq!(meta["userinfo_endpoint"], app.url("/oauth/userinfo"));
+    let me = app
+        .get(&alice, "/api/v1/accounts/verify_credentials")
+        .await
+        .ok();
+    for method in [reqwest::Method::GET, reqwest::Method::POST] {
+        let info = app
+            .request(method, "/oauth/userinfo", Some(&alice.token), None)
+            .await
+            .ok();
+        assert_eq!(info["preferred_username"], "alice");
+        assert_eq!(info["sub"], me["uri"]);
+        assert_eq!(info["profile"], me["url"]);
+        assert_eq!(info["picture"], me["avatar"]);
+        assert_eq!(info["iss"], app.url("/"));
+    }
+    assert_eq!(app.get_anon("/oauth/userinfo").await.status, 401);
+    let narrow = app.user_with_scopes("narrow", "read:statuses").await;
+    assert_eq!(app.get(&narrow, "/oauth/userinfo").await.status, 403);
+    let profile = app.user_with_scopes("profiled", "profile").await;
+    assert_eq!(app.get(&profile, "/oauth/userinfo").await.status, 200);
+}

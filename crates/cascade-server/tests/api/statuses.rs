@@ -485,3 +485,74 @@ async fn edits_keep_language() {
         .ok();
     assert_eq!(edited["language"], "fr");
 }
+
+#[tokio::test]
+async fn the_quote_policy_can_change_and_a_quote_can_be_revoked() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let s = app.post_status(&alice, "quote me", "public").await;
+    let id = s["id"].as_str().unwrap();
+    let q = app
+        .post(
+            &bob,
+            "/api/v1/statuses",
+            json!({"status": "so true", "quoted_status_id": id}),
+        )
+        .await
+        .ok();
+    let qid = q["id"].as_str().unwrap();
+
+    // Only the author changes the policy; an unknown value is refused.
+    let policy = format!("/api/v1/statuses/{id}/interaction_policy");
+    let put = |who, body| app.request(Method::PUT, &policy, Some(who), Some(body));
+    assert_eq!(
+        put(&bob.token, json!({"quote_approval_policy": "nobody"}))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        put(&alice.token, json!({"quote_approval_policy": "anyone"}))
+            .await
+            .status,
+        422
+    );
+    let closed = put(&alice.token, json!({"quote_approval_policy": "nobody"}))
+        .await
+        .ok();
+    assert_eq!(closed["quote_approval"]["automatic"], json!([]));
+    let again = app
+        .post(
+            &bob,
+            "/api/v1/statuses",
+            json!({"status": "once more", "quoted_status_id": id}),
+        )
+        .await;
+    assert_eq!(again.status, 403);
+
+    // Only the quoted author revokes, and only a quote of that status.
+    let revoke = format!("/api/v1/statuses/{id}/quotes/{qid}/revoke");
+    assert_eq!(app.post(&bob, &revoke, json!({})).await.status, 404);
+    let other = app.post_status(&alice, "another", "public").await;
+    let wrong = format!(
+        "/api/v1/statuses/{}/quotes/{qid}/revoke",
+        other["id"].as_str().unwrap()
+    );
+    assert_eq!(app.post(&alice, &wrong, json!({})).await.status, 404);
+    let revoked = app.post(&alice, &revoke, json!({})).await.ok();
+    assert_eq!(revoked["id"], qid);
+    assert_eq!(revoked["quote"]["state"], "revoked");
+    assert!(revoked["quote"]["quoted_status"].is_null());
+    let seen = app.get_anon(&format!("/api/v1/statuses/{qid}")).await.ok();
+    assert_eq!(seen["quote"]["state"], "revoked");
+    assert_eq!(
+        app.get_anon(&format!("/api/v1/statuses/{id}")).await.ok()["quotes_count"],
+        0
+    );
+    let quotes = app
+        .get_anon(&format!("/api/v1/statuses/{id}/quotes"))
+        .await
+        .ok();
+    assert_eq!(quotes, json!([]));
+}
