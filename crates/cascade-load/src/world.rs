@@ -99,6 +99,7 @@ pub async fn generate(
                 bot: false,
                 locked: false,
                 created_at: now - 30 * DAY,
+                pending: None,
             })
             .await?;
     }

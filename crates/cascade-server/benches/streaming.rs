@@ -236,7 +236,7 @@ async fn burst(accounts: usize) {
         "author",
         "author@example.test",
         "bench password 1",
-        None,
+        Default::default(),
     )
     .await
     .expect("the author");

@@ -352,6 +352,7 @@ impl Bench {
                     bot: false,
                     locked: false,
                     created_at: now - 30 * DAY,
+                    pending: None,
                 })
                 .await
                 .expect("an author");
@@ -1228,6 +1229,7 @@ async fn worker_latency(bench: &Bench, duration: Duration) {
                 bot: false,
                 locked: false,
                 created_at: now,
+                pending: None,
             })
             .await
             .expect("an author");

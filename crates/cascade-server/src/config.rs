@@ -17,6 +17,8 @@ pub struct Config {
     pub database_url: String,
     pub data_dir: PathBuf,
     pub registrations_open: bool,
+    /// Whether new accounts wait for a moderator's approval before they can sign in.
+    pub approval_required: bool,
     pub fanout: FanoutPolicy,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
@@ -209,6 +211,7 @@ impl Config {
             database_url,
             data_dir,
             registrations_open: true,
+            approval_required: false,
             fanout: FanoutPolicy::default(),
             max_body_bytes: 1024 * 1024,
             title: "Cascade".into(),
@@ -316,6 +319,27 @@ impl IpNet {
             }
             _ => false,
         }
+    }
+}
+
+impl std::fmt::Display for IpNet {
+    /// The block's first address and its prefix: `10.0.0.0/8`, `192.0.2.1/32`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let first = match self.addr {
+            IpAddr::V4(a) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                IpAddr::V4((u32::from(a) & mask).into())
+            }
+            IpAddr::V6(a) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                IpAddr::V6((u128::from(a) & mask).into())
+            }
+        };
+        write!(f, "{first}/{}", self.prefix)
     }
 }
 

@@ -124,6 +124,7 @@ pub async fn build(
             bot: false,
             locked: false,
             created_at: login.created_at,
+            pending: None,
         })
         .await?;
     bar.inc(1);

@@ -130,6 +130,9 @@ enum Command {
         /// Close registrations through the API.
         #[arg(long, env = "CASCADE_CLOSED_REGISTRATIONS")]
         closed_registrations: bool,
+        /// New accounts wait for a moderator's approval (the admin API's approve/reject).
+        #[arg(long, env = "CASCADE_APPROVAL_REQUIRED")]
+        approval_required: bool,
         /// Authors with more followers than this are merged at read time, not fanned out.
         #[arg(long, env = "CASCADE_CELEBRITY_THRESHOLD", default_value_t = 10_000)]
         celebrity_threshold: i64,
@@ -536,6 +539,7 @@ async fn run() -> anyhow::Result<()> {
             store,
             demo: with_demo,
             closed_registrations,
+            approval_required,
             celebrity_threshold,
             rate_limit,
             public_view_counts,
@@ -570,6 +574,7 @@ async fn run() -> anyhow::Result<()> {
             }
             config.pages = pages.load()?;
             config.registrations_open = !closed_registrations;
+            config.approval_required = approval_required;
             config.fanout.celebrity_threshold = celebrity_threshold;
             config.public_view_counts = public_view_counts;
             if insecure_allow_private_outgoing {
@@ -644,9 +649,10 @@ async fn run() -> anyhow::Result<()> {
                 },
         } => {
             let state = cascade_server::open(config(&store)?).await?;
-            let account = app::accounts::register(&state, &name, &email, &password, None)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let account =
+                app::accounts::register(&state, &name, &email, &password, Default::default())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!("created @{} (id {})", account.username, account.id);
             Ok(())
         }

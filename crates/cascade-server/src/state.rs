@@ -54,6 +54,8 @@ pub struct Shared {
     pub instance: crate::app::instance::DescriptionCache,
     /// Recent spam assessments of accounts.
     pub spam: crate::app::spam::SpamCache,
+    /// The moderators' blocks on client addresses, checked on every request.
+    pub ip_blocks: crate::app::admin::IpBlocks,
     /// The VAPID key and the coalescing windows of Web Push, and the signal that wakes
     /// the push worker (a delivery was queued, an away period ended).
     pub push: crate::app::push::PushState,
@@ -186,6 +188,7 @@ impl AppState {
             inbox,
             streams,
             spam: Default::default(),
+            ip_blocks: Default::default(),
             push,
             push_due: Notify::new(),
             away: Default::default(),

@@ -31,12 +31,18 @@ pub struct Account {
     pub avatar_key: Option<String>,
     /// The uploaded header's storage key; `None`: the default.
     pub header_key: Option<String>,
+    /// When a moderator marked the account's media sensitive, if one did.
+    pub sensitized_at: Option<i64>,
+    /// When a moderator disabled the account's login, if one did.
+    pub disabled_at: Option<i64>,
+    /// Since when the sign-up waits for a moderator's approval; `None` once approved.
+    pub pending_since: Option<i64>,
 }
 
 const ACCOUNT_COLUMNS: &str =
     "id, username, display_name, note, note_html, fields_json, locked, bot, \
     discoverable, followers_count, following_count, statuses_count, last_status_at, created_at, public_view_counts, limited_at, suspended_at, \
-    avatar_key, header_key";
+    avatar_key, header_key, sensitized_at, disabled_at, pending_since";
 
 #[derive(Debug, Clone)]
 pub struct NewAccount {
@@ -50,6 +56,8 @@ pub struct NewAccount {
     pub bot: bool,
     pub locked: bool,
     pub created_at: i64,
+    /// `Some(reason)` when the sign-up waits for a moderator's approval.
+    pub pending: Option<String>,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -88,11 +96,12 @@ impl Store {
         }
         transaction!(self, tx => {
             sqlx::query(
-                "INSERT INTO accounts (id, username, display_name, note, note_html, bot, locked, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO accounts (id, username, display_name, note, note_html, bot, locked, created_at, \
+                 pending_since, sign_up_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(a.id).bind(&a.username).bind(&a.display_name).bind(&a.note).bind(&a.note_html)
             .bind(a.bot).bind(a.locked).bind(a.created_at)
+            .bind(a.pending.as_ref().map(|_| a.created_at)).bind(a.pending.as_deref())
             .execute(&mut *tx).await?;
             sqlx::query("INSERT INTO users (account_id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)")
                 .bind(a.id).bind(&a.email).bind(&a.password_hash).bind(a.created_at)

@@ -53,7 +53,9 @@ pub use instance::WeeklyActivity;
 pub use jobs::{Job, NewJob};
 pub use lists::ListRecord;
 pub use media::{removal_payload, MediaRecord, ProfileImage};
-pub use moderation::{AccountQuery, ModeratedReport, ReportQuery};
+pub use moderation::{
+    AccountQuery, EmailBlockRecord, IpBlockRecord, ModeratedReport, ReportQuery, WarningRecord,
+};
 pub use notifications::{
     GroupRow, MarkerRecord, NotificationFilter, NotificationRecord, Owed, PolicyRecord,
     RequestRecord,

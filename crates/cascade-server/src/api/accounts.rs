@@ -78,9 +78,14 @@ struct RegisterForm {
     agreement: bool,
     #[serde(default, deserialize_with = "flex::opt_string")]
     display_name: Option<String>,
+    /// Why the person wants to join, for the moderators when sign-ups need approval.
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    reason: Option<String>,
 }
 
 /// Registration with an application token; answers with a user token, as Mastodon does.
+/// The token is refused (403) until a moderator approves the account when sign-ups need
+/// approval, or when an IP block says sign-ups from the client's address do.
 async fn register_account(
     State(state): State<AppState>,
     addr: super::limits::ClientAddr,
@@ -102,14 +107,12 @@ async fn register_account(
     let username = form.username.unwrap_or_default();
     let email = form.email.unwrap_or_default();
     let password = form.password.unwrap_or_default();
-    let account = uc::register(
-        &state,
-        &username,
-        &email,
-        &password,
-        form.display_name.as_deref(),
-    )
-    .await?;
+    let sign_up = uc::SignUp {
+        address: Some(addr.0),
+        reason: form.reason.as_deref(),
+        display_name: form.display_name.as_deref(),
+    };
+    let account = uc::register(&state, &username, &email, &password, sign_up).await?;
     let scopes = token.scopes.join(" ");
     Ok(
         Json(uc::issue_token(&state, Some(account.id), token.app_id, &scopes).await?)

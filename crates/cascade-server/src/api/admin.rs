@@ -1,5 +1,7 @@
-//! Mastodon's admin API for staff (`cascade admin role`): accounts and reports. Every
-//! endpoint needs `admin:read` or `admin:write` and a staff role (403 otherwise).
+//! Mastodon's admin API for staff (`cascade admin role`): accounts, reports, canonical
+//! email blocks and IP blocks. Every endpoint needs `admin:read` or `admin:write` and a
+//! staff role (403 otherwise). Also the warnings an account received, for its owner
+//! (`/api/v1/cascade/warnings`).
 
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
@@ -25,6 +27,31 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/admin/accounts/{id}/action", post(act))
         .route("/api/v1/admin/accounts/{id}/unsilence", post(unsilence))
         .route("/api/v1/admin/accounts/{id}/unsuspend", post(unsuspend))
+        .route("/api/v1/admin/accounts/{id}/enable", post(enable))
+        .route("/api/v1/admin/accounts/{id}/unsensitive", post(unsensitive))
+        .route("/api/v1/admin/accounts/{id}/approve", post(approve))
+        .route("/api/v1/admin/accounts/{id}/reject", post(reject))
+        .route(
+            "/api/v1/admin/canonical_email_blocks",
+            get(email_blocks).post(block_email),
+        )
+        .route(
+            "/api/v1/admin/canonical_email_blocks/test",
+            post(test_email),
+        )
+        .route(
+            "/api/v1/admin/canonical_email_blocks/{id}",
+            get(email_block).delete(unblock_email),
+        )
+        .route(
+            "/api/v1/admin/ip_blocks",
+            get(ip_blocks).post(create_ip_block),
+        )
+        .route(
+            "/api/v1/admin/ip_blocks/{id}",
+            get(ip_block).put(update_ip_block).delete(delete_ip_block),
+        )
+        .route("/api/v1/cascade/warnings", get(my_warnings))
         .route("/api/v1/admin/reports", get(reports))
         .route("/api/v1/admin/reports/{id}", get(report))
         .route(
@@ -90,7 +117,7 @@ struct V2Filters {
 }
 
 /// A page of accounts; `nothing` when the filters name accounts that cannot exist here
-/// (remote ones; pending, disabled or sensitized ones, which Cascade does not have).
+/// (remote ones: there is no federation yet).
 async fn account_page(
     state: &AppState,
     q: AccountQuery,
@@ -114,15 +141,16 @@ async fn accounts_v1(
     Params(f): Params<V1Filters>,
 ) -> ApiResult<Paged<Vec<Value>>> {
     staff(&state, &auth, "admin:read").await?;
-    let status = if f.suspended {
-        Some("suspended")
-    } else if f.silenced {
-        Some("silenced")
-    } else if f.active {
-        Some("active")
-    } else {
-        None
-    };
+    let status = [
+        (f.suspended, "suspended"),
+        (f.silenced, "silenced"),
+        (f.pending, "pending"),
+        (f.disabled, "disabled"),
+        (f.sensitized, "sensitized"),
+        (f.active, "active"),
+    ]
+    .into_iter()
+    .find_map(|(asked, status)| asked.then_some(status));
     let q = AccountQuery {
         status: status.map(str::to_string),
         username: f.username,
@@ -130,7 +158,7 @@ async fn accounts_v1(
         email: f.email,
         staff: f.staff,
     };
-    let nothing = f.remote || f.pending || f.disabled || f.sensitized;
+    let nothing = f.remote;
     account_page(&state, q, nothing, &f.page, here.0).await
 }
 
@@ -146,8 +174,9 @@ async fn accounts_v2(
         (Some(o), _) if o != "local" && !o.is_empty() => {
             return Err(ApiError::unprocessable("Origin must be local or remote"))
         }
-        (_, Some("pending" | "disabled")) => true,
-        (_, None | Some("" | "active" | "silenced" | "suspended")) => false,
+        (_, None | Some("" | "active" | "pending" | "disabled" | "silenced" | "suspended")) => {
+            false
+        }
         (_, Some(_)) => {
             return Err(ApiError::unprocessable(
                 "Status must be active, pending, disabled, silenced or suspended",
@@ -179,8 +208,12 @@ struct ActionForm {
     kind: Option<String>,
     #[serde(default, deserialize_with = "flex::opt_id")]
     report_id: Option<Id>,
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    text: Option<String>,
 }
 
+/// `POST /api/v1/admin/accounts/:id/action`. `warning_preset_id` and
+/// `send_email_notification` are accepted and ignored: there are no presets and no email.
 async fn act(
     State(state): State<AppState>,
     auth: Auth,
@@ -188,31 +221,202 @@ async fn act(
     Params(form): Params<ActionForm>,
 ) -> ApiResult<Json<Value>> {
     let me = auth.user("admin:write")?;
-    let kind = form.kind.unwrap_or_else(|| "none".into());
-    uc::act(&state, me, path_id(&id)?, &kind, form.report_id).await?;
+    let action = uc::Action {
+        kind: form.kind.as_deref().unwrap_or("none"),
+        report: form.report_id,
+        text: form.text.as_deref(),
+    };
+    uc::act(&state, me, path_id(&id)?, action).await?;
     Ok(Json(json!({})))
 }
 
-async fn unsilence(
+macro_rules! account_undo {
+    ($name:ident, $what:literal) => {
+        async fn $name(
+            State(state): State<AppState>,
+            auth: Auth,
+            Path(id): Path<String>,
+        ) -> ApiResult<Json<Value>> {
+            let me = auth.user("admin:write")?;
+            Ok(Json(uc::undo(&state, me, path_id(&id)?, $what).await?))
+        }
+    };
+}
+
+account_undo!(unsilence, "unsilence");
+account_undo!(unsuspend, "unsuspend");
+account_undo!(enable, "enable");
+account_undo!(unsensitive, "unsensitive");
+
+async fn approve(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let me = auth.user("admin:write")?;
+    Ok(Json(uc::review(&state, me, path_id(&id)?, true).await?))
+}
+
+async fn reject(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let me = auth.user("admin:write")?;
+    Ok(Json(uc::review(&state, me, path_id(&id)?, false).await?))
+}
+
+/// The warnings moderators sent the caller, newest first.
+async fn my_warnings(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<Value>>> {
+    let me = auth.user("read:accounts")?;
+    Ok(Json(uc::warnings(&state, me, me).await?))
+}
+
+async fn email_blocks(
+    State(state): State<AppState>,
+    here: LinkBase,
+    auth: Auth,
+    Params(page): Params<PageParams>,
+) -> ApiResult<Paged<Vec<Value>>> {
+    let me = auth.user("admin:read")?;
+    let limit = page.limit.unwrap_or(100).clamp(1, 200);
+    let (items, keys) = uc::email_blocks(
+        &state,
+        me,
+        page.max_id,
+        page.min_id.or(page.since_id),
+        limit,
+    )
+    .await?;
+    Ok(Paged::new(items, &keys, here.0))
+}
+
+async fn email_block(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let me = auth.user("admin:read")?;
+    Ok(Json(uc::email_block(&state, me, path_id(&id)?).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct EmailForm {
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    email: Option<String>,
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    canonical_email_hash: Option<String>,
+}
+
+async fn test_email(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(form): Params<EmailForm>,
+) -> ApiResult<Json<Vec<Value>>> {
+    let me = auth.user("admin:read")?;
+    let email = form.email.unwrap_or_default();
+    Ok(Json(uc::test_email(&state, me, &email).await?))
+}
+
+async fn block_email(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(form): Params<EmailForm>,
+) -> ApiResult<Json<Value>> {
+    let me = auth.user("admin:write")?;
+    let (email, hash) = (form.email.as_deref(), form.canonical_email_hash.as_deref());
+    Ok(Json(uc::block_email(&state, me, email, hash).await?))
+}
+
+async fn unblock_email(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let me = auth.user("admin:write")?;
+    Ok(Json(uc::unblock_email(&state, me, path_id(&id)?).await?))
+}
+
+async fn ip_blocks(
+    State(state): State<AppState>,
+    here: LinkBase,
+    auth: Auth,
+    Params(page): Params<PageParams>,
+) -> ApiResult<Paged<Vec<Value>>> {
+    let me = auth.user("admin:read")?;
+    let limit = page.limit.unwrap_or(100).clamp(1, 200);
+    let (items, keys) = uc::ip_blocks(
+        &state,
+        me,
+        page.max_id,
+        page.min_id.or(page.since_id),
+        limit,
+    )
+    .await?;
+    Ok(Paged::new(items, &keys, here.0))
+}
+
+async fn ip_block(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let me = auth.user("admin:read")?;
+    Ok(Json(uc::ip_block(&state, me, path_id(&id)?).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct IpBlockForm {
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    ip: Option<String>,
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    severity: Option<String>,
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    comment: Option<String>,
+    #[serde(default, deserialize_with = "flex::opt_i64")]
+    expires_in: Option<i64>,
+}
+
+impl From<IpBlockForm> for uc::IpBlockInput {
+    fn from(f: IpBlockForm) -> Self {
+        uc::IpBlockInput {
+            ip: f.ip,
+            severity: f.severity,
+            comment: f.comment,
+            expires_in: f.expires_in,
+        }
+    }
+}
+
+async fn create_ip_block(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(form): Params<IpBlockForm>,
+) -> ApiResult<Json<Value>> {
+    let me = auth.user("admin:write")?;
+    Ok(Json(uc::put_ip_block(&state, me, None, form.into()).await?))
+}
+
+async fn update_ip_block(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(form): Params<IpBlockForm>,
+) -> ApiResult<Json<Value>> {
+    let me = auth.user("admin:write")?;
+    let id = path_id(&id)?;
     Ok(Json(
-        uc::undo(&state, me, path_id(&id)?, "unsilence").await?,
+        uc::put_ip_block(&state, me, Some(id), form.into()).await?,
     ))
 }
 
-async fn unsuspend(
+async fn delete_ip_block(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let me = auth.user("admin:write")?;
-    Ok(Json(
-        uc::undo(&state, me, path_id(&id)?, "unsuspend").await?,
-    ))
+    Ok(Json(uc::delete_ip_block(&state, me, path_id(&id)?).await?))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -170,7 +170,8 @@ impl FromRequestParts<AppState> for Auth {
 }
 
 /// Looks a token up, through the token cache (`app::tokens`), and refuses it (403, as
-/// Mastodon does) while its account is suspended.
+/// Mastodon does) while its account is suspended, its login disabled or its sign-up
+/// waiting for approval.
 pub async fn resolve_token(state: &AppState, token: &str) -> Result<TokenInfo, ApiError> {
     let info = crate::app::tokens::verify(state, token).await?;
     if let Some(account) = info.account_id {
@@ -180,13 +181,17 @@ pub async fn resolve_token(state: &AppState, token: &str) -> Result<TokenInfo, A
             .records
             .accounts(&state.store, &[account], std::time::Instant::now())
             .await?;
-        if found
-            .get(&account)
-            .is_some_and(|a| a.suspended_at.is_some())
-        {
-            return Err(ApiError::Forbidden(
-                "Your login is currently disabled".into(),
-            ));
+        if let Some(a) = found.get(&account) {
+            if a.pending_since.is_some() {
+                return Err(ApiError::Forbidden(
+                    "Your login is currently pending approval".into(),
+                ));
+            }
+            if a.suspended_at.is_some() || a.disabled_at.is_some() {
+                return Err(ApiError::Forbidden(
+                    "Your login is currently disabled".into(),
+                ));
+            }
         }
     }
     Ok(info)

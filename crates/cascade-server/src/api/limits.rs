@@ -18,6 +18,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::app::admin::Severity;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -81,6 +82,9 @@ pub async fn limit(State(state): State<AppState>, mut request: Request, next: Ne
         .map(|ConnectInfo(addr)| addr.ip());
     let addr = client_addr(&state.config, peer, request.headers());
     request.extensions_mut().insert(ClientAddr(addr));
+    if state.ip_blocks.severity(&state, addr).await == Some(Severity::NoAccess) {
+        return ApiError::Forbidden("Access from your address is blocked".into()).into_response();
+    }
     let Some(limit) = state.config.rate_limit else {
         return next.run(request).await;
     };

@@ -51,15 +51,48 @@ pub fn validate_registration(username: &str, email: &str, password: &str) -> Api
     Ok(())
 }
 
-/// Creates a local user. Returns its account.
+/// Where a sign-up comes from and what it says, beyond its login.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SignUp<'a> {
+    /// The client's address, checked against the moderators' IP blocks; `None` for an
+    /// account an administrator creates (the command line), which waits for nothing.
+    pub address: Option<std::net::IpAddr>,
+    /// Why the person wants to join, shown to moderators when the sign-up waits.
+    pub reason: Option<&'a str>,
+    pub display_name: Option<&'a str>,
+}
+
+/// Creates a local user. Returns its account, which waits for a moderator's approval
+/// when the server says sign-ups need it or an IP block on the address does.
 pub async fn register(
     state: &AppState,
     username: &str,
     email: &str,
     password: &str,
-    display_name: Option<&str>,
+    sign_up: SignUp<'_>,
 ) -> ApiResult<Account> {
+    use crate::app::admin::{self, Severity};
     validate_registration(username, email, password)?;
+    let severity = match sign_up.address {
+        Some(ip) => state.ip_blocks.severity(state, ip).await,
+        None => None,
+    };
+    if severity >= Some(Severity::SignUpBlock) {
+        return Err(ApiError::Forbidden(
+            "Sign-ups from your address are not allowed".into(),
+        ));
+    }
+    if admin::email_blocked(state, email).await? {
+        return Err(ApiError::unprocessable("Email is blocked"));
+    }
+    let reason = sign_up.reason.unwrap_or_default().trim();
+    if reason.chars().count() > 1_000 {
+        return Err(ApiError::unprocessable(
+            "Reason is too long (maximum is 1000 characters)",
+        ));
+    }
+    let waits = sign_up.address.is_some() && (state.config.approval_required || severity.is_some());
+    let display_name = sign_up.display_name;
     let max_name = cascade_core::limits::MAX_DISPLAY_NAME_CHARS;
     if display_name.is_some_and(|n| n.chars().count() > max_name) {
         return Err(ApiError::unprocessable(format!(
@@ -82,6 +115,7 @@ pub async fn register(
         bot: false,
         locked: false,
         created_at: now,
+        pending: waits.then(|| reason.to_string()),
     };
     state
         .store

@@ -456,7 +456,8 @@ impl Loaded {
             created_at: time::rfc3339(s.created_at),
             in_reply_to_id: s.in_reply_to_id.map(|i| i.to_string()),
             in_reply_to_account_id: s.in_reply_to_account_id.map(|i| i.to_string()),
-            sensitive: s.sensitive,
+            // A moderator's `sensitive` action covers the account's media, old and new.
+            sensitive: s.sensitive || (author.sensitized_at.is_some() && !e.media.is_empty()),
             spoiler_text: s.spoiler_text.clone(),
             visibility: visibility.as_str().to_string(),
             language: s.language.clone(),

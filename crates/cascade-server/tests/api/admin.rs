@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::cli::admin;
-use crate::helpers::{spawn_app, TestApp, User};
+use crate::helpers::{spawn_app, spawn_with, TestApp, User};
 use crate::schemas::validate;
 
 const STAFF_SCOPES: &str = "read write follow admin:read admin:write";
@@ -166,12 +166,6 @@ async fn moderators_silence_and_suspend_and_lift_both() {
             &moderator,
             &spammer.id,
             json!({"type": "explode"}),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        (
-            &moderator,
-            &spammer.id,
-            json!({"type": "sensitive"}),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
@@ -349,4 +343,439 @@ async fn the_cli_gives_and_takes_staff_roles() {
     assert!(!out.status.success());
     let out = admin(&["role", "nobody", "admin", "--data", data]).await;
     assert!(!out.status.success());
+}
+
+async fn act_on(app: &TestApp, who: &User, target: &str, body: Value) -> crate::helpers::Response {
+    let path = format!("/api/v1/admin/accounts/{target}/action");
+    app.request(reqwest::Method::POST, &path, Some(&who.token), Some(body))
+        .await
+}
+
+#[tokio::test]
+async fn sensitive_and_disable_leave_warnings_and_are_lifted() {
+    let app = spawn_app().await;
+    let moderator = staff(&app, "moderator", "moderator").await;
+    let troll = app.user("troll").await;
+    let picture = crate::media::upload(
+        &app,
+        &troll,
+        crate::media::png(8, 8, false),
+        "p.png",
+        "image/png",
+    )
+    .await;
+    let post = app
+        .post(
+            &troll,
+            "/api/v1/statuses",
+            json!({"status": "look", "media_ids": [picture["id"]]}),
+        )
+        .await
+        .ok();
+    assert_eq!(post["sensitive"], false);
+    let text_only = app.post_status(&troll, "just words", "public").await;
+
+    let said = "Mark your pictures, please.";
+    act_on(
+        &app,
+        &moderator,
+        &troll.id,
+        json!({"type": "sensitive", "text": said}),
+    )
+    .await
+    .ok();
+    let admin_view = format!("/api/v1/admin/accounts/{}", troll.id);
+    assert_eq!(
+        app.get(&moderator, &admin_view).await.ok()["sensitized"],
+        true
+    );
+    let post_path = format!("/api/v1/statuses/{}", post["id"].as_str().unwrap());
+    assert_eq!(app.get_anon(&post_path).await.ok()["sensitive"], true);
+    let words = format!("/api/v1/statuses/{}", text_only["id"].as_str().unwrap());
+    assert_eq!(app.get_anon(&words).await.ok()["sensitive"], false);
+    let listed = app
+        .get(&moderator, "/api/v2/admin/accounts?status=sensitized")
+        .await;
+    assert_eq!(listed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let warnings = app.get(&troll, "/api/v1/cascade/warnings").await.ok();
+    assert_eq!(warnings[0]["action"], "sensitive");
+    assert_eq!(warnings[0]["text"], said);
+    assert_eq!(warnings[0]["target_account"]["id"], troll.id.as_str());
+
+    act_on(&app, &moderator, &troll.id, json!({"type": "disable"}))
+        .await
+        .ok();
+    let refused = app.get(&troll, "/api/v1/accounts/verify_credentials").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.body["error"], "Your login is currently disabled");
+    let disabled = app
+        .get(&moderator, "/api/v2/admin/accounts?status=disabled")
+        .await
+        .ok();
+    assert_eq!(ids(&disabled), vec![troll.id.clone()]);
+    let back = app
+        .post(&moderator, &format!("{admin_view}/enable"), json!({}))
+        .await
+        .ok();
+    assert_eq!(back["disabled"], false);
+    let clean = app
+        .post(&moderator, &format!("{admin_view}/unsensitive"), json!({}))
+        .await
+        .ok();
+    assert_eq!(clean["sensitized"], false);
+    assert_eq!(app.get_anon(&post_path).await.ok()["sensitive"], false);
+    let warnings = app.get(&troll, "/api/v1/cascade/warnings").await.ok();
+    let actions: Vec<&str> = warnings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["disable", "sensitive"]);
+    // Nothing for an action of none without words.
+    act_on(&app, &moderator, &troll.id, json!({"type": "none"}))
+        .await
+        .ok();
+    let after = app.get(&troll, "/api/v1/cascade/warnings").await.ok();
+    assert_eq!(after.as_array().unwrap().len(), 2);
+    // The warnings are no one else's business.
+    let stranger = app.user("stranger").await;
+    let theirs = app.get(&stranger, "/api/v1/cascade/warnings").await.ok();
+    assert_eq!(theirs, json!([]));
+    let samples = vec![(
+        "Admin_Account",
+        app.get(&moderator, &admin_view).await.ok(),
+        "admin account".to_string(),
+    )];
+    if let Some(bad) = validate(&samples).await {
+        assert!(bad.is_empty(), "{bad}");
+    }
+}
+
+/// A token for an application, which signs people up.
+async fn app_token(app: &TestApp) -> String {
+    let client: Value = app
+        .client
+        .post(app.url("/api/v1/apps"))
+        .json(&json!({"client_name": "Joiner", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token: Value = app
+        .client
+        .post(app.url("/oauth/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client["client_id"].as_str().unwrap()),
+            ("client_secret", client["client_secret"].as_str().unwrap()),
+            ("scope", "read write"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    token["access_token"].as_str().unwrap().to_string()
+}
+
+/// Signs up from `from` (an `X-Forwarded-For` address the server trusts, or none):
+/// the status and the body.
+async fn sign_up(
+    app: &TestApp,
+    app_token: &str,
+    name: &str,
+    email: &str,
+    from: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut request = app
+        .client
+        .post(app.url("/api/v1/accounts"))
+        .bearer_auth(app_token)
+        .json(
+            &json!({"username": name, "email": email, "password": "long enough pw",
+                      "agreement": true, "reason": format!("{name} likes cascades")}),
+        );
+    if let Some(ip) = from {
+        request = request.header("x-forwarded-for", ip);
+    }
+    let res = request.send().await.unwrap();
+    (res.status(), res.json().await.unwrap_or(Value::Null))
+}
+
+async fn whoami(app: &TestApp, token: &Value) -> (StatusCode, Value) {
+    let res = app
+        .client
+        .get(app.url("/api/v1/accounts/verify_credentials"))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn sign_ups_wait_for_approval_when_the_server_asks_for_it() {
+    let app = spawn_with(|c| c.approval_required = true).await;
+    let moderator = staff(&app, "moderator", "moderator").await;
+    let joiner = app_token(&app).await;
+    let instance = app.get_anon("/api/v2/instance").await.ok();
+    assert_eq!(instance["registrations"]["approval_required"], true);
+    let (status, token) = sign_up(&app, &joiner, "hopeful", "hopeful@example.test", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = whoami(&app, &token).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["error"], "Your login is currently pending approval");
+    let pending = app
+        .get(&moderator, "/api/v2/admin/accounts?status=pending")
+        .await
+        .ok();
+    assert_eq!(pending.as_array().unwrap().len(), 1);
+    assert_eq!(pending[0]["approved"], false);
+    assert_eq!(pending[0]["invite_request"], "hopeful likes cascades");
+    let id = pending[0]["id"].as_str().unwrap().to_string();
+    let approved = app
+        .post(
+            &moderator,
+            &format!("/api/v1/admin/accounts/{id}/approve"),
+            json!({}),
+        )
+        .await
+        .ok();
+    assert_eq!(approved["approved"], true);
+    let (status, me) = whoami(&app, &token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["username"], "hopeful");
+    // Approving twice, or rejecting an approved account, is not allowed.
+    for what in ["approve", "reject"] {
+        let res = app
+            .post(
+                &moderator,
+                &format!("/api/v1/admin/accounts/{id}/{what}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{what}");
+    }
+    // A rejected sign-up is gone, and its name is free again.
+    let (_, token) = sign_up(&app, &joiner, "spammy", "spammy@example.test", None).await;
+    let pending = app
+        .get(&moderator, "/api/v1/admin/accounts?pending=true")
+        .await
+        .ok();
+    let id = pending[0]["id"].as_str().unwrap().to_string();
+    let rejected = app
+        .post(
+            &moderator,
+            &format!("/api/v1/admin/accounts/{id}/reject"),
+            json!({}),
+        )
+        .await
+        .ok();
+    assert_eq!(rejected["account"]["username"], "spammy");
+    let gone = app
+        .get(&moderator, &format!("/api/v1/admin/accounts/{id}"))
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    let (status, _) = whoami(&app, &token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = sign_up(&app, &joiner, "spammy", "spammy@example.test", None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn canonical_email_blocks_refuse_sign_ups() {
+    let app = spawn_app().await;
+    let moderator = staff(&app, "moderator", "moderator").await;
+    let joiner = app_token(&app).await;
+    let block = app
+        .post(
+            &moderator,
+            "/api/v1/admin/canonical_email_blocks",
+            json!({"email": "Foo.Bar+news@Example.com"}),
+        )
+        .await
+        .ok();
+    let hash = block["canonical_email_hash"].as_str().unwrap().to_string();
+    assert_eq!(hash.len(), 64);
+    let again = app
+        .post(
+            &moderator,
+            "/api/v1/admin/canonical_email_blocks",
+            json!({"canonical_email_hash": hash}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let matched = app
+        .post(
+            &moderator,
+            "/api/v1/admin/canonical_email_blocks/test",
+            json!({"email": "foobar@example.com"}),
+        )
+        .await
+        .ok();
+    assert_eq!(matched[0]["id"], block["id"]);
+    let unmatched = app
+        .post(
+            &moderator,
+            "/api/v1/admin/canonical_email_blocks/test",
+            json!({"email": "someone@example.com"}),
+        )
+        .await
+        .ok();
+    assert_eq!(unmatched, json!([]));
+    let (status, body) = sign_up(&app, &joiner, "sneaky", "f.o.o.bar+2@example.com", None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let id = block["id"].as_str().unwrap();
+    let path = format!("/api/v1/admin/canonical_email_blocks/{id}");
+    assert_eq!(app.get(&moderator, &path).await.ok(), block);
+    let listed = app
+        .get(&moderator, "/api/v1/admin/canonical_email_blocks")
+        .await
+        .ok();
+    assert_eq!(ids(&listed), vec![id.to_string()]);
+    let deleted = app
+        .request(reqwest::Method::DELETE, &path, Some(&moderator.token), None)
+        .await
+        .ok();
+    assert_eq!(deleted, json!({}));
+    let (status, _) = sign_up(&app, &joiner, "sneaky", "f.o.o.bar+2@example.com", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let plain = app.user("plain").await;
+    let res = app
+        .get(&plain, "/api/v1/admin/canonical_email_blocks")
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn ip_blocks_hold_back_sign_ups_and_shut_out_requests() {
+    let app = spawn_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    let moderator = staff(&app, "moderator", "moderator").await;
+    let joiner = app_token(&app).await;
+    let bad = |body: Value| {
+        let app = &app;
+        let token = moderator.token.clone();
+        async move {
+            app.request(
+                reqwest::Method::POST,
+                "/api/v1/admin/ip_blocks",
+                Some(&token),
+                Some(body),
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(
+        bad(json!({"ip": "not an ip", "severity": "no_access"})).await,
+        422
+    );
+    assert_eq!(
+        bad(json!({"ip": "203.0.113.0/24", "severity": "maybe"})).await,
+        422
+    );
+    let block = app
+        .post(
+            &moderator,
+            "/api/v1/admin/ip_blocks",
+            json!({"ip": "203.0.113.7/24", "severity": "sign_up_block", "comment": "a spam farm"}),
+        )
+        .await
+        .ok();
+    assert_eq!(block["ip"], "203.0.113.0/24");
+    assert_eq!(block["severity"], "sign_up_block");
+    assert!(block["expires_at"].is_null());
+    let (status, _) = sign_up(
+        &app,
+        &joiner,
+        "farm1",
+        "farm1@example.test",
+        Some("203.0.113.9"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = sign_up(
+        &app,
+        &joiner,
+        "elsewhere",
+        "else@example.test",
+        Some("198.51.100.1"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let path = format!("/api/v1/admin/ip_blocks/{}", block["id"].as_str().unwrap());
+    let changed = app
+        .request(
+            reqwest::Method::PUT,
+            &path,
+            Some(&moderator.token),
+            Some(json!({"severity": "sign_up_requires_approval", "expires_in": 3600})),
+        )
+        .await
+        .ok();
+    assert_eq!(changed["severity"], "sign_up_requires_approval");
+    assert_eq!(changed["comment"], "a spam farm");
+    assert!(changed["expires_at"].is_string());
+    let (status, token) = sign_up(
+        &app,
+        &joiner,
+        "farm2",
+        "farm2@example.test",
+        Some("203.0.113.9"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        whoami(&app, &token).await.0,
+        StatusCode::FORBIDDEN,
+        "waits for approval"
+    );
+
+    app.request(
+        reqwest::Method::PUT,
+        &path,
+        Some(&moderator.token),
+        Some(json!({"severity": "no_access"})),
+    )
+    .await
+    .ok();
+    let shut_out = app
+        .client
+        .get(app.url("/api/v1/timelines/public"))
+        .header("x-forwarded-for", "203.0.113.200")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shut_out.status(), StatusCode::FORBIDDEN);
+    assert!(shut_out.json::<Value>().await.unwrap()["error"].is_string());
+    let let_in = app
+        .client
+        .get(app.url("/api/v1/timelines/public"))
+        .header("x-forwarded-for", "198.51.100.1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(let_in.status(), StatusCode::OK);
+    let listed = app.get(&moderator, "/api/v1/admin/ip_blocks").await.ok();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get(&moderator, &path).await.ok()["severity"],
+        "no_access"
+    );
+    app.request(reqwest::Method::DELETE, &path, Some(&moderator.token), None)
+        .await
+        .ok();
+    let back = app
+        .client
+        .get(app.url("/api/v1/timelines/public"))
+        .header("x-forwarded-for", "203.0.113.200")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(back.status(), StatusCode::OK);
 }

@@ -172,7 +172,7 @@ impl TestApp {
             username,
             &format!("{username}@example.test"),
             "correct horse battery",
-            None,
+            Default::default(),
         )
         .await
         .expect("registration");
@@ -304,6 +304,7 @@ pub async fn crowd(app: &TestApp, prefix: &str, n: usize) -> Vec<User> {
                 bot: false,
                 locked: false,
                 created_at,
+                pending: None,
             })
             .await
             .expect("an account");

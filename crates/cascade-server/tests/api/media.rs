@@ -36,7 +36,7 @@ fn jpeg(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
-fn png(width: u32, height: u32, alpha: bool) -> Vec<u8> {
+pub(crate) fn png(width: u32, height: u32, alpha: bool) -> Vec<u8> {
     let mut img = picture(width, height);
     if alpha {
         img.put_pixel(0, 0, Rgba([0, 0, 0, 0]));
@@ -182,7 +182,13 @@ fn png_bomb() -> Vec<u8> {
 // ---------------------------------------------------------------------------------------
 // Helpers.
 
-async fn upload(app: &TestApp, user: &User, bytes: Vec<u8>, name: &str, mime: &str) -> Value {
+pub(crate) async fn upload(
+    app: &TestApp,
+    user: &User,
+    bytes: Vec<u8>,
+    name: &str,
+    mime: &str,
+) -> Value {
     let res = upload_raw(app, user, bytes, name, mime, &[]).await;
     assert_eq!(res.status, StatusCode::OK, "{name}: {}", res.body);
     res.body

@@ -53,7 +53,7 @@ async fn serves_https_with_hsts_and_https_urls_and_picks_up_a_renewed_certificat
         "alice",
         "a@example.org",
         "password123",
-        None,
+        Default::default(),
     )
     .await
     .expect("registered");
