@@ -59,6 +59,10 @@ pub async fn serve(
         Err(e) => tracing::warn!(error = %e, "the search index could not catch up"),
     }
     tokio::spawn(app::search::run_committer(state.clone()));
+    if let Err(e) = app::emojis::reload(&state).await {
+        tracing::warn!(error = %e, "the custom emojis could not be read");
+    }
+    tokio::spawn(app::emojis::run_refresher(state.clone()));
     if state.media.ffmpeg.is_none() {
         tracing::warn!(
             "ffmpeg and ffprobe were not found (or are turned off): video and audio uploads are refused; install Debian's ffmpeg to accept them"

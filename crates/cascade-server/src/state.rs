@@ -56,6 +56,8 @@ pub struct Shared {
     pub spam: crate::app::spam::SpamCache,
     /// The moderators' blocks on client addresses, checked on every request.
     pub ip_blocks: crate::app::admin::IpBlocks,
+    /// The custom emojis, rendered, by shortcode.
+    pub emojis: crate::app::emojis::EmojiBook,
     /// The VAPID key and the coalescing windows of Web Push, and the signal that wakes
     /// the push worker (a delivery was queued, an away period ended).
     pub push: crate::app::push::PushState,
@@ -189,6 +191,7 @@ impl AppState {
             streams,
             spam: Default::default(),
             ip_blocks: Default::default(),
+            emojis: Default::default(),
             push,
             push_due: Notify::new(),
             away: Default::default(),

@@ -31,7 +31,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v2/instance/", get(instance_v2))
         .route(
             "/api/v1/custom_emojis",
-            get(|| async { Json(Vec::<Value>::new()) }),
+            get(|State(state): State<AppState>| async move {
+                Json(crate::app::emojis::list(&state))
+            }),
         )
         .route("/api/v1/instance/rules", get(rules))
         // No federation: this instance knows no other.

@@ -46,12 +46,18 @@ pub fn routes(config: &crate::Config) -> Router<AppState> {
         .route("/system/identicons/{name}", get(identicon))
 }
 
-/// Reads an upload's multipart body: the `file`, its `description` and `focus`. A
-/// `thumbnail` is read and ignored (Cascade takes video posters itself).
-async fn read_upload(
+/// A multipart body read whole: its `file`, and its text fields by name. Other file
+/// fields are read (bounded) and dropped, as are text fields past 16 KiB.
+pub(super) struct Form {
+    pub file: Option<Vec<u8>>,
+    pub fields: std::collections::HashMap<String, String>,
+}
+
+/// Reads a multipart body with a `file` of at most `limit` bytes.
+pub(super) async fn read_form(
     multipart: Result<Multipart, MultipartRejection>,
     limit: usize,
-) -> ApiResult<Upload> {
+) -> ApiResult<Form> {
     let mut multipart = multipart.map_err(|_| {
         ApiError::unprocessable("File can't be blank: send it as multipart/form-data")
     })?;
@@ -62,33 +68,47 @@ async fn read_upload(
             ApiError::BadRequest(format!("The multipart body is malformed: {e}"))
         }
     };
-    let mut upload = Upload::default();
-    let mut file = None;
+    let mut form = Form {
+        file: None,
+        fields: Default::default(),
+    };
     while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
-        match field.name().unwrap_or_default() {
-            "file" | "thumbnail" => {
-                let is_file = field.name() == Some("file");
-                let mut bytes = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(bad)? {
-                    if bytes.len() + chunk.len() > limit {
-                        return Err(ApiError::TooLarge);
-                    }
-                    bytes.extend_from_slice(&chunk);
+        let name = field.name().unwrap_or_default().to_string();
+        if field.file_name().is_some() || name == "file" {
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                if bytes.len() + chunk.len() > limit {
+                    return Err(ApiError::TooLarge);
                 }
-                if is_file {
-                    file = Some(bytes);
-                }
+                bytes.extend_from_slice(&chunk);
             }
-            "description" => upload.description = Some(field.text().await.map_err(bad)?),
-            "focus" => upload.focus = Some(field.text().await.map_err(bad)?),
-            _ => {
-                // Unknown fields are read (bounded by the body limit) and dropped.
-                field.bytes().await.map_err(bad)?;
+            if name == "file" {
+                form.file = Some(bytes);
+            }
+        } else {
+            let text = field.text().await.map_err(bad)?;
+            if text.len() <= 16 * 1024 {
+                form.fields.insert(name, text);
             }
         }
     }
-    upload.bytes = file.ok_or_else(|| ApiError::unprocessable("File can't be blank"))?;
-    Ok(upload)
+    Ok(form)
+}
+
+/// Reads an upload's multipart body: the `file`, its `description` and `focus`. A
+/// `thumbnail` is read and ignored (Cascade takes video posters itself).
+async fn read_upload(
+    multipart: Result<Multipart, MultipartRejection>,
+    limit: usize,
+) -> ApiResult<Upload> {
+    let mut form = read_form(multipart, limit).await?;
+    Ok(Upload {
+        bytes: form
+            .file
+            .ok_or_else(|| ApiError::unprocessable("File can't be blank"))?,
+        description: form.fields.remove("description"),
+        focus: form.fields.remove("focus"),
+    })
 }
 
 async fn upload(

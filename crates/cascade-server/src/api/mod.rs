@@ -18,6 +18,7 @@ pub mod auth;
 pub mod away;
 pub mod conversations;
 pub mod cors;
+pub mod emojis;
 pub mod extensions;
 pub mod filters;
 pub mod instance;
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .merge(scheduled::routes())
         .merge(media_routes)
         .merge(admin::routes())
+        .merge(emojis::routes())
         .merge(crate::web::routes())
         .merge(metrics::routes())
         .route("/api/v1/health", get(|| async { "OK" }))

@@ -32,7 +32,7 @@ pub struct Upload {
     pub focus: Option<String>,
 }
 
-fn invalid(e: media::MediaError) -> ApiError {
+pub(crate) fn invalid(e: media::MediaError) -> ApiError {
     match e {
         media::MediaError::Invalid(msg) => ApiError::Unprocessable(msg),
     }
@@ -112,7 +112,7 @@ fn removal(state: &AppState, subject: Id, keys: &[String]) -> NewJob {
 }
 
 /// Removes files written for a row that was not written.
-async fn discard(state: &AppState, keys: &[String]) {
+pub(crate) async fn discard(state: &AppState, keys: &[String]) {
     for key in keys {
         if let Err(e) = state.media.store.delete(key).await {
             tracing::warn!(error = %e, key, "an unused media file was not removed");
@@ -120,7 +120,7 @@ async fn discard(state: &AppState, keys: &[String]) {
     }
 }
 
-async fn put(state: &AppState, key: &str, bytes: &[u8]) -> ApiResult<()> {
+pub(crate) async fn put(state: &AppState, key: &str, bytes: &[u8]) -> ApiResult<()> {
     state
         .media
         .store

@@ -10,6 +10,7 @@ pub mod cascade;
 pub mod clock;
 pub mod conversations;
 pub mod delivery;
+pub mod emojis;
 pub mod entity;
 pub mod fanout;
 pub mod feeds;

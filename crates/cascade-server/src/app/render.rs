@@ -42,6 +42,12 @@ pub fn account(state: &AppState, a: &Account) -> entity::Account {
         Some(key) => crate::app::media::file_url(state, key),
         None => state.url("/headers/original/missing.png"),
     };
+    let fields = fields(&a.fields_json);
+    let mut texts: Vec<&str> = vec![&a.display_name, &a.note];
+    for field in &fields {
+        texts.extend([field.name.as_str(), field.value.as_str()]);
+    }
+    let emojis = state.emojis.used_in(&texts);
     entity::Account {
         id: a.id.to_string(),
         username: a.username.clone(),
@@ -69,9 +75,9 @@ pub fn account(state: &AppState, a: &Account) -> entity::Account {
         following_count: a.following_count,
         statuses_count: a.statuses_count,
         last_status_at: a.last_status_at.map(time::date),
-        emojis: Vec::new(),
+        emojis,
         roles: Vec::new(),
-        fields: fields(&a.fields_json),
+        fields,
         source: None,
         role: None,
         cascade_away: state.away.notice(a.id),
@@ -490,7 +496,7 @@ impl Loaded {
                 .collect(),
             mentions,
             tags,
-            emojis: Vec::new(),
+            emojis: state.emojis.used_in(&[&s.text, &s.spoiler_text]),
             card: None,
             poll: self
                 .polls

@@ -208,6 +208,33 @@ pub fn profile(bytes: &[u8], format: Format, avatar: bool) -> Result<Encoded, Me
     encode(&out)
 }
 
+/// The longest side a custom emoji is stored at; emojis show at text size.
+pub const EMOJI_SIDE: u32 = 256;
+
+/// A custom emoji from an uploaded picture: a still one scaled down past `EMOJI_SIDE` and
+/// stripped of metadata, and its still image (the same picture, or an animated GIF's
+/// first frame; `None` when it is the same).
+pub fn emoji(bytes: &[u8], format: Format) -> Result<(Encoded, Option<Encoded>), MediaError> {
+    let first = decode(bytes, format)?;
+    let still = if first.width() > EMOJI_SIDE || first.height() > EMOJI_SIDE {
+        first.thumbnail(EMOJI_SIDE, EMOJI_SIDE)
+    } else {
+        first
+    };
+    let still = encode(&still)?;
+    if format == Format::Gif && is_animated(bytes)? {
+        let kept = media::strip_gif(bytes)?;
+        let animated = Encoded {
+            bytes: kept.bytes,
+            format: Format::Gif,
+            width: still.width,
+            height: still.height,
+        };
+        return Ok((animated, Some(still)));
+    }
+    Ok((still, None))
+}
+
 /// A default avatar drawn from a seed (an account id): a symmetric 5×5 pattern in a colour
 /// of its own, as a 200×200 PNG, the same for the same seed.
 pub fn identicon(seed: i64) -> Vec<u8> {

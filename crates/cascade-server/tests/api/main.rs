@@ -17,6 +17,7 @@ mod conversations;
 mod cors;
 mod coverage;
 mod crash;
+mod emojis;
 mod errors;
 mod filters;
 mod fuzz;

@@ -57,7 +57,7 @@ fn webp(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
-fn gif(frames: usize) -> Vec<u8> {
+pub(crate) fn gif(frames: usize) -> Vec<u8> {
     let mut out = Vec::new();
     {
         let mut enc = GifEncoder::new(&mut out);
