@@ -35,6 +35,17 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     Some((at.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
+/// Parses a date (`2026-12-07`) or an RFC 3339 timestamp into the milliseconds of that
+/// day's midnight UTC, as the admin dashboard's periods are whole days.
+pub fn parse_day(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let at = match text.len() {
+        10 => parse_rfc3339(&format!("{text}T00:00:00Z"))?,
+        _ => parse_rfc3339(text)?,
+    };
+    Some(at.div_euclid(DAY_MS) * DAY_MS)
+}
+
 /// Milliseconds in a day and a week.
 pub const DAY_MS: i64 = 86_400_000;
 pub const WEEK_MS: i64 = 7 * DAY_MS;
@@ -50,6 +61,15 @@ pub fn week_start(millis: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_parse_from_dates_and_timestamps() {
+        let midnight = parse_rfc3339("2026-12-07T00:00:00Z").unwrap();
+        assert_eq!(parse_day("2026-12-07"), Some(midnight));
+        assert_eq!(parse_day("2026-12-07T15:30:00.000Z"), Some(midnight));
+        assert_eq!(parse_day("2026-13-07"), None);
+        assert_eq!(parse_day("yesterday"), None);
+    }
 
     #[test]
     fn weeks_start_on_monday_at_midnight() {

@@ -16,6 +16,7 @@ use super::paging::{LinkBase, PageParams, Paged};
 use super::params::{flex, Params};
 use super::path_id;
 use crate::app::admin as uc;
+use crate::app::dashboard;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -52,6 +53,8 @@ pub fn routes() -> Router<AppState> {
             get(ip_block).put(update_ip_block).delete(delete_ip_block),
         )
         .route("/api/v1/cascade/warnings", get(my_warnings))
+        .route("/api/v1/admin/measures", post(measures))
+        .route("/api/v1/admin/dimensions", post(dimensions))
         .route("/api/v1/admin/reports", get(reports))
         .route("/api/v1/admin/reports/{id}", get(report))
         .route(
@@ -484,3 +487,75 @@ report_action!(assign_to_self, "assign_to_self");
 report_action!(unassign, "unassign");
 report_action!(resolve, "resolve");
 report_action!(reopen, "reopen");
+
+/// `tag_accounts[id]=…` and the like: what a measure or dimension is about.
+#[derive(Debug, Default, Deserialize)]
+struct Subject {
+    #[serde(default, deserialize_with = "flex::opt_id")]
+    id: Option<Id>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DashboardForm {
+    #[serde(default, deserialize_with = "flex::opt_strings")]
+    keys: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    start_at: Option<String>,
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    end_at: Option<String>,
+    #[serde(default, deserialize_with = "flex::opt_usize")]
+    limit: Option<usize>,
+    #[serde(default)]
+    tag_accounts: Option<Subject>,
+    #[serde(default)]
+    tag_uses: Option<Subject>,
+    #[serde(default)]
+    tag_servers: Option<Subject>,
+    #[serde(default)]
+    tag_languages: Option<Subject>,
+}
+
+impl DashboardForm {
+    fn subjects(&self) -> dashboard::Subjects {
+        let id = |s: &Option<Subject>| s.as_ref().and_then(|s| s.id);
+        dashboard::Subjects {
+            tag_accounts: id(&self.tag_accounts),
+            tag_uses: id(&self.tag_uses),
+            tag_servers: id(&self.tag_servers),
+            tag_languages: id(&self.tag_languages),
+        }
+    }
+
+    fn period(&self) -> ApiResult<dashboard::Period> {
+        dashboard::Period::parse(self.start_at.as_deref(), self.end_at.as_deref())
+    }
+}
+
+/// `POST /api/v1/admin/measures`: `keys[]`, `start_at`, `end_at`.
+async fn measures(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(form): Params<DashboardForm>,
+) -> ApiResult<Json<Vec<Value>>> {
+    let me = auth.user("admin:read")?;
+    let keys = form.keys.clone().unwrap_or_default();
+    let (period, subjects) = (form.period()?, form.subjects());
+    Ok(Json(
+        dashboard::measures(&state, me, &keys, period, &subjects).await?,
+    ))
+}
+
+/// `POST /api/v1/admin/dimensions`: `keys[]`, `start_at`, `end_at`, `limit` (10, at most 100).
+async fn dimensions(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(form): Params<DashboardForm>,
+) -> ApiResult<Json<Vec<Value>>> {
+    let me = auth.user("admin:read")?;
+    let keys = form.keys.clone().unwrap_or_default();
+    let (period, subjects) = (form.period()?, form.subjects());
+    let limit = form.limit.unwrap_or(10).clamp(1, 100);
+    Ok(Json(
+        dashboard::dimensions(&state, me, &keys, period, limit, &subjects).await?,
+    ))
+}

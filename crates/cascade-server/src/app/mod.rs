@@ -9,6 +9,7 @@ pub mod away;
 pub mod cascade;
 pub mod clock;
 pub mod conversations;
+pub mod dashboard;
 pub mod delivery;
 pub mod emojis;
 pub mod entity;

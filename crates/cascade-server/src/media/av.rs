@@ -20,6 +20,8 @@ const MAX_SIDE: &str =
 pub struct Ffmpeg {
     ffmpeg: PathBuf,
     ffprobe: PathBuf,
+    /// What `ffmpeg -version` says its version is.
+    version: String,
 }
 
 /// What ffprobe says of a file.
@@ -33,14 +35,24 @@ pub struct Probe {
     pub has_audio: bool,
 }
 
-fn answers(program: &str) -> bool {
-    std::process::Command::new(program)
+/// The version a program says it is (`ffmpeg version 5.1.6 …`), when it answers.
+fn answers(program: &str) -> Option<String> {
+    let out = std::process::Command::new(program)
         .arg("-version")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().next().unwrap_or_default();
+    Some(
+        first
+            .split_whitespace()
+            .nth(2)
+            .unwrap_or_default()
+            .to_string(),
+    )
 }
 
 async fn run(cmd: &mut Command) -> anyhow::Result<Vec<u8>> {
@@ -63,14 +75,17 @@ impl Ffmpeg {
     /// The programs, when both answer; `None` otherwise (the server then refuses video
     /// and audio, and says so at start). Runs them once, at start.
     pub fn detect() -> Option<Ffmpeg> {
-        if answers("ffmpeg") && answers("ffprobe") {
-            Some(Ffmpeg {
-                ffmpeg: "ffmpeg".into(),
-                ffprobe: "ffprobe".into(),
-            })
-        } else {
-            None
-        }
+        let version = answers("ffmpeg")?;
+        answers("ffprobe")?;
+        Some(Ffmpeg {
+            ffmpeg: "ffmpeg".into(),
+            ffprobe: "ffprobe".into(),
+            version,
+        })
+    }
+
+    pub fn version(&self) -> &str {
+        &self.version
     }
 
     pub async fn probe(&self, input: &Path) -> anyhow::Result<Probe> {

@@ -779,3 +779,157 @@ async fn ip_blocks_hold_back_sign_ups_and_shut_out_requests() {
         .unwrap();
     assert_eq!(back.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_dashboard_counts_what_happened_day_by_day() {
+    let app = spawn_app().await;
+    let moderator = staff(&app, "moderator", "moderator").await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let post = app
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "hello #cascades", "language": "fr"}),
+        )
+        .await
+        .ok();
+    app.post(
+        &bob,
+        "/api/v1/statuses",
+        json!({"status": "hi", "language": "en"}),
+    )
+    .await
+    .ok();
+    let id = post["id"].as_str().unwrap();
+    app.post(&bob, &format!("/api/v1/statuses/{id}/favourite"), json!({}))
+        .await
+        .ok();
+    app.post(&bob, &format!("/api/v1/statuses/{id}/reblog"), json!({}))
+        .await
+        .ok();
+    app.post(
+        &bob,
+        "/api/v1/reports",
+        json!({"account_id": alice.id, "comment": "hm", "category": "other"}),
+    )
+    .await
+    .ok();
+    let tag = app.get(&alice, "/api/v1/tags/cascades").await.ok();
+    let tag_id = tag["id"].as_str().unwrap().to_string();
+
+    let today = cascade_core::time::date(cascade_core::time::now_millis());
+    let week_ago =
+        cascade_core::time::date(cascade_core::time::now_millis() - 6 * cascade_core::time::DAY_MS);
+    let measures = app
+        .post(
+            &moderator,
+            "/api/v1/admin/measures",
+            json!({"keys": ["new_users", "active_users", "interactions", "opened_reports",
+                            "resolved_reports", "tag_uses", "tag_accounts", "instance_statuses", "nonsense"],
+                   "start_at": week_ago, "end_at": today,
+                   "tag_uses": {"id": tag_id}, "tag_accounts": {"id": tag_id},
+                   "instance_statuses": {"domain": "elsewhere.example"}}),
+        )
+        .await
+        .ok();
+    let by_key = |key: &str| {
+        measures
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["key"] == key)
+            .unwrap_or_else(|| panic!("{key} in {measures}"))
+            .clone()
+    };
+    assert_eq!(
+        measures.as_array().unwrap().len(),
+        8,
+        "unknown keys are left out"
+    );
+    let new_users = by_key("new_users");
+    assert_eq!(new_users["total"], "3");
+    assert_eq!(new_users["previous_total"], "0");
+    let days = new_users["data"].as_array().unwrap();
+    assert_eq!(days.len(), 7);
+    assert_eq!(days[6]["value"], "3", "today is the last day");
+    assert!(days[6]["date"].as_str().unwrap().starts_with(&today));
+    assert_eq!(days[0]["value"], "0");
+    assert_eq!(by_key("active_users")["total"], "2");
+    assert_eq!(by_key("interactions")["total"], "2");
+    assert_eq!(by_key("opened_reports")["total"], "1");
+    assert_eq!(by_key("resolved_reports")["total"], "0");
+    assert_eq!(by_key("tag_uses")["total"], "1");
+    assert_eq!(by_key("tag_accounts")["total"], "1");
+    assert_eq!(by_key("instance_statuses")["total"], "0");
+
+    let dimensions = app
+        .post(
+            &moderator,
+            "/api/v1/admin/dimensions",
+            json!({"keys": ["languages", "servers", "space_usage", "software_versions", "sources", "tag_languages"],
+                   "start_at": week_ago, "end_at": today, "limit": 5, "tag_languages": {"id": tag_id}}),
+        )
+        .await
+        .ok();
+    let dim = |key: &str| {
+        dimensions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["key"] == key)
+            .unwrap_or_else(|| panic!("{key} in {dimensions}"))["data"]
+            .clone()
+    };
+    let languages = dim("languages");
+    let codes: Vec<&str> = languages
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["key"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"fr") && codes.contains(&"en"),
+        "{languages}"
+    );
+    assert!(languages
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["human_key"] == "French"));
+    assert_eq!(dim("tag_languages")[0]["key"], "fr");
+    assert_eq!(dim("servers")[0]["value"], "3", "two posts and a reblog");
+    let space = dim("space_usage");
+    assert_eq!(space[0]["unit"], "bytes");
+    assert!(space[0]["value"].as_str().unwrap().parse::<i64>().unwrap() > 0);
+    let software = dim("software_versions");
+    assert_eq!(software[0]["key"], "cascade");
+    assert!(!dim("sources").as_array().unwrap().is_empty());
+
+    // Dates are required and must make a period; only staff may look.
+    let res = app
+        .post(
+            &moderator,
+            "/api/v1/admin/measures",
+            json!({"keys": ["new_users"]}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    let res = app
+        .post(
+            &moderator,
+            "/api/v1/admin/measures",
+            json!({"keys": ["new_users"], "start_at": today, "end_at": week_ago}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let outsider = app.user_with_scopes("outsider", STAFF_SCOPES).await;
+    let res = app
+        .post(
+            &outsider,
+            "/api/v1/admin/dimensions",
+            json!({"keys": ["languages"], "start_at": week_ago, "end_at": today}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+}
