@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Drive a running Cascade server with Mastodon.py through the calls beyond the
 basic flow: media uploads, polls, scheduled statuses, account notes, featured
-tags and announcements.
+tags, announcements and, with a staff token, the admin API.
 
-    python mastodon_py_more.py BASE_URL
+    python mastodon_py_more.py BASE_URL [ADMIN_TOKEN]
 
 Every JSON body is validated against the community OpenAPI schemas, as in
 mastodon_py_flow.py (whose recorder, client set-up and helpers this reuses).
@@ -44,6 +44,20 @@ flow.ROUTES.extend(
         ("GET", r"/api/v1/featured_tags", "FeaturedTag[]"),
         ("POST", r"/api/v1/featured_tags", "FeaturedTag"),
         ("GET", r"/api/v1/announcements", "Announcement[]"),
+        ("GET", r"/api/v[12]/admin/accounts", "AdminAccount[]"),
+        ("GET", rf"/api/v1/admin/accounts/{ID}", "AdminAccount"),
+        ("POST", rf"/api/v1/admin/accounts/{ID}/unsilence", "AdminAccount"),
+        ("POST", rf"/api/v1/admin/accounts/{ID}/action", "{}"),
+        ("POST", r"/api/v1/reports", "Report"),
+        ("GET", r"/api/v1/admin/reports", "AdminReport[]"),
+        ("GET", rf"/api/v1/admin/reports/{ID}", "AdminReport"),
+        ("POST", rf"/api/v1/admin/reports/{ID}/(assign_to_self|resolve)", "AdminReport"),
+        ("POST", r"/api/v1/admin/ip_blocks", "AdminIpBlock"),
+        ("GET", r"/api/v1/admin/ip_blocks", "AdminIpBlock[]"),
+        ("POST", r"/api/v1/admin/canonical_email_blocks", "AdminCanonicalEmailBlock"),
+        ("POST", r"/api/v1/admin/measures", "AdminMeasure[]"),
+        ("POST", r"/api/v1/admin/dimensions", "AdminDimension[]"),
+        ("GET", r"/api/v1/custom_emojis", "CustomEmoji[]"),
     ]
 )
 
@@ -78,7 +92,7 @@ def png(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
-def run(recorder: Recorder, base_url: str) -> None:
+def run(recorder: Recorder, base_url: str, admin_token: str | None) -> None:
     suffix = secrets.token_hex(4)
     carol_name, dave_name = f"carol_{suffix}", f"dave_{suffix}"
     client_id, client_secret = Mastodon.create_app(
@@ -128,9 +142,55 @@ def run(recorder: Recorder, base_url: str) -> None:
     step("announcements: announcements()")
     ensure(isinstance(carol.announcements(), list), "announcements are not a list")
 
+    step("custom_emojis()")
+    ensure(isinstance(carol.custom_emojis(), list), "custom emojis are not a list")
+
+    if admin_token:
+        admin(recorder, base_url, admin_token, carol, dave_me)
+
+
+def admin(recorder: Recorder, base_url: str, token: str, carol: Mastodon, dave_me) -> None:
+    staff = Mastodon(
+        access_token=token, api_base_url=base_url, session=recorder.session(), request_timeout=flow.REQUEST_TIMEOUT
+    )
+    staff.retrieve_mastodon_version(fail_hard=True)
+    staff.version_check_mode = "created"
+
+    step("admin_accounts_v2: GET /api/v2/admin/accounts")
+    accounts = staff.admin_accounts_v2(origin="local", status="active")
+    ensure(any(a.id == dave_me.id for a in accounts), "dave is not listed")
+
+    step("admin_account_moderate(silence) with a warning, admin_account_unsilence")
+    staff.admin_account_moderate(dave_me.id, "silence", text="Please slow down")
+    ensure(staff.admin_account(dave_me.id).silenced, "dave is not silenced")
+    ensure(not staff.admin_account_unsilence(dave_me.id).silenced, "dave is still silenced")
+
+    step("admin_reports: a report filed by carol, assigned and resolved")
+    report = carol.report(dave_me.id, comment="test report", category="other")
+    listed = staff.admin_reports()
+    ensure(any(r.id == report.id for r in listed), "the report is not listed")
+    ensure(staff.admin_report_assign(report.id).assigned_account is not None, "the report is not assigned")
+    ensure(staff.admin_report_resolve(report.id).action_taken, "the report is not resolved")
+
+    step("admin_create_ip_block, admin_ip_blocks, admin_create_canonical_email_block")
+    block = staff.admin_create_ip_block("198.51.100.0/24", "sign_up_block", comment="test")
+    ensure(block.ip == "198.51.100.0/24", f"ip is {block.ip!r}")
+    ensure(any(b.id == block.id for b in staff.admin_ip_blocks()), "the IP block is not listed")
+    email = staff.admin_create_canonical_email_block(email="some.one+x@example.org")
+    ensure(len(email.canonical_email_hash) == 64, "the canonical hash is missing")
+
+    step("admin_measures, admin_dimensions")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    week = now - datetime.timedelta(days=6)
+    measures = staff.admin_measures(week, now, new_users=True, interactions=True)
+    ensure([m.key for m in measures] == ["new_users", "interactions"], f"measures are {[m.key for m in measures]}")
+    ensure(int(measures[0].total) >= 2, f"new users total {measures[0].total}")
+    dimensions = staff.admin_dimensions(week, now, languages=True, software_versions=True)
+    ensure(len(dimensions) == 2, "the dimensions are missing")
+
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
+    if len(argv) not in (2, 3):
         print(__doc__, file=sys.stderr)
         return 2
     warnings.filterwarnings("error", category=MastodonWarning)
@@ -141,12 +201,12 @@ def main(argv: list[str]) -> int:
         print(f"FAIL: cannot load the OpenAPI schemas: {e}", file=sys.stderr, flush=True)
         return 1
     try:
-        run(recorder, argv[1].rstrip("/"))
+        run(recorder, argv[1].rstrip("/"), argv[2] if len(argv) == 3 else None)
     except (FlowError, MastodonError, requests.RequestException, Warning) as e:
         reason: BaseException = recorder.failure or e
         print(f"FAIL: {type(reason).__name__}: {reason}", file=sys.stderr, flush=True)
         return 1
-    print("PASS: Mastodon.py (media, poll, scheduled, note, featured tags, announcements)")
+    print("PASS: Mastodon.py (media, poll, scheduled, note, featured tags, announcements, admin)")
     return 0
 
 

@@ -177,6 +177,28 @@ async fn serve_http(
     }
 }
 
+/// `/api/v1/reports/` is `/api/v1/reports`, as Rails routes answer both spellings and
+/// clients use both (Mastodon.py posts reports and reads the instance with the slash).
+fn without_trailing_slash<B>(request: &mut hyper::Request<B>) {
+    let path = request.uri().path();
+    if path.len() < 2 || !path.ends_with('/') {
+        return;
+    }
+    let trimmed = path.trim_end_matches('/');
+    let trimmed = if trimmed.is_empty() { "/" } else { trimmed };
+    let rebuilt = match request.uri().query() {
+        Some(query) => format!("{trimmed}?{query}"),
+        None => trimmed.to_string(),
+    };
+    let mut parts = request.uri().clone().into_parts();
+    if let Ok(path_and_query) = rebuilt.parse() {
+        parts.path_and_query = Some(path_and_query);
+        if let Ok(uri) = hyper::Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+    }
+}
+
 /// Serves HTTP/1 on one connection, plain or TLS, until it closes or the server shuts
 /// down. Over TLS every response carries HSTS.
 async fn serve_connection<IO>(
@@ -200,6 +222,7 @@ async fn serve_connection<IO>(
             if let Some(encrypted) = encrypted {
                 request.extensions_mut().insert(encrypted);
             }
+            without_trailing_slash(&mut request);
             let response = tower.call(request);
             async move {
                 let mut response = response.await?;

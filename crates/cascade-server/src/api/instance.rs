@@ -26,9 +26,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/instance", get(instance_v1))
         .route("/api/v2/instance", get(instance_v2))
-        // Mastodon.py asks with a trailing slash; Rails routes answer both spellings.
-        .route("/api/v1/instance/", get(instance_v1))
-        .route("/api/v2/instance/", get(instance_v2))
         .route(
             "/api/v1/custom_emojis",
             get(|State(state): State<AppState>| async move {

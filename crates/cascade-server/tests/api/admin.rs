@@ -443,7 +443,7 @@ async fn sensitive_and_disable_leave_warnings_and_are_lifted() {
     let theirs = app.get(&stranger, "/api/v1/cascade/warnings").await.ok();
     assert_eq!(theirs, json!([]));
     let samples = vec![(
-        "Admin_Account",
+        "AdminAccount",
         app.get(&moderator, &admin_view).await.ok(),
         "admin account".to_string(),
     )];

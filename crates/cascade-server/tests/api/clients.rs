@@ -46,7 +46,7 @@ async fn mastodon_py_registers_follows_posts_and_reshares() {
 }
 
 /// Mastodon.py's calls for media, polls, scheduled statuses, account notes, featured
-/// tags and announcements, each answer schema-checked.
+/// tags, announcements, custom emojis and the admin API, each answer schema-checked.
 #[tokio::test]
 async fn mastodon_py_uploads_media_votes_schedules_and_notes() {
     let Ok(python) = std::env::var("CASCADE_PYTHON") else {
@@ -58,9 +58,20 @@ async fn mastodon_py_uploads_media_votes_schedules_and_notes() {
         return;
     };
     let app = spawn_app().await;
+    let moderator = app
+        .user_with_scopes("moderator", "read write follow admin:read admin:write")
+        .await;
+    cascade_server::app::admin::set_role(
+        &app.state,
+        moderator.id.parse().unwrap(),
+        Some("moderator"),
+    )
+    .await
+    .unwrap();
     let output = tokio::process::Command::new(&python)
         .arg(repo_root().join("tests/clients/mastodon_py_more.py"))
         .arg(app.url(""))
+        .arg(&moderator.token)
         .output()
         .await
         .expect("the Python client runs");

@@ -202,3 +202,30 @@ async fn oembed_describes_public_statuses_only() {
         assert!(complaints.is_empty(), "{complaints}");
     }
 }
+
+#[tokio::test]
+async fn a_trailing_slash_reaches_the_same_endpoint() {
+    let app = crate::helpers::spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    for path in [
+        "/api/v1/instance/",
+        "/api/v2/instance/",
+        "/api/v1/timelines/public/?limit=1",
+    ] {
+        assert_eq!(app.get_anon(path).await.status, 200, "{path}");
+    }
+    let report = app
+        .post(
+            &alice,
+            "/api/v1/reports/",
+            serde_json::json!({"account_id": bob.id, "category": "other"}),
+        )
+        .await
+        .ok();
+    assert_eq!(report["target_account"]["id"], bob.id.as_str());
+    assert_eq!(
+        app.get_anon("/").await.status,
+        app.get_anon("//").await.status
+    );
+}
