@@ -183,9 +183,34 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<MediaRecord>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM media_attachments WHERE status_id IS NULL AND created_at < $1 ORDER BY created_at LIMIT $2"
+            "SELECT {COLUMNS} FROM media_attachments WHERE status_id IS NULL AND scheduled_status_id IS NULL \
+             AND created_at < $1 ORDER BY created_at LIMIT $2"
         );
         read!(self, db => Ok(sqlx::query_as(&sql).bind(before).bind(limit as i64).fetch_all(db).await?))
+    }
+
+    /// Which of these uploads a scheduled status keeps: `(upload, scheduled status)`.
+    pub async fn media_reservations(&self, ids: &[Id]) -> Result<Vec<(Id, Id)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT id, scheduled_status_id FROM media_attachments WHERE scheduled_status_id IS NOT NULL AND id IN ({})",
+            crate::placeholders(1, ids.len())
+        );
+        read!(self, db => {
+            let mut q = sqlx::query_as(&sql);
+            for id in ids { q = q.bind(*id); }
+            Ok(q.fetch_all(db).await?)
+        })
+    }
+
+    /// The uploads a scheduled status keeps.
+    pub async fn media_of_scheduled(&self, scheduled: Id) -> Result<Vec<MediaRecord>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM media_attachments WHERE scheduled_status_id = $1 ORDER BY id"
+        );
+        read!(self, db => Ok(sqlx::query_as(&sql).bind(scheduled).fetch_all(db).await?))
     }
 
     /// Bytes of media the account stores.

@@ -4,7 +4,7 @@
 use cascade_core::Id;
 use sqlx::FromRow;
 
-use crate::{read, write, Result, Store};
+use crate::{read, transaction, write, Result, Store};
 
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]
 pub struct ScheduledRecord {
@@ -22,13 +22,29 @@ const COLUMNS: &str = "id, account_id, scheduled_at, params, idem_key, created_a
 impl Store {
     /// Writes a scheduled status; with an idempotency key `account` used before, nothing
     /// is written and the earlier one's id is returned.
-    pub async fn schedule_status(&self, s: &ScheduledRecord) -> Result<Id> {
-        write!(self, db => sqlx::query(
-            "INSERT INTO scheduled_statuses (id, account_id, scheduled_at, params, idem_key, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-        )
-        .bind(s.id).bind(s.account_id).bind(s.scheduled_at).bind(&s.params).bind(&s.idem_key).bind(s.created_at)
-        .execute(db).await?.rows_affected());
+    pub async fn schedule_status(&self, s: &ScheduledRecord, media: &[Id]) -> Result<Id> {
+        let reserve = format!(
+            "UPDATE media_attachments SET scheduled_status_id = $1 WHERE status_id IS NULL \
+             AND scheduled_status_id IS NULL AND id IN ({})",
+            crate::placeholders(2, media.len().max(1))
+        );
+        transaction!(self, tx => {
+            let added = sqlx::query(
+                "INSERT INTO scheduled_statuses (id, account_id, scheduled_at, params, idem_key, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            )
+            .bind(s.id).bind(s.account_id).bind(s.scheduled_at).bind(&s.params).bind(&s.idem_key).bind(s.created_at)
+            .execute(&mut *tx).await?.rows_affected();
+            // The uploads are kept for it, all or none: one another status took first
+            // refuses the whole scheduling.
+            if added == 1 && !media.is_empty() {
+                let mut q = sqlx::query(&reserve).bind(s.id);
+                for id in media { q = q.bind(*id); }
+                if q.execute(&mut *tx).await?.rows_affected() != media.len() as u64 {
+                    return Err(crate::StoreError::Conflict("media".into()));
+                }
+            }
+        });
         match &s.idem_key {
             Some(key) => read!(self, db => Ok(sqlx::query_scalar(
                 "SELECT id FROM scheduled_statuses WHERE account_id = $1 AND idem_key = $2",
@@ -85,10 +101,14 @@ impl Store {
 
     /// Removes one of `account`'s scheduled statuses; false when it has none of that id.
     pub async fn cancel_scheduled(&self, account: Id, id: Id) -> Result<bool> {
-        Ok(write!(self, db => sqlx::query(
-            "DELETE FROM scheduled_statuses WHERE id = $1 AND account_id = $2",
-        ).bind(id).bind(account).execute(db).await?.rows_affected())
-            == 1)
+        Ok(transaction!(self, tx => {
+            let removed = sqlx::query("DELETE FROM scheduled_statuses WHERE id = $1 AND account_id = $2")
+                .bind(id).bind(account).execute(&mut *tx).await?.rows_affected();
+            // Its uploads become unattached again, for the sweep to take in time.
+            sqlx::query("UPDATE media_attachments SET scheduled_status_id = NULL WHERE scheduled_status_id = $1")
+                .bind(id).execute(&mut *tx).await?;
+            removed
+        }) == 1)
     }
 
     /// The scheduled statuses due by `now`, earliest first.
@@ -101,8 +121,11 @@ impl Store {
 
     /// Forgets a scheduled status once it is published (or can never be).
     pub async fn scheduled_done(&self, id: Id) -> Result<()> {
-        write!(self, db => sqlx::query("DELETE FROM scheduled_statuses WHERE id = $1")
-            .bind(id).execute(db).await?.rows_affected());
+        transaction!(self, tx => {
+            sqlx::query("DELETE FROM scheduled_statuses WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE media_attachments SET scheduled_status_id = NULL WHERE scheduled_status_id = $1")
+                .bind(id).execute(&mut *tx).await?;
+        });
         Ok(())
     }
 }

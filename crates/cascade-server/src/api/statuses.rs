@@ -128,6 +128,7 @@ impl StatusForm {
             idempotency_key,
             app_id: auth.0.as_ref().and_then(|t| t.app_id),
             media_ids: self.media_ids,
+            scheduled_id: None,
         })
     }
 }

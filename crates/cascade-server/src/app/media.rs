@@ -371,12 +371,14 @@ pub async fn delete(state: &AppState, me: Id, id: Id) -> ApiResult<()> {
 
 /// Parses and checks the `media_ids` of a status being written by `me`: at most four,
 /// each the author's, done processing, and unattached (or, when editing, attached to
-/// `editing`); no video beside pictures. Returns the ids in the client's order.
+/// `editing`) and not kept for a scheduled status (but `scheduled`'s own, when it is
+/// being published); no video beside pictures. Returns the ids in the client's order.
 pub async fn for_status(
     state: &AppState,
     me: Id,
     raw: &[String],
     editing: Option<Id>,
+    scheduled: Option<Id>,
 ) -> ApiResult<Vec<Id>> {
     let mut ids: Vec<Id> = Vec::with_capacity(raw.len());
     for r in raw.iter().filter(|r| !r.is_empty()) {
@@ -394,13 +396,17 @@ pub async fn for_status(
         )));
     }
     let found = state.store.media_by_ids(&ids).await?;
+    let reserved = state.store.media_reservations(&ids).await?;
     for id in &ids {
         let Some(m) = found.iter().find(|m| m.id == *id && m.account_id == me) else {
             return Err(ApiError::unprocessable(format!(
                 "Media attachment {id} not found"
             )));
         };
-        if m.status_id.is_some() && m.status_id != editing {
+        let kept_for_other = reserved
+            .iter()
+            .any(|(upload, by)| upload == id && Some(*by) != scheduled);
+        if (m.status_id.is_some() && m.status_id != editing) || kept_for_other {
             return Err(ApiError::unprocessable(format!(
                 "Media attachment {id} is already attached to another status"
             )));

@@ -41,6 +41,9 @@ struct Params {
     poll: Option<PollParams>,
     application_id: Option<Id>,
     idempotency: Option<String>,
+    /// The uploads kept for it, in order.
+    #[serde(default)]
+    media_ids: Vec<Id>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -55,8 +58,16 @@ fn params_of(r: &ScheduledRecord) -> ApiResult<Params> {
     serde_json::from_str(&r.params).map_err(|e| ApiError::Internal(e.into()))
 }
 
-fn render(r: &ScheduledRecord) -> ApiResult<entity::ScheduledStatus> {
+async fn render(state: &AppState, r: &ScheduledRecord) -> ApiResult<entity::ScheduledStatus> {
     let p = params_of(r)?;
+    let kept = state.store.media_of_scheduled(r.id).await?;
+    let media_attachments = p
+        .media_ids
+        .iter()
+        .filter_map(|id| kept.iter().find(|m| m.id == *id))
+        .map(|m| serde_json::to_value(crate::app::media::entity(state, m)).unwrap_or_default())
+        .collect();
+    let media_ids: Vec<String> = p.media_ids.iter().map(Id::to_string).collect();
     Ok(entity::ScheduledStatus {
         id: r.id.to_string(),
         scheduled_at: time::rfc3339(r.scheduled_at),
@@ -70,14 +81,14 @@ fn render(r: &ScheduledRecord) -> ApiResult<entity::ScheduledStatus> {
             "quoted_status_id": p.quoted_status_id,
             "quote_approval_policy": p.quote_approval_policy.as_deref().unwrap_or("public"),
             "poll": p.poll,
-            "media_ids": null,
+            "media_ids": if media_ids.is_empty() { None } else { Some(media_ids) },
             "scheduled_at": null,
             // Mastodon's historical fields: 0 when the token has no application.
             "application_id": p.application_id.unwrap_or(0),
             "idempotency": p.idempotency,
             "with_rate_limit": false,
         }),
-        media_attachments: Vec::new(),
+        media_attachments,
     })
 }
 
@@ -122,13 +133,8 @@ pub async fn schedule(
     at: i64,
 ) -> ApiResult<entity::ScheduledStatus> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
-    // Refused rather than dropped: uploads are not yet kept for a scheduled status (the
-    // sweep of unattached uploads would take them before it is published).
-    if input.media_ids.as_ref().is_some_and(|ids| !ids.is_empty()) {
-        return Err(ApiError::unprocessable(
-            "Scheduled statuses cannot carry media attachments yet",
-        ));
-    }
+    let raw_media = input.media_ids.clone().unwrap_or_default();
+    let media = crate::app::media::for_status(state, me, &raw_media, None, None).await?;
     let now = time::now_millis();
     let user = state.store.user(me).await?;
     let visibility = match input.visibility.as_deref() {
@@ -140,12 +146,13 @@ pub async fn schedule(
             .parse()
             .map_err(|_| ApiError::unprocessable("Visibility is not included in the list"))?,
     };
-    let draft = NewStatus::parse(
+    let draft = NewStatus::parse_with_media(
         input.text,
         input.spoiler_text,
         visibility,
         input.sensitive,
         input.language,
+        media.len(),
     )?;
     if let Some(p) = &input.poll {
         crate::app::polls::prepare(state, p, now)?;
@@ -175,6 +182,7 @@ pub async fn schedule(
         }),
         application_id: input.app_id,
         idempotency: input.idempotency_key.clone(),
+        media_ids: media.clone(),
     };
     let record = ScheduledRecord {
         id: state.ids.next(),
@@ -184,7 +192,16 @@ pub async fn schedule(
         idem_key: input.idempotency_key,
         created_at: now,
     };
-    let id = state.store.schedule_status(&record).await?;
+    let id = state
+        .store
+        .schedule_status(&record, &media)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                ApiError::unprocessable("A media attachment is already attached to another status")
+            }
+            other => other.into(),
+        })?;
     get(state, me, id).await
 }
 
@@ -198,7 +215,7 @@ async fn record(state: &AppState, me: Id, id: Id) -> ApiResult<ScheduledRecord> 
 
 /// One of `me`'s scheduled statuses; anyone else's is 404.
 pub async fn get(state: &AppState, me: Id, id: Id) -> ApiResult<entity::ScheduledStatus> {
-    render(&record(state, me, id).await?)
+    render(state, &record(state, me, id).await?).await
 }
 
 /// A page of `me`'s scheduled statuses and their ids (the paging keys).
@@ -214,7 +231,10 @@ pub async fn list(
         .scheduled_statuses(me, max_id, min_id, limit)
         .await?;
     let keys = rows.iter().map(|r| r.id).collect();
-    let rendered = rows.iter().map(render).collect::<ApiResult<Vec<_>>>()?;
+    let mut rendered = Vec::with_capacity(rows.len());
+    for r in &rows {
+        rendered.push(render(state, r).await?);
+    }
     Ok((rendered, keys))
 }
 
@@ -292,7 +312,8 @@ async fn publish(state: &AppState, r: &ScheduledRecord) -> ApiResult<()> {
             multiple: p.multiple,
             hide_totals: p.hide_totals,
         }),
-        media_ids: None,
+        media_ids: Some(p.media_ids.iter().map(Id::to_string).collect()),
+        scheduled_id: Some(r.id),
     };
     statuses::create(state, &viewer, input).await?;
     Ok(())

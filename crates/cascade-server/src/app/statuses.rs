@@ -31,6 +31,8 @@ pub struct StatusInput {
     pub poll: Option<crate::app::polls::PollInput>,
     /// The uploads to attach, in order; `None` (not sent) keeps an edited status's.
     pub media_ids: Option<Vec<String>>,
+    /// The scheduled status being published, whose kept uploads it may attach.
+    pub scheduled_id: Option<Id>,
 }
 
 /// Text rendered to HTML, with the local accounts it mentions and its hashtags.
@@ -131,7 +133,8 @@ pub async fn create(
         .unwrap_or(Visibility::Public);
     let visibility = parse_visibility(input.visibility.as_deref(), default_visibility)?;
     let media_ids = input.media_ids.unwrap_or_default();
-    let media = crate::app::media::for_status(state, me, &media_ids, None).await?;
+    let media =
+        crate::app::media::for_status(state, me, &media_ids, None, input.scheduled_id).await?;
     let draft = NewStatus::parse_with_media(
         input.text,
         input.spoiler_text,
@@ -324,7 +327,7 @@ pub async fn edit(
     let visibility = Visibility::from_code(s.visibility);
     let me = s.account_id;
     let media = match &input.media_ids {
-        Some(raw) => Some(crate::app::media::for_status(state, me, raw, Some(id)).await?),
+        Some(raw) => Some(crate::app::media::for_status(state, me, raw, Some(id), None).await?),
         None => None,
     };
     let media_count = match &media {

@@ -312,3 +312,124 @@ async fn at_most_25_statuses_are_scheduled_on_one_day() {
         .await;
     assert_eq!(pages.iter().map(Vec::len).sum::<usize>(), 26);
 }
+
+#[tokio::test]
+async fn uploads_are_kept_for_a_scheduled_status_and_published_with_it() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let picture = crate::media::upload(
+        &app,
+        &alice,
+        crate::media::png(12, 8, false),
+        "p.png",
+        "image/png",
+    )
+    .await;
+    let spare = crate::media::upload(
+        &app,
+        &alice,
+        crate::media::png(8, 8, false),
+        "q.png",
+        "image/png",
+    )
+    .await;
+    let scheduled = schedule(
+        &app,
+        &alice,
+        json!({"status": "later, with a picture", "scheduled_at": in_minutes(30),
+               "media_ids": [picture["id"]]}),
+    )
+    .await
+    .ok();
+    assert_eq!(scheduled["media_attachments"][0]["id"], picture["id"]);
+    assert_eq!(scheduled["params"]["media_ids"], json!([picture["id"]]));
+    if let Some(bad) = validate(&[(
+        "ScheduledStatus",
+        scheduled.clone(),
+        "scheduled with media".into(),
+    )])
+    .await
+    {
+        assert!(bad.is_empty(), "{bad}");
+    }
+    // Kept for it: no other status takes the upload, and the sweep of old unattached
+    // uploads leaves it alone.
+    let taken = app
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "now", "media_ids": [picture["id"]]}),
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let twice = schedule(
+        &app,
+        &alice,
+        json!({"status": "again", "scheduled_at": in_minutes(40), "media_ids": [picture["id"]]}),
+    )
+    .await;
+    assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let a_week_on = now_millis() + 7 * 86_400_000;
+    cascade_server::app::media::sweep(&app.state, a_week_on)
+        .await
+        .unwrap();
+    let kept = format!("/api/v1/media/{}", picture["id"].as_str().unwrap());
+    assert_eq!(app.get(&alice, &kept).await.status, StatusCode::OK);
+    let spare_path = format!("/api/v1/media/{}", spare["id"].as_str().unwrap());
+    assert_eq!(
+        app.get(&alice, &spare_path).await.status,
+        StatusCode::NOT_FOUND,
+        "an upload nobody keeps is swept"
+    );
+
+    // Its time comes: the status is published with the picture.
+    let id: i64 = scheduled["id"].as_str().unwrap().parse().unwrap();
+    app.state
+        .store
+        .reschedule(alice.id.parse().unwrap(), id, now_millis() - 1)
+        .await
+        .unwrap();
+    eventually("the scheduled status is published", || async {
+        !own_statuses(&app, &alice).await.is_empty()
+    })
+    .await;
+    let posted = own_statuses(&app, &alice).await;
+    assert_eq!(posted[0]["media_attachments"][0]["id"], picture["id"]);
+
+    // A cancelled scheduled status lets its uploads go.
+    let another = crate::media::upload(
+        &app,
+        &alice,
+        crate::media::png(8, 8, false),
+        "r.png",
+        "image/png",
+    )
+    .await;
+    let cancelled = schedule(
+        &app,
+        &alice,
+        json!({"status": "never", "scheduled_at": in_minutes(30), "media_ids": [another["id"]]}),
+    )
+    .await
+    .ok();
+    app.request(
+        Method::DELETE,
+        &format!(
+            "/api/v1/scheduled_statuses/{}",
+            cancelled["id"].as_str().unwrap()
+        ),
+        Some(&alice.token),
+        None,
+    )
+    .await
+    .ok();
+    let freed = app
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "now then", "media_ids": [another["id"]]}),
+        )
+        .await
+        .ok();
+    assert_eq!(freed["media_attachments"][0]["id"], another["id"]);
+}
