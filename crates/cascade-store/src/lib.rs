@@ -16,6 +16,7 @@ use sqlx::sqlite::{
 
 mod accounts;
 mod announcements;
+mod annual;
 mod away;
 mod conversations;
 mod dashboard;
@@ -47,6 +48,7 @@ mod watch;
 
 pub use accounts::{Account, AccountUpdate, NewAccount, UserRecord};
 pub use announcements::{AnnouncementRecord, ReactionCount};
+pub use annual::{AnnualReportRecord, YearFigures};
 pub use away::AwayRecord;
 pub use conversations::ConversationRecord;
 pub use dashboard::{Dimension, Measure};

@@ -14,6 +14,7 @@ use crate::state::AppState;
 pub mod accounts;
 pub mod admin;
 pub mod announcements;
+pub mod annual;
 pub mod auth;
 pub mod away;
 pub mod conversations;
@@ -79,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .merge(media_routes)
         .merge(admin::routes())
         .merge(emojis::routes())
+        .merge(annual::routes())
         .merge(crate::web::routes())
         .merge(metrics::routes())
         .route("/api/v1/health", get(|| async { "OK" }))

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod announcements;
+pub mod annual;
 pub mod away;
 pub mod cascade;
 pub mod clock;

@@ -7,6 +7,7 @@ mod helpers;
 mod accounts;
 mod admin;
 mod announcements;
+mod annual;
 mod away;
 mod browser;
 mod browser_client;
