@@ -66,6 +66,10 @@ pub struct EditRecord {
     pub spoiler_text: String,
     pub sensitive: bool,
     pub created_at: i64,
+    /// The version's poll option titles as a JSON list; `None` without a poll.
+    pub poll_options: Option<String>,
+    /// The version's attachments, comma-separated ids in order.
+    pub media_ids: String,
 }
 
 /// A deleted status as it was, and the quotes of it that now show it as deleted.
@@ -322,11 +326,11 @@ impl Store {
     }
 
     /// Replaces a status's text, keeping the previous version in its history. The first
-    /// edit also records the original version, as Mastodon's history shows it.
+    /// edit also records `original`, the version before it, as Mastodon's history shows it.
     pub async fn edit_status(
         &self,
         edit: &EditRecord,
-        original_edit_id: Id,
+        original: &EditRecord,
         mentions: &[Id],
         tags: &[(Id, String)],
         language: Option<&str>,
@@ -335,16 +339,14 @@ impl Store {
         let before = self.status(edit.status_id).await?;
         transaction!(self, tx => {
             crate::jobs::insert_jobs!(tx, owed);
-            if before.edited_at.is_none() {
-                sqlx::query("INSERT INTO status_edits (id, status_id, text, content_html, spoiler_text, sensitive, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                    .bind(original_edit_id).bind(before.id).bind(&before.text).bind(&before.content_html)
-                    .bind(&before.spoiler_text).bind(before.sensitive).bind(before.created_at)
+            let versions: &[&EditRecord] = if before.edited_at.is_none() { &[original, edit] } else { &[edit] };
+            for v in versions {
+                sqlx::query("INSERT INTO status_edits (id, status_id, text, content_html, spoiler_text, sensitive, created_at, \
+                             poll_options, media_ids) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                    .bind(v.id).bind(edit.status_id).bind(&v.text).bind(&v.content_html)
+                    .bind(&v.spoiler_text).bind(v.sensitive).bind(v.created_at).bind(&v.poll_options).bind(&v.media_ids)
                     .execute(&mut *tx).await?;
             }
-            sqlx::query("INSERT INTO status_edits (id, status_id, text, content_html, spoiler_text, sensitive, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(edit.id).bind(edit.status_id).bind(&edit.text).bind(&edit.content_html)
-                .bind(&edit.spoiler_text).bind(edit.sensitive).bind(edit.created_at)
-                .execute(&mut *tx).await?;
             sqlx::query("UPDATE statuses SET text = $1, content_html = $2, spoiler_text = $3, sensitive = $4, edited_at = $5 WHERE id = $6")
                 .bind(&edit.text).bind(&edit.content_html).bind(&edit.spoiler_text).bind(edit.sensitive)
                 .bind(edit.created_at).bind(edit.status_id)
@@ -370,7 +372,8 @@ impl Store {
 
     pub async fn status_edits(&self, id: Id) -> Result<Vec<EditRecord>> {
         read!(self, db => Ok(sqlx::query_as(
-            "SELECT id, status_id, text, content_html, spoiler_text, sensitive, created_at FROM status_edits WHERE status_id = $1 ORDER BY created_at, id",
+            "SELECT id, status_id, text, content_html, spoiler_text, sensitive, created_at, poll_options, media_ids \
+             FROM status_edits WHERE status_id = $1 ORDER BY created_at, id",
         ).bind(id).fetch_all(db).await?))
     }
 

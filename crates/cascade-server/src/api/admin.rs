@@ -66,6 +66,16 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/admin/reports/{id}/reopen", post(reopen))
 }
 
+/// An administrator (not a moderator) with `admin:write`, for what Mastodon leaves to
+/// administrators: custom emojis, announcements.
+pub(super) async fn administrator(state: &AppState, auth: &Auth) -> ApiResult<Id> {
+    let me = auth.user("admin:write")?;
+    if uc::staff(state, me).await? != "admin" {
+        return Err(ApiError::Forbidden("This action is not allowed".into()));
+    }
+    Ok(me)
+}
+
 /// The staff member behind the token, with `scope`.
 async fn staff(state: &AppState, auth: &Auth, scope: &str) -> ApiResult<Id> {
     let me = auth.user(scope)?;

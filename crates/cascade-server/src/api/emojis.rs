@@ -8,6 +8,7 @@ use axum::routing::{delete, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use super::admin::administrator;
 use super::auth::Auth;
 use super::media::read_form;
 use crate::app::emojis::{self as uc, NewEmoji};
@@ -24,15 +25,6 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/cascade/admin/custom_emojis/{shortcode}",
             delete(remove),
         )
-}
-
-/// An administrator (not a moderator) with `admin:write`.
-async fn administrator(state: &AppState, auth: &Auth) -> ApiResult<()> {
-    let me = auth.user("admin:write")?;
-    if crate::app::admin::staff(state, me).await? != "admin" {
-        return Err(ApiError::Forbidden("This action is not allowed".into()));
-    }
-    Ok(())
 }
 
 /// Multipart: `shortcode`, `file` (PNG, GIF or WebP, at most 256 KiB), `category`,

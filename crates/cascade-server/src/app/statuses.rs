@@ -343,6 +343,10 @@ pub async fn edit(
         media_count,
     )?;
     let rendered = render_text(state, &draft.text).await?;
+    let joined = |ids: &mut dyn Iterator<Item = Id>| {
+        ids.map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+    };
+    let media_before = joined(&mut state.store.media_of(&[id]).await?.iter().map(|m| m.id));
     if let Some(media) = &media {
         crate::app::media::set_for_status(state, me, id, media).await?;
     }
@@ -359,6 +363,22 @@ pub async fn edit(
         (Some(old), Some(new)) => old.options != new.options || old.multiple != new.multiple,
         _ => true,
     };
+    let media_after = match &media {
+        Some(ids) => joined(&mut ids.iter().copied()),
+        None => media_before.clone(),
+    };
+    // The version before the first edit, which the history starts with.
+    let original = EditRecord {
+        id: state.ids.next(),
+        status_id: id,
+        text: s.text.clone(),
+        content_html: s.content_html.clone(),
+        spoiler_text: s.spoiler_text.clone(),
+        sensitive: s.sensitive,
+        created_at: s.created_at,
+        poll_options: old_poll.as_ref().map(|p| p.options.clone()),
+        media_ids: media_before,
+    };
     let edit = EditRecord {
         id: state.ids.next(),
         status_id: id,
@@ -367,6 +387,8 @@ pub async fn edit(
         spoiler_text: draft.spoiler_text,
         sensitive: draft.sensitive,
         created_at: now,
+        poll_options: new_poll.as_ref().map(|p| p.options.clone()),
+        media_ids: media_after,
     };
     let mentions: Vec<Id> = rendered
         .mentions
@@ -383,7 +405,7 @@ pub async fn edit(
         .store
         .edit_status(
             &edit,
-            state.ids.next(),
+            &original,
             &mentions,
             &tags,
             language.as_deref(),
@@ -409,40 +431,61 @@ pub async fn history(
     let s = visible(state, viewer, id).await?;
     let author = render::account(state, &state.store.account(s.account_id).await?);
     let edits = state.store.status_edits(id).await?;
-    // Versions are not kept with the attachments they had: each shows the current ones.
-    let media: Vec<entity::MediaAttachment> = state
-        .store
-        .media_of(&[id])
-        .await?
-        .iter()
-        .map(|m| crate::app::media::entity(state, m))
-        .collect();
-    let versions: Vec<EditRecord> = if edits.is_empty() {
-        vec![EditRecord {
-            id: s.id,
-            status_id: s.id,
-            text: s.text,
-            content_html: s.content_html,
+    if edits.is_empty() {
+        // Never edited: the one version is the status as it is.
+        let media = state.store.media_of(&[id]).await?;
+        let poll = state.store.polls_of(&[id]).await?.pop();
+        let emojis = state.emojis.used_in(&[&s.text, &s.spoiler_text]);
+        return Ok(vec![entity::StatusEdit {
+            content: s.content_html,
             spoiler_text: s.spoiler_text,
             sensitive: s.sensitive,
-            created_at: s.created_at,
-        }]
-    } else {
-        edits
-    };
-    Ok(versions
+            created_at: time::rfc3339(s.created_at),
+            account: author,
+            media_attachments: media
+                .iter()
+                .map(|m| crate::app::media::entity(state, m))
+                .collect(),
+            emojis,
+            poll: poll.and_then(|p| version_poll(&p.options)),
+        }]);
+    }
+    // Each version shows the attachments it had that still exist (an edit that dropped
+    // one deleted its file).
+    let ids: Vec<Id> = edits
+        .iter()
+        .flat_map(|e| e.media_ids.split(',').filter_map(|i| i.parse().ok()))
+        .collect();
+    let kept = state.store.media_by_ids(&ids).await?;
+    Ok(edits
         .into_iter()
         .map(|e| entity::StatusEdit {
+            media_attachments: e
+                .media_ids
+                .split(',')
+                .filter_map(|i| i.parse::<Id>().ok())
+                .filter_map(|i| kept.iter().find(|m| m.id == i))
+                .map(|m| crate::app::media::entity(state, m))
+                .collect(),
+            emojis: state.emojis.used_in(&[&e.text, &e.spoiler_text]),
+            poll: e.poll_options.as_deref().and_then(version_poll),
             content: e.content_html,
             spoiler_text: e.spoiler_text,
             sensitive: e.sensitive,
             created_at: time::rfc3339(e.created_at),
             account: author.clone(),
-            media_attachments: media.clone(),
-            emojis: Vec::new(),
-            poll: None,
         })
         .collect())
+}
+
+/// A version's poll as the history shows it: its options' titles.
+fn version_poll(options: &str) -> Option<serde_json::Value> {
+    let titles: Vec<String> = serde_json::from_str(options).ok()?;
+    let options: Vec<serde_json::Value> = titles
+        .into_iter()
+        .map(|title| serde_json::json!({"title": title}))
+        .collect();
+    Some(serde_json::json!({"options": options}))
 }
 
 /// Favourites, bookmarks or pins a status the viewer can see. Repeating is harmless.

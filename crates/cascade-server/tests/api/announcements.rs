@@ -323,3 +323,79 @@ async fn the_cli_publishes_edits_and_removes_announcements() {
     let out = admin(&["announcements", "list", "--data", data]).await;
     assert!(String::from_utf8_lossy(&out.stdout).trim().is_empty());
 }
+
+#[tokio::test]
+async fn administrators_write_announcements_through_the_api() {
+    let app = spawn_app().await;
+    let boss = app
+        .user_with_scopes("boss", "read write admin:read admin:write")
+        .await;
+    cascade_server::app::admin::set_role(&app.state, boss.id.parse().unwrap(), Some("admin"))
+        .await
+        .unwrap();
+    let moderator = app
+        .user_with_scopes("mod", "read write admin:read admin:write")
+        .await;
+    cascade_server::app::admin::set_role(
+        &app.state,
+        moderator.id.parse().unwrap(),
+        Some("moderator"),
+    )
+    .await
+    .unwrap();
+    let alice = app.user("alice").await;
+    let path = "/api/v1/cascade/admin/announcements";
+    let made = app
+        .post(
+            &boss,
+            path,
+            json!({"text": "Maintenance on #friday", "ends_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await
+        .ok();
+    assert_eq!(made["text"], "Maintenance on #friday");
+    let seen = app.get(&alice, "/api/v1/announcements").await.ok();
+    assert_eq!(seen[0]["id"], made["id"]);
+    assert!(seen[0]["content"]
+        .as_str()
+        .unwrap()
+        .contains("/tags/friday"));
+    let one = format!("{path}/{}", made["id"].as_str().unwrap());
+    let edited = app
+        .request(
+            Method::PUT,
+            &one,
+            Some(&boss.token),
+            Some(json!({"text": "Maintenance moved"})),
+        )
+        .await
+        .ok();
+    assert_eq!(edited["text"], "Maintenance moved");
+    assert_eq!(
+        app.get(&alice, "/api/v1/announcements").await.ok()[0]["content"],
+        "<p>Maintenance moved</p>"
+    );
+    assert_eq!(app.get(&boss, path).await.ok().as_array().unwrap().len(), 1);
+    // Only administrators write them, and only sensible ones.
+    for who in [&moderator, &alice] {
+        let res = app.post(who, path, json!({"text": "mine"})).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+    }
+    for bad in [json!({"text": ""}), json!({"text": "x", "ends_at": "soon"})] {
+        let res = app.post(&boss, path, bad.clone()).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    let gone = app
+        .request(Method::DELETE, &one, Some(&boss.token), None)
+        .await
+        .ok();
+    assert_eq!(gone, json!({}));
+    assert_eq!(
+        app.get(&alice, "/api/v1/announcements").await.ok(),
+        json!([])
+    );
+    let again = app
+        .request(Method::DELETE, &one, Some(&boss.token), None)
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+}

@@ -556,3 +556,91 @@ async fn the_quote_policy_can_change_and_a_quote_can_be_revoked() {
         .ok();
     assert_eq!(quotes, json!([]));
 }
+
+#[tokio::test]
+async fn each_version_in_the_history_keeps_its_poll_and_attachments() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let upload = |name: &'static str| {
+        let app = &app;
+        let alice = &alice;
+        async move {
+            crate::media::upload(
+                app,
+                alice,
+                crate::media::png(8, 8, false),
+                name,
+                "image/png",
+            )
+            .await
+        }
+    };
+    let first = upload("a.png").await;
+    let second = upload("b.png").await;
+    let post = app
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "which?", "media_ids": [first["id"]],
+                   "poll": {"options": ["tea", "coffee"], "expires_in": 3600}}),
+        )
+        .await
+        .ok();
+    let id = post["id"].as_str().unwrap();
+    let path = format!("/api/v1/statuses/{id}");
+    let put = |body: serde_json::Value| {
+        let app = &app;
+        let token = alice.token.clone();
+        let path = path.clone();
+        async move {
+            app.request(Method::PUT, &path, Some(&token), Some(body))
+                .await
+                .ok()
+        }
+    };
+    put(
+        json!({"status": "which one?", "media_ids": [first["id"], second["id"]],
+                "poll": {"options": ["milk", "juice"], "expires_in": 3600}}),
+    )
+    .await;
+    put(json!({"status": "never mind", "media_ids": [first["id"], second["id"]]})).await;
+    let history = app
+        .get_anon(&format!("/api/v1/statuses/{id}/history"))
+        .await
+        .ok();
+    let versions = history.as_array().unwrap();
+    assert_eq!(versions.len(), 3);
+    let titles = |v: &serde_json::Value| -> Vec<String> {
+        v["poll"]["options"]
+            .as_array()
+            .map(|o| {
+                o.iter()
+                    .map(|x| x["title"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let media = |v: &serde_json::Value| -> Vec<String> {
+        v["media_attachments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (a, b) = (
+        first["id"].as_str().unwrap().to_string(),
+        second["id"].as_str().unwrap().to_string(),
+    );
+    assert_eq!(titles(&versions[0]), ["tea", "coffee"]);
+    assert_eq!(media(&versions[0]), std::slice::from_ref(&a));
+    assert_eq!(titles(&versions[1]), ["milk", "juice"]);
+    assert_eq!(media(&versions[1]), [a.clone(), b.clone()]);
+    assert!(versions[2]["poll"].is_null());
+    assert_eq!(media(&versions[2]), [a, b]);
+    if let Some(bad) =
+        crate::schemas::validate(&[("StatusEdit[]", history.clone(), "history".into())]).await
+    {
+        assert!(bad.is_empty(), "{bad}");
+    }
+}
