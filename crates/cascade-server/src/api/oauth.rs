@@ -489,6 +489,31 @@ async fn token(
     State(state): State<AppState>,
     Params(f): Params<TokenForm>,
 ) -> ApiResult<Json<model::Token>> {
+    Ok(Json(grant(&state, f).await?))
+}
+
+/// Redeems an authorization code of a public client (PKCE, no secret): the web app's
+/// sign-in, which holds the code and the verifier in the server, not in a browser.
+pub async fn redeem_code(
+    state: &AppState,
+    client_id: &str,
+    code: &str,
+    redirect_uri: &str,
+    code_verifier: &str,
+) -> ApiResult<model::Token> {
+    let form = TokenForm {
+        grant_type: Some("authorization_code".into()),
+        client_id: Some(client_id.into()),
+        client_secret: None,
+        code: Some(code.into()),
+        redirect_uri: Some(redirect_uri.into()),
+        code_verifier: Some(code_verifier.into()),
+        scope: None,
+    };
+    grant(state, form).await
+}
+
+async fn grant(state: &AppState, f: TokenForm) -> ApiResult<model::Token> {
     let (app, account, scopes) = match f.grant_type.as_deref() {
         Some("authorization_code") => {
             let code = state
@@ -526,7 +551,7 @@ async fn token(
             (app, Some(code.account_id), code.scopes)
         }
         Some("client_credentials") => {
-            let app = client(&state, f.client_id.as_deref(), f.client_secret.as_deref()).await?;
+            let app = client(state, f.client_id.as_deref(), f.client_secret.as_deref()).await?;
             let asked = parse_scopes(f.scope.as_deref().unwrap_or("read"))
                 .map_err(|e| ApiError::oauth(StatusCode::BAD_REQUEST, "invalid_scope", e))?;
             let granted: Vec<String> = app.scopes.split(' ').map(str::to_string).collect();
@@ -554,9 +579,7 @@ async fn token(
             ))
         }
     };
-    Ok(Json(
-        crate::app::accounts::issue_token(&state, account, Some(app.id), &scopes).await?,
-    ))
+    crate::app::accounts::issue_token(state, account, Some(app.id), &scopes).await
 }
 
 #[derive(Debug, Deserialize)]
