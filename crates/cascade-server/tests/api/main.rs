@@ -56,3 +56,4 @@ mod trends;
 mod views;
 mod visibility;
 mod watch;
+mod webapp;

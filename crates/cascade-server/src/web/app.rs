@@ -1,0 +1,710 @@
+//! The web app: the landing page for visitors and, for a signed-in person, home, the
+//! public and hashtag timelines, notifications grouped, the compose box with edit and
+//! delete, the actions on posts and profiles, the out-of-office reply and brand watches.
+//!
+//! Every page is rendered here and works without script; every form is a plain POST
+//! that carries the session's CSRF token and is answered with a redirect (Post/Redirect/
+//! Get). Handlers call the use cases in `app` directly, as the API's handlers do, never
+//! the HTTP API. `app.js` only adds live hints on top (a "new posts" bar, a badge).
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use cascade_core::timeline::Page;
+use cascade_core::Id;
+use cascade_store::{Mark, NotificationFilter};
+use minijinja::value::Serde;
+use minijinja::{context, Value};
+use serde::Deserialize;
+
+use super::session::{MaybeSession, Session, APP_CONTENT_SECURITY_POLICY};
+use super::{page_error, pages};
+use crate::app::notifications::GroupedQuery;
+use crate::app::statuses::StatusInput;
+use crate::app::{accounts, away, notifications, ranked, statuses, timelines, trends, watch};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Entries on a page of a timeline.
+const PAGE_SIZE: usize = 20;
+
+/// The script of the signed-in pages, served from the binary (same origin, so the
+/// Content-Security-Policy needs no inline script).
+const SCRIPT: &str = include_str!("../../templates/app.js");
+
+/// `GET /web/app.js`.
+pub async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        SCRIPT,
+    )
+        .into_response()
+}
+
+/// Renders a page of the signed-in app: the person, the CSRF token and the navigation
+/// are added to `ctx`, and the page may run our own script.
+pub async fn signed_in_page(
+    state: &AppState,
+    session: &Session,
+    name: &str,
+    ctx: Value,
+) -> Response {
+    let me = match accounts::credential_account(state, session.me).await {
+        Ok(me) => me,
+        Err(e) => return page_error(state, e),
+    };
+    let unread =
+        notifications::unread_groups(state, session.me, NotificationFilter::default(), None, 99)
+            .await
+            .unwrap_or_default();
+    let mut response = pages().render(
+        name,
+        context! {
+            instance => &state.config.title,
+            me => Value::from(Serde(&me)),
+            csrf => session.csrf(),
+            here => &session.here,
+            unread,
+            ..ctx
+        },
+    );
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(APP_CONTENT_SECURITY_POLICY),
+    );
+    // A page with a CSRF token and someone's home is never kept by a shared cache.
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    response
+}
+
+/// Where a signed-out person who tried a signed-in page goes.
+fn to_sign_in() -> Response {
+    Redirect::to("/web/sign_in").into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TimelineQuery {
+    max_id: Option<String>,
+    /// `ranked` for the ranked home feed.
+    view: Option<String>,
+    /// The ranked feed's cursor.
+    cursor: Option<String>,
+}
+
+impl TimelineQuery {
+    fn page(&self) -> Page {
+        Page {
+            max_id: self.max_id.as_deref().and_then(|m| m.parse().ok()),
+            limit: PAGE_SIZE,
+            ..Page::default()
+        }
+    }
+}
+
+/// `GET /`: home for a signed-in person, the landing page for a visitor.
+pub async fn root(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Query(q): Query<TimelineQuery>,
+) -> Response {
+    match session {
+        Some(session) => home(&state, &session, &q).await,
+        None => landing(&state).await,
+    }
+}
+
+async fn landing(state: &AppState) -> Response {
+    let result = async {
+        let viewer = crate::app::Viewer::anonymous();
+        let posts = trends::statuses(state, &viewer, 0, 10).await?;
+        let tags = trends::tags(state, 0, 10);
+        let rules: Vec<String> = state
+            .config
+            .pages
+            .rules
+            .iter()
+            .map(|(text, _)| text.clone())
+            .collect();
+        let description = crate::app::instance::extended_description(state);
+        Ok::<_, ApiError>(pages().render(
+            "landing.html",
+            context! {
+                instance => &state.config.title,
+                description => description.get("content").and_then(|c| c.as_str()).unwrap_or_default(),
+                rules,
+                registrations_open => state.config.registrations_open,
+                posts => Value::from(Serde(&posts)),
+                tags => Value::from(Serde(&tags)),
+            },
+        ))
+    }
+    .await;
+    result.unwrap_or_else(|e| page_error(state, e))
+}
+
+async fn home(state: &AppState, session: &Session, q: &TimelineQuery) -> Response {
+    let ranked = q.view.as_deref() == Some("ranked");
+    let result = async {
+        let (posts, next) = if ranked {
+            let cursor = q.cursor.as_deref().and_then(|c| c.parse().ok());
+            let (posts, next) = ranked::home(state, &session.viewer, cursor, PAGE_SIZE).await?;
+            (posts, next.map(|c| format!("/?view=ranked&cursor={c}")))
+        } else {
+            let (posts, keys) = timelines::home(state, &session.viewer, q.page()).await?;
+            let next = (keys.len() >= PAGE_SIZE)
+                .then(|| keys.last().map(|k| format!("/?max_id={k}")))
+                .flatten();
+            (posts, next)
+        };
+        Ok::<_, ApiError>((posts, next))
+    }
+    .await;
+    match result {
+        Ok((posts, next)) => {
+            signed_in_page(
+                state,
+                session,
+                "home.html",
+                context! {
+                    title => "Home",
+                    ranked,
+                    stream => "user",
+                    statuses => Value::from(Serde(&posts)),
+                    next,
+                },
+            )
+            .await
+        }
+        Err(e) => page_error(state, e),
+    }
+}
+
+/// `GET /web/public`: the local public timeline.
+pub async fn public(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Query(q): Query<TimelineQuery>,
+) -> Response {
+    let Some(session) = session else {
+        return to_sign_in();
+    };
+    match timelines::public(&state, &session.viewer, q.page()).await {
+        Ok((posts, keys)) => {
+            let next = (keys.len() >= PAGE_SIZE)
+                .then(|| keys.last().map(|k| format!("/web/public?max_id={k}")))
+                .flatten();
+            signed_in_page(
+                &state,
+                &session,
+                "timeline.html",
+                context! {
+                    title => "Public",
+                    stream => "public",
+                    statuses => Value::from(Serde(&posts)),
+                    next,
+                },
+            )
+            .await
+        }
+        Err(e) => page_error(&state, e),
+    }
+}
+
+/// `GET /web/tags/:tag`: a hashtag's timeline.
+pub async fn tag(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Path(tag): Path<String>,
+    Query(q): Query<TimelineQuery>,
+) -> Response {
+    let Some(session) = session else {
+        return to_sign_in();
+    };
+    match timelines::tag(&state, &session.viewer, &tag, q.page()).await {
+        Ok((posts, keys)) => {
+            let next = (keys.len() >= PAGE_SIZE)
+                .then(|| {
+                    keys.last().map(|k| {
+                        format!(
+                            "/web/tags/{}?max_id={k}",
+                            form_urlencoded::byte_serialize(tag.as_bytes()).collect::<String>()
+                        )
+                    })
+                })
+                .flatten();
+            signed_in_page(
+                &state,
+                &session,
+                "timeline.html",
+                context! {
+                    title => format!("#{tag}"),
+                    statuses => Value::from(Serde(&posts)),
+                    next,
+                },
+            )
+            .await
+        }
+        Err(e) => page_error(&state, e),
+    }
+}
+
+/// `GET /web/notifications`: the notifications grouped as the v2 API groups them.
+pub async fn notifications_page(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Query(q): Query<TimelineQuery>,
+) -> Response {
+    let Some(session) = session else {
+        return to_sign_in();
+    };
+    let query = GroupedQuery {
+        filter: NotificationFilter::default(),
+        grouped: None,
+        page: q.page(),
+        partial_avatars: false,
+    };
+    let (body, bounds) = match notifications::grouped(&state, &session.viewer, query).await {
+        Ok(found) => found,
+        Err(e) => return page_error(&state, e),
+    };
+    let accounts: HashMap<&str, &crate::app::entity::Account> =
+        body.accounts.iter().map(|a| (a.id.as_str(), a)).collect();
+    let posts: HashMap<&str, &crate::app::entity::Status> =
+        body.statuses.iter().map(|s| (s.id.as_str(), s)).collect();
+    let groups: Vec<Value> = body
+        .notification_groups
+        .iter()
+        .map(|g| {
+            let faces: Vec<&crate::app::entity::Account> = g
+                .sample_account_ids
+                .iter()
+                .filter_map(|id| accounts.get(id.as_str()).copied())
+                .collect();
+            let status = g.status_id.as_deref().and_then(|id| posts.get(id).copied());
+            context! {
+                kind => &g.kind,
+                count => g.notifications_count,
+                others => g.notifications_count - 1,
+                at => &g.latest_page_notification_at,
+                accounts => Value::from(Serde(&faces)),
+                status => Value::from(Serde(&status)),
+            }
+        })
+        .collect();
+    let next = (body.notification_groups.len() >= PAGE_SIZE)
+        .then(|| {
+            bounds
+                .last()
+                .map(|k| format!("/web/notifications?max_id={k}"))
+        })
+        .flatten();
+    signed_in_page(
+        &state,
+        &session,
+        "notifications.html",
+        context! { title => "Notifications", stream => "user", groups, next },
+    )
+    .await
+}
+
+/// What the compose and edit forms send.
+#[derive(Debug, Default, Deserialize)]
+pub struct ComposeForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    spoiler_text: String,
+    visibility: Option<String>,
+    in_reply_to_id: Option<String>,
+    /// Where to go afterwards (a path of ours).
+    back: Option<String>,
+}
+
+/// A path of this site to go back to; anything else (another site, a scheme) is home.
+fn back_to(back: Option<&str>) -> String {
+    match back {
+        Some(b) if b.starts_with('/') && !b.starts_with("//") && !b.contains('\\') => b.into(),
+        _ => "/".into(),
+    }
+}
+
+/// Checks the session and the form's CSRF token before any write: a signed-out POST goes
+/// to sign in, a forged one is refused with 403 and writes nothing.
+fn checked(
+    state: &AppState,
+    session: Option<Session>,
+    csrf: Option<&str>,
+) -> Result<Session, Box<Response>> {
+    let Some(session) = session else {
+        return Err(Box::new(to_sign_in()));
+    };
+    if !session.csrf_ok(csrf) {
+        return Err(Box::new(super::forbidden(state)));
+    }
+    Ok(session)
+}
+
+/// A refused write (too long, no such post…) as a page that says why.
+fn refused(state: &AppState, e: ApiError) -> Response {
+    match e {
+        ApiError::Unprocessable(message) => pages().error(
+            state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "That did not work",
+            &message,
+        ),
+        ApiError::Forbidden(message) => {
+            pages().error(state, StatusCode::FORBIDDEN, "Not allowed", &message)
+        }
+        other => page_error(state, other),
+    }
+}
+
+/// `POST /web/statuses`: posts from the compose box.
+pub async fn compose(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    axum::Form(form): axum::Form<ComposeForm>,
+) -> Response {
+    let session = match checked(&state, session, form.csrf.as_deref()) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let input = StatusInput {
+        text: form.status,
+        spoiler_text: form.spoiler_text,
+        visibility: form.visibility.filter(|v| !v.is_empty()),
+        in_reply_to_id: form.in_reply_to_id.as_deref().and_then(|i| i.parse().ok()),
+        ..StatusInput::default()
+    };
+    match statuses::create(&state, &session.viewer, input).await {
+        Ok(_) => Redirect::to(&back_to(form.back.as_deref())).into_response(),
+        Err(e) => refused(&state, e),
+    }
+}
+
+fn status_id(id: &str) -> Result<Id, ApiError> {
+    id.parse().map_err(|_| ApiError::NotFound)
+}
+
+/// `GET /web/statuses/:id/edit`: the edit form, filled with the post's source.
+pub async fn edit_page(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(session) = session else {
+        return to_sign_in();
+    };
+    let result = async {
+        let id = status_id(&id)?;
+        let source = state.store.status(id).await?;
+        if source.account_id != session.me || source.reblog_of_id.is_some() {
+            return Err(ApiError::NotFound);
+        }
+        Ok(source)
+    }
+    .await;
+    match result {
+        Ok(source) => {
+            signed_in_page(
+                &state,
+                &session,
+                "edit.html",
+                context! {
+                    title => "Edit post",
+                    id => source.id.to_string(),
+                    text => source.text,
+                    spoiler_text => source.spoiler_text,
+                },
+            )
+            .await
+        }
+        Err(e) => page_error(&state, e),
+    }
+}
+
+/// `POST /web/statuses/:id/edit`.
+pub async fn edit(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<ComposeForm>,
+) -> Response {
+    let session = match checked(&state, session, form.csrf.as_deref()) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let result = async {
+        let id = status_id(&id)?;
+        let input = StatusInput {
+            text: form.status,
+            spoiler_text: form.spoiler_text,
+            ..StatusInput::default()
+        };
+        statuses::edit(&state, &session.viewer, id, input).await
+    }
+    .await;
+    match result {
+        Ok(s) => Redirect::to(&format!("/@{}/{}", s.account.username, s.id)).into_response(),
+        Err(e) => refused(&state, e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ActionForm {
+    csrf: Option<String>,
+    back: Option<String>,
+}
+
+/// `POST /web/statuses/:id/:action`: delete, favourite, reblog, bookmark and their undos.
+pub async fn status_action(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Path((id, action)): Path<(String, String)>,
+    axum::Form(form): axum::Form<ActionForm>,
+) -> Response {
+    let session = match checked(&state, session, form.csrf.as_deref()) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let viewer = &session.viewer;
+    let result = async {
+        let id = status_id(&id)?;
+        match action.as_str() {
+            "delete" => statuses::delete(&state, viewer, id).await,
+            "favourite" => statuses::mark(&state, viewer, id, Mark::Favourite).await,
+            "unfavourite" => statuses::unmark(&state, viewer, id, Mark::Favourite).await,
+            "bookmark" => statuses::mark(&state, viewer, id, Mark::Bookmark).await,
+            "unbookmark" => statuses::unmark(&state, viewer, id, Mark::Bookmark).await,
+            "reblog" => statuses::reblog(&state, viewer, id, None).await,
+            "unreblog" => statuses::unreblog(&state, viewer, id).await,
+            _ => Err(ApiError::NotFound),
+        }
+    }
+    .await;
+    match result {
+        // A deleted post's page is gone: go home rather than back to it.
+        Ok(_) if action == "delete" => Redirect::to("/").into_response(),
+        Ok(_) => Redirect::to(&back_to(form.back.as_deref())).into_response(),
+        Err(e) => refused(&state, e),
+    }
+}
+
+/// `POST /web/accounts/:id/:action`: follow, unfollow, block, unblock, mute, unmute.
+pub async fn account_action(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Path((id, action)): Path<(String, String)>,
+    axum::Form(form): axum::Form<ActionForm>,
+) -> Response {
+    let session = match checked(&state, session, form.csrf.as_deref()) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let me = session.me;
+    let result = async {
+        let target: Id = id.parse().map_err(|_| ApiError::NotFound)?;
+        match action.as_str() {
+            "follow" => accounts::follow(&state, me, target, true, false).await,
+            "unfollow" => accounts::unfollow(&state, me, target).await,
+            "block" => accounts::block(&state, me, target).await,
+            "unblock" => accounts::unblock(&state, me, target).await,
+            "mute" => accounts::mute(&state, me, target, true, None).await,
+            "unmute" => accounts::unmute(&state, me, target).await,
+            _ => Err(ApiError::NotFound),
+        }
+    }
+    .await;
+    match result {
+        Ok(_) => Redirect::to(&back_to(form.back.as_deref())).into_response(),
+        Err(e) => refused(&state, e),
+    }
+}
+
+/// `GET /web/settings/away`: the out-of-office reply.
+pub async fn away_page(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+) -> Response {
+    let Some(session) = session else {
+        return to_sign_in();
+    };
+    // No reply set is a 404 from the use case: the form is then empty.
+    let current = away::get(&state, session.me).await.ok();
+    signed_in_page(
+        &state,
+        &session,
+        "away.html",
+        context! { title => "Out of office", away => Value::from(Serde(&current)) },
+    )
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AwayForm {
+    csrf: Option<String>,
+    message: Option<String>,
+    starts_at: Option<String>,
+    ends_at: Option<String>,
+    /// `clear` to remove the reply.
+    action: Option<String>,
+}
+
+/// A `datetime-local` value (`2026-12-07T10:00`, taken as UTC) or an RFC 3339 time.
+fn rfc3339(value: Option<String>) -> Option<String> {
+    let v = value?.trim().to_string();
+    if v.is_empty() {
+        return None;
+    }
+    Some(match v.len() {
+        16 => format!("{v}:00Z"),
+        19 => format!("{v}Z"),
+        _ => v,
+    })
+}
+
+/// `POST /web/settings/away`.
+pub async fn away_save(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    axum::Form(form): axum::Form<AwayForm>,
+) -> Response {
+    let session = match checked(&state, session, form.csrf.as_deref()) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let result = if form.action.as_deref() == Some("clear") {
+        away::clear(&state, session.me).await
+    } else {
+        let input = away::AwayInput {
+            message: form.message,
+            starts_at: rfc3339(form.starts_at),
+            ends_at: rfc3339(form.ends_at),
+        };
+        away::set(&state, session.me, input).await.map(|_| ())
+    };
+    match result {
+        Ok(()) => Redirect::to("/web/settings/away").into_response(),
+        Err(e) => refused(&state, e),
+    }
+}
+
+/// `GET /web/watches`: the brand watches and the unanswered queue of them all.
+pub async fn watches_page(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+) -> Response {
+    let Some(session) = session else {
+        return to_sign_in();
+    };
+    let result = async {
+        let list = watch::list(&state, session.me).await?;
+        let (queue, _) = watch::unanswered(&state, &session.viewer, None, Page::default()).await?;
+        Ok::<_, ApiError>((list, queue))
+    }
+    .await;
+    match result {
+        Ok((list, queue)) => {
+            signed_in_page(
+                &state,
+                &session,
+                "watches.html",
+                context! {
+                    title => "Brand watches",
+                    watches => Value::from(Serde(&list)),
+                    queue => Value::from(Serde(&queue)),
+                },
+            )
+            .await
+        }
+        Err(e) => page_error(&state, e),
+    }
+}
+
+/// `GET /web/watches/:id`: one watch's timeline and its unanswered queue.
+pub async fn watch_page(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(session) = session else {
+        return to_sign_in();
+    };
+    let result = async {
+        let id: Id = id.parse().map_err(|_| ApiError::NotFound)?;
+        let found = watch::get(&state, session.me, id).await?;
+        let (hits, _) = watch::timeline(&state, &session.viewer, id, Page::default()).await?;
+        let (queue, _) =
+            watch::unanswered(&state, &session.viewer, Some(id), Page::default()).await?;
+        Ok::<_, ApiError>((found, hits, queue))
+    }
+    .await;
+    match result {
+        Ok((found, hits, queue)) => {
+            signed_in_page(
+                &state,
+                &session,
+                "watch.html",
+                context! {
+                    title => format!("Watch: {}", found.name),
+                    watch => Value::from(Serde(&found)),
+                    statuses => Value::from(Serde(&hits)),
+                    queue => Value::from(Serde(&queue)),
+                },
+            )
+            .await
+        }
+        Err(e) => page_error(&state, e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct WatchForm {
+    csrf: Option<String>,
+    name: Option<String>,
+    /// Comma- or line-separated.
+    #[serde(default)]
+    keywords: String,
+    #[serde(default)]
+    hashtags: String,
+    mentions: Option<String>,
+}
+
+fn terms(text: &str) -> Vec<String> {
+    text.split([',', '\n'])
+        .map(|t| t.trim().trim_start_matches('#').to_string())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// `POST /web/watches`: creates a watch.
+pub async fn create_watch(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    axum::Form(form): axum::Form<WatchForm>,
+) -> Response {
+    let session = match checked(&state, session, form.csrf.as_deref()) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let input = watch::WatchInput {
+        name: form.name,
+        keywords: Some(terms(&form.keywords)),
+        hashtags: Some(terms(&form.hashtags)),
+        mentions: Some(form.mentions.is_some()),
+    };
+    match watch::create(&state, session.me, input).await {
+        Ok(w) => Redirect::to(&format!("/web/watches/{}", w.id)).into_response(),
+        Err(e) => refused(&state, e),
+    }
+}

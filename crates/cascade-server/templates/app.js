@@ -1,0 +1,56 @@
+// Live hints for the signed-in pages of Cascade's web app. The pages work without this
+// script; it only opens the server-sent event stream of the page (same origin, the
+// session cookie authenticates it) and, instead of moving the page, shows a "new posts"
+// bar and the count of new notifications.
+(function () {
+  "use strict";
+  var main = document.getElementById("main");
+  var stream = main && main.getAttribute("data-stream");
+  if (!stream || !window.EventSource) return;
+  var bar = document.getElementById("new-posts");
+  var fresh = 0;
+  var unread = 0;
+  var path = stream === "public" ? "/api/v1/streaming/public/local" : "/api/v1/streaming/user";
+  var source = new EventSource(path);
+
+  function showBar() {
+    if (!bar) return;
+    var button = bar.querySelector("button");
+    if (!button) {
+      button = document.createElement("button");
+      button.type = "button";
+      button.className = "primary newbar";
+      button.addEventListener("click", function () { window.location.reload(); });
+      bar.appendChild(button);
+      bar.setAttribute("role", "status");
+    }
+    button.textContent = fresh === 1 ? "1 new post: show it" : fresh + " new posts: show them";
+  }
+
+  function showBadge() {
+    var link = document.getElementById("nav-notifications");
+    if (!link) return;
+    var badge = document.getElementById("unread");
+    if (!badge) {
+      badge = document.createElement("span");
+      badge.className = "badge";
+      badge.id = "unread";
+      link.appendChild(document.createTextNode(" "));
+      link.appendChild(badge);
+    }
+    badge.textContent = String(unread) + "+";
+  }
+
+  source.addEventListener("update", function () {
+    fresh += 1;
+    showBar();
+  });
+  source.addEventListener("notification", function () {
+    unread += 1;
+    showBadge();
+    if (document.querySelector("[data-stream] .notification") || window.location.pathname === "/web/notifications") {
+      fresh += 1;
+      showBar();
+    }
+  });
+})();

@@ -1,0 +1,575 @@
+//! The web app at `/`: the landing page, signing in through the OAuth flow with PKCE into
+//! a session cookie, the CSRF check on every form, posting and acting from forms, the
+//! grouped notifications, the out-of-office and brand-watch settings, signing out, and
+//! that nobody sees another's private posts. A cookie-keeping client that follows no
+//! redirect by itself, so each hop and each cookie is checked.
+
+use std::collections::HashMap;
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{spawn_app, TestApp, User};
+
+/// A browser without script: a cookie jar and redirects followed one by one.
+struct Browser<'a> {
+    app: &'a TestApp,
+    client: reqwest::Client,
+    cookies: HashMap<String, String>,
+    /// Every `Set-Cookie` seen, for checking attributes.
+    set_cookies: Vec<String>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Browser<'a> {
+        Browser {
+            app,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("a client"),
+            cookies: HashMap::new(),
+            set_cookies: Vec::new(),
+        }
+    }
+
+    fn absolute(&self, path: &str) -> String {
+        if path.starts_with("http") {
+            path.to_string()
+        } else {
+            self.app.url(path)
+        }
+    }
+
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
+        // What earlier requests owe (notifications, fan-out) is done first.
+        self.app.drain().await;
+        let cookie: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let req = if cookie.is_empty() {
+            req
+        } else {
+            req.header("cookie", cookie.join("; "))
+        };
+        let res = req.send().await.expect("the server answers");
+        for value in res.headers().get_all("set-cookie") {
+            let value = value.to_str().expect("a cookie").to_string();
+            let (pair, _) = value.split_once(';').unwrap_or((&value, ""));
+            let (name, v) = pair.split_once('=').expect("name=value");
+            if v.is_empty() || value.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), v.to_string());
+            }
+            self.set_cookies.push(value);
+        }
+        let status = res.status();
+        let headers = res.headers().clone();
+        let location = headers
+            .get("location")
+            .map(|l| l.to_str().expect("a location").to_string());
+        let body = res.text().await.expect("a body");
+        Page {
+            status,
+            location,
+            headers,
+            body,
+        }
+    }
+
+    /// One GET, no redirect followed.
+    async fn get_once(&mut self, path: &str) -> Page {
+        let req = self.client.get(self.absolute(path));
+        self.send(req).await
+    }
+
+    /// A GET, following redirects as a browser would.
+    async fn get(&mut self, path: &str) -> Page {
+        let mut page = self.get_once(path).await;
+        for _ in 0..10 {
+            match page.location.clone() {
+                Some(next) if page.status.is_redirection() => page = self.get_once(&next).await,
+                _ => return page,
+            }
+        }
+        panic!("too many redirects from {path}");
+    }
+
+    /// A form POST, answered by a redirect that is followed (Post/Redirect/Get) when
+    /// there is one.
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let req = self.client.post(self.absolute(path)).form(form);
+        let page = self.send(req).await;
+        match page.location.clone() {
+            Some(next) if page.status == StatusCode::SEE_OTHER => self.get(&next).await,
+            _ => page,
+        }
+    }
+
+    /// The CSRF token of the signed-in pages.
+    async fn csrf(&mut self) -> String {
+        let page = self.get("/").await;
+        hidden(&page.body, "csrf").expect("a signed-in page carries a CSRF token")
+    }
+}
+
+/// The value of a hidden input of a page.
+fn hidden(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(
+        html[start..end]
+            .replace("&#x2f;", "/")
+            .replace("&#47;", "/")
+            .replace("&amp;", "&"),
+    )
+}
+
+/// Signs `user` in through the whole flow: the web app's sign-in, the authorization
+/// page, the login and consent, the callback that sets the session cookie.
+async fn sign_in<'a>(app: &'a TestApp, user: &User) -> Browser<'a> {
+    let mut browser = Browser::new(app);
+    let start = browser.get_once("/web/sign_in").await;
+    assert_eq!(start.status, StatusCode::SEE_OTHER);
+    let authorize = start
+        .location
+        .expect("a redirect to the authorization page");
+    assert!(authorize.starts_with("/oauth/authorize?"), "{authorize}");
+    assert!(authorize.contains("code_challenge_method=S256"));
+    let form = browser.get_once(&authorize).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let mut fields: Vec<(&str, String)> = [
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+        "authenticity_token",
+    ]
+    .iter()
+    .map(|n| (*n, hidden(&form.body, n).expect("the form's hidden fields")))
+    .collect();
+    fields.push(("username", user.username.clone()));
+    fields.push(("password", "correct horse battery".into()));
+    fields.push(("decision", "approve".into()));
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let req = browser
+        .client
+        .post(browser.absolute("/oauth/authorize"))
+        .form(&pairs);
+    let consent = browser.send(req).await;
+    assert_eq!(consent.status, StatusCode::SEE_OTHER, "{}", consent.body);
+    let callback = consent.location.expect("a redirect to the callback");
+    assert!(callback.contains("/web/callback?code="), "{callback}");
+    let back = browser.get_once(&callback).await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.body);
+    assert_eq!(back.location.as_deref(), Some("/"));
+    assert!(
+        browser.cookies.contains_key("cascade_session"),
+        "the callback sets the session cookie"
+    );
+    browser
+}
+
+#[tokio::test]
+async fn a_visitor_gets_the_landing_page_with_sign_in() {
+    let app = spawn_app().await;
+
+    let mut visitor = Browser::new(&app);
+    let page = visitor.get("/").await;
+
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("href=\"/web/sign_in\""), "{}", page.body);
+    assert!(page.body.contains("Trending posts"));
+    assert!(!page.body.contains("Record not found"));
+    assert!(page
+        .headers
+        .get("content-type")
+        .is_some_and(|c| c.to_str().unwrap().starts_with("text/html")));
+}
+
+#[tokio::test]
+async fn signing_in_keeps_the_token_in_an_http_only_cookie_and_shows_home() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    app.post_status(&alice, "Morning from the web app", "public")
+        .await;
+
+    let mut browser = sign_in(&app, &alice).await;
+    let home = browser.get("/").await;
+
+    let session = browser
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("cascade_session="))
+        .expect("a session cookie");
+    assert!(session.contains("HttpOnly"), "{session}");
+    assert!(session.contains("SameSite=Lax"), "{session}");
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(
+        home.body.contains("Morning from the web app"),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains("Sign out"));
+    let csp = home.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline'; script") && !csp.contains("script-src 'unsafe"));
+    assert!(
+        !home.body.contains("<script>"),
+        "no inline script on app pages"
+    );
+}
+
+#[tokio::test]
+async fn a_form_without_or_with_a_wrong_csrf_token_is_refused_and_writes_nothing() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let mut browser = sign_in(&app, &alice).await;
+
+    let without = browser
+        .post("/web/statuses", &[("status", "forged without a token")])
+        .await;
+    let wrong = browser
+        .post(
+            "/web/statuses",
+            &[
+                ("status", "forged with a wrong token"),
+                ("csrf", "0123456789abcdef"),
+            ],
+        )
+        .await;
+    let sign_out = browser.post("/web/sign_out", &[("csrf", "nope")]).await;
+
+    assert_eq!(without.status, StatusCode::FORBIDDEN);
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    assert_eq!(sign_out.status, StatusCode::FORBIDDEN);
+    let posts = app
+        .get(&alice, &format!("/api/v1/accounts/{}/statuses", alice.id))
+        .await
+        .ok();
+    assert_eq!(posts.as_array().unwrap().len(), 0, "nothing was posted");
+    assert_eq!(
+        app.get(&alice, "/api/v1/accounts/verify_credentials")
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn posting_replying_editing_and_deleting_from_the_forms() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let mut browser = sign_in(&app, &alice).await;
+    let csrf = browser.csrf().await;
+
+    let home = browser
+        .post(
+            "/web/statuses",
+            &[
+                ("csrf", &csrf),
+                ("status", "Written in the compose box"),
+                ("spoiler_text", "a warning"),
+                ("visibility", "unlisted"),
+                ("back", "/"),
+            ],
+        )
+        .await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(
+        home.body.contains("Written in the compose box"),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains("<summary>a warning</summary>"));
+    let posts = app
+        .get(&alice, &format!("/api/v1/accounts/{}/statuses", alice.id))
+        .await
+        .ok();
+    let id = posts[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(posts[0]["visibility"], "unlisted");
+
+    let thread = browser
+        .post(
+            "/web/statuses",
+            &[
+                ("csrf", &csrf),
+                ("status", "And a reply to it"),
+                ("in_reply_to_id", &id),
+                ("back", &format!("/@alice/{id}")),
+            ],
+        )
+        .await;
+    assert_eq!(thread.status, StatusCode::OK);
+    assert!(thread.body.contains("And a reply to it"), "{}", thread.body);
+
+    let edited = browser
+        .post(
+            &format!("/web/statuses/{id}/edit"),
+            &[("csrf", &csrf), ("status", "Written, then edited")],
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK);
+    assert!(edited.body.contains("Written, then edited"));
+
+    let after = browser
+        .post(&format!("/web/statuses/{id}/delete"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(after.status, StatusCode::OK);
+    assert!(!after.body.contains("Written, then edited"));
+    assert_eq!(
+        app.get(&alice, &format!("/api/v1/statuses/{id}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn following_from_a_profile_fills_home() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    app.post_status(&bob, "Bob posts first", "public").await;
+    let mut browser = sign_in(&app, &alice).await;
+
+    let profile = browser.get("/@bob").await;
+    assert!(
+        profile.body.contains(">Follow</button>"),
+        "{}",
+        profile.body
+    );
+    let csrf = hidden(&profile.body, "csrf").unwrap();
+    let after = browser
+        .post(
+            &format!("/web/accounts/{}/follow", bob.id),
+            &[("csrf", &csrf), ("back", "/@bob")],
+        )
+        .await;
+
+    assert!(after.body.contains(">Unfollow</button>"), "{}", after.body);
+    let rel = app
+        .get(
+            &alice,
+            &format!("/api/v1/accounts/relationships?id[]={}", bob.id),
+        )
+        .await
+        .ok();
+    assert_eq!(rel[0]["following"], true);
+    let home = browser.get("/").await;
+    assert!(home.body.contains("Bob posts first"));
+}
+
+#[tokio::test]
+async fn a_burst_of_favourites_is_one_notification_line_with_the_count() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let post = app.post_status(&alice, "Favourite me", "public").await;
+    let id = post["id"].as_str().unwrap();
+    for i in 0..5 {
+        let fan = app.user(&format!("fan{i}")).await;
+        app.post(&fan, &format!("/api/v1/statuses/{id}/favourite"), json!({}))
+            .await
+            .ok();
+    }
+    let mut browser = sign_in(&app, &alice).await;
+
+    let page = browser.get("/web/notifications").await;
+
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.body.matches("data-kind=\"favourite\"").count(),
+        1,
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("4 others"), "{}", page.body);
+    assert!(page.body.contains("(5)"));
+}
+
+#[tokio::test]
+async fn the_out_of_office_reply_is_saved_from_settings() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let mut browser = sign_in(&app, &alice).await;
+    let csrf = browser.csrf().await;
+
+    let page = browser
+        .post(
+            "/web/settings/away",
+            &[
+                ("csrf", &csrf),
+                ("message", "Back on Monday"),
+                ("starts_at", ""),
+                ("ends_at", "2099-01-05T09:00"),
+            ],
+        )
+        .await;
+
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Back on Monday"));
+    let away = app.get(&alice, "/api/v1/cascade/away").await.ok();
+    assert_eq!(away["message"], "Back on Monday");
+    assert!(away["ends_at"]
+        .as_str()
+        .unwrap()
+        .starts_with("2099-01-05T09:00"));
+}
+
+#[tokio::test]
+async fn a_brand_watch_made_in_the_web_app_shows_its_hits() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let mut browser = sign_in(&app, &alice).await;
+    let csrf = browser.csrf().await;
+
+    let watch = browser
+        .post(
+            "/web/watches",
+            &[
+                ("csrf", &csrf),
+                ("name", "Acme"),
+                ("keywords", "acmewidget"),
+                ("hashtags", ""),
+            ],
+        )
+        .await;
+    assert_eq!(watch.status, StatusCode::OK, "{}", watch.body);
+    assert!(watch.body.contains("Watch: Acme"));
+    app.post_status(&bob, "My acmewidget broke again", "public")
+        .await;
+    let path = format!(
+        "/web/watches/{}",
+        app.get(&alice, "/api/v1/cascade/watches").await.ok()[0]["id"]
+            .as_str()
+            .unwrap()
+    );
+    let page = browser.get(&path).await;
+
+    assert!(
+        page.body.contains("My acmewidget broke again"),
+        "{}",
+        page.body
+    );
+    let list = browser.get("/web/watches").await;
+    assert!(
+        list.body.contains("My acmewidget broke again"),
+        "the unanswered queue"
+    );
+}
+
+#[tokio::test]
+async fn signing_out_revokes_the_token() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let mut browser = sign_in(&app, &alice).await;
+    let token = browser.cookies["cascade_session"].clone();
+    let csrf = browser.csrf().await;
+
+    let after = browser.post("/web/sign_out", &[("csrf", &csrf)]).await;
+
+    assert!(
+        after.body.contains("href=\"/web/sign_in\""),
+        "{}",
+        after.body
+    );
+    assert!(!browser.cookies.contains_key("cascade_session"));
+    let mut replay = Browser::new(&app);
+    replay
+        .cookies
+        .insert("cascade_session".into(), token.clone());
+    let page = replay.get("/").await;
+    assert!(
+        !page.body.contains("Sign out"),
+        "the old cookie is signed out"
+    );
+    let forged = replay.post("/web/statuses", &[("status", "x")]).await;
+    assert!(!forged.body.contains("Sign out"));
+    let api = app
+        .request(
+            reqwest::Method::GET,
+            "/api/v1/accounts/verify_credentials",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn private_and_direct_posts_are_never_shown_to_others() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let carol = app.user("carol").await;
+    let private = app
+        .post_status(&alice, "Followers only secret", "private")
+        .await;
+    let direct = app.post_status(&alice, "Nobody's business", "direct").await;
+    let mut browser = sign_in(&app, &carol).await;
+
+    let profile = browser.get("/@alice").await;
+    let public = browser.get("/web/public").await;
+    let home = browser.get("/").await;
+    let one = browser
+        .get(&format!("/@alice/{}", private["id"].as_str().unwrap()))
+        .await;
+    let two = browser
+        .get(&format!("/@alice/{}", direct["id"].as_str().unwrap()))
+        .await;
+
+    for page in [&profile, &public, &home, &one, &two] {
+        assert!(!page.body.contains("Followers only secret"));
+        assert!(!page.body.contains("Nobody&#x27;s business"));
+        assert!(!page.body.contains("Nobody's business"));
+    }
+    assert_eq!(one.status, StatusCode::NOT_FOUND);
+    assert_eq!(two.status, StatusCode::NOT_FOUND);
+    // Alice herself sees both.
+    let mut own = sign_in(&app, &alice).await;
+    let mine = own.get("/@alice").await;
+    assert!(mine.body.contains("Followers only secret"));
+}
+
+#[tokio::test]
+async fn the_stream_takes_the_session_cookie_only_from_our_own_pages() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let browser = sign_in(&app, &alice).await;
+    let cookie = format!("cascade_session={}", browser.cookies["cascade_session"]);
+
+    let ours = app
+        .client
+        .get(app.url("/api/v1/streaming/user"))
+        .header("cookie", &cookie)
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    let theirs = app
+        .client
+        .get(app.url("/api/v1/streaming/user"))
+        .header("cookie", &cookie)
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(ours.status(), StatusCode::OK);
+    assert_eq!(theirs.status(), StatusCode::UNAUTHORIZED);
+}
