@@ -52,6 +52,14 @@ const BACKGROUND_FAVOURITES: usize = 2_600;
 const LOGIN_USERNAME: &str = "demo";
 const LOGIN_PASSWORD: &str = "demo-password-123";
 
+/// What `serve --demo` prints once the server is about to listen: where the web app is
+/// and whom to sign in as, whether the world was just built or built by an earlier run.
+pub fn welcome(base_url: &str) -> String {
+    format!(
+        "Open the web app at {base_url}/ and sign in as {LOGIN_USERNAME} with password {LOGIN_PASSWORD}"
+    )
+}
+
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 60 * MINUTE;
 const DAY: i64 = 24 * HOUR;

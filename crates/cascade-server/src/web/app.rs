@@ -310,7 +310,13 @@ pub async fn notifications_page(
         &state,
         &session,
         "notifications.html",
-        context! { title => "Notifications", stream => "user", groups, next },
+        context! {
+            title => "Notifications",
+            stream => "user",
+            newest => body.notification_groups.iter().map(|g| g.most_recent_notification_id.clone()).max_by_key(|i| i.parse::<i64>().unwrap_or(0)),
+            groups,
+            next,
+        },
     )
     .await
 }
@@ -706,5 +712,150 @@ pub async fn create_watch(
     match watch::create(&state, session.me, input).await {
         Ok(w) => Redirect::to(&format!("/web/watches/{}", w.id)).into_response(),
         Err(e) => refused(&state, e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ReadForm {
+    csrf: Option<String>,
+    last_read_id: Option<String>,
+}
+
+/// `POST /web/notifications/read`: moves the notifications marker to the newest one the
+/// page showed, which clears the badge (a page view writes nothing by itself).
+pub async fn notifications_read(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    axum::Form(form): axum::Form<ReadForm>,
+) -> Response {
+    let session = match checked(&state, session, form.csrf.as_deref()) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let Some(id) = form.last_read_id.and_then(|i| i.parse::<Id>().ok()) else {
+        return Redirect::to("/web/notifications").into_response();
+    };
+    let now = cascade_core::time::now_millis();
+    match state
+        .store
+        .set_marker(session.me, "notifications", id, now)
+        .await
+    {
+        Ok(_) => Redirect::to("/web/notifications").into_response(),
+        Err(e) => page_error(&state, e.into()),
+    }
+}
+
+/// `GET /web/bookmarks` and `GET /web/favourites`: what the person marked, newest first.
+async fn marked(state: &AppState, session: &Session, mark: Mark, q: &TimelineQuery) -> Response {
+    let (title, path) = match mark {
+        Mark::Bookmark => ("Bookmarks", "/web/bookmarks"),
+        _ => ("Favourites", "/web/favourites"),
+    };
+    let result = async {
+        let rows = state
+            .store
+            .marks(mark, session.me, q.page().max_id, None, PAGE_SIZE)
+            .await?;
+        let ids: Vec<Id> = rows.iter().map(|r| r.1).collect();
+        let posts = crate::app::render::statuses(state, &session.viewer, &ids).await?;
+        let next = (rows.len() >= PAGE_SIZE)
+            .then(|| rows.last().map(|r| format!("{path}?max_id={}", r.0)))
+            .flatten();
+        Ok::<_, ApiError>((posts, next))
+    }
+    .await;
+    match result {
+        Ok((posts, next)) => {
+            signed_in_page(
+                state,
+                session,
+                "timeline.html",
+                context! { title, statuses => Value::from(Serde(&posts)), next },
+            )
+            .await
+        }
+        Err(e) => page_error(state, e),
+    }
+}
+
+pub async fn bookmarks(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Query(q): Query<TimelineQuery>,
+) -> Response {
+    match session {
+        Some(session) => marked(&state, &session, Mark::Bookmark, &q).await,
+        None => to_sign_in(),
+    }
+}
+
+pub async fn favourites(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Query(q): Query<TimelineQuery>,
+) -> Response {
+    match session {
+        Some(session) => marked(&state, &session, Mark::Favourite, &q).await,
+        None => to_sign_in(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+}
+
+/// `GET /web/search?q=`: accounts, hashtags and posts.
+pub async fn search(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Query(q): Query<SearchQuery>,
+) -> Response {
+    let Some(session) = session else {
+        return to_sign_in();
+    };
+    let text = q.q.unwrap_or_default();
+    let found = if text.trim().is_empty() {
+        None
+    } else {
+        let input = crate::app::search::SearchInput {
+            q: Some(text.clone()),
+            limit: Some(PAGE_SIZE),
+            ..Default::default()
+        };
+        match crate::app::search::search(&state, &session.viewer, input).await {
+            Ok(found) => Some(found),
+            Err(e) => return refused(&state, e),
+        }
+    };
+    signed_in_page(
+        &state,
+        &session,
+        "search.html",
+        context! { title => "Search", q => text, found => Value::from(Serde(&found)) },
+    )
+    .await
+}
+
+/// `GET /web/suggestions`: whom to follow, with the shared interests that explain it.
+pub async fn suggestions(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+) -> Response {
+    let Some(session) = session else {
+        return to_sign_in();
+    };
+    match crate::app::suggestions::suggest(&state, &session.viewer, PAGE_SIZE).await {
+        Ok(list) => {
+            signed_in_page(
+                &state,
+                &session,
+                "suggestions.html",
+                context! { title => "Who to follow", suggestions => Value::from(Serde(&list)) },
+            )
+            .await
+        }
+        Err(e) => page_error(&state, e),
     }
 }

@@ -25,8 +25,9 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use session::MaybeSession;
 
-/// What a page may load and who may frame it. Pages run no script at all, so none is
-/// allowed; styles are inline (the page's `<style>`, the drawing's attributes); images are
+/// What a page may load and who may frame it. Public pages run no script at all, so none
+/// is allowed (the signed-in pages set `session::APP_CONTENT_SECURITY_POLICY`, which
+/// allows our own script and no other); styles are inline (the page's `<style>`, the drawing's attributes); images are
 /// our own or inline. `form-action` is left out on purpose: the consent form's answer is
 /// a redirect to the application, and browsers apply `form-action` to that redirect too.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'none'; \
@@ -91,6 +92,12 @@ impl Default for Pages {
             ("away.html", include_str!("../../templates/away.html")),
             ("watches.html", include_str!("../../templates/watches.html")),
             ("watch.html", include_str!("../../templates/watch.html")),
+            ("search.html", include_str!("../../templates/search.html")),
+            (
+                "suggestions.html",
+                include_str!("../../templates/suggestions.html"),
+            ),
+            ("sign_up.html", include_str!("../../templates/sign_up.html")),
         ] {
             // The templates are part of the binary; a syntax error in one is a bug that
             // the page tests catch, so it is reported at render time, not here.
@@ -143,6 +150,15 @@ pub fn routes() -> Router<AppState> {
         .route("/web/tags/{tag}", get(app::tag))
         .route("/tags/{tag}", get(app::tag))
         .route("/web/notifications", get(app::notifications_page))
+        .route("/web/notifications/read", post(app::notifications_read))
+        .route("/web/bookmarks", get(app::bookmarks))
+        .route("/web/favourites", get(app::favourites))
+        .route("/web/search", get(app::search))
+        .route("/web/suggestions", get(app::suggestions))
+        .route(
+            "/web/sign_up",
+            get(session::sign_up_page).post(session::sign_up),
+        )
         .route("/web/statuses", post(app::compose))
         .route(
             "/web/statuses/{id}/edit",

@@ -308,3 +308,107 @@ pub async fn sign_out(
     );
     response
 }
+
+/// The cookie that carries the sign-up form's CSRF token (double submit: a visitor has
+/// no session to derive one from).
+const FORM_COOKIE: &str = "cascade_form";
+
+fn sign_up_form(state: &AppState, csrf: &str, error: Option<&str>, status: StatusCode) -> Response {
+    let mut response = super::pages().render(
+        "sign_up.html",
+        minijinja::context! {
+            instance => &state.config.title,
+            title => "Sign up",
+            open => state.config.registrations_open,
+            message => &state.config.pages.registrations_message,
+            rules => state.config.pages.rules.iter().map(|(r, _)| r.clone()).collect::<Vec<_>>(),
+            csrf,
+            error,
+        },
+    );
+    *response.status_mut() = status;
+    response
+}
+
+/// `GET /web/sign_up`: the sign-up form, when registrations are open.
+pub async fn sign_up_page(State(state): State<AppState>) -> Response {
+    let csrf = new_secret();
+    let mut response = sign_up_form(&state, &csrf, None, StatusCode::OK);
+    set_cookie(
+        &mut response,
+        format!(
+            "{FORM_COOKIE}={csrf}; Path=/web; HttpOnly; SameSite=Strict{}",
+            secure(&state)
+        ),
+    );
+    response
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignUpForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    agreement: Option<String>,
+}
+
+/// `POST /web/sign_up`: registers, under the same throttle as the API's registration,
+/// then signs in through the usual flow.
+pub async fn sign_up(
+    State(state): State<AppState>,
+    addr: crate::api::limits::ClientAddr,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<SignUpForm>,
+) -> Response {
+    let matches = match (cookie(&headers, FORM_COOKIE), form.csrf.as_deref()) {
+        (Some(c), Some(f)) => hash_secret(c) == hash_secret(f),
+        _ => false,
+    };
+    if !matches {
+        return super::forbidden(&state);
+    }
+    let csrf = form.csrf.clone().unwrap_or_default();
+    if !state.config.registrations_open {
+        return sign_up_form(
+            &state,
+            &csrf,
+            Some("Registrations are closed on this server."),
+            StatusCode::FORBIDDEN,
+        );
+    }
+    if let Err(throttled) = crate::api::limits::registration(&state, addr) {
+        return throttled.into_response();
+    }
+    if form.agreement.is_none() {
+        return sign_up_form(
+            &state,
+            &csrf,
+            Some("Please accept the rules."),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    match crate::app::accounts::register(&state, &form.username, &form.email, &form.password, None)
+        .await
+    {
+        Ok(_) => Redirect::to("/web/sign_in").into_response(),
+        Err(e) => {
+            let message = match e {
+                ApiError::Unprocessable(m) => m,
+                other => {
+                    tracing::error!(error = %other, "sign-up failed");
+                    "Something went wrong. Please try again later.".into()
+                }
+            };
+            sign_up_form(
+                &state,
+                &csrf,
+                Some(&message),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+    }
+}

@@ -573,3 +573,119 @@ async fn the_stream_takes_the_session_cookie_only_from_our_own_pages() {
     assert_eq!(ours.status(), StatusCode::OK);
     assert_eq!(theirs.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_visitor_signs_up_and_then_signs_in() {
+    let app = spawn_app().await;
+    let mut visitor = Browser::new(&app);
+    let landing = visitor.get("/").await;
+    assert!(landing.body.contains("href=\"/web/sign_up\""));
+    let form = visitor.get("/web/sign_up").await;
+    let csrf = hidden(&form.body, "csrf").unwrap();
+
+    let mut stranger = Browser::new(&app);
+    let forged = stranger
+        .post(
+            "/web/sign_up",
+            &[
+                ("csrf", &csrf),
+                ("username", "mallory"),
+                ("email", "mallory@example.test"),
+                ("password", "correct horse battery"),
+                ("agreement", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        forged.status,
+        StatusCode::FORBIDDEN,
+        "no cookie, no sign-up"
+    );
+    let signed_up = visitor
+        .post(
+            "/web/sign_up",
+            &[
+                ("csrf", &csrf),
+                ("username", "newcomer"),
+                ("email", "newcomer@example.test"),
+                ("password", "correct horse battery"),
+                ("agreement", "1"),
+            ],
+        )
+        .await;
+
+    assert_eq!(signed_up.status, StatusCode::OK, "{}", signed_up.body);
+    assert!(
+        signed_up.body.contains("id=\"password\""),
+        "on to the sign-in page"
+    );
+    assert!(app
+        .state
+        .store
+        .account_by_username("mallory")
+        .await
+        .is_err());
+    let newcomer = crate::helpers::User {
+        id: String::new(),
+        token: String::new(),
+        username: "newcomer".into(),
+    };
+    let mut browser = sign_in(&app, &newcomer).await;
+    assert!(browser.get("/").await.body.contains("Sign out"));
+}
+
+#[tokio::test]
+async fn marking_notifications_read_clears_the_badge() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    app.follow(&bob, &alice).await;
+    let mut browser = sign_in(&app, &alice).await;
+    let home = browser.get("/").await;
+    assert!(home.body.contains("id=\"unread\""), "{}", home.body);
+
+    let page = browser.get("/web/notifications").await;
+    let csrf = hidden(&page.body, "csrf").unwrap();
+    let newest = hidden(&page.body, "last_read_id").expect("a mark-read form");
+    let after = browser
+        .post(
+            "/web/notifications/read",
+            &[("csrf", &csrf), ("last_read_id", &newest)],
+        )
+        .await;
+
+    assert!(after.body.contains("followed you"), "{}", after.body);
+    assert!(!after.body.contains("id=\"unread\""));
+}
+
+#[tokio::test]
+async fn bookmarks_search_and_suggestions_pages_answer() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let post = app
+        .post_status(&bob, "Worth keeping for later", "public")
+        .await;
+    let id = post["id"].as_str().unwrap();
+    let mut browser = sign_in(&app, &alice).await;
+    let csrf = browser.csrf().await;
+
+    browser
+        .post(
+            &format!("/web/statuses/{id}/bookmark"),
+            &[("csrf", &csrf), ("back", "/web/bookmarks")],
+        )
+        .await;
+    let bookmarks = browser.get("/web/bookmarks").await;
+    let search = browser.get("/web/search?q=bob").await;
+    let suggestions = browser.get("/web/suggestions").await;
+
+    assert!(
+        bookmarks.body.contains("Worth keeping for later"),
+        "{}",
+        bookmarks.body
+    );
+    assert!(bookmarks.body.contains("Remove bookmark"));
+    assert!(search.body.contains("@bob"), "{}", search.body);
+    assert_eq!(suggestions.status, StatusCode::OK);
+}
