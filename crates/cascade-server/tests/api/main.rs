@@ -57,3 +57,4 @@ mod views;
 mod visibility;
 mod watch;
 mod webapp;
+mod webapp_browser;
