@@ -4,6 +4,22 @@
 // bar and the count of new notifications.
 (function () {
   "use strict";
+  // A live character count under each compose box.
+  Array.prototype.forEach.call(document.querySelectorAll("textarea[maxlength]"), function (area) {
+    var note = document.getElementById(area.getAttribute("aria-describedby") || "");
+    if (!note) return;
+    var max = Number(area.getAttribute("maxlength"));
+    var update = function () {
+      var left = max - Array.from(area.value).length;
+      note.textContent = left + (left === 1 ? " character left" : " characters left");
+    };
+    area.addEventListener("input", update);
+    update();
+  });
+})();
+
+(function () {
+  "use strict";
   var main = document.getElementById("main");
   var stream = main && main.getAttribute("data-stream");
   if (!stream || !window.EventSource) return;

@@ -652,11 +652,13 @@ pub async fn watch_page(
         let (hits, _) = watch::timeline(&state, &session.viewer, id, Page::default()).await?;
         let (queue, _) =
             watch::unanswered(&state, &session.viewer, Some(id), Page::default()).await?;
-        Ok::<_, ApiError>((found, hits, queue))
+        let stats = watch::stats(&state, &session.viewer, watch::StatsInput::default()).await?;
+        let mine = stats.watches.into_iter().find(|w| w.watch_id == found.id);
+        Ok::<_, ApiError>((found, hits, queue, mine))
     }
     .await;
     match result {
-        Ok((found, hits, queue)) => {
+        Ok((found, hits, queue, stats)) => {
             signed_in_page(
                 &state,
                 &session,
@@ -666,6 +668,7 @@ pub async fn watch_page(
                     watch => Value::from(Serde(&found)),
                     statuses => Value::from(Serde(&hits)),
                     queue => Value::from(Serde(&queue)),
+                    stats => Value::from(Serde(&stats)),
                 },
             )
             .await
@@ -857,5 +860,153 @@ pub async fn suggestions(
             .await
         }
         Err(e) => page_error(&state, e),
+    }
+}
+
+/// `GET /web/conversations`: the direct conversations, newest first.
+pub async fn conversations(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+) -> Response {
+    let Some(session) = session else {
+        return to_sign_in();
+    };
+    let page = Page {
+        limit: PAGE_SIZE,
+        ..Page::default()
+    };
+    match crate::app::conversations::list(&state, &session.viewer, page).await {
+        Ok((list, _)) => {
+            signed_in_page(
+                &state,
+                &session,
+                "conversations.html",
+                context! { title => "Conversations", conversations => Value::from(Serde(&list)) },
+            )
+            .await
+        }
+        Err(e) => page_error(&state, e),
+    }
+}
+
+/// `GET /web/settings/notifications`: the notification policy and the requests it held.
+pub async fn policy_page(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+) -> Response {
+    let Some(session) = session else {
+        return to_sign_in();
+    };
+    let result = async {
+        let policy = notifications::render_policy(&state, session.me).await?;
+        let page = Page {
+            limit: PAGE_SIZE,
+            ..Page::default()
+        };
+        let records = state
+            .store
+            .notification_requests(session.me, cascade_store::range(&page))
+            .await?;
+        let requests = notifications::render_requests(&state, &session.viewer, &records).await?;
+        Ok::<_, ApiError>((policy, requests))
+    }
+    .await;
+    match result {
+        Ok((policy, requests)) => {
+            signed_in_page(
+                &state,
+                &session,
+                "policy.html",
+                context! {
+                    title => "Notification settings",
+                    policy => Value::from(Serde(&policy)),
+                    requests => Value::from(Serde(&requests)),
+                },
+            )
+            .await
+        }
+        Err(e) => page_error(&state, e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PolicyForm {
+    csrf: Option<String>,
+    for_not_following: Option<String>,
+    for_not_followers: Option<String>,
+    for_new_accounts: Option<String>,
+    for_private_mentions: Option<String>,
+    for_limited_accounts: Option<String>,
+}
+
+/// `POST /web/settings/notifications`: changes the policy's values that were sent.
+pub async fn policy_save(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    axum::Form(form): axum::Form<PolicyForm>,
+) -> Response {
+    let session = match checked(&state, session, form.csrf.as_deref()) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let result = async {
+        let mut p = notifications::policy(&state, session.me).await?;
+        for (slot, value) in [
+            (&mut p.for_not_following, form.for_not_following),
+            (&mut p.for_not_followers, form.for_not_followers),
+            (&mut p.for_new_accounts, form.for_new_accounts),
+            (&mut p.for_private_mentions, form.for_private_mentions),
+            (&mut p.for_limited_accounts, form.for_limited_accounts),
+        ] {
+            if let Some(v) = value {
+                *slot = v;
+            }
+        }
+        notifications::set_policy(&state, session.me, p).await
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/web/settings/notifications").into_response(),
+        Err(e) => refused(&state, e),
+    }
+}
+
+/// `POST /web/notifications/requests/:id/:action`: accept or dismiss a held request.
+pub async fn request_action(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Path((id, action)): Path<(String, String)>,
+    axum::Form(form): axum::Form<ActionForm>,
+) -> Response {
+    let session = match checked(&state, session, form.csrf.as_deref()) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let result = async {
+        let id: Id = id.parse().map_err(|_| ApiError::NotFound)?;
+        let changed = match action.as_str() {
+            "accept" => {
+                state
+                    .store
+                    .accept_notification_requests(session.me, &[id])
+                    .await?
+            }
+            "dismiss" => {
+                state
+                    .store
+                    .dismiss_notification_requests(session.me, &[id])
+                    .await?
+            }
+            _ => 0,
+        };
+        if changed == 0 {
+            return Err(ApiError::NotFound);
+        }
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/web/settings/notifications").into_response(),
+        Err(e) => refused(&state, e),
     }
 }

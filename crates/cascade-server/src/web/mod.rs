@@ -98,6 +98,11 @@ impl Default for Pages {
                 include_str!("../../templates/suggestions.html"),
             ),
             ("sign_up.html", include_str!("../../templates/sign_up.html")),
+            (
+                "conversations.html",
+                include_str!("../../templates/conversations.html"),
+            ),
+            ("policy.html", include_str!("../../templates/policy.html")),
         ] {
             // The templates are part of the binary; a syntax error in one is a bug that
             // the page tests catch, so it is reported at render time, not here.
@@ -151,6 +156,15 @@ pub fn routes() -> Router<AppState> {
         .route("/tags/{tag}", get(app::tag))
         .route("/web/notifications", get(app::notifications_page))
         .route("/web/notifications/read", post(app::notifications_read))
+        .route("/web/conversations", get(app::conversations))
+        .route(
+            "/web/settings/notifications",
+            get(app::policy_page).post(app::policy_save),
+        )
+        .route(
+            "/web/notifications/requests/{id}/{action}",
+            post(app::request_action),
+        )
         .route("/web/bookmarks", get(app::bookmarks))
         .route("/web/favourites", get(app::favourites))
         .route("/web/search", get(app::search))

@@ -689,3 +689,73 @@ async fn bookmarks_search_and_suggestions_pages_answer() {
     assert!(search.body.contains("@bob"), "{}", search.body);
     assert_eq!(suggestions.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_notification_policy_holds_a_stranger_and_the_request_is_accepted_from_settings() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let stranger = app.user("stranger").await;
+    let mut browser = sign_in(&app, &alice).await;
+    let settings = browser.get("/web/settings/notifications").await;
+    let csrf = hidden(&settings.body, "csrf").unwrap();
+
+    let saved = browser
+        .post(
+            "/web/settings/notifications",
+            &[("csrf", &csrf), ("for_not_following", "filter")],
+        )
+        .await;
+    assert!(
+        saved.body.contains("value=\"filter\" selected"),
+        "{}",
+        saved.body
+    );
+    app.post_status(&stranger, "@alice hello there", "public")
+        .await;
+    let held = browser.get("/web/settings/notifications").await;
+    assert!(held.body.contains("@stranger"), "{}", held.body);
+    let notifications = browser.get("/web/notifications").await;
+    assert!(!notifications.body.contains("mentioned you"));
+    let requests = app.get(&alice, "/api/v1/notifications/requests").await.ok();
+    let id = requests[0]["id"].as_str().unwrap().to_string();
+
+    let after = browser
+        .post(
+            &format!("/web/notifications/requests/{id}/accept"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+
+    assert!(after.body.contains("Nothing is held"), "{}", after.body);
+    let notifications = browser.get("/web/notifications").await;
+    assert!(
+        notifications.body.contains("mentioned you"),
+        "{}",
+        notifications.body
+    );
+}
+
+#[tokio::test]
+async fn a_direct_post_shows_in_both_conversations_and_nowhere_else() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let carol = app.user("carol").await;
+    app.post_status(&alice, "@bob just between us", "direct")
+        .await;
+
+    let mut bobs = sign_in(&app, &bob).await;
+    let mut carols = sign_in(&app, &carol).await;
+
+    assert!(bobs
+        .get("/web/conversations")
+        .await
+        .body
+        .contains("just between us"));
+    assert!(!carols
+        .get("/web/conversations")
+        .await
+        .body
+        .contains("just between us"));
+    assert!(!carols.get("/@alice").await.body.contains("just between us"));
+}
