@@ -218,41 +218,39 @@ pub async fn public(
     }
 }
 
-/// `GET /web/tags/:tag`: a hashtag's timeline.
+/// `GET /web/tags/:tag` (and `/tags/:tag`, where posts link hashtags): a hashtag's
+/// timeline, for visitors too (public posts only, through the visibility rule).
 pub async fn tag(
     State(state): State<AppState>,
     MaybeSession(session): MaybeSession,
     Path(tag): Path<String>,
     Query(q): Query<TimelineQuery>,
 ) -> Response {
-    let Some(session) = session else {
-        return to_sign_in();
+    let anonymous = crate::app::Viewer::anonymous();
+    let viewer = session.as_ref().map_or(&anonymous, |s| &*s.viewer);
+    let (posts, keys) = match timelines::tag(&state, viewer, &tag, q.page()).await {
+        Ok(found) => found,
+        Err(e) => return page_error(&state, e),
     };
-    match timelines::tag(&state, &session.viewer, &tag, q.page()).await {
-        Ok((posts, keys)) => {
-            let next = (keys.len() >= PAGE_SIZE)
-                .then(|| {
-                    keys.last().map(|k| {
-                        format!(
-                            "/web/tags/{}?max_id={k}",
-                            form_urlencoded::byte_serialize(tag.as_bytes()).collect::<String>()
-                        )
-                    })
-                })
-                .flatten();
-            signed_in_page(
-                &state,
-                &session,
-                "timeline.html",
-                context! {
-                    title => format!("#{tag}"),
-                    statuses => Value::from(Serde(&posts)),
-                    next,
-                },
-            )
-            .await
-        }
-        Err(e) => page_error(&state, e),
+    let next = (keys.len() >= PAGE_SIZE)
+        .then(|| {
+            keys.last().map(|k| {
+                format!(
+                    "/web/tags/{}?max_id={k}",
+                    form_urlencoded::byte_serialize(tag.as_bytes()).collect::<String>()
+                )
+            })
+        })
+        .flatten();
+    let ctx = context! {
+        instance => &state.config.title,
+        title => format!("#{tag}"),
+        statuses => Value::from(Serde(&posts)),
+        next,
+    };
+    match session {
+        Some(session) => signed_in_page(&state, &session, "timeline.html", ctx).await,
+        None => pages().render("timeline.html", ctx),
     }
 }
 
@@ -1007,6 +1005,84 @@ pub async fn request_action(
     .await;
     match result {
         Ok(()) => Redirect::to("/web/settings/notifications").into_response(),
+        Err(e) => refused(&state, e),
+    }
+}
+
+/// `GET /web/follow_requests`: who asked to follow a locked account.
+pub async fn follow_requests(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+) -> Response {
+    let Some(session) = session else {
+        return to_sign_in();
+    };
+    let result = async {
+        let edges = state
+            .store
+            .edges(
+                cascade_store::EdgeKind::FollowRequests,
+                session.me,
+                None,
+                None,
+                80,
+            )
+            .await?;
+        let ids: Vec<Id> = edges.iter().map(|e| e.account_id).collect();
+        crate::app::render::accounts(&state, &ids).await
+    }
+    .await;
+    match result {
+        Ok(list) => {
+            signed_in_page(
+                &state,
+                &session,
+                "follow_requests.html",
+                context! { title => "Follow requests", accounts => Value::from(Serde(&list)) },
+            )
+            .await
+        }
+        Err(e) => page_error(&state, e),
+    }
+}
+
+/// `POST /web/follow_requests/:id/:action`: authorize or reject a follow request.
+pub async fn follow_request_action(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Path((id, action)): Path<(String, String)>,
+    axum::Form(form): axum::Form<ActionForm>,
+) -> Response {
+    let session = match checked(&state, session, form.csrf.as_deref()) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let me = session.me;
+    let result = async {
+        let from: Id = id.parse().map_err(|_| ApiError::NotFound)?;
+        let done = match action.as_str() {
+            "authorize" => {
+                let now = cascade_core::time::now_millis();
+                let accepted = state
+                    .store
+                    .accept_follow_request(state.ids.next(), from, me, now)
+                    .await?;
+                if accepted {
+                    state.graph_changed(&[me, from], true);
+                }
+                accepted
+            }
+            "reject" => state.store.delete_follow_request(from, me).await?,
+            _ => false,
+        };
+        if !done {
+            return Err(ApiError::NotFound);
+        }
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/web/follow_requests").into_response(),
         Err(e) => refused(&state, e),
     }
 }

@@ -103,6 +103,10 @@ impl Default for Pages {
                 include_str!("../../templates/conversations.html"),
             ),
             ("policy.html", include_str!("../../templates/policy.html")),
+            (
+                "follow_requests.html",
+                include_str!("../../templates/follow_requests.html"),
+            ),
         ] {
             // The templates are part of the binary; a syntax error in one is a bug that
             // the page tests catch, so it is reported at render time, not here.
@@ -164,6 +168,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/web/notifications/requests/{id}/{action}",
             post(app::request_action),
+        )
+        .route("/web/follow_requests", get(app::follow_requests))
+        .route(
+            "/web/follow_requests/{id}/{action}",
+            post(app::follow_request_action),
         )
         .route("/web/bookmarks", get(app::bookmarks))
         .route("/web/favourites", get(app::favourites))

@@ -759,3 +759,57 @@ async fn a_direct_post_shows_in_both_conversations_and_nowhere_else() {
         .contains("just between us"));
     assert!(!carols.get("/@alice").await.body.contains("just between us"));
 }
+
+#[tokio::test]
+async fn a_locked_account_accepts_a_follow_request_from_the_web() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    app.request(
+        reqwest::Method::PATCH,
+        "/api/v1/accounts/update_credentials",
+        Some(&alice.token),
+        Some(json!({"locked": true})),
+    )
+    .await
+    .ok();
+    app.follow(&bob, &alice).await;
+    let mut browser = sign_in(&app, &alice).await;
+
+    let page = browser.get("/web/follow_requests").await;
+    assert!(page.body.contains("@bob"), "{}", page.body);
+    let csrf = hidden(&page.body, "csrf").unwrap();
+    let after = browser
+        .post(
+            &format!("/web/follow_requests/{}/authorize", bob.id),
+            &[("csrf", &csrf)],
+        )
+        .await;
+
+    assert!(after.body.contains("No one is waiting"), "{}", after.body);
+    let rel = app
+        .get(
+            &bob,
+            &format!("/api/v1/accounts/relationships?id[]={}", alice.id),
+        )
+        .await
+        .ok();
+    assert_eq!(rel[0]["following"], true);
+}
+
+#[tokio::test]
+async fn a_hashtag_page_shows_public_posts_to_visitors() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    app.post_status(&alice, "Sunny #gardening day", "public")
+        .await;
+    app.post_status(&alice, "Quiet #gardening notes", "private")
+        .await;
+
+    let mut visitor = Browser::new(&app);
+    let page = visitor.get("/tags/gardening").await;
+
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Sunny"), "{}", page.body);
+    assert!(!page.body.contains("Quiet"));
+}
