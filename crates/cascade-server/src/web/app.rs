@@ -1086,3 +1086,78 @@ pub async fn follow_request_action(
         Err(e) => refused(&state, e),
     }
 }
+
+/// `GET /web/settings/profile`: the profile (name, bio, locked, default visibility) and
+/// the follow-back rule.
+pub async fn profile_page(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+) -> Response {
+    let Some(session) = session else {
+        return to_sign_in();
+    };
+    match crate::app::suggestions::follow_back_rule(&state, session.me).await {
+        Ok(rule) => {
+            signed_in_page(
+                &state,
+                &session,
+                "profile_settings.html",
+                context! { title => "Edit profile", rule => Value::from(Serde(&rule)) },
+            )
+            .await
+        }
+        Err(e) => page_error(&state, e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ProfileForm {
+    csrf: Option<String>,
+    display_name: Option<String>,
+    note: Option<String>,
+    locked: Option<String>,
+    privacy: Option<String>,
+    follow_back: Option<String>,
+    /// The follow-back rule's interest overlap, in percent.
+    min_overlap: Option<String>,
+}
+
+/// `POST /web/settings/profile`.
+pub async fn profile_save(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    axum::Form(form): axum::Form<ProfileForm>,
+) -> Response {
+    let session = match checked(&state, session, form.csrf.as_deref()) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let me = session.me;
+    let result = async {
+        let mut update = cascade_store::AccountUpdate::default();
+        accounts::profile_text(&state, &mut update, form.display_name, form.note)?;
+        update.locked = Some(form.locked.is_some());
+        if let Some(privacy) = form.privacy.filter(|p| !p.is_empty()) {
+            privacy
+                .parse::<cascade_core::Visibility>()
+                .map_err(|_| ApiError::unprocessable("Privacy is not included in the list"))?;
+            update.default_visibility = Some(privacy);
+        }
+        let min = match form.min_overlap.as_deref().map(str::trim) {
+            Some(p) if !p.is_empty() => Some(
+                p.parse::<f64>()
+                    .map_err(|_| ApiError::unprocessable("The overlap is a percentage"))?
+                    / 100.0,
+            ),
+            _ => None,
+        };
+        crate::app::suggestions::set_follow_back_rule(&state, me, form.follow_back.is_some(), min)
+            .await?;
+        accounts::update_profile(&state, me, &update).await
+    }
+    .await;
+    match result {
+        Ok(account) => Redirect::to(&format!("/@{}", account.username)).into_response(),
+        Err(e) => refused(&state, e),
+    }
+}

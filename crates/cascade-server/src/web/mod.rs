@@ -104,6 +104,10 @@ impl Default for Pages {
             ),
             ("policy.html", include_str!("../../templates/policy.html")),
             (
+                "profile_settings.html",
+                include_str!("../../templates/profile_settings.html"),
+            ),
+            (
                 "follow_requests.html",
                 include_str!("../../templates/follow_requests.html"),
             ),
@@ -168,6 +172,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/web/notifications/requests/{id}/{action}",
             post(app::request_action),
+        )
+        .route(
+            "/web/settings/profile",
+            get(app::profile_page).post(app::profile_save),
         )
         .route("/web/follow_requests", get(app::follow_requests))
         .route(

@@ -813,3 +813,48 @@ async fn a_hashtag_page_shows_public_posts_to_visitors() {
     assert!(page.body.contains("Sunny"), "{}", page.body);
     assert!(!page.body.contains("Quiet"));
 }
+
+#[tokio::test]
+async fn the_profile_is_edited_from_settings() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let mut browser = sign_in(&app, &alice).await;
+    let form = browser.get("/web/settings/profile").await;
+    let csrf = hidden(&form.body, "csrf").unwrap();
+
+    let profile = browser
+        .post(
+            "/web/settings/profile",
+            &[
+                ("csrf", &csrf),
+                ("display_name", "Alice Liddell"),
+                ("note", "Curious about #rabbits"),
+                ("privacy", "private"),
+                ("locked", "1"),
+                ("follow_back", "1"),
+                ("min_overlap", "25"),
+            ],
+        )
+        .await;
+
+    assert_eq!(profile.status, StatusCode::OK, "{}", profile.body);
+    assert!(profile.body.contains("Alice Liddell"));
+    assert!(profile.body.contains("rabbits"));
+    let me = app
+        .get(&alice, "/api/v1/accounts/verify_credentials")
+        .await
+        .ok();
+    assert_eq!(me["locked"], true);
+    assert_eq!(me["source"]["privacy"], "private");
+    let rule = app.get(&alice, "/api/v1/cascade/follow_back").await.ok();
+    assert_eq!(rule["enabled"], true);
+    assert_eq!(rule["min_overlap"], 0.25);
+    let too_long = "x".repeat(600);
+    let refused = browser
+        .post(
+            "/web/settings/profile",
+            &[("csrf", &csrf), ("note", &too_long)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
