@@ -57,6 +57,36 @@
     badge.textContent = String(unread) + "+";
   }
 
+  var spreadOf = main.getAttribute("data-spread-of");
+  var spread = 0;
+  function showSpread(viral) {
+    if (!bar) return;
+    var button = bar.querySelector("button");
+    if (!button) {
+      button = document.createElement("button");
+      button.type = "button";
+      button.className = "primary newbar";
+      button.addEventListener("click", function () { window.location.reload(); });
+      bar.appendChild(button);
+      bar.setAttribute("role", "status");
+    }
+    button.textContent = (viral ? "It is going viral! " : "") +
+      (spread === 1 ? "Reshared once more" : "Reshared " + spread + " more times") + ": redraw";
+  }
+  if (spreadOf) {
+    // The spread page: the author's stream says when the post is reshared or goes viral.
+    source.addEventListener("notification", function (event) {
+      var n;
+      try { n = JSON.parse(event.data); } catch (e) { return; }
+      if (!n.status || n.status.id !== spreadOf) return;
+      if (n.type === "reblog" || n.type === "quote") spread += 1;
+      if (n.type === "reblog" || n.type === "quote" || n.type === "going_viral") {
+        showSpread(n.type === "going_viral");
+      }
+    });
+    return;
+  }
+
   source.addEventListener("update", function () {
     fresh += 1;
     showBar();

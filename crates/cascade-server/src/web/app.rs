@@ -263,8 +263,16 @@ pub async fn notifications_page(
     let Some(session) = session else {
         return to_sign_in();
     };
+    // The web app knows Cascade's own kinds, so it asks for all of them by name.
+    let filter = NotificationFilter {
+        kinds: cascade_core::notification::NotificationKind::ALL
+            .iter()
+            .map(|k| k.as_str().to_string())
+            .collect(),
+        ..NotificationFilter::default()
+    };
     let query = GroupedQuery {
-        filter: NotificationFilter::default(),
+        filter,
         grouped: None,
         page: q.page(),
         partial_avatars: false,

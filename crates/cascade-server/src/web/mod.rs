@@ -347,11 +347,16 @@ fn bucket_words(seconds: i64) -> String {
 
 async fn cascade_page(
     State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
     Path((username, id)): Path<(String, String)>,
 ) -> Response {
     let result = async {
         let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
-        let viewer = Viewer::anonymous();
+        // Signed in, the author sees the views, and the page listens for reshares.
+        let viewer = match &session {
+            Some(s) => (*s.viewer).clone(),
+            None => Viewer::anonymous(),
+        };
         let m = cascade::measure(&state, &viewer, id).await?;
         if !m.root.account.username.eq_ignore_ascii_case(&username) {
             return Err(ApiError::NotFound);
@@ -367,9 +372,9 @@ async fn cascade_page(
         let (drawn, hidden) = draw::nearest(&m.tree, draw::MAX_DRAWN_NODES);
         let tree_svg = draw::tree_svg(&drawn, &hidden, &m.stats, label);
         let activity_svg = draw::activity_svg(&m.stats, m.views.is_some());
-        Ok(pages().render(
-            "cascade.html",
-            context! {
+        Ok(context! {
+                stream => "spread",
+                spread_of => m.root.id.clone(),
                 instance => &state.config.title,
                 root => Value::from(Serde(&m.root)),
                 status => Value::from(Serde(&m.root)),
@@ -382,9 +387,12 @@ async fn cascade_page(
                 activity_svg,
                 drawn => drawn.size(),
                 total => m.tree.size(),
-            },
-        ))
+        })
     }
     .await;
-    result.unwrap_or_else(|e| page_error(&state, e))
+    match (result, &session) {
+        (Ok(ctx), Some(s)) => app::signed_in_page(&state, s, "cascade.html", ctx).await,
+        (Ok(ctx), None) => pages().render("cascade.html", ctx),
+        (Err(e), _) => page_error(&state, e),
+    }
 }

@@ -858,3 +858,40 @@ async fn the_profile_is_edited_from_settings() {
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn the_author_sees_going_viral_and_the_views_on_the_spread_page() {
+    let app = crate::helpers::spawn_with(|c| c.viral_multiple = 1.0).await;
+    let author = app.user("author").await;
+    let post = app.post_status(&author, "watch this", "public").await;
+    let id = post["id"].as_str().unwrap();
+    for i in 0..8 {
+        let r = app.user(&format!("r{i}")).await;
+        for j in 0..3 {
+            let f = app.user(&format!("f{i}x{j}")).await;
+            app.follow(&f, &r).await;
+        }
+        app.post(&r, &format!("/api/v1/statuses/{id}/reblog"), json!({}))
+            .await
+            .ok();
+    }
+    let mut browser = sign_in(&app, &author).await;
+
+    let notifications = browser.get("/web/notifications").await;
+    let spread = browser.get(&format!("/@author/{id}/cascade")).await;
+    let mut visitor = Browser::new(&app);
+    let public_spread = visitor.get(&format!("/@author/{id}/cascade")).await;
+
+    assert!(
+        notifications.body.contains("Your post is going viral"),
+        "{}",
+        notifications.body
+    );
+    assert!(notifications
+        .body
+        .contains(&format!("/@author/{id}/cascade")));
+    assert!(spread.body.contains("Distinct viewers"), "{}", spread.body);
+    assert!(spread.body.contains(&format!("data-spread-of=\"{id}\"")));
+    assert!(!public_spread.body.contains("Distinct viewers"));
+    assert!(public_spread.body.contains("How this post spread"));
+}
