@@ -27,6 +27,9 @@
   var fresh = 0;
   var unread = 0;
   var path = stream === "public" ? "/api/v1/streaming/public/local" : "/api/v1/streaming/user";
+  if (stream === "watch") {
+    path = "/api/v1/streaming/cascade/watch?watch=" + encodeURIComponent(main.getAttribute("data-watch") || "");
+  }
   var source = new EventSource(path);
 
   function showBar() {
@@ -40,7 +43,9 @@
       bar.appendChild(button);
       bar.setAttribute("role", "status");
     }
-    button.textContent = fresh === 1 ? "1 new post: show it" : fresh + " new posts: show them";
+    var what = stream === "watch" ? (fresh === 1 ? "1 new hit" : fresh + " new hits") :
+      (fresh === 1 ? "1 new post" : fresh + " new posts");
+    button.textContent = what + (fresh === 1 ? ": show it" : ": show them");
   }
 
   function showBadge() {

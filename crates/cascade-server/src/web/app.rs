@@ -671,6 +671,8 @@ pub async fn watch_page(
                 "watch.html",
                 context! {
                     title => format!("Watch: {}", found.name),
+                    stream => "watch",
+                    stream_watch => &found.id,
                     watch => Value::from(Serde(&found)),
                     statuses => Value::from(Serde(&hits)),
                     queue => Value::from(Serde(&queue)),
@@ -1166,6 +1168,107 @@ pub async fn profile_save(
     .await;
     match result {
         Ok(account) => Redirect::to(&format!("/@{}", account.username)).into_response(),
+        Err(e) => refused(&state, e),
+    }
+}
+
+/// `GET /web/settings/filters`: content filters, and a form for a new one.
+pub async fn filters_page(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+) -> Response {
+    let Some(session) = session else {
+        return to_sign_in();
+    };
+    match crate::app::filters::list(&state, session.me).await {
+        Ok(list) => {
+            signed_in_page(
+                &state,
+                &session,
+                "filters.html",
+                context! { title => "Filters", filters => Value::from(Serde(&list)) },
+            )
+            .await
+        }
+        Err(e) => page_error(&state, e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FilterForm {
+    csrf: Option<String>,
+    title: Option<String>,
+    /// Comma-separated.
+    #[serde(default)]
+    keywords: String,
+    filter_action: Option<String>,
+    ctx_home: Option<String>,
+    ctx_notifications: Option<String>,
+    ctx_public: Option<String>,
+    ctx_thread: Option<String>,
+    ctx_account: Option<String>,
+}
+
+/// `POST /web/settings/filters`: creates a filter.
+pub async fn create_filter(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    axum::Form(form): axum::Form<FilterForm>,
+) -> Response {
+    let session = match checked(&state, session, form.csrf.as_deref()) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let context: Vec<String> = [
+        ("home", &form.ctx_home),
+        ("notifications", &form.ctx_notifications),
+        ("public", &form.ctx_public),
+        ("thread", &form.ctx_thread),
+        ("account", &form.ctx_account),
+    ]
+    .iter()
+    .filter(|(_, on)| on.is_some())
+    .map(|(name, _)| name.to_string())
+    .collect();
+    let input = crate::app::filters::FilterInput {
+        title: form.title,
+        context: Some(context),
+        filter_action: form.filter_action,
+        expires_in: None,
+        keywords: terms(&form.keywords)
+            .into_iter()
+            .map(|k| crate::app::filters::KeywordInput {
+                id: None,
+                keyword: Some(k),
+                whole_word: Some(true),
+                destroy: false,
+            })
+            .collect(),
+    };
+    match crate::app::filters::create(&state, session.me, input).await {
+        Ok(_) => Redirect::to("/web/settings/filters").into_response(),
+        Err(e) => refused(&state, e),
+    }
+}
+
+/// `POST /web/settings/filters/:id/delete`.
+pub async fn delete_filter(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<ActionForm>,
+) -> Response {
+    let session = match checked(&state, session, form.csrf.as_deref()) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let result = async {
+        let id: Id = id.parse().map_err(|_| ApiError::NotFound)?;
+        crate::app::filters::delete(&state, session.me, id).await
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/web/settings/filters").into_response(),
         Err(e) => refused(&state, e),
     }
 }

@@ -103,6 +103,7 @@ impl Default for Pages {
                 include_str!("../../templates/conversations.html"),
             ),
             ("policy.html", include_str!("../../templates/policy.html")),
+            ("filters.html", include_str!("../../templates/filters.html")),
             (
                 "profile_settings.html",
                 include_str!("../../templates/profile_settings.html"),
@@ -176,6 +177,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/web/settings/profile",
             get(app::profile_page).post(app::profile_save),
+        )
+        .route(
+            "/web/settings/filters",
+            get(app::filters_page).post(app::create_filter),
+        )
+        .route(
+            "/web/settings/filters/{id}/delete",
+            post(app::delete_filter),
         )
         .route("/web/follow_requests", get(app::follow_requests))
         .route(

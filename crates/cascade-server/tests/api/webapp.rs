@@ -895,3 +895,35 @@ async fn the_author_sees_going_viral_and_the_views_on_the_spread_page() {
     assert!(!public_spread.body.contains("Distinct viewers"));
     assert!(public_spread.body.contains("How this post spread"));
 }
+
+#[tokio::test]
+async fn a_filter_made_in_settings_puts_matching_posts_behind_a_warning() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    app.follow(&alice, &bob).await;
+    let mut browser = sign_in(&app, &alice).await;
+    let csrf = browser.csrf().await;
+
+    let page = browser
+        .post(
+            "/web/settings/filters",
+            &[
+                ("csrf", &csrf),
+                ("title", "Spoilers"),
+                ("keywords", "finale"),
+                ("filter_action", "warn"),
+                ("ctx_home", "1"),
+            ],
+        )
+        .await;
+    assert!(page.body.contains("Spoilers"), "{}", page.body);
+    app.post_status(&bob, "The finale was wild", "public").await;
+    let home = browser.get("/").await;
+
+    assert!(
+        home.body.contains("<summary>Filtered: Spoilers</summary>"),
+        "{}",
+        home.body
+    );
+}

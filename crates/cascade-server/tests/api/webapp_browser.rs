@@ -1,7 +1,8 @@
 //! The web app in a real browser: headless Chromium (Debian's `chromium`, installed by
 //! scripts/test) opens `/`, signs in through the server's own pages as a person would,
 //! reads home, and sees live hints arrive through the page's script and the stream (a
-//! "new posts" bar when a followed account posts, a badge when someone favourites).
+//! "new posts" bar when a followed account posts, a badge when someone favourites, a
+//! new-hit bar on a brand watch's page).
 //! Screenshots of each page are saved under the target's tmp folder, `screenshots/`.
 
 use std::path::PathBuf;
@@ -163,4 +164,32 @@ async fn a_newcomer_signs_in_reads_home_and_sees_live_hints_in_a_browser() {
     screenshot(&mut page, "away").await;
     open(&mut page, &app.url("/web/watches")).await;
     screenshot(&mut page, "watches").await;
+
+    // A brand watch's page shows a new hit as it arrives.
+    let watch = app
+        .post(
+            &alice,
+            "/api/v1/cascade/watches",
+            json!({"name": "Acme", "keywords": ["acmewidget"]}),
+        )
+        .await
+        .ok();
+    let watch_page = app.url(&format!("/web/watches/{}", watch["id"].as_str().unwrap()));
+    open(&mut page, &watch_page).await;
+    let mut tries = 0;
+    loop {
+        app.post_status(&bob, &format!("My acmewidget {tries}"), "public")
+            .await;
+        if page
+            .eval("!!document.querySelector('#new-posts button')")
+            .await
+            == json!(true)
+        {
+            break;
+        }
+        tries += 1;
+        assert!(tries < 100, "no new-hit bar appeared on the watch page");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    screenshot(&mut page, "watch-live").await;
 }
