@@ -236,7 +236,7 @@ fn page(title: &str, body: &str) -> Html<String> {
          <title>{title} · Cascade</title><style>body{{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1b1b1f}}\
          label{{display:block;margin:.8rem 0 .2rem}}input[type=text],input[type=password]{{width:100%;padding:.5rem;box-sizing:border-box}}\
          button{{margin-top:1rem;padding:.6rem 1.2rem}}.error{{color:#b00020}}code{{word-break:break-all}}</style></head>\
-         <body><h1>{title}</h1>{body}</body></html>"
+         <body><main><h1>{title}</h1>{body}</main></body></html>"
     ))
 }
 

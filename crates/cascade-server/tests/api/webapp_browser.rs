@@ -3,7 +3,9 @@
 //! reads home, and sees live hints arrive through the page's script and the stream (a
 //! "new posts" bar when a followed account posts, a badge when someone favourites, a
 //! new-hit bar on a brand watch's page).
-//! Screenshots of each page are saved under the target's tmp folder, `screenshots/`.
+//! Screenshots of each page are saved under the target's tmp folder, `screenshots/`, and
+//! axe-core (npm, in tests/clients/masto/node_modules) finds no serious or critical
+//! accessibility violation on any of them.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -28,6 +30,46 @@ async fn until(page: &mut Page, what: &str, condition: &str) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// axe-core's script, from the test clients' node_modules (scripts/test runs npm ci).
+fn axe_source() -> Option<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/clients/masto/node_modules/axe-core/axe.min.js");
+    let found = std::fs::read_to_string(path).ok();
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must run the accessibility check: tests/clients/masto/node_modules is missing"
+        );
+        eprintln!("\n#### SKIPPED: axe-core is not installed (npm ci in tests/clients/masto), so the web app's pages were not checked for accessibility. Use scripts/test. ####\n");
+    }
+    found
+}
+
+/// Runs axe-core on the page (injected through DevTools, which the page's
+/// Content-Security-Policy does not govern) and fails on serious or critical violations.
+async fn accessible(page: &mut Page, axe: Option<&str>, name: &str) {
+    let Some(axe) = axe else { return };
+    if page.eval("typeof axe === 'object'").await != json!(true) {
+        page.eval(&format!("{axe}\n;true")).await;
+    }
+    let found = page
+        .call(
+            "Runtime.evaluate",
+            json!({
+                "expression": "axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(\
+                    r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')\
+                    .map(v => [v.id, v.impact, v.help, v.nodes.slice(0, 3).map(n => n.target.join(' '))])))",
+                "awaitPromise": true,
+                "returnByValue": true,
+            }),
+        )
+        .await;
+    let violations = found["result"]["value"]
+        .as_str()
+        .unwrap_or("no answer from axe");
+    assert_eq!(violations, "[]", "accessibility of the {name} page");
 }
 
 async fn screenshot(page: &mut Page, name: &str) {
@@ -68,6 +110,7 @@ async fn a_newcomer_signs_in_reads_home_and_sees_live_hints_in_a_browser() {
     let mine = app
         .post_status(&alice, "Hello from the browser test", "public")
         .await;
+    let axe = axe_source();
     let profile = tempfile::tempdir().unwrap();
     let (_chromium, mut page) = devtools(&browser, profile.path()).await;
     page.call(
@@ -84,6 +127,7 @@ async fn a_newcomer_signs_in_reads_home_and_sees_live_hints_in_a_browser() {
     )
     .await;
     screenshot(&mut page, "landing").await;
+    accessible(&mut page, axe.as_deref(), "landing").await;
 
     page.eval("document.querySelector('a[href=\"/web/sign_in\"]').click(); true")
         .await;
@@ -94,6 +138,7 @@ async fn a_newcomer_signs_in_reads_home_and_sees_live_hints_in_a_browser() {
     )
     .await;
     screenshot(&mut page, "sign-in").await;
+    accessible(&mut page, axe.as_deref(), "sign-in").await;
     page.eval(
         "document.getElementById('username').value = 'alice'; \
          document.getElementById('password').value = 'correct horse battery'; \
@@ -116,6 +161,20 @@ async fn a_newcomer_signs_in_reads_home_and_sees_live_hints_in_a_browser() {
     )
     .await;
     screenshot(&mut page, "home").await;
+    accessible(&mut page, axe.as_deref(), "home").await;
+    // The same page in the dark scheme, which the system preference picks.
+    page.call(
+        "Emulation.setEmulatedMedia",
+        json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]}),
+    )
+    .await;
+    screenshot(&mut page, "home-dark").await;
+    accessible(&mut page, axe.as_deref(), "home-dark").await;
+    page.call(
+        "Emulation.setEmulatedMedia",
+        json!({"features": [{"name": "prefers-color-scheme", "value": "light"}]}),
+    )
+    .await;
 
     // Another account acts through the API; the open page shows hints, without moving.
     let mut tries = 0;
@@ -150,6 +209,7 @@ async fn a_newcomer_signs_in_reads_home_and_sees_live_hints_in_a_browser() {
     )
     .await;
     screenshot(&mut page, "home-live").await;
+    accessible(&mut page, axe.as_deref(), "home-live").await;
 
     open(&mut page, &app.url("/web/notifications")).await;
     until(
@@ -159,11 +219,14 @@ async fn a_newcomer_signs_in_reads_home_and_sees_live_hints_in_a_browser() {
     )
     .await;
     screenshot(&mut page, "notifications").await;
+    accessible(&mut page, axe.as_deref(), "notifications").await;
 
     open(&mut page, &app.url("/web/settings/away")).await;
     screenshot(&mut page, "away").await;
+    accessible(&mut page, axe.as_deref(), "away").await;
     open(&mut page, &app.url("/web/watches")).await;
     screenshot(&mut page, "watches").await;
+    accessible(&mut page, axe.as_deref(), "watches").await;
 
     // A brand watch's page shows a new hit as it arrives.
     let watch = app
@@ -192,4 +255,5 @@ async fn a_newcomer_signs_in_reads_home_and_sees_live_hints_in_a_browser() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     screenshot(&mut page, "watch-live").await;
+    accessible(&mut page, axe.as_deref(), "watch-live").await;
 }
