@@ -344,7 +344,15 @@ pub struct ComposeForm {
 /// A path of this site to go back to; anything else (another site, a scheme) is home.
 fn back_to(back: Option<&str>) -> String {
     match back {
-        Some(b) if b.starts_with('/') && !b.starts_with("//") && !b.contains('\\') => b.into(),
+        // Only a path of ours: no scheme-relative `//host`, and no backslash, space or
+        // control character, which browsers drop or read as a slash.
+        Some(b)
+            if b.starts_with('/')
+                && !b.starts_with("//")
+                && b.chars().all(|c| c.is_ascii_graphic() && c != '\\') =>
+        {
+            b.into()
+        }
         _ => "/".into(),
     }
 }

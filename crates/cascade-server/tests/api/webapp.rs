@@ -927,3 +927,49 @@ async fn a_filter_made_in_settings_puts_matching_posts_behind_a_warning() {
         home.body
     );
 }
+
+#[tokio::test]
+async fn a_form_goes_back_only_to_a_page_of_this_site() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let mut browser = sign_in(&app, &alice).await;
+    let csrf = browser.csrf().await;
+
+    for back in [
+        "//evil.example/",
+        "/\t/evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let req = browser
+            .client
+            .post(app.url(&format!("/web/accounts/{}/mute", bob.id)))
+            .form(&[("csrf", csrf.as_str()), ("back", back)]);
+        let answer = browser.send(req).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER);
+        assert_eq!(answer.location.as_deref(), Some("/"), "{back:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_ranked_home_says_why_and_the_public_timeline_shows_local_posts() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    app.follow(&alice, &bob).await;
+    app.post_status(&bob, "Ranked by engagement", "public")
+        .await;
+    let mut browser = sign_in(&app, &alice).await;
+
+    let ranked = browser.get("/?view=ranked").await;
+    let public = browser.get("/web/public").await;
+
+    assert!(
+        ranked.body.contains("Ranked by engagement"),
+        "{}",
+        ranked.body
+    );
+    assert!(ranked.body.contains("Why here:"), "{}", ranked.body);
+    assert!(public.body.contains("Ranked by engagement"));
+}
