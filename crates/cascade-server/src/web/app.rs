@@ -337,6 +337,7 @@ pub struct ComposeForm {
     spoiler_text: String,
     visibility: Option<String>,
     in_reply_to_id: Option<String>,
+    quoted_status_id: Option<String>,
     /// Where to go afterwards (a path of ours).
     back: Option<String>,
 }
@@ -404,6 +405,10 @@ pub async fn compose(
         spoiler_text: form.spoiler_text,
         visibility: form.visibility.filter(|v| !v.is_empty()),
         in_reply_to_id: form.in_reply_to_id.as_deref().and_then(|i| i.parse().ok()),
+        quoted_status_id: form
+            .quoted_status_id
+            .as_deref()
+            .and_then(|i| i.parse().ok()),
         ..StatusInput::default()
     };
     match statuses::create(&state, &session.viewer, input).await {
@@ -1278,5 +1283,33 @@ pub async fn delete_filter(
     match result {
         Ok(()) => Redirect::to("/web/settings/filters").into_response(),
         Err(e) => refused(&state, e),
+    }
+}
+
+/// `GET /web/statuses/:id/quote`: the compose box with the quoted post above it.
+pub async fn quote_page(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(session) = session else {
+        return to_sign_in();
+    };
+    let result = async {
+        let id = status_id(&id)?;
+        crate::app::render::status(&state, &session.viewer, id).await
+    }
+    .await;
+    match result {
+        Ok(quoted) => {
+            signed_in_page(
+                &state,
+                &session,
+                "quote.html",
+                context! { title => "Quote", status => Value::from(Serde(&quoted)) },
+            )
+            .await
+        }
+        Err(e) => page_error(&state, e),
     }
 }

@@ -104,6 +104,7 @@ impl Default for Pages {
             ),
             ("policy.html", include_str!("../../templates/policy.html")),
             ("filters.html", include_str!("../../templates/filters.html")),
+            ("quote.html", include_str!("../../templates/quote.html")),
             (
                 "profile_settings.html",
                 include_str!("../../templates/profile_settings.html"),
@@ -204,6 +205,7 @@ pub fn routes() -> Router<AppState> {
             "/web/statuses/{id}/edit",
             get(app::edit_page).post(app::edit),
         )
+        .route("/web/statuses/{id}/quote", get(app::quote_page))
         .route("/web/statuses/{id}/{action}", post(app::status_action))
         .route("/web/accounts/{id}/{action}", post(app::account_action))
         .route(

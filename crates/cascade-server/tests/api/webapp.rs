@@ -973,3 +973,33 @@ async fn the_ranked_home_says_why_and_the_public_timeline_shows_local_posts() {
     assert!(ranked.body.contains("Why here:"), "{}", ranked.body);
     assert!(public.body.contains("Ranked by engagement"));
 }
+
+#[tokio::test]
+async fn quoting_a_post_from_the_web_links_it_into_its_cascade() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let post = app.post_status(&bob, "Quotable words", "public").await;
+    let id = post["id"].as_str().unwrap();
+    let mut browser = sign_in(&app, &alice).await;
+
+    let page = browser.get(&format!("/web/statuses/{id}/quote")).await;
+    assert!(page.body.contains("Quotable words"), "{}", page.body);
+    let csrf = hidden(&page.body, "csrf").unwrap();
+    let home = browser
+        .post(
+            "/web/statuses",
+            &[
+                ("csrf", &csrf),
+                ("status", "So true"),
+                ("quoted_status_id", id),
+                ("back", "/"),
+            ],
+        )
+        .await;
+
+    assert!(home.body.contains("So true"), "{}", home.body);
+    assert!(home.body.contains("Open the quoted post"));
+    let quoted = app.get_anon(&format!("/api/v1/statuses/{id}")).await.ok();
+    assert_eq!(quoted["quotes_count"], 1);
+}
