@@ -805,6 +805,7 @@ async fn run_demo(state: &AppState) -> anyhow::Result<()> {
     )
     .await?;
     demo::illustrate(state, &summary).await?;
+    demo::greet(state).await?;
     eprintln!(
         "Demo world: {} accounts, {} statuses. The viral post: {}\n{}",
         summary.accounts,

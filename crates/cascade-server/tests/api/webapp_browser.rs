@@ -1,5 +1,6 @@
 //! The web app in a real browser: headless Chromium (Debian's `chromium`, installed by
-//! scripts/test) opens `/`, signs in through the server's own pages as a person would,
+//! scripts/test) opens `/` on the demo world, signs in as the demo login through the
+//! server's own pages as a person would,
 //! reads home, and sees live hints arrive through the page's script and the stream (a
 //! "new posts" bar when a followed account posts, a badge when someone favourites, a
 //! new-hit bar on a brand watch's page).
@@ -14,7 +15,7 @@ use base64::Engine;
 use serde_json::json;
 
 use crate::browser_client::{devtools, Page};
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, User};
 
 /// Evaluates `condition` in the page until it is true; fails after 30 s with `what`.
 async fn until(page: &mut Page, what: &str, condition: &str) {
@@ -99,12 +100,43 @@ async fn open(page: &mut Page, url: &str) {
 }
 
 #[tokio::test]
-async fn a_newcomer_signs_in_reads_home_and_sees_live_hints_in_a_browser() {
+async fn a_newcomer_signs_in_to_the_demo_world_and_sees_live_hints_in_a_browser() {
     let Some(browser) = crate::browser::chromium() else {
         return;
     };
     let app = spawn_app().await;
-    let alice = app.user("alice").await;
+    // The demo world, as `serve --demo` makes it, signed into as its demo login.
+    cascade_server::demo::build(
+        &app.state.store,
+        &app.state.ids,
+        &app.state.config.domain,
+        &app.state.config.base_url,
+    )
+    .await
+    .expect("the demo world");
+    let greeted = cascade_server::demo::greet(&app.state)
+        .await
+        .expect("the demo login's notifications");
+    assert!(greeted > 0, "the demo login has notifications");
+    let demo = app
+        .state
+        .store
+        .account_by_username("demo")
+        .await
+        .expect("the demo login");
+    let alice = User {
+        id: demo.id.to_string(),
+        token: cascade_server::app::accounts::issue_token(
+            &app.state,
+            Some(demo.id),
+            None,
+            "read write follow push",
+        )
+        .await
+        .expect("a token")
+        .access_token,
+        username: "demo".into(),
+    };
     let bob = app.user("bob").await;
     app.follow(&alice, &bob).await;
     let mine = app
@@ -140,8 +172,8 @@ async fn a_newcomer_signs_in_reads_home_and_sees_live_hints_in_a_browser() {
     screenshot(&mut page, "sign-in").await;
     accessible(&mut page, axe.as_deref(), "sign-in").await;
     page.eval(
-        "document.getElementById('username').value = 'alice'; \
-         document.getElementById('password').value = 'correct horse battery'; \
+        "document.getElementById('username').value = 'demo'; \
+         document.getElementById('password').value = 'demo-password-123'; \
          document.querySelector('button[value=approve]').click(); true",
     )
     .await;
