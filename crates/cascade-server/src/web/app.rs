@@ -1313,3 +1313,96 @@ pub async fn quote_page(
         Err(e) => page_error(&state, e),
     }
 }
+
+/// `GET /web/lists`: the person's lists (made from any client), each a timeline.
+pub async fn lists(State(state): State<AppState>, MaybeSession(session): MaybeSession) -> Response {
+    let Some(session) = session else {
+        return to_sign_in();
+    };
+    match state.store.lists_of(session.me).await {
+        Ok(found) => {
+            let found: Vec<Value> = found
+                .iter()
+                .map(|l| context! { id => l.id.to_string(), title => &l.title })
+                .collect();
+            signed_in_page(
+                &state,
+                &session,
+                "lists.html",
+                context! { title => "Lists", lists => found },
+            )
+            .await
+        }
+        Err(e) => page_error(&state, e.into()),
+    }
+}
+
+/// `GET /web/lists/:id`: a list's timeline.
+pub async fn list_timeline(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Path(id): Path<String>,
+    Query(q): Query<TimelineQuery>,
+) -> Response {
+    let Some(session) = session else {
+        return to_sign_in();
+    };
+    let result = async {
+        let id: Id = id.parse().map_err(|_| ApiError::NotFound)?;
+        let list = state.store.list(id).await?;
+        let (posts, keys) = timelines::list(&state, &session.viewer, id, q.page()).await?;
+        Ok::<_, ApiError>((list, posts, keys))
+    }
+    .await;
+    match result {
+        Ok((list, posts, keys)) => {
+            let next = (keys.len() >= PAGE_SIZE)
+                .then(|| {
+                    keys.last()
+                        .map(|k| format!("/web/lists/{}?max_id={k}", list.id))
+                })
+                .flatten();
+            signed_in_page(
+                &state,
+                &session,
+                "timeline.html",
+                context! {
+                    title => format!("List: {}", list.title),
+                    statuses => Value::from(Serde(&posts)),
+                    next,
+                },
+            )
+            .await
+        }
+        Err(e) => page_error(&state, e),
+    }
+}
+
+/// `GET /web/explore`: what is trending: posts, tags and links.
+pub async fn explore(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+) -> Response {
+    let Some(session) = session else {
+        return to_sign_in();
+    };
+    match trends::statuses(&state, &session.viewer, 0, PAGE_SIZE).await {
+        Ok(posts) => {
+            let tags = trends::tags(&state, 0, 10);
+            let links = trends::links(&state, 0, 10);
+            signed_in_page(
+                &state,
+                &session,
+                "explore.html",
+                context! {
+                    title => "Explore",
+                    statuses => Value::from(Serde(&posts)),
+                    tags => Value::from(Serde(&tags)),
+                    links => Value::from(Serde(&links)),
+                },
+            )
+            .await
+        }
+        Err(e) => page_error(&state, e),
+    }
+}

@@ -105,6 +105,8 @@ impl Default for Pages {
             ("policy.html", include_str!("../../templates/policy.html")),
             ("filters.html", include_str!("../../templates/filters.html")),
             ("quote.html", include_str!("../../templates/quote.html")),
+            ("lists.html", include_str!("../../templates/lists.html")),
+            ("explore.html", include_str!("../../templates/explore.html")),
             (
                 "profile_settings.html",
                 include_str!("../../templates/profile_settings.html"),
@@ -192,6 +194,9 @@ pub fn routes() -> Router<AppState> {
             "/web/follow_requests/{id}/{action}",
             post(app::follow_request_action),
         )
+        .route("/web/lists", get(app::lists))
+        .route("/web/lists/{id}", get(app::list_timeline))
+        .route("/web/explore", get(app::explore))
         .route("/web/bookmarks", get(app::bookmarks))
         .route("/web/favourites", get(app::favourites))
         .route("/web/search", get(app::search))

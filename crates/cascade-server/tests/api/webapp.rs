@@ -1003,3 +1003,33 @@ async fn quoting_a_post_from_the_web_links_it_into_its_cascade() {
     let quoted = app.get_anon(&format!("/api/v1/statuses/{id}")).await.ok();
     assert_eq!(quoted["quotes_count"], 1);
 }
+
+#[tokio::test]
+async fn a_list_made_elsewhere_reads_as_a_timeline_and_explore_answers() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    app.follow(&alice, &bob).await;
+    let list = app
+        .post(&alice, "/api/v1/lists", json!({"title": "Close friends"}))
+        .await
+        .ok();
+    let id = list["id"].as_str().unwrap();
+    app.post(
+        &alice,
+        &format!("/api/v1/lists/{id}/accounts"),
+        json!({"account_ids": [bob.id]}),
+    )
+    .await
+    .ok();
+    app.post_status(&bob, "For the list", "public").await;
+    let mut browser = sign_in(&app, &alice).await;
+
+    let lists = browser.get("/web/lists").await;
+    let timeline = browser.get(&format!("/web/lists/{id}")).await;
+    let explore = browser.get("/web/explore").await;
+
+    assert!(lists.body.contains("Close friends"), "{}", lists.body);
+    assert!(timeline.body.contains("For the list"), "{}", timeline.body);
+    assert_eq!(explore.status, StatusCode::OK);
+}
