@@ -97,6 +97,8 @@ pub struct TimelineQuery {
     view: Option<String>,
     /// The ranked feed's cursor.
     cursor: Option<String>,
+    /// An upload waiting in the compose box.
+    media: Option<String>,
 }
 
 impl TimelineQuery {
@@ -167,6 +169,14 @@ async fn home(state: &AppState, session: &Session, q: &TimelineQuery) -> Respons
         Ok::<_, ApiError>((posts, next))
     }
     .await;
+    // An upload of one's own waiting to be attached, shown with its alt text.
+    let attached = match q.media.as_deref().and_then(|m| m.parse::<Id>().ok()) {
+        Some(id) => crate::app::media::own(state, session.me, id)
+            .await
+            .ok()
+            .map(|m| crate::app::media::entity(state, &m)),
+        None => None,
+    };
     match result {
         Ok((posts, next)) => {
             signed_in_page(
@@ -175,6 +185,7 @@ async fn home(state: &AppState, session: &Session, q: &TimelineQuery) -> Respons
                 "home.html",
                 context! {
                     title => "Home",
+                    attached => Value::from(Serde(&attached)),
                     ranked,
                     stream => "user",
                     statuses => Value::from(Serde(&posts)),
@@ -338,6 +349,8 @@ pub struct ComposeForm {
     visibility: Option<String>,
     in_reply_to_id: Option<String>,
     quoted_status_id: Option<String>,
+    /// An upload to attach (one, from the upload form).
+    media_id: Option<String>,
     /// Where to go afterwards (a path of ours).
     back: Option<String>,
 }
@@ -409,6 +422,7 @@ pub async fn compose(
             .quoted_status_id
             .as_deref()
             .and_then(|i| i.parse().ok()),
+        media_ids: form.media_id.filter(|m| !m.is_empty()).map(|m| vec![m]),
         ..StatusInput::default()
     };
     match statuses::create(&state, &session.viewer, input).await {
@@ -1404,5 +1418,68 @@ pub async fn explore(
             .await
         }
         Err(e) => page_error(&state, e),
+    }
+}
+
+/// `POST /web/media` (multipart: `csrf`, `file`, `description`): uploads a picture, video
+/// or sound with its alt text, then goes home with it waiting in the compose box. Two
+/// steps, so the compose form stays a plain form that works without script.
+pub async fn upload_media(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let Some(session) = session else {
+        return to_sign_in();
+    };
+    let limit = state
+        .config
+        .media_video_bytes
+        .max(state.config.media_image_bytes);
+    let read = async {
+        let bad = |e: axum::extract::multipart::MultipartError| {
+            ApiError::BadRequest(format!("The form is malformed: {e}"))
+        };
+        let mut multipart = multipart.map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let (mut csrf, mut upload) = (None, crate::app::media::Upload::default());
+        let mut file = None;
+        while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
+            match field.name().unwrap_or_default() {
+                "file" => {
+                    let mut bytes = Vec::new();
+                    while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                        if bytes.len() + chunk.len() > limit {
+                            return Err(ApiError::TooLarge);
+                        }
+                        bytes.extend_from_slice(&chunk);
+                    }
+                    file = Some(bytes);
+                }
+                "csrf" => csrf = Some(field.text().await.map_err(bad)?),
+                "description" => {
+                    upload.description = Some(field.text().await.map_err(bad)?);
+                }
+                _ => {
+                    field.bytes().await.map_err(bad)?;
+                }
+            }
+        }
+        upload.bytes = file
+            .filter(|f| !f.is_empty())
+            .ok_or_else(|| ApiError::unprocessable("Choose a file to attach"))?;
+        Ok((csrf, upload))
+    }
+    .await;
+    let (csrf, upload) = match read {
+        Ok(found) => found,
+        Err(e) => return refused(&state, e),
+    };
+    // The token is checked before anything is stored.
+    if !session.csrf_ok(csrf.as_deref()) {
+        return super::forbidden(&state);
+    }
+    match crate::app::media::upload(&state, session.me, upload).await {
+        Ok(record) => Redirect::to(&format!("/?media={}", record.id)).into_response(),
+        Err(e) => refused(&state, e),
     }
 }

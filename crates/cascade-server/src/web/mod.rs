@@ -156,8 +156,13 @@ impl Pages {
     }
 }
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(config: &crate::Config) -> Router<AppState> {
+    let upload_limit = config.media_video_bytes.max(config.media_image_bytes) + 64 * 1024;
     Router::new()
+        .route(
+            "/web/media",
+            post(app::upload_media).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
         .route("/", get(app::root))
         .route("/web/app.js", get(app::script))
         .route("/web/sign_in", get(session::sign_in))

@@ -1033,3 +1033,82 @@ async fn a_list_made_elsewhere_reads_as_a_timeline_and_explore_answers() {
     assert!(timeline.body.contains("For the list"), "{}", timeline.body);
     assert_eq!(explore.status, StatusCode::OK);
 }
+
+/// A small PNG of one colour.
+fn png() -> Vec<u8> {
+    use image::ImageEncoder;
+    let img = image::RgbaImage::from_pixel(32, 24, image::Rgba([40, 120, 200, 255]));
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(&img, 32, 24, image::ExtendedColorType::Rgba8)
+        .unwrap();
+    out
+}
+
+#[tokio::test]
+async fn a_picture_with_alt_text_is_uploaded_then_posted_from_the_compose_box() {
+    use crate::helpers::{multipart, Part};
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let mut browser = sign_in(&app, &alice).await;
+    let csrf = browser.csrf().await;
+
+    let (forged, forged_type) = multipart(&[
+        Part::text("csrf", "wrong"),
+        Part::file("file", "sky.png", "image/png", png()),
+        Part::text("description", "A blue square"),
+    ]);
+    let req = browser
+        .client
+        .post(app.url("/web/media"))
+        .header("content-type", forged_type)
+        .body(forged);
+    assert_eq!(browser.send(req).await.status, StatusCode::FORBIDDEN);
+    let (body, content_type) = multipart(&[
+        Part::text("csrf", &csrf),
+        Part::file("file", "sky.png", "image/png", png()),
+        Part::text("description", "A blue square"),
+    ]);
+    let req = browser
+        .client
+        .post(app.url("/web/media"))
+        .header("content-type", content_type)
+        .body(body);
+    let uploaded = browser.send(req).await;
+    assert_eq!(uploaded.status, StatusCode::SEE_OTHER);
+    let home = browser.get(uploaded.location.as_deref().unwrap()).await;
+    let media_id = hidden(&home.body, "media_id").expect("the upload waits in the compose box");
+    assert!(home.body.contains("A blue square"));
+
+    let posted = browser
+        .post(
+            "/web/statuses",
+            &[
+                ("csrf", &csrf),
+                ("status", "Look at this sky"),
+                ("media_id", &media_id),
+                ("back", "/"),
+            ],
+        )
+        .await;
+
+    assert!(posted.body.contains("Look at this sky"), "{}", posted.body);
+    assert!(
+        posted.body.contains("alt=\"A blue square\""),
+        "{}",
+        posted.body
+    );
+    let posts = app
+        .get(&alice, &format!("/api/v1/accounts/{}/statuses", alice.id))
+        .await
+        .ok();
+    assert_eq!(
+        posts.as_array().unwrap().len(),
+        1,
+        "one post, with the one accepted upload"
+    );
+    assert_eq!(
+        posts[0]["media_attachments"][0]["description"],
+        "A blue square"
+    );
+}
