@@ -1483,3 +1483,26 @@ pub async fn upload_media(
         Err(e) => refused(&state, e),
     }
 }
+
+/// `POST /web/watches/dismiss/:status`: takes an item out of the unanswered queues
+/// without replying.
+pub async fn dismiss_watch_item(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Path(status): Path<String>,
+    axum::Form(form): axum::Form<ActionForm>,
+) -> Response {
+    let session = match checked(&state, session, form.csrf.as_deref()) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let result = async {
+        let status: Id = status.parse().map_err(|_| ApiError::NotFound)?;
+        watch::dismiss(&state, &session.viewer, None, status).await
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to(&back_to(form.back.as_deref())).into_response(),
+        Err(e) => refused(&state, e),
+    }
+}

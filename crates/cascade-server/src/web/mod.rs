@@ -227,6 +227,10 @@ pub fn routes(config: &crate::Config) -> Router<AppState> {
             get(app::watches_page).post(app::create_watch),
         )
         .route("/web/watches/{id}", get(app::watch_page))
+        .route(
+            "/web/watches/dismiss/{status}",
+            post(app::dismiss_watch_item),
+        )
         .route("/@{username}", get(profile_page))
         .route("/@{username}/{id}", get(status_page))
         .route("/@{username}/{id}/cascade", get(cascade_page))

@@ -471,6 +471,26 @@ async fn a_brand_watch_made_in_the_web_app_shows_its_hits() {
         list.body.contains("My acmewidget broke again"),
         "the unanswered queue"
     );
+    let item = list
+        .body
+        .split("action=\"/web/watches/dismiss/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a dismiss form")
+        .to_string();
+
+    let after = browser
+        .post(
+            &format!("/web/watches/dismiss/{item}"),
+            &[("csrf", &csrf), ("back", "/web/watches")],
+        )
+        .await;
+
+    assert!(
+        after.body.contains("Nothing waits for an answer"),
+        "{}",
+        after.body
+    );
 }
 
 #[tokio::test]
@@ -1111,4 +1131,24 @@ async fn a_picture_with_alt_text_is_uploaded_then_posted_from_the_compose_box() 
         posts[0]["media_attachments"][0]["description"],
         "A blue square"
     );
+}
+
+#[tokio::test]
+async fn over_https_the_sign_in_cookie_is_secure_and_the_callback_is_https() {
+    let app = crate::helpers::spawn_with(|c| c.base_url = "https://cascade.example".into()).await;
+    let mut browser = Browser::new(&app);
+
+    let start = browser.get_once("/web/sign_in").await;
+
+    let cookie = browser
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("cascade_sign_in="))
+        .expect("the sign-in cookie");
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(start
+        .location
+        .unwrap()
+        .contains("redirect_uri=https%3A%2F%2Fcascade.example%2Fweb%2Fcallback"));
 }
