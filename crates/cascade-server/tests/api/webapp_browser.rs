@@ -1,6 +1,7 @@
 //! The web app in a real browser: headless Chromium (Debian's `chromium`, installed by
 //! scripts/test) opens `/` on the demo world, signs in as the demo login through the
-//! server's own pages as a person would,
+//! server's own pages as a person would, posts from the compose box, sets an
+//! out-of-office reply, opens a post's spread page,
 //! reads home, and sees live hints arrive through the page's script and the stream (a
 //! "new posts" bar when a followed account posts, a badge when someone favourites, a
 //! new-hit bar on a brand watch's page).
@@ -208,6 +209,20 @@ async fn a_newcomer_signs_in_to_the_demo_world_and_sees_live_hints_in_a_browser(
     )
     .await;
 
+    // A post written in the compose box, as a person types it.
+    page.eval(
+        "document.getElementById('status-text').value = 'Typed in Chromium'; \
+         document.querySelector('form.compose button.primary').click(); true",
+    )
+    .await;
+    until(
+        &mut page,
+        "the typed post on home",
+        "location.pathname === '/' && document.readyState === 'complete' \
+         && document.body.innerText.includes('Typed in Chromium')",
+    )
+    .await;
+
     // Another account acts through the API; the open page shows hints, without moving.
     let mut tries = 0;
     loop {
@@ -254,8 +269,32 @@ async fn a_newcomer_signs_in_to_the_demo_world_and_sees_live_hints_in_a_browser(
     accessible(&mut page, axe.as_deref(), "notifications").await;
 
     open(&mut page, &app.url("/web/settings/away")).await;
+    page.eval(
+        "document.getElementById('away-message').value = 'Back on Monday'; \
+         document.getElementById('away-ends').value = '2099-01-05T09:00'; \
+         document.querySelector('form button.primary').click(); true",
+    )
+    .await;
+    until(
+        &mut page,
+        "the saved out-of-office reply",
+        "document.readyState === 'complete' && document.body.innerText.includes('2099-01-05 09:00')",
+    )
+    .await;
     screenshot(&mut page, "away").await;
     accessible(&mut page, axe.as_deref(), "away").await;
+    let away = app.get(&alice, "/api/v1/cascade/away").await.ok();
+    assert_eq!(away["message"], "Back on Monday");
+
+    open(&mut page, &app.url(&format!("/@demo/{id}/cascade"))).await;
+    until(
+        &mut page,
+        "the spread page",
+        "document.body.innerText.includes('How this post spread')",
+    )
+    .await;
+    screenshot(&mut page, "spread").await;
+    accessible(&mut page, axe.as_deref(), "spread").await;
     open(&mut page, &app.url("/web/watches")).await;
     screenshot(&mut page, "watches").await;
     accessible(&mut page, axe.as_deref(), "watches").await;
