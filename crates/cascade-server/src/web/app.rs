@@ -1506,3 +1506,21 @@ pub async fn dismiss_watch_item(
         Err(e) => refused(&state, e),
     }
 }
+
+/// `GET /web/settings`: the settings pages, one link each (the navigation stays short
+/// on a phone).
+pub async fn settings(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+) -> Response {
+    let Some(session) = session else {
+        return to_sign_in();
+    };
+    signed_in_page(
+        &state,
+        &session,
+        "settings.html",
+        context! { title => "Settings" },
+    )
+    .await
+}

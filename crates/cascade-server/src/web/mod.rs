@@ -108,6 +108,10 @@ impl Default for Pages {
             ("lists.html", include_str!("../../templates/lists.html")),
             ("explore.html", include_str!("../../templates/explore.html")),
             (
+                "settings.html",
+                include_str!("../../templates/settings.html"),
+            ),
+            (
                 "profile_settings.html",
                 include_str!("../../templates/profile_settings.html"),
             ),
@@ -202,6 +206,7 @@ pub fn routes(config: &crate::Config) -> Router<AppState> {
         .route("/web/lists", get(app::lists))
         .route("/web/lists/{id}", get(app::list_timeline))
         .route("/web/explore", get(app::explore))
+        .route("/web/settings", get(app::settings))
         .route("/web/bookmarks", get(app::bookmarks))
         .route("/web/favourites", get(app::favourites))
         .route("/web/search", get(app::search))

@@ -1152,3 +1152,28 @@ async fn over_https_the_sign_in_cookie_is_secure_and_the_callback_is_https() {
         .unwrap()
         .contains("redirect_uri=https%3A%2F%2Fcascade.example%2Fweb%2Fcallback"));
 }
+
+#[tokio::test]
+async fn the_settings_page_links_every_settings_page_and_each_answers() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let mut browser = sign_in(&app, &alice).await;
+
+    let settings = browser.get("/web/settings").await;
+
+    for path in [
+        "/web/settings/profile",
+        "/web/settings/away",
+        "/web/settings/notifications",
+        "/web/settings/filters",
+        "/web/follow_requests",
+        "/web/favourites",
+    ] {
+        assert!(
+            settings.body.contains(&format!("href=\"{path}\"")),
+            "{path}"
+        );
+        let page = browser.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
+    }
+}
