@@ -52,6 +52,14 @@ const BACKGROUND_FAVOURITES: usize = 2_600;
 const LOGIN_USERNAME: &str = "demo";
 const LOGIN_PASSWORD: &str = "demo-password-123";
 
+/// What `serve --demo` prints once the server is about to listen: where the web app is
+/// and whom to sign in as, whether the world was just built or built by an earlier run.
+pub fn welcome(base_url: &str) -> String {
+    format!(
+        "Open the web app at {base_url}/ and sign in as {LOGIN_USERNAME} with password {LOGIN_PASSWORD}"
+    )
+}
+
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 60 * MINUTE;
 const DAY: i64 = 24 * HOUR;
@@ -321,6 +329,80 @@ pub async fn illustrate(state: &crate::AppState, summary: &DemoSummary) -> anyho
             .await
             .map_err(|e| anyhow!("a demo picture: {e}"))?;
         done += 1;
+    }
+    Ok(done)
+}
+
+/// Gives the demo login the notifications a lively account would have: its newest
+/// followers, and the favourites and reblogs of its own posts, each through
+/// `notifications::notify` as the worker would write them (once per event, so a
+/// second run adds nothing). The world is written in bulk, without the jobs that
+/// notify, so without this the login's notifications would be empty. Returns how many
+/// events it notified.
+pub async fn greet(state: &crate::AppState) -> anyhow::Result<usize> {
+    use crate::app::notifications::notify;
+    use cascade_core::notification::NotificationKind;
+    let fail = |e: crate::error::ApiError| anyhow!("a demo notification: {e}");
+    let login = state.store.account_by_username(LOGIN_USERNAME).await?;
+    let mut done = 0;
+    let followers = state
+        .store
+        .edges(cascade_store::EdgeKind::Followers, login.id, None, None, 12)
+        .await?;
+    for edge in followers.iter().rev() {
+        notify(
+            state,
+            login.id,
+            edge.account_id,
+            NotificationKind::Follow,
+            None,
+        )
+        .await
+        .map_err(fail)?;
+        done += 1;
+    }
+    let page = cascade_core::timeline::Page {
+        limit: 5,
+        ..Default::default()
+    };
+    let filter = cascade_store::AccountStatusesFilter {
+        exclude_replies: true,
+        exclude_reblogs: true,
+        ..Default::default()
+    };
+    let posts = state
+        .store
+        .account_statuses(
+            login.id,
+            Some(login.id),
+            Visibility::Private.code(),
+            &filter,
+            cascade_store::range(&page),
+        )
+        .await?;
+    for post in posts {
+        for (_, from) in state.store.favourited_by(post, None, None, 30).await? {
+            notify(
+                state,
+                login.id,
+                from,
+                NotificationKind::Favourite,
+                Some(post),
+            )
+            .await
+            .map_err(fail)?;
+            done += 1;
+        }
+        let reblogs = state
+            .store
+            .reshares_of(cascade_store::Reshare::Reblog, post, None, None, 30)
+            .await?;
+        for (_, from) in reblogs {
+            notify(state, login.id, from, NotificationKind::Reblog, Some(post))
+                .await
+                .map_err(fail)?;
+            done += 1;
+        }
     }
     Ok(done)
 }

@@ -799,6 +799,7 @@ async fn admin_tokens(store: &StoreArgs, name: &str, revoke: Option<&str>) -> an
 async fn run_demo(state: &AppState) -> anyhow::Result<()> {
     if state.store.count_users().await? > 0 {
         eprintln!("The store already has users; the demo world is built only into an empty store.");
+        eprintln!("{}", demo::welcome(&state.config.base_url));
         return Ok(());
     }
     eprintln!("Building the demo world...");
@@ -810,16 +811,16 @@ async fn run_demo(state: &AppState) -> anyhow::Result<()> {
     )
     .await?;
     demo::illustrate(state, &summary).await?;
+    demo::greet(state).await?;
     eprintln!(
-        "Demo world: {} accounts, {} statuses. The viral post: {}\nLog in as {} with password {}",
+        "Demo world: {} accounts, {} statuses. The viral post: {}\n{}",
         summary.accounts,
         summary.statuses,
         state.url(&format!(
             "/@{}/{}",
             summary.viral_author, summary.viral_status_id
         )),
-        summary.login_username,
-        summary.login_password
+        demo::welcome(&state.config.base_url)
     );
     Ok(())
 }

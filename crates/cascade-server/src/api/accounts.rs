@@ -187,29 +187,7 @@ async fn update_credentials(
         pictures.push((which, file.bytes));
     }
     let mut update = AccountUpdate::default();
-    if let Some(name) = form.display_name {
-        if name.chars().count() > limits::MAX_DISPLAY_NAME_CHARS {
-            return Err(ApiError::unprocessable(format!(
-                "Display name is too long (maximum is {} characters)",
-                limits::MAX_DISPLAY_NAME_CHARS
-            )));
-        }
-        update.display_name = Some(name);
-    }
-    if let Some(note) = form.note {
-        if note.chars().count() > limits::MAX_NOTE_CHARS {
-            return Err(ApiError::unprocessable(format!(
-                "Note is too long (maximum is {} characters)",
-                limits::MAX_NOTE_CHARS
-            )));
-        }
-        let html = cascade_core::text::render_html(
-            &note,
-            |_, _| None,
-            |t| state.url(&format!("/tags/{}", t.to_lowercase())),
-        );
-        update.note = Some((note, html));
-    }
+    uc::profile_text(&state, &mut update, form.display_name, form.note)?;
     if let Some(fields) = form.fields_attributes {
         // Mastodon accepts a list or an object keyed by index.
         let items: Vec<serde_json::Value> = match fields {
@@ -259,9 +237,7 @@ async fn update_credentials(
     for (which, bytes) in pictures {
         crate::app::media::set_profile_image(&state, me, which, Some(bytes)).await?;
     }
-    state.store.update_account(me, &update).await?;
-    state.records.forget_account(me);
-    Ok(Json(uc::credential_account(&state, me).await?))
+    Ok(Json(uc::update_profile(&state, me, &update).await?))
 }
 
 async fn get_account(

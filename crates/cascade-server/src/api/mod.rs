@@ -81,7 +81,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(emojis::routes())
         .merge(annual::routes())
-        .merge(crate::web::routes())
+        .merge(crate::web::routes(&state.config))
         .merge(metrics::routes())
         .route("/api/v1/health", get(|| async { "OK" }))
         .route_layer(axum::middleware::from_fn(metrics::mark_route))

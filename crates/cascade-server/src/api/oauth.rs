@@ -237,7 +237,7 @@ fn page(title: &str, body: &str) -> Html<String> {
          <title>{title} · Cascade</title><style>body{{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1b1b1f}}\
          label{{display:block;margin:.8rem 0 .2rem}}input[type=text],input[type=password]{{width:100%;padding:.5rem;box-sizing:border-box}}\
          button{{margin-top:1rem;padding:.6rem 1.2rem}}.error{{color:#b00020}}code{{word-break:break-all}}</style></head>\
-         <body><h1>{title}</h1>{body}</body></html>"
+         <body><main><h1>{title}</h1>{body}</main></body></html>"
     ))
 }
 
@@ -490,6 +490,31 @@ async fn token(
     State(state): State<AppState>,
     Params(f): Params<TokenForm>,
 ) -> ApiResult<Json<model::Token>> {
+    Ok(Json(grant(&state, f).await?))
+}
+
+/// Redeems an authorization code of a public client (PKCE, no secret): the web app's
+/// sign-in, which holds the code and the verifier in the server, not in a browser.
+pub async fn redeem_code(
+    state: &AppState,
+    client_id: &str,
+    code: &str,
+    redirect_uri: &str,
+    code_verifier: &str,
+) -> ApiResult<model::Token> {
+    let form = TokenForm {
+        grant_type: Some("authorization_code".into()),
+        client_id: Some(client_id.into()),
+        client_secret: None,
+        code: Some(code.into()),
+        redirect_uri: Some(redirect_uri.into()),
+        code_verifier: Some(code_verifier.into()),
+        scope: None,
+    };
+    grant(state, form).await
+}
+
+async fn grant(state: &AppState, f: TokenForm) -> ApiResult<model::Token> {
     let (app, account, scopes) = match f.grant_type.as_deref() {
         Some("authorization_code") => {
             let code = state
@@ -527,7 +552,7 @@ async fn token(
             (app, Some(code.account_id), code.scopes)
         }
         Some("client_credentials") => {
-            let app = client(&state, f.client_id.as_deref(), f.client_secret.as_deref()).await?;
+            let app = client(state, f.client_id.as_deref(), f.client_secret.as_deref()).await?;
             let asked = parse_scopes(f.scope.as_deref().unwrap_or("read"))
                 .map_err(|e| ApiError::oauth(StatusCode::BAD_REQUEST, "invalid_scope", e))?;
             let granted: Vec<String> = app.scopes.split(' ').map(str::to_string).collect();
@@ -555,9 +580,7 @@ async fn token(
             ))
         }
     };
-    Ok(Json(
-        crate::app::accounts::issue_token(&state, account, Some(app.id), &scopes).await?,
-    ))
+    crate::app::accounts::issue_token(state, account, Some(app.id), &scopes).await
 }
 
 #[derive(Debug, Deserialize)]

@@ -409,7 +409,10 @@ async fn events(
     Query(q): Query<StreamQuery>,
     name: &'static str,
 ) -> ApiResult<Response> {
+    // The web app's pages hold no token a script could read: their stream is
+    // authenticated by the session cookie, for requests from our own pages only.
     let (token, _) = token_of(&q, &headers).unzip();
+    let token = token.or_else(|| crate::web::session::same_origin_session(&state, &headers));
     let info = authenticate(&state, token).await?;
     let slot = stream_slot(&state, addr)?;
     let media = q

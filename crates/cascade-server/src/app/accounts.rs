@@ -405,3 +405,50 @@ pub async fn suspend(state: &AppState, account: Id, suspended: bool) -> ApiResul
     state.records.forget_account(account);
     Ok(found)
 }
+
+/// Checks the display name and note a person sets (core's bounds) and renders the note,
+/// into `update`; `None` leaves a value as it is.
+pub fn profile_text(
+    state: &AppState,
+    update: &mut cascade_store::AccountUpdate,
+    display_name: Option<String>,
+    note: Option<String>,
+) -> ApiResult<()> {
+    use cascade_core::limits;
+    if let Some(name) = display_name {
+        if name.chars().count() > limits::MAX_DISPLAY_NAME_CHARS {
+            return Err(ApiError::unprocessable(format!(
+                "Display name is too long (maximum is {} characters)",
+                limits::MAX_DISPLAY_NAME_CHARS
+            )));
+        }
+        update.display_name = Some(name);
+    }
+    if let Some(note) = note {
+        if note.chars().count() > limits::MAX_NOTE_CHARS {
+            return Err(ApiError::unprocessable(format!(
+                "Note is too long (maximum is {} characters)",
+                limits::MAX_NOTE_CHARS
+            )));
+        }
+        let html = cascade_core::text::render_html(
+            &note,
+            |_, _| None,
+            |t| state.url(&format!("/tags/{}", t.to_lowercase())),
+        );
+        update.note = Some((note, html));
+    }
+    Ok(())
+}
+
+/// Writes a checked profile update and forgets the cached record; answers the account
+/// as its owner sees it.
+pub async fn update_profile(
+    state: &AppState,
+    me: Id,
+    update: &cascade_store::AccountUpdate,
+) -> ApiResult<entity::Account> {
+    state.store.update_account(me, update).await?;
+    state.records.forget_account(me);
+    credential_account(state, me).await
+}

@@ -2,14 +2,18 @@
 //! status with its replies at `/@username/:id`, with Open Graph tags — rendered on the
 //! server from templates, working without JavaScript. `/@username/:id/cascade` draws
 //! how the status spread (see `draw`). Pages show only what an anonymous
-//! visitor may see: they render through the same visibility rule as the API.
+//! visitor may see: they render through the same visibility rule as the API. Signed in
+//! (`session`), a profile and a thread are seen as that person sees them, with the
+//! actions (follow, reply, delete…) as forms; the rest of the web app is in `app`.
 
+pub mod app;
 pub mod draw;
+pub mod session;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use cascade_core::timeline::Page;
 use cascade_store::AccountStatusesFilter;
@@ -19,9 +23,11 @@ use minijinja::{context, Environment, Value};
 use crate::app::{cascade, render, statuses, timelines, Viewer};
 use crate::error::ApiError;
 use crate::state::AppState;
+use session::MaybeSession;
 
-/// What a page may load and who may frame it. Pages run no script at all, so none is
-/// allowed; styles are inline (the page's `<style>`, the drawing's attributes); images are
+/// What a page may load and who may frame it. Public pages run no script at all, so none
+/// is allowed (the signed-in pages set `session::APP_CONTENT_SECURITY_POLICY`, which
+/// allows our own script and no other); styles are inline (the page's `<style>`, the drawing's attributes); images are
 /// our own or inline. `form-action` is left out on purpose: the consent form's answer is
 /// a redirect to the application, and browsers apply `form-action` to that redirect too.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'none'; \
@@ -71,6 +77,48 @@ impl Default for Pages {
             ("status.html", include_str!("../../templates/status.html")),
             ("error.html", include_str!("../../templates/error.html")),
             ("cascade.html", include_str!("../../templates/cascade.html")),
+            ("landing.html", include_str!("../../templates/landing.html")),
+            ("home.html", include_str!("../../templates/home.html")),
+            (
+                "timeline.html",
+                include_str!("../../templates/timeline.html"),
+            ),
+            ("compose.html", include_str!("../../templates/compose.html")),
+            (
+                "notifications.html",
+                include_str!("../../templates/notifications.html"),
+            ),
+            ("edit.html", include_str!("../../templates/edit.html")),
+            ("away.html", include_str!("../../templates/away.html")),
+            ("watches.html", include_str!("../../templates/watches.html")),
+            ("watch.html", include_str!("../../templates/watch.html")),
+            ("search.html", include_str!("../../templates/search.html")),
+            (
+                "suggestions.html",
+                include_str!("../../templates/suggestions.html"),
+            ),
+            ("sign_up.html", include_str!("../../templates/sign_up.html")),
+            (
+                "conversations.html",
+                include_str!("../../templates/conversations.html"),
+            ),
+            ("policy.html", include_str!("../../templates/policy.html")),
+            ("filters.html", include_str!("../../templates/filters.html")),
+            ("quote.html", include_str!("../../templates/quote.html")),
+            ("lists.html", include_str!("../../templates/lists.html")),
+            ("explore.html", include_str!("../../templates/explore.html")),
+            (
+                "settings.html",
+                include_str!("../../templates/settings.html"),
+            ),
+            (
+                "profile_settings.html",
+                include_str!("../../templates/profile_settings.html"),
+            ),
+            (
+                "follow_requests.html",
+                include_str!("../../templates/follow_requests.html"),
+            ),
         ] {
             // The templates are part of the binary; a syntax error in one is a bug that
             // the page tests catch, so it is reported at render time, not here.
@@ -112,11 +160,95 @@ impl Pages {
     }
 }
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(config: &crate::Config) -> Router<AppState> {
+    let upload_limit = config.media_video_bytes.max(config.media_image_bytes) + 64 * 1024;
     Router::new()
+        .route(
+            "/web/media",
+            post(app::upload_media).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/", get(app::root))
+        .route("/web/app.js", get(app::script))
+        .route("/web/sign_in", get(session::sign_in))
+        .route("/web/callback", get(session::callback))
+        .route("/web/sign_out", post(session::sign_out))
+        .route("/web/public", get(app::public))
+        .route("/web/tags/{tag}", get(app::tag))
+        .route("/tags/{tag}", get(app::tag))
+        .route("/web/notifications", get(app::notifications_page))
+        .route("/web/notifications/read", post(app::notifications_read))
+        .route("/web/conversations", get(app::conversations))
+        .route(
+            "/web/settings/notifications",
+            get(app::policy_page).post(app::policy_save),
+        )
+        .route(
+            "/web/notifications/requests/{id}/{action}",
+            post(app::request_action),
+        )
+        .route(
+            "/web/settings/profile",
+            get(app::profile_page).post(app::profile_save),
+        )
+        .route(
+            "/web/settings/filters",
+            get(app::filters_page).post(app::create_filter),
+        )
+        .route(
+            "/web/settings/filters/{id}/delete",
+            post(app::delete_filter),
+        )
+        .route("/web/follow_requests", get(app::follow_requests))
+        .route(
+            "/web/follow_requests/{id}/{action}",
+            post(app::follow_request_action),
+        )
+        .route("/web/lists", get(app::lists))
+        .route("/web/lists/{id}", get(app::list_timeline))
+        .route("/web/explore", get(app::explore))
+        .route("/web/settings", get(app::settings))
+        .route("/web/bookmarks", get(app::bookmarks))
+        .route("/web/favourites", get(app::favourites))
+        .route("/web/search", get(app::search))
+        .route("/web/suggestions", get(app::suggestions))
+        .route(
+            "/web/sign_up",
+            get(session::sign_up_page).post(session::sign_up),
+        )
+        .route("/web/statuses", post(app::compose))
+        .route(
+            "/web/statuses/{id}/edit",
+            get(app::edit_page).post(app::edit),
+        )
+        .route("/web/statuses/{id}/quote", get(app::quote_page))
+        .route("/web/statuses/{id}/{action}", post(app::status_action))
+        .route("/web/accounts/{id}/{action}", post(app::account_action))
+        .route(
+            "/web/settings/away",
+            get(app::away_page).post(app::away_save),
+        )
+        .route(
+            "/web/watches",
+            get(app::watches_page).post(app::create_watch),
+        )
+        .route("/web/watches/{id}", get(app::watch_page))
+        .route(
+            "/web/watches/dismiss/{status}",
+            post(app::dismiss_watch_item),
+        )
         .route("/@{username}", get(profile_page))
         .route("/@{username}/{id}", get(status_page))
         .route("/@{username}/{id}/cascade", get(cascade_page))
+}
+
+/// The answer to a form whose CSRF token is missing or wrong: nothing was written.
+fn forbidden(state: &AppState) -> Response {
+    pages().error(
+        state,
+        StatusCode::FORBIDDEN,
+        "This form has expired",
+        "It did not come from this site, or it is from an earlier session. Go back, reload the page and try again.",
+    )
 }
 
 /// Turns an API error into a page: 404s say so, anything else is a 500 page.
@@ -159,10 +291,17 @@ fn plain(html: &str) -> String {
         .replace("&#39;", "'")
 }
 
-async fn profile_page(State(state): State<AppState>, Path(username): Path<String>) -> Response {
+async fn profile_page(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Path(username): Path<String>,
+) -> Response {
     let result = async {
         let account = state.store.account_by_username(&username).await?;
-        let viewer = Viewer::anonymous();
+        let viewer = match &session {
+            Some(s) => (*s.viewer).clone(),
+            None => Viewer::anonymous(),
+        };
         let filter = AccountStatusesFilter {
             exclude_replies: true,
             ..Default::default()
@@ -171,46 +310,60 @@ async fn profile_page(State(state): State<AppState>, Path(username): Path<String
             timelines::account(&state, &viewer, account.id, &filter, Page::default()).await?;
         let rendered = render::account(&state, &account);
         let note_text = plain(&rendered.note);
-        Ok::<_, ApiError>(pages().render(
-            "profile.html",
-            context! {
-                instance => &state.config.title,
-                account => Value::from(Serde(&rendered)),
-                statuses => Value::from(Serde(&statuses)),
-                note_text,
-            },
-        ))
+        let relationship = match &session {
+            Some(s) if s.me != account.id => {
+                Some(crate::app::accounts::relationship(&state, s.me, account.id).await?)
+            }
+            _ => None,
+        };
+        let ctx = context! {
+            instance => &state.config.title,
+            account => Value::from(Serde(&rendered)),
+            statuses => Value::from(Serde(&statuses)),
+            relationship => Value::from(Serde(&relationship)),
+            note_text,
+        };
+        Ok::<_, ApiError>(ctx)
     }
     .await;
-    result.unwrap_or_else(|e| page_error(&state, e))
+    match (result, &session) {
+        (Ok(ctx), Some(s)) => app::signed_in_page(&state, s, "profile.html", ctx).await,
+        (Ok(ctx), None) => pages().render("profile.html", ctx),
+        (Err(e), _) => page_error(&state, e),
+    }
 }
 
 async fn status_page(
     State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
     Path((username, id)): Path<(String, String)>,
 ) -> Response {
     let result = async {
         let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
-        let viewer = Viewer::anonymous();
+        let viewer = match &session {
+            Some(s) => (*s.viewer).clone(),
+            None => Viewer::anonymous(),
+        };
         let status = render::status(&state, &viewer, id).await?;
         if !status.account.username.eq_ignore_ascii_case(&username) || status.reblog.is_some() {
             return Err(ApiError::NotFound);
         }
         let context = statuses::context(&state, &viewer, id).await?;
         let text = plain(&status.content);
-        Ok(pages().render(
-            "status.html",
-            context! {
-                instance => &state.config.title,
-                status => Value::from(Serde(&status)),
-                text,
-                ancestors => Value::from(Serde(&context.ancestors)),
-                replies => Value::from(Serde(&context.descendants)),
-            },
-        ))
+        Ok(context! {
+            instance => &state.config.title,
+            status => Value::from(Serde(&status)),
+            text,
+            ancestors => Value::from(Serde(&context.ancestors)),
+            replies => Value::from(Serde(&context.descendants)),
+        })
     }
     .await;
-    result.unwrap_or_else(|e| page_error(&state, e))
+    match (result, &session) {
+        (Ok(ctx), Some(s)) => app::signed_in_page(&state, s, "status.html", ctx).await,
+        (Ok(ctx), None) => pages().render("status.html", ctx),
+        (Err(e), _) => page_error(&state, e),
+    }
 }
 
 /// A bucket width in words, for the chart's legend.
@@ -224,11 +377,16 @@ fn bucket_words(seconds: i64) -> String {
 
 async fn cascade_page(
     State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
     Path((username, id)): Path<(String, String)>,
 ) -> Response {
     let result = async {
         let id: i64 = id.parse().map_err(|_| ApiError::NotFound)?;
-        let viewer = Viewer::anonymous();
+        // Signed in, the author sees the views, and the page listens for reshares.
+        let viewer = match &session {
+            Some(s) => (*s.viewer).clone(),
+            None => Viewer::anonymous(),
+        };
         let m = cascade::measure(&state, &viewer, id).await?;
         if !m.root.account.username.eq_ignore_ascii_case(&username) {
             return Err(ApiError::NotFound);
@@ -244,9 +402,9 @@ async fn cascade_page(
         let (drawn, hidden) = draw::nearest(&m.tree, draw::MAX_DRAWN_NODES);
         let tree_svg = draw::tree_svg(&drawn, &hidden, &m.stats, label);
         let activity_svg = draw::activity_svg(&m.stats, m.views.is_some());
-        Ok(pages().render(
-            "cascade.html",
-            context! {
+        Ok(context! {
+                stream => "spread",
+                spread_of => m.root.id.clone(),
                 instance => &state.config.title,
                 root => Value::from(Serde(&m.root)),
                 status => Value::from(Serde(&m.root)),
@@ -259,9 +417,12 @@ async fn cascade_page(
                 activity_svg,
                 drawn => drawn.size(),
                 total => m.tree.size(),
-            },
-        ))
+        })
     }
     .await;
-    result.unwrap_or_else(|e| page_error(&state, e))
+    match (result, &session) {
+        (Ok(ctx), Some(s)) => app::signed_in_page(&state, s, "cascade.html", ctx).await,
+        (Ok(ctx), None) => pages().render("cascade.html", ctx),
+        (Err(e), _) => page_error(&state, e),
+    }
 }

@@ -139,64 +139,13 @@ async fn serve_client(api: String) -> String {
     base
 }
 
-/// A DevTools protocol connection to one page.
-struct Page {
-    ws: tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
-    next: u64,
-}
-
-impl Page {
-    async fn call(&mut self, method: &str, params: Value) -> Value {
-        self.next += 1;
-        let id = self.next;
-        let msg = json!({"id": id, "method": method, "params": params}).to_string();
-        self.ws.send(Message::Text(msg.into())).await.unwrap();
-        loop {
-            let msg = tokio::time::timeout(Duration::from_secs(30), self.ws.next())
-                .await
-                .expect("the browser answers")
-                .expect("the connection stays open")
-                .unwrap();
-            let Message::Text(text) = msg else { continue };
-            let v: Value = serde_json::from_str(&text).unwrap();
-            if v["id"] == id {
-                return v["result"].clone();
-            }
-        }
-    }
-
-    /// Evaluates an expression in the page and returns its value.
-    async fn eval(&mut self, expression: &str) -> Value {
-        let r = self
-            .call(
-                "Runtime.evaluate",
-                json!({"expression": expression, "returnByValue": true}),
-            )
-            .await;
-        r["result"]["value"].clone()
-    }
-}
-
-#[tokio::test]
-async fn masto_in_a_browser_on_another_origin_signs_in_posts_and_reads_home() {
-    let Some(browser) = crate::browser::chromium() else {
-        return;
-    };
-    if !masto_modules().join("masto/package.json").is_file() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI must run the browser client test: tests/clients/masto/node_modules is missing"
-        );
-        eprintln!("\n#### SKIPPED: tests/clients/masto/node_modules is missing (npm ci there), so masto did not run in a browser. Use scripts/test. ####\n");
-        return;
-    }
-    let app = spawn_app().await;
-    app.user("alice").await;
-    let client = serve_client(app.url("")).await;
-    let profile = tempfile::tempdir().unwrap();
-    let _chromium = tokio::process::Command::new(&browser)
+/// Starts headless Chromium with its DevTools port and connects to its one page; the
+/// browser ends when the returned child is dropped.
+pub(crate) async fn devtools(
+    browser: &std::path::Path,
+    profile: &std::path::Path,
+) -> (tokio::process::Child, Page) {
+    let chromium = tokio::process::Command::new(browser)
         .args([
             "--headless",
             "--no-sandbox",
@@ -208,14 +157,14 @@ async fn masto_in_a_browser_on_another_origin_signs_in_posts_and_reads_home() {
             "--disable-sync",
             "--remote-debugging-port=0",
         ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--user-data-dir={}", profile.display()))
         .arg("about:blank")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .expect("chromium starts");
-    let port_file = profile.path().join("DevToolsActivePort");
+    let port_file = profile.join("DevToolsActivePort");
     eventually("chromium opens its DevTools port", || async {
         std::fs::read_to_string(&port_file).is_ok_and(|s| s.lines().count() >= 2)
     })
@@ -249,7 +198,67 @@ async fn masto_in_a_browser_on_another_origin_signs_in_posts_and_reads_home() {
         tokio_tungstenite::connect_async(target["webSocketDebuggerUrl"].as_str().unwrap())
             .await
             .expect("the DevTools connection");
-    let mut page = Page { ws, next: 0 };
+    (chromium, Page { ws, next: 0 })
+}
+
+/// A DevTools protocol connection to one page.
+pub(crate) struct Page {
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    next: u64,
+}
+
+impl Page {
+    pub(crate) async fn call(&mut self, method: &str, params: Value) -> Value {
+        self.next += 1;
+        let id = self.next;
+        let msg = json!({"id": id, "method": method, "params": params}).to_string();
+        self.ws.send(Message::Text(msg.into())).await.unwrap();
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(30), self.ws.next())
+                .await
+                .expect("the browser answers")
+                .expect("the connection stays open")
+                .unwrap();
+            let Message::Text(text) = msg else { continue };
+            let v: Value = serde_json::from_str(&text).unwrap();
+            if v["id"] == id {
+                return v["result"].clone();
+            }
+        }
+    }
+
+    /// Evaluates an expression in the page and returns its value.
+    pub(crate) async fn eval(&mut self, expression: &str) -> Value {
+        let r = self
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": expression, "returnByValue": true}),
+            )
+            .await;
+        r["result"]["value"].clone()
+    }
+}
+
+#[tokio::test]
+async fn masto_in_a_browser_on_another_origin_signs_in_posts_and_reads_home() {
+    let Some(browser) = crate::browser::chromium() else {
+        return;
+    };
+    if !masto_modules().join("masto/package.json").is_file() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must run the browser client test: tests/clients/masto/node_modules is missing"
+        );
+        eprintln!("\n#### SKIPPED: tests/clients/masto/node_modules is missing (npm ci there), so masto did not run in a browser. Use scripts/test. ####\n");
+        return;
+    }
+    let app = spawn_app().await;
+    app.user("alice").await;
+    let client = serve_client(app.url("")).await;
+    let profile = tempfile::tempdir().unwrap();
+    let (_chromium, mut page) = devtools(&browser, profile.path()).await;
     page.call(
         "Page.navigate",
         json!({"url": format!("{client}/index.html")}),

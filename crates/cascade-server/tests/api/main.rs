@@ -59,3 +59,5 @@ mod trends;
 mod views;
 mod visibility;
 mod watch;
+mod webapp;
+mod webapp_browser;

@@ -1,0 +1,107 @@
+// Live hints for the signed-in pages of Cascade's web app. The pages work without this
+// script; it only opens the server-sent event stream of the page (same origin, the
+// session cookie authenticates it) and, instead of moving the page, shows a "new posts"
+// bar and the count of new notifications.
+(function () {
+  "use strict";
+  // A live character count under each compose box.
+  Array.prototype.forEach.call(document.querySelectorAll("textarea[maxlength]"), function (area) {
+    var note = document.getElementById(area.getAttribute("aria-describedby") || "");
+    if (!note) return;
+    var max = Number(area.getAttribute("maxlength"));
+    var update = function () {
+      var left = max - Array.from(area.value).length;
+      note.textContent = left + (left === 1 ? " character left" : " characters left");
+    };
+    area.addEventListener("input", update);
+    update();
+  });
+})();
+
+(function () {
+  "use strict";
+  var main = document.getElementById("main");
+  var stream = main && main.getAttribute("data-stream");
+  if (!stream || !window.EventSource) return;
+  var bar = document.getElementById("new-posts");
+  var fresh = 0;
+  var unread = 0;
+  var path = stream === "public" ? "/api/v1/streaming/public/local" : "/api/v1/streaming/user";
+  if (stream === "watch") {
+    path = "/api/v1/streaming/cascade/watch?watch=" + encodeURIComponent(main.getAttribute("data-watch") || "");
+  }
+  var source = new EventSource(path);
+
+  function showBar() {
+    if (!bar) return;
+    var button = bar.querySelector("button");
+    if (!button) {
+      button = document.createElement("button");
+      button.type = "button";
+      button.className = "primary newbar";
+      button.addEventListener("click", function () { window.location.reload(); });
+      bar.appendChild(button);
+      bar.setAttribute("role", "status");
+    }
+    var what = stream === "watch" ? (fresh === 1 ? "1 new hit" : fresh + " new hits") :
+      (fresh === 1 ? "1 new post" : fresh + " new posts");
+    button.textContent = what + (fresh === 1 ? ": show it" : ": show them");
+  }
+
+  function showBadge() {
+    var link = document.getElementById("nav-notifications");
+    if (!link) return;
+    var badge = document.getElementById("unread");
+    if (!badge) {
+      badge = document.createElement("span");
+      badge.className = "badge";
+      badge.id = "unread";
+      link.appendChild(document.createTextNode(" "));
+      link.appendChild(badge);
+    }
+    badge.textContent = String(unread) + "+";
+  }
+
+  var spreadOf = main.getAttribute("data-spread-of");
+  var spread = 0;
+  function showSpread(viral) {
+    if (!bar) return;
+    var button = bar.querySelector("button");
+    if (!button) {
+      button = document.createElement("button");
+      button.type = "button";
+      button.className = "primary newbar";
+      button.addEventListener("click", function () { window.location.reload(); });
+      bar.appendChild(button);
+      bar.setAttribute("role", "status");
+    }
+    button.textContent = (viral ? "It is going viral! " : "") +
+      (spread === 1 ? "Reshared once more" : "Reshared " + spread + " more times") + ": redraw";
+  }
+  if (spreadOf) {
+    // The spread page: the author's stream says when the post is reshared or goes viral.
+    source.addEventListener("notification", function (event) {
+      var n;
+      try { n = JSON.parse(event.data); } catch (e) { return; }
+      if (!n.status || n.status.id !== spreadOf) return;
+      if (n.type === "reblog" || n.type === "quote") spread += 1;
+      if (n.type === "reblog" || n.type === "quote" || n.type === "going_viral") {
+        showSpread(n.type === "going_viral");
+      }
+    });
+    return;
+  }
+
+  source.addEventListener("update", function () {
+    fresh += 1;
+    showBar();
+  });
+  source.addEventListener("notification", function () {
+    unread += 1;
+    showBadge();
+    if (document.querySelector("[data-stream] .notification") || window.location.pathname === "/web/notifications") {
+      fresh += 1;
+      showBar();
+    }
+  });
+})();
