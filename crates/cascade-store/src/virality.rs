@@ -178,18 +178,50 @@ impl Store {
         Ok(out)
     }
 
-    /// Writes a batch of merged view counts and hourly increments in one transaction.
-    /// Statuses deleted meanwhile are skipped.
-    pub async fn save_views(&self, totals: &[ViewsRecord], hours: &[(Id, i64, i64)]) -> Result<()> {
+    /// Adds buffered impressions to the stored ones: each record's `views` is added to the
+    /// stored count and its `viewers` sketch merged into the stored sketch, under the
+    /// row's lock, so several nodes flushing the same status lose nothing (never a total
+    /// read earlier and written back). Rows are locked in id order, so two flushes never
+    /// deadlock. Returns the stored totals; statuses deleted meanwhile are skipped.
+    pub async fn add_views(
+        &self,
+        adds: &[ViewsRecord],
+        hours: &[(Id, i64, i64)],
+    ) -> Result<Vec<ViewsRecord>> {
+        let mut adds: Vec<&ViewsRecord> = adds.iter().collect();
+        adds.sort_by_key(|v| v.status_id);
+        let lock = match self {
+            Store::Postgres(_) => " FOR UPDATE",
+            Store::Sqlite { .. } => "",
+        };
+        let select = format!("SELECT viewers FROM status_views WHERE status_id = $1{lock}");
+        let mut totals = Vec::with_capacity(adds.len());
         transaction!(self, tx => {
-            for v in totals {
-                sqlx::query(
+            for v in &adds {
+                let stored: Option<Vec<u8>> = sqlx::query_scalar(&select)
+                    .bind(v.status_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let mut sketch = stored
+                    .and_then(|b| cascade_core::hll::HyperLogLog::from_bytes(&b).ok())
+                    .unwrap_or_default();
+                if let Ok(pending) = cascade_core::hll::HyperLogLog::from_bytes(&v.viewers) {
+                    // Both use the default precision, so merging cannot fail.
+                    let _ = sketch.merge(&pending);
+                }
+                let reach = sketch.estimate() as i64;
+                let viewers = sketch.to_bytes();
+                let views: Option<i64> = sqlx::query_scalar(
                     "INSERT INTO status_views (status_id, views, reach, viewers) \
                      SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM statuses WHERE id = $1) \
-                     ON CONFLICT (status_id) DO UPDATE SET views = excluded.views, reach = excluded.reach, viewers = excluded.viewers",
+                     ON CONFLICT (status_id) DO UPDATE SET views = status_views.views + excluded.views, \
+                     reach = excluded.reach, viewers = excluded.viewers RETURNING views",
                 )
-                .bind(v.status_id).bind(v.views).bind(v.reach).bind(&v.viewers)
-                .execute(&mut *tx).await?;
+                .bind(v.status_id).bind(v.views).bind(reach).bind(&viewers)
+                .fetch_optional(&mut *tx).await?;
+                if let Some(views) = views {
+                    totals.push(ViewsRecord { status_id: v.status_id, views, reach, viewers });
+                }
             }
             for (status, hour, delta) in hours {
                 sqlx::query(
@@ -201,7 +233,7 @@ impl Store {
                 .execute(&mut *tx).await?;
             }
         });
-        Ok(())
+        Ok(totals)
     }
 
     /// Hourly views of the given statuses: `(hour start in ms, views)` summed over them.

@@ -257,7 +257,7 @@ async fn update_credentials(
         crate::app::media::set_profile_image(&state, me, which, Some(bytes)).await?;
     }
     state.store.update_account(me, &update).await?;
-    state.records.forget_account(me);
+    state.forget(crate::cluster::Forget::Account(me));
     Ok(Json(uc::credential_account(&state, me).await?))
 }
 

@@ -96,7 +96,12 @@ pub async fn limit(State(state): State<AppState>, mut request: Request, next: Ne
         None => format!("addr:{addr}"),
     };
     let now = Instant::now();
-    let (allowed, remaining, reset) = state.limiter.hit(&key, limit, now);
+    let shared = state
+        .cluster
+        .as_ref()
+        .and_then(|c| c.redis().map(|conn| (conn, c.key(&format!("rate:{key}")))));
+    let (allowed, remaining, reset) =
+        crate::throttle::shared_hit(shared, &state.limiter, &key, limit, now).await;
     let mut response = if allowed {
         next.run(request).await
     } else {

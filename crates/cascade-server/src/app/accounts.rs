@@ -368,6 +368,6 @@ pub async fn unmute(state: &AppState, me: Id, target: Id) -> ApiResult<entity::R
 pub async fn suspend(state: &AppState, account: Id, suspended: bool) -> ApiResult<bool> {
     let at = suspended.then(time::now_millis);
     let found = state.store.set_suspended(account, at).await?;
-    state.records.forget_account(account);
+    state.forget(crate::cluster::Forget::Account(account));
     Ok(found)
 }

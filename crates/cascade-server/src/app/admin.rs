@@ -35,7 +35,7 @@ pub async fn set_role(state: &AppState, account: Id, role: Option<&str>) -> ApiR
         .store
         .set_role(account, role, time::now_millis())
         .await?;
-    state.records.forget_account(account);
+    state.forget(crate::cluster::Forget::Account(account));
     Ok(())
 }
 
@@ -43,7 +43,7 @@ pub async fn set_role(state: &AppState, account: Id, role: Option<&str>) -> ApiR
 pub async fn limit(state: &AppState, account: Id, limited: bool) -> ApiResult<bool> {
     let at = limited.then(time::now_millis);
     let found = state.store.set_limited(account, at).await?;
-    state.records.forget_account(account);
+    state.forget(crate::cluster::Forget::Account(account));
     Ok(found)
 }
 

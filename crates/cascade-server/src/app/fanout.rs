@@ -29,11 +29,13 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
     if visibility == Visibility::Direct {
         // Direct posts reach the home timelines of the mentioned accounts that follow the
         // author, as in Mastodon; the others see them in their conversations.
+        let mut reached = Vec::new();
         for (_, mentioned) in state.store.mentions_of(&[status.id]).await? {
             if state.store.is_following(mentioned, author.id).await? {
-                state.feeds.push(mentioned, status.id);
+                reached.push(mentioned);
             }
         }
+        state.push_home(reached, status.id);
         return Ok(());
     }
     let push = state.config.fanout.pushes(author.followers_count);
@@ -59,10 +61,10 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
             let batch = state.store.follower_batch(author.id, after, BATCH).await?;
             let Some(last) = batch.last() else { break };
             after = last.id;
+            if push {
+                state.push_home(batch.iter().map(|e| e.account_id).collect(), status.id);
+            }
             for edge in &batch {
-                if push {
-                    state.feeds.push(edge.account_id, status.id);
-                }
                 if let Some(sketch) = exposure.as_mut() {
                     sketch.add(edge.account_id as u64);
                 }
@@ -83,9 +85,8 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
     }
     if visibility == Visibility::Public && status.reblog_of_id.is_none() {
         // Public posts reach the home timelines of those who follow one of their tags.
-        for account in state.store.tag_followers_of(status.id).await? {
-            state.feeds.push(account, status.id);
-        }
+        let followers = state.store.tag_followers_of(status.id).await?;
+        state.push_home(followers, status.id);
     }
     if status.reblog_of_id.is_none() && status.in_reply_to_id.is_none() {
         // Followers who rang the bell for this author hear of each new post.

@@ -96,6 +96,11 @@ pub async fn policy(state: &AppState, account: Id) -> ApiResult<PolicyRecord> {
     Ok(p)
 }
 
+/// Forgets a cached policy another node changed.
+pub fn forget_policy(state: &AppState, account: Id) {
+    lock(&state.inbox.policies).remove(&account);
+}
+
 /// Saves a policy; every value must be `accept`, `filter` or `drop`.
 pub async fn set_policy(state: &AppState, account: Id, p: PolicyRecord) -> ApiResult<()> {
     for (name, value) in [
@@ -113,6 +118,9 @@ pub async fn set_policy(state: &AppState, account: Id, p: PolicyRecord) -> ApiRe
     }
     state.store.set_notification_policy(account, &p).await?;
     lock(&state.inbox.policies).insert(account, p);
+    state.tell(crate::cluster::Message::Forget(
+        crate::cluster::Forget::Policy(account),
+    ));
     Ok(())
 }
 
@@ -309,7 +317,8 @@ pub async fn notify(
 /// of one group — once per coalescing window, carrying the group's latest notification.
 fn delivered(state: &AppState, record: NotificationRecord) {
     let r = record.account_id;
-    let listening = state.streams.has(&stream::Channel::User(r))
+    let listening = state.clustered()
+        || state.streams.has(&stream::Channel::User(r))
         || state.streams.has(&stream::Channel::Notifications(r));
     if !listening {
         return;

@@ -258,7 +258,9 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<enti
         .collect();
     shown.text = Some(s.text);
     let deleted = state.store.delete_status(id, &owed).await?;
-    state.records.forget_deleted(&deleted);
+    state.forget(crate::cluster::Forget::Deleted(
+        crate::cluster::Written::deleted(&deleted),
+    ));
     state.jobs.ring();
     Ok(shown)
 }
@@ -345,7 +347,7 @@ pub async fn edit(
             .replace_poll(id, me, new_poll.as_ref(), reset, now)
             .await?;
     }
-    state.records.forget_status(id);
+    state.forget(crate::cluster::Forget::Status(id));
     state.jobs.ring();
     render::status(state, viewer, id).await
 }
@@ -434,7 +436,10 @@ pub async fn mark(
         .store
         .add_mark(mark, state.ids.next(), me, target.id, now, &owed)
         .await?;
-    state.records.forget_marked(me, target.id);
+    state.forget(crate::cluster::Forget::Marked {
+        account: me,
+        status: target.id,
+    });
     if added && !owed.is_empty() {
         state.jobs.ring();
     }
@@ -452,7 +457,10 @@ pub async fn unmark(
     let target = s.reblog_of_id.unwrap_or(s.id);
     // An unfavourite withdraws the author's notification in the same transaction.
     state.store.remove_mark(mark, me, target).await?;
-    state.records.forget_marked(me, target);
+    state.forget(crate::cluster::Forget::Marked {
+        account: me,
+        status: target,
+    });
     render::status(state, viewer, target).await
 }
 
@@ -545,7 +553,9 @@ pub async fn unreblog(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<en
         let job = delivery::delete_job(state, &state.store.status(mine).await?, time::now_millis())
             .await?;
         let deleted = state.store.delete_status(mine, &[job]).await?;
-        state.records.forget_deleted(&deleted);
+        state.forget(crate::cluster::Forget::Deleted(
+            crate::cluster::Written::deleted(&deleted),
+        ));
         state.jobs.ring();
     }
     render::status(state, viewer, original).await

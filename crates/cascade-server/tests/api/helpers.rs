@@ -112,6 +112,41 @@ pub async fn spawn_with(tune: impl FnOnce(&mut Config)) -> TestApp {
     }
 }
 
+/// A node of a cluster: a server on the PostgreSQL schema `schema` of `database_url`
+/// (migrated by the first node), with the Redis and NATS the configuration `tune` names.
+pub async fn spawn_node(
+    database_url: &str,
+    schema: &str,
+    tune: impl FnOnce(&mut Config),
+) -> TestApp {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let addr = listener.local_addr().expect("an address");
+    let mut config = Config::new(addr, dir.path().to_path_buf(), None, None);
+    tune(&mut config);
+    let store = Store::connect_postgres_schema(database_url, schema)
+        .await
+        .expect("a PostgreSQL schema");
+    let cluster = cascade_server::cluster::Cluster::connect(&config)
+        .await
+        .expect("Redis and NATS");
+    let state = AppState::with_cluster(config, store, cluster);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = cascade_server::serve(state.clone(), listener, async move {
+        let _ = stopped.await;
+    });
+    tokio::spawn(async move { server.await.expect("the server runs") });
+    TestApp {
+        addr,
+        state,
+        client: reqwest::Client::new(),
+        _dir: dir,
+        _stop: stop,
+    }
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)

@@ -13,6 +13,7 @@ mod browser_client;
 mod cascade;
 mod cli;
 mod clients;
+mod cluster;
 mod conversations;
 mod cors;
 mod crash;
