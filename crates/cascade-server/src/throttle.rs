@@ -153,6 +153,37 @@ pub async fn shared_hit(
     }
 }
 
+/// Whether `key` used up its limit in its current window, without counting: in Redis when
+/// given, else (or when Redis fails) in `local`.
+pub async fn shared_exhausted(
+    redis: Option<(redis::aio::ConnectionManager, String)>,
+    local: &Limiter,
+    key: &str,
+    limit: RateLimit,
+    now: Instant,
+) -> Option<Instant> {
+    let Some((mut conn, redis_key)) = redis else {
+        return local.exhausted(key, limit, now);
+    };
+    let read: redis::RedisResult<(Option<i64>, i64)> = redis::pipe()
+        .cmd("GET")
+        .arg(&redis_key)
+        .cmd("PTTL")
+        .arg(&redis_key)
+        .query_async(&mut conn)
+        .await;
+    match read {
+        Ok((Some(count), ttl)) if ttl > 0 && count >= i64::from(limit.requests) => {
+            Some(now + Duration::from_millis(ttl as u64))
+        }
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "Redis did not answer a throttle; asking here");
+            local.exhausted(key, limit, now)
+        }
+    }
+}
+
 /// The permits of requests in flight: a fixed number, taken without waiting.
 pub struct InFlight {
     permits: Arc<tokio::sync::Semaphore>,
