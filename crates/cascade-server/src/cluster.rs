@@ -4,7 +4,8 @@
 //! Without `--nats-url` and `--redis-url` there is no `Cluster` and nothing here runs: the
 //! embedded server keeps everything in its own memory. With NATS, every node publishes on
 //! one subject (`<prefix>.bus`) what its writes made stale in the others' memory (`Forget`),
-//! the home timeline pushes of its fan-out, and the stream events of its jobs; every node
+//! the home timeline pushes of its fan-out, and the status events of its jobs (which the
+//! others index for search and render for their streams); every node
 //! subscribes and applies what the others sent. A node applies its own changes directly
 //! and skips its own messages, so a lone node behaves as the embedded server. With Redis,
 //! the rate-limit counters are shared (`throttle::shared_hit`).
@@ -48,16 +49,20 @@ pub enum Message {
     Written(Written),
     /// Fan-out pushed a status into these accounts' home timelines.
     Home { accounts: Vec<Id>, status: Id },
-    /// A new status's stream events: each node renders them for its own connections.
+    /// A new status: each node indexes it for search and renders its stream events for
+    /// its own connections.
     Created { id: Id },
-    /// An edited status's `status.update` events.
+    /// An edited status: indexed again, and its `status.update` events.
     Edited { id: Id },
-    /// A deleted status's `delete` events; the store no longer has it.
+    /// A deleted status: out of the search index, and its `delete` events; the store no
+    /// longer has it.
     Deleted {
         status: Written,
         mentions: Vec<Id>,
         tags: Vec<String>,
     },
+    /// The trends the leading node computed (`app::trends::leads`).
+    Trends(crate::app::trends::Trends),
     /// An event rendered for one audience (a notification for its recipient, a
     /// conversation for its owner): delivered as it is on the channel.
     Frame {

@@ -290,13 +290,23 @@ impl AppState {
                     self.feeds.push(a, status);
                 }
             }
-            Message::Created { id } => crate::app::stream::created_elsewhere(self, id).await,
-            Message::Edited { id } => crate::app::stream::edited_here(self, id).await,
+            Message::Created { id } => {
+                crate::app::search::written_elsewhere(self, id).await;
+                crate::app::stream::created_elsewhere(self, id).await
+            }
+            Message::Edited { id } => {
+                crate::app::search::written_elsewhere(self, id).await;
+                crate::app::stream::edited_here(self, id).await
+            }
             Message::Deleted {
                 status,
                 mentions,
                 tags,
-            } => crate::app::stream::deleted_here(self, &status.record(), &mentions, &tags).await,
+            } => {
+                crate::app::search::status_deleted(self, status.id);
+                crate::app::stream::deleted_here(self, &status.record(), &mentions, &tags).await
+            }
+            Message::Trends(trends) => self.trends.set(trends),
             Message::Frame {
                 channel,
                 name,

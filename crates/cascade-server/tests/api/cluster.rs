@@ -401,3 +401,80 @@ async fn view_counts_flushed_by_two_nodes_at_once_add_up() {
         stored[0].reach
     );
 }
+
+#[tokio::test]
+async fn a_post_through_one_node_is_found_through_another_within_two_seconds() {
+    let Some(s) = services("a_post_through_one_node_is_found_through_another").await else {
+        return;
+    };
+    let nodes = cluster(&s, 2, |_| {}).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let alice = a.user("alice").await;
+    let posted = Instant::now();
+    let post = a
+        .post_status(&alice, "marmalade sandwiches at noon", "public")
+        .await;
+    loop {
+        let found = b
+            .get(&alice, "/api/v2/search?type=statuses&q=marmalade")
+            .await
+            .ok();
+        if found["statuses"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|s| s["id"] == post["id"]))
+        {
+            break;
+        }
+        assert!(
+            posted.elapsed() < Duration::from_secs(2),
+            "node B does not find the post: {found}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn exactly_one_node_leads_the_trends() {
+    let Some(s) = services("exactly_one_node_leads_the_trends").await else {
+        return;
+    };
+    let nodes = cluster(&s, 3, |_| {}).await;
+    for _ in 0..2 {
+        let mut leaders = 0;
+        for node in &nodes {
+            if cascade_server::app::trends::leads(&node.state).await {
+                leaders += 1;
+            }
+        }
+        assert_eq!(leaders, 1, "one node holds the lease, and keeps it");
+    }
+}
+
+#[tokio::test]
+async fn an_account_suspended_through_one_node_is_refused_by_every_node_within_a_second() {
+    let Some(s) = services("an_account_suspended_through_one_node_is_refused_by_every_node").await
+    else {
+        return;
+    };
+    let nodes = cluster(&s, 2, |c| c.record_cache.ttl = Duration::from_secs(600)).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let alice = a.user("alice").await;
+    const VERIFY: &str = "/api/v1/accounts/verify_credentials";
+    assert_eq!(b.get(&alice, VERIFY).await.status, 200, "node B caches her");
+
+    let suspended = Instant::now();
+    let id = alice.id.parse().unwrap();
+    assert!(cascade_server::app::accounts::suspend(&a.state, id, true)
+        .await
+        .unwrap());
+    loop {
+        if b.get(&alice, VERIFY).await.status == 403 {
+            break;
+        }
+        assert!(
+            suspended.elapsed() < SECOND,
+            "node B still serves the suspended account"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
