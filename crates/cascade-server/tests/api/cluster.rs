@@ -478,3 +478,104 @@ async fn an_account_suspended_through_one_node_is_refused_by_every_node_within_a
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// Polls `probe` until it is true, failing once a second has passed.
+async fn within_a_second<F, Fut>(what: &str, mut probe: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !probe().await {
+        assert!(start.elapsed() < SECOND, "not within a second: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn filters_and_notification_policies_changed_through_one_node_apply_on_another() {
+    let Some(s) = services("filters_and_notification_policies_changed_through_one_node").await
+    else {
+        return;
+    };
+    let nodes = cluster(&s, 2, |_| {}).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let alice = a.user("alice").await;
+    let bob = a.user("bob").await;
+    a.follow(&alice, &bob).await;
+    a.post_status(&bob, "the finale was great", "public").await;
+    assert_eq!(
+        b.home(&alice, "").await.len(),
+        1,
+        "node B caches her filters"
+    );
+    let policy = b.get(&alice, "/api/v2/notifications/policy").await.ok();
+    assert_eq!(policy["for_not_followers"], "accept", "and her policy");
+
+    a.post(
+        &alice,
+        "/api/v2/filters",
+        serde_json::json!({
+            "title": "Spoilers",
+            "context": ["home"],
+            "filter_action": "hide",
+            "keywords_attributes": [{"keyword": "finale"}],
+        }),
+    )
+    .await
+    .ok();
+    a.request(
+        reqwest::Method::PATCH,
+        "/api/v2/notifications/policy",
+        Some(&alice.token),
+        Some(serde_json::json!({"for_not_followers": "drop"})),
+    )
+    .await
+    .ok();
+
+    within_a_second("node B hides the filtered post", || async {
+        b.home(&alice, "").await.is_empty()
+    })
+    .await;
+    within_a_second("node B has the new policy", || async {
+        b.get(&alice, "/api/v2/notifications/policy").await.ok()["for_not_followers"] == "drop"
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_notification_through_one_node_reaches_a_socket_on_another() {
+    let Some(s) = services("a_notification_through_one_node_reaches_a_socket_on_another").await
+    else {
+        return;
+    };
+    let nodes = cluster(&s, 2, |c| c.coalesce_ms = 0).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let alice = a.user("alice").await;
+    let bob = a.user("bob").await;
+    let post = a.post_status(&alice, "favourite me", "public").await;
+    let mut ws = socket(b, &alice.token, "user:notification").await;
+    crate::helpers::eventually("the socket is open on node B", || async {
+        b.state.streams.connections() == 1
+    })
+    .await;
+
+    let sent = Instant::now();
+    a.post(
+        &bob,
+        &format!(
+            "/api/v1/statuses/{}/favourite",
+            post["id"].as_str().unwrap()
+        ),
+        serde_json::json!({}),
+    )
+    .await
+    .ok();
+    let (event, payload) = next(&mut ws, Duration::from_secs(5))
+        .await
+        .expect("a notification on node B");
+    assert_eq!(event, "notification");
+    assert_eq!(payload["type"], "favourite");
+    assert_eq!(payload["account"]["id"], serde_json::json!(bob.id));
+    assert!(sent.elapsed() < SECOND, "took {:?}", sent.elapsed());
+}
