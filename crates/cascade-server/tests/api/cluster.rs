@@ -579,3 +579,42 @@ async fn a_notification_through_one_node_reaches_a_socket_on_another() {
     assert_eq!(payload["account"]["id"], serde_json::json!(bob.id));
     assert!(sent.elapsed() < SECOND, "took {:?}", sent.elapsed());
 }
+
+#[tokio::test]
+async fn a_burst_of_notifications_through_two_nodes_is_coalesced_once_for_the_cluster() {
+    let Some(s) = services("a_burst_of_notifications_through_two_nodes_is_coalesced_once").await
+    else {
+        return;
+    };
+    let nodes = cluster(&s, 2, |c| c.coalesce_ms = 3_000).await;
+    let alice = nodes[0].user("alice").await;
+    let post = nodes[0].post_status(&alice, "a burst", "public").await;
+    let mut fans = Vec::new();
+    for i in 0..6 {
+        fans.push(nodes[0].user(&format!("fan{i}")).await);
+    }
+    let mut ws = socket(&nodes[1], &alice.token, "user:notification").await;
+    crate::helpers::eventually("the socket is open on node B", || async {
+        nodes[1].state.streams.connections() == 1
+    })
+    .await;
+
+    let path = format!(
+        "/api/v1/statuses/{}/favourite",
+        post["id"].as_str().unwrap()
+    );
+    for (i, fan) in fans.iter().enumerate() {
+        nodes[i % 2]
+            .post(fan, &path, serde_json::json!({}))
+            .await
+            .ok();
+    }
+    let mut events = 0;
+    while next(&mut ws, Duration::from_millis(4_500)).await.is_some() {
+        events += 1;
+    }
+    assert_eq!(
+        events, 2,
+        "the first favourite at once, then the burst's latest once"
+    );
+}
