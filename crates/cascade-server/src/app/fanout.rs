@@ -43,8 +43,8 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
     // cascade's sketch of reached accounts in the same walk.
     let root = state.store.cascade_root_of(status.id).await?;
     // This job's own additions, merged into the stored sketch after each batch under the
-    // cascade's lock: fan-out jobs run several at once, and two reshares of one cascade
-    // must not overwrite each other's reach.
+    // row's lock (`Store::merge_exposure_sketch`): fan-out jobs run several at once, on
+    // several nodes, and two reshares of one cascade must not overwrite each other's reach.
     let mut exposure = if root != status.id {
         // Seeding the stored sketch (on the cascade's first reshare) is a write too.
         let _held = exposure_lock(root).lock().await;
@@ -113,26 +113,17 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
 /// Merges `mine` into the cascade's stored sketch; how many accounts that added to the
 /// cascade's estimated reach. One merge per cascade at a time in this process.
 async fn merge_exposure(state: &AppState, root: Id, mine: &HyperLogLog) -> Result<u64, StoreError> {
-    let _held = exposure_lock(root).lock().await;
-    let mut stored = state
+    // Merged in the store under the row's lock: another node may fan out a reshare of the
+    // same cascade at the same time.
+    let (before, after) = state
         .store
-        .exposure_sketch(root)
-        .await?
-        .and_then(|bytes| HyperLogLog::from_bytes(&bytes).ok())
-        .unwrap_or_default();
-    let before = stored.estimate();
-    if stored.merge(mine).is_err() {
-        return Ok(0);
-    }
-    state
-        .store
-        .save_exposure_sketch(root, &stored.to_bytes())
+        .merge_exposure_sketch(root, &mine.to_bytes())
         .await?;
-    Ok(stored.estimate().saturating_sub(before))
+    Ok(after.saturating_sub(before))
 }
 
-/// The lock of a cascade's stored sketch in this process: seeding it and merging into it
-/// are read-modify-writes that concurrent fan-out jobs must take turns at.
+/// The lock of a cascade's seeding in this process, so that concurrent fan-out jobs walk
+/// the root author's followers once; the merges themselves take turns in the store.
 fn exposure_lock(root: Id) -> &'static tokio::sync::Mutex<()> {
     static LOCKS: std::sync::OnceLock<Vec<tokio::sync::Mutex<()>>> = std::sync::OnceLock::new();
     let locks = LOCKS.get_or_init(|| (0..64).map(|_| tokio::sync::Mutex::new(())).collect());
@@ -165,9 +156,10 @@ async fn exposure_sketch(state: &AppState, root: Id) -> Result<Option<HyperLogLo
         .store
         .set_exposed(root, sketch.estimate() as i64)
         .await?;
+    // Merged rather than written: another node may have merged a reshare meanwhile.
     state
         .store
-        .save_exposure_sketch(root, &sketch.to_bytes())
+        .merge_exposure_sketch(root, &sketch.to_bytes())
         .await?;
     Ok(Some(sketch))
 }
