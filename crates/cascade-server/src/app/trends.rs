@@ -114,6 +114,8 @@ pub async fn refresh(state: &AppState) -> ApiResult<Arc<Trends>> {
     trends
         .statuses
         .retain(|id| author_of.get(id).is_some_and(|a| !spammy.contains(a)));
+    // The other nodes of a cluster take this node's result.
+    state.tell(crate::cluster::Message::Trends(trends.clone()));
     state.trends.set(trends);
     Ok(state.trends.get())
 }
@@ -121,19 +123,15 @@ pub async fn refresh(state: &AppState) -> ApiResult<Arc<Trends>> {
 /// Recomputes forever, every `REFRESH`; a failed round is logged and retried next time.
 ///
 /// In a cluster, one node computes (the holder of a lease in Redis, `leads`) and sends
-/// the result to the others over NATS; a node that has none yet (it just started) computes
-/// its own once. A leader that dies stops renewing, and another node takes the lease when
+/// the result to the others over NATS (as every `refresh` does); a node that has none yet
+/// (it just started) computes its own once. A leader that dies stops renewing, and another node takes the lease when
 /// it runs out.
 pub async fn run_worker(state: AppState) {
     loop {
         let leader = leads(&state).await;
         if leader || state.trends.get().computed_at == 0 {
-            match refresh(&state).await {
-                Ok(trends) if leader => {
-                    state.tell(crate::cluster::Message::Trends((*trends).clone()))
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "recomputing trends failed"),
+            if let Err(e) = refresh(&state).await {
+                tracing::warn!(error = %e, "recomputing trends failed");
             }
         }
         tokio::time::sleep(REFRESH).await;
