@@ -15,6 +15,14 @@ pub struct Config {
     pub listen: SocketAddr,
     /// `sqlite://...` or `postgres://...`.
     pub database_url: String,
+    /// `redis://...`: rate-limit counters shared by the nodes of a cluster.
+    pub redis_url: Option<String>,
+    /// `nats://...`: the nodes of a cluster tell each other what their writes change
+    /// and what their streams must carry (`cluster`).
+    pub nats_url: Option<String>,
+    /// What this cluster's NATS subjects and Redis keys start with, so that several
+    /// clusters (or tests) can share one NATS and one Redis.
+    pub cluster_prefix: String,
     pub data_dir: PathBuf,
     pub registrations_open: bool,
     /// Whether new accounts wait for a moderator's approval before they can sign in.
@@ -209,6 +217,9 @@ impl Config {
             domain,
             listen,
             database_url,
+            redis_url: None,
+            nats_url: None,
+            cluster_prefix: "cascade".into(),
             data_dir,
             registrations_open: true,
             approval_required: false,

@@ -8,6 +8,7 @@
 pub mod analyze;
 pub mod api;
 pub mod app;
+pub mod cluster;
 pub mod config;
 pub mod demo;
 pub mod error;
@@ -37,7 +38,8 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
         std::fs::create_dir_all(&config.data_dir)?;
     }
     let store = Store::connect(&config.database_url).await?;
-    let state = AppState::new(config, store);
+    let cluster = cluster::Cluster::connect(&config).await?;
+    let state = AppState::with_cluster(config, store, cluster);
     // Made on the first start, so clients see the same key from then on.
     app::push::vapid(&state).await?;
     app::away::load(&state).await?;
@@ -69,6 +71,7 @@ pub async fn serve(
         );
     }
     tokio::spawn(app::media::run_sweeper(state.clone()));
+    tokio::spawn(cluster::run_listener(state.clone()));
     if state.config.worker {
         tokio::spawn(worker::run(state.clone()));
         tokio::spawn(app::clock::run(state.clone()));

@@ -33,6 +33,16 @@ struct StoreArgs {
     /// A postgres:// URL switches the store to PostgreSQL.
     #[arg(long, env = "CASCADE_DATABASE_URL")]
     database_url: Option<String>,
+    /// A redis:// URL: rate limits shared with the other nodes of a cluster.
+    #[arg(long, env = "CASCADE_REDIS_URL")]
+    redis_url: Option<String>,
+    /// A nats:// URL: caches, home timelines and streams kept coherent with the other
+    /// nodes of a cluster (docs/SCALING.md).
+    #[arg(long, env = "CASCADE_NATS_URL")]
+    nats_url: Option<String>,
+    /// What the cluster's NATS subjects and Redis keys start with.
+    #[arg(long, env = "CASCADE_CLUSTER_PREFIX", default_value = "cascade")]
+    cluster_prefix: String,
     /// The instance's domain, used in handles and URLs (default: the listen address).
     #[arg(long, env = "CASCADE_DOMAIN")]
     domain: Option<String>,
@@ -496,6 +506,9 @@ fn config(store: &StoreArgs) -> anyhow::Result<Config> {
         store.domain.clone(),
         store.database_url.clone(),
     );
+    config.redis_url = store.redis_url.clone();
+    config.nats_url = store.nats_url.clone();
+    config.cluster_prefix = store.cluster_prefix.clone();
     if let Some(url) = &store.public_url {
         config
             .set_public_url(url)

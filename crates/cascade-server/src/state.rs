@@ -77,6 +77,11 @@ pub struct Shared {
     pub filters: crate::app::filters::FilterBook,
     /// Stored media files, the bound on pictures processed at once, and ffmpeg.
     pub media: crate::media::MediaState,
+    /// NATS and Redis when this node is one of several (`cluster`); `None` for the
+    /// embedded server.
+    pub cluster: Option<crate::cluster::Cluster>,
+    /// This process's name among the workers that claim jobs from one store.
+    pub node: String,
 }
 
 /// Wakes each lane of the job worker when a job was written: one signal per lane, so a
@@ -149,6 +154,15 @@ pub struct TokenInfo {
 
 impl AppState {
     pub fn new(config: Config, store: Store) -> AppState {
+        AppState::with_cluster(config, store, None)
+    }
+
+    /// A node of a cluster: its caches are told what the other nodes' writes change.
+    pub fn with_cluster(
+        config: Config,
+        store: Store,
+        cluster: Option<crate::cluster::Cluster>,
+    ) -> AppState {
         let feeds = HomeFeeds::new(config.fanout.home_capacity);
         let authored = HomeFeeds::with_ttl(config.fanout.home_capacity, config.record_cache.ttl);
         let inbox = crate::app::notifications::Inbox::new(config.coalesce_ms);
@@ -202,7 +216,120 @@ impl AppState {
             watches: Default::default(),
             filters: Default::default(),
             media,
+            node: cluster.as_ref().map_or_else(
+                || format!("{:016x}", rand::random::<u64>()),
+                |c| c.node.clone(),
+            ),
+            cluster,
         }))
+    }
+
+    /// Tells the other nodes, when there are any.
+    pub fn tell(&self, message: crate::cluster::Message) {
+        if let Some(cluster) = &self.cluster {
+            cluster.send(message);
+        }
+    }
+
+    /// Whether the other nodes must be told about stream events: then an event is
+    /// rendered and sent even when this node has no listener for it.
+    pub fn clustered(&self) -> bool {
+        self.cluster.as_ref().is_some_and(|c| c.talks())
+    }
+
+    /// Forgets what a write made stale, here and on every other node.
+    pub fn forget(&self, what: crate::cluster::Forget) {
+        self.forget_here(&what);
+        self.tell(crate::cluster::Message::Forget(what));
+    }
+
+    fn forget_here(&self, what: &crate::cluster::Forget) {
+        use crate::cluster::Forget;
+        match what {
+            Forget::Status(id) => self.records.forget_status(*id),
+            Forget::Account(id) => self.records.forget_account(*id),
+            Forget::Deleted(w) => self.records.forget_deleted(&cascade_store::DeletedStatus {
+                status: w.record(),
+                quotes: w.quotes.clone(),
+            }),
+            Forget::Marked { account, status } => self.records.forget_marked(*account, *status),
+            Forget::Graph {
+                accounts,
+                timelines,
+            } => {
+                self.viewers.forget(accounts);
+                for &a in accounts {
+                    self.records.forget_account(a);
+                    if *timelines {
+                        self.feeds.invalidate(a);
+                    }
+                }
+            }
+            Forget::Viewers(ids) => self.viewers.forget(ids),
+            Forget::Token(id) => {
+                self.tokens.forget(*id);
+                self.streams.revoke(*id);
+            }
+            Forget::Filters(id) => self.filters.forget(*id),
+            // Read again from the store by the receiving node (`apply`); the writing node
+            // updated its own memory with what it wrote.
+            Forget::Watch(_) | Forget::Away(_) => {}
+            Forget::Policy(id) => crate::app::notifications::forget_policy(self, *id),
+            Forget::Views(ids) => {
+                for &id in ids {
+                    self.records.forget_views(id);
+                }
+            }
+        }
+    }
+
+    /// Applies what another node sent.
+    pub async fn apply(&self, message: crate::cluster::Message) {
+        use crate::cluster::{Forget, Message};
+        match message {
+            Message::Forget(Forget::Watch(id)) => crate::app::watch::reload(self, id).await,
+            Message::Forget(Forget::Away(account)) => crate::app::away::reload(self, account).await,
+            Message::Forget(what) => self.forget_here(&what),
+            Message::Written(w) => self.status_written_here(&w.record()),
+            Message::Home { accounts, status } => {
+                for a in accounts {
+                    self.feeds.push(a, status);
+                }
+            }
+            Message::Created { id } => {
+                crate::app::search::written_elsewhere(self, id).await;
+                crate::app::stream::created_elsewhere(self, id).await
+            }
+            Message::Edited { id } => {
+                crate::app::search::written_elsewhere(self, id).await;
+                crate::app::stream::edited_here(self, id).await
+            }
+            Message::Deleted {
+                status,
+                mentions,
+                tags,
+            } => {
+                crate::app::search::status_deleted(self, status.id);
+                crate::app::stream::deleted_here(self, &status.record(), &mentions, &tags).await
+            }
+            Message::Trends(trends) => self.trends.set(trends),
+            Message::Frame {
+                channel,
+                name,
+                payload,
+                keep,
+            } => crate::app::stream::frame_here(self, &channel, &name, payload, keep),
+        }
+    }
+
+    /// Pushes a status into these accounts' cached home timelines, on every node.
+    pub fn push_home(&self, accounts: Vec<Id>, status: Id) {
+        for &a in &accounts {
+            self.feeds.push(a, status);
+        }
+        if self.clustered() && !accounts.is_empty() {
+            self.tell(crate::cluster::Message::Home { accounts, status });
+        }
     }
 
     /// Forgets what is cached about these accounts' place in the graph, after a follow,
@@ -210,21 +337,23 @@ impl AppState {
     /// counts). With `timelines`, their cached home timelines go too (a follow or unfollow
     /// changes what they hold).
     pub fn graph_changed(&self, accounts: &[Id], timelines: bool) {
-        self.viewers.forget(accounts);
-        for &a in accounts {
-            self.records.forget_account(a);
-        }
-        if timelines {
-            for &a in accounts {
-                self.feeds.invalidate(a);
-            }
-        }
+        self.forget(crate::cluster::Forget::Graph {
+            accounts: accounts.to_vec(),
+            timelines,
+        });
     }
 
     /// After a status was written: forgets the records it changed, puts it in its author's
     /// cached home timeline and among their recent posts (where followers merge those of
     /// celebrities), so the author sees it at once, and wakes the worker for its jobs.
     pub fn status_written(&self, status: &cascade_store::StatusRecord) {
+        self.status_written_here(status);
+        self.tell(crate::cluster::Message::Written(
+            crate::cluster::Written::of(status),
+        ));
+    }
+
+    fn status_written_here(&self, status: &cascade_store::StatusRecord) {
         self.records.forget_written(status);
         self.feeds.push(status.account_id, status.id);
         if status.visibility <= cascade_core::Visibility::Private.code() {

@@ -105,6 +105,85 @@ impl Limiter {
     }
 }
 
+/// Counts one request against a window kept in Redis, so that the nodes of a cluster grant
+/// `limit.requests` per window together, not each. The window starts at the key's first
+/// request (`SET NX PX`, then `INCR`, in one transaction). When Redis cannot answer, the
+/// node's own `local` counters decide: a limit per node is better than none, or than
+/// refusing every request while Redis restarts.
+pub async fn shared_hit(
+    redis: Option<(redis::aio::ConnectionManager, String)>,
+    local: &Limiter,
+    key: &str,
+    limit: RateLimit,
+    now: Instant,
+) -> (bool, u32, Instant) {
+    let Some((mut conn, redis_key)) = redis else {
+        return local.hit(key, limit, now);
+    };
+    let window_ms = limit.window.as_millis().max(1) as u64;
+    let counted: redis::RedisResult<(i64, i64)> = redis::pipe()
+        .atomic()
+        .cmd("SET")
+        .arg(&redis_key)
+        .arg(0)
+        .arg("PX")
+        .arg(window_ms)
+        .arg("NX")
+        .ignore()
+        .cmd("INCR")
+        .arg(&redis_key)
+        .cmd("PTTL")
+        .arg(&redis_key)
+        .query_async(&mut conn)
+        .await;
+    match counted {
+        Ok((count, ttl)) => {
+            let count = u32::try_from(count.max(0)).unwrap_or(u32::MAX);
+            let left = if ttl > 0 { ttl as u64 } else { window_ms };
+            (
+                count <= limit.requests,
+                limit.requests.saturating_sub(count),
+                now + Duration::from_millis(left),
+            )
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "Redis did not count a request; counting here");
+            local.hit(key, limit, now)
+        }
+    }
+}
+
+/// Whether `key` used up its limit in its current window, without counting: in Redis when
+/// given, else (or when Redis fails) in `local`.
+pub async fn shared_exhausted(
+    redis: Option<(redis::aio::ConnectionManager, String)>,
+    local: &Limiter,
+    key: &str,
+    limit: RateLimit,
+    now: Instant,
+) -> Option<Instant> {
+    let Some((mut conn, redis_key)) = redis else {
+        return local.exhausted(key, limit, now);
+    };
+    let read: redis::RedisResult<(Option<i64>, i64)> = redis::pipe()
+        .cmd("GET")
+        .arg(&redis_key)
+        .cmd("PTTL")
+        .arg(&redis_key)
+        .query_async(&mut conn)
+        .await;
+    match read {
+        Ok((Some(count), ttl)) if ttl > 0 && count >= i64::from(limit.requests) => {
+            Some(now + Duration::from_millis(ttl as u64))
+        }
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "Redis did not answer a throttle; asking here");
+            local.exhausted(key, limit, now)
+        }
+    }
+}
+
 /// The permits of requests in flight: a fixed number, taken without waiting.
 pub struct InFlight {
     permits: Arc<tokio::sync::Semaphore>,

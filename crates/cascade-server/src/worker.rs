@@ -2,6 +2,9 @@
 //! that a notification never waits behind a walk over a million followers. Jobs are read
 //! from the durable `jobs` table in id order and deleted once done; a job that fails is
 //! retried on a later pass, five times at most. Nothing here decides what a job does.
+//! On PostgreSQL, several nodes' workers share the table: each claims a job for a lease
+//! before it runs it (`Store::claim_jobs`), so one job runs on one node at a time, and a
+//! job whose node died is claimed again once its lease runs out.
 
 use std::time::Duration;
 
@@ -67,20 +70,45 @@ pub async fn drain(state: &AppState) -> Result<(), StoreError> {
 async fn drain_lane(state: &AppState, lane: Lane) -> Result<(), StoreError> {
     let mut after: Id = 0;
     loop {
-        let jobs = state.store.pending_jobs(lane, after, BATCH).await?;
-        let Some(last) = jobs.last() else {
-            return Ok(());
-        };
-        after = last.id;
         let width = match lane {
             Lane::Fanout => CONCURRENT_FANOUTS,
             Lane::Effects => CONCURRENT_EFFECTS,
         };
-        let outcomes: Vec<Result<(), StoreError>> = stream::iter(jobs)
+        // On PostgreSQL a pass claims only what it runs at once: a claimed job waits for
+        // no one else's, so its lease covers its own run, not the batch's.
+        let take = if state.store.backend() == "postgres" {
+            width
+        } else {
+            BATCH
+        };
+        let jobs = state
+            .store
+            .claim_jobs(lane, after, take, &state.node)
+            .await?;
+        let Some(last) = jobs.last() else {
+            return Ok(());
+        };
+        after = last.id;
+        let ids: Vec<Id> = jobs.iter().map(|j| j.id).collect();
+        let run = stream::iter(jobs)
             .map(|job| async move { perform(state, &job).await })
             .buffer_unordered(width)
-            .collect()
-            .await;
+            .collect::<Vec<Result<(), StoreError>>>();
+        // While the claimed jobs run, their leases are renewed, so that no other node
+        // takes a long one over; a node that dies stops renewing.
+        let renew = async {
+            let every = Duration::from_millis(cascade_store::JOB_LEASE_MS as u64 / 3);
+            loop {
+                tokio::time::sleep(every).await;
+                if let Err(e) = state.store.renew_claims(&ids, &state.node).await {
+                    tracing::warn!(error = %e, "the leases of running jobs were not renewed");
+                }
+            }
+        };
+        let outcomes = tokio::select! {
+            outcomes = run => outcomes,
+            _ = renew => unreachable!("renewing never ends"),
+        };
         outcomes.into_iter().collect::<Result<(), StoreError>>()?;
     }
 }

@@ -97,6 +97,11 @@ macro_rules! insert_jobs {
 }
 pub(crate) use insert_jobs;
 
+/// How long a claimed job is held before another worker may claim it: the worker renews
+/// it while the job runs (`renew_claims`, a third of the lease apart, and each time the
+/// job saves progress), so only a node that died (or stalled that long) loses it.
+pub const JOB_LEASE_MS: i64 = 10_000;
+
 const COLUMNS: &str =
     "id, kind, subject_id, actor_id, target_id, payload, progress, attempts, created_at";
 
@@ -119,6 +124,66 @@ impl Store {
         })
     }
 
+    /// Claims the oldest pending jobs of a lane after `after` for `node`: on PostgreSQL,
+    /// rows no other worker holds (`FOR UPDATE SKIP LOCKED`) and whose lease is free or ran
+    /// out, each held for `JOB_LEASE_MS`, so several nodes never run one job at once. On
+    /// SQLite (one process, one worker) it is `pending_jobs`.
+    pub async fn claim_jobs(
+        &self,
+        lane: Lane,
+        after: Id,
+        limit: usize,
+        node: &str,
+    ) -> Result<Vec<Job>> {
+        let Store::Postgres(db) = self else {
+            return self.pending_jobs(lane, after, limit).await;
+        };
+        let kinds: Vec<&str> = lane.kinds().map(JobKind::as_str).collect();
+        let n = kinds.len();
+        let sql = format!(
+            "UPDATE jobs SET claimed_by = ${}, claimed_until = ${} WHERE id IN (\
+               SELECT id FROM jobs WHERE kind IN ({}) AND id > ${} \
+               AND (claimed_until IS NULL OR claimed_until < ${}) \
+               ORDER BY id LIMIT ${} FOR UPDATE SKIP LOCKED) \
+             RETURNING {COLUMNS}",
+            n + 1,
+            n + 2,
+            placeholders(1, n),
+            n + 3,
+            n + 4,
+            n + 5,
+        );
+        let now = cascade_core::time::now_millis();
+        let mut q = sqlx::query_as(&sql);
+        for k in &kinds {
+            q = q.bind(*k);
+        }
+        let mut jobs: Vec<Job> = q
+            .bind(node)
+            .bind(now + JOB_LEASE_MS)
+            .bind(after)
+            .bind(now)
+            .bind(limit as i64)
+            .fetch_all(db)
+            .await?;
+        jobs.sort_by_key(|j| j.id);
+        Ok(jobs)
+    }
+
+    /// Renews `node`'s leases on these jobs (those still pending): it is still at them.
+    pub async fn renew_claims(&self, ids: &[Id], node: &str) -> Result<()> {
+        let Store::Postgres(db) = self else {
+            return Ok(());
+        };
+        sqlx::query("UPDATE jobs SET claimed_until = $1 WHERE claimed_by = $2 AND id = ANY($3)")
+            .bind(cascade_core::time::now_millis() + JOB_LEASE_MS)
+            .bind(node)
+            .bind(ids)
+            .execute(db)
+            .await?;
+        Ok(())
+    }
+
     /// Writes jobs on their own, for work that owes more work (a job that schedules
     /// another).
     pub async fn enqueue_jobs(&self, jobs: &[NewJob]) -> Result<()> {
@@ -129,12 +194,20 @@ impl Store {
     }
 
     pub async fn job_progress(&self, id: Id, progress: i64) -> Result<()> {
-        write!(self, db => sqlx::query("UPDATE jobs SET progress = $1 WHERE id = $2").bind(progress).bind(id).execute(db).await?.rows_affected());
+        // Saving progress renews a claimed job's lease: the worker is alive.
+        let until = cascade_core::time::now_millis() + JOB_LEASE_MS;
+        write!(self, db => sqlx::query(
+            "UPDATE jobs SET progress = $1, \
+             claimed_until = CASE WHEN claimed_until IS NULL THEN NULL ELSE $3 END WHERE id = $2"
+        ).bind(progress).bind(id).bind(until).execute(db).await?.rows_affected());
         Ok(())
     }
 
     pub async fn job_failed(&self, id: Id) -> Result<()> {
-        write!(self, db => sqlx::query("UPDATE jobs SET attempts = attempts + 1 WHERE id = $1").bind(id).execute(db).await?.rows_affected());
+        write!(self, db => sqlx::query(
+            // A failed job is let go, so a later pass (of any node) tries it again.
+            "UPDATE jobs SET attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL WHERE id = $1"
+        ).bind(id).execute(db).await?.rows_affected());
         Ok(())
     }
 

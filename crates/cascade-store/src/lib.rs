@@ -56,7 +56,7 @@ pub use emojis::EmojiRecord;
 pub use filters::{FilterStatusRecord, FilterUpdate, KeywordRecord};
 pub use graph::{Edge, EdgeKind, NewFollow, Relationship};
 pub use instance::WeeklyActivity;
-pub use jobs::{Job, NewJob};
+pub use jobs::{Job, NewJob, JOB_LEASE_MS};
 pub use lists::ListRecord;
 pub use media::{removal_payload, MediaRecord, ProfileImage};
 pub use moderation::{

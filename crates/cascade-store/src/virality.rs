@@ -140,6 +140,39 @@ impl Store {
             .bind(root).fetch_optional(db).await?))
     }
 
+    /// Merges `add` into a cascade's stored exposure sketch under the row's lock, so that
+    /// fan-outs of one cascade on several nodes never overwrite each other's reach (the
+    /// row is made empty first, so two first merges take turns too). Returns the stored
+    /// estimate before and after.
+    pub async fn merge_exposure_sketch(&self, root: Id, add: &[u8]) -> Result<(u64, u64)> {
+        use cascade_core::hll::HyperLogLog;
+        let lock = match self {
+            Store::Postgres(_) => " FOR UPDATE",
+            Store::Sqlite { .. } => "",
+        };
+        let select = format!("SELECT sketch FROM cascade_exposure WHERE root_id = $1{lock}");
+        let empty = HyperLogLog::new().to_bytes();
+        let out: (u64, u64);
+        transaction!(self, tx => {
+            sqlx::query(
+                "INSERT INTO cascade_exposure (root_id, sketch) VALUES ($1, $2) \
+                 ON CONFLICT (root_id) DO NOTHING",
+            )
+            .bind(root).bind(&empty).execute(&mut *tx).await?;
+            let stored: Vec<u8> = sqlx::query_scalar(&select).bind(root).fetch_one(&mut *tx).await?;
+            let mut sketch = HyperLogLog::from_bytes(&stored).unwrap_or_default();
+            let before = sketch.estimate();
+            if let Ok(add) = HyperLogLog::from_bytes(add) {
+                // Both use the default precision, so merging cannot fail.
+                let _ = sketch.merge(&add);
+            }
+            sqlx::query("UPDATE cascade_exposure SET sketch = $1 WHERE root_id = $2")
+                .bind(sketch.to_bytes()).bind(root).execute(&mut *tx).await?;
+            out = (before, sketch.estimate());
+        });
+        Ok(out)
+    }
+
     pub async fn save_exposure_sketch(&self, root: Id, sketch: &[u8]) -> Result<()> {
         write!(self, db => sqlx::query(
             "INSERT INTO cascade_exposure (root_id, sketch) VALUES ($1, $2) \
@@ -178,18 +211,57 @@ impl Store {
         Ok(out)
     }
 
-    /// Writes a batch of merged view counts and hourly increments in one transaction.
-    /// Statuses deleted meanwhile are skipped.
-    pub async fn save_views(&self, totals: &[ViewsRecord], hours: &[(Id, i64, i64)]) -> Result<()> {
+    /// Adds buffered impressions to the stored ones: each record's `views` is added to the
+    /// stored count and its `viewers` sketch merged into the stored sketch, under the
+    /// row's lock, so several nodes flushing the same status lose nothing (never a total
+    /// read earlier and written back). Rows are locked in id order, so two flushes never
+    /// deadlock. Returns the stored totals; statuses deleted meanwhile are skipped.
+    pub async fn add_views(
+        &self,
+        adds: &[ViewsRecord],
+        hours: &[(Id, i64, i64)],
+    ) -> Result<Vec<ViewsRecord>> {
+        let mut adds: Vec<&ViewsRecord> = adds.iter().collect();
+        adds.sort_by_key(|v| v.status_id);
+        let lock = match self {
+            Store::Postgres(_) => " FOR UPDATE",
+            Store::Sqlite { .. } => "",
+        };
+        let select = format!("SELECT viewers FROM status_views WHERE status_id = $1{lock}");
+        let empty = cascade_core::hll::HyperLogLog::new().to_bytes();
+        let mut totals = Vec::with_capacity(adds.len());
         transaction!(self, tx => {
-            for v in totals {
+            for v in &adds {
+                // An empty row first, so that two first flushes of a status take turns
+                // at its lock too.
                 sqlx::query(
                     "INSERT INTO status_views (status_id, views, reach, viewers) \
-                     SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM statuses WHERE id = $1) \
-                     ON CONFLICT (status_id) DO UPDATE SET views = excluded.views, reach = excluded.reach, viewers = excluded.viewers",
+                     SELECT $1, 0, 0, $2 WHERE EXISTS (SELECT 1 FROM statuses WHERE id = $1) \
+                     ON CONFLICT (status_id) DO NOTHING",
                 )
-                .bind(v.status_id).bind(v.views).bind(v.reach).bind(&v.viewers)
+                .bind(v.status_id).bind(&empty)
                 .execute(&mut *tx).await?;
+                let stored: Option<Vec<u8>> = sqlx::query_scalar(&select)
+                    .bind(v.status_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                // No row: the status was deleted meanwhile.
+                let Some(stored) = stored else { continue };
+                let mut sketch = cascade_core::hll::HyperLogLog::from_bytes(&stored)
+                    .unwrap_or_default();
+                if let Ok(pending) = cascade_core::hll::HyperLogLog::from_bytes(&v.viewers) {
+                    // Both use the default precision, so merging cannot fail.
+                    let _ = sketch.merge(&pending);
+                }
+                let reach = sketch.estimate() as i64;
+                let viewers = sketch.to_bytes();
+                let views: i64 = sqlx::query_scalar(
+                    "UPDATE status_views SET views = views + $1, reach = $2, viewers = $3 \
+                     WHERE status_id = $4 RETURNING views",
+                )
+                .bind(v.views).bind(reach).bind(&viewers).bind(v.status_id)
+                .fetch_one(&mut *tx).await?;
+                totals.push(ViewsRecord { status_id: v.status_id, views, reach, viewers });
             }
             for (status, hour, delta) in hours {
                 sqlx::query(
@@ -201,7 +273,7 @@ impl Store {
                 .execute(&mut *tx).await?;
             }
         });
-        Ok(())
+        Ok(totals)
     }
 
     /// Hourly views of the given statuses: `(hour start in ms, views)` summed over them.

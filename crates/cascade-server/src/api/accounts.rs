@@ -93,7 +93,7 @@ async fn register_account(
     Params(form): Params<RegisterForm>,
 ) -> ApiResult<Response> {
     let token = auth.token("write:accounts")?;
-    if let Err(throttled) = super::limits::registration(&state, addr) {
+    if let Err(throttled) = super::limits::registration(&state, addr).await {
         return Ok(throttled.into_response());
     }
     if !state.config.registrations_open {

@@ -83,7 +83,7 @@ async fn update_settings(
     let me = auth.user("write:accounts")?;
     if let Some(public) = form.public_view_counts {
         state.store.set_public_view_counts(me, public).await?;
-        state.records.forget_account(me);
+        state.forget(crate::cluster::Forget::Account(me));
     }
     get_settings(State(state), auth).await
 }

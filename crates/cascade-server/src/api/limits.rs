@@ -100,7 +100,7 @@ pub async fn limit(State(state): State<AppState>, mut request: Request, next: Ne
         None => format!("addr:{addr}"),
     };
     let now = Instant::now();
-    let (allowed, remaining, reset) = state.limiter.hit(&key, limit, now);
+    let (allowed, remaining, reset) = hit(&state, &key, limit, now).await;
     let mut response = if allowed {
         next.run(request).await
     } else {
@@ -108,6 +108,18 @@ pub async fn limit(State(state): State<AppState>, mut request: Request, next: Ne
     };
     rate_headers(response.headers_mut(), limit, remaining, reset, now);
     response
+}
+
+/// Counts one request against `key`: in Redis for the whole cluster when there is one,
+/// else in this process.
+async fn hit(state: &AppState, key: &str, limit: RateLimit, now: Instant) -> (bool, u32, Instant) {
+    crate::throttle::shared_hit(shared(state, key), &state.limiter, key, limit, now).await
+}
+
+/// The Redis connection and key of a counter, when the cluster has Redis.
+fn shared(state: &AppState, key: &str) -> Option<(redis::aio::ConnectionManager, String)> {
+    let cluster = state.cluster.as_ref()?;
+    Some((cluster.redis()?, cluster.key(&format!("rate:{key}"))))
 }
 
 fn rate_headers(
@@ -174,36 +186,40 @@ fn login_key(login: &str) -> String {
 
 /// Counts a login attempt from `addr`, and refuses it when that address tried too often
 /// or `login` has failed too often lately.
-pub fn login(state: &AppState, addr: ClientAddr, login: &str) -> Result<(), Throttled> {
+pub async fn login(state: &AppState, addr: ClientAddr, login: &str) -> Result<(), Throttled> {
     let now = Instant::now();
     let per_address = state.config.login_per_address;
-    let (allowed, _, reset) =
-        state
-            .limiter
-            .hit(&format!("login-addr:{}", addr.0), per_address, now);
+    let (allowed, _, reset) = hit(state, &format!("login-addr:{}", addr.0), per_address, now).await;
     if !allowed {
         return Err(Throttled::at(reset, now));
     }
     let per_account = state.config.login_failures_per_account;
-    if let Some(reset) = state.limiter.exhausted(&login_key(login), per_account, now) {
+    let key = login_key(login);
+    let exhausted = crate::throttle::shared_exhausted(
+        shared(state, &key),
+        &state.limiter,
+        &key,
+        per_account,
+        now,
+    )
+    .await;
+    if let Some(reset) = exhausted {
         return Err(Throttled::at(reset, now));
     }
     Ok(())
 }
 
 /// Counts a failed login against its name.
-pub fn login_failed(state: &AppState, login: &str) {
+pub async fn login_failed(state: &AppState, login: &str) {
     let limit = state.config.login_failures_per_account;
-    state.limiter.hit(&login_key(login), limit, Instant::now());
+    hit(state, &login_key(login), limit, Instant::now()).await;
 }
 
 /// Counts a sign-up from `addr`, and refuses it past the address's limit.
-pub fn registration(state: &AppState, addr: ClientAddr) -> Result<(), Throttled> {
+pub async fn registration(state: &AppState, addr: ClientAddr) -> Result<(), Throttled> {
     let now = Instant::now();
     let limit = state.config.registrations_per_address;
-    let (allowed, _, reset) = state
-        .limiter
-        .hit(&format!("signup-addr:{}", addr.0), limit, now);
+    let (allowed, _, reset) = hit(state, &format!("signup-addr:{}", addr.0), limit, now).await;
     if allowed {
         Ok(())
     } else {

@@ -396,7 +396,7 @@ async fn authorize(
     }
     let login = p.username.as_deref().unwrap_or_default();
     let password = p.password.as_deref().unwrap_or_default();
-    if let Err(throttled) = super::limits::login(&state, addr, login) {
+    if let Err(throttled) = super::limits::login(&state, addr, login).await {
         return Ok((
             StatusCode::TOO_MANY_REQUESTS,
             [throttled.header()],
@@ -410,7 +410,7 @@ async fn authorize(
             .into_response());
     }
     let Some(user) = crate::app::accounts::login(&state, login, password).await? else {
-        super::limits::login_failed(&state, login);
+        super::limits::login_failed(&state, login).await;
         return Ok((
             StatusCode::UNAUTHORIZED,
             authorize_form(&p, &r, &csrf, Some("Invalid username or password.")),

@@ -402,7 +402,7 @@ pub async fn unmute(state: &AppState, me: Id, target: Id) -> ApiResult<entity::R
 pub async fn suspend(state: &AppState, account: Id, suspended: bool) -> ApiResult<bool> {
     let at = suspended.then(time::now_millis);
     let found = state.store.set_suspended(account, at).await?;
-    state.records.forget_account(account);
+    state.forget(crate::cluster::Forget::Account(account));
     Ok(found)
 }
 
@@ -449,6 +449,6 @@ pub async fn update_profile(
     update: &cascade_store::AccountUpdate,
 ) -> ApiResult<entity::Account> {
     state.store.update_account(me, update).await?;
-    state.records.forget_account(me);
+    state.forget(crate::cluster::Forget::Account(me));
     credential_account(state, me).await
 }

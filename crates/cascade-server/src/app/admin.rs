@@ -45,7 +45,7 @@ pub async fn set_role(state: &AppState, account: Id, role: Option<&str>) -> ApiR
         .store
         .set_role(account, role, time::now_millis())
         .await?;
-    state.records.forget_account(account);
+    state.forget(crate::cluster::Forget::Account(account));
     Ok(())
 }
 
@@ -53,7 +53,7 @@ pub async fn set_role(state: &AppState, account: Id, role: Option<&str>) -> ApiR
 pub async fn limit(state: &AppState, account: Id, limited: bool) -> ApiResult<bool> {
     let at = limited.then(time::now_millis);
     let found = state.store.set_limited(account, at).await?;
-    state.records.forget_account(account);
+    state.forget(crate::cluster::Forget::Account(account));
     Ok(found)
 }
 
@@ -209,7 +209,7 @@ pub async fn act(state: &AppState, me: Id, target: Id, action: Action<'_>) -> Ap
             ))
         }
     }
-    state.records.forget_account(target);
+    state.forget(crate::cluster::Forget::Account(target));
     if action.kind != "none" || !text.is_empty() {
         let status_ids = match action.report {
             Some(r) => moderated_report(state, r).await?.status_ids,
@@ -273,7 +273,7 @@ pub async fn review(state: &AppState, me: Id, target: Id, approve: bool) -> ApiR
     } else {
         state.store.reject_account(target).await?
     };
-    state.records.forget_account(target);
+    state.forget(crate::cluster::Forget::Account(target));
     if !done {
         return Err(not_allowed());
     }
@@ -303,7 +303,7 @@ pub async fn undo(state: &AppState, me: Id, target: Id, what: &str) -> ApiResult
             accounts::suspend(state, target, false).await?;
         }
     }
-    state.records.forget_account(target);
+    state.forget(crate::cluster::Forget::Account(target));
     account(state, target).await
 }
 

@@ -87,6 +87,22 @@ pub async fn load(state: &AppState) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Tells the other nodes an account's period changed.
+pub fn tell(state: &AppState, account: Id) {
+    state.tell(crate::cluster::Message::Forget(
+        crate::cluster::Forget::Away(account),
+    ));
+}
+
+/// Reads an account's period again after another node changed it.
+pub async fn reload(state: &AppState, account: Id) {
+    match state.store.current_away(account, time::now_millis()).await {
+        Ok(Some(period)) => state.away.put(period),
+        Ok(None) => state.away.end(account),
+        Err(e) => tracing::warn!(error = %e, "an away period changed elsewhere was not read"),
+    }
+}
+
 /// An away period as the client asked for it.
 #[derive(Debug, Clone, Default)]
 pub struct AwayInput {
@@ -151,6 +167,7 @@ pub async fn set(state: &AppState, me: Id, input: AwayInput) -> ApiResult<entity
     };
     state.store.set_away(&period).await?;
     state.away.put(period.clone());
+    tell(state, me);
     // The replaced period, if any, ended: its digest is due.
     state.push_due.notify_one();
     Ok(render(&period, now))
@@ -170,6 +187,7 @@ pub async fn clear(state: &AppState, me: Id) -> ApiResult<()> {
     let now = time::now_millis();
     state.store.clear_away(me, now).await?;
     state.away.end(me);
+    tell(state, me);
     state.push_due.notify_one();
     Ok(())
 }

@@ -38,7 +38,7 @@ pub async fn record(state: &AppState, s: &StatusRecord, mentions: &[Id]) -> ApiR
                 p != s.account_id,
             )
             .await?;
-        if state.streams.has(&stream::Channel::Direct(p)) {
+        if state.clustered() || state.streams.has(&stream::Channel::Direct(p)) {
             if let Some(rendered) = render_all(state, &viewer, &[conversation]).await?.pop() {
                 stream::conversation(state, p, &rendered);
             }

@@ -29,11 +29,13 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
     if visibility == Visibility::Direct {
         // Direct posts reach the home timelines of the mentioned accounts that follow the
         // author, as in Mastodon; the others see them in their conversations.
+        let mut reached = Vec::new();
         for (_, mentioned) in state.store.mentions_of(&[status.id]).await? {
             if state.store.is_following(mentioned, author.id).await? {
-                state.feeds.push(mentioned, status.id);
+                reached.push(mentioned);
             }
         }
+        state.push_home(reached, status.id);
         return Ok(());
     }
     let push = state.config.fanout.pushes(author.followers_count);
@@ -41,8 +43,8 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
     // cascade's sketch of reached accounts in the same walk.
     let root = state.store.cascade_root_of(status.id).await?;
     // This job's own additions, merged into the stored sketch after each batch under the
-    // cascade's lock: fan-out jobs run several at once, and two reshares of one cascade
-    // must not overwrite each other's reach.
+    // row's lock (`Store::merge_exposure_sketch`): fan-out jobs run several at once, on
+    // several nodes, and two reshares of one cascade must not overwrite each other's reach.
     let mut exposure = if root != status.id {
         // Seeding the stored sketch (on the cascade's first reshare) is a write too.
         let _held = exposure_lock(root).lock().await;
@@ -59,10 +61,10 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
             let batch = state.store.follower_batch(author.id, after, BATCH).await?;
             let Some(last) = batch.last() else { break };
             after = last.id;
+            if push {
+                state.push_home(batch.iter().map(|e| e.account_id).collect(), status.id);
+            }
             for edge in &batch {
-                if push {
-                    state.feeds.push(edge.account_id, status.id);
-                }
                 if let Some(sketch) = exposure.as_mut() {
                     sketch.add(edge.account_id as u64);
                 }
@@ -83,9 +85,8 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
     }
     if visibility == Visibility::Public && status.reblog_of_id.is_none() {
         // Public posts reach the home timelines of those who follow one of their tags.
-        for account in state.store.tag_followers_of(status.id).await? {
-            state.feeds.push(account, status.id);
-        }
+        let followers = state.store.tag_followers_of(status.id).await?;
+        state.push_home(followers, status.id);
     }
     if status.reblog_of_id.is_none() && status.in_reply_to_id.is_none() {
         // Followers who rang the bell for this author hear of each new post.
@@ -112,26 +113,17 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
 /// Merges `mine` into the cascade's stored sketch; how many accounts that added to the
 /// cascade's estimated reach. One merge per cascade at a time in this process.
 async fn merge_exposure(state: &AppState, root: Id, mine: &HyperLogLog) -> Result<u64, StoreError> {
-    let _held = exposure_lock(root).lock().await;
-    let mut stored = state
+    // Merged in the store under the row's lock: another node may fan out a reshare of the
+    // same cascade at the same time.
+    let (before, after) = state
         .store
-        .exposure_sketch(root)
-        .await?
-        .and_then(|bytes| HyperLogLog::from_bytes(&bytes).ok())
-        .unwrap_or_default();
-    let before = stored.estimate();
-    if stored.merge(mine).is_err() {
-        return Ok(0);
-    }
-    state
-        .store
-        .save_exposure_sketch(root, &stored.to_bytes())
+        .merge_exposure_sketch(root, &mine.to_bytes())
         .await?;
-    Ok(stored.estimate().saturating_sub(before))
+    Ok(after.saturating_sub(before))
 }
 
-/// The lock of a cascade's stored sketch in this process: seeding it and merging into it
-/// are read-modify-writes that concurrent fan-out jobs must take turns at.
+/// The lock of a cascade's seeding in this process, so that concurrent fan-out jobs walk
+/// the root author's followers once; the merges themselves take turns in the store.
 fn exposure_lock(root: Id) -> &'static tokio::sync::Mutex<()> {
     static LOCKS: std::sync::OnceLock<Vec<tokio::sync::Mutex<()>>> = std::sync::OnceLock::new();
     let locks = LOCKS.get_or_init(|| (0..64).map(|_| tokio::sync::Mutex::new(())).collect());
@@ -164,9 +156,10 @@ async fn exposure_sketch(state: &AppState, root: Id) -> Result<Option<HyperLogLo
         .store
         .set_exposed(root, sketch.estimate() as i64)
         .await?;
+    // Merged rather than written: another node may have merged a reshare meanwhile.
     state
         .store
-        .save_exposure_sketch(root, &sketch.to_bytes())
+        .merge_exposure_sketch(root, &sketch.to_bytes())
         .await?;
     Ok(Some(sketch))
 }

@@ -152,7 +152,7 @@ async fn own(state: &AppState, me: Id, id: Id) -> ApiResult<Filter> {
 
 /// Forgets the owner's cached filters and tells its streams.
 fn changed(state: &AppState, me: Id) {
-    state.filters.forget(me);
+    state.forget(crate::cluster::Forget::Filters(me));
     crate::app::stream::filters_changed(state, me);
 }
 

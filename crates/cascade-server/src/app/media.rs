@@ -655,7 +655,9 @@ pub async fn process_job(state: &AppState, job: &Job) -> ApiResult<()> {
     match stored {
         Ok(()) => {
             discard(state, std::slice::from_ref(&raw_key)).await;
-            state.records.forget_media_of(m.status_id);
+            if let Some(id) = m.status_id {
+                state.forget(crate::cluster::Forget::Status(id));
+            }
             Ok(())
         }
         Err(ApiError::NotFound) => {
@@ -715,7 +717,7 @@ pub async fn set_profile_image(
     );
     let Some(bytes) = bytes else {
         state.store.set_profile_image(me, which, None, job).await?;
-        state.records.forget_account(me);
+        state.forget(crate::cluster::Forget::Account(me));
         state.jobs.ring();
         return Ok(());
     };
@@ -742,7 +744,7 @@ pub async fn set_profile_image(
         discard(state, std::slice::from_ref(&key)).await;
         return Err(e.into());
     }
-    state.records.forget_account(me);
+    state.forget(crate::cluster::Forget::Account(me));
     state.jobs.ring();
     Ok(())
 }
@@ -788,6 +790,6 @@ pub async fn attach_picture(
         .collect();
     ids.push(record.id);
     set_for_status(state, account, status, &ids).await?;
-    state.records.forget_status(status);
+    state.forget(crate::cluster::Forget::Status(status));
     Ok(record)
 }

@@ -96,6 +96,11 @@ pub async fn policy(state: &AppState, account: Id) -> ApiResult<PolicyRecord> {
     Ok(p)
 }
 
+/// Forgets a cached policy another node changed.
+pub fn forget_policy(state: &AppState, account: Id) {
+    lock(&state.inbox.policies).remove(&account);
+}
+
 /// Saves a policy; every value must be `accept`, `filter` or `drop`.
 pub async fn set_policy(state: &AppState, account: Id, p: PolicyRecord) -> ApiResult<()> {
     for (name, value) in [
@@ -113,6 +118,9 @@ pub async fn set_policy(state: &AppState, account: Id, p: PolicyRecord) -> ApiRe
     }
     state.store.set_notification_policy(account, &p).await?;
     lock(&state.inbox.policies).insert(account, p);
+    state.tell(crate::cluster::Message::Forget(
+        crate::cluster::Forget::Policy(account),
+    ));
     Ok(())
 }
 
@@ -309,13 +317,32 @@ pub async fn notify(
 /// of one group — once per coalescing window, carrying the group's latest notification.
 fn delivered(state: &AppState, record: NotificationRecord) {
     let r = record.account_id;
-    let listening = state.streams.has(&stream::Channel::User(r))
+    let listening = state.clustered()
+        || state.streams.has(&stream::Channel::User(r))
         || state.streams.has(&stream::Channel::Notifications(r));
     if !listening {
         return;
     }
     let key = (r, record.group_key.clone());
     let now = time::now_millis();
+    if let Some(shared) = SharedWindows::of(state) {
+        // The window is the cluster's: the first node to offer a burst's event sends it,
+        // one node sends the burst's latest when the window ends, the others nothing.
+        let state = state.clone();
+        tokio::spawn(async move {
+            match shared.offer(&key, now).await {
+                Decision::Now => stream_notification(&state, &record).await,
+                Decision::Later { at } => {
+                    tokio::time::sleep(Duration::from_millis((at - now).max(0) as u64)).await;
+                    if shared.due(&key, time::now_millis()).await {
+                        stream_latest(&state, &key).await;
+                    }
+                }
+                Decision::Scheduled => {}
+            }
+        });
+        return;
+    }
     let decision = lock(&state.inbox.windows).offer(&key, now);
     let state = state.clone();
     match decision {
@@ -341,6 +368,102 @@ fn delivered(state: &AppState, record: NotificationRecord) {
             });
         }
         Decision::Scheduled => {}
+    }
+}
+
+async fn stream_notification(state: &AppState, record: &NotificationRecord) {
+    if let Err(e) = stream::notification(state, record).await {
+        tracing::warn!(error = %e, "a notification event was not streamed");
+    }
+}
+
+async fn stream_latest(state: &AppState, key: &(Id, String)) {
+    if let Ok(Some(latest)) = state.store.latest_in_group(key.0, &key.1).await {
+        stream_notification(state, &latest).await;
+    }
+}
+
+/// The streams' coalescing windows of a cluster, in Redis: `sent` (set for a window when
+/// an event goes out) and `pending` (set when a delayed delivery is scheduled), per
+/// recipient and group, so a burst is coalesced once for the cluster, not once per node.
+/// A Redis error sends the event at once: a burst then goes out uncoalesced rather than
+/// lost.
+struct SharedWindows {
+    conn: redis::aio::ConnectionManager,
+    prefix: String,
+    window_ms: i64,
+}
+
+impl SharedWindows {
+    fn of(state: &AppState) -> Option<SharedWindows> {
+        let cluster = state.cluster.as_ref()?;
+        let window_ms = state.config.coalesce_ms;
+        (window_ms > 0).then_some(())?;
+        Some(SharedWindows {
+            conn: cluster.redis()?,
+            prefix: cluster.key("coalesce"),
+            window_ms,
+        })
+    }
+
+    fn keys(&self, key: &(Id, String)) -> (String, String) {
+        let base = format!("{}:{}:{}", self.prefix, key.0, key.1);
+        (format!("{base}:sent"), format!("{base}:pending"))
+    }
+
+    async fn offer(&self, key: &(Id, String), now: i64) -> Decision {
+        let (sent, pending) = self.keys(key);
+        let mut conn = self.conn.clone();
+        let window = self.window_ms as u64;
+        let first: redis::RedisResult<Option<String>> = redis::cmd("SET")
+            .arg(&sent)
+            .arg(now)
+            .arg("NX")
+            .arg("PX")
+            .arg(window)
+            .query_async(&mut conn)
+            .await;
+        match first {
+            Ok(Some(_)) | Err(_) => return Decision::Now,
+            Ok(None) => {}
+        }
+        let scheduled: redis::RedisResult<(Option<String>, i64)> = redis::pipe()
+            .cmd("SET")
+            .arg(&pending)
+            .arg(1)
+            .arg("NX")
+            .arg("PX")
+            .arg(2 * window)
+            .cmd("PTTL")
+            .arg(&sent)
+            .query_async(&mut conn)
+            .await;
+        match scheduled {
+            Ok((Some(_), left)) => Decision::Later {
+                at: now + left.max(0),
+            },
+            Ok((None, _)) => Decision::Scheduled,
+            Err(_) => Decision::Now,
+        }
+    }
+
+    /// Whether the delayed delivery is still owed (and this node is the one to send it);
+    /// it starts the key's next window.
+    async fn due(&self, key: &(Id, String), now: i64) -> bool {
+        let (sent, pending) = self.keys(key);
+        let mut conn = self.conn.clone();
+        let taken: redis::RedisResult<(i64, ())> = redis::pipe()
+            .atomic()
+            .cmd("DEL")
+            .arg(&pending)
+            .cmd("SET")
+            .arg(&sent)
+            .arg(now)
+            .arg("PX")
+            .arg(self.window_ms as u64)
+            .query_async(&mut conn)
+            .await;
+        taken.is_ok_and(|(deleted, ())| deleted == 1)
     }
 }
 

@@ -155,7 +155,7 @@ pub async fn vote(
             return Err(ApiError::unprocessable("The poll has already ended"));
         }
     }
-    state.records.forget_status(p.status_id);
+    state.forget(crate::cluster::Forget::Status(p.status_id));
     show(state, viewer, id).await
 }
 

@@ -231,7 +231,7 @@ pub async fn set_thread_muted(
     } else {
         state.store.unmute_thread(me, root).await?;
     }
-    state.viewers.forget(&[me]);
+    state.forget(crate::cluster::Forget::Viewers(vec![me]));
     let viewer = Viewer::load(state, Some(me)).await?;
     render::status(state, &viewer, status.id).await
 }

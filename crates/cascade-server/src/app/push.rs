@@ -699,6 +699,7 @@ async fn digest(state: &AppState, period: &AwayRecord) -> Result<(), StoreError>
     }
     state.store.finish_away_period(period.id, &rows).await?;
     state.away.forget(period.account_id, period.id);
+    crate::app::away::tell(state, period.account_id);
     Ok(())
 }
 

@@ -388,6 +388,11 @@ impl RecordCache {
         self.forget_status(status);
     }
 
+    /// Another node wrote a status's view counts: read them again.
+    pub fn forget_views(&self, id: Id) {
+        self.views.forget(&id);
+    }
+
     /// View counts were written: the cache takes the totals as they are now stored.
     pub fn views_saved(&self, totals: &[ViewsRecord]) {
         let now = Instant::now();

@@ -337,6 +337,26 @@ pub fn status_written(state: &AppState, s: &StatusRecord, mentions: &[Id]) {
     state.search_due.notify_one();
 }
 
+/// Indexes a status another node created or edited: that node indexed it in its own
+/// index, this node does the same in its own, so a post made through any node is found
+/// through every node (a node that was down catches up from the store at its start).
+pub async fn written_elsewhere(state: &AppState, id: Id) {
+    let found = match state.store.status(id).await {
+        Ok(s) => state.store.mentions_of(&[id]).await.map(|m| (s, m)),
+        Err(e) => Err(e),
+    };
+    match found {
+        Ok((s, mentions)) => {
+            let mentions: Vec<Id> = mentions.into_iter().map(|(_, a)| a).collect();
+            status_written(state, &s, &mentions);
+        }
+        Err(cascade_store::StoreError::NotFound) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, status = id, "another node's status was not indexed here");
+        }
+    }
+}
+
 /// Takes a deleted status out of the index.
 pub fn status_deleted(state: &AppState, id: Id) {
     state.search.remove(&[id]);

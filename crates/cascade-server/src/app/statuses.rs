@@ -261,7 +261,9 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<enti
         .collect();
     shown.text = Some(s.text);
     let deleted = state.store.delete_status(id, &owed).await?;
-    state.records.forget_deleted(&deleted);
+    state.forget(crate::cluster::Forget::Deleted(
+        crate::cluster::Written::deleted(&deleted),
+    ));
     state.jobs.ring();
     Ok(shown)
 }
@@ -288,7 +290,7 @@ pub async fn set_quote_policy(
         }
     };
     state.store.set_quote_policy(id, policy).await?;
-    state.records.forget_status(id);
+    state.forget(crate::cluster::Forget::Status(id));
     render::status(state, viewer, id).await
 }
 
@@ -309,8 +311,8 @@ pub async fn revoke_quote(
         return Err(ApiError::NotFound);
     }
     state.store.revoke_quote(quoted, quoting).await?;
-    state.records.forget_status(quoting);
-    state.records.forget_status(quoted);
+    state.forget(crate::cluster::Forget::Status(quoting));
+    state.forget(crate::cluster::Forget::Status(quoted));
     render::status(state, viewer, quoting).await
 }
 
@@ -418,7 +420,7 @@ pub async fn edit(
             .replace_poll(id, me, new_poll.as_ref(), reset, now)
             .await?;
     }
-    state.records.forget_status(id);
+    state.forget(crate::cluster::Forget::Status(id));
     state.jobs.ring();
     render::status(state, viewer, id).await
 }
@@ -528,7 +530,10 @@ pub async fn mark(
         .store
         .add_mark(mark, state.ids.next(), me, target.id, now, &owed)
         .await?;
-    state.records.forget_marked(me, target.id);
+    state.forget(crate::cluster::Forget::Marked {
+        account: me,
+        status: target.id,
+    });
     if added && !owed.is_empty() {
         state.jobs.ring();
     }
@@ -546,7 +551,10 @@ pub async fn unmark(
     let target = s.reblog_of_id.unwrap_or(s.id);
     // An unfavourite withdraws the author's notification in the same transaction.
     state.store.remove_mark(mark, me, target).await?;
-    state.records.forget_marked(me, target);
+    state.forget(crate::cluster::Forget::Marked {
+        account: me,
+        status: target,
+    });
     render::status(state, viewer, target).await
 }
 
@@ -639,7 +647,9 @@ pub async fn unreblog(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<en
         let job = delivery::delete_job(state, &state.store.status(mine).await?, time::now_millis())
             .await?;
         let deleted = state.store.delete_status(mine, &[job]).await?;
-        state.records.forget_deleted(&deleted);
+        state.forget(crate::cluster::Forget::Deleted(
+            crate::cluster::Written::deleted(&deleted),
+        ));
         state.jobs.ring();
     }
     render::status(state, viewer, original).await

@@ -22,11 +22,12 @@ use cascade_store::{NotificationRecord, StatusRecord};
 use tokio::sync::{mpsc, Notify};
 
 use crate::app::{render, Viewer};
+use crate::cluster::{Keep, Message};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// What a connection can subscribe to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Channel {
     /// The home timeline and notifications of an account (`user`).
     User(Id),
@@ -49,7 +50,7 @@ pub enum Channel {
     Watch(Id),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Scope {
     All,
     Local,
@@ -628,6 +629,7 @@ async fn list_view(
 /// the home streams of the accounts whose home shows it, the lists that include it, and
 /// the public and hashtag streams.
 pub async fn status_created(state: &AppState, s: &StatusRecord) -> ApiResult<()> {
+    state.tell(Message::Created { id: s.id });
     if state.streams.connections() == 0 {
         return Ok(());
     }
@@ -699,6 +701,7 @@ async fn announce(state: &AppState, s: &StatusRecord, name: &'static str) -> Api
 
 /// A status was edited: its `status.update` events wherever it was announced.
 pub async fn edited(state: &AppState, id: Id) -> ApiResult<()> {
+    state.tell(Message::Edited { id });
     if state.streams.connections() == 0 {
         return Ok(());
     }
@@ -708,6 +711,20 @@ pub async fn edited(state: &AppState, id: Id) -> ApiResult<()> {
 /// A status was deleted: `delete` events wherever it may have been shown. What it mentioned
 /// and tagged comes from its delete job, since the store no longer has it.
 pub async fn status_deleted(
+    state: &AppState,
+    s: &StatusRecord,
+    mentions: &[Id],
+    tags: &[String],
+) -> ApiResult<()> {
+    state.tell(Message::Deleted {
+        status: crate::cluster::Written::of(s),
+        mentions: mentions.to_vec(),
+        tags: tags.to_vec(),
+    });
+    deleted_locally(state, s, mentions, tags).await
+}
+
+async fn deleted_locally(
     state: &AppState,
     s: &StatusRecord,
     mentions: &[Id],
@@ -750,7 +767,7 @@ pub async fn notification(state: &AppState, n: &NotificationRecord) -> ApiResult
         Channel::User(n.account_id),
         Channel::Notifications(n.account_id),
     ];
-    if !channels.iter().any(|c| state.streams.has(c)) {
+    if !state.clustered() && !channels.iter().any(|c| state.streams.has(c)) {
         return Ok(());
     }
     let viewer = Viewer::load(state, Some(n.account_id)).await?;
@@ -766,10 +783,9 @@ pub async fn notification(state: &AppState, n: &NotificationRecord) -> ApiResult
         payload: json(&rendered),
     });
     // A `user` stream whose token may not read notifications gets none of them.
-    state
-        .streams
-        .publish_filtered(&channels[0], event.clone(), |c| c.notifications);
-    state.streams.publish(&channels[1], event);
+    let [user, notifications] = channels;
+    deliver(state, user, event.clone(), Keep::Notifications);
+    deliver(state, notifications, event, Keep::All);
     Ok(())
 }
 
@@ -777,7 +793,7 @@ pub async fn notification(state: &AppState, n: &NotificationRecord) -> ApiResult
 /// owner (the only one who may subscribe), unless the owner hides its author.
 pub async fn watch_hit(state: &AppState, watch: Id, owner: Id, id: Id) -> ApiResult<()> {
     let channel = Channel::Watch(watch);
-    if !state.streams.has(&channel) {
+    if !state.clustered() && !state.streams.has(&channel) {
         return Ok(());
     }
     let viewer = Viewer::load(state, Some(owner)).await?;
@@ -794,9 +810,7 @@ pub async fn watch_hit(state: &AppState, watch: Id, owner: Id, id: Id) -> ApiRes
             name: "update",
             payload: json(&status),
         });
-        state
-            .streams
-            .publish_filtered(&channel, event, |c| c.viewer == Some(owner));
+        deliver(state, channel, event, Keep::Viewer(owner));
     }
     Ok(())
 }
@@ -804,24 +818,105 @@ pub async fn watch_hit(state: &AppState, watch: Id, owner: Id, id: Id) -> ApiRes
 /// An account's filters changed: `filters_changed` (no payload) on its `user` streams, so
 /// clients fetch them again.
 pub fn filters_changed(state: &AppState, owner: Id) {
-    state.streams.publish(
-        &Channel::User(owner),
-        Arc::new(Event {
-            name: "filters_changed",
-            payload: String::new(),
-        }),
-    );
+    let event = Arc::new(Event {
+        name: "filters_changed",
+        payload: String::new(),
+    });
+    deliver(state, Channel::User(owner), event, Keep::All);
 }
 
 /// A conversation changed: a `conversation` event on its owner's `direct` stream.
 pub fn conversation(state: &AppState, owner: Id, rendered: &crate::app::entity::Conversation) {
-    state.streams.publish(
-        &Channel::Direct(owner),
-        Arc::new(Event {
-            name: "conversation",
-            payload: json(rendered),
-        }),
-    );
+    let event = Arc::new(Event {
+        name: "conversation",
+        payload: json(rendered),
+    });
+    deliver(state, Channel::Direct(owner), event, Keep::All);
+}
+
+/// Sends an event rendered for one audience to a channel's connections here, and to
+/// those on the other nodes.
+fn deliver(state: &AppState, channel: Channel, event: Arc<Event>, keep: Keep) {
+    if state.clustered() {
+        state.tell(Message::Frame {
+            channel: channel.clone(),
+            name: event.name.to_string(),
+            payload: event.payload.clone(),
+            keep,
+        });
+    }
+    state
+        .streams
+        .publish_filtered(&channel, event, |c| keep.keeps(c));
+}
+
+impl Keep {
+    fn keeps(&self, c: &Conn) -> bool {
+        match self {
+            Keep::All => true,
+            Keep::Notifications => c.notifications,
+            Keep::Viewer(v) => c.viewer == Some(*v),
+        }
+    }
+}
+
+/// The names of the events a node may be sent by another, as `'static` strings.
+const EVENT_NAMES: [&str; 6] = [
+    "update",
+    "delete",
+    "notification",
+    "status.update",
+    "conversation",
+    "filters_changed",
+];
+
+/// Delivers a frame another node rendered to this node's connections.
+pub fn frame_here(state: &AppState, channel: &Channel, name: &str, payload: String, keep: Keep) {
+    let Some(name) = EVENT_NAMES.into_iter().find(|n| *n == name) else {
+        return;
+    };
+    if !state.streams.has(channel) {
+        return;
+    }
+    let event = Arc::new(Event { name, payload });
+    state
+        .streams
+        .publish_filtered(channel, event, |c| keep.keeps(c));
+}
+
+/// Another node's new status: rendered here for this node's connections.
+pub async fn created_elsewhere(state: &AppState, id: Id) {
+    if state.streams.connections() == 0 {
+        return;
+    }
+    let outcome = match state.store.status(id).await {
+        Ok(s) => announce(state, &s, "update").await,
+        Err(cascade_store::StoreError::NotFound) => Ok(()),
+        Err(e) => Err(e.into()),
+    };
+    if let Err(e) = outcome {
+        tracing::warn!(error = %e, "another node's status was not streamed");
+    }
+}
+
+/// Another node's edit: `status.update` for this node's connections.
+pub async fn edited_here(state: &AppState, id: Id) {
+    if state.streams.connections() == 0 {
+        return;
+    }
+    if let Err(e) = status_updated(state, id).await {
+        tracing::warn!(error = %e, "another node's edit was not streamed");
+    }
+}
+
+/// Another node's deletion: `delete` events for this node's connections.
+pub async fn deleted_here(state: &AppState, s: &StatusRecord, mentions: &[Id], tags: &[String]) {
+    if state.streams.connections() == 0 {
+        return;
+    }
+    if let Err(e) = deleted_locally(state, s, mentions, tags).await {
+        tracing::warn!(error = %e, "another node's deletion was not streamed");
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! Verified tokens are cached by hash so a request does not query the store, but only for
 //! `Config::token_ttl`: a token revoked by another process (`cascade admin tokens
 //! --revoke` beside a running server) is refused here within that time. A revocation in
-//! this process forgets the token at once and closes its open streams. This module knows
+//! this process forgets the token at once and closes its open streams, and so do the
+//! other nodes of a cluster when told over NATS (`cluster::Forget::Token`). This module knows
 //! no HTTP: the scope rules and the `Authorization` header belong to `api::auth`.
 
 use std::collections::HashMap;
@@ -57,7 +58,7 @@ impl TokenCache {
     }
 
     /// Forgets a token, so the next request with it asks the store.
-    fn forget(&self, id: Id) {
+    pub fn forget(&self, id: Id) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries.retain(|_, (info, _)| info.token_id != id);
     }
@@ -115,8 +116,7 @@ pub async fn of_account(state: &AppState, account: Id) -> ApiResult<Vec<TokenRec
 /// the streams it opened. True when a live token was revoked.
 pub async fn revoke(state: &AppState, id: Id) -> ApiResult<bool> {
     let revoked = state.store.revoke_token(id, time::now_millis()).await?;
-    state.tokens.forget(id);
-    state.streams.revoke(id);
+    state.forget(crate::cluster::Forget::Token(id));
     Ok(revoked)
 }
 

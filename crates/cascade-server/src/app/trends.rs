@@ -41,7 +41,7 @@ pub const MAX_TRENDS: usize = 200;
 pub const REFRESH: Duration = Duration::from_secs(300);
 
 /// One day of a tag's or link's use: posts and distinct accounts (unweighted, as shown).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct DayUse {
     /// Days since the epoch.
     pub day: i64,
@@ -49,7 +49,7 @@ pub struct DayUse {
     pub accounts: i64,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TagTrend {
     pub id: Id,
     pub name: String,
@@ -57,14 +57,14 @@ pub struct TagTrend {
     pub history: Vec<DayUse>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LinkTrend {
     pub url: String,
     pub history: Vec<DayUse>,
 }
 
 /// One recomputation's result, best first in each list.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Trends {
     pub statuses: Vec<Id>,
     pub tags: Vec<TagTrend>,
@@ -87,7 +87,7 @@ impl TrendCache {
             .clone()
     }
 
-    fn set(&self, trends: Trends) {
+    pub fn set(&self, trends: Trends) {
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(trends);
     }
 }
@@ -114,17 +114,75 @@ pub async fn refresh(state: &AppState) -> ApiResult<Arc<Trends>> {
     trends
         .statuses
         .retain(|id| author_of.get(id).is_some_and(|a| !spammy.contains(a)));
+    // The other nodes of a cluster take this node's result.
+    state.tell(crate::cluster::Message::Trends(trends.clone()));
     state.trends.set(trends);
     Ok(state.trends.get())
 }
 
 /// Recomputes forever, every `REFRESH`; a failed round is logged and retried next time.
+///
+/// In a cluster, one node computes (the holder of a lease in Redis, `leads`) and sends
+/// the result to the others over NATS (as every `refresh` does); a node that has none yet
+/// (it just started) computes its own once. A leader that dies stops renewing, and another node takes the lease when
+/// it runs out.
 pub async fn run_worker(state: AppState) {
     loop {
-        if let Err(e) = refresh(&state).await {
-            tracing::warn!(error = %e, "recomputing trends failed");
+        let leader = leads(&state).await;
+        if leader || state.trends.get().computed_at == 0 {
+            if let Err(e) = refresh(&state).await {
+                tracing::warn!(error = %e, "recomputing trends failed");
+            }
         }
         tokio::time::sleep(REFRESH).await;
+    }
+}
+
+/// How long the leader's lease on the trends lasts: two rounds, so one slow round does not
+/// lose it, and a dead leader is replaced within two rounds.
+const LEASE: Duration = Duration::from_secs(2 * REFRESH.as_secs());
+
+/// Whether this node computes the trends: always without Redis; in a cluster, when it
+/// holds (takes, or renews) the lease. Redis failing, every node computes its own.
+pub async fn leads(state: &AppState) -> bool {
+    let Some(cluster) = &state.cluster else {
+        return true;
+    };
+    let Some(mut conn) = cluster.redis() else {
+        return true;
+    };
+    let key = cluster.key("trends:leader");
+    let ms = LEASE.as_millis() as u64;
+    let taken: redis::RedisResult<Option<String>> = redis::cmd("SET")
+        .arg(&key)
+        .arg(&cluster.node)
+        .arg("NX")
+        .arg("PX")
+        .arg(ms)
+        .query_async(&mut conn)
+        .await;
+    match taken {
+        Ok(Some(_)) => true,
+        Ok(None) => {
+            let holder: redis::RedisResult<Option<String>> =
+                redis::cmd("GET").arg(&key).query_async(&mut conn).await;
+            match holder {
+                Ok(Some(h)) if h == cluster.node => {
+                    let _: redis::RedisResult<i64> = redis::cmd("PEXPIRE")
+                        .arg(&key)
+                        .arg(ms)
+                        .query_async(&mut conn)
+                        .await;
+                    true
+                }
+                Ok(_) => false,
+                Err(_) => true,
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "Redis did not answer who computes trends; computing here");
+            true
+        }
     }
 }
 

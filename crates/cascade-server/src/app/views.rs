@@ -117,33 +117,26 @@ pub async fn flush(state: &AppState) -> Result<(), StoreError> {
     if pending.is_empty() {
         return Ok(());
     }
-    let ids: Vec<Id> = pending.keys().copied().collect();
-    let stored: HashMap<Id, ViewsRecord> = state
-        .store
-        .views(&ids, true)
-        .await?
-        .into_iter()
-        .map(|v| (v.status_id, v))
-        .collect();
-    let mut totals = Vec::with_capacity(pending.len());
+    // What this process counted is added to the stored counts, never written over them:
+    // several nodes flush the same statuses.
+    let mut adds = Vec::with_capacity(pending.len());
     let mut hours = Vec::new();
     for (id, p) in pending {
-        let before = stored.get(&id);
-        let sketch = before
-            .and_then(|v| HyperLogLog::from_bytes(&v.viewers).ok())
-            .unwrap_or_default();
         hours.extend(p.hours.iter().map(|(&h, &n)| (id, h, n)));
-        let views = before.map_or(0, |v| v.views) + p.views;
-        let sketch = p.into_sketch(sketch);
-        totals.push(ViewsRecord {
+        let views = p.views;
+        let sketch = p.into_sketch(HyperLogLog::default());
+        adds.push(ViewsRecord {
             status_id: id,
             views,
-            reach: sketch.estimate() as i64,
+            reach: 0,
             viewers: sketch.to_bytes(),
         });
     }
-    state.store.save_views(&totals, &hours).await?;
+    let totals = state.store.add_views(&adds, &hours).await?;
     state.records.views_saved(&totals);
+    state.tell(crate::cluster::Message::Forget(
+        crate::cluster::Forget::Views(totals.iter().map(|t| t.status_id).collect()),
+    ));
     Ok(())
 }
 

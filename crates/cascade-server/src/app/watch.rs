@@ -65,6 +65,21 @@ pub async fn load(state: &AppState) -> Result<(), StoreError> {
     Ok(())
 }
 
+fn tell(state: &AppState, id: Id) {
+    state.tell(crate::cluster::Message::Forget(
+        crate::cluster::Forget::Watch(id),
+    ));
+}
+
+/// Reads a watch again after another node made, changed or deleted it.
+pub async fn reload(state: &AppState, id: Id) {
+    match state.store.watch(id).await {
+        Ok(w) => state.watches.put(&w),
+        Err(StoreError::NotFound) => state.watches.remove(id),
+        Err(e) => tracing::warn!(error = %e, "a watch changed elsewhere was not read"),
+    }
+}
+
 /// A watch as the client sent it; on an update, what is left out keeps its value.
 #[derive(Debug, Clone, Default)]
 pub struct WatchInput {
@@ -152,6 +167,7 @@ pub async fn create(state: &AppState, me: Id, input: WatchInput) -> ApiResult<en
         )));
     }
     state.watches.put(&w);
+    tell(state, w.id);
     Ok(render_watch(&w))
 }
 
@@ -168,6 +184,7 @@ pub async fn update(
     w.updated_at = time::now_millis();
     state.store.update_watch(&w).await?;
     state.watches.put(&w);
+    tell(state, w.id);
     Ok(render_watch(&w))
 }
 
@@ -175,6 +192,7 @@ pub async fn delete(state: &AppState, me: Id, id: Id) -> ApiResult<()> {
     owned(state, me, id).await?;
     state.store.delete_watch(id, me).await?;
     state.watches.remove(id);
+    tell(state, id);
     Ok(())
 }
 

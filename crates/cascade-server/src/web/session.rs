@@ -380,7 +380,7 @@ pub async fn sign_up(
             StatusCode::FORBIDDEN,
         );
     }
-    if let Err(throttled) = crate::api::limits::registration(&state, addr) {
+    if let Err(throttled) = crate::api::limits::registration(&state, addr).await {
         return throttled.into_response();
     }
     if form.agreement.is_none() {

@@ -15,6 +15,10 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
     /// Stops the server when the test ends (dropped with the app).
     _stop: tokio::sync::oneshot::Sender<()>,
+    /// With `CASCADE_TEST_NODES` above 1: the other nodes of the app's cluster, which
+    /// `request` takes turns with, so the suite checks that several nodes act as one.
+    others: Vec<TestApp>,
+    turn: std::sync::atomic::AtomicUsize,
 }
 
 pub struct User {
@@ -77,6 +81,13 @@ pub async fn spawn_with(tune: impl FnOnce(&mut Config)) -> TestApp {
     let addr = listener.local_addr().expect("an address");
     let mut config = Config::new(addr, dir.path().to_path_buf(), None, None);
     tune(&mut config);
+    let nodes: usize = std::env::var("CASCADE_TEST_NODES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    if nodes > 1 {
+        return spawn_cluster(nodes, config, listener, dir).await;
+    }
     let store = match std::env::var("CASCADE_TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => {
             let schema = format!(
@@ -109,12 +120,125 @@ pub async fn spawn_with(tune: impl FnOnce(&mut Config)) -> TestApp {
         client: reqwest::Client::new(),
         _dir: dir,
         _stop: stop,
+        others: Vec::new(),
+        turn: Default::default(),
     }
+}
+
+/// `CASCADE_TEST_NODES` nodes on one fresh PostgreSQL schema, Redis and NATS prefix, all
+/// configured as `config` (one domain), each with its own listener and data folder. The
+/// first is the app; `request` takes turns among all of them.
+async fn spawn_cluster(
+    nodes: usize,
+    config: Config,
+    listener: tokio::net::TcpListener,
+    dir: tempfile::TempDir,
+) -> TestApp {
+    let env = |name: &str, default: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| default.to_string())
+    };
+    let database = env(
+        "CASCADE_TEST_DATABASE_URL",
+        "postgres://postgres@127.0.0.1:5432/test",
+    );
+    let tail: String = new_secret()
+        .to_lowercase()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(16)
+        .collect();
+    let schema = format!("cascade_n_{tail}");
+    let mut config = config;
+    config.redis_url = Some(env("CASCADE_TEST_REDIS_URL", "redis://127.0.0.1:6379"));
+    config.nats_url = Some(env("CASCADE_TEST_NATS_URL", "nats://127.0.0.1:4222"));
+    config.cluster_prefix = format!("cascade_n_{tail}");
+    let mut slots = vec![(listener, dir)];
+    for _ in 1..nodes {
+        slots.push((
+            tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("a free port"),
+            tempfile::tempdir().expect("a temporary directory"),
+        ));
+    }
+    let mut started = Vec::new();
+    for (listener, dir) in slots {
+        let mut config = config.clone();
+        config.listen = listener.local_addr().expect("an address");
+        config.data_dir = dir.path().to_path_buf();
+        started.push(start_node(&database, &schema, config, listener, dir).await);
+    }
+    let mut first = started.remove(0);
+    first.others = started;
+    first
+}
+
+async fn start_node(
+    database_url: &str,
+    schema: &str,
+    config: Config,
+    listener: tokio::net::TcpListener,
+    dir: tempfile::TempDir,
+) -> TestApp {
+    let addr = listener.local_addr().expect("an address");
+    let store = Store::connect_postgres_schema(database_url, schema)
+        .await
+        .expect("a PostgreSQL schema");
+    let cluster = cascade_server::cluster::Cluster::connect(&config)
+        .await
+        .expect("Redis and NATS");
+    let state = AppState::with_cluster(config, store, cluster);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = cascade_server::serve(state.clone(), listener, async move {
+        let _ = stopped.await;
+    });
+    tokio::spawn(async move { server.await.expect("the server runs") });
+    TestApp {
+        addr,
+        state,
+        client: reqwest::Client::new(),
+        _dir: dir,
+        _stop: stop,
+        others: Vec::new(),
+        turn: Default::default(),
+    }
+}
+
+/// A node of a cluster: a server on the PostgreSQL schema `schema` of `database_url`
+/// (migrated by the first node), with the Redis and NATS the configuration `tune` names.
+pub async fn spawn_node(
+    database_url: &str,
+    schema: &str,
+    tune: impl FnOnce(&mut Config),
+) -> TestApp {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let addr = listener.local_addr().expect("an address");
+    let mut config = Config::new(addr, dir.path().to_path_buf(), None, None);
+    tune(&mut config);
+    start_node(database_url, schema, config, listener, dir).await
 }
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// The URL on the node whose turn it is (the app itself, unless it is a cluster).
+    fn next_url(&self, path: &str) -> String {
+        if self.others.is_empty() {
+            return self.url(path);
+        }
+        let turn = self.turn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match turn % (self.others.len() + 1) {
+            0 => self.url(path),
+            i => self.others[i - 1].url(path),
+        }
     }
 
     /// Waits until every job that earlier requests wrote is done: the server's worker
@@ -158,6 +282,11 @@ impl TestApp {
         cascade_server::app::views::flush(&self.state)
             .await
             .expect("views flush");
+        for other in &self.others {
+            cascade_server::app::views::flush(&other.state)
+                .await
+                .expect("views flush");
+        }
     }
 
     /// A registered user with a full-scope token, made through the use case the CLI uses.
@@ -198,7 +327,7 @@ impl TestApp {
         // What earlier requests owe is done first, as for a client that waited for it: a
         // test reads the consequences of its writes, never a race with the worker.
         self.drain().await;
-        let mut req = self.client.request(method, self.url(path));
+        let mut req = self.client.request(method, self.next_url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }

@@ -14,6 +14,7 @@ mod browser_client;
 mod cascade;
 mod cli;
 mod clients;
+mod cluster;
 mod conversations;
 mod cors;
 mod coverage;

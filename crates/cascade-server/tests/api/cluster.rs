@@ -1,0 +1,620 @@
+//! Several nodes as one server: two nodes share one fresh PostgreSQL schema, one Redis
+//! (under a key prefix of their own) and one NATS (under a subject prefix of their own),
+//! and what one node's write changes shows through the other within a second: streams,
+//! home timelines, revoked tokens, rate limits. Jobs are claimed by one worker each.
+//!
+//! These tests need PostgreSQL, Redis and NATS (`CASCADE_TEST_DATABASE_URL`,
+//! `CASCADE_TEST_REDIS_URL`, `CASCADE_TEST_NATS_URL`, or the local defaults). Where one is
+//! unreachable they are skipped with a banner, except under CI (`CI=true`), where they fail.
+
+use std::time::{Duration, Instant};
+
+use cascade_core::job::{JobKind, Lane};
+use cascade_server::api::auth::new_secret;
+use cascade_server::throttle::RateLimit;
+use cascade_store::{NewJob, Store};
+use futures_util::StreamExt;
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::{spawn_node, TestApp};
+
+/// Where the shared services are.
+struct Services {
+    database: String,
+    redis: String,
+    nats: String,
+}
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_string())
+}
+
+async fn reachable(url: &str, default_port: u16) -> bool {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    let host = parsed.host_str().unwrap_or("127.0.0.1").to_string();
+    let port = parsed.port().unwrap_or(default_port);
+    matches!(
+        tokio::time::timeout(
+            Duration::from_secs(2),
+            tokio::net::TcpStream::connect((host.as_str(), port)),
+        )
+        .await,
+        Ok(Ok(_))
+    )
+}
+
+/// The services, or `None` (with a loud banner) when one is unreachable outside CI.
+async fn services(test: &str) -> Option<Services> {
+    let s = Services {
+        database: env_or(
+            "CASCADE_TEST_DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432/test",
+        ),
+        redis: env_or("CASCADE_TEST_REDIS_URL", "redis://127.0.0.1:6379"),
+        nats: env_or("CASCADE_TEST_NATS_URL", "nats://127.0.0.1:4222"),
+    };
+    let mut missing = Vec::new();
+    for (name, url, port) in [
+        ("PostgreSQL", &s.database, 5432),
+        ("Redis", &s.redis, 6379),
+        ("NATS", &s.nats, 4222),
+    ] {
+        if !reachable(url, port).await {
+            missing.push(format!("{name} at {url}"));
+        }
+    }
+    if missing.is_empty() {
+        return Some(s);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{test}: CI must reach {}",
+        missing.join(", ")
+    );
+    eprintln!(
+        "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
+         !!  SKIPPED {test}: cannot reach {}\n\
+         !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n",
+        missing.join(", ")
+    );
+    None
+}
+
+/// A fresh name: lowercase letters and digits, fit for a schema, a key and a subject.
+fn fresh(kind: &str) -> String {
+    let tail: String = new_secret()
+        .to_lowercase()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(16)
+        .collect();
+    format!("cascade_{kind}_{tail}")
+}
+
+/// `n` nodes on one fresh schema, Redis prefix and NATS prefix; `tune` adjusts each.
+async fn cluster(
+    s: &Services,
+    n: usize,
+    tune: impl Fn(&mut cascade_server::Config),
+) -> Vec<TestApp> {
+    let schema = fresh("c");
+    let prefix = fresh("p");
+    let mut nodes = Vec::new();
+    for _ in 0..n {
+        nodes.push(
+            spawn_node(&s.database, &schema, |c| {
+                c.redis_url = Some(s.redis.clone());
+                c.nats_url = Some(s.nats.clone());
+                c.cluster_prefix = prefix.clone();
+                tune(c);
+            })
+            .await,
+        );
+    }
+    nodes
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn socket(app: &TestApp, token: &str, stream: &str) -> Socket {
+    let url = format!(
+        "ws://{}/api/v1/streaming?access_token={token}&stream={stream}",
+        app.addr
+    );
+    tokio_tungstenite::connect_async(url)
+        .await
+        .expect("the socket opens")
+        .0
+}
+
+/// The next event's name and payload, or `None` after `wait`.
+async fn next(ws: &mut Socket, wait: Duration) -> Option<(String, Value)> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let msg = tokio::time::timeout_at(deadline, ws.next()).await.ok()??;
+        if let Ok(Message::Text(text)) = msg {
+            let v: Value = serde_json::from_str(&text).expect("JSON frames");
+            let payload = v["payload"]
+                .as_str()
+                .and_then(|p| serde_json::from_str(p).ok())
+                .unwrap_or(Value::Null);
+            return Some((v["event"].as_str().unwrap_or("").to_string(), payload));
+        }
+    }
+}
+
+const SECOND: Duration = Duration::from_secs(1);
+
+#[tokio::test]
+async fn a_post_through_one_node_reaches_a_socket_on_another_within_a_second() {
+    let Some(s) = services("a_post_through_one_node_reaches_a_socket_on_another").await else {
+        return;
+    };
+    let nodes = cluster(&s, 2, |_| {}).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let alice = a.user("alice").await;
+    let bob = a.user("bob").await;
+    a.follow(&alice, &bob).await;
+    let mut home = socket(b, &alice.token, "user").await;
+    let mut public = socket(b, &alice.token, "public").await;
+    // The sockets are registered on node B before the post is made.
+    crate::helpers::eventually("both sockets are open on node B", || async {
+        b.state.streams.connections() == 2
+    })
+    .await;
+
+    let posted = Instant::now();
+    let post = a.post_status(&bob, "hello from node A", "public").await;
+
+    for ws in [&mut home, &mut public] {
+        let (event, payload) = next(ws, Duration::from_secs(5))
+            .await
+            .expect("an event on node B");
+        assert_eq!(event, "update");
+        assert_eq!(payload["id"], post["id"]);
+    }
+    let took = posted.elapsed();
+    assert!(took < SECOND, "streamed across nodes in {took:?}");
+
+    // The same rules as on one node: a muted author's posts stay out.
+    a.post(
+        &alice,
+        &format!("/api/v1/accounts/{}/mute", bob.id),
+        serde_json::json!({}),
+    )
+    .await
+    .ok();
+    a.post_status(&bob, "muted now", "public").await;
+    assert!(
+        next(&mut public, Duration::from_millis(500))
+            .await
+            .is_none(),
+        "a muted author's post is not streamed on the other node"
+    );
+}
+
+#[tokio::test]
+async fn a_post_through_one_node_is_in_a_followers_home_on_another_within_a_second() {
+    let Some(s) = services("a_post_through_one_node_is_in_a_followers_home_on_another").await
+    else {
+        return;
+    };
+    let nodes = cluster(&s, 2, |_| {}).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let alice = a.user("alice").await;
+    let bob = a.user("bob").await;
+    a.follow(&alice, &bob).await;
+    let before = a.post_status(&bob, "before", "public").await;
+    // Node B caches alice's home timeline now.
+    let home = b.home(&alice, "").await;
+    assert_eq!(home[0]["id"], before["id"]);
+
+    let posted = Instant::now();
+    let post = a.post_status(&bob, "after", "public").await;
+    loop {
+        let home = b.home(&alice, "").await;
+        if home.first().is_some_and(|s| s["id"] == post["id"]) {
+            break;
+        }
+        assert!(
+            posted.elapsed() < SECOND,
+            "node B's home still lacks the post: {home:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_token_revoked_through_one_node_is_refused_by_every_node_within_a_second() {
+    let Some(s) = services("a_token_revoked_through_one_node_is_refused_by_every_node").await
+    else {
+        return;
+    };
+    // A token cache believed for ten minutes: only the cluster's message can make node B
+    // forget it in time.
+    let nodes = cluster(&s, 2, |c| c.token_ttl = Duration::from_secs(600)).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let alice = a.user("alice").await;
+    const VERIFY: &str = "/api/v1/accounts/verify_credentials";
+    assert_eq!(b.get(&alice, VERIFY).await.status, 200, "node B caches it");
+
+    let revoked = Instant::now();
+    let status = a
+        .client
+        .post(a.url("/oauth/revoke"))
+        .form(&[("token", alice.token.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    loop {
+        let status = b.get(&alice, VERIFY).await.status;
+        if status == 401 {
+            break;
+        }
+        assert!(
+            revoked.elapsed() < SECOND,
+            "node B still accepts the revoked token"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_rate_limit_is_counted_once_for_the_whole_cluster() {
+    let Some(s) = services("the_rate_limit_is_counted_once_for_the_whole_cluster").await else {
+        return;
+    };
+    let nodes = cluster(&s, 2, |c| {
+        c.rate_limit = Some(RateLimit {
+            requests: 6,
+            window: Duration::from_secs(300),
+        })
+    })
+    .await;
+    let alice = nodes[0].user("alice").await;
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let node = &nodes[i % 2];
+        statuses.push(
+            node.get(&alice, "/api/v1/accounts/verify_credentials")
+                .await
+                .status
+                .as_u16(),
+        );
+    }
+    assert_eq!(
+        statuses,
+        vec![200, 200, 200, 200, 200, 200, 429, 429],
+        "six requests in all, whichever node answers"
+    );
+}
+
+#[tokio::test]
+async fn two_workers_claim_each_job_once_and_a_dead_workers_job_again() {
+    let Some(s) = services("two_workers_claim_each_job_once").await else {
+        return;
+    };
+    let schema = fresh("j");
+    let one = Store::connect_postgres_schema(&s.database, &schema)
+        .await
+        .unwrap();
+    let two = Store::connect_postgres_schema(&s.database, &schema)
+        .await
+        .unwrap();
+    let now = cascade_core::time::now_millis();
+    let jobs: Vec<NewJob> = (1..=200)
+        .map(|id| NewJob::new(id, JobKind::Favourite, id, now))
+        .collect();
+    one.enqueue_jobs(&jobs).await.unwrap();
+
+    async fn work(store: &Store, node: &str) -> Vec<i64> {
+        let mut done = Vec::new();
+        loop {
+            let claimed = store.claim_jobs(Lane::Effects, 0, 8, node).await.unwrap();
+            if claimed.is_empty() {
+                return done;
+            }
+            for job in claimed {
+                tokio::task::yield_now().await;
+                store.finish_job(job.id).await.unwrap();
+                done.push(job.id);
+            }
+        }
+    }
+    let (a, b) = tokio::join!(work(&one, "a"), work(&two, "b"));
+    assert!(!a.is_empty() && !b.is_empty(), "both workers took jobs");
+    let mut all: Vec<i64> = a.iter().chain(&b).copied().collect();
+    all.sort();
+    assert_eq!(all, (1..=200).collect::<Vec<i64>>(), "each job done once");
+
+    // A worker that claimed a job and died: nobody else takes it while its lease runs,
+    // and someone does once it ran out.
+    one.enqueue_jobs(&[NewJob::new(500, JobKind::Favourite, 500, now)])
+        .await
+        .unwrap();
+    assert_eq!(
+        one.claim_jobs(Lane::Effects, 0, 8, "dead")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(two
+        .claim_jobs(Lane::Effects, 0, 8, "b")
+        .await
+        .unwrap()
+        .is_empty());
+    let Store::Postgres(pool) = &two else {
+        panic!("a PostgreSQL store")
+    };
+    sqlx::query("UPDATE jobs SET claimed_until = $1 WHERE id = 500")
+        .bind(now - 1)
+        .execute(pool)
+        .await
+        .unwrap();
+    let again = two.claim_jobs(Lane::Effects, 0, 8, "b").await.unwrap();
+    assert_eq!(again.iter().map(|j| j.id).collect::<Vec<_>>(), vec![500]);
+}
+
+#[tokio::test]
+async fn view_counts_flushed_by_two_nodes_at_once_add_up() {
+    let Some(s) = services("view_counts_flushed_by_two_nodes_at_once_add_up").await else {
+        return;
+    };
+    let nodes = cluster(&s, 2, |_| {}).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let alice = a.user("alice").await;
+    let post = a.post_status(&alice, "count me", "public").await;
+    let id: i64 = post["id"].as_str().unwrap().parse().unwrap();
+    let now = cascade_core::time::now_millis();
+    for round in 0..3 {
+        for viewer in 0..40 {
+            a.state.views.record(&[id], Some(1_000 + viewer), now);
+            b.state.views.record(&[id], Some(2_000 + viewer), now);
+        }
+        let (x, y) = tokio::join!(
+            cascade_server::app::views::flush(&a.state),
+            cascade_server::app::views::flush(&b.state)
+        );
+        x.unwrap();
+        y.unwrap();
+        // A background flush may still be writing what it took: wait for it.
+        crate::helpers::eventually("no impression is lost", || async {
+            let stored = a.state.store.views(&[id], false).await.unwrap();
+            stored.first().is_some_and(|v| v.views == 80 * (round + 1))
+        })
+        .await;
+    }
+    let stored = b.state.store.views(&[id], false).await.unwrap();
+    assert!(
+        (70..=90).contains(&stored[0].reach),
+        "both nodes' viewers are in the sketch: {}",
+        stored[0].reach
+    );
+}
+
+#[tokio::test]
+async fn a_post_through_one_node_is_found_through_another_within_two_seconds() {
+    let Some(s) = services("a_post_through_one_node_is_found_through_another").await else {
+        return;
+    };
+    let nodes = cluster(&s, 2, |_| {}).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let alice = a.user("alice").await;
+    let posted = Instant::now();
+    let post = a
+        .post_status(&alice, "marmalade sandwiches at noon", "public")
+        .await;
+    loop {
+        let found = b
+            .get(&alice, "/api/v2/search?type=statuses&q=marmalade")
+            .await
+            .ok();
+        if found["statuses"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|s| s["id"] == post["id"]))
+        {
+            break;
+        }
+        assert!(
+            posted.elapsed() < Duration::from_secs(2),
+            "node B does not find the post: {found}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn exactly_one_node_leads_the_trends() {
+    let Some(s) = services("exactly_one_node_leads_the_trends").await else {
+        return;
+    };
+    let nodes = cluster(&s, 3, |_| {}).await;
+    for _ in 0..2 {
+        let mut leaders = 0;
+        for node in &nodes {
+            if cascade_server::app::trends::leads(&node.state).await {
+                leaders += 1;
+            }
+        }
+        assert_eq!(leaders, 1, "one node holds the lease, and keeps it");
+    }
+}
+
+#[tokio::test]
+async fn an_account_suspended_through_one_node_is_refused_by_every_node_within_a_second() {
+    let Some(s) = services("an_account_suspended_through_one_node_is_refused_by_every_node").await
+    else {
+        return;
+    };
+    let nodes = cluster(&s, 2, |c| c.record_cache.ttl = Duration::from_secs(600)).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let alice = a.user("alice").await;
+    const VERIFY: &str = "/api/v1/accounts/verify_credentials";
+    assert_eq!(b.get(&alice, VERIFY).await.status, 200, "node B caches her");
+
+    let suspended = Instant::now();
+    let id = alice.id.parse().unwrap();
+    assert!(cascade_server::app::accounts::suspend(&a.state, id, true)
+        .await
+        .unwrap());
+    loop {
+        if b.get(&alice, VERIFY).await.status == 403 {
+            break;
+        }
+        assert!(
+            suspended.elapsed() < SECOND,
+            "node B still serves the suspended account"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Polls `probe` until it is true, failing once a second has passed.
+async fn within_a_second<F, Fut>(what: &str, mut probe: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !probe().await {
+        assert!(start.elapsed() < SECOND, "not within a second: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn filters_and_notification_policies_changed_through_one_node_apply_on_another() {
+    let Some(s) = services("filters_and_notification_policies_changed_through_one_node").await
+    else {
+        return;
+    };
+    let nodes = cluster(&s, 2, |_| {}).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let alice = a.user("alice").await;
+    let bob = a.user("bob").await;
+    a.follow(&alice, &bob).await;
+    a.post_status(&bob, "the finale was great", "public").await;
+    assert_eq!(
+        b.home(&alice, "").await.len(),
+        1,
+        "node B caches her filters"
+    );
+    let policy = b.get(&alice, "/api/v2/notifications/policy").await.ok();
+    assert_eq!(policy["for_not_followers"], "accept", "and her policy");
+
+    a.post(
+        &alice,
+        "/api/v2/filters",
+        serde_json::json!({
+            "title": "Spoilers",
+            "context": ["home"],
+            "filter_action": "hide",
+            "keywords_attributes": [{"keyword": "finale"}],
+        }),
+    )
+    .await
+    .ok();
+    a.request(
+        reqwest::Method::PATCH,
+        "/api/v2/notifications/policy",
+        Some(&alice.token),
+        Some(serde_json::json!({"for_not_followers": "drop"})),
+    )
+    .await
+    .ok();
+
+    within_a_second("node B hides the filtered post", || async {
+        b.home(&alice, "").await.is_empty()
+    })
+    .await;
+    within_a_second("node B has the new policy", || async {
+        b.get(&alice, "/api/v2/notifications/policy").await.ok()["for_not_followers"] == "drop"
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_notification_through_one_node_reaches_a_socket_on_another() {
+    let Some(s) = services("a_notification_through_one_node_reaches_a_socket_on_another").await
+    else {
+        return;
+    };
+    let nodes = cluster(&s, 2, |c| c.coalesce_ms = 0).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let alice = a.user("alice").await;
+    let bob = a.user("bob").await;
+    let post = a.post_status(&alice, "favourite me", "public").await;
+    let mut ws = socket(b, &alice.token, "user:notification").await;
+    crate::helpers::eventually("the socket is open on node B", || async {
+        b.state.streams.connections() == 1
+    })
+    .await;
+
+    let sent = Instant::now();
+    a.post(
+        &bob,
+        &format!(
+            "/api/v1/statuses/{}/favourite",
+            post["id"].as_str().unwrap()
+        ),
+        serde_json::json!({}),
+    )
+    .await
+    .ok();
+    let (event, payload) = next(&mut ws, Duration::from_secs(5))
+        .await
+        .expect("a notification on node B");
+    assert_eq!(event, "notification");
+    assert_eq!(payload["type"], "favourite");
+    assert_eq!(payload["account"]["id"], serde_json::json!(bob.id));
+    assert!(sent.elapsed() < SECOND, "took {:?}", sent.elapsed());
+}
+
+#[tokio::test]
+async fn a_burst_of_notifications_through_two_nodes_is_coalesced_once_for_the_cluster() {
+    let Some(s) = services("a_burst_of_notifications_through_two_nodes_is_coalesced_once").await
+    else {
+        return;
+    };
+    let nodes = cluster(&s, 2, |c| c.coalesce_ms = 3_000).await;
+    let alice = nodes[0].user("alice").await;
+    let post = nodes[0].post_status(&alice, "a burst", "public").await;
+    let mut fans = Vec::new();
+    for i in 0..6 {
+        fans.push(nodes[0].user(&format!("fan{i}")).await);
+    }
+    let mut ws = socket(&nodes[1], &alice.token, "user:notification").await;
+    crate::helpers::eventually("the socket is open on node B", || async {
+        nodes[1].state.streams.connections() == 1
+    })
+    .await;
+
+    let path = format!(
+        "/api/v1/statuses/{}/favourite",
+        post["id"].as_str().unwrap()
+    );
+    for (i, fan) in fans.iter().enumerate() {
+        nodes[i % 2]
+            .post(fan, &path, serde_json::json!({}))
+            .await
+            .ok();
+    }
+    let mut events = 0;
+    while next(&mut ws, Duration::from_millis(4_500)).await.is_some() {
+        events += 1;
+    }
+    assert_eq!(
+        events, 2,
+        "the first favourite at once, then the burst's latest once"
+    );
+}
