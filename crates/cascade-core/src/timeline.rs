@@ -119,6 +119,10 @@ pub struct FanoutPolicy {
     pub celebrity_threshold: i64,
     /// How many entries a cached home timeline keeps; older pages come from the store.
     pub home_capacity: usize,
+    /// Readers who have not read their home timeline for this long (milliseconds) are
+    /// skipped by fan-out: their cached timeline is dropped, and rebuilt from the store
+    /// when they come back. Mastodon's default: 7 days.
+    pub inactive_after_ms: i64,
 }
 
 impl Default for FanoutPolicy {
@@ -126,6 +130,7 @@ impl Default for FanoutPolicy {
         FanoutPolicy {
             celebrity_threshold: 10_000,
             home_capacity: 800,
+            inactive_after_ms: 7 * 24 * 3_600_000,
         }
     }
 }

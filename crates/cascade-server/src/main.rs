@@ -143,6 +143,10 @@ enum Command {
         /// New accounts wait for a moderator's approval (the admin API's approve/reject).
         #[arg(long, env = "CASCADE_APPROVAL_REQUIRED")]
         approval_required: bool,
+        /// Readers who have not read their home timeline for this many days are skipped by
+        /// fan-out; their timeline is rebuilt from the store when they come back.
+        #[arg(long, env = "CASCADE_INACTIVE_DAYS", default_value_t = 7)]
+        inactive_days: u32,
         /// Authors with more followers than this are merged at read time, not fanned out.
         #[arg(long, env = "CASCADE_CELEBRITY_THRESHOLD", default_value_t = 10_000)]
         celebrity_threshold: i64,
@@ -553,6 +557,7 @@ async fn run() -> anyhow::Result<()> {
             demo: with_demo,
             closed_registrations,
             approval_required,
+            inactive_days,
             celebrity_threshold,
             rate_limit,
             public_view_counts,
@@ -589,6 +594,7 @@ async fn run() -> anyhow::Result<()> {
             config.registrations_open = !closed_registrations;
             config.approval_required = approval_required;
             config.fanout.celebrity_threshold = celebrity_threshold;
+            config.fanout.inactive_after_ms = i64::from(inactive_days) * 86_400_000;
             config.public_view_counts = public_view_counts;
             if insecure_allow_private_outgoing {
                 tracing::warn!("outgoing requests may reach private addresses: tests only");

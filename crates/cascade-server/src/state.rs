@@ -163,7 +163,8 @@ impl AppState {
         store: Store,
         cluster: Option<crate::cluster::Cluster>,
     ) -> AppState {
-        let feeds = HomeFeeds::new(config.fanout.home_capacity);
+        let idle = std::time::Duration::from_millis(config.fanout.inactive_after_ms.max(0) as u64);
+        let feeds = HomeFeeds::skipping_idle(config.fanout.home_capacity, idle);
         let authored = HomeFeeds::with_ttl(config.fanout.home_capacity, config.record_cache.ttl);
         let inbox = crate::app::notifications::Inbox::new(config.coalesce_ms);
         let streams = crate::app::stream::Hub::new(config.stream_buffer);

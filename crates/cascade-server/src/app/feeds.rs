@@ -22,6 +22,8 @@ const MAX_CACHED_FEEDS: usize = 200_000;
 struct Feed {
     timeline: BoundedTimeline,
     last_read: u64,
+    /// When its reader last read it (or it was loaded for them).
+    read_at: Instant,
     /// When a load from the store filled it; `None` while a load is under way, when the
     /// entry only collects the pushes that arrive meanwhile and is not read.
     filled_at: Option<Instant>,
@@ -40,6 +42,9 @@ pub struct HomeFeeds {
     shards: Vec<Mutex<HashMap<Id, Feed>>>,
     capacity: usize,
     ttl: Option<Duration>,
+    /// A timeline unread for this long receives no more pushes: it is dropped instead,
+    /// and rebuilt from the store if its reader comes back.
+    idle: Option<Duration>,
     clock: std::sync::atomic::AtomicU64,
 }
 
@@ -49,7 +54,17 @@ impl HomeFeeds {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             capacity,
             ttl: None,
+            idle: None,
             clock: Default::default(),
+        }
+    }
+
+    /// Home timelines whose readers stop being pushed to once they have not read for
+    /// `idle` (`FanoutPolicy::inactive_after_ms`).
+    pub fn skipping_idle(capacity: usize, idle: Duration) -> HomeFeeds {
+        HomeFeeds {
+            idle: Some(idle),
+            ..HomeFeeds::new(capacity)
         }
     }
 
@@ -84,11 +99,18 @@ impl HomeFeeds {
         })
     }
 
-    /// Pushes a status into a cached timeline; does nothing when it is not cached.
+    /// Pushes a status into a cached timeline; does nothing when it is not cached, and
+    /// drops it instead when its reader has been away longer than the idle period.
     pub fn push(&self, account: Id, status: Id) {
-        if let Some(feed) = self.shard(account).get_mut(&account) {
-            feed.timeline.insert(status, self.capacity);
+        let mut shard = self.shard(account);
+        let Some(feed) = shard.get_mut(&account) else {
+            return;
+        };
+        if self.idle.is_some_and(|idle| feed.read_at.elapsed() >= idle) {
+            shard.remove(&account);
+            return;
         }
+        feed.timeline.insert(status, self.capacity);
     }
 
     /// The cached timeline's ids, newest first, or `None` when it must be loaded.
@@ -104,6 +126,7 @@ impl HomeFeeds {
         let mut shard = self.shard(account);
         let feed = shard.get_mut(&account).filter(|f| self.fresh(f, now))?;
         feed.last_read = tick;
+        feed.read_at = now;
         Some(f(feed.timeline.as_slice()))
     }
 
@@ -134,6 +157,7 @@ impl HomeFeeds {
             Feed {
                 timeline: BoundedTimeline::default(),
                 last_read: tick,
+                read_at: now,
                 filled_at: None,
             },
         );
@@ -147,6 +171,7 @@ impl HomeFeeds {
         let feed = shard.entry(account).or_insert_with(|| Feed {
             timeline: BoundedTimeline::default(),
             last_read: tick,
+            read_at: Instant::now(),
             filled_at: None,
         });
         let merged = if feed.timeline.is_empty() {
@@ -158,6 +183,7 @@ impl HomeFeeds {
         feed.timeline = BoundedTimeline::from_desc(merged, self.capacity);
         feed.filled_at = Some(Instant::now());
         feed.last_read = tick;
+        feed.read_at = Instant::now();
         feed.timeline.iter().collect()
     }
 
@@ -221,6 +247,21 @@ mod tests {
         // The load read the store before 50 was written.
         assert_eq!(feeds.install(1, vec![40, 30, 20, 10]), vec![50, 40, 30, 20]);
         assert_eq!(feeds.read(1), Some(vec![50, 40, 30, 20]));
+    }
+
+    #[test]
+    fn readers_away_longer_than_the_idle_period_are_skipped_and_rebuilt() {
+        let away = HomeFeeds::skipping_idle(4, Duration::ZERO);
+        away.begin(1);
+        away.install(1, vec![10]);
+        away.push(1, 50);
+        assert_eq!(away.read(1), None, "dropped, to be rebuilt from the store");
+        assert_eq!(away.cached(), 0);
+        let present = HomeFeeds::skipping_idle(4, Duration::from_secs(3600));
+        present.begin(1);
+        present.install(1, vec![10]);
+        present.push(1, 50);
+        assert_eq!(present.read(1), Some(vec![50, 10]));
     }
 
     #[test]

@@ -376,3 +376,33 @@ async fn link_headers_keep_the_filters_and_page_size() {
         "old paging parameters are replaced: {link}"
     );
 }
+
+/// A reader away longer than the idle period is skipped by fan-out; coming back, their
+/// home is rebuilt from the store with everything they missed.
+#[tokio::test]
+async fn a_reader_away_is_skipped_by_fan_out_and_finds_everything_on_return() {
+    let app = crate::helpers::spawn_with(|c| c.fanout.inactive_after_ms = 0).await;
+    let author = app.user("author").await;
+    let reader = app.user("reader").await;
+    app.follow(&reader, &author).await;
+    let first = app.post_status(&author, "before", "public").await;
+    assert_eq!(
+        crate::helpers::ids(&app.home(&reader, "").await),
+        [first["id"].as_str().unwrap()]
+    );
+    let cached = app.state.feeds.cached();
+    let second = app.post_status(&author, "while away", "public").await;
+    app.drain().await;
+    assert!(
+        app.state.feeds.cached() < cached,
+        "the idle reader's cached home was dropped, not pushed to"
+    );
+    let home = app.home(&reader, "").await;
+    assert_eq!(
+        crate::helpers::ids(&home),
+        [
+            second["id"].as_str().unwrap(),
+            first["id"].as_str().unwrap()
+        ]
+    );
+}
