@@ -13,6 +13,7 @@ use super::model;
 use super::paging::{LinkBase, PageParams, Paged};
 use super::params::{flex, Params};
 use super::path_id;
+use crate::app::media::MediaAttribute;
 use crate::app::polls::PollInput;
 use crate::app::scheduled;
 use crate::app::statuses::{self as uc, StatusInput};
@@ -80,6 +81,39 @@ pub struct StatusForm {
     poll: Option<serde_json::Value>,
     #[serde(default, deserialize_with = "flex::opt_string")]
     scheduled_at: Option<String>,
+    /// On an edit, the attachments' new descriptions and focal points:
+    /// `media_attributes[][id]`, `[description]`, `[focus]`.
+    #[serde(default)]
+    media_attributes: Option<serde_json::Value>,
+}
+
+/// `media_attributes[]` as a list, whether sent as a JSON array or as Rails-style keys
+/// (`media_attributes[0][id]`, which arrive as an object keyed by index).
+fn media_attributes(raw: Option<serde_json::Value>) -> ApiResult<Vec<MediaAttribute>> {
+    let items: Vec<serde_json::Value> = match raw {
+        None | Some(serde_json::Value::Null) => return Ok(Vec::new()),
+        Some(serde_json::Value::Array(items)) => items,
+        Some(serde_json::Value::Object(by_index)) => by_index.into_iter().map(|(_, v)| v).collect(),
+        Some(_) => return Err(ApiError::unprocessable("Media attributes must be a list")),
+    };
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    items
+        .iter()
+        .map(|item| {
+            let id = text(&item["id"])
+                .and_then(|i| i.parse().ok())
+                .ok_or_else(|| ApiError::unprocessable("Media attributes need an id"))?;
+            Ok(MediaAttribute {
+                id,
+                description: text(&item["description"]),
+                focus: text(&item["focus"]),
+            })
+        })
+        .collect()
 }
 
 /// `poll[...]` of a status form.
@@ -128,6 +162,7 @@ impl StatusForm {
             idempotency_key,
             app_id: auth.0.as_ref().and_then(|t| t.app_id),
             media_ids: self.media_ids,
+            media_attributes: media_attributes(self.media_attributes)?,
             scheduled_id: None,
         })
     }

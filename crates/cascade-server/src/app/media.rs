@@ -351,6 +351,57 @@ pub async fn update(
     Ok(state.store.media(id).await?)
 }
 
+/// A new description or focal point for one of an edited status's attachments.
+#[derive(Debug, Clone, Default)]
+pub struct MediaAttribute {
+    pub id: Id,
+    pub description: Option<String>,
+    pub focus: Option<String>,
+}
+
+/// A checked attribute change: the attachment, its new description, its new focus.
+pub type AttributeChange = (Id, Option<String>, Option<(f64, f64)>);
+
+/// Checks an edit's `media_attributes`: each names an attachment the edited status will
+/// have (`attached`, comma-separated ids), with a valid description and focus. Returns
+/// what to write.
+pub fn check_attributes(
+    attributes: &[MediaAttribute],
+    attached: &str,
+) -> ApiResult<Vec<AttributeChange>> {
+    let ids: Vec<Id> = attached.split(',').filter_map(|i| i.parse().ok()).collect();
+    attributes
+        .iter()
+        .map(|a| {
+            if !ids.contains(&a.id) {
+                return Err(ApiError::unprocessable(format!(
+                    "Media attachment {} is not attached to this status",
+                    a.id
+                )));
+            }
+            if let Some(d) = &a.description {
+                media::check_description(d).map_err(invalid)?;
+            }
+            let focus = match a.focus.as_deref().filter(|f| !f.is_empty()) {
+                Some(f) => Some(Focus::parse(f).map_err(invalid)?),
+                None => None,
+            };
+            Ok((a.id, a.description.clone(), focus.map(|f| (f.x, f.y))))
+        })
+        .collect()
+}
+
+/// Writes checked `media_attributes`.
+pub async fn apply_attributes(state: &AppState, attributes: &[AttributeChange]) -> ApiResult<()> {
+    for (id, description, focus) in attributes {
+        state
+            .store
+            .update_media(*id, description.as_deref(), *focus)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Deletes an unattached upload and, through a job, its files.
 pub async fn delete(state: &AppState, me: Id, id: Id) -> ApiResult<()> {
     let m = own(state, me, id).await?;

@@ -313,6 +313,7 @@ async fn publish(state: &AppState, r: &ScheduledRecord) -> ApiResult<()> {
             hide_totals: p.hide_totals,
         }),
         media_ids: Some(p.media_ids.iter().map(Id::to_string).collect()),
+        media_attributes: Vec::new(),
         scheduled_id: Some(r.id),
     };
     statuses::create(state, &viewer, input).await?;

@@ -31,6 +31,8 @@ pub struct StatusInput {
     pub poll: Option<crate::app::polls::PollInput>,
     /// The uploads to attach, in order; `None` (not sent) keeps an edited status's.
     pub media_ids: Option<Vec<String>>,
+    /// On an edit, new descriptions and focal points for the attachments.
+    pub media_attributes: Vec<crate::app::media::MediaAttribute>,
     /// The scheduled status being published, whose kept uploads it may attach.
     pub scheduled_id: Option<Id>,
 }
@@ -349,6 +351,12 @@ pub async fn edit(
         ids.map(|i| i.to_string()).collect::<Vec<_>>().join(",")
     };
     let media_before = joined(&mut state.store.media_of(&[id]).await?.iter().map(|m| m.id));
+    let media_after = match &media {
+        Some(ids) => joined(&mut ids.iter().copied()),
+        None => media_before.clone(),
+    };
+    // Checked before anything is written, applied once the edit is.
+    let attributes = crate::app::media::check_attributes(&input.media_attributes, &media_after)?;
     if let Some(media) = &media {
         crate::app::media::set_for_status(state, me, id, media).await?;
     }
@@ -364,10 +372,6 @@ pub async fn edit(
     let reset = match (&old_poll, &new_poll) {
         (Some(old), Some(new)) => old.options != new.options || old.multiple != new.multiple,
         _ => true,
-    };
-    let media_after = match &media {
-        Some(ids) => joined(&mut ids.iter().copied()),
-        None => media_before.clone(),
     };
     // The version before the first edit, which the history starts with.
     let original = EditRecord {
@@ -420,6 +424,7 @@ pub async fn edit(
             .replace_poll(id, me, new_poll.as_ref(), reset, now)
             .await?;
     }
+    crate::app::media::apply_attributes(state, &attributes).await?;
     state.forget(crate::cluster::Forget::Status(id));
     state.jobs.ring();
     render::status(state, viewer, id).await

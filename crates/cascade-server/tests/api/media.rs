@@ -1164,3 +1164,67 @@ async fn media_urls_can_point_at_a_public_base_url() {
     assert_eq!(res.status(), StatusCode::FOUND);
     assert_eq!(header(res.headers(), "location"), url);
 }
+
+#[tokio::test]
+async fn an_edit_changes_its_attachments_descriptions_and_focus() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let picture = upload(&app, &alice, png(16, 12, false), "p.png", "image/png").await;
+    let other = upload(&app, &alice, png(8, 8, false), "q.png", "image/png").await;
+    let post = app
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "look", "media_ids": [picture["id"]]}),
+        )
+        .await
+        .ok();
+    let path = format!("/api/v1/statuses/{}", post["id"].as_str().unwrap());
+    let edited = app
+        .request(
+            reqwest::Method::PUT,
+            &path,
+            Some(&alice.token),
+            Some(json!({"status": "look again",
+                        "media_attributes": [{"id": picture["id"], "description": "A grey square", "focus": "0.5,-0.5"}]})),
+        )
+        .await
+        .ok();
+    let shown = &edited["media_attachments"][0];
+    assert_eq!(shown["description"], "A grey square");
+    assert_eq!(shown["meta"]["focus"], json!({"x": 0.5, "y": -0.5}));
+    // Rails-style form keys work too.
+    let res = app
+        .client
+        .put(app.url(&path))
+        .bearer_auth(&alice.token)
+        .form(&[
+            ("status", "and again"),
+            ("media_attributes[0][id]", picture["id"].as_str().unwrap()),
+            ("media_attributes[0][description]", "Grey, square"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["media_attachments"][0]["description"], "Grey, square");
+    // An attachment the status does not have, or a bad focus, changes nothing.
+    for attributes in [
+        json!([{"id": other["id"], "description": "not mine to say"}]),
+        json!([{"id": picture["id"], "focus": "9,9"}]),
+    ] {
+        let res = app
+            .request(
+                reqwest::Method::PUT,
+                &path,
+                Some(&alice.token),
+                Some(json!({"status": "changed?", "media_attributes": attributes})),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{attributes}");
+    }
+    let now = app.get_anon(&path).await.ok();
+    assert_eq!(now["content"], "<p>and again</p>");
+    assert_eq!(now["media_attachments"][0]["description"], "Grey, square");
+}
