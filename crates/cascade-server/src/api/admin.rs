@@ -76,6 +76,13 @@ pub(super) async fn administrator(state: &AppState, auth: &Auth) -> ApiResult<Id
     Ok(me)
 }
 
+/// The paging of the admin lists: `max_id`, `min_id` (or `since_id`), and `limit` (100,
+/// at most 200).
+fn window(page: &PageParams) -> (Option<Id>, Option<Id>, usize) {
+    let limit = page.limit.unwrap_or(100).clamp(1, 200);
+    (page.max_id, page.min_id.or(page.since_id), limit)
+}
+
 /// The staff member behind the token, with `scope`.
 async fn staff(state: &AppState, auth: &Auth, scope: &str) -> ApiResult<Id> {
     let me = auth.user(scope)?;
@@ -141,9 +148,8 @@ async fn account_page(
     if nothing {
         return Ok(Paged::new(Vec::new(), &[], url));
     }
-    let limit = page.limit.unwrap_or(100).clamp(1, 200);
-    let (items, keys) =
-        uc::accounts(state, &q, page.max_id, page.min_id.or(page.since_id), limit).await?;
+    let (max_id, min_id, limit) = window(page);
+    let (items, keys) = uc::accounts(state, &q, max_id, min_id, limit).await?;
     Ok(Paged::new(items, &keys, url))
 }
 
@@ -292,15 +298,8 @@ async fn email_blocks(
     Params(page): Params<PageParams>,
 ) -> ApiResult<Paged<Vec<Value>>> {
     let me = auth.user("admin:read")?;
-    let limit = page.limit.unwrap_or(100).clamp(1, 200);
-    let (items, keys) = uc::email_blocks(
-        &state,
-        me,
-        page.max_id,
-        page.min_id.or(page.since_id),
-        limit,
-    )
-    .await?;
+    let (max_id, min_id, limit) = window(&page);
+    let (items, keys) = uc::email_blocks(&state, me, max_id, min_id, limit).await?;
     Ok(Paged::new(items, &keys, here.0))
 }
 
@@ -357,15 +356,8 @@ async fn ip_blocks(
     Params(page): Params<PageParams>,
 ) -> ApiResult<Paged<Vec<Value>>> {
     let me = auth.user("admin:read")?;
-    let limit = page.limit.unwrap_or(100).clamp(1, 200);
-    let (items, keys) = uc::ip_blocks(
-        &state,
-        me,
-        page.max_id,
-        page.min_id.or(page.since_id),
-        limit,
-    )
-    .await?;
+    let (max_id, min_id, limit) = window(&page);
+    let (items, keys) = uc::ip_blocks(&state, me, max_id, min_id, limit).await?;
     Ok(Paged::new(items, &keys, here.0))
 }
 
@@ -451,21 +443,13 @@ async fn reports(
     Params(f): Params<ReportFilters>,
 ) -> ApiResult<Paged<Vec<Value>>> {
     let me = auth.user("admin:read")?;
-    let limit = f.page.limit.unwrap_or(100).clamp(1, 200);
+    let (max_id, min_id, limit) = window(&f.page);
     let q = ReportQuery {
         resolved: f.resolved,
         account_id: f.account_id,
         target_account_id: f.target_account_id,
     };
-    let (items, keys) = uc::reports(
-        &state,
-        me,
-        q,
-        f.page.max_id,
-        f.page.min_id.or(f.page.since_id),
-        limit,
-    )
-    .await?;
+    let (items, keys) = uc::reports(&state, me, q, max_id, min_id, limit).await?;
     Ok(Paged::new(items, &keys, here.0))
 }
 

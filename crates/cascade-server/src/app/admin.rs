@@ -174,13 +174,17 @@ pub async fn act(state: &AppState, me: Id, target: Id, action: Action<'_>) -> Ap
     let role = staff(state, me).await?;
     account_record(state, target).await?;
     may_act(state, me, &role, target).await?;
-    if let Some(r) = action.report {
-        let found = moderated_report(state, r).await?;
-        if found.target_account_id != target {
-            return Err(ApiError::unprocessable(
-                "The report is not about this account",
-            ));
-        }
+    let report = match action.report {
+        Some(r) => Some(moderated_report(state, r).await?),
+        None => None,
+    };
+    if report
+        .as_ref()
+        .is_some_and(|found| found.target_account_id != target)
+    {
+        return Err(ApiError::unprocessable(
+            "The report is not about this account",
+        ));
     }
     let text = action.text.unwrap_or_default().trim();
     if text.chars().count() > 5_000 {
@@ -211,10 +215,9 @@ pub async fn act(state: &AppState, me: Id, target: Id, action: Action<'_>) -> Ap
     }
     state.forget(crate::cluster::Forget::Account(target));
     if action.kind != "none" || !text.is_empty() {
-        let status_ids = match action.report {
-            Some(r) => moderated_report(state, r).await?.status_ids,
-            None => String::new(),
-        };
+        let status_ids = report
+            .as_ref()
+            .map_or_else(String::new, |r| r.status_ids.clone());
         let warning = WarningRecord {
             id: state.ids.next(),
             account_id: Some(me),
@@ -528,6 +531,8 @@ type Block = (IpNet, Severity, Option<i64>);
 #[derive(Default)]
 pub struct IpBlocks {
     loaded: RwLock<Option<(Instant, Vec<Block>)>>,
+    /// Held by the one request that reads the blocks again once the copy is stale.
+    reloading: tokio::sync::Mutex<()>,
 }
 
 impl IpBlocks {
@@ -540,14 +545,25 @@ impl IpBlocks {
                 .filter(|(at, _)| at.elapsed() < IP_BLOCKS_TTL)
                 .map(|(_, blocks)| strictest(blocks, ip))
         };
-        match fresh {
-            Some(found) => found,
-            None => match self.reload(state).await {
-                Ok(()) => self.severity_loaded(ip),
-                // A store that cannot answer blocks nobody new; the last copy still holds.
-                Err(_) => self.severity_loaded(ip),
-            },
+        if let Some(found) = fresh {
+            return found;
         }
+        // One request reads the blocks again; the others go on with the copy there is, or
+        // wait for the first copy. A store that cannot answer blocks nobody new: the last
+        // copy still holds.
+        let have_copy = self
+            .loaded
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some();
+        match self.reloading.try_lock() {
+            Ok(_reloading) => {
+                let _ = self.reload(state).await;
+            }
+            Err(_) if have_copy => {}
+            Err(_) => drop(self.reloading.lock().await),
+        }
+        self.severity_loaded(ip)
     }
 
     fn severity_loaded(&self, ip: IpAddr) -> Option<Severity> {

@@ -13,6 +13,20 @@ use crate::state::AppState;
 
 /// The longest period asked about, in days: a daily series stays small.
 const MAX_DAYS: i64 = 400;
+/// Keys answered per request: Mastodon has 14 measures and 9 dimensions.
+const MAX_KEYS: usize = 32;
+
+/// The keys asked for, each once, at most `MAX_KEYS`: a repeated key would only run its
+/// queries again.
+fn distinct(keys: &[String]) -> Vec<&String> {
+    let mut out: Vec<&String> = Vec::new();
+    for key in keys {
+        if !out.contains(&key) && out.len() < MAX_KEYS {
+            out.push(key);
+        }
+    }
+    out
+}
 
 /// Whole days, midnight UTC of the first to midnight after the last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +106,7 @@ pub async fn measures(
 ) -> ApiResult<Vec<Value>> {
     staff(state, me).await?;
     let mut out = Vec::new();
-    for key in keys {
+    for key in distinct(keys) {
         let remote = key.starts_with("instance_");
         let measure = store_measure(key, subjects);
         if measure.is_none() && !remote {
@@ -149,7 +163,7 @@ pub async fn dimensions(
 ) -> ApiResult<Vec<Value>> {
     staff(state, me).await?;
     let mut out = Vec::new();
-    for key in keys {
+    for key in distinct(keys) {
         let data: Vec<Value> = match key.as_str() {
             "languages" | "tag_languages" => {
                 let dimension = match (key.as_str(), subjects.tag_languages) {

@@ -334,10 +334,15 @@ pub async fn edit(
         Some(raw) => Some(crate::app::media::for_status(state, me, raw, Some(id), None).await?),
         None => None,
     };
-    let media_count = match &media {
-        Some(m) => m.len(),
-        None => state.store.media_of(&[id]).await?.len(),
-    };
+    // The attachments before the edit: the count when they stay, and the history's record.
+    let attached: Vec<Id> = state
+        .store
+        .media_of(&[id])
+        .await?
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    let media_count = media.as_ref().map_or(attached.len(), Vec::len);
     let draft = NewStatus::parse_with_media(
         input.text,
         input.spoiler_text,
@@ -350,7 +355,7 @@ pub async fn edit(
     let joined = |ids: &mut dyn Iterator<Item = Id>| {
         ids.map(|i| i.to_string()).collect::<Vec<_>>().join(",")
     };
-    let media_before = joined(&mut state.store.media_of(&[id]).await?.iter().map(|m| m.id));
+    let media_before = joined(&mut attached.iter().copied());
     let media_after = match &media {
         Some(ids) => joined(&mut ids.iter().copied()),
         None => media_before.clone(),
