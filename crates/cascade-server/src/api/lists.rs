@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use cascade_core::{time, Id};
+use cascade_core::Id;
 use cascade_store::ListRecord;
 use serde::Deserialize;
 
@@ -13,6 +13,7 @@ use super::model;
 use super::paging::{LinkBase, Paged};
 use super::params::{flex, Params};
 use super::path_id;
+use crate::app::lists::{self, ListChange};
 use crate::app::render;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -51,21 +52,14 @@ struct ListForm {
     exclusive: Option<bool>,
 }
 
-fn check_policy(p: &str) -> ApiResult<()> {
-    match p {
-        "followed" | "list" | "none" => Ok(()),
-        _ => Err(ApiError::unprocessable(
-            "Replies policy is not included in the list",
-        )),
+impl From<ListForm> for ListChange {
+    fn from(f: ListForm) -> ListChange {
+        ListChange {
+            title: f.title,
+            replies_policy: f.replies_policy,
+            exclusive: f.exclusive,
+        }
     }
-}
-
-async fn own_list(state: &AppState, me: Id, id: &str) -> ApiResult<ListRecord> {
-    let list = state.store.list(path_id(id)?).await?;
-    if list.account_id != me {
-        return Err(ApiError::NotFound);
-    }
-    Ok(list)
 }
 
 async fn lists(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<model::List>>> {
@@ -87,41 +81,7 @@ async fn create_list(
     Params(f): Params<ListForm>,
 ) -> ApiResult<Json<model::List>> {
     let me = auth.user("write:lists")?;
-    let title = f.title.unwrap_or_default();
-    check_title(&title)?;
-    let replies_policy = f.replies_policy.unwrap_or_else(|| "list".into());
-    check_policy(&replies_policy)?;
-    let list = ListRecord {
-        id: state.ids.next(),
-        account_id: me,
-        title,
-        replies_policy,
-        exclusive: f.exclusive.unwrap_or(false),
-    };
-    let max = cascade_core::quota::MAX_LISTS;
-    if !state
-        .store
-        .create_list(&list, time::now_millis(), max)
-        .await?
-    {
-        return Err(ApiError::unprocessable(format!(
-            "You cannot have more than {max} lists"
-        )));
-    }
-    Ok(Json(render(list)))
-}
-
-fn check_title(title: &str) -> ApiResult<()> {
-    let max = cascade_core::limits::MAX_LIST_TITLE_CHARS;
-    if title.trim().is_empty() {
-        return Err(ApiError::unprocessable("Title can't be blank"));
-    }
-    if title.chars().count() > max {
-        return Err(ApiError::unprocessable(format!(
-            "Title is too long (maximum is {max} characters)"
-        )));
-    }
-    Ok(())
+    Ok(Json(render(lists::create(&state, me, f.into()).await?)))
 }
 
 async fn get_list(
@@ -130,7 +90,7 @@ async fn get_list(
     Path(id): Path<String>,
 ) -> ApiResult<Json<model::List>> {
     let me = auth.user("read:lists")?;
-    Ok(Json(render(own_list(&state, me, &id).await?)))
+    Ok(Json(render(lists::own(&state, me, path_id(&id)?).await?)))
 }
 
 async fn update_list(
@@ -140,20 +100,7 @@ async fn update_list(
     Params(f): Params<ListForm>,
 ) -> ApiResult<Json<model::List>> {
     let me = auth.user("write:lists")?;
-    let mut list = own_list(&state, me, &id).await?;
-    if let Some(title) = f.title {
-        check_title(&title)?;
-        list.title = title;
-    }
-    if let Some(p) = f.replies_policy {
-        check_policy(&p)?;
-        list.replies_policy = p;
-    }
-    if let Some(e) = f.exclusive {
-        list.exclusive = e;
-    }
-    state.store.update_list(&list).await?;
-    state.graph_changed(&[me], false);
+    let list = lists::update(&state, me, path_id(&id)?, f.into()).await?;
     Ok(Json(render(list)))
 }
 
@@ -163,9 +110,7 @@ async fn delete_list(
     Path(id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let me = auth.user("write:lists")?;
-    let list = own_list(&state, me, &id).await?;
-    state.store.delete_list(list.id).await?;
-    state.graph_changed(&[me], false);
+    lists::delete(&state, me, path_id(&id)?).await?;
     Ok(Json(serde_json::json!({})))
 }
 
@@ -191,13 +136,12 @@ async fn list_accounts(
     Params(p): Params<MembersPage>,
 ) -> ApiResult<Paged<Vec<model::Account>>> {
     let me = auth.user("read:lists")?;
-    let list = own_list(&state, me, &id).await?;
     // Limit 0 means all members, as in Mastodon.
     let limit = match p.limit {
         Some(0) => 10_000,
         other => other.unwrap_or(40).clamp(1, 80),
     };
-    let members = state.store.list_members(list.id, p.max_id, limit).await?;
+    let members = lists::members(&state, me, path_id(&id)?, p.max_id, limit).await?;
     // Members page downwards by account id, like every other list of accounts.
     let keys: Vec<Id> = members.clone();
     Ok(Paged::new(
@@ -214,24 +158,12 @@ async fn add_list_accounts(
     Params(f): Params<MembersForm>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let me = auth.user("write:lists")?;
-    let list = own_list(&state, me, &id).await?;
     let ids: Vec<Id> = f
         .account_ids
         .iter()
         .map(|s| s.parse().map_err(|_| ApiError::NotFound))
         .collect::<ApiResult<_>>()?;
-    for account in &ids {
-        state.store.account(*account).await?;
-        if !state.store.is_following(me, *account).await? {
-            return Err(ApiError::unprocessable(
-                "You can only add accounts you follow to a list",
-            ));
-        }
-    }
-    for account in ids {
-        state.store.add_list_member(list.id, account).await?;
-    }
-    state.graph_changed(&[me], false);
+    lists::add_members(&state, me, path_id(&id)?, &ids).await?;
     Ok(Json(serde_json::json!({})))
 }
 
@@ -242,12 +174,11 @@ async fn remove_list_accounts(
     Params(f): Params<MembersForm>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let me = auth.user("write:lists")?;
-    let list = own_list(&state, me, &id).await?;
-    for raw in f.account_ids {
-        if let Ok(account) = raw.parse::<Id>() {
-            state.store.remove_list_member(list.id, account).await?;
-        }
-    }
-    state.graph_changed(&[me], false);
+    let ids: Vec<Id> = f
+        .account_ids
+        .iter()
+        .filter_map(|raw| raw.parse().ok())
+        .collect();
+    lists::remove_members(&state, me, path_id(&id)?, &ids).await?;
     Ok((StatusCode::OK, Json(serde_json::json!({}))))
 }

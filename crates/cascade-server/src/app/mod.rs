@@ -18,6 +18,7 @@ pub mod fanout;
 pub mod feeds;
 pub mod filters;
 pub mod instance;
+pub mod lists;
 pub mod media;
 pub mod notifications;
 pub mod polls;
