@@ -1,7 +1,7 @@
 // Live hints for the signed-in pages of Cascade's web app. The pages work without this
 // script; it only opens the server-sent event stream of the page (same origin, the
 // session cookie authenticates it) and, instead of moving the page, shows a "new posts"
-// bar and the count of new notifications.
+// bar, the count of new notifications, and a notice when one's own post goes viral.
 (function () {
   "use strict";
   // A live character count under each compose box.
@@ -21,8 +21,10 @@
 (function () {
   "use strict";
   var main = document.getElementById("main");
-  var stream = main && main.getAttribute("data-stream");
-  if (!stream || !window.EventSource) return;
+  if (!main || !window.EventSource) return;
+  // A page that names no stream still hears the person's own: the badge and the
+  // going-viral notice show on every page.
+  var stream = main.getAttribute("data-stream") || "quiet";
   var bar = document.getElementById("new-posts");
   var fresh = 0;
   var unread = 0;
@@ -62,6 +64,30 @@
     badge.textContent = String(unread) + "+";
   }
 
+  // "Your post is going viral": a notice at the top of the page, linking to the spread
+  // page, announced politely to screen readers.
+  function showViral(n) {
+    if (!n.status || !n.status.url) return;
+    var notice = document.getElementById("going-viral");
+    if (!notice) {
+      notice = document.createElement("p");
+      notice.id = "going-viral";
+      notice.className = "card viral";
+      notice.setAttribute("role", "status");
+      main.insertBefore(notice, main.firstChild);
+    }
+    notice.textContent = "Your post is going viral. ";
+    var link = document.createElement("a");
+    link.href = n.status.url + "/cascade";
+    link.textContent = "See how it spreads";
+    notice.appendChild(link);
+  }
+  source.addEventListener("notification", function (event) {
+    var n;
+    try { n = JSON.parse(event.data); } catch (e) { return; }
+    if (n.type === "going_viral") showViral(n);
+  });
+
   var spreadOf = main.getAttribute("data-spread-of");
   var spread = 0;
   function showSpread(viral) {
@@ -93,6 +119,7 @@
   }
 
   source.addEventListener("update", function () {
+    if (stream === "quiet") return;
     fresh += 1;
     showBar();
   });

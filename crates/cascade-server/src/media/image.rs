@@ -152,6 +152,22 @@ pub fn blurhash(img: &DynamicImage) -> String {
     blurhash::encode(4, 3, small.width(), small.height(), small.as_raw()).unwrap_or_default()
 }
 
+/// A blurhash drawn as a small PNG (32×32: a page stretches it under the picture while
+/// the picture loads); `None` for what is not a blurhash.
+pub fn blurhash_png(hash: &str) -> Option<Vec<u8>> {
+    const SIDE: u32 = 32;
+    // Four bytes a component, at most 9×9 components: a longer string is no blurhash.
+    if hash.len() < 6 || hash.len() > 6 + 2 * 81 {
+        return None;
+    }
+    let pixels = blurhash::decode(hash, SIDE, SIDE, 1.0).ok()?;
+    let mut out = Vec::new();
+    PngEncoder::new(&mut out)
+        .write_image(&pixels, SIDE, SIDE, image::ExtendedColorType::Rgba8)
+        .ok()?;
+    Some(out)
+}
+
 /// Processes an uploaded still picture: upright, scaled down past the stored size,
 /// stripped of metadata, with a preview and a blurhash.
 pub fn process(bytes: &[u8], format: Format) -> Result<Processed, MediaError> {

@@ -1328,7 +1328,7 @@ pub async fn quote_page(
     }
 }
 
-/// `GET /web/lists`: the person's lists (made from any client), each a timeline.
+/// `GET /web/lists`: the person's lists, each a timeline, and a form for a new one.
 pub async fn lists(State(state): State<AppState>, MaybeSession(session): MaybeSession) -> Response {
     let Some(session) = session else {
         return to_sign_in();
@@ -1351,7 +1351,151 @@ pub async fn lists(State(state): State<AppState>, MaybeSession(session): MaybeSe
     }
 }
 
-/// `GET /web/lists/:id`: a list's timeline.
+/// The fields of the forms that make and change a list.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListForm {
+    csrf: Option<String>,
+    title: Option<String>,
+    replies_policy: Option<String>,
+    exclusive: Option<String>,
+}
+
+impl ListForm {
+    fn change(self) -> crate::app::lists::ListChange {
+        crate::app::lists::ListChange {
+            title: self.title,
+            replies_policy: self.replies_policy.filter(|p| !p.is_empty()),
+            exclusive: Some(self.exclusive.is_some()),
+        }
+    }
+}
+
+/// `POST /web/lists`: makes a list and opens it.
+pub async fn create_list(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    axum::Form(form): axum::Form<ListForm>,
+) -> Response {
+    let session = match checked(&state, session, form.csrf.as_deref()) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    match crate::app::lists::create(&state, session.me, form.change()).await {
+        Ok(list) => Redirect::to(&format!("/web/lists/{}", list.id)).into_response(),
+        Err(e) => refused(&state, e),
+    }
+}
+
+/// `POST /web/lists/:id`: renames a list or changes its policies.
+pub async fn update_list(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<ListForm>,
+) -> Response {
+    let session = match checked(&state, session, form.csrf.as_deref()) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let result = async {
+        let id: Id = id.parse().map_err(|_| ApiError::NotFound)?;
+        crate::app::lists::update(&state, session.me, id, form.change()).await
+    }
+    .await;
+    match result {
+        Ok(list) => Redirect::to(&format!("/web/lists/{}", list.id)).into_response(),
+        Err(e) => refused(&state, e),
+    }
+}
+
+/// `POST /web/lists/:id/delete`.
+pub async fn delete_list(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<ActionForm>,
+) -> Response {
+    let session = match checked(&state, session, form.csrf.as_deref()) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let result = async {
+        let id: Id = id.parse().map_err(|_| ApiError::NotFound)?;
+        crate::app::lists::delete(&state, session.me, id).await
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/web/lists").into_response(),
+        Err(e) => refused(&state, e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MemberForm {
+    csrf: Option<String>,
+    /// `name` or `@name`: someone the person follows.
+    account: Option<String>,
+}
+
+/// `POST /web/lists/:id/members`: adds someone the person follows, by name.
+pub async fn add_list_member(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<MemberForm>,
+) -> Response {
+    let session = match checked(&state, session, form.csrf.as_deref()) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let result = async {
+        let id: Id = id.parse().map_err(|_| ApiError::NotFound)?;
+        let name = form.account.unwrap_or_default();
+        let name = name.trim().trim_start_matches('@');
+        let account = match state.store.account_by_username(name).await {
+            Ok(a) => a,
+            Err(cascade_store::StoreError::NotFound) => {
+                return Err(ApiError::unprocessable(format!(
+                    "No one here is called @{name}"
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        crate::app::lists::add_members(&state, session.me, id, &[account.id]).await?;
+        Ok(id)
+    }
+    .await;
+    match result {
+        Ok(id) => Redirect::to(&format!("/web/lists/{id}")).into_response(),
+        Err(e) => refused(&state, e),
+    }
+}
+
+/// `POST /web/lists/:id/members/:account/remove`.
+pub async fn remove_list_member(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    Path((id, account)): Path<(String, String)>,
+    axum::Form(form): axum::Form<ActionForm>,
+) -> Response {
+    let session = match checked(&state, session, form.csrf.as_deref()) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let result = async {
+        let id: Id = id.parse().map_err(|_| ApiError::NotFound)?;
+        let account: Id = account.parse().map_err(|_| ApiError::NotFound)?;
+        crate::app::lists::remove_members(&state, session.me, id, &[account]).await?;
+        Ok(id)
+    }
+    .await;
+    match result {
+        Ok(id) => Redirect::to(&format!("/web/lists/{id}")).into_response(),
+        Err(e) => refused(&state, e),
+    }
+}
+
+/// `GET /web/lists/:id`: a list's timeline, its members and its settings.
 pub async fn list_timeline(
     State(state): State<AppState>,
     MaybeSession(session): MaybeSession,
@@ -1363,13 +1507,15 @@ pub async fn list_timeline(
     };
     let result = async {
         let id: Id = id.parse().map_err(|_| ApiError::NotFound)?;
-        let list = state.store.list(id).await?;
+        let list = crate::app::lists::own(&state, session.me, id).await?;
         let (posts, keys) = timelines::list(&state, &session.viewer, id, q.page()).await?;
-        Ok::<_, ApiError>((list, posts, keys))
+        let members = crate::app::lists::members(&state, session.me, id, None, 200).await?;
+        let members = crate::app::render::accounts(&state, &members).await?;
+        Ok::<_, ApiError>((list, posts, keys, members))
     }
     .await;
     match result {
-        Ok((list, posts, keys)) => {
+        Ok((list, posts, keys, members)) => {
             let next = (keys.len() >= PAGE_SIZE)
                 .then(|| {
                     keys.last()
@@ -1379,9 +1525,16 @@ pub async fn list_timeline(
             signed_in_page(
                 &state,
                 &session,
-                "timeline.html",
+                "list.html",
                 context! {
                     title => format!("List: {}", list.title),
+                    list => context! {
+                        id => list.id.to_string(),
+                        title => &list.title,
+                        replies_policy => &list.replies_policy,
+                        exclusive => list.exclusive,
+                    },
+                    members => Value::from(Serde(&members)),
                     statuses => Value::from(Serde(&posts)),
                     next,
                 },
@@ -1437,37 +1590,16 @@ pub async fn upload_media(
         .media_video_bytes
         .max(state.config.media_image_bytes);
     let read = async {
-        let bad = |e: axum::extract::multipart::MultipartError| {
-            ApiError::BadRequest(format!("The form is malformed: {e}"))
+        let mut form = read_multipart(multipart, limit, &["file"]).await?;
+        let upload = crate::app::media::Upload {
+            description: form.text.remove("description"),
+            bytes: form
+                .files
+                .remove("file")
+                .ok_or_else(|| ApiError::unprocessable("Choose a file to attach"))?,
+            ..Default::default()
         };
-        let mut multipart = multipart.map_err(|e| ApiError::BadRequest(e.to_string()))?;
-        let (mut csrf, mut upload) = (None, crate::app::media::Upload::default());
-        let mut file = None;
-        while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
-            match field.name().unwrap_or_default() {
-                "file" => {
-                    let mut bytes = Vec::new();
-                    while let Some(chunk) = field.chunk().await.map_err(bad)? {
-                        if bytes.len() + chunk.len() > limit {
-                            return Err(ApiError::TooLarge);
-                        }
-                        bytes.extend_from_slice(&chunk);
-                    }
-                    file = Some(bytes);
-                }
-                "csrf" => csrf = Some(field.text().await.map_err(bad)?),
-                "description" => {
-                    upload.description = Some(field.text().await.map_err(bad)?);
-                }
-                _ => {
-                    field.bytes().await.map_err(bad)?;
-                }
-            }
-        }
-        upload.bytes = file
-            .filter(|f| !f.is_empty())
-            .ok_or_else(|| ApiError::unprocessable("Choose a file to attach"))?;
-        Ok((csrf, upload))
+        Ok::<_, ApiError>((form.text.remove("csrf"), upload))
     }
     .await;
     let (csrf, upload) = match read {
@@ -1480,6 +1612,91 @@ pub async fn upload_media(
     }
     match crate::app::media::upload(&state, session.me, upload).await {
         Ok(record) => Redirect::to(&format!("/?media={}", record.id)).into_response(),
+        Err(e) => refused(&state, e),
+    }
+}
+
+/// A multipart form read whole: its text fields, and its files (those named in `files`,
+/// each within `limit` bytes; an empty file is no file).
+struct MultipartForm {
+    text: HashMap<String, String>,
+    files: HashMap<String, Vec<u8>>,
+}
+
+async fn read_multipart(
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    limit: usize,
+    files: &[&str],
+) -> Result<MultipartForm, ApiError> {
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        ApiError::BadRequest(format!("The form is malformed: {e}"))
+    };
+    let mut multipart = multipart.map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let mut form = MultipartForm {
+        text: HashMap::new(),
+        files: HashMap::new(),
+    };
+    while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if files.contains(&name.as_str()) {
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                if bytes.len() + chunk.len() > limit {
+                    return Err(ApiError::TooLarge);
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            if !bytes.is_empty() {
+                form.files.insert(name, bytes);
+            }
+        } else if form.text.len() < 32 {
+            let text = field.text().await.map_err(bad)?;
+            form.text.insert(name, text);
+        } else {
+            return Err(ApiError::BadRequest("The form has too many fields".into()));
+        }
+    }
+    Ok(form)
+}
+
+/// `POST /web/settings/profile/pictures` (multipart: `csrf`, `avatar`, `header`, and
+/// `remove_avatar`, `remove_header`): sets or removes the profile's pictures, cropped
+/// and scaled as the API's `update_credentials` does.
+pub async fn profile_pictures(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let Some(session) = session else {
+        return to_sign_in();
+    };
+    let limit = state.config.media_image_bytes;
+    let mut form = match read_multipart(multipart, limit, &["avatar", "header"]).await {
+        Ok(form) => form,
+        Err(e) => return refused(&state, e),
+    };
+    // The token is checked before anything is stored.
+    if !session.csrf_ok(form.text.get("csrf").map(String::as_str)) {
+        return super::forbidden(&state);
+    }
+    let result = async {
+        use cascade_store::ProfileImage;
+        for (field, which) in [
+            ("avatar", ProfileImage::Avatar),
+            ("header", ProfileImage::Header),
+        ] {
+            if let Some(bytes) = form.files.remove(field) {
+                crate::app::media::set_profile_image(&state, session.me, which, Some(bytes))
+                    .await?;
+            } else if form.text.contains_key(&format!("remove_{field}")) {
+                crate::app::media::set_profile_image(&state, session.me, which, None).await?;
+            }
+        }
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/web/settings/profile").into_response(),
         Err(e) => refused(&state, e),
     }
 }

@@ -11,7 +11,7 @@ pub mod draw;
 pub mod session;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -106,6 +106,7 @@ impl Default for Pages {
             ("filters.html", include_str!("../../templates/filters.html")),
             ("quote.html", include_str!("../../templates/quote.html")),
             ("lists.html", include_str!("../../templates/lists.html")),
+            ("list.html", include_str!("../../templates/list.html")),
             ("explore.html", include_str!("../../templates/explore.html")),
             (
                 "settings.html",
@@ -167,6 +168,13 @@ pub fn routes(config: &crate::Config) -> Router<AppState> {
             "/web/media",
             post(app::upload_media).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
         )
+        .route(
+            "/web/settings/profile/pictures",
+            // Two pictures and the form around them.
+            post(app::profile_pictures).layer(axum::extract::DefaultBodyLimit::max(
+                2 * config.media_image_bytes + 64 * 1024,
+            )),
+        )
         .route("/", get(app::root))
         .route("/web/app.js", get(app::script))
         .route("/web/sign_in", get(session::sign_in))
@@ -203,8 +211,17 @@ pub fn routes(config: &crate::Config) -> Router<AppState> {
             "/web/follow_requests/{id}/{action}",
             post(app::follow_request_action),
         )
-        .route("/web/lists", get(app::lists))
-        .route("/web/lists/{id}", get(app::list_timeline))
+        .route("/web/lists", get(app::lists).post(app::create_list))
+        .route(
+            "/web/lists/{id}",
+            get(app::list_timeline).post(app::update_list),
+        )
+        .route("/web/lists/{id}/delete", post(app::delete_list))
+        .route("/web/lists/{id}/members", post(app::add_list_member))
+        .route(
+            "/web/lists/{id}/members/{account}/remove",
+            post(app::remove_list_member),
+        )
         .route("/web/explore", get(app::explore))
         .route("/web/settings", get(app::settings))
         .route("/web/bookmarks", get(app::bookmarks))
@@ -236,9 +253,28 @@ pub fn routes(config: &crate::Config) -> Router<AppState> {
             "/web/watches/dismiss/{status}",
             post(app::dismiss_watch_item),
         )
+        .route("/web/blurhash/{hash}", get(blurhash_placeholder))
         .route("/@{username}", get(profile_page))
         .route("/@{username}/{id}", get(status_page))
         .route("/@{username}/{id}/cascade", get(cascade_page))
+}
+
+/// `GET /web/blurhash/:hash`: a picture's blurhash as a small PNG, shown under the
+/// picture on the pages while it loads (and instead of it behind a sensitive-media
+/// warning). The same hash is the same picture forever.
+async fn blurhash_placeholder(Path(hash): Path<String>) -> Response {
+    match crate::media::image::blurhash_png(&hash) {
+        Some(png) => (
+            [
+                (header::CONTENT_TYPE, "image/png"),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            png,
+        )
+            .into_response(),
+        None => ApiError::NotFound.into_response(),
+    }
 }
 
 /// The answer to a form whose CSRF token is missing or wrong: nothing was written.

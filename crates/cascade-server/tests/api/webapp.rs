@@ -1054,6 +1054,218 @@ async fn a_list_made_elsewhere_reads_as_a_timeline_and_explore_answers() {
     assert_eq!(explore.status, StatusCode::OK);
 }
 
+#[tokio::test]
+async fn lists_are_made_filled_renamed_and_deleted_from_the_web() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let carol = app.user("carol").await;
+    app.follow(&alice, &bob).await;
+    app.post_status(&bob, "Bob for the list", "public").await;
+    let mut browser = sign_in(&app, &alice).await;
+    let csrf = browser.csrf().await;
+
+    let forged = browser
+        .post("/web/lists", &[("csrf", "wrong"), ("title", "Forged")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let made = browser
+        .post(
+            "/web/lists",
+            &[
+                ("csrf", &csrf),
+                ("title", "Neighbours"),
+                ("replies_policy", "followed"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    let lists = app.get(&alice, "/api/v1/lists").await.ok();
+    assert_eq!(lists[0]["title"], "Neighbours");
+    assert_eq!(lists[0]["replies_policy"], "followed");
+    let id = lists[0]["id"].as_str().unwrap().to_string();
+    let page = format!("/web/lists/{id}");
+
+    let added = browser
+        .post(
+            &format!("{page}/members"),
+            &[("csrf", &csrf), ("account", "@bob")],
+        )
+        .await;
+    let stranger = browser
+        .post(
+            &format!("{page}/members"),
+            &[("csrf", &csrf), ("account", "carol")],
+        )
+        .await;
+    let nobody = browser
+        .post(
+            &format!("{page}/members"),
+            &[("csrf", &csrf), ("account", "nobody")],
+        )
+        .await;
+
+    assert!(added.body.contains("@bob"), "{}", added.body);
+    assert!(added.body.contains("Bob for the list"), "{}", added.body);
+    assert_eq!(stranger.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(stranger.body.contains("only add accounts you follow"));
+    assert_eq!(nobody.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let members = app
+        .get(&alice, &format!("/api/v1/lists/{id}/accounts"))
+        .await
+        .ok();
+    let members: Vec<&str> = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(members, vec![bob.id.as_str()], "carol is no member");
+    let _ = carol;
+
+    let renamed = browser
+        .post(
+            &page,
+            &[
+                ("csrf", &csrf),
+                ("title", "Street"),
+                ("replies_policy", "none"),
+                ("exclusive", "1"),
+            ],
+        )
+        .await;
+    assert!(renamed.body.contains("List: Street"), "{}", renamed.body);
+    let list = app.get(&alice, &format!("/api/v1/lists/{id}")).await.ok();
+    assert_eq!(list["title"], "Street");
+    assert_eq!(list["replies_policy"], "none");
+    assert_eq!(list["exclusive"], true);
+    let blank = browser
+        .post(&page, &[("csrf", &csrf), ("title", " ")])
+        .await;
+    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let removed = browser
+        .post(
+            &format!("{page}/members/{}/remove", bob.id),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert!(!removed.body.contains("@bob"), "{}", removed.body);
+    let members = app
+        .get(&alice, &format!("/api/v1/lists/{id}/accounts"))
+        .await
+        .ok();
+    assert_eq!(members, json!([]));
+
+    // Someone else's list is not found, and cannot be deleted.
+    let mut other = sign_in(&app, &bob).await;
+    let other_csrf = other.csrf().await;
+    assert_eq!(other.get(&page).await.status, StatusCode::NOT_FOUND);
+    let theirs = other
+        .post(&format!("{page}/delete"), &[("csrf", &other_csrf)])
+        .await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+
+    let deleted = browser
+        .post(&format!("{page}/delete"), &[("csrf", &csrf)])
+        .await;
+    assert!(deleted.body.contains("No lists yet"), "{}", deleted.body);
+    assert_eq!(app.get(&alice, "/api/v1/lists").await.ok(), json!([]));
+}
+
+#[tokio::test]
+async fn the_avatar_and_header_are_uploaded_and_removed_from_settings() {
+    use crate::helpers::{multipart, Part};
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let mut browser = sign_in(&app, &alice).await;
+    let csrf = browser.csrf().await;
+    let before = app
+        .get(&alice, "/api/v1/accounts/verify_credentials")
+        .await
+        .ok();
+    let settings = browser.get("/web/settings/profile").await;
+    assert!(settings.body.contains("enctype=\"multipart/form-data\""));
+
+    let send = |csrf: String, parts: Vec<(&'static str, Vec<u8>)>| {
+        let mut all = vec![Part::text("csrf", &csrf)];
+        for (name, bytes) in parts {
+            if bytes.is_empty() {
+                all.push(Part::text(name, "1"));
+            } else {
+                all.push(Part::file(name, "picture.png", "image/png", bytes));
+            }
+        }
+        multipart(&all)
+    };
+    let (forged, forged_type) = send("wrong".into(), vec![("avatar", png())]);
+    let req = browser
+        .client
+        .post(app.url("/web/settings/profile/pictures"))
+        .header("content-type", forged_type)
+        .body(forged);
+    assert_eq!(browser.send(req).await.status, StatusCode::FORBIDDEN);
+    let unchanged = app
+        .get(&alice, "/api/v1/accounts/verify_credentials")
+        .await
+        .ok();
+    assert_eq!(
+        unchanged["avatar"], before["avatar"],
+        "a forged form stores nothing"
+    );
+
+    let (body, content_type) = send(csrf.clone(), vec![("avatar", png()), ("header", png())]);
+    let req = browser
+        .client
+        .post(app.url("/web/settings/profile/pictures"))
+        .header("content-type", content_type)
+        .body(body);
+    let saved = browser.send(req).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let after = app
+        .get(&alice, "/api/v1/accounts/verify_credentials")
+        .await
+        .ok();
+    let avatar = after["avatar"].as_str().unwrap();
+    assert_ne!(after["avatar"], before["avatar"]);
+    assert!(!after["header"].as_str().unwrap().ends_with("missing.png"));
+    let served = reqwest::get(avatar).await.unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
+    let picture = image::load_from_memory(&served.bytes().await.unwrap()).unwrap();
+    assert_eq!(
+        (picture.width(), picture.height()),
+        (24, 24),
+        "the avatar is cropped square"
+    );
+    let page = browser.get("/web/settings/profile").await;
+    assert!(page.body.contains(avatar), "{}", page.body);
+
+    let (body, content_type) = send(csrf.clone(), vec![("remove_header", Vec::new())]);
+    let req = browser
+        .client
+        .post(app.url("/web/settings/profile/pictures"))
+        .header("content-type", content_type)
+        .body(body);
+    assert_eq!(browser.send(req).await.status, StatusCode::SEE_OTHER);
+    let removed = app
+        .get(&alice, "/api/v1/accounts/verify_credentials")
+        .await
+        .ok();
+    assert!(removed["header"].as_str().unwrap().ends_with("missing.png"));
+    assert_eq!(removed["avatar"], after["avatar"], "the avatar stays");
+
+    let (body, content_type) = send(csrf, vec![("avatar", b"<script>".to_vec())]);
+    let req = browser
+        .client
+        .post(app.url("/web/settings/profile/pictures"))
+        .header("content-type", content_type)
+        .body(body);
+    assert_eq!(
+        browser.send(req).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+}
+
 /// A small PNG of one colour.
 fn png() -> Vec<u8> {
     use image::ImageEncoder;
@@ -1127,6 +1339,46 @@ async fn a_picture_with_alt_text_is_uploaded_then_posted_from_the_compose_box() 
         1,
         "one post, with the one accepted upload"
     );
+    // The picture's blurhash stands under it while it loads, drawn by the server.
+    let start = posted
+        .body
+        .find("/web/blurhash/")
+        .expect("a blurhash placeholder");
+    let end = start + posted.body[start..].find('"').unwrap();
+    let placeholder = reqwest::get(app.url(&posted.body[start..end].replace("&amp;", "&")))
+        .await
+        .unwrap();
+    assert_eq!(placeholder.status(), StatusCode::OK);
+    assert_eq!(placeholder.headers()["content-type"], "image/png");
+    assert!(placeholder.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("immutable"));
+    let drawn = image::load_from_memory(&placeholder.bytes().await.unwrap()).unwrap();
+    assert_eq!((drawn.width(), drawn.height()), (32, 32));
+    let not_one = reqwest::get(app.url("/web/blurhash/not-a-hash"))
+        .await
+        .unwrap();
+    assert_eq!(not_one.status(), StatusCode::NOT_FOUND);
+
+    // Sensitive media waits behind a warning, its placeholder with it.
+    let picture = crate::media::upload(&app, &alice, png(), "sky.png", "image/png").await;
+    let sensitive = app
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "Careful", "media_ids": [picture["id"]], "sensitive": true}),
+        )
+        .await
+        .ok();
+    let page = browser
+        .get(&format!("/@alice/{}", sensitive["id"].as_str().unwrap()))
+        .await;
+    let warning = page
+        .body
+        .find("<details class=\"sensitive\">")
+        .expect("a warning before the media");
+    assert!(page.body[warning..].find("/web/blurhash/").is_some());
     assert_eq!(
         posts[0]["media_attachments"][0]["description"],
         "A blue square"

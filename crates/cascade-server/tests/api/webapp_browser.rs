@@ -4,7 +4,7 @@
 //! out-of-office reply, opens a post's spread page,
 //! reads home, and sees live hints arrive through the page's script and the stream (a
 //! "new posts" bar when a followed account posts, a badge when someone favourites, a
-//! new-hit bar on a brand watch's page).
+//! new-hit bar on a brand watch's page, a going-viral notice on any page).
 //! Screenshots of each page are saved under the target's tmp folder, `screenshots/`, and
 //! axe-core (npm, in tests/clients/masto/node_modules) finds no serious or critical
 //! accessibility violation on any of them.
@@ -327,4 +327,37 @@ async fn a_newcomer_signs_in_to_the_demo_world_and_sees_live_hints_in_a_browser(
     }
     screenshot(&mut page, "watch-live").await;
     accessible(&mut page, axe.as_deref(), "watch-live").await;
+
+    // A page without a timeline of its own still hears that one's post is going viral.
+    open(&mut page, &app.url("/web/settings")).await;
+    let mut tries = 0;
+    loop {
+        let post = app
+            .post_status(&alice, &format!("Will this spread {tries}"), "public")
+            .await;
+        let post: cascade_core::Id = post["id"].as_str().unwrap().parse().unwrap();
+        // What the fan-out writes when SEISMIC predicts a large cascade.
+        cascade_server::app::notifications::notify(
+            &app.state,
+            demo.id,
+            demo.id,
+            cascade_core::notification::NotificationKind::GoingViral,
+            Some(post),
+        )
+        .await
+        .expect("the going-viral notification");
+        if page
+            .eval("!!document.querySelector('#going-viral a[href$=\"/cascade\"]')")
+            .await
+            == json!(true)
+        {
+            break;
+        }
+        // The first may come before the page's stream is subscribed.
+        tries += 1;
+        assert!(tries < 100, "no going-viral notice appeared");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    screenshot(&mut page, "going-viral").await;
+    accessible(&mut page, axe.as_deref(), "going-viral").await;
 }
