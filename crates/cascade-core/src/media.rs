@@ -61,6 +61,8 @@ pub enum Format {
     Png,
     Gif,
     Webp,
+    /// AV1 still pictures: decoded by ffmpeg, so only where it is installed.
+    Avif,
     Mp4,
     Mov,
     Webm,
@@ -71,11 +73,12 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 11] = [
+    pub const ALL: [Format; 12] = [
         Format::Jpeg,
         Format::Png,
         Format::Gif,
         Format::Webp,
+        Format::Avif,
         Format::Mp4,
         Format::Mov,
         Format::Webm,
@@ -91,6 +94,7 @@ impl Format {
             Format::Png => "image/png",
             Format::Gif => "image/gif",
             Format::Webp => "image/webp",
+            Format::Avif => "image/avif",
             Format::Mp4 => "video/mp4",
             Format::Mov => "video/quicktime",
             Format::Webm => "video/webm",
@@ -108,6 +112,7 @@ impl Format {
             Format::Png => "png",
             Format::Gif => "gif",
             Format::Webp => "webp",
+            Format::Avif => "avif",
             Format::Mp4 => "mp4",
             Format::Mov => "mov",
             Format::Webm => "webm",
@@ -122,13 +127,18 @@ impl Format {
         Format::ALL.into_iter().find(|f| f.extension() == ext)
     }
 
-    /// Whether this is a picture (decoded in the process) rather than video or audio
-    /// (handed to ffmpeg).
+    /// Whether this is a picture rather than video or audio.
     pub fn is_image(self) -> bool {
         matches!(
             self,
-            Format::Jpeg | Format::Png | Format::Gif | Format::Webp
+            Format::Jpeg | Format::Png | Format::Gif | Format::Webp | Format::Avif
         )
+    }
+
+    /// Whether only ffmpeg reads it: video, audio, and AVIF pictures (the others are
+    /// decoded in the process).
+    pub fn needs_ffmpeg(self) -> bool {
+        !self.is_image() || self == Format::Avif
     }
 
     pub fn is_audio(self) -> bool {
@@ -166,6 +176,12 @@ impl Format {
         }
         if at(4, b"ftyp") {
             let brand = bytes.get(8..12)?;
+            if is_avif(bytes) {
+                return Some(Format::Avif);
+            }
+            if is_heic(bytes) {
+                return None;
+            }
             return Some(match brand {
                 b"qt  " => Format::Mov,
                 b"M4A " | b"M4B " => Format::M4a,
@@ -177,6 +193,42 @@ impl Format {
         }
         None
     }
+}
+
+/// The brands of an ISO media file's `ftyp` box: its major brand, then its compatible
+/// ones (empty for anything else).
+fn brands(bytes: &[u8]) -> Vec<&[u8]> {
+    if bytes.get(4..8) != Some(b"ftyp") {
+        return Vec::new();
+    }
+    let size = bytes
+        .get(0..4)
+        .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        .min(bytes.len())
+        .min(256);
+    let mut out: Vec<&[u8]> = bytes.get(8..12).into_iter().collect();
+    let mut at = 16;
+    while at + 4 <= size {
+        out.push(&bytes[at..at + 4]);
+        at += 4;
+    }
+    out
+}
+
+/// An AVIF picture (an AV1 image item in a HEIF container).
+fn is_avif(bytes: &[u8]) -> bool {
+    brands(bytes).iter().any(|b| *b == b"avif" || *b == b"avis")
+}
+
+/// A HEIC picture (HEVC in HEIF, as phones take them), which no decoder Cascade has reads.
+pub fn is_heic(bytes: &[u8]) -> bool {
+    !is_avif(bytes)
+        && brands(bytes).iter().any(|b| {
+            matches!(
+                *b,
+                b"heic" | b"heix" | b"hevc" | b"hevx" | b"heim" | b"heis" | b"mif1" | b"msf1"
+            )
+        })
 }
 
 /// A focal point: where a crop should stay centred, each axis from -1 (left, bottom) to 1.
@@ -380,6 +432,19 @@ mod tests {
         assert_eq!(Format::sniff(b"RIFF\0\0\0\0WAVEfmt "), Some(Format::Wav));
         assert_eq!(Format::sniff(b"\0\0\0\x18ftypisom"), Some(Format::Mp4));
         assert_eq!(Format::sniff(b"\0\0\0\x18ftypqt  "), Some(Format::Mov));
+        assert_eq!(
+            Format::sniff(b"\0\0\0\x1cftypavif\0\0\0\0avifmif1miaf"),
+            Some(Format::Avif)
+        );
+        assert_eq!(
+            Format::sniff(b"\0\0\0\x18ftypmif1\0\0\0\0mif1avif"),
+            Some(Format::Avif),
+            "AVIF named by a compatible brand"
+        );
+        let heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic";
+        assert_eq!(Format::sniff(heic), None, "no decoder reads HEIC");
+        assert!(is_heic(heic));
+        assert!(!is_heic(b"\0\0\0\x18ftypisom\0\0\0\0isomiso2"));
         assert_eq!(Format::sniff(b"#!/bin/sh\nrm -rf /"), None);
         assert_eq!(Format::sniff(b""), None);
         assert_eq!(Format::sniff(b"<svg"), None);

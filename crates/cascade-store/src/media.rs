@@ -176,6 +176,53 @@ impl Store {
         Ok(deleted)
     }
 
+    /// Records that files are about to be written under `keys` (before writing them).
+    pub async fn record_media_intents(&self, keys: &[&str], now: i64) -> Result<()> {
+        for key in keys {
+            write!(self, db => sqlx::query(
+                "INSERT INTO media_intents (file_key, created_at) VALUES ($1, $2) ON CONFLICT (file_key) DO NOTHING",
+            ).bind(*key).bind(now).execute(db).await?);
+        }
+        Ok(())
+    }
+
+    /// Forgets intents whose files a committed row now names (or that were removed).
+    pub async fn settle_media_intents(&self, keys: &[String]) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "DELETE FROM media_intents WHERE file_key IN ({})",
+            placeholders(1, keys.len())
+        );
+        write!(self, db => {
+            let mut q = sqlx::query(&sql);
+            for key in keys { q = q.bind(key); }
+            q.execute(db).await?;
+        });
+        Ok(())
+    }
+
+    /// Intents recorded before `before` and never settled, oldest first.
+    pub async fn stale_media_intents(&self, before: i64, limit: usize) -> Result<Vec<String>> {
+        read!(self, db => Ok(sqlx::query_scalar(
+            "SELECT file_key FROM media_intents WHERE created_at < $1 ORDER BY created_at LIMIT $2",
+        ).bind(before).bind(limit as i64).fetch_all(db).await?))
+    }
+
+    /// Whether a row names the stored file `key`: an attachment, a profile picture, a
+    /// custom emoji, or a job still to process or remove it.
+    pub async fn media_key_in_use(&self, key: &str) -> Result<bool> {
+        read!(self, db => Ok(sqlx::query_scalar::<_, i64>(
+            "SELECT CAST(CASE WHEN \
+               EXISTS (SELECT 1 FROM media_attachments WHERE file_key = $1 OR preview_key = $1) \
+               OR EXISTS (SELECT 1 FROM accounts WHERE avatar_key = $1 OR header_key = $1) \
+               OR EXISTS (SELECT 1 FROM custom_emojis WHERE image_key = $1 OR static_key = $1) \
+               OR EXISTS (SELECT 1 FROM jobs WHERE payload = $1) \
+             THEN 1 ELSE 0 END AS BIGINT)",
+        ).bind(key).fetch_one(db).await? == 1))
+    }
+
     /// Uploads no status took that were made before `before`, oldest first.
     pub async fn stale_unattached_media(
         &self,

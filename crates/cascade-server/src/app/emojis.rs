@@ -14,7 +14,7 @@ use cascade_core::time;
 use cascade_store::EmojiRecord;
 use serde_json::{json, Value};
 
-use crate::app::media::{discard, file_url, invalid, put};
+use crate::app::media::{discard, file_url, invalid, put, settle};
 use crate::error::{ApiError, ApiResult};
 use crate::media::storage::new_key;
 use crate::state::AppState;
@@ -190,13 +190,12 @@ pub async fn add(state: &AppState, new: NewEmoji) -> ApiResult<Value> {
         created_at: now,
         updated_at: now,
     };
-    let replaced = match state.store.put_emoji(&record).await {
-        Ok(replaced) => replaced,
-        Err(e) => {
-            discard(state, &files(&record)).await;
-            return Err(e.into());
-        }
-    };
+    let put_emoji = state.store.put_emoji(&record).await;
+    if put_emoji.is_err() {
+        discard(state, &files(&record)).await;
+    }
+    settle(state, &files(&record)).await;
+    let replaced = put_emoji?;
     if let Some(old) = replaced {
         discard(state, &files(&old)).await;
     }

@@ -53,11 +53,11 @@ pub fn default_avatar_url(state: &AppState, account: Id) -> String {
 }
 
 /// The MIME types uploads may have, as `/api/v2/instance` reports them: pictures always,
-/// video and audio when ffmpeg is there.
+/// video, audio and AVIF pictures when ffmpeg is there.
 pub fn supported_types(state: &AppState) -> Vec<&'static str> {
     Format::ALL
         .into_iter()
-        .filter(|f| f.is_image() || state.media.ffmpeg.is_some())
+        .filter(|f| !f.needs_ffmpeg() || state.media.ffmpeg.is_some())
         .map(Format::mime)
         .collect()
 }
@@ -120,13 +120,60 @@ pub(crate) async fn discard(state: &AppState, keys: &[String]) {
     }
 }
 
+/// Writes a file, after recording the intent to (`media_intents`): if the process dies
+/// before the row that names the file is committed, the sweep finds the intent and
+/// removes the file. The caller settles the intent once its row is committed.
 pub(crate) async fn put(state: &AppState, key: &str, bytes: &[u8]) -> ApiResult<()> {
+    state
+        .store
+        .record_media_intents(&[key], time::now_millis())
+        .await?;
     state
         .media
         .store
         .put(key, bytes)
         .await
         .map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// Forgets the intents of files a committed row now names (a failure only leaves them for
+/// the sweep, which checks that a row names a file before it removes it).
+pub(crate) async fn settle(state: &AppState, keys: &[String]) {
+    if let Err(e) = state.store.settle_media_intents(keys).await {
+        tracing::warn!(error = %e, "media intents were not settled; the sweep will");
+    }
+}
+
+/// How long an intent may stay unsettled before the sweep looks at it: far longer than
+/// any write of a file and its row.
+const INTENT_TTL_MS: i64 = 3_600_000;
+
+/// Removes the files of intents older than an hour that no row names: what a process
+/// that died between writing a file and committing its row left. Returns how many files
+/// went.
+pub async fn sweep_intents(state: &AppState, now: i64) -> ApiResult<usize> {
+    let mut removed = 0;
+    loop {
+        let stale = state
+            .store
+            .stale_media_intents(now - INTENT_TTL_MS, 100)
+            .await?;
+        for key in &stale {
+            if !state.store.media_key_in_use(key).await? {
+                state
+                    .media
+                    .store
+                    .delete(key)
+                    .await
+                    .map_err(|e| ApiError::Internal(e.into()))?;
+                removed += 1;
+            }
+        }
+        state.store.settle_media_intents(&stale).await?;
+        if stale.len() < 100 {
+            return Ok(removed);
+        }
+    }
 }
 
 /// Stores the processed picture and its preview, then its row (within the account's
@@ -178,6 +225,7 @@ async fn store_processed(
     if written.is_err() {
         discard(state, &keys).await;
     }
+    settle(state, &keys).await;
     written.map(|()| record)
 }
 
@@ -209,16 +257,25 @@ fn sniff(state: &AppState, bytes: &[u8]) -> ApiResult<Format> {
     if bytes.is_empty() {
         return Err(ApiError::unprocessable("The file is empty"));
     }
+    if media::is_heic(bytes) {
+        return Err(ApiError::unprocessable(format!(
+            "HEIC pictures are not supported: no decoder this server has reads them. \
+             Send one of {}",
+            supported_types(state).join(", ")
+        )));
+    }
     let format = Format::sniff(bytes).ok_or_else(|| {
         ApiError::unprocessable(format!(
             "File type is not supported: its contents are none of {}",
             supported_types(state).join(", ")
         ))
     })?;
-    if !format.is_image() && state.media.ffmpeg.is_none() {
-        return Err(ApiError::unprocessable(
-            "Video and audio are not supported on this server (ffmpeg is not installed)",
-        ));
+    if format.needs_ffmpeg() && state.media.ffmpeg.is_none() {
+        return Err(ApiError::unprocessable(if format == Format::Avif {
+            "AVIF pictures are not supported on this server (ffmpeg is not installed)"
+        } else {
+            "Video and audio are not supported on this server (ffmpeg is not installed)"
+        }));
     }
     let limit = if format.is_image() {
         state.config.media_image_bytes
@@ -242,11 +299,101 @@ pub async fn upload(state: &AppState, me: Id, upload: Upload) -> ApiResult<Media
         ));
     }
     if !format.is_image() {
-        return upload_for_processing(state, me, upload.bytes, format, description, focus).await;
+        let kind = if format.is_audio() {
+            MediaKind::Audio
+        } else {
+            MediaKind::Video
+        };
+        let bytes = upload.bytes;
+        return upload_for_processing(state, me, bytes, format, kind, description, focus).await;
     }
     let bytes = upload.bytes;
-    // An animated GIF stays a GIF, which clients show as a picture (Mastodon turns it
-    // into a video, `gifv`, which needs ffmpeg on the request path).
+    if format == Format::Avif {
+        let png = avif_to_png(state, &bytes).await?;
+        return store_image(state, me, png, Format::Png, description, focus).await;
+    }
+    if format == Format::Gif && state.media.ffmpeg.is_some() {
+        // An animated GIF becomes a looping video without sound, `gifv`, as Mastodon
+        // makes it: far smaller, and played by every client. Its first frame is decoded
+        // here, so a bomb is refused before ffmpeg sees it.
+        let stripped = state
+            .media
+            .process(move || {
+                if !crate::media::image::is_animated(&bytes)? {
+                    return Ok(Err(bytes));
+                }
+                crate::media::image::decode(&bytes, Format::Gif)?;
+                Ok(Ok(media::strip_gif(&bytes)?.bytes))
+            })
+            .await
+            .map_err(ApiError::Internal)?
+            .map_err(invalid)?;
+        match stripped {
+            Ok(animation) => {
+                let kind = MediaKind::Gifv;
+                return upload_for_processing(
+                    state,
+                    me,
+                    animation,
+                    format,
+                    kind,
+                    description,
+                    focus,
+                )
+                .await;
+            }
+            Err(still) => return store_image(state, me, still, format, description, focus).await,
+        }
+    }
+    store_image(state, me, bytes, format, description, focus).await
+}
+
+/// Decodes an AVIF picture to PNG with ffmpeg, on the request as every picture is: its
+/// dimensions are read from its header (ffprobe) and held to the limit every picture is
+/// held to before any pixel is decoded. The PNG then goes through the usual pipeline.
+async fn avif_to_png(state: &AppState, bytes: &[u8]) -> ApiResult<Vec<u8>> {
+    let Some(ffmpeg) = state.media.ffmpeg.clone() else {
+        return Err(ApiError::unprocessable(
+            "AVIF pictures are not supported on this server (ffmpeg is not installed)",
+        ));
+    };
+    let unreadable = |_| ApiError::unprocessable("The AVIF picture could not be read");
+    let _permit = state.media.permit().await.map_err(ApiError::Internal)?;
+    let dir = WorkDir(
+        state
+            .config
+            .data_dir
+            .join("tmp")
+            .join(format!("avif-{}", state.ids.next())),
+    );
+    let (input, output) = (dir.path().join("input.avif"), dir.path().join("out.png"));
+    let io = |e: std::io::Error| ApiError::Internal(e.into());
+    tokio::fs::create_dir_all(dir.path()).await.map_err(io)?;
+    tokio::fs::write(&input, bytes).await.map_err(io)?;
+    let probe = ffmpeg.probe(&input).await.map_err(unreadable)?;
+    let (Some(w), Some(h)) = (probe.width, probe.height) else {
+        return Err(ApiError::unprocessable("The AVIF picture has no image"));
+    };
+    if w == 0 || h == 0 || u64::from(w) * u64::from(h) > media::MAX_IMAGE_PIXELS {
+        return Err(ApiError::unprocessable(format!(
+            "The picture is too large: {w}×{h} pixels (at most {} in all)",
+            media::MAX_IMAGE_PIXELS
+        )));
+    }
+    ffmpeg.poster(&input, &output).await.map_err(unreadable)?;
+    tokio::fs::read(&output).await.map_err(io)
+}
+
+/// Processes a still picture (or, without ffmpeg, an animated GIF, kept a GIF) on the
+/// request and stores it ready.
+async fn store_image(
+    state: &AppState,
+    me: Id,
+    bytes: Vec<u8>,
+    format: Format,
+    description: String,
+    focus: Option<Focus>,
+) -> ApiResult<MediaRecord> {
     let processed = state
         .media
         .process(move || {
@@ -263,20 +410,18 @@ pub async fn upload(state: &AppState, me: Id, upload: Upload) -> ApiResult<Media
     store_processed(state, me, kind, processed, description, focus).await
 }
 
+/// Stores an upload for the `ProcessMedia` job (video, audio, an animation to become
+/// `gifv`) and answers it processing.
 async fn upload_for_processing(
     state: &AppState,
     me: Id,
     bytes: Vec<u8>,
     format: Format,
+    kind: MediaKind,
     description: String,
     focus: Option<Focus>,
 ) -> ApiResult<MediaRecord> {
     let raw_key = new_key('u', format.extension());
-    let kind = if format.is_audio() {
-        MediaKind::Audio
-    } else {
-        MediaKind::Video
-    };
     let record = MediaRecord {
         id: state.ids.next(),
         account_id: me,
@@ -310,6 +455,7 @@ async fn upload_for_processing(
     if written.is_err() {
         discard(state, std::slice::from_ref(&raw_key)).await;
     }
+    settle(state, std::slice::from_ref(&raw_key)).await;
     written?;
     state.jobs.ring();
     Ok(record)
@@ -568,6 +714,11 @@ pub async fn run_sweeper(state: AppState) {
             Ok(n) => tracing::info!(removed = n, "unattached uploads removed"),
             Err(e) => tracing::warn!(error = %e, "unattached uploads were not swept"),
         }
+        match sweep_intents(&state, time::now_millis()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "files of unfinished writes removed"),
+            Err(e) => tracing::warn!(error = %e, "unfinished writes were not swept"),
+        }
     }
 }
 
@@ -703,6 +854,8 @@ pub async fn process_job(state: &AppState, job: &Job) -> ApiResult<()> {
         Ok(())
     }
     .await;
+    // Named by the finished row, or removed below.
+    settle(state, &keys).await;
     match stored {
         Ok(()) => {
             discard(state, std::slice::from_ref(&raw_key)).await;
@@ -772,11 +925,16 @@ pub async fn set_profile_image(
         state.jobs.ring();
         return Ok(());
     };
-    let format = sniff(state, &bytes)?;
+    let mut format = sniff(state, &bytes)?;
     if !format.is_image() || media::truncated(format, &bytes) {
         return Err(ApiError::unprocessable(
-            "Avatars and headers must be complete pictures (JPEG, PNG, GIF or WebP)",
+            "Avatars and headers must be complete pictures (JPEG, PNG, GIF, WebP or AVIF)",
         ));
+    }
+    let mut bytes = bytes;
+    if format == Format::Avif {
+        bytes = avif_to_png(state, &bytes).await?;
+        format = Format::Png;
     }
     let avatar = which == ProfileImage::Avatar;
     let encoded: Encoded = state
@@ -787,14 +945,15 @@ pub async fn set_profile_image(
         .map_err(invalid)?;
     let key = new_key(if avatar { 'a' } else { 'h' }, encoded.format.extension());
     put(state, &key, &encoded.bytes).await?;
-    if let Err(e) = state
+    let set = state
         .store
         .set_profile_image(me, which, Some(&key), job)
-        .await
-    {
+        .await;
+    if set.is_err() {
         discard(state, std::slice::from_ref(&key)).await;
-        return Err(e.into());
     }
+    settle(state, std::slice::from_ref(&key)).await;
+    set?;
     state.forget(crate::cluster::Forget::Account(me));
     state.jobs.ring();
     Ok(())

@@ -327,7 +327,8 @@ async fn a_photo_is_stored_upright_without_its_location() {
 
 #[tokio::test]
 async fn every_picture_format_is_accepted_and_served_as_what_it_is() {
-    let app = spawn_app().await;
+    // Without ffmpeg an animation stays a GIF; with it, it becomes `gifv` (below).
+    let app = spawn_with(|c| c.media_ffmpeg = false).await;
     let alice = app.user("alice").await;
     let cases: Vec<(&str, Vec<u8>, &str, &str)> = vec![
         ("opaque.png", png(40, 30, false), "image", "image/jpeg"),
@@ -669,6 +670,71 @@ async fn deleted_statuses_and_stale_uploads_take_their_files_with_them() {
 }
 
 #[tokio::test]
+async fn a_file_left_by_a_write_that_died_before_its_row_is_swept() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    // A finished upload: its files were settled with its row.
+    let kept = upload(&app, &alice, jpeg(16, 16), "kept.jpg", "image/jpeg").await;
+    let settled = app
+        .state
+        .store
+        .stale_media_intents(i64::MAX, 100)
+        .await
+        .unwrap();
+    assert!(settled.is_empty(), "{settled:?}");
+    // What a process that died between writing a file and committing its row leaves:
+    // the intent and the file, and no row.
+    let an_hour_ago = cascade_core::time::now_millis() - 2 * 3_600_000;
+    app.state
+        .store
+        .record_media_intents(&["m-orphan.jpg"], an_hour_ago)
+        .await
+        .unwrap();
+    app.state
+        .media
+        .store
+        .put("m-orphan.jpg", b"half a story")
+        .await
+        .unwrap();
+    // An intent whose settling was lost while its row was committed: the row wins.
+    let url = kept["url"].as_str().unwrap();
+    let kept_key = url[url.find("/system/media/").unwrap() + "/system/media/".len()..].to_string();
+    app.state
+        .store
+        .record_media_intents(&[kept_key.as_str()], an_hour_ago)
+        .await
+        .unwrap();
+    let files = |app: &TestApp| -> Vec<String> {
+        stored_files(app)
+            .iter()
+            .map(|f| f.to_string_lossy().into_owned())
+            .collect()
+    };
+    assert!(files(&app).iter().any(|f| f.contains("m-orphan")));
+
+    let now = cascade_core::time::now_millis();
+    let removed = cascade_server::app::media::sweep_intents(&app.state, now)
+        .await
+        .unwrap();
+
+    assert_eq!(removed, 1, "only the orphan goes");
+    let after = files(&app);
+    assert!(!after.iter().any(|f| f.contains("m-orphan")), "{after:?}");
+    assert!(after.iter().any(|f| f.ends_with(&kept_key)), "{after:?}");
+    assert_eq!(
+        fetch(&app, kept["url"].as_str().unwrap()).await.0,
+        StatusCode::OK
+    );
+    assert!(app
+        .state
+        .store
+        .stale_media_intents(i64::MAX, 100)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
 async fn past_the_quota_an_upload_is_a_422() {
     let app = spawn_with(|c| c.media_quota_bytes = 3_000).await;
     let alice = app.user("alice").await;
@@ -970,6 +1036,118 @@ async fn video_is_processed_by_a_job_or_refused_without_ffmpeg() {
     let (status, _, poster) = fetch(&app, done["preview_url"].as_str().unwrap()).await;
     assert_eq!(status, StatusCode::OK);
     assert!(image::load_from_memory(&poster).is_ok());
+}
+
+#[tokio::test]
+async fn an_animated_gif_becomes_a_looping_video_and_a_still_one_a_picture() {
+    let ffmpeg = tokio::process::Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .await
+        .is_ok_and(|o| o.status.success());
+    if !ffmpeg {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI must run the gifv test: ffmpeg is not installed");
+        }
+        eprintln!("\n#### SKIPPED: ffmpeg is not installed, so the gifv test did not run. ####\n");
+        return;
+    }
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+
+    let still = upload(&app, &alice, gif(1), "still.gif", "image/gif").await;
+    assert_eq!(still["type"], "image");
+
+    let res = upload_raw(&app, &alice, gif(3), "moving.gif", "image/gif", &[]).await;
+    assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.body);
+    assert_eq!(res.body["type"], "gifv");
+    let path = format!("/api/v1/media/{}", id(&res.body));
+    eventually("the animation is processed", || async {
+        app.get(&alice, &path).await.status == StatusCode::OK
+    })
+    .await;
+    let done = app.get(&alice, &path).await.ok();
+    assert_eq!(done["type"], "gifv");
+    assert!(done["blurhash"].is_string());
+    let (status, headers, bytes) = fetch(&app, done["url"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&headers, "content-type"), "video/mp4");
+    assert_eq!(&bytes[4..8], b"ftyp", "an MP4 file");
+    let (status, _, poster) = fetch(&app, done["preview_url"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(image::load_from_memory(&poster).is_ok());
+    let post = app
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "it moves", "media_ids": [id(&done)]}),
+        )
+        .await
+        .ok();
+    assert_eq!(post["media_attachments"][0]["type"], "gifv");
+}
+
+/// An AVIF picture made by ffmpeg (AV1 through libaom), when it is there.
+async fn test_avif(dir: &std::path::Path) -> Option<Vec<u8>> {
+    let out = dir.join("still.avif");
+    let made = tokio::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-y", "-v", "error", "-f", "lavfi", "-i"])
+        .args(["testsrc=size=64x48", "-frames:v", "1", "-c:v", "libaom-av1"])
+        .args(["-still-picture", "1"])
+        .arg(&out)
+        .status()
+        .await
+        .ok()?;
+    made.success().then(|| std::fs::read(out).ok()).flatten()
+}
+
+#[tokio::test]
+async fn avif_is_decoded_by_ffmpeg_and_heic_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(avif) = test_avif(dir.path()).await else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI must run the AVIF test: ffmpeg cannot make an AVIF picture");
+        }
+        eprintln!(
+            "\n#### SKIPPED: ffmpeg cannot make AVIF here, so the AVIF test did not run. ####\n"
+        );
+        return;
+    };
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let v2 = app.get_anon("/api/v2/instance").await.ok();
+    let types = v2["configuration"]["media_attachments"]["supported_mime_types"].to_string();
+    assert!(types.contains("image/avif"), "{types}");
+
+    let media = upload(&app, &alice, avif.clone(), "still.avif", "image/avif").await;
+    assert_eq!(media["type"], "image");
+    assert_eq!(media["meta"]["original"]["width"], 64);
+    assert_eq!(media["meta"]["original"]["height"], 48);
+    let (status, headers, body) = fetch(&app, media["url"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&headers, "content-type"), "image/jpeg");
+    assert!(image::load_from_memory(&body).is_ok());
+
+    // A phone's HEIC picture: a clear refusal, nothing stored.
+    let mut heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec();
+    heic.extend_from_slice(&[0u8; 64]);
+    let res = upload_raw(&app, &alice, heic, "photo.heic", "image/heic", &[]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.body["error"].as_str().unwrap().contains("HEIC"),
+        "{}",
+        res.body
+    );
+
+    // Without ffmpeg, AVIF is refused and not offered.
+    let without = spawn_with(|c| c.media_ffmpeg = false).await;
+    let bob = without.user("bob").await;
+    let res = upload_raw(&without, &bob, avif, "still.avif", "image/avif", &[]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body["error"].as_str().unwrap().contains("ffmpeg"));
+    let v2 = without.get_anon("/api/v2/instance").await.ok();
+    let types = v2["configuration"]["media_attachments"]["supported_mime_types"].to_string();
+    assert!(!types.contains("image/avif"), "{types}");
 }
 
 #[tokio::test]
