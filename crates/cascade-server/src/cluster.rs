@@ -33,7 +33,7 @@ pub struct Cluster {
     /// A random name, so a node can tell its own messages from the others'.
     pub node: String,
     prefix: String,
-    outbox: Option<mpsc::UnboundedSender<Vec<u8>>>,
+    outbox: Option<mpsc::UnboundedSender<Outgoing>>,
     inbox: Mutex<Option<async_nats::Subscriber>>,
     nats: Option<async_nats::Client>,
     redis: Option<redis::aio::ConnectionManager>,
@@ -163,6 +163,13 @@ pub enum Forget {
     Views(Vec<Id>),
 }
 
+/// What the publishing task is handed: a message, or a barrier it answers once every
+/// message before it is published.
+enum Outgoing {
+    Message(Vec<u8>),
+    Barrier(tokio::sync::oneshot::Sender<()>),
+}
+
 /// Who sent a message, so a node skips its own.
 #[derive(Serialize, Deserialize)]
 struct Envelope {
@@ -208,13 +215,20 @@ impl Cluster {
                 .map_err(|e| anyhow::anyhow!("cannot reach NATS at {url}: {e}"))?;
             *cluster.inbox.get_mut().unwrap_or_else(|p| p.into_inner()) = Some(subscriber);
             // One task publishes in order, so a request never waits on NATS.
-            let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
+            let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
             let publisher = client.clone();
             let subject = cluster.subject();
             tokio::spawn(async move {
-                while let Some(bytes) = rx.recv().await {
-                    if let Err(e) = publisher.publish(subject.clone(), bytes.into()).await {
-                        tracing::warn!(error = %e, "a cluster message was not published");
+                while let Some(outgoing) = rx.recv().await {
+                    match outgoing {
+                        Outgoing::Message(bytes) => {
+                            if let Err(e) = publisher.publish(subject.clone(), bytes.into()).await {
+                                tracing::warn!(error = %e, "a cluster message was not published");
+                            }
+                        }
+                        Outgoing::Barrier(done) => {
+                            let _ = done.send(());
+                        }
                     }
                 }
             });
@@ -261,19 +275,24 @@ impl Cluster {
         };
         match serde_json::to_vec(&envelope) {
             Ok(bytes) => {
-                let _ = outbox.send(bytes);
+                let _ = outbox.send(Outgoing::Message(bytes));
             }
             Err(e) => tracing::warn!(error = %e, "a cluster message could not be written"),
         }
     }
 
-    /// Waits until what was sent so far reached NATS (tests, and shutdown).
+    /// Waits until what was sent so far reached NATS (tests, a command about to exit,
+    /// and shutdown): the publishing task answers a barrier queued behind every message
+    /// sent before it, then the client's buffer is flushed.
     pub async fn flush(&self) {
-        if let Some(nats) = &self.nats {
-            // The outbox task may still hold messages; give it a turn first.
-            tokio::task::yield_now().await;
-            let _ = nats.flush().await;
+        let (Some(outbox), Some(nats)) = (&self.outbox, &self.nats) else {
+            return;
+        };
+        let (done, published) = tokio::sync::oneshot::channel();
+        if outbox.send(Outgoing::Barrier(done)).is_ok() {
+            let _ = tokio::time::timeout(CONNECT_TIMEOUT, published).await;
         }
+        let _ = tokio::time::timeout(CONNECT_TIMEOUT, nats.flush()).await;
     }
 }
 

@@ -479,6 +479,7 @@ async fn admin_announcements(command: AnnouncementCommand) -> anyhow::Result<()>
             let a = app::announcements::create(&state, draft)
                 .await
                 .map_err(uc)?;
+            state.settle().await;
             println!("{}", a.id);
         }
         AnnouncementCommand::Edit {
@@ -492,11 +493,13 @@ async fn admin_announcements(command: AnnouncementCommand) -> anyhow::Result<()>
             app::announcements::edit(&state, id, draft)
                 .await
                 .map_err(uc)?;
+            state.settle().await;
             eprintln!("announcement {id} updated");
         }
         AnnouncementCommand::Delete { id, store } => {
             let state = cascade_server::open(config(&store)?).await?;
             app::announcements::delete(&state, id).await.map_err(uc)?;
+            state.settle().await;
             eprintln!("announcement {id} deleted");
         }
     }
@@ -707,6 +710,7 @@ async fn run() -> anyhow::Result<()> {
             app::admin::set_role(&state, account.id, role)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
+            state.settle().await;
             eprintln!(
                 "@{} is {}",
                 account.username,
@@ -721,6 +725,7 @@ async fn run() -> anyhow::Result<()> {
             app::admin::limit(&state, account.id, !lift)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
+            state.settle().await;
             eprintln!(
                 "@{} is {}",
                 account.username,
@@ -738,6 +743,7 @@ async fn run() -> anyhow::Result<()> {
             app::accounts::suspend(&state, account.id, !lift)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
+            state.settle().await;
             eprintln!(
                 "@{} is {}",
                 account.username,
@@ -811,6 +817,7 @@ async fn admin_tokens(store: &StoreArgs, name: &str, revoke: Option<&str>) -> an
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
+    state.settle().await;
     eprintln!("revoked {} token(s) of @{}", ids.len(), account.username);
     Ok(())
 }

@@ -337,6 +337,14 @@ impl AppState {
     /// block or mute between them changed: their snapshots and their records (follow
     /// counts). With `timelines`, their cached home timelines go too (a follow or unfollow
     /// changes what they hold).
+    /// Waits until what this process told the other nodes has reached NATS: a command
+    /// about to exit calls it, so its changes are not lost with the process.
+    pub async fn settle(&self) {
+        if let Some(cluster) = &self.cluster {
+            cluster.flush().await;
+        }
+    }
+
     pub fn graph_changed(&self, accounts: &[Id], timelines: bool) {
         self.forget(crate::cluster::Forget::Graph {
             accounts: accounts.to_vec(),

@@ -12,7 +12,8 @@
 // asynchronous, so this polls), bob favourites and reblogs it, alice's post then
 // counts one of each, and the public timeline and alice's statuses are read two
 // pages deep with limit=1 through masto's paginator, which follows the Link
-// header.
+// header. Last, alice uploads a picture with alt text (v2.media.create, multipart),
+// posts it, and the attachment's file is served as an image.
 //
 // Each step is printed; any failure prints "FAIL: ..." and exits 1.
 
@@ -207,6 +208,29 @@ async function run(url) {
   ensure(acc1[0].id === second.id, `page 1 is ${acc1[0].id}, expected alice's newest post ${second.id}`);
   ensure(acc2[0].id === post.id, `page 2 is ${acc2[0].id}, expected alice's first post ${post.id}`);
   console.log(`    pages: ${acc1[0].id}, ${acc2[0].id}`);
+
+  step(`${aliceName} uploads a picture: POST /api/v2/media (v2.media.create, multipart)`);
+  // A 1×1 PNG.
+  const png = Buffer.from(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
+    "base64",
+  );
+  const media = await alice.v2.media.create({
+    file: new Blob([png], { type: "image/png" }),
+    description: "One orange dot",
+  });
+  ensure(media.type === "image", `the upload is a ${JSON.stringify(media.type)}`);
+  ensure(media.description === "One orange dot", `description is ${JSON.stringify(media.description)}`);
+  ensure(typeof media.url === "string" && media.url, "the processed upload has no url");
+
+  step(`${aliceName} posts it: POST /api/v1/statuses with media_ids`);
+  const pictured = await alice.v1.statuses.create({ status: "A dot", mediaIds: [media.id] });
+  ensure(pictured.mediaAttachments.length === 1, "the status has no attachment");
+  ensure(pictured.mediaAttachments[0].id === media.id, "the status has another attachment");
+  const served = await fetch(pictured.mediaAttachments[0].url);
+  ensure(served.ok, `the file answers ${served.status}`);
+  const type = served.headers.get("content-type") ?? "";
+  ensure(type.startsWith("image/"), `the file is served as ${JSON.stringify(type)}`);
 }
 
 function describe(error) {
@@ -242,7 +266,7 @@ async function main(argv) {
     }
     return 1;
   }
-  console.log("PASS: masto.js flow (register, follow, post, home, favourite, reblog, counts, pagination)");
+  console.log("PASS: masto.js flow (register, follow, post, home, favourite, reblog, counts, pagination, media)");
   return 0;
 }
 

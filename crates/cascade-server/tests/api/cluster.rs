@@ -479,6 +479,55 @@ async fn an_account_suspended_through_one_node_is_refused_by_every_node_within_a
     }
 }
 
+#[tokio::test]
+async fn an_account_suspended_by_the_admin_command_is_refused_by_a_running_node() {
+    let Some(s) = services("an_account_suspended_by_the_admin_command").await else {
+        return;
+    };
+    let (schema, prefix) = (fresh("c"), fresh("p"));
+    let node = spawn_node(&s.database, &schema, |c| {
+        c.redis_url = Some(s.redis.clone());
+        c.nats_url = Some(s.nats.clone());
+        c.cluster_prefix = prefix.clone();
+        c.record_cache.ttl = Duration::from_secs(600);
+    })
+    .await;
+    let alice = node.user("alice").await;
+    const VERIFY: &str = "/api/v1/accounts/verify_credentials";
+    assert_eq!(
+        node.get(&alice, VERIFY).await.status,
+        200,
+        "the node caches her"
+    );
+
+    // The command is its own process: it writes, tells the cluster, and exits at once.
+    let data = tempfile::tempdir().unwrap();
+    let separator = if s.database.contains('?') { '&' } else { '?' };
+    let database = format!(
+        "{}{separator}options=-c%20search_path%3D{schema}",
+        s.database
+    );
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_cascade"))
+        .args(["admin", "suspend", "alice", "--data"])
+        .arg(data.path())
+        .args(["--database-url", &database, "--nats-url", &s.nats])
+        .args(["--redis-url", &s.redis, "--cluster-prefix", &prefix])
+        .output()
+        .await
+        .expect("cascade admin runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    within_a_second(
+        "the node refuses the account the command suspended",
+        || async { node.get(&alice, VERIFY).await.status == 403 },
+    )
+    .await;
+}
+
 /// Polls `probe` until it is true, failing once a second has passed.
 async fn within_a_second<F, Fut>(what: &str, mut probe: F)
 where
