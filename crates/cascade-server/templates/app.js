@@ -33,6 +33,14 @@
     path = "/api/v1/streaming/cascade/watch?watch=" + encodeURIComponent(main.getAttribute("data-watch") || "");
   }
   var source = new EventSource(path);
+  // A page left for another must let its stream go: browsers keep at most six
+  // connections to a server, and a page kept in the back-forward cache would otherwise
+  // hold its stream open until the next navigation has none left. Coming back to such a
+  // page reloads it, which opens a fresh stream and shows what happened meanwhile.
+  window.addEventListener("pagehide", function () { source.close(); });
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) window.location.reload();
+  });
 
   function showBar() {
     if (!bar) return;

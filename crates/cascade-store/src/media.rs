@@ -181,7 +181,7 @@ impl Store {
         for key in keys {
             write!(self, db => sqlx::query(
                 "INSERT INTO media_intents (file_key, created_at) VALUES ($1, $2) ON CONFLICT (file_key) DO NOTHING",
-            ).bind(*key).bind(now).execute(db).await?);
+            ).bind(*key).bind(now).execute(db).await.map(drop)?);
         }
         Ok(())
     }
@@ -198,7 +198,7 @@ impl Store {
         write!(self, db => {
             let mut q = sqlx::query(&sql);
             for key in keys { q = q.bind(key); }
-            q.execute(db).await?;
+            q.execute(db).await.map(drop)?
         });
         Ok(())
     }

@@ -160,13 +160,13 @@ pub async fn sweep_intents(state: &AppState, now: i64) -> ApiResult<usize> {
             .await?;
         for key in &stale {
             if !state.store.media_key_in_use(key).await? {
-                state
-                    .media
-                    .store
-                    .delete(key)
-                    .await
-                    .map_err(|e| ApiError::Internal(e.into()))?;
-                removed += 1;
+                match state.media.store.delete(key).await {
+                    Ok(()) => removed += 1,
+                    // No file could have such a key: nothing to remove.
+                    Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {}
+                    // The storage is away: the intent stays for the next sweep.
+                    Err(e) => return Err(ApiError::Internal(e.into())),
+                }
             }
         }
         state.store.settle_media_intents(&stale).await?;

@@ -1238,7 +1238,11 @@ async fn the_avatar_and_header_are_uploaded_and_removed_from_settings() {
         "the avatar is cropped square"
     );
     let page = browser.get("/web/settings/profile").await;
-    assert!(page.body.contains(avatar), "{}", page.body);
+    assert!(
+        page.body.replace("&#x2f;", "/").contains(avatar),
+        "{}",
+        page.body
+    );
 
     let (body, content_type) = send(csrf.clone(), vec![("remove_header", Vec::new())]);
     let req = browser
