@@ -1065,6 +1065,27 @@ impl World {
             let at = now - 37 * HOUR + (i as i64) * 23 * MINUTE;
             self.reply(f, hello, pick_str(rng, WELCOMES), at);
         }
+        // The hello spread a little, so the login has favourites, reblogs and a cascade of
+        // its own to look at: followers favourite it, some reblog it, and some of their
+        // followers reblog it again from them.
+        let mut rebloggers = Vec::new();
+        for (i, &f) in graph.followers[demo].iter().skip(4).take(30).enumerate() {
+            let at = now - 36 * HOUR + (i as i64) * 11 * MINUTE;
+            self.favourite(done, f, hello, at);
+            if i % 4 == 0 {
+                self.reblog(done, f, hello, at + 2 * MINUTE);
+                rebloggers.push((f, at + 2 * MINUTE));
+            }
+        }
+        for (f, at) in rebloggers {
+            for (j, &g) in graph.followers[f].iter().take(3).enumerate() {
+                if g == demo || done.reblogged.contains(&(g, hello)) || !rng.gen_bool(0.5) {
+                    continue;
+                }
+                let later = at + exponential(rng, HOUR as f64) + (j as i64) * MINUTE;
+                self.reblog(done, g, hello, later.min(now - MINUTE));
+            }
+        }
         self.post(Post {
             at: now - 9 * HOUR,
             author: demo,

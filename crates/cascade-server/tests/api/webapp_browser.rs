@@ -138,6 +138,20 @@ async fn a_newcomer_signs_in_to_the_demo_world_and_sees_live_hints_in_a_browser(
         .access_token,
         username: "demo".into(),
     };
+    // The login's corner is lively: followers, and a post of theirs that spread.
+    let groups = app.get(&alice, "/api/v2/notifications").await.ok();
+    let kinds: Vec<&str> = groups["notification_groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["type"].as_str().unwrap())
+        .collect();
+    for kind in ["follow", "favourite", "reblog"] {
+        assert!(
+            kinds.contains(&kind),
+            "no {kind} for the demo login: {kinds:?}"
+        );
+    }
     let bob = app.user("bob").await;
     app.follow(&alice, &bob).await;
     let mine = app
