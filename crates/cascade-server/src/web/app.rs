@@ -431,7 +431,8 @@ pub async fn compose(
     }
 }
 
-fn status_id(id: &str) -> Result<Id, ApiError> {
+/// An id from a path: anything that is not one is not found.
+fn path_id(id: &str) -> Result<Id, ApiError> {
     id.parse().map_err(|_| ApiError::NotFound)
 }
 
@@ -445,7 +446,7 @@ pub async fn edit_page(
         return to_sign_in();
     };
     let result = async {
-        let id = status_id(&id)?;
+        let id = path_id(&id)?;
         let source = state.store.status(id).await?;
         if source.account_id != session.me || source.reblog_of_id.is_some() {
             return Err(ApiError::NotFound);
@@ -484,7 +485,7 @@ pub async fn edit(
         Err(r) => return *r,
     };
     let result = async {
-        let id = status_id(&id)?;
+        let id = path_id(&id)?;
         let input = StatusInput {
             text: form.status,
             spoiler_text: form.spoiler_text,
@@ -518,7 +519,7 @@ pub async fn status_action(
     };
     let viewer = &session.viewer;
     let result = async {
-        let id = status_id(&id)?;
+        let id = path_id(&id)?;
         match action.as_str() {
             "delete" => statuses::delete(&state, viewer, id).await,
             "favourite" => statuses::mark(&state, viewer, id, Mark::Favourite).await,
@@ -1289,15 +1290,11 @@ pub async fn delete_filter(
         Ok(s) => s,
         Err(r) => return *r,
     };
-    let result = async {
-        let id: Id = id.parse().map_err(|_| ApiError::NotFound)?;
-        crate::app::filters::delete(&state, session.me, id).await
-    }
-    .await;
-    match result {
-        Ok(()) => Redirect::to("/web/settings/filters").into_response(),
-        Err(e) => refused(&state, e),
-    }
+    let result = match path_id(&id) {
+        Ok(id) => crate::app::filters::delete(&state, session.me, id).await,
+        Err(e) => Err(e),
+    };
+    written(&state, result, |()| "/web/settings/filters".into())
 }
 
 /// `GET /web/statuses/:id/quote`: the compose box with the quoted post above it.
@@ -1310,7 +1307,7 @@ pub async fn quote_page(
         return to_sign_in();
     };
     let result = async {
-        let id = status_id(&id)?;
+        let id = path_id(&id)?;
         crate::app::render::status(&state, &session.viewer, id).await
     }
     .await;
@@ -1370,6 +1367,23 @@ impl ListForm {
     }
 }
 
+/// The answer to a form's write: a redirect to `to` once it is done, or a page that says
+/// why it was refused.
+fn written<T>(
+    state: &AppState,
+    result: Result<T, ApiError>,
+    to: impl FnOnce(T) -> String,
+) -> Response {
+    match result {
+        Ok(done) => Redirect::to(&to(done)).into_response(),
+        Err(e) => refused(state, e),
+    }
+}
+
+fn list_page(list: Id) -> String {
+    format!("/web/lists/{list}")
+}
+
 /// `POST /web/lists`: makes a list and opens it.
 pub async fn create_list(
     State(state): State<AppState>,
@@ -1380,10 +1394,8 @@ pub async fn create_list(
         Ok(s) => s,
         Err(r) => return *r,
     };
-    match crate::app::lists::create(&state, session.me, form.change()).await {
-        Ok(list) => Redirect::to(&format!("/web/lists/{}", list.id)).into_response(),
-        Err(e) => refused(&state, e),
-    }
+    let result = crate::app::lists::create(&state, session.me, form.change()).await;
+    written(&state, result, |list| list_page(list.id))
 }
 
 /// `POST /web/lists/:id`: renames a list or changes its policies.
@@ -1397,15 +1409,11 @@ pub async fn update_list(
         Ok(s) => s,
         Err(r) => return *r,
     };
-    let result = async {
-        let id: Id = id.parse().map_err(|_| ApiError::NotFound)?;
-        crate::app::lists::update(&state, session.me, id, form.change()).await
-    }
-    .await;
-    match result {
-        Ok(list) => Redirect::to(&format!("/web/lists/{}", list.id)).into_response(),
-        Err(e) => refused(&state, e),
-    }
+    let result = match path_id(&id) {
+        Ok(id) => crate::app::lists::update(&state, session.me, id, form.change()).await,
+        Err(e) => Err(e),
+    };
+    written(&state, result, |list| list_page(list.id))
 }
 
 /// `POST /web/lists/:id/delete`.
@@ -1419,15 +1427,11 @@ pub async fn delete_list(
         Ok(s) => s,
         Err(r) => return *r,
     };
-    let result = async {
-        let id: Id = id.parse().map_err(|_| ApiError::NotFound)?;
-        crate::app::lists::delete(&state, session.me, id).await
-    }
-    .await;
-    match result {
-        Ok(()) => Redirect::to("/web/lists").into_response(),
-        Err(e) => refused(&state, e),
-    }
+    let result = match path_id(&id) {
+        Ok(id) => crate::app::lists::delete(&state, session.me, id).await,
+        Err(e) => Err(e),
+    };
+    written(&state, result, |()| "/web/lists".into())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1449,7 +1453,7 @@ pub async fn add_list_member(
         Err(r) => return *r,
     };
     let result = async {
-        let id: Id = id.parse().map_err(|_| ApiError::NotFound)?;
+        let id = path_id(&id)?;
         let name = form.account.unwrap_or_default();
         let name = name.trim().trim_start_matches('@');
         let account = match state.store.account_by_username(name).await {
@@ -1465,10 +1469,7 @@ pub async fn add_list_member(
         Ok(id)
     }
     .await;
-    match result {
-        Ok(id) => Redirect::to(&format!("/web/lists/{id}")).into_response(),
-        Err(e) => refused(&state, e),
-    }
+    written(&state, result, list_page)
 }
 
 /// `POST /web/lists/:id/members/:account/remove`.
@@ -1483,16 +1484,12 @@ pub async fn remove_list_member(
         Err(r) => return *r,
     };
     let result = async {
-        let id: Id = id.parse().map_err(|_| ApiError::NotFound)?;
-        let account: Id = account.parse().map_err(|_| ApiError::NotFound)?;
+        let (id, account) = (path_id(&id)?, path_id(&account)?);
         crate::app::lists::remove_members(&state, session.me, id, &[account]).await?;
         Ok(id)
     }
     .await;
-    match result {
-        Ok(id) => Redirect::to(&format!("/web/lists/{id}")).into_response(),
-        Err(e) => refused(&state, e),
-    }
+    written(&state, result, list_page)
 }
 
 /// `GET /web/lists/:id`: a list's timeline, its members and its settings.
