@@ -127,6 +127,7 @@ fn main() {
     rt.block_on(paired_ranked(&bench, rounds, block));
     rt.block_on(paired_views(&bench, rounds, block));
     rt.block_on(paired_rate_limit(&bench, rounds, block));
+    rt.block_on(paired_attachments(&bench, rounds, block));
     let (rounds, block) = if measuring { (8, 500) } else { (1, 2) };
     rt.block_on(paired_accepts(&bench, rounds, block));
     let seconds = if measuring { 20 } else { 1 };
@@ -1332,4 +1333,77 @@ async fn worker_latency(bench: &Bench, duration: Duration) {
             ms.last()
         );
     }
+}
+
+/// A home read of 20 posts that each carry a picture against one of 20 posts without:
+/// two fresh readers, each following one fresh author of 20 posts, read and serialised
+/// to JSON as the API answers (the target: within 20%).
+async fn paired_attachments(bench: &Bench, rounds: usize, block: u64) {
+    let state = &bench.state;
+    let mut readers = Vec::new();
+    for (side, pictures) in [(0, false), (1, true)] {
+        let named = |role: &str| format!("attach{side}{role}");
+        // Usernames are letters, digits and underscores.
+        let make = |name: String| async move {
+            cascade_server::app::accounts::register(
+                state,
+                &name,
+                &format!("{name}@bench.test"),
+                "a bench password",
+                Default::default(),
+            )
+            .await
+            .expect("an account")
+        };
+        let author = make(named("author")).await;
+        let reader = make(named("reader")).await;
+        cascade_server::app::accounts::follow(state, reader.id, author.id, true, false)
+            .await
+            .expect("a follow");
+        let viewer = Viewer::load(state, Some(author.id)).await.expect("a viewer");
+        for i in 0..20 {
+            let input = StatusInput {
+                text: format!("{POST_TEXT} {i}"),
+                ..StatusInput::default()
+            };
+            let post = statuses::create(state, &viewer, input)
+                .await
+                .expect("a post");
+            if pictures {
+                let picture = image::RgbaImage::from_pixel(64, 48, image::Rgba([40, 120, 200, 255]));
+                cascade_server::app::media::attach_picture(
+                    state,
+                    author.id,
+                    post.id.parse().expect("an id"),
+                    picture,
+                    "A blue rectangle".into(),
+                )
+                .await
+                .expect("a picture");
+            }
+        }
+        readers.push(reader.id);
+    }
+    worker::drain(state).await.expect("fan-out drains");
+    let page = read_home(state, readers[1]).await;
+    let json = serde_json::to_value(&page.0).expect("JSON");
+    assert_eq!(json.as_array().map(Vec::len), Some(20), "a full page");
+    assert!(
+        json[0]["media_attachments"][0]["url"].is_string(),
+        "the pictures are on the page"
+    );
+    paired(
+        "home timeline, 20 items serialised: without and with a picture on each",
+        ["no attachments", "a picture on each"],
+        rounds,
+        block,
+        |side| {
+            let reader = readers[side];
+            async move {
+                let page = read_home(state, reader).await;
+                black_box(serde_json::to_vec(&page.0).expect("JSON"));
+            }
+        },
+    )
+    .await;
 }
