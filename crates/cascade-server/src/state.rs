@@ -333,10 +333,6 @@ impl AppState {
         }
     }
 
-    /// Forgets what is cached about these accounts' place in the graph, after a follow,
-    /// block or mute between them changed: their snapshots and their records (follow
-    /// counts). With `timelines`, their cached home timelines go too (a follow or unfollow
-    /// changes what they hold).
     /// Waits until what this process told the other nodes has reached NATS: a command
     /// about to exit calls it, so its changes are not lost with the process.
     pub async fn settle(&self) {
@@ -345,6 +341,10 @@ impl AppState {
         }
     }
 
+    /// Forgets what is cached about these accounts' place in the graph, after a follow,
+    /// block or mute between them changed: their snapshots and their records (follow
+    /// counts). With `timelines`, their cached home timelines go too (a follow or unfollow
+    /// changes what they hold).
     pub fn graph_changed(&self, accounts: &[Id], timelines: bool) {
         self.forget(crate::cluster::Forget::Graph {
             accounts: accounts.to_vec(),
