@@ -15,12 +15,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use cascade_core::timeline::Page;
 use cascade_core::Id;
 use cascade_store::{Mark, NotificationFilter};
-use minijinja::value::Serde;
 use minijinja::{context, Value};
 use serde::Deserialize;
 
 use super::session::{MaybeSession, Session, APP_CONTENT_SECURITY_POLICY};
-use super::{page_error, pages};
+use super::{page_error, pages, view};
 use crate::app::notifications::GroupedQuery;
 use crate::app::statuses::StatusInput;
 use crate::app::{accounts, away, notifications, ranked, statuses, timelines, trends, watch};
@@ -66,7 +65,7 @@ pub async fn signed_in_page(
         name,
         context! {
             instance => &state.config.title,
-            me => Value::from(Serde(&me)),
+            me => view(&me),
             csrf => session.csrf(),
             here => &session.here,
             unread,
@@ -143,8 +142,8 @@ async fn landing(state: &AppState) -> Response {
                 description => description.get("content").and_then(|c| c.as_str()).unwrap_or_default(),
                 rules,
                 registrations_open => state.config.registrations_open,
-                posts => Value::from(Serde(&posts)),
-                tags => Value::from(Serde(&tags)),
+                posts => view(&posts),
+                tags => view(&tags),
             },
         ))
     }
@@ -185,10 +184,10 @@ async fn home(state: &AppState, session: &Session, q: &TimelineQuery) -> Respons
                 "home.html",
                 context! {
                     title => "Home",
-                    attached => Value::from(Serde(&attached)),
+                    attached => view(&attached),
                     ranked,
                     stream => "user",
-                    statuses => Value::from(Serde(&posts)),
+                    statuses => view(&posts),
                     next,
                 },
             )
@@ -219,7 +218,7 @@ pub async fn public(
                 context! {
                     title => "Public",
                     stream => "public",
-                    statuses => Value::from(Serde(&posts)),
+                    statuses => view(&posts),
                     next,
                 },
             )
@@ -256,7 +255,7 @@ pub async fn tag(
     let ctx = context! {
         instance => &state.config.title,
         title => format!("#{tag}"),
-        statuses => Value::from(Serde(&posts)),
+        statuses => view(&posts),
         next,
     };
     match session {
@@ -311,8 +310,8 @@ pub async fn notifications_page(
                 count => g.notifications_count,
                 others => g.notifications_count - 1,
                 at => &g.latest_page_notification_at,
-                accounts => Value::from(Serde(&faces)),
-                status => Value::from(Serde(&status)),
+                accounts => view(&faces),
+                status => view(&status),
             }
         })
         .collect();
@@ -584,7 +583,7 @@ pub async fn away_page(
         &state,
         &session,
         "away.html",
-        context! { title => "Out of office", away => Value::from(Serde(&current)) },
+        context! { title => "Out of office", away => view(&current) },
     )
     .await
 }
@@ -660,8 +659,8 @@ pub async fn watches_page(
                 "watches.html",
                 context! {
                     title => "Brand watches",
-                    watches => Value::from(Serde(&list)),
-                    queue => Value::from(Serde(&queue)),
+                    watches => view(&list),
+                    queue => view(&queue),
                 },
             )
             .await
@@ -700,10 +699,10 @@ pub async fn watch_page(
                     title => format!("Watch: {}", found.name),
                     stream => "watch",
                     stream_watch => &found.id,
-                    watch => Value::from(Serde(&found)),
-                    statuses => Value::from(Serde(&hits)),
-                    queue => Value::from(Serde(&queue)),
-                    stats => Value::from(Serde(&stats)),
+                    watch => view(&found),
+                    statuses => view(&hits),
+                    queue => view(&queue),
+                    stats => view(&stats),
                 },
             )
             .await
@@ -809,7 +808,7 @@ async fn marked(state: &AppState, session: &Session, mark: Mark, q: &TimelineQue
                 state,
                 session,
                 "timeline.html",
-                context! { title, statuses => Value::from(Serde(&posts)), next },
+                context! { title, statuses => view(&posts), next },
             )
             .await
         }
@@ -871,7 +870,7 @@ pub async fn search(
         &state,
         &session,
         "search.html",
-        context! { title => "Search", q => text, found => Value::from(Serde(&found)) },
+        context! { title => "Search", q => text, found => view(&found) },
     )
     .await
 }
@@ -890,7 +889,7 @@ pub async fn suggestions(
                 &state,
                 &session,
                 "suggestions.html",
-                context! { title => "Who to follow", suggestions => Value::from(Serde(&list)) },
+                context! { title => "Who to follow", suggestions => view(&list) },
             )
             .await
         }
@@ -916,7 +915,7 @@ pub async fn conversations(
                 &state,
                 &session,
                 "conversations.html",
-                context! { title => "Conversations", conversations => Value::from(Serde(&list)) },
+                context! { title => "Conversations", conversations => view(&list) },
             )
             .await
         }
@@ -954,8 +953,8 @@ pub async fn policy_page(
                 "policy.html",
                 context! {
                     title => "Notification settings",
-                    policy => Value::from(Serde(&policy)),
-                    requests => Value::from(Serde(&requests)),
+                    policy => view(&policy),
+                    requests => view(&requests),
                 },
             )
             .await
@@ -1075,7 +1074,7 @@ pub async fn follow_requests(
                 &state,
                 &session,
                 "follow_requests.html",
-                context! { title => "Follow requests", accounts => Value::from(Serde(&list)) },
+                context! { title => "Follow requests", accounts => view(&list) },
             )
             .await
         }
@@ -1139,7 +1138,7 @@ pub async fn profile_page(
                 &state,
                 &session,
                 "profile_settings.html",
-                context! { title => "Edit profile", rule => Value::from(Serde(&rule)) },
+                context! { title => "Edit profile", rule => view(&rule) },
             )
             .await
         }
@@ -1213,7 +1212,7 @@ pub async fn filters_page(
                 &state,
                 &session,
                 "filters.html",
-                context! { title => "Filters", filters => Value::from(Serde(&list)) },
+                context! { title => "Filters", filters => view(&list) },
             )
             .await
         }
@@ -1320,7 +1319,7 @@ pub async fn quote_page(
                 &state,
                 &session,
                 "quote.html",
-                context! { title => "Quote", status => Value::from(Serde(&quoted)) },
+                context! { title => "Quote", status => view(&quoted) },
             )
             .await
         }
@@ -1382,7 +1381,7 @@ pub async fn list_timeline(
                 "timeline.html",
                 context! {
                     title => format!("List: {}", list.title),
-                    statuses => Value::from(Serde(&posts)),
+                    statuses => view(&posts),
                     next,
                 },
             )
@@ -1410,9 +1409,9 @@ pub async fn explore(
                 "explore.html",
                 context! {
                     title => "Explore",
-                    statuses => Value::from(Serde(&posts)),
-                    tags => Value::from(Serde(&tags)),
-                    links => Value::from(Serde(&links)),
+                    statuses => view(&posts),
+                    tags => view(&tags),
+                    links => view(&links),
                 },
             )
             .await
