@@ -27,6 +27,8 @@ const SHARDS: usize = 32;
 pub struct RenderedCache {
     statuses: Memo<StatusEntry, entity::SharedStatus>,
     accounts: Memo<Account, entity::Rendered<entity::Account>>,
+    /// Accounts as their owners see them, with `source` (`verify_credentials`).
+    credentials: Memo<Account, entity::Rendered<entity::Account>>,
 }
 
 impl RenderedCache {
@@ -35,6 +37,7 @@ impl RenderedCache {
         RenderedCache {
             statuses: Memo::new(config.statuses, config.max_bytes),
             accounts: Memo::new(config.accounts, config.max_bytes / 2),
+            credentials: Memo::new(config.accounts, config.max_bytes / 2),
         }
     }
 
@@ -64,6 +67,27 @@ impl RenderedCache {
     ) -> Arc<entity::Rendered<entity::Account>> {
         self.accounts
             .get_or_render(account.id, account, emojis, render, |r| r.weight())
+    }
+
+    /// The account as its owner sees it, if rendered from this copy of its record.
+    pub fn credentials(
+        &self,
+        account: &Arc<Account>,
+        emojis: u64,
+    ) -> Option<Arc<entity::Rendered<entity::Account>>> {
+        self.credentials.get(account.id, account, emojis)
+    }
+
+    /// Keeps the account as its owner sees it, rendered from this copy of its record.
+    pub fn put_credentials(
+        &self,
+        account: &Arc<Account>,
+        emojis: u64,
+        rendered: entity::Rendered<entity::Account>,
+    ) -> Arc<entity::Rendered<entity::Account>> {
+        let weight = rendered.weight();
+        self.credentials
+            .put(account.id, account, emojis, Arc::new(rendered), weight)
     }
 }
 

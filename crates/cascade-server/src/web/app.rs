@@ -1108,7 +1108,12 @@ pub async fn follow_request_action(
                 }
                 accepted
             }
-            "reject" => state.store.delete_follow_request(from, me).await?,
+            "reject" => {
+                let rejected = state.store.delete_follow_request(from, me).await?;
+                // The follow requests count (`verify_credentials`) moved.
+                state.forget(crate::cluster::Forget::Account(me));
+                rejected
+            }
             _ => false,
         };
         if !done {
