@@ -36,6 +36,8 @@ pub struct Shared {
     pub viewers: crate::app::viewer::ViewerCache,
     /// Cached status and account records, view counts and marks, for rendering.
     pub records: crate::app::records::RecordCache,
+    /// Statuses and accounts rendered once per version of their records, for every reader.
+    pub rendered: crate::app::rendered::RenderedCache,
     /// Request counters for the rate limits.
     pub limiter: crate::throttle::Limiter,
     /// Argon2 hashing, on the blocking pool and a bounded number at a time.
@@ -170,6 +172,7 @@ impl AppState {
         let streams = crate::app::stream::Hub::new(config.stream_buffer);
         let push = crate::app::push::PushState::new(config.coalesce_ms);
         let records = crate::app::records::RecordCache::new(&config.record_cache);
+        let rendered = crate::app::rendered::RenderedCache::new(&config.record_cache);
         let search = crate::app::search::open_index(&config.data_dir);
         let in_flight = crate::throttle::InFlight::new(config.max_in_flight);
         let stream_slots = crate::throttle::Slots::new(config.streams_per_address);
@@ -200,6 +203,7 @@ impl AppState {
             stream_slots,
             viewers: Default::default(),
             records,
+            rendered,
             views: Default::default(),
             views_due: Notify::new(),
             inbox,

@@ -123,9 +123,9 @@ async fn register_account(
 async fn verify_credentials(
     State(state): State<AppState>,
     auth: Auth,
-) -> ApiResult<Json<model::Account>> {
+) -> ApiResult<Json<std::sync::Arc<model::Rendered<model::Account>>>> {
     let me = auth.user("profile")?;
-    Ok(Json(uc::credential_account(&state, me).await?))
+    Ok(Json(uc::credentials(&state, me).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -556,5 +556,7 @@ async fn reject_follow_request(
     if !state.store.delete_follow_request(from, me).await? {
         return Err(ApiError::NotFound);
     }
+    // The follow requests count (`verify_credentials`) moved.
+    state.forget(crate::cluster::Forget::Account(me));
     Ok(Json(uc::relationship(&state, me, from).await?))
 }

@@ -2,6 +2,8 @@
 
 use cascade_core::job::JobKind;
 use cascade_core::{time, Id};
+use std::sync::Arc;
+
 use cascade_store::{Account, NewAccount, NewFollow, NewJob, StoreError};
 
 use crate::app::entity;
@@ -132,42 +134,70 @@ pub async fn register(
 
 /// The signed-in user's own account, with its `source` (what the settings form edits).
 pub async fn credential_account(state: &AppState, me: Id) -> ApiResult<entity::Account> {
-    // The account from the record cache, as every other rendering of it: one query less
-    // on the call every client makes at start.
+    Ok((**credentials(state, me).await?).clone())
+}
+
+/// The account as its owner sees it (`verify_credentials`), rendered once per version of
+/// its record (`app::rendered`): the call every client makes at start, and again and
+/// again, answers from memory with no query. A change of the defaults or of the follow
+/// requests forgets the account's record, and so this rendering; the away notice, which
+/// changes with the clock, is added per request.
+pub async fn credentials(
+    state: &AppState,
+    me: Id,
+) -> ApiResult<Arc<entity::Rendered<entity::Account>>> {
     let account = state
         .records
         .accounts(&state.store, &[me], std::time::Instant::now())
         .await?
         .remove(&me)
         .ok_or(StoreError::NotFound)?;
-    let user = state.store.user(me).await?;
-    let requests = state.store.count_follow_requests(me).await?;
-    let mut rendered = render::account(state, &account);
-    let fields: Vec<(String, String)> =
-        serde_json::from_str(&account.fields_json).unwrap_or_default();
-    rendered.source = Some(entity::Source {
-        privacy: user.default_visibility,
-        sensitive: user.default_sensitive,
-        language: user.default_language,
-        note: account.note.clone(),
-        fields: fields
-            .into_iter()
-            .map(|(name, value)| entity::Field {
-                name,
-                value,
-                verified_at: None,
-            })
-            .collect(),
-        follow_requests_count: requests,
-        hide_collections: false,
-        discoverable: account.discoverable,
-        indexable: account.discoverable,
-        quote_policy: "public".into(),
-    });
-    rendered.role = Some(serde_json::json!({
-        "id": "-99", "name": "", "permissions": "0", "color": "", "highlighted": false
-    }));
-    Ok(rendered)
+    let emojis = state.emojis.generation();
+    let shared = match state.rendered.credentials(&account, emojis) {
+        Some(shared) => shared,
+        None => {
+            let user = state.store.user(me).await?;
+            let requests = state.store.count_follow_requests(me).await?;
+            let mut rendered = render::account(state, &account);
+            rendered.cascade_away = None;
+            let fields: Vec<(String, String)> =
+                serde_json::from_str(&account.fields_json).unwrap_or_default();
+            rendered.source = Some(entity::Source {
+                privacy: user.default_visibility,
+                sensitive: user.default_sensitive,
+                language: user.default_language,
+                note: account.note.clone(),
+                fields: fields
+                    .into_iter()
+                    .map(|(name, value)| entity::Field {
+                        name,
+                        value,
+                        verified_at: None,
+                    })
+                    .collect(),
+                follow_requests_count: requests,
+                hide_collections: false,
+                discoverable: account.discoverable,
+                indexable: account.discoverable,
+                quote_policy: "public".into(),
+            });
+            rendered.role = Some(serde_json::json!({
+                "id": "-99", "name": "", "permissions": "0", "color": "", "highlighted": false
+            }));
+            state
+                .rendered
+                .put_credentials(&account, emojis, entity::Rendered::new(rendered))
+        }
+    };
+    Ok(match state.away.notice(me) {
+        Some(notice) if account.suspended_at.is_none() => {
+            Arc::new(entity::Rendered::new(entity::Account {
+                cascade_away: Some(notice),
+                ..(**shared).clone()
+            }))
+        }
+        _ => shared,
+    })
 }
 
 pub async fn relationship(state: &AppState, me: Id, target: Id) -> ApiResult<entity::Relationship> {
@@ -272,6 +302,8 @@ async fn follow_or_request(
         if new {
             state.jobs.ring();
         }
+        // The target's follow requests count (`verify_credentials`) moved.
+        state.forget(crate::cluster::Forget::Account(target));
         Ok(false)
     } else {
         let new = state.store.follow(f, &owed).await?;

@@ -6,6 +6,7 @@
 //! within `REFRESH`, when `run_refresher` reads them again.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -28,6 +29,9 @@ pub const MAX_BYTES: usize = 256 * 1024;
 #[derive(Default)]
 pub struct EmojiBook {
     current: RwLock<Arc<HashMap<String, Value>>>,
+    /// Moves each time the emojis are read again, so that renderings made with the old
+    /// ones are made again (`app::rendered`).
+    generation: AtomicU64,
 }
 
 impl EmojiBook {
@@ -36,6 +40,11 @@ impl EmojiBook {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// Which reading of the emojis is in use.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// The emojis `:used:` in these texts, each once, in the order first used.
@@ -101,11 +110,16 @@ pub async fn reload(state: &AppState) -> ApiResult<()> {
         .iter()
         .map(|e| (e.shortcode.clone(), entity(state, e)))
         .collect();
-    *state
+    let mut current = state
         .emojis
         .current
         .write()
-        .unwrap_or_else(|p| p.into_inner()) = Arc::new(rendered);
+        .unwrap_or_else(|p| p.into_inner());
+    let changed = **current != rendered;
+    *current = Arc::new(rendered);
+    if changed {
+        state.emojis.generation.fetch_add(1, Ordering::AcqRel);
+    }
     Ok(())
 }
 

@@ -1,7 +1,11 @@
 //! The Mastodon JSON shapes Cascade returns. Only this module knows them: the shape is a
 //! promise to existing clients, so it lives in one place. Ids are strings, times RFC 3339.
 
+use std::sync::Arc;
+
+use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 #[derive(Debug, Clone, Serialize)]
@@ -116,9 +120,9 @@ pub struct Application {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct QuoteApproval {
-    pub automatic: Vec<String>,
-    pub manual: Vec<String>,
-    pub current_user: String,
+    pub automatic: &'static [&'static str],
+    pub manual: &'static [&'static str],
+    pub current_user: &'static str,
 }
 
 /// A quote as Mastodon 4.5 renders it. Inside a quoted status the nested quote is shallow
@@ -136,13 +140,106 @@ pub enum Quote {
     },
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A status as one viewer sees it: the fields every viewer sees alike, rendered once per
+/// version of the status's record and shared (`common`, `account`), and the viewer's own
+/// (marks, filters, what it may see of a reblog or quote). It reads as the common fields
+/// (`Deref`) and serialises as Mastodon's one flat object, in Mastodon's key order.
+#[derive(Debug, Clone)]
 pub struct Status {
+    pub common: Arc<SharedStatus>,
+    /// The status's flag, or its author's media marked sensitive by a moderator.
+    pub sensitive: bool,
+    pub favourited: Option<bool>,
+    pub reblogged: Option<bool>,
+    pub muted: Option<bool>,
+    pub bookmarked: Option<bool>,
+    pub pinned: Option<bool>,
+    pub filtered: Option<Vec<FilterResult>>,
+    pub reblog: Option<Box<Status>>,
+    pub account: Arc<Rendered<Account>>,
+    /// The mentioned accounts that still exist.
+    pub mentions: Vec<Mention>,
+    pub poll: Option<Value>,
+    pub quote: Option<Quote>,
+    pub quote_approval: QuoteApproval,
+    /// Cascade's extension: view counts, for those allowed to see them, and whether the
+    /// status is an automatic reply. Clients that do not know it ignore it.
+    pub cascade: Option<StatusExtension>,
+    /// The source text, only in the response to a delete (for "delete and redraft").
+    pub text: Option<String>,
+}
+
+impl std::ops::Deref for Status {
+    type Target = StatusCommon;
+
+    fn deref(&self) -> &StatusCommon {
+        &self.common.fields
+    }
+}
+
+impl Serialize for Status {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let j = &self.common.json;
+        let mut m = serializer.serialize_map(None)?;
+        m.serialize_entry("id", &j.id)?;
+        m.serialize_entry("created_at", &j.created_at)?;
+        m.serialize_entry("in_reply_to_id", &j.in_reply_to_id)?;
+        m.serialize_entry("in_reply_to_account_id", &j.in_reply_to_account_id)?;
+        m.serialize_entry("sensitive", &self.sensitive)?;
+        m.serialize_entry("spoiler_text", &j.spoiler_text)?;
+        m.serialize_entry("visibility", &j.visibility)?;
+        m.serialize_entry("language", &j.language)?;
+        m.serialize_entry("uri", &j.uri)?;
+        m.serialize_entry("url", &j.url)?;
+        m.serialize_entry("replies_count", &j.replies_count)?;
+        m.serialize_entry("reblogs_count", &j.reblogs_count)?;
+        m.serialize_entry("favourites_count", &j.favourites_count)?;
+        m.serialize_entry("quotes_count", &j.quotes_count)?;
+        m.serialize_entry("edited_at", &j.edited_at)?;
+        for (key, mark) in [
+            ("favourited", self.favourited),
+            ("reblogged", self.reblogged),
+            ("muted", self.muted),
+            ("bookmarked", self.bookmarked),
+            ("pinned", self.pinned),
+        ] {
+            if let Some(mark) = mark {
+                m.serialize_entry(key, &mark)?;
+            }
+        }
+        m.serialize_entry("content", &j.content)?;
+        if let Some(filtered) = &self.filtered {
+            m.serialize_entry("filtered", filtered)?;
+        }
+        m.serialize_entry("reblog", &self.reblog)?;
+        m.serialize_entry("application", &j.application)?;
+        m.serialize_entry("account", &*self.account)?;
+        m.serialize_entry("media_attachments", &j.media_attachments)?;
+        m.serialize_entry("mentions", &self.mentions)?;
+        m.serialize_entry("tags", &j.tags)?;
+        m.serialize_entry("emojis", &j.emojis)?;
+        m.serialize_entry("card", &j.card)?;
+        m.serialize_entry("poll", &self.poll)?;
+        m.serialize_entry("quote", &self.quote)?;
+        m.serialize_entry("quote_approval", &self.quote_approval)?;
+        if let Some(cascade) = &self.cascade {
+            m.serialize_entry("cascade", cascade)?;
+        }
+        if let Some(text) = &self.text {
+            m.serialize_entry("text", text)?;
+        }
+        m.end()
+    }
+}
+
+/// The fields of a status that every viewer sees alike: they depend on its record (and
+/// its attachments and tags), the instance's custom emojis and its configuration only.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusCommon {
     pub id: String,
     pub created_at: String,
     pub in_reply_to_id: Option<String>,
     pub in_reply_to_account_id: Option<String>,
-    pub sensitive: bool,
     pub spoiler_text: String,
     pub visibility: String,
     pub language: Option<String>,
@@ -153,37 +250,153 @@ pub struct Status {
     pub favourites_count: i64,
     pub quotes_count: i64,
     pub edited_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub favourited: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reblogged: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub muted: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bookmarked: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pinned: Option<bool>,
     pub content: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub filtered: Option<Vec<FilterResult>>,
-    pub reblog: Option<Box<Status>>,
     pub application: Option<Application>,
-    pub account: Account,
     pub media_attachments: Vec<MediaAttachment>,
-    pub mentions: Vec<Mention>,
     pub tags: Vec<Tag>,
     pub emojis: Vec<Value>,
     pub card: Option<Value>,
-    pub poll: Option<Value>,
-    pub quote: Option<Quote>,
-    pub quote_approval: QuoteApproval,
-    /// Cascade's extension: view counts, for those allowed to see them, and whether the
-    /// status is an automatic reply. Clients that do not know it ignore it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cascade: Option<StatusExtension>,
-    /// The source text, only in the response to a delete (for "delete and redraft").
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
+}
+
+/// `StatusCommon` with each field's JSON, serialised once: a response that shows the
+/// status copies these bytes between the viewer's own fields. One piece per field, not
+/// one for all, because a JSON object cannot be spliced from fragments through serde.
+#[derive(Debug)]
+pub struct SharedStatus {
+    pub fields: StatusCommon,
+    json: CommonJson,
+    bytes: usize,
+}
+
+#[derive(Debug)]
+struct CommonJson {
+    id: Box<RawValue>,
+    created_at: Box<RawValue>,
+    in_reply_to_id: Box<RawValue>,
+    in_reply_to_account_id: Box<RawValue>,
+    spoiler_text: Box<RawValue>,
+    visibility: Box<RawValue>,
+    language: Box<RawValue>,
+    uri: Box<RawValue>,
+    url: Box<RawValue>,
+    replies_count: Box<RawValue>,
+    reblogs_count: Box<RawValue>,
+    favourites_count: Box<RawValue>,
+    quotes_count: Box<RawValue>,
+    edited_at: Box<RawValue>,
+    content: Box<RawValue>,
+    application: Box<RawValue>,
+    media_attachments: Box<RawValue>,
+    tags: Box<RawValue>,
+    emojis: Box<RawValue>,
+    card: Box<RawValue>,
+}
+
+impl SharedStatus {
+    pub fn new(fields: StatusCommon) -> SharedStatus {
+        let f = &fields;
+        let json = CommonJson {
+            id: raw(&f.id),
+            created_at: raw(&f.created_at),
+            in_reply_to_id: raw(&f.in_reply_to_id),
+            in_reply_to_account_id: raw(&f.in_reply_to_account_id),
+            spoiler_text: raw(&f.spoiler_text),
+            visibility: raw(&f.visibility),
+            language: raw(&f.language),
+            uri: raw(&f.uri),
+            url: raw(&f.url),
+            replies_count: raw(&f.replies_count),
+            reblogs_count: raw(&f.reblogs_count),
+            favourites_count: raw(&f.favourites_count),
+            quotes_count: raw(&f.quotes_count),
+            edited_at: raw(&f.edited_at),
+            content: raw(&f.content),
+            application: raw(&f.application),
+            media_attachments: raw(&f.media_attachments),
+            tags: raw(&f.tags),
+            emojis: raw(&f.emojis),
+            card: raw(&f.card),
+        };
+        let j = &json;
+        let bytes = [
+            &j.id,
+            &j.created_at,
+            &j.in_reply_to_id,
+            &j.in_reply_to_account_id,
+            &j.spoiler_text,
+            &j.visibility,
+            &j.language,
+            &j.uri,
+            &j.url,
+            &j.replies_count,
+            &j.reblogs_count,
+            &j.favourites_count,
+            &j.quotes_count,
+            &j.edited_at,
+            &j.content,
+            &j.application,
+            &j.media_attachments,
+            &j.tags,
+            &j.emojis,
+            &j.card,
+        ]
+        .iter()
+        .map(|r| 2 * r.get().len())
+        .sum::<usize>()
+            + std::mem::size_of::<SharedStatus>();
+        SharedStatus {
+            fields,
+            json,
+            bytes,
+        }
+    }
+
+    /// The bytes kept, for the cache's budget: the JSON, and about as much again in
+    /// the fields.
+    pub fn weight(&self) -> usize {
+        self.bytes
+    }
+}
+
+/// A value's JSON. The entities here always serialise (no maps with other than string
+/// keys); `null` stands in should one ever not.
+fn raw<T: Serialize + ?Sized>(value: &T) -> Box<RawValue> {
+    serde_json::value::to_raw_value(value).unwrap_or_else(|_| RawValue::NULL.to_owned())
+}
+
+/// A value kept with its JSON, so that every response that shows it copies the bytes
+/// instead of serialising it again (`app::rendered` keeps them per record). It reads as
+/// the value and serialises as the JSON.
+#[derive(Debug)]
+pub struct Rendered<T> {
+    value: T,
+    json: Box<RawValue>,
+}
+
+impl<T: Serialize> Rendered<T> {
+    pub fn new(value: T) -> Rendered<T> {
+        let json = raw(&value);
+        Rendered { value, json }
+    }
+
+    /// The bytes kept, for the cache's budget.
+    pub fn weight(&self) -> usize {
+        2 * self.json.get().len() + std::mem::size_of::<Self>()
+    }
+}
+
+impl<T> std::ops::Deref for Rendered<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T> Serialize for Rendered<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.json.serialize(serializer)
+    }
 }
 
 /// `Status.cascade`: the view counts (when the viewer may see them) and the automatic
@@ -518,7 +731,7 @@ pub struct Notification {
     pub kind: String,
     pub group_key: String,
     pub created_at: String,
-    pub account: Account,
+    pub account: Arc<Rendered<Account>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
 }

@@ -27,6 +27,7 @@ pub mod push;
 pub mod ranked;
 pub mod records;
 pub mod render;
+pub mod rendered;
 pub mod reports;
 pub mod scheduled;
 pub mod search;

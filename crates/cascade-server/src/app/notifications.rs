@@ -484,7 +484,9 @@ pub async fn render_all(
         |s| &s.id,
     );
     let account_ids: Vec<Id> = records.iter().map(|n| n.from_account_id).collect();
-    let accounts = by_id(render::accounts(state, &account_ids).await?, |a| &a.id);
+    let accounts = by_id(render::shared_accounts(state, &account_ids).await?, |a| {
+        &a.id
+    });
     Ok(records
         .iter()
         .filter_map(|n| {

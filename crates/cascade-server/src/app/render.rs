@@ -85,6 +85,69 @@ pub fn account(state: &AppState, a: &Account) -> entity::Account {
     }
 }
 
+/// The account as rendered for statuses: made once per version of its record and shared
+/// by every status and reader (`app::rendered`), with the away notice, which changes with
+/// the clock, added per rendering.
+pub fn shared_account(
+    state: &AppState,
+    a: &Arc<Account>,
+) -> Arc<entity::Rendered<entity::Account>> {
+    let shared = state.rendered.account(a, state.emojis.generation(), || {
+        let mut rendered = account(state, a);
+        rendered.cascade_away = None;
+        entity::Rendered::new(rendered)
+    });
+    match state.away.notice(a.id) {
+        Some(notice) if a.suspended_at.is_none() => {
+            Arc::new(entity::Rendered::new(entity::Account {
+                cascade_away: Some(notice),
+                ..(**shared).clone()
+            }))
+        }
+        _ => shared,
+    }
+}
+
+/// What every viewer sees alike of a status (`entity::StatusCommon`). The author's
+/// username is part of its URLs: usernames never change.
+fn common_fields(state: &AppState, e: &StatusEntry, author: &Account) -> entity::SharedStatus {
+    let s = &e.record;
+    let visibility = Visibility::from_code(s.visibility);
+    entity::SharedStatus::new(entity::StatusCommon {
+        id: s.id.to_string(),
+        created_at: time::rfc3339(s.created_at),
+        in_reply_to_id: s.in_reply_to_id.map(|i| i.to_string()),
+        in_reply_to_account_id: s.in_reply_to_account_id.map(|i| i.to_string()),
+        spoiler_text: s.spoiler_text.clone(),
+        visibility: visibility.as_str().to_string(),
+        language: s.language.clone(),
+        uri: state.url(&format!("/@{}/{}", author.username, s.id)),
+        url: Some(state.url(&format!("/@{}/{}", author.username, s.id))),
+        replies_count: s.replies_count,
+        reblogs_count: s.reblogs_count,
+        favourites_count: s.favourites_count,
+        quotes_count: s.quotes_count,
+        edited_at: s.edited_at.map(time::rfc3339),
+        content: s.content_html.clone(),
+        application: None,
+        media_attachments: e
+            .media
+            .iter()
+            .map(|m| crate::app::media::entity(state, m))
+            .collect(),
+        tags: e
+            .tags
+            .iter()
+            .map(|t| entity::Tag {
+                name: t.clone(),
+                url: state.url(&format!("/tags/{t}")),
+            })
+            .collect(),
+        emojis: state.emojis.used_in(&[&s.text, &s.spoiler_text]),
+        card: None,
+    })
+}
+
 /// The account's avatar: the uploaded one, or its generated default.
 pub fn avatar_url(state: &AppState, a: &Account) -> String {
     match &a.avatar_key {
@@ -149,6 +212,18 @@ pub fn fields(json: &str) -> Vec<entity::Field> {
 
 /// Renders accounts in the order of `ids`, leaving out unknown and suspended ones.
 pub async fn accounts(state: &AppState, ids: &[Id]) -> ApiResult<Vec<entity::Account>> {
+    Ok(shared_accounts(state, ids)
+        .await?
+        .iter()
+        .map(|a| (***a).clone())
+        .collect())
+}
+
+/// `accounts`, as the renderings shared by every reader (`app::rendered`).
+pub async fn shared_accounts(
+    state: &AppState,
+    ids: &[Id],
+) -> ApiResult<Vec<Arc<entity::Rendered<entity::Account>>>> {
     let found = state
         .records
         .accounts(&state.store, ids, Instant::now())
@@ -157,7 +232,7 @@ pub async fn accounts(state: &AppState, ids: &[Id]) -> ApiResult<Vec<entity::Acc
         .iter()
         .filter_map(|id| found.get(id))
         .filter(|a| a.suspended_at.is_none())
-        .map(|a| account(state, a))
+        .map(|a| shared_account(state, a))
         .collect())
 }
 
@@ -446,40 +521,20 @@ impl Loaded {
                 url: state.url(&format!("/@{}", a.username)),
             })
             .collect();
-        let tags = e
-            .tags
-            .iter()
-            .map(|t| entity::Tag {
-                name: t.clone(),
-                url: state.url(&format!("/tags/{t}")),
-            })
-            .collect();
         let marks = self.marks.get(&s.id).copied().unwrap_or_default();
         let has = |mark: bool| viewer.id.map(|_| mark);
-        let visibility = Visibility::from_code(s.visibility);
+        let common = state.rendered.status(e, state.emojis.generation(), || {
+            common_fields(state, e, author)
+        });
         Some(entity::Status {
-            id: s.id.to_string(),
-            created_at: time::rfc3339(s.created_at),
-            in_reply_to_id: s.in_reply_to_id.map(|i| i.to_string()),
-            in_reply_to_account_id: s.in_reply_to_account_id.map(|i| i.to_string()),
+            common,
             // A moderator's `sensitive` action covers the account's media, old and new.
             sensitive: s.sensitive || (author.sensitized_at.is_some() && !e.media.is_empty()),
-            spoiler_text: s.spoiler_text.clone(),
-            visibility: visibility.as_str().to_string(),
-            language: s.language.clone(),
-            uri: state.url(&format!("/@{}/{}", author.username, s.id)),
-            url: Some(state.url(&format!("/@{}/{}", author.username, s.id))),
-            replies_count: s.replies_count,
-            reblogs_count: s.reblogs_count,
-            favourites_count: s.favourites_count,
-            quotes_count: s.quotes_count,
-            edited_at: s.edited_at.map(time::rfc3339),
             favourited: has(marks.favourited),
             reblogged: has(marks.reblogged),
             muted: has(self.muted.contains(&s.id)),
             bookmarked: has(marks.bookmarked),
             pinned: has(marks.pinned),
-            content: s.content_html.clone(),
             filtered: viewer.id.map(|_| {
                 self.matches(viewer, e)
                     .into_iter()
@@ -487,17 +542,8 @@ impl Loaded {
                     .collect()
             }),
             reblog,
-            application: None,
-            account: account(state, author),
-            media_attachments: e
-                .media
-                .iter()
-                .map(|m| crate::app::media::entity(state, m))
-                .collect(),
+            account: shared_account(state, author),
             mentions,
-            tags,
-            emojis: state.emojis.used_in(&[&s.text, &s.spoiler_text]),
-            card: None,
             poll: self
                 .polls
                 .get(&s.id)
@@ -515,11 +561,10 @@ impl Loaded {
 
 /// Who may quote a status, as Mastodon 4.5 reports it.
 fn quote_approval(viewer: &Viewer, s: &StatusRecord) -> entity::QuoteApproval {
-    let policy = effective_quote_policy(s);
-    let automatic = match policy {
-        "public" => vec!["public".to_string()],
-        "followers" => vec!["followers".to_string()],
-        _ => Vec::new(),
+    let automatic: &'static [&'static str] = match effective_quote_policy(s) {
+        "public" => &["public"],
+        "followers" => &["followers"],
+        _ => &[],
     };
     let current_user = match viewer.id {
         None => "unknown",
@@ -528,8 +573,8 @@ fn quote_approval(viewer: &Viewer, s: &StatusRecord) -> entity::QuoteApproval {
     };
     entity::QuoteApproval {
         automatic,
-        manual: Vec::new(),
-        current_user: current_user.to_string(),
+        manual: &[],
+        current_user,
     }
 }
 

@@ -15,12 +15,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use cascade_core::timeline::Page;
 use cascade_core::Id;
 use cascade_store::{Mark, NotificationFilter};
-use minijinja::value::Serde;
 use minijinja::{context, Value};
 use serde::Deserialize;
 
 use super::session::{MaybeSession, Session, APP_CONTENT_SECURITY_POLICY};
-use super::{page_error, pages};
+use super::{page_error, pages, view};
 use crate::app::notifications::GroupedQuery;
 use crate::app::statuses::StatusInput;
 use crate::app::{accounts, away, notifications, ranked, statuses, timelines, trends, watch};
@@ -66,7 +65,7 @@ pub async fn signed_in_page(
         name,
         context! {
             instance => &state.config.title,
-            me => Value::from(Serde(&me)),
+            me => view(&me),
             csrf => session.csrf(),
             here => &session.here,
             unread,
@@ -143,8 +142,8 @@ async fn landing(state: &AppState) -> Response {
                 description => description.get("content").and_then(|c| c.as_str()).unwrap_or_default(),
                 rules,
                 registrations_open => state.config.registrations_open,
-                posts => Value::from(Serde(&posts)),
-                tags => Value::from(Serde(&tags)),
+                posts => view(&posts),
+                tags => view(&tags),
             },
         ))
     }
@@ -185,10 +184,10 @@ async fn home(state: &AppState, session: &Session, q: &TimelineQuery) -> Respons
                 "home.html",
                 context! {
                     title => "Home",
-                    attached => Value::from(Serde(&attached)),
+                    attached => view(&attached),
                     ranked,
                     stream => "user",
-                    statuses => Value::from(Serde(&posts)),
+                    statuses => view(&posts),
                     next,
                 },
             )
@@ -219,7 +218,7 @@ pub async fn public(
                 context! {
                     title => "Public",
                     stream => "public",
-                    statuses => Value::from(Serde(&posts)),
+                    statuses => view(&posts),
                     next,
                 },
             )
@@ -256,7 +255,7 @@ pub async fn tag(
     let ctx = context! {
         instance => &state.config.title,
         title => format!("#{tag}"),
-        statuses => Value::from(Serde(&posts)),
+        statuses => view(&posts),
         next,
     };
     match session {
@@ -311,8 +310,8 @@ pub async fn notifications_page(
                 count => g.notifications_count,
                 others => g.notifications_count - 1,
                 at => &g.latest_page_notification_at,
-                accounts => Value::from(Serde(&faces)),
-                status => Value::from(Serde(&status)),
+                accounts => view(&faces),
+                status => view(&status),
             }
         })
         .collect();
@@ -585,7 +584,7 @@ pub async fn away_page(
         &state,
         &session,
         "away.html",
-        context! { title => "Out of office", away => Value::from(Serde(&current)) },
+        context! { title => "Out of office", away => view(&current) },
     )
     .await
 }
@@ -661,8 +660,8 @@ pub async fn watches_page(
                 "watches.html",
                 context! {
                     title => "Brand watches",
-                    watches => Value::from(Serde(&list)),
-                    queue => Value::from(Serde(&queue)),
+                    watches => view(&list),
+                    queue => view(&queue),
                 },
             )
             .await
@@ -701,10 +700,10 @@ pub async fn watch_page(
                     title => format!("Watch: {}", found.name),
                     stream => "watch",
                     stream_watch => &found.id,
-                    watch => Value::from(Serde(&found)),
-                    statuses => Value::from(Serde(&hits)),
-                    queue => Value::from(Serde(&queue)),
-                    stats => Value::from(Serde(&stats)),
+                    watch => view(&found),
+                    statuses => view(&hits),
+                    queue => view(&queue),
+                    stats => view(&stats),
                 },
             )
             .await
@@ -810,7 +809,7 @@ async fn marked(state: &AppState, session: &Session, mark: Mark, q: &TimelineQue
                 state,
                 session,
                 "timeline.html",
-                context! { title, statuses => Value::from(Serde(&posts)), next },
+                context! { title, statuses => view(&posts), next },
             )
             .await
         }
@@ -872,7 +871,7 @@ pub async fn search(
         &state,
         &session,
         "search.html",
-        context! { title => "Search", q => text, found => Value::from(Serde(&found)) },
+        context! { title => "Search", q => text, found => view(&found) },
     )
     .await
 }
@@ -891,7 +890,7 @@ pub async fn suggestions(
                 &state,
                 &session,
                 "suggestions.html",
-                context! { title => "Who to follow", suggestions => Value::from(Serde(&list)) },
+                context! { title => "Who to follow", suggestions => view(&list) },
             )
             .await
         }
@@ -917,7 +916,7 @@ pub async fn conversations(
                 &state,
                 &session,
                 "conversations.html",
-                context! { title => "Conversations", conversations => Value::from(Serde(&list)) },
+                context! { title => "Conversations", conversations => view(&list) },
             )
             .await
         }
@@ -955,8 +954,8 @@ pub async fn policy_page(
                 "policy.html",
                 context! {
                     title => "Notification settings",
-                    policy => Value::from(Serde(&policy)),
-                    requests => Value::from(Serde(&requests)),
+                    policy => view(&policy),
+                    requests => view(&requests),
                 },
             )
             .await
@@ -1076,7 +1075,7 @@ pub async fn follow_requests(
                 &state,
                 &session,
                 "follow_requests.html",
-                context! { title => "Follow requests", accounts => Value::from(Serde(&list)) },
+                context! { title => "Follow requests", accounts => view(&list) },
             )
             .await
         }
@@ -1110,7 +1109,12 @@ pub async fn follow_request_action(
                 }
                 accepted
             }
-            "reject" => state.store.delete_follow_request(from, me).await?,
+            "reject" => {
+                let rejected = state.store.delete_follow_request(from, me).await?;
+                // The follow requests count (`verify_credentials`) moved.
+                state.forget(crate::cluster::Forget::Account(me));
+                rejected
+            }
             _ => false,
         };
         if !done {
@@ -1140,7 +1144,7 @@ pub async fn profile_page(
                 &state,
                 &session,
                 "profile_settings.html",
-                context! { title => "Edit profile", rule => Value::from(Serde(&rule)) },
+                context! { title => "Edit profile", rule => view(&rule) },
             )
             .await
         }
@@ -1214,7 +1218,7 @@ pub async fn filters_page(
                 &state,
                 &session,
                 "filters.html",
-                context! { title => "Filters", filters => Value::from(Serde(&list)) },
+                context! { title => "Filters", filters => view(&list) },
             )
             .await
         }
@@ -1317,7 +1321,7 @@ pub async fn quote_page(
                 &state,
                 &session,
                 "quote.html",
-                context! { title => "Quote", status => Value::from(Serde(&quoted)) },
+                context! { title => "Quote", status => view(&quoted) },
             )
             .await
         }
@@ -1531,8 +1535,8 @@ pub async fn list_timeline(
                         replies_policy => &list.replies_policy,
                         exclusive => list.exclusive,
                     },
-                    members => Value::from(Serde(&members)),
-                    statuses => Value::from(Serde(&posts)),
+                    members => view(&members),
+                    statuses => view(&posts),
                     next,
                 },
             )
@@ -1560,9 +1564,9 @@ pub async fn explore(
                 "explore.html",
                 context! {
                     title => "Explore",
-                    statuses => Value::from(Serde(&posts)),
-                    tags => Value::from(Serde(&tags)),
-                    links => Value::from(Serde(&links)),
+                    statuses => view(&posts),
+                    tags => view(&tags),
+                    links => view(&links),
                 },
             )
             .await

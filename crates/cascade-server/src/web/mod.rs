@@ -17,13 +17,20 @@ use axum::routing::{get, post};
 use axum::Router;
 use cascade_core::timeline::Page;
 use cascade_store::AccountStatusesFilter;
-use minijinja::value::Serde;
 use minijinja::{context, Environment, Value};
 
 use crate::app::{cascade, render, statuses, timelines, Viewer};
 use crate::error::ApiError;
 use crate::state::AppState;
 use session::MaybeSession;
+
+/// A value for a template, through its JSON: statuses and accounts carry JSON rendered
+/// once (`entity::Rendered`), which only serde_json reads back as what it stands for.
+pub fn view<T: serde::Serialize + ?Sized>(value: &T) -> Value {
+    Value::from(minijinja::value::Serde(
+        serde_json::to_value(value).unwrap_or_default(),
+    ))
+}
 
 /// What a page may load and who may frame it. Public pages run no script at all, so none
 /// is allowed (the signed-in pages set `session::APP_CONTENT_SECURITY_POLICY`, which
@@ -354,9 +361,9 @@ async fn profile_page(
         };
         let ctx = context! {
             instance => &state.config.title,
-            account => Value::from(Serde(&rendered)),
-            statuses => Value::from(Serde(&statuses)),
-            relationship => Value::from(Serde(&relationship)),
+            account => view(&rendered),
+            statuses => view(&statuses),
+            relationship => view(&relationship),
             note_text,
         };
         Ok::<_, ApiError>(ctx)
@@ -388,10 +395,10 @@ async fn status_page(
         let text = plain(&status.content);
         Ok(context! {
             instance => &state.config.title,
-            status => Value::from(Serde(&status)),
+            status => view(&status),
             text,
-            ancestors => Value::from(Serde(&context.ancestors)),
-            replies => Value::from(Serde(&context.descendants)),
+            ancestors => view(&context.ancestors),
+            replies => view(&context.descendants),
         })
     }
     .await;
@@ -442,11 +449,11 @@ async fn cascade_page(
                 stream => "spread",
                 spread_of => m.root.id.clone(),
                 instance => &state.config.title,
-                root => Value::from(Serde(&m.root)),
-                status => Value::from(Serde(&m.root)),
-                stats => Value::from(Serde(&json.stats)),
-                views => Value::from(Serde(&m.views)),
-                prediction => Value::from(Serde(&json.prediction)),
+                root => view(&m.root),
+                status => view(&m.root),
+                stats => view(&json.stats),
+                views => view(&m.views),
+                prediction => view(&json.prediction),
                 url => &json.url,
                 bucket => bucket_words(m.stats.buckets.width_ms / 1000),
                 tree_svg,
