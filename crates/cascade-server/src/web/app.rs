@@ -1099,17 +1099,11 @@ pub async fn follow_request_action(
         let from: Id = id.parse().map_err(|_| ApiError::NotFound)?;
         let done = match action.as_str() {
             "authorize" => {
-                let now = cascade_core::time::now_millis();
-                let accepted = state
-                    .store
-                    .accept_follow_request(state.ids.next(), from, me, now)
-                    .await?;
-                if accepted {
-                    state.graph_changed(&[me, from], true);
-                }
-                accepted
+                crate::app::accounts::answer_follow_request(&state, me, from, true).await?
             }
-            "reject" => state.store.delete_follow_request(from, me).await?,
+            "reject" => {
+                crate::app::accounts::answer_follow_request(&state, me, from, false).await?
+            }
             _ => false,
         };
         if !done {
