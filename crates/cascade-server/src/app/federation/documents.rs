@@ -139,7 +139,7 @@ pub async fn note(state: &AppState, s: &StatusRecord, author: &Account) -> ApiRe
         Some(parent) => any_status_uri(state, parent).await?,
         None => None,
     };
-    Ok(json!({
+    let mut note = json!({
         "@context": note_context(),
         "id": uri,
         "type": "Note",
@@ -159,7 +159,12 @@ pub async fn note(state: &AppState, s: &StatusRecord, author: &Account) -> ApiRe
             map.insert(l.clone(), json!(s.content_html));
             Value::Object(map)
         }),
-    }))
+    });
+    // Absent rather than null: some peers read a null `summary` or `updated` as a value.
+    if let Some(fields) = note.as_object_mut() {
+        fields.retain(|_, v| !v.is_null());
+    }
+    Ok(note)
 }
 
 /// The `Create` of a note by `author`, addressed as the note is.
