@@ -460,4 +460,20 @@ async fn hostile_inbound_requests_are_refused_and_nothing_is_stored() {
         .await
         .ok();
     assert_eq!(me["followers_count"], 1);
+
+    // A remote bob is known here now; a local bob may still sign up, and local lookups
+    // find only him.
+    let local_bob = a.user("bob").await;
+    let found = a.get(&alice, "/api/v1/accounts/lookup?acct=bob").await.ok();
+    assert_eq!(found["id"], local_bob.id.as_str());
+    assert_eq!(found["acct"], "bob");
+    let remote = a
+        .get(
+            &alice,
+            &format!("/api/v1/accounts/lookup?acct=bob@{}", domain(&b)),
+        )
+        .await
+        .ok();
+    assert_ne!(remote["id"], local_bob.id.as_str());
+    assert_eq!(remote["url"], b.url("/@bob"));
 }
