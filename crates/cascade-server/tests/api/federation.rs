@@ -201,6 +201,16 @@ async fn a_remote_follow_is_accepted_and_posts_and_deletions_reach_the_follower(
     .await;
     let public = b.get(&bob, "/api/v1/timelines/public").await.ok();
     assert!(public.to_string().contains("hello from A"));
+    let remote = b
+        .get(&bob, "/api/v1/timelines/public?remote=true")
+        .await
+        .ok();
+    assert!(remote.to_string().contains("hello from A"));
+    let local = b
+        .get(&bob, "/api/v1/timelines/public?local=true")
+        .await
+        .ok();
+    assert_eq!(local, json!([]));
 
     a.request(
         Method::DELETE,
