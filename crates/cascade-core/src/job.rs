@@ -36,6 +36,10 @@ pub enum JobKind {
     /// An uploaded video or audio file to transcode with ffmpeg (the payload is the raw
     /// upload's storage key): its poster, its metadata, and the upload marked ready.
     ProcessMedia,
+    /// One ActivityPub activity to POST to one remote inbox, signed by the job's actor
+    /// (the instance actor when there is none); the payload holds the inbox and the
+    /// activity. Retried with backoff (`retry_delay_ms`), since the peer may be down.
+    Federate,
 }
 
 use JobKind::*;
@@ -48,10 +52,13 @@ pub enum Lane {
     Fanout,
     /// Everything else: short, many.
     Effects,
+    /// Requests to other servers: slow and failing at times, so they never hold up a
+    /// local user's notification.
+    Outbox,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 10] = [
+    pub const ALL: [JobKind; 11] = [
         Deliver,
         Fanout,
         Favourite,
@@ -62,6 +69,7 @@ impl JobKind {
         PollEnded,
         RemoveMedia,
         ProcessMedia,
+        Federate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,19 +84,44 @@ impl JobKind {
             PollEnded => "poll_ended",
             RemoveMedia => "remove_media",
             ProcessMedia => "process_media",
+            Federate => "federate",
         }
     }
 
     pub fn lane(self) -> Lane {
         match self {
             Fanout => Lane::Fanout,
+            Federate => Lane::Outbox,
             _ => Lane::Effects,
+        }
+    }
+
+    /// Attempts before a failing job is given up.
+    pub fn max_attempts(self) -> i64 {
+        match self {
+            // About two days of backoff (`retry_delay_ms`): a server down for a weekend
+            // still gets the post, as from Mastodon.
+            Federate => 12,
+            _ => 5,
+        }
+    }
+
+    /// How long a job that failed `attempts` times (1 after the first failure) waits
+    /// before it is tried again; `None`: on the worker's next pass.
+    pub fn retry_delay_ms(self, attempts: i64) -> Option<i64> {
+        match self {
+            // 15 s, 1 min, 4 min, … quadrupling, at most 12 h apart.
+            Federate => {
+                let exp = attempts.clamp(1, 12) as u32 - 1;
+                Some((15_000i64.saturating_mul(4i64.saturating_pow(exp))).min(12 * 3_600_000))
+            }
+            _ => None,
         }
     }
 }
 
 impl Lane {
-    pub const ALL: [Lane; 2] = [Lane::Fanout, Lane::Effects];
+    pub const ALL: [Lane; 3] = [Lane::Fanout, Lane::Effects, Lane::Outbox];
 
     /// The kinds this lane runs.
     pub fn kinds(self) -> impl Iterator<Item = JobKind> {
@@ -142,5 +175,17 @@ mod tests {
                 1
             );
         }
+    }
+
+    #[test]
+    fn deliveries_back_off_and_other_jobs_do_not() {
+        let delays: Vec<i64> = (1..=12)
+            .map(|n| Federate.retry_delay_ms(n).unwrap())
+            .collect();
+        assert_eq!(delays[0], 15_000);
+        assert!(delays.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(*delays.last().unwrap(), 12 * 3_600_000);
+        assert_eq!(Deliver.retry_delay_ms(1), None);
+        assert!(Federate.max_attempts() > Deliver.max_attempts());
     }
 }

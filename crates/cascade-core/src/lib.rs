@@ -4,6 +4,7 @@
 //! This crate does no IO: it has neither sqlx nor axum among its dependencies, so every
 //! rule here can be tested as a plain function and reused by the store and the server.
 
+pub mod activitypub;
 pub mod cascade;
 pub mod coalesce;
 pub mod filter;

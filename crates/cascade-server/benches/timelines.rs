@@ -1360,7 +1360,9 @@ async fn paired_attachments(bench: &Bench, rounds: usize, block: u64) {
         cascade_server::app::accounts::follow(state, reader.id, author.id, true, false)
             .await
             .expect("a follow");
-        let viewer = Viewer::load(state, Some(author.id)).await.expect("a viewer");
+        let viewer = Viewer::load(state, Some(author.id))
+            .await
+            .expect("a viewer");
         for i in 0..20 {
             let input = StatusInput {
                 text: format!("{POST_TEXT} {i}"),
@@ -1370,7 +1372,8 @@ async fn paired_attachments(bench: &Bench, rounds: usize, block: u64) {
                 .await
                 .expect("a post");
             if pictures {
-                let picture = image::RgbaImage::from_pixel(64, 48, image::Rgba([40, 120, 200, 255]));
+                let picture =
+                    image::RgbaImage::from_pixel(64, 48, image::Rgba([40, 120, 200, 255]));
                 cascade_server::app::media::attach_picture(
                     state,
                     author.id,

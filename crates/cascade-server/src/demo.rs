@@ -235,6 +235,7 @@ pub async fn build(
             cascade: None,
             poll: None,
             media: Vec::new(),
+            remote: None,
         });
     }
     in_parallel(store, with_text, &bar, |store, record| async move {

@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod httpsig;
 pub mod media;
 pub mod metrics;
 pub mod outgoing;

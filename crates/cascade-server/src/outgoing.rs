@@ -1,5 +1,5 @@
-//! Requests the server makes to other hosts (Web Push today; federation and media fetching
-//! later), kept away from the server's own network: no SSRF.
+//! Requests the server makes to other hosts (Web Push, federation; media fetching later),
+//! kept away from the server's own network: no SSRF.
 //!
 //! A URL from a client names a host the server will connect to, so a hostile client could
 //! point it at the loopback interface, the private network around it or a cloud metadata
@@ -155,6 +155,12 @@ impl Outgoing {
             client,
             allow_private,
         })
+    }
+
+    /// A GET of `url`, if the guard lets it through.
+    pub fn get(&self, url: &str) -> Result<reqwest::RequestBuilder, OutgoingError> {
+        let url = check_url(url, self.allow_private)?;
+        Ok(self.client.get(url))
     }
 
     /// A POST to `url`, if the guard lets it through.

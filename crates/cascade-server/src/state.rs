@@ -84,6 +84,8 @@ pub struct Shared {
     pub cluster: Option<crate::cluster::Cluster>,
     /// This process's name among the workers that claim jobs from one store.
     pub node: String,
+    /// The federation client and the parsed signing keys.
+    pub federation: crate::app::federation::Federation,
 }
 
 /// Wakes each lane of the job worker when a job was written: one signal per lane, so a
@@ -92,8 +94,8 @@ pub struct Shared {
 /// commit that wrote a job to the moment it was done.
 #[derive(Default)]
 pub struct JobBell {
-    lanes: [Notify; 2],
-    latencies: [Mutex<std::collections::VecDeque<i64>>; 2],
+    lanes: [Notify; 3],
+    latencies: [Mutex<std::collections::VecDeque<i64>>; 3],
 }
 
 /// Latencies kept per lane: the most recent ones, a bounded window.
@@ -103,6 +105,7 @@ fn lane_index(lane: cascade_core::job::Lane) -> usize {
     match lane {
         cascade_core::job::Lane::Fanout => 0,
         cascade_core::job::Lane::Effects => 1,
+        cascade_core::job::Lane::Outbox => 2,
     }
 }
 
@@ -226,6 +229,7 @@ impl AppState {
                 |c| c.node.clone(),
             ),
             cluster,
+            federation: Default::default(),
         }))
     }
 

@@ -1,7 +1,8 @@
 //! The job worker: performs what committed writes owe (`app::delivery`), lane by lane, so
 //! that a notification never waits behind a walk over a million followers. Jobs are read
 //! from the durable `jobs` table in id order and deleted once done; a job that fails is
-//! retried on a later pass, five times at most. Nothing here decides what a job does.
+//! retried on a later pass, five times at most (deliveries to other servers back off for
+//! about two days: `JobKind::retry_delay_ms`). Nothing here decides what a job does.
 //! On PostgreSQL, several nodes' workers share the table: each claims a job for a lease
 //! before it runs it (`Store::claim_jobs`), so one job runs on one node at a time, and a
 //! job whose node died is claimed again once its lease runs out.
@@ -23,8 +24,8 @@ const CONCURRENT_EFFECTS: usize = 8;
 /// Fan-out jobs at once: a burst of reshares (each a walk over the resharer's followers)
 /// must not hold a celebrity's post back until every one of them is done.
 const CONCURRENT_FANOUTS: usize = 4;
-/// Attempts before a failing job is given up (and logged).
-const MAX_ATTEMPTS: i64 = 5;
+/// Deliveries to other servers at once: each waits on the network, not on the store.
+const CONCURRENT_DELIVERIES: usize = 8;
 
 /// Runs the worker's lanes until the process ends.
 pub async fn run(state: AppState) {
@@ -73,6 +74,7 @@ async fn drain_lane(state: &AppState, lane: Lane) -> Result<(), StoreError> {
         let width = match lane {
             Lane::Fanout => CONCURRENT_FANOUTS,
             Lane::Effects => CONCURRENT_EFFECTS,
+            Lane::Outbox => CONCURRENT_DELIVERIES,
         };
         // On PostgreSQL a pass claims only what it runs at once: a claimed job waits for
         // no one else's, so its lease covers its own run, not the batch's.
@@ -124,6 +126,7 @@ async fn perform(state: &AppState, job: &Job) -> Result<(), StoreError> {
             let lane_name = match lane {
                 Lane::Fanout => "fanout",
                 Lane::Effects => "effects",
+                Lane::Outbox => "outbox",
             };
             state
                 .metrics
@@ -133,8 +136,13 @@ async fn perform(state: &AppState, job: &Job) -> Result<(), StoreError> {
         Err(e) => {
             tracing::warn!(job = job.id, kind = %job.kind, error = %e, "a job failed");
             state.metrics.job_failed(job.kind.as_str());
-            state.store.job_failed(job.id).await?;
-            if job.attempts + 1 >= MAX_ATTEMPTS {
+            let attempts = job.attempts + 1;
+            let retry_at = job
+                .kind
+                .retry_delay_ms(attempts)
+                .map(|delay| cascade_core::time::now_millis() + delay);
+            state.store.job_failed(job.id, retry_at).await?;
+            if attempts >= job.kind.max_attempts() {
                 tracing::error!(job = job.id, kind = %job.kind, "a job failed too often; giving up");
                 state.store.finish_job(job.id).await?;
             }

@@ -37,12 +37,18 @@ pub struct Account {
     pub disabled_at: Option<i64>,
     /// Since when the sign-up waits for a moderator's approval; `None` once approved.
     pub pending_since: Option<i64>,
+    /// The account's server for a remote account; `None` for a local one.
+    pub domain: Option<String>,
+    /// A remote account's ActivityPub actor id (a local one's is derived from its name).
+    pub uri: Option<String>,
+    /// A remote account's profile page.
+    pub url: Option<String>,
 }
 
 const ACCOUNT_COLUMNS: &str =
     "id, username, display_name, note, note_html, fields_json, locked, bot, \
     discoverable, followers_count, following_count, statuses_count, last_status_at, created_at, public_view_counts, limited_at, suspended_at, \
-    avatar_key, header_key, sensitized_at, disabled_at, pending_since";
+    avatar_key, header_key, sensitized_at, disabled_at, pending_since, domain, uri, url";
 
 #[derive(Debug, Clone)]
 pub struct NewAccount {
@@ -136,20 +142,23 @@ impl Store {
         Ok(out)
     }
 
+    /// The local account with this username (remote accounts share usernames).
     pub async fn account_by_username(&self, username: &str) -> Result<Account> {
-        let sql =
-            format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE lower(username) = lower($1)");
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE lower(username) = lower($1) AND domain IS NULL"
+        );
         read!(self, db => Ok(sqlx::query_as(&sql).bind(username).fetch_one(db).await?))
     }
 
-    /// Accounts whose usernames are among `names` (case-insensitive): mention resolution.
+    /// Local accounts whose usernames are among `names` (case-insensitive): mention
+    /// resolution.
     pub async fn accounts_by_usernames(&self, names: &[String]) -> Result<Vec<Account>> {
         if names.is_empty() {
             return Ok(Vec::new());
         }
         let lowered: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
         let sql = format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE lower(username) IN ({})",
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE domain IS NULL AND lower(username) IN ({})",
             placeholders(1, lowered.len())
         );
         read!(self, db => {
@@ -209,12 +218,15 @@ impl Store {
     }
 
     pub async fn count_local_statuses(&self) -> Result<i64> {
-        read!(self, db => Ok(sqlx::query_scalar("SELECT COUNT(*) FROM statuses WHERE reblog_of_id IS NULL").fetch_one(db).await?))
+        read!(self, db => Ok(sqlx::query_scalar("SELECT COUNT(*) FROM statuses WHERE reblog_of_id IS NULL \
+            AND account_id IN (SELECT id FROM accounts WHERE domain IS NULL)").fetch_one(db).await?))
     }
 
     /// Accounts with the most followers: the demo's hint and the instance's contact.
     pub async fn first_account(&self) -> Result<Option<Account>> {
-        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY id LIMIT 1");
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE domain IS NULL ORDER BY id LIMIT 1"
+        );
         read!(self, db => Ok(sqlx::query_as(&sql).fetch_optional(db).await?))
     }
 

@@ -114,13 +114,15 @@ impl Store {
         Ok(inserted)
     }
 
-    /// Turns a pending request into a follow. Returns false when there was no request.
+    /// Turns a pending request into a follow, with the jobs the answer owes (an Accept to
+    /// a remote follower). Returns false when there was no request.
     pub async fn accept_follow_request(
         &self,
         follow_id: Id,
         from: Id,
         to: Id,
         now: i64,
+        owed: &[crate::NewJob],
     ) -> Result<bool> {
         let request: Option<(bool, bool)> = read!(self, db => sqlx::query_as(
             "SELECT show_reblogs, notify FROM follow_requests WHERE account_id = $1 AND target_id = $2",
@@ -135,21 +137,46 @@ impl Store {
                     notify,
                     now,
                 };
-                self.follow(f, &[]).await?;
+                self.follow(f, owed).await?;
                 Ok(true)
             }
             None => Ok(false),
         }
     }
 
-    pub async fn delete_follow_request(&self, from: Id, to: Id) -> Result<bool> {
-        let n = write!(self, db => sqlx::query("DELETE FROM follow_requests WHERE account_id = $1 AND target_id = $2")
-            .bind(from).bind(to).execute(db).await?.rows_affected());
-        Ok(n == 1)
+    /// Removes a pending request, with the jobs its refusal owes (a Reject to a remote
+    /// follower), written only when there was one. Returns false when there was none.
+    pub async fn delete_follow_request(
+        &self,
+        from: Id,
+        to: Id,
+        owed: &[crate::NewJob],
+    ) -> Result<bool> {
+        let removed = transaction!(self, tx => {
+            let n = sqlx::query("DELETE FROM follow_requests WHERE account_id = $1 AND target_id = $2")
+                .bind(from).bind(to).execute(&mut *tx).await?.rows_affected();
+            if n == 1 {
+                crate::jobs::insert_jobs!(tx, owed);
+            }
+            n == 1
+        });
+        Ok(removed)
     }
 
     /// Removes a follow (and a pending request). Returns true when a follow was removed.
     pub async fn unfollow(&self, from: Id, to: Id) -> Result<bool> {
+        Ok(self.unfollow_owing(from, to, &[]).await?.0)
+    }
+
+    /// Removes a follow and a pending request, with the jobs the end of either owes (an
+    /// Undo to a remote account), written only when one of them was there. Returns
+    /// whether a follow and whether a request was removed.
+    pub async fn unfollow_owing(
+        &self,
+        from: Id,
+        to: Id,
+        owed: &[crate::NewJob],
+    ) -> Result<(bool, bool)> {
         let removed = transaction!(self, tx => {
             let removed = sqlx::query("DELETE FROM follows WHERE account_id = $1 AND target_id = $2")
                 .bind(from).bind(to).execute(&mut *tx).await?.rows_affected() == 1;
@@ -157,8 +184,12 @@ impl Store {
                 sqlx::query("UPDATE accounts SET following_count = following_count - 1 WHERE id = $1").bind(from).execute(&mut *tx).await?;
                 sqlx::query("UPDATE accounts SET followers_count = followers_count - 1 WHERE id = $1").bind(to).execute(&mut *tx).await?;
             }
-            sqlx::query("DELETE FROM follow_requests WHERE account_id = $1 AND target_id = $2").bind(from).bind(to).execute(&mut *tx).await?;
-            removed
+            let requested = sqlx::query("DELETE FROM follow_requests WHERE account_id = $1 AND target_id = $2")
+                .bind(from).bind(to).execute(&mut *tx).await?.rows_affected() == 1;
+            if removed || requested {
+                crate::jobs::insert_jobs!(tx, owed);
+            }
+            (removed, requested)
         });
         Ok(removed)
     }

@@ -110,17 +110,20 @@ impl Store {
     pub async fn pending_jobs(&self, lane: Lane, after: Id, limit: usize) -> Result<Vec<Job>> {
         let kinds: Vec<&str> = lane.kinds().map(JobKind::as_str).collect();
         let sql = format!(
-            "SELECT {COLUMNS} FROM jobs WHERE kind IN ({}) AND id > ${} ORDER BY id LIMIT ${}",
+            "SELECT {COLUMNS} FROM jobs WHERE kind IN ({}) AND id > ${} \
+             AND (run_after IS NULL OR run_after <= ${}) ORDER BY id LIMIT ${}",
             placeholders(1, kinds.len()),
             kinds.len() + 1,
-            kinds.len() + 2
+            kinds.len() + 2,
+            kinds.len() + 3
         );
+        let now = cascade_core::time::now_millis();
         read!(self, db => {
             let mut q = sqlx::query_as(&sql);
             for k in &kinds {
                 q = q.bind(*k);
             }
-            Ok(q.bind(after).bind(limit as i64).fetch_all(db).await?)
+            Ok(q.bind(after).bind(now).bind(limit as i64).fetch_all(db).await?)
         })
     }
 
@@ -144,12 +147,14 @@ impl Store {
             "UPDATE jobs SET claimed_by = ${}, claimed_until = ${} WHERE id IN (\
                SELECT id FROM jobs WHERE kind IN ({}) AND id > ${} \
                AND (claimed_until IS NULL OR claimed_until < ${}) \
+               AND (run_after IS NULL OR run_after <= ${}) \
                ORDER BY id LIMIT ${} FOR UPDATE SKIP LOCKED) \
              RETURNING {COLUMNS}",
             n + 1,
             n + 2,
             placeholders(1, n),
             n + 3,
+            n + 4,
             n + 4,
             n + 5,
         );
@@ -203,11 +208,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn job_failed(&self, id: Id) -> Result<()> {
+    /// Counts a failed attempt; the job is let go, so a later pass (of any node) tries it
+    /// again, not before `retry_at` when there is one.
+    pub async fn job_failed(&self, id: Id, retry_at: Option<i64>) -> Result<()> {
         write!(self, db => sqlx::query(
-            // A failed job is let go, so a later pass (of any node) tries it again.
-            "UPDATE jobs SET attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL WHERE id = $1"
-        ).bind(id).execute(db).await?.rows_affected());
+            "UPDATE jobs SET attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL, run_after = $2 WHERE id = $1"
+        ).bind(id).bind(retry_at).execute(db).await?.rows_affected());
         Ok(())
     }
 

@@ -55,6 +55,8 @@ pub struct NewStatusRecord {
     /// Uploads the status takes as its attachments, in order: each must be the author's
     /// and unattached, else the status is not written (`Conflict`).
     pub media: Vec<Id>,
+    /// A remote status's ActivityPub id and page; `None` for a local status.
+    pub remote: Option<(String, Option<String>)>,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -151,6 +153,10 @@ impl Store {
             }
             if let Some(p) = &n.poll {
                 crate::polls::insert_poll!(tx, s.id, s.account_id, s.created_at, p);
+            }
+            if let Some((uri, url)) = &n.remote {
+                sqlx::query("INSERT INTO remote_statuses (status_id, uri, url) VALUES ($1, $2, $3)")
+                    .bind(s.id).bind(uri).bind(url).execute(&mut *tx).await?;
             }
             crate::jobs::insert_jobs!(tx, &n.jobs);
             s.id

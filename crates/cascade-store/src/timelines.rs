@@ -78,9 +78,27 @@ impl Store {
 
     /// Public posts (no reblogs; replies only to oneself), newest first.
     pub async fn public_timeline(&self, hidden: &[Id], range: Range) -> Result<Vec<Id>> {
+        self.public_timeline_scoped(hidden, range, None).await
+    }
+
+    /// The public timeline of local posts only (`Some(true)`), remote posts only
+    /// (`Some(false)`) or both (`None`).
+    pub async fn public_timeline_scoped(
+        &self,
+        hidden: &[Id],
+        range: Range,
+        local: Option<bool>,
+    ) -> Result<Vec<Id>> {
+        let scope = match local {
+            None => "",
+            Some(true) => " AND s.account_id IN (SELECT id FROM accounts WHERE domain IS NULL)",
+            Some(false) => {
+                " AND s.account_id IN (SELECT id FROM accounts WHERE domain IS NOT NULL)"
+            }
+        };
         self.status_ids(
             "",
-            "s.visibility = 0 AND s.reblog_of_id IS NULL AND (s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id)",
+            &format!("s.visibility = 0 AND s.reblog_of_id IS NULL AND (s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id){scope}"),
             vec![],
             hidden,
             range,

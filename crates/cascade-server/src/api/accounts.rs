@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use cascade_core::limits;
-use cascade_core::{time, Id};
+use cascade_core::Id;
 use cascade_store::{AccountStatusesFilter, AccountUpdate, EdgeKind};
 use serde::Deserialize;
 
@@ -261,17 +261,14 @@ async fn lookup_account(
     auth: Auth,
     Params(p): Params<LookupParams>,
 ) -> ApiResult<Json<model::Account>> {
-    auth.viewer_with("read:accounts")?;
+    let viewer = auth.viewer_with("read:accounts")?;
     let acct = p
         .acct
         .ok_or_else(|| ApiError::BadRequest("Missing parameter: acct".into()))?;
-    let acct = acct.trim_start_matches('@');
-    let username = match acct.split_once('@') {
-        Some((user, domain)) if domain.eq_ignore_ascii_case(&state.config.domain) => user,
-        Some(_) => return Err(ApiError::NotFound),
-        None => acct,
-    };
-    let account = state.store.account_by_username(username).await?;
+    // A signed-in viewer may have a remote account fetched; anyone finds known ones.
+    let account = crate::app::federation::lookup(&state, &acct, viewer.is_some())
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(Json(render::account(&state, &account)))
 }
 
@@ -535,14 +532,9 @@ async fn authorize_follow_request(
 ) -> ApiResult<Json<model::Relationship>> {
     let me = auth.user("write:follows")?;
     let from = path_id(&id)?;
-    if !state
-        .store
-        .accept_follow_request(state.ids.next(), from, me, time::now_millis())
-        .await?
-    {
+    if !uc::answer_follow_request(&state, me, from, true).await? {
         return Err(ApiError::NotFound);
     }
-    state.graph_changed(&[me, from], true);
     Ok(Json(uc::relationship(&state, me, from).await?))
 }
 
@@ -553,7 +545,7 @@ async fn reject_follow_request(
 ) -> ApiResult<Json<model::Relationship>> {
     let me = auth.user("write:follows")?;
     let from = path_id(&id)?;
-    if !state.store.delete_follow_request(from, me).await? {
+    if !uc::answer_follow_request(&state, me, from, false).await? {
         return Err(ApiError::NotFound);
     }
     // The follow requests count (`verify_credentials`) moved.

@@ -259,12 +259,13 @@ async fn webfinger(
     let account = state.store.account_by_username(username).await?;
     let body = json!({
         "subject": format!("acct:{}@{}", account.username, state.config.domain),
-        // No `self` link of type application/activity+json: there is no ActivityPub
-        // actor to fetch until federation exists, and a remote server told otherwise
-        // would try to follow one.
-        "aliases": [state.url(&format!("/@{}", account.username))],
+        "aliases": [
+            state.url(&format!("/@{}", account.username)),
+            state.url(&format!("/users/{}", account.username)),
+        ],
         "links": [
             { "rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": state.url(&format!("/@{}", account.username)) },
+            { "rel": "self", "type": "application/activity+json", "href": state.url(&format!("/users/{}", account.username)) },
         ],
     });
     Ok((
@@ -285,9 +286,9 @@ async fn nodeinfo(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(json!({
         "version": "2.0",
         "software": { "name": "cascade", "version": env!("CARGO_PKG_VERSION") },
-        // Cascade speaks only the client API; claiming ActivityPub would invite remote
-        // servers to deliver to inboxes that do not exist.
-        "protocols": [],
+        // Actors, signatures, follows and notes federate (docs/FEDERATION.md says what
+        // does not yet).
+        "protocols": ["activitypub"],
         "services": { "outbound": [], "inbound": [] },
         "usage": { "users": { "total": users, "activeMonth": users, "activeHalfyear": users }, "localPosts": statuses },
         "openRegistrations": state.config.registrations_open,

@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 pub mod accounts;
+pub mod activitypub;
 pub mod admin;
 pub mod announcements;
 pub mod annual;
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(oauth::routes())
         .merge(instance::routes())
+        .merge(activitypub::routes())
         .merge(accounts::routes())
         .merge(statuses::routes())
         .merge(timelines::routes())

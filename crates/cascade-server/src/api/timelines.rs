@@ -79,6 +79,8 @@ struct PublicParams {
     #[serde(flatten)]
     page: PageParams,
     #[serde(default, deserialize_with = "flex::bool")]
+    local: bool,
+    #[serde(default, deserialize_with = "flex::bool")]
     remote: bool,
     #[serde(default, deserialize_with = "flex::bool")]
     only_media: bool,
@@ -91,13 +93,18 @@ async fn public_timeline(
     Params(p): Params<PublicParams>,
 ) -> ApiResult<Paged<Vec<model::Status>>> {
     let viewer = Viewer::load(&state, auth.viewer_with("read:statuses")?).await?;
-    // Every status here is local; there are no remote posts.
-    let result = if p.remote {
+    // Remote posts have no media yet, so a remote media timeline is empty.
+    let result = if p.only_media && p.remote {
         (Vec::new(), Vec::new())
     } else if p.only_media {
         uc::public_media(&state, &viewer, None, p.page.page(20, MAX_LIMIT)).await?
     } else {
-        uc::public(&state, &viewer, p.page.page(20, MAX_LIMIT)).await?
+        let scope = match (p.local, p.remote) {
+            (true, _) => Some(true),
+            (false, true) => Some(false),
+            (false, false) => None,
+        };
+        uc::public_scoped(&state, &viewer, p.page.page(20, MAX_LIMIT), scope).await?
     };
     Ok(paged(&state, &viewer, result, here))
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use cascade_store::{Account, NewAccount, NewFollow, NewJob, StoreError};
 
 use crate::app::entity;
+use crate::app::federation;
 use crate::app::render;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -297,6 +298,18 @@ async fn follow_or_request(
         notify,
         now,
     };
+    if account.domain.is_some() && !state.store.is_following(me, target).await? {
+        // A remote account answers for itself: the request stands until its Accept
+        // arrives, and owes the Follow sent to it.
+        let follower = state.store.account(me).await?;
+        let Some(job) = federation::follow_job(state, &follower, account, now).await? else {
+            return Err(ApiError::unprocessable("The account cannot be reached"));
+        };
+        if state.store.request_follow(f, &[job]).await? {
+            state.jobs.ring();
+        }
+        return Ok(false);
+    }
     if account.locked && !state.store.is_following(me, target).await? {
         let new = state.store.request_follow(f, &owed).await?;
         if new {
@@ -317,12 +330,59 @@ async fn follow_or_request(
 }
 
 pub async fn unfollow(state: &AppState, me: Id, target: Id) -> ApiResult<entity::Relationship> {
-    state.store.account(target).await?;
-    state.store.unfollow(me, target).await?;
+    let account = state.store.account(target).await?;
+    if account.domain.is_some() {
+        // The remote server is told, in the unfollow's own transaction.
+        let follower = state.store.account(me).await?;
+        let now = time::now_millis();
+        let owed: Vec<NewJob> = federation::unfollow_job(state, &follower, &account, now)
+            .await?
+            .into_iter()
+            .collect();
+        state.store.unfollow_owing(me, target, &owed).await?;
+        state.jobs.ring();
+    } else {
+        state.store.unfollow(me, target).await?;
+    }
     // An endorsement needs the follow, as in Mastodon.
     state.store.unendorse(me, target, false).await?;
     state.graph_changed(&[me, target], true);
     relationship(state, me, target).await
+}
+
+/// Accepts (or rejects) `from`'s request to follow `me`; a remote requester is sent the
+/// answer, in the answer's own transaction. False when there was no such request.
+pub async fn answer_follow_request(
+    state: &AppState,
+    me: Id,
+    from: Id,
+    accept: bool,
+) -> ApiResult<bool> {
+    let now = time::now_millis();
+    let requester = state.store.account(from).await?;
+    let mut owed = Vec::new();
+    if requester.domain.is_some() {
+        let target = state.store.account(me).await?;
+        let follow_id = state.store.follow_request_uri(from, me).await?;
+        let kind = if accept { "Accept" } else { "Reject" };
+        owed.extend(
+            federation::answer_job(state, kind, &target, &requester, follow_id.as_deref(), now)
+                .await?,
+        );
+    }
+    let done = if accept {
+        state
+            .store
+            .accept_follow_request(state.ids.next(), from, me, now, &owed)
+            .await?
+    } else {
+        state.store.delete_follow_request(from, me, &owed).await?
+    };
+    if done {
+        state.graph_changed(&[me, from], true);
+        state.jobs.ring();
+    }
+    Ok(done)
 }
 
 /// Issues a new access token for an account (or, without one, for an application alone)

@@ -29,6 +29,7 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
         JobKind::PollEnded => crate::app::polls::ended(state, job).await,
         JobKind::RemoveMedia => crate::app::media::remove_job(state, job).await,
         JobKind::ProcessMedia => crate::app::media::process_job(state, job).await,
+        JobKind::Federate => crate::app::federation::deliver(state, job).await,
     }
 }
 
@@ -91,7 +92,8 @@ async fn status_created(state: &AppState, id: Id) -> ApiResult<()> {
     if let Err(e) = stream::status_created(state, &s).await {
         tracing::warn!(error = %e, "a status was not streamed");
     }
-    Ok(())
+    // Last, so that a failure above reruns the job before any delivery is queued.
+    crate::app::federation::status_created(state, &s).await
 }
 
 /// A favourite that still stands notifies the author.
@@ -209,5 +211,12 @@ async fn deleted(state: &AppState, job: &Job) -> ApiResult<()> {
     if let Err(e) = stream::status_deleted(state, &s, &gone.mentions, &gone.tags).await {
         tracing::warn!(error = %e, "a deletion was not streamed");
     }
-    Ok(())
+    crate::app::federation::status_deleted(
+        state,
+        s.id,
+        s.account_id,
+        s.visibility,
+        s.reblog_of_id.is_some(),
+    )
+    .await
 }

@@ -15,6 +15,7 @@ pub mod delivery;
 pub mod emojis;
 pub mod entity;
 pub mod fanout;
+pub mod federation;
 pub mod feeds;
 pub mod filters;
 pub mod instance;

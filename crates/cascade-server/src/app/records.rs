@@ -82,6 +82,8 @@ pub struct StatusEntry {
     pub poll: Option<cascade_store::PollRecord>,
     /// The attachments, in order.
     pub media: Vec<MediaRecord>,
+    /// A remote status's ActivityPub id and page.
+    pub remote: Option<(String, Option<String>)>,
 }
 
 /// What one viewer has done to one status.
@@ -184,7 +186,11 @@ impl RecordCache {
         let mut tags: HashMap<Id, Vec<String>> = HashMap::new();
         let mut polls: HashMap<Id, cascade_store::PollRecord> = HashMap::new();
         let mut media: HashMap<Id, Vec<MediaRecord>> = HashMap::new();
+        let mut remote: HashMap<Id, (String, Option<String>)> = HashMap::new();
         if !found.is_empty() {
+            for (status, uri, url) in store.remote_statuses_of(&found).await? {
+                remote.insert(status, (uri, url));
+            }
             for m in store.media_of(&found).await? {
                 if let Some(status) = m.status_id {
                     media.entry(status).or_default().push(m);
@@ -207,6 +213,7 @@ impl RecordCache {
                 tags: tags.remove(&id).unwrap_or_default(),
                 poll: polls.remove(&id),
                 media: media.remove(&id).unwrap_or_default(),
+                remote: remote.remove(&id),
                 record,
             });
             self.statuses.insert(id, Some(entry.clone()), &ticket, now);

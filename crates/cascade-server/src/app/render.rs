@@ -36,7 +36,7 @@ pub fn account(state: &AppState, a: &Account) -> entity::Account {
     if a.suspended_at.is_some() {
         return suspended_account(state, a);
     }
-    let url = state.url(&format!("/@{}", a.username));
+    let (acct, uri, url) = names(state, a);
     let avatar = avatar_url(state, a);
     let header = match &a.header_key {
         Some(key) => crate::app::media::file_url(state, key),
@@ -51,7 +51,7 @@ pub fn account(state: &AppState, a: &Account) -> entity::Account {
     entity::Account {
         id: a.id.to_string(),
         username: a.username.clone(),
-        acct: a.username.clone(),
+        acct,
         display_name: a.display_name.clone(),
         locked: a.locked,
         bot: a.bot,
@@ -63,9 +63,7 @@ pub fn account(state: &AppState, a: &Account) -> entity::Account {
         // Mastodon rounds account creation to the day, so it reveals no more than that.
         created_at: format!("{}T00:00:00.000Z", time::date(a.created_at)),
         note: a.note_html.clone(),
-        // Until federation exists there is no ActivityPub actor: the profile page is the
-        // one URL that answers.
-        uri: state.url(&format!("/@{}", a.username)),
+        uri,
         url,
         avatar_static: avatar.clone(),
         avatar,
@@ -121,8 +119,14 @@ fn common_fields(state: &AppState, e: &StatusEntry, author: &Account) -> entity:
         spoiler_text: s.spoiler_text.clone(),
         visibility: visibility.as_str().to_string(),
         language: s.language.clone(),
-        uri: state.url(&format!("/@{}/{}", author.username, s.id)),
-        url: Some(state.url(&format!("/@{}/{}", author.username, s.id))),
+        uri: match &e.remote {
+            Some((uri, _)) => uri.clone(),
+            None => state.url(&format!("/users/{}/statuses/{}", author.username, s.id)),
+        },
+        url: Some(match &e.remote {
+            Some((uri, url)) => url.clone().unwrap_or_else(|| uri.clone()),
+            None => state.url(&format!("/@{}/{}", author.username, s.id)),
+        }),
         replies_count: s.replies_count,
         reblogs_count: s.reblogs_count,
         favourites_count: s.favourites_count,
@@ -148,6 +152,22 @@ fn common_fields(state: &AppState, e: &StatusEntry, author: &Account) -> entity:
     })
 }
 
+/// An account's `acct` (`name`, or `name@domain` when remote), actor id and profile page.
+fn names(state: &AppState, a: &Account) -> (String, String, String) {
+    match &a.domain {
+        Some(domain) => {
+            let uri = a.uri.clone().unwrap_or_default();
+            let url = a.url.clone().unwrap_or_else(|| uri.clone());
+            (format!("{}@{domain}", a.username), uri, url)
+        }
+        None => (
+            a.username.clone(),
+            crate::app::federation::local_actor(state, &a.username),
+            state.url(&format!("/@{}", a.username)),
+        ),
+    }
+}
+
 /// The account's avatar: the uploaded one, or its generated default.
 pub fn avatar_url(state: &AppState, a: &Account) -> String {
     match &a.avatar_key {
@@ -161,10 +181,11 @@ pub fn avatar_url(state: &AppState, a: &Account) -> String {
 fn suspended_account(state: &AppState, a: &Account) -> entity::Account {
     let avatar = state.url("/avatars/original/missing.png");
     let header = state.url("/headers/original/missing.png");
+    let (acct, uri, url) = names(state, a);
     entity::Account {
         id: a.id.to_string(),
         username: a.username.clone(),
-        acct: a.username.clone(),
+        acct,
         display_name: String::new(),
         locked: false,
         bot: false,
@@ -175,10 +196,8 @@ fn suspended_account(state: &AppState, a: &Account) -> entity::Account {
         noindex: true,
         created_at: format!("{}T00:00:00.000Z", time::date(a.created_at)),
         note: String::new(),
-        // Until federation exists there is no ActivityPub actor: the profile page is the
-        // one URL that answers.
-        uri: state.url(&format!("/@{}", a.username)),
-        url: state.url(&format!("/@{}", a.username)),
+        uri,
+        url,
         avatar_static: avatar.clone(),
         avatar,
         header_static: header.clone(),
@@ -514,11 +533,14 @@ impl Loaded {
             .mentions
             .iter()
             .filter_map(|a| self.accounts.get(a))
-            .map(|a| entity::Mention {
-                id: a.id.to_string(),
-                username: a.username.clone(),
-                acct: a.username.clone(),
-                url: state.url(&format!("/@{}", a.username)),
+            .map(|a| {
+                let (acct, _, url) = names(state, a);
+                entity::Mention {
+                    id: a.id.to_string(),
+                    username: a.username.clone(),
+                    acct,
+                    url,
+                }
             })
             .collect();
         let marks = self.marks.get(&s.id).copied().unwrap_or_default();

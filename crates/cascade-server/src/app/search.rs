@@ -120,14 +120,24 @@ pub async fn search(
         }
         return Ok(out);
     }
+    // Mastodon reads a lone `user@domain` as an account, not as words.
+    let handle_only = q.contains('@') && !q.contains(char::is_whitespace);
     if wants(Kind::Accounts) {
         out.accounts = find_accounts(state, viewer, &q, input.following, limit, offset).await?;
+        // A remote account's address is looked up (and, asked to resolve, fetched).
+        if handle_only && offset == 0 && q.trim_start_matches('@').contains('@') {
+            if let Some(a) = crate::app::federation::lookup(state, &q, input.resolve).await? {
+                let id = a.id.to_string();
+                if !out.accounts.iter().any(|x| x.id == id) {
+                    out.accounts
+                        .insert(0, crate::app::render::account(state, &a));
+                }
+            }
+        }
     }
     if wants(Kind::Hashtags) {
         out.hashtags = find_tags(state, viewer, &q, limit, offset).await?;
     }
-    // Mastodon reads a lone `user@domain` as an account, not as words.
-    let handle_only = q.contains('@') && !q.contains(char::is_whitespace);
     if wants(Kind::Statuses) && viewer.id.is_some() && !handle_only {
         let find = StatusQuery {
             words: q,

@@ -231,6 +231,7 @@ pub async fn create(
         cascade,
         poll,
         media,
+        remote: None,
     };
     // Everything the status owes (notifications, conversations, the index, fan-out) is
     // written with it as jobs; a repeated idempotent request writes nothing. An upload
@@ -632,6 +633,7 @@ pub async fn reblog(
         cascade: Some(cascade),
         poll: None,
         media: Vec::new(),
+        remote: None,
     };
     let created = match state.store.create_status(&record).await {
         Ok(created) => created,

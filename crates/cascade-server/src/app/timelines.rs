@@ -132,11 +132,26 @@ pub(crate) async fn home_candidates(
 }
 
 pub async fn public(state: &AppState, viewer: &Viewer, page: Page) -> ApiResult<TimelinePage> {
+    public_scoped(state, viewer, page, None).await
+}
+
+/// The public timeline of local posts (`Some(true)`), remote ones (`Some(false)`) or both.
+pub async fn public_scoped(
+    state: &AppState,
+    viewer: &Viewer,
+    page: Page,
+    local: Option<bool>,
+) -> ApiResult<TimelinePage> {
     let hidden = viewer.hidden();
     let keep = |s: &StatusRecord, _: Option<&StatusRecord>| !viewer.hides(s.account_id);
     filtered_page(state, viewer, page, FilterContext::Public, keep, |want| {
         let hidden = &hidden;
-        async move { Ok(state.store.public_timeline(hidden, range(&want)).await?) }
+        async move {
+            Ok(state
+                .store
+                .public_timeline_scoped(hidden, range(&want), local)
+                .await?)
+        }
     })
     .await
 }

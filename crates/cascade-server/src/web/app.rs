@@ -1099,21 +1099,10 @@ pub async fn follow_request_action(
         let from: Id = id.parse().map_err(|_| ApiError::NotFound)?;
         let done = match action.as_str() {
             "authorize" => {
-                let now = cascade_core::time::now_millis();
-                let accepted = state
-                    .store
-                    .accept_follow_request(state.ids.next(), from, me, now)
-                    .await?;
-                if accepted {
-                    state.graph_changed(&[me, from], true);
-                }
-                accepted
+                crate::app::accounts::answer_follow_request(&state, me, from, true).await?
             }
             "reject" => {
-                let rejected = state.store.delete_follow_request(from, me).await?;
-                // The follow requests count (`verify_credentials`) moved.
-                state.forget(crate::cluster::Forget::Account(me));
-                rejected
+                crate::app::accounts::answer_follow_request(&state, me, from, false).await?
             }
             _ => false,
         };

@@ -221,11 +221,11 @@ async fn the_instance_describes_itself_to_clients() {
 }
 
 #[tokio::test]
-async fn federation_is_not_advertised_before_it_exists() {
+async fn federation_is_advertised_and_every_uri_answers() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;
     let ni = app.get_anon("/nodeinfo/2.0").await.ok();
-    assert_eq!(ni["protocols"], serde_json::json!([]));
+    assert_eq!(ni["protocols"], serde_json::json!(["activitypub"]));
     let wf = app
         .get_anon(&format!(
             "/.well-known/webfinger?resource=acct:alice@{}",
@@ -237,7 +237,7 @@ async fn federation_is_not_advertised_before_it_exists() {
     assert!(
         links
             .iter()
-            .all(|l| l["type"] != "application/activity+json"),
+            .any(|l| l["type"] == "application/activity+json" && l["rel"] == "self"),
         "{wf}"
     );
     // Every URI a client is given answers.

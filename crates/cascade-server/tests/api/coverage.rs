@@ -49,8 +49,11 @@ fn shape(path: &str) -> String {
     out
 }
 
-const ROOTS: [&str; 8] = [
+const ROOTS: [&str; 11] = [
     "/api/",
+    "/users/",
+    "/inbox",
+    "/actor",
     "/oauth/",
     "/.well-known/",
     "/nodeinfo",

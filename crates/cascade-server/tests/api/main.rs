@@ -21,6 +21,7 @@ mod coverage;
 mod crash;
 mod emojis;
 mod errors;
+mod federation;
 mod filters;
 mod fuzz;
 mod grouped;

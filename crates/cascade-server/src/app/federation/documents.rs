@@ -1,0 +1,221 @@
+//! The ActivityPub documents Cascade serves and sends: actors (`Person`, the instance's
+//! `Application`), notes, the activities that carry them, and the collections with their
+//! counts. Everything is rendered from records; what an anonymous visitor may not see
+//! (private and direct statuses) is never rendered here.
+
+use cascade_core::activitypub::{self, PUBLIC};
+use cascade_core::{time, Id, Visibility};
+use cascade_store::{Account, StatusRecord};
+use serde_json::{json, Value};
+
+use super::{account_uri, instance_actor, keys, local_actor};
+use crate::app::render;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+const CONTEXT: [&str; 2] = [
+    "https://www.w3.org/ns/activitystreams",
+    "https://w3id.org/security/v1",
+];
+
+/// The context of activities and notes: ActivityStreams with Mastodon's `sensitive`.
+fn note_context() -> Value {
+    json!([
+        "https://www.w3.org/ns/activitystreams",
+        { "sensitive": "as:sensitive", "Hashtag": "as:Hashtag" }
+    ])
+}
+
+/// The local account `a` as a `Person`, with its public key (made on first need).
+pub async fn person(state: &AppState, a: &Account) -> ApiResult<Value> {
+    if a.domain.is_some() || a.suspended_at.is_some() {
+        return Err(ApiError::NotFound);
+    }
+    let (public_pem, _) = keys(state, Some(a.id)).await?;
+    let shown = render::account(state, a);
+    let uri = local_actor(state, &a.username);
+    Ok(json!({
+        "@context": CONTEXT,
+        "id": uri,
+        "type": if a.bot { "Service" } else { "Person" },
+        "preferredUsername": a.username,
+        "name": a.display_name,
+        "summary": a.note_html,
+        "url": state.url(&format!("/@{}", a.username)),
+        "inbox": format!("{uri}/inbox"),
+        "outbox": format!("{uri}/outbox"),
+        "followers": format!("{uri}/followers"),
+        "following": format!("{uri}/following"),
+        "featured": format!("{uri}/collections/featured"),
+        "endpoints": { "sharedInbox": state.url("/inbox") },
+        "manuallyApprovesFollowers": a.locked,
+        "discoverable": a.discoverable,
+        "indexable": a.discoverable,
+        "published": format!("{}T00:00:00Z", time::date(a.created_at)),
+        "publicKey": {
+            "id": format!("{uri}#main-key"),
+            "owner": uri,
+            "publicKeyPem": public_pem,
+        },
+        "icon": { "type": "Image", "url": shown.avatar },
+        "image": { "type": "Image", "url": shown.header },
+    }))
+}
+
+/// The instance actor: an `Application` that signs the fetches made for no one account.
+pub async fn application(state: &AppState) -> ApiResult<Value> {
+    let (public_pem, _) = keys(state, None).await?;
+    let uri = instance_actor(state);
+    Ok(json!({
+        "@context": CONTEXT,
+        "id": uri,
+        "type": "Application",
+        "preferredUsername": state.config.domain,
+        "name": state.config.title,
+        "url": state.url("/about"),
+        "inbox": format!("{uri}/inbox"),
+        "outbox": format!("{uri}/outbox"),
+        "endpoints": { "sharedInbox": state.url("/inbox") },
+        "manuallyApprovesFollowers": true,
+        "publicKey": {
+            "id": format!("{uri}#main-key"),
+            "owner": uri,
+            "publicKeyPem": public_pem,
+        },
+    }))
+}
+
+/// A local status's ActivityPub id.
+pub fn status_uri(state: &AppState, author: &Account, id: Id) -> String {
+    format!("{}/statuses/{id}", local_actor(state, &author.username))
+}
+
+/// Any status's ActivityPub id: a remote one's stored id, a local one's derived one.
+async fn any_status_uri(state: &AppState, id: Id) -> ApiResult<Option<String>> {
+    if let Some((uri, _)) = state.store.remote_status(id).await? {
+        return Ok(Some(uri));
+    }
+    let Ok(s) = state.store.status(id).await else {
+        return Ok(None);
+    };
+    let author = state.store.account(s.account_id).await?;
+    Ok(Some(status_uri(state, &author, id)))
+}
+
+/// A local status as a `Note`. Callers decide who may see it.
+pub async fn note(state: &AppState, s: &StatusRecord, author: &Account) -> ApiResult<Value> {
+    let uri = status_uri(state, author, s.id);
+    let actor = local_actor(state, &author.username);
+    let mentioned_ids: Vec<Id> = state
+        .store
+        .mentions_of(&[s.id])
+        .await?
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    let mentioned = state.store.accounts(&mentioned_ids).await?;
+    let mention_uris: Vec<String> = mentioned.iter().map(|a| account_uri(state, a)).collect();
+    let visibility = Visibility::from_code(s.visibility);
+    let (to, cc) =
+        activitypub::addressing(visibility, &format!("{actor}/followers"), &mention_uris);
+    let mut tags: Vec<Value> = mentioned
+        .iter()
+        .map(|a| {
+            let acct = match &a.domain {
+                Some(d) => format!("@{}@{d}", a.username),
+                None => format!("@{}@{}", a.username, state.config.domain),
+            };
+            json!({ "type": "Mention", "href": account_uri(state, a), "name": acct })
+        })
+        .collect();
+    for (_, tag) in state.store.tags_of(&[s.id]).await? {
+        tags.push(json!({
+            "type": "Hashtag",
+            "href": state.url(&format!("/tags/{tag}")),
+            "name": format!("#{tag}"),
+        }));
+    }
+    let in_reply_to = match s.in_reply_to_id {
+        Some(parent) => any_status_uri(state, parent).await?,
+        None => None,
+    };
+    let mut note = json!({
+        "@context": note_context(),
+        "id": uri,
+        "type": "Note",
+        "attributedTo": actor,
+        "content": s.content_html,
+        "summary": (!s.spoiler_text.is_empty()).then_some(&s.spoiler_text),
+        "sensitive": s.sensitive,
+        "inReplyTo": in_reply_to,
+        "published": time::rfc3339(s.created_at),
+        "updated": s.edited_at.map(time::rfc3339),
+        "url": state.url(&format!("/@{}/{}", author.username, s.id)),
+        "to": to,
+        "cc": cc,
+        "tag": tags,
+        "contentMap": s.language.as_ref().map(|l| {
+            let mut map = serde_json::Map::new();
+            map.insert(l.clone(), json!(s.content_html));
+            Value::Object(map)
+        }),
+    });
+    // Absent rather than null: some peers read a null `summary` or `updated` as a value.
+    if let Some(fields) = note.as_object_mut() {
+        fields.retain(|_, v| !v.is_null());
+    }
+    Ok(note)
+}
+
+/// The `Create` of a note by `author`, addressed as the note is.
+pub fn create(state: &AppState, author: &Account, note: Value) -> Value {
+    let actor = local_actor(state, &author.username);
+    json!({
+        "@context": note_context(),
+        "id": format!("{}/activity", note["id"].as_str().unwrap_or_default()),
+        "type": "Create",
+        "actor": actor,
+        "published": note["published"].clone(),
+        "to": note["to"].clone(),
+        "cc": note["cc"].clone(),
+        "object": note,
+    })
+}
+
+/// The `Delete` of `author`'s status `id`, with a `Tombstone`.
+pub fn delete(state: &AppState, author: &Account, id: Id) -> Value {
+    let actor = local_actor(state, &author.username);
+    let uri = status_uri(state, author, id);
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{uri}#delete"),
+        "type": "Delete",
+        "actor": actor,
+        "to": [PUBLIC],
+        "object": { "id": uri, "type": "Tombstone" },
+    })
+}
+
+/// `follower`'s Follow of `target`. Its id names both and the moment, so an Accept that
+/// only names the id still tells who followed whom.
+pub fn follow(state: &AppState, follower: &Account, target: &Account, now: i64) -> Value {
+    let actor = account_uri(state, follower);
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{actor}/follows/{}/{now}", target.id),
+        "type": "Follow",
+        "actor": actor,
+        "object": account_uri(state, target),
+    })
+}
+
+/// An `OrderedCollection` with its count and no pages: who and what it holds is not
+/// listed yet, which Mastodon allows (it shows the count).
+pub fn collection(id: String, total: i64) -> Value {
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": id,
+        "type": "OrderedCollection",
+        "totalItems": total.max(0),
+    })
+}

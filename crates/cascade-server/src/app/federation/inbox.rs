@@ -1,0 +1,448 @@
+//! Activities POSTed to our inboxes. Each is verified before anything is read from it:
+//! the HTTP Signature must cover the request target, host, date and digest, the date must
+//! be within `MAX_DATE_SKEW_MS`, the digest must match the body, and the key must be the
+//! signing actor's own, fetched from its server (cached, fetched again once when a
+//! signature fails, for a rotated key). Then an activity may only act on what its actor
+//! owns: a Create of someone else's note or a Delete of someone else's status is refused.
+//! Activities are applied in the request (the peer retries on failure); what they owe
+//! locally (notifications, fan-out) is written as jobs with them.
+
+use std::collections::BTreeMap;
+
+use cascade_core::activitypub::{self, SignatureError};
+use cascade_core::job::JobKind;
+use cascade_core::{text, time, Id, Visibility};
+use cascade_store::{Account, NewFollow, NewJob, NewStatusRecord, RemoteActor, StatusRecord};
+use serde_json::Value;
+
+use super::{
+    answer_job, domain_of, fetch, fetch_actor, id_of, local_username, render_remote_text,
+    REFETCH_AFTER_MS,
+};
+use crate::app::delivery;
+use crate::error::{ApiError, ApiResult};
+use crate::httpsig;
+use crate::state::AppState;
+
+/// Bytes of one inbound activity: Mastodon's notes with many tags and mentions stay well
+/// below it.
+pub const MAX_ACTIVITY_BYTES: usize = 256 * 1024;
+/// Characters of a remote status's text we keep (Mastodon peers allow 500, others more).
+const MAX_REMOTE_TEXT_CHARS: usize = 20_000;
+
+/// A request to an inbox as the handler received it.
+pub struct Signed<'a> {
+    pub method: &'a str,
+    pub path_and_query: &'a str,
+    /// Header names lowercase; repeated headers joined with ", ".
+    pub headers: &'a BTreeMap<String, String>,
+    pub body: &'a [u8],
+}
+
+fn refused(why: impl std::fmt::Display) -> ApiError {
+    ApiError::AuthRequired(format!("Request not signed correctly: {why}"))
+}
+
+/// Verifies a request's signature and returns the remote account that signed it. Nothing
+/// is stored on a failure except (when the key was unknown) the signer's actor document,
+/// which is what its server published.
+pub async fn verify(state: &AppState, req: &Signed<'_>) -> ApiResult<Account> {
+    let header = req
+        .headers
+        .get("signature")
+        .ok_or_else(|| refused("no Signature header"))?;
+    let sig = activitypub::parse_signature(header).map_err(refused)?;
+    sig.require(!req.body.is_empty() || req.method == "POST")
+        .map_err(refused)?;
+    let date = req
+        .headers
+        .get("date")
+        .and_then(|d| activitypub::parse_http_date(d))
+        .ok_or_else(|| refused("no readable Date"))?;
+    if !activitypub::date_is_fresh(date, time::now_millis()) {
+        return Err(refused("the Date is too far from now"));
+    }
+    if req.method == "POST" {
+        let digest = req
+            .headers
+            .get("digest")
+            .ok_or_else(|| refused("no Digest"))?;
+        if !httpsig::digest_matches(digest, req.body) {
+            return Err(refused("the Digest does not match the body"));
+        }
+    }
+    let text = activitypub::signing_string(req.method, req.path_and_query, &sig.headers, |h| {
+        req.headers.get(h).cloned()
+    })
+    .map_err(|e: SignatureError| refused(e))?;
+    let (mut actor, mut fresh) = match state.store.remote_actor_by_key(&sig.key_id).await? {
+        Some(a) => (a, false),
+        None => (fetch_key_owner(state, &sig.key_id).await?, true),
+    };
+    loop {
+        let key =
+            httpsig::public_key(&actor.public_key_pem).map_err(|_| refused("an unusable key"))?;
+        if httpsig::verify(&key, &text, &sig.signature) {
+            return Ok(state.store.account(actor.account_id).await?);
+        }
+        // The actor may have rotated its key: fetch it once more, not too often.
+        if fresh || time::now_millis() - actor.fetched_at < REFETCH_AFTER_MS {
+            return Err(refused("the signature does not verify"));
+        }
+        actor = fetch_key_owner(state, &sig.key_id).await?;
+        fresh = true;
+    }
+}
+
+/// Fetches the actor a key id names (`…/users/alice#main-key`: the actor's document, or a
+/// key document naming its `owner`), stores it and returns its key.
+async fn fetch_key_owner(state: &AppState, key_id: &str) -> ApiResult<RemoteActor> {
+    let url = key_id.split('#').next().unwrap_or(key_id);
+    if domain_of(url).is_none_or(|d| d.eq_ignore_ascii_case(&state.config.domain)) {
+        return Err(refused("the key is not a remote actor's"));
+    }
+    let doc = fetch(state, url)
+        .await
+        .map_err(|e| refused(format!("the key could not be fetched ({e})")))?;
+    let actor_uri = match doc.get("owner").and_then(Value::as_str) {
+        Some(owner) if doc.get("publicKeyPem").is_some() => owner.to_string(),
+        _ => url.to_string(),
+    };
+    let id = fetch_actor(state, &actor_uri)
+        .await
+        .map_err(|e| refused(format!("the actor could not be fetched ({e})")))?;
+    let actor = state
+        .store
+        .remote_actor(id)
+        .await?
+        .ok_or_else(|| refused("the actor has no key"))?;
+    if actor.key_id != key_id {
+        return Err(refused("the key is not the actor's"));
+    }
+    Ok(actor)
+}
+
+/// Verifies and applies one activity POSTed to an inbox.
+pub async fn receive(state: &AppState, req: &Signed<'_>) -> ApiResult<()> {
+    if req.body.len() > MAX_ACTIVITY_BYTES {
+        return Err(ApiError::TooLarge);
+    }
+    let signer = verify(state, req).await?;
+    let activity: Value = serde_json::from_slice(req.body)
+        .map_err(|_| ApiError::BadRequest("the activity is not JSON".into()))?;
+    let actor = activity.get("actor").and_then(id_of).unwrap_or_default();
+    if signer.uri.as_deref() != Some(actor) {
+        return Err(refused("the activity's actor is not the signer"));
+    }
+    apply(state, &signer, &activity).await
+}
+
+async fn apply(state: &AppState, actor: &Account, activity: &Value) -> ApiResult<()> {
+    let object = activity.get("object").cloned().unwrap_or(Value::Null);
+    match activity
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+    {
+        "Follow" => followed(state, actor, activity).await,
+        "Accept" => answered(state, actor, &object, true).await,
+        "Reject" => answered(state, actor, &object, false).await,
+        "Undo" => undone(state, actor, &object).await,
+        "Create" => created(state, actor, &object).await,
+        "Delete" => deleted(state, actor, &object).await,
+        // Not applied yet (docs/FEDERATION.md); accepted so that the peer does not retry.
+        _ => Ok(()),
+    }
+}
+
+/// The local account an actor id of ours names.
+async fn local_account(state: &AppState, uri: Option<&str>) -> ApiResult<Option<Account>> {
+    let Some(name) = uri.and_then(|u| local_username(state, u)) else {
+        return Ok(None);
+    };
+    match state.store.account_by_username(name).await {
+        Ok(a) if a.suspended_at.is_none() => Ok(Some(a)),
+        Ok(_) | Err(cascade_store::StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A remote account follows a local one: a follow (answered with Accept), or a request
+/// when the account is locked (answered when it decides). A blocked follower is rejected.
+async fn followed(state: &AppState, actor: &Account, activity: &Value) -> ApiResult<()> {
+    let Some(target) = local_account(state, activity.get("object").and_then(id_of)).await? else {
+        return Ok(());
+    };
+    let follow_id = activity.get("id").and_then(Value::as_str);
+    let now = time::now_millis();
+    if state.store.blocked_either_way(actor.id, target.id).await? {
+        let reject = answer_job(state, "Reject", &target, actor, follow_id, now).await?;
+        state
+            .store
+            .enqueue_jobs(&reject.into_iter().collect::<Vec<_>>())
+            .await?;
+        state.jobs.ring();
+        return Ok(());
+    }
+    let f = NewFollow {
+        id: state.ids.next(),
+        from: actor.id,
+        to: target.id,
+        reblogs: true,
+        notify: false,
+        now,
+    };
+    let notice = NewJob::new(state.ids.next(), JobKind::Follow, actor.id, now).on(target.id);
+    if target.locked && !state.store.is_following(actor.id, target.id).await? {
+        state.store.request_follow(f, &[notice]).await?;
+        if let Some(uri) = follow_id {
+            state
+                .store
+                .set_follow_request_uri(actor.id, target.id, uri)
+                .await?;
+        }
+    } else {
+        let accept = answer_job(state, "Accept", &target, actor, follow_id, now).await?;
+        let mut owed = vec![notice];
+        owed.extend(accept.clone());
+        if !state.store.follow(f, &owed).await? {
+            // Following already: the peer lost our Accept, so it gets another.
+            state
+                .store
+                .enqueue_jobs(&accept.into_iter().collect::<Vec<_>>())
+                .await?;
+        }
+        state.graph_changed(&[actor.id, target.id], true);
+    }
+    state.jobs.ring();
+    Ok(())
+}
+
+/// The local follower a Follow (embedded, or only its id) names: its `actor`, or the
+/// account whose id begins ours (`…/users/NAME/follows/…`).
+async fn follower_of(state: &AppState, follow: &Value) -> ApiResult<Option<Account>> {
+    let named = follow
+        .get("actor")
+        .and_then(id_of)
+        .or_else(|| follow.as_str());
+    local_account(state, named).await
+}
+
+/// A remote account accepts or rejects a local account's Follow.
+async fn answered(
+    state: &AppState,
+    actor: &Account,
+    follow: &Value,
+    accepted: bool,
+) -> ApiResult<()> {
+    let Some(follower) = follower_of(state, follow).await? else {
+        return Ok(());
+    };
+    // Only an answer about following the answering actor counts.
+    if let Some(object) = follow.get("object").and_then(id_of) {
+        if actor.uri.as_deref() != Some(object) {
+            return Err(ApiError::Forbidden(
+                "the answer is about another account".into(),
+            ));
+        }
+    }
+    let now = time::now_millis();
+    if accepted {
+        state
+            .store
+            .accept_follow_request(state.ids.next(), follower.id, actor.id, now, &[])
+            .await?;
+    } else {
+        state.store.unfollow(follower.id, actor.id).await?;
+    }
+    state.graph_changed(&[follower.id, actor.id], true);
+    Ok(())
+}
+
+/// A remote account takes back its Follow (Undo of Announce and Like: not yet).
+async fn undone(state: &AppState, actor: &Account, object: &Value) -> ApiResult<()> {
+    if object.get("type").and_then(Value::as_str) != Some("Follow") {
+        return Ok(());
+    }
+    if object.get("actor").and_then(id_of) != actor.uri.as_deref() {
+        return Err(ApiError::Forbidden("the Follow is another actor's".into()));
+    }
+    let Some(target) = local_account(state, object.get("object").and_then(id_of)).await? else {
+        return Ok(());
+    };
+    state.store.unfollow(actor.id, target.id).await?;
+    state.graph_changed(&[actor.id, target.id], true);
+    Ok(())
+}
+
+/// The strings of an addressing field (`to`, `cc`): one string or a list of them.
+fn addresses(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(list)) => list.iter().filter_map(id_of).map(str::to_string).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A remote note, stored when a local account follows its author or it mentions one.
+async fn created(state: &AppState, actor: &Account, note: &Value) -> ApiResult<()> {
+    if !note.is_object() {
+        // A Create naming its object only by id would need a fetch: not yet.
+        return Ok(());
+    }
+    if !matches!(
+        note.get("type").and_then(Value::as_str),
+        Some("Note" | "Article" | "Question")
+    ) {
+        return Ok(());
+    }
+    let uri = note
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::BadRequest("the note has no id".into()))?;
+    let author = note.get("attributedTo").and_then(id_of);
+    if author != actor.uri.as_deref() || domain_of(uri) != actor.domain {
+        return Err(ApiError::Forbidden("the note is not the actor's".into()));
+    }
+    if state.store.status_by_uri(uri).await?.is_some() {
+        return Ok(());
+    }
+    let remote = state.store.remote_actor(actor.id).await?;
+    let to = addresses(note.get("to"));
+    let cc = addresses(note.get("cc"));
+    let followers = remote.as_ref().and_then(|r| r.followers_url.as_deref());
+    let visibility = activitypub::visibility_of(&to, &cc, followers);
+    let mut mentions: Vec<Id> = Vec::new();
+    if let Some(Value::Array(tags)) = note.get("tag") {
+        for tag in tags {
+            if tag.get("type").and_then(Value::as_str) == Some("Mention") {
+                if let Some(a) =
+                    local_account(state, tag.get("href").and_then(Value::as_str)).await?
+                {
+                    mentions.push(a.id);
+                }
+            }
+        }
+    }
+    mentions.sort_unstable();
+    mentions.dedup();
+    let followed = state.store.follower_batch(actor.id, 0, 1).await?;
+    if followed.is_empty() && mentions.is_empty() {
+        // Nobody here asked for it.
+        return Ok(());
+    }
+    let content = note
+        .get("content")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let text: String = activitypub::html_to_text(content)
+        .chars()
+        .take(MAX_REMOTE_TEXT_CHARS)
+        .collect();
+    let spoiler: String = note
+        .get("summary")
+        .and_then(Value::as_str)
+        .map(activitypub::html_to_text)
+        .unwrap_or_default()
+        .chars()
+        .take(1_000)
+        .collect();
+    let in_reply_to = match note.get("inReplyTo").and_then(id_of) {
+        Some(parent) => local_or_known_status(state, parent).await?,
+        None => None,
+    };
+    let now = time::now_millis();
+    let id = state.ids.next();
+    let tags: Vec<(Id, String)> = text::hashtags(&text)
+        .into_iter()
+        .map(|t| (state.ids.next(), t))
+        .collect();
+    let record = NewStatusRecord {
+        status: StatusRecord {
+            id,
+            account_id: actor.id,
+            content_html: render_remote_text(state, &text),
+            text,
+            spoiler_text: spoiler,
+            visibility: visibility.code(),
+            sensitive: note
+                .get("sensitive")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            language: None,
+            in_reply_to_id: in_reply_to.as_ref().map(|p| p.id),
+            in_reply_to_account_id: in_reply_to.as_ref().map(|p| p.account_id),
+            quote_policy: (if visibility == Visibility::Public {
+                "public"
+            } else {
+                "nobody"
+            })
+            .to_string(),
+            created_at: note
+                .get("published")
+                .and_then(Value::as_str)
+                .and_then(time::parse_rfc3339)
+                .map_or(now, |t| t.min(now)),
+            ..StatusRecord::default()
+        },
+        mentions,
+        tags,
+        idempotency_key: None,
+        jobs: delivery::status_jobs(state, id, now),
+        cascade: None,
+        poll: None,
+        media: Vec::new(),
+        remote: Some((
+            uri.to_string(),
+            note.get("url").and_then(id_of).map(str::to_string),
+        )),
+    };
+    match state.store.create_status(&record).await {
+        Ok(_) => {}
+        // The same note, delivered twice at once: the other delivery stored it.
+        Err(cascade_store::StoreError::Conflict(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    }
+    state.status_written(&record.status);
+    state.jobs.ring();
+    Ok(())
+}
+
+/// A status an id names: one of ours (`…/users/NAME/statuses/ID`) or a stored remote one.
+async fn local_or_known_status(state: &AppState, uri: &str) -> ApiResult<Option<StatusRecord>> {
+    let id = match state.store.status_by_uri(uri).await? {
+        Some(id) => Some(id),
+        None => uri
+            .strip_prefix(&state.url("/users/"))
+            .and_then(|rest| rest.split_once("/statuses/"))
+            .and_then(|(_, id)| id.parse::<Id>().ok()),
+    };
+    let Some(id) = id else { return Ok(None) };
+    match state.store.status(id).await {
+        Ok(s) => Ok(Some(s)),
+        Err(cascade_store::StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A remote status deleted by its author. A Delete of anything else the actor does not
+/// own is refused; of the actor itself (an account deletion), not applied yet.
+async fn deleted(state: &AppState, actor: &Account, object: &Value) -> ApiResult<()> {
+    let Some(uri) = id_of(object) else {
+        return Ok(());
+    };
+    let Some(id) = state.store.status_by_uri(uri).await? else {
+        return Ok(());
+    };
+    let s = state.store.status(id).await?;
+    if s.account_id != actor.id {
+        return Err(ApiError::Forbidden("the status is not the actor's".into()));
+    }
+    let job = delivery::delete_job(state, &s, time::now_millis()).await?;
+    let deleted = state.store.delete_status(id, &[job]).await?;
+    state.forget(crate::cluster::Forget::Deleted(
+        crate::cluster::Written::deleted(&deleted),
+    ));
+    state.jobs.ring();
+    Ok(())
+}

@@ -1,0 +1,710 @@
+//! Federation over ActivityPub: the key pairs that sign for local accounts and the
+//! instance actor, fetching remote actors (signed GETs through the outgoing guard), and the
+//! outbound side, where every activity is a `Federate` job that signs and POSTs it to one
+//! inbox. `documents` renders what we serve; `inbox` verifies and applies what we are sent.
+//!
+//! Nothing here trusts a peer's word: an actor is believed only as fetched from its own
+//! URL, an activity only as signed by its actor's key, and remote HTML is reduced to text.
+
+pub mod documents;
+pub mod inbox;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cascade_core::activitypub::{self, ACTIVITY_JSON};
+use cascade_core::job::JobKind;
+use cascade_core::{time, Id, Visibility};
+use cascade_store::{Account, Job, NewJob, NewRemoteAccount, StatusRecord};
+use rsa::RsaPrivateKey;
+use serde_json::{json, Value};
+
+use crate::error::{ApiError, ApiResult};
+use crate::httpsig;
+use crate::outgoing::Outgoing;
+use crate::state::AppState;
+
+/// Bytes of a document fetched from a peer (an actor, a note): Mastodon's actors are a few
+/// kilobytes; a peer sending more is refused rather than buffered.
+pub const MAX_FETCHED_BYTES: usize = 1024 * 1024;
+/// How long an outgoing federation request may take.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// A remote actor's key is fetched again after a failed verification (the key may have
+/// been rotated), but not more often than this, so bad signatures cannot make us fetch.
+const REFETCH_AFTER_MS: i64 = 60_000;
+
+/// The federation client and the parsed private keys of local accounts.
+#[derive(Default)]
+pub struct Federation {
+    client: tokio::sync::OnceCell<Outgoing>,
+    /// Parsed keys by account (the instance actor's under 0): parsing PEM on every
+    /// delivery would cost more than signing.
+    keys: Mutex<HashMap<Id, (String, Arc<RsaPrivateKey>)>>,
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(anyhow::anyhow!("{e}"))
+}
+
+async fn client(state: &AppState) -> ApiResult<&Outgoing> {
+    state
+        .federation
+        .client
+        .get_or_try_init(|| async { Outgoing::new(state.config.allow_private_outgoing, TIMEOUT) })
+        .await
+        .map_err(internal)
+}
+
+/// The actor id of the local account `username`.
+pub fn local_actor(state: &AppState, username: &str) -> String {
+    state.url(&format!("/users/{username}"))
+}
+
+/// The instance actor, which signs fetches made for no account.
+pub fn instance_actor(state: &AppState) -> String {
+    state.url("/actor")
+}
+
+/// An account's actor id: its stored one when remote, derived from its name when local.
+pub fn account_uri(state: &AppState, a: &Account) -> String {
+    match &a.uri {
+        Some(uri) => uri.clone(),
+        None => local_actor(state, &a.username),
+    }
+}
+
+/// The local username an actor id of ours names (`…/users/NAME`, or a path below it).
+pub fn local_username<'a>(state: &AppState, uri: &'a str) -> Option<&'a str> {
+    let prefix = state.url("/users/");
+    let rest = uri.strip_prefix(prefix.as_str())?;
+    let name = rest.split(['/', '#', '?']).next()?;
+    (!name.is_empty()).then_some(name)
+}
+
+/// The public PEM and the private key of a local account (`None`: the instance actor),
+/// made on first need and kept from then on.
+pub async fn keys(
+    state: &AppState,
+    account: Option<Id>,
+) -> ApiResult<(String, Arc<RsaPrivateKey>)> {
+    let slot = account.unwrap_or(0);
+    if let Some(found) = state
+        .federation
+        .keys
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&slot)
+    {
+        return Ok(found.clone());
+    }
+    let stored = match account {
+        Some(id) => state.store.account_key(id).await?,
+        None => state
+            .store
+            .instance_key("actor")
+            .await?
+            .map(|(private, public)| (public, private)),
+    };
+    let (public, private) = match stored {
+        Some(pair) => pair,
+        None => {
+            let (public, private) = tokio::task::spawn_blocking(httpsig::generate)
+                .await
+                .map_err(internal)?
+                .map_err(internal)?;
+            let now = time::now_millis();
+            match account {
+                Some(id) => {
+                    state
+                        .store
+                        .put_account_key(id, &public, &private, now)
+                        .await?
+                }
+                None => {
+                    let (private, public) = state
+                        .store
+                        .put_instance_key("actor", &private, &public, now)
+                        .await?;
+                    (public, private)
+                }
+            }
+        }
+    };
+    let parsed = Arc::new(httpsig::private_key(&private).map_err(internal)?);
+    let pair = (public, parsed);
+    state
+        .federation
+        .keys
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(slot, pair.clone());
+    Ok(pair)
+}
+
+/// The `host[:port]` a request to `url` names in its `Host` header.
+fn host_of(url: &reqwest::Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    })
+}
+
+/// The domain (`host[:port]`) an actor id lives on.
+pub fn domain_of(uri: &str) -> Option<String> {
+    host_of(&reqwest::Url::parse(uri).ok()?).map(|h| h.to_ascii_lowercase())
+}
+
+/// Reads a response's body up to `MAX_FETCHED_BYTES`.
+async fn bounded_body(mut res: reqwest::Response) -> ApiResult<Vec<u8>> {
+    if res
+        .content_length()
+        .is_some_and(|n| n > MAX_FETCHED_BYTES as u64)
+    {
+        return Err(ApiError::BadRequest(
+            "the remote document is too large".into(),
+        ));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = res
+        .chunk()
+        .await
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?
+    {
+        if body.len() + chunk.len() > MAX_FETCHED_BYTES {
+            return Err(ApiError::BadRequest(
+                "the remote document is too large".into(),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// A signed GET of an ActivityPub document (signed by the instance actor, so peers that
+/// ask for authorized fetch answer), through the outgoing guard.
+pub async fn fetch(state: &AppState, url: &str) -> ApiResult<Value> {
+    let client = client(state).await?;
+    let parsed = crate::outgoing::check_url(url, state.config.allow_private_outgoing)
+        .map_err(|e| ApiError::BadRequest(format!("{url} {e}")))?;
+    let host = host_of(&parsed).ok_or_else(|| ApiError::BadRequest("no host".into()))?;
+    let path = match parsed.query() {
+        Some(q) => format!("{}?{q}", parsed.path()),
+        None => parsed.path().to_string(),
+    };
+    let (_, key) = keys(state, None).await?;
+    let key_id = format!("{}#main-key", instance_actor(state));
+    let signed =
+        httpsig::sign_request(&key_id, &key, "GET", &host, &path, None, time::now_millis())
+            .map_err(internal)?;
+    let mut req = client
+        .get(url)
+        .map_err(|e| ApiError::BadRequest(format!("{url} {e}")))?
+        .header("accept", ACTIVITY_JSON);
+    for (name, value) in signed {
+        req = req.header(name, value);
+    }
+    let res = req
+        .send()
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("{url}: {e}")))?;
+    if !res.status().is_success() {
+        return Err(ApiError::BadRequest(format!(
+            "{url} answered {}",
+            res.status()
+        )));
+    }
+    let body = bounded_body(res).await?;
+    serde_json::from_slice(&body).map_err(|_| ApiError::BadRequest(format!("{url} sent no JSON")))
+}
+
+/// The `Note` of `author`'s status `id`, for anyone: public and unlisted statuses only
+/// (private and direct ones are never served unsigned), no reblogs.
+pub async fn public_note(state: &AppState, author: &Account, id: Id) -> ApiResult<Value> {
+    let s = state.store.status(id).await?;
+    let visibility = Visibility::from_code(s.visibility);
+    if s.account_id != author.id
+        || s.reblog_of_id.is_some()
+        || !matches!(visibility, Visibility::Public | Visibility::Unlisted)
+    {
+        return Err(ApiError::NotFound);
+    }
+    documents::note(state, &s, author).await
+}
+
+/// A JSON value's id: the string itself, or an object's `id`.
+pub fn id_of(v: &Value) -> Option<&str> {
+    v.as_str().or_else(|| v.get("id").and_then(Value::as_str))
+}
+
+/// Characters in a remote username or display name we keep.
+const MAX_NAME_CHARS: usize = 100;
+/// Characters of a remote bio we keep.
+const MAX_NOTE_CHARS: usize = 5_000;
+
+fn clip(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+/// Fetches the actor at `uri` and stores it as a remote account; returns its id. The
+/// document must name itself `uri`, live on that host, and carry its own key.
+pub async fn fetch_actor(state: &AppState, uri: &str) -> ApiResult<Id> {
+    let doc = fetch(state, uri).await?;
+    store_actor(state, uri, &doc).await
+}
+
+/// Stores an actor document fetched from `uri`.
+async fn store_actor(state: &AppState, uri: &str, doc: &Value) -> ApiResult<Id> {
+    let bad = |what: &str| ApiError::BadRequest(format!("{uri}: {what}"));
+    let id = doc
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no id"))?;
+    if id != uri {
+        return Err(bad("the document names another actor"));
+    }
+    let domain = domain_of(id).ok_or_else(|| bad("no host"))?;
+    if domain.eq_ignore_ascii_case(&state.config.domain) {
+        return Err(bad("a local actor"));
+    }
+    let kind = doc.get("type").and_then(Value::as_str).unwrap_or_default();
+    if !matches!(
+        kind,
+        "Person" | "Service" | "Application" | "Group" | "Organization"
+    ) {
+        return Err(bad("not an actor"));
+    }
+    let username = doc
+        .get("preferredUsername")
+        .and_then(Value::as_str)
+        .filter(|u| {
+            !u.is_empty()
+                && u.chars().count() <= MAX_NAME_CHARS
+                && u.chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        })
+        .ok_or_else(|| bad("no usable preferredUsername"))?;
+    let inbox = on_host(doc.get("inbox").and_then(Value::as_str), &domain)
+        .ok_or_else(|| bad("no inbox on its host"))?;
+    let shared_inbox = on_host(
+        doc.get("endpoints")
+            .and_then(|e| e.get("sharedInbox"))
+            .and_then(Value::as_str),
+        &domain,
+    );
+    let followers_url = on_host(doc.get("followers").and_then(Value::as_str), &domain);
+    let key = doc.get("publicKey").ok_or_else(|| bad("no publicKey"))?;
+    let key_id = key
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no key id"))?;
+    let owner = key.get("owner").and_then(Value::as_str).unwrap_or(id);
+    let pem = key
+        .get("publicKeyPem")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no publicKeyPem"))?;
+    if owner != id || domain_of(key_id).as_deref() != Some(domain.as_str()) {
+        return Err(bad("the key belongs to another actor"));
+    }
+    httpsig::public_key(pem).map_err(|_| bad("the key is not an RSA key"))?;
+    let note_text = activitypub::html_to_text(
+        doc.get("summary")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+    );
+    let note_text = clip(&note_text, MAX_NOTE_CHARS);
+    let note_html = render_remote_text(state, &note_text);
+    let now = time::now_millis();
+    let created_at = doc
+        .get("published")
+        .and_then(Value::as_str)
+        .and_then(time::parse_rfc3339)
+        .map_or(now, |t| t.min(now));
+    let account = NewRemoteAccount {
+        id: state.ids.next(),
+        username: username.to_string(),
+        domain,
+        uri: id.to_string(),
+        url: doc.get("url").and_then(id_of).map(str::to_string),
+        display_name: clip(
+            &activitypub::html_to_text(doc.get("name").and_then(Value::as_str).unwrap_or_default()),
+            MAX_NAME_CHARS,
+        ),
+        note: note_text,
+        note_html,
+        locked: doc
+            .get("manuallyApprovesFollowers")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        bot: matches!(kind, "Service" | "Application"),
+        discoverable: doc
+            .get("discoverable")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        created_at,
+        inbox: inbox.to_string(),
+        shared_inbox: shared_inbox.map(str::to_string),
+        followers_url: followers_url.map(str::to_string),
+        key_id: key_id.to_string(),
+        public_key_pem: pem.to_string(),
+        fetched_at: now,
+    };
+    let id = match state.store.upsert_remote_account(&account).await {
+        Ok(id) => id,
+        // Two requests stored the same new actor at once: the other one won.
+        Err(cascade_store::StoreError::Conflict(_)) => state
+            .store
+            .account_by_uri(&account.uri)
+            .await?
+            .map(|a| a.id)
+            .ok_or(ApiError::NotFound)?,
+        Err(e) => return Err(e.into()),
+    };
+    state.forget(crate::cluster::Forget::Account(id));
+    Ok(id)
+}
+
+/// A URL an actor names, if it is on the actor's own host.
+fn on_host<'a>(url: Option<&'a str>, domain: &str) -> Option<&'a str> {
+    url.filter(|u| domain_of(u).as_deref() == Some(domain))
+}
+
+/// Plain text from a peer rendered as Cascade renders text: escaped, paragraphs, links,
+/// hashtags; mentions stay text (they name accounts on the peer's server).
+pub fn render_remote_text(state: &AppState, text: &str) -> String {
+    cascade_core::text::render_html(text, |_, _| None, |tag| state.url(&format!("/tags/{tag}")))
+}
+
+/// The remote account with actor id `uri`, fetched when unknown.
+pub async fn resolve_actor(state: &AppState, uri: &str) -> ApiResult<Account> {
+    if let Some(a) = state.store.account_by_uri(uri).await? {
+        return Ok(a);
+    }
+    let id = fetch_actor(state, uri).await?;
+    Ok(state.store.account(id).await?)
+}
+
+/// The account `acct` names (`user`, `user@domain`, with or without a leading `@`): a
+/// local one, a known remote one, or (with `resolve`) a remote one found through its
+/// server's WebFinger and fetched. `None` when there is none to be found.
+pub async fn lookup(state: &AppState, acct: &str, resolve: bool) -> ApiResult<Option<Account>> {
+    let acct = acct.trim().trim_start_matches('@');
+    let (user, domain) = match acct.split_once('@') {
+        Some((user, domain)) if !domain.eq_ignore_ascii_case(&state.config.domain) => {
+            (user, domain.to_ascii_lowercase())
+        }
+        Some((user, _)) => return local_by_name(state, user).await,
+        None => return local_by_name(state, acct).await,
+    };
+    if let Some(a) = state.store.remote_account_by_acct(user, &domain).await? {
+        return Ok(Some(a));
+    }
+    if !resolve {
+        return Ok(None);
+    }
+    match webfinger(state, user, &domain).await {
+        Ok(uri) => match resolve_actor(state, &uri).await {
+            Ok(a) => Ok(Some(a)),
+            Err(e) => {
+                tracing::info!(%acct, error = %e, "a remote account could not be fetched");
+                Ok(None)
+            }
+        },
+        Err(e) => {
+            tracing::info!(%acct, error = %e, "a remote account could not be found");
+            Ok(None)
+        }
+    }
+}
+
+async fn local_by_name(state: &AppState, name: &str) -> ApiResult<Option<Account>> {
+    match state.store.account_by_username(name).await {
+        Ok(a) => Ok(Some(a)),
+        Err(cascade_store::StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The actor id `user@domain`'s WebFinger names (its `self` link of ActivityPub type).
+/// Over https; plain http only under the test-only setting that also lets requests reach
+/// loopback.
+async fn webfinger(state: &AppState, user: &str, domain: &str) -> ApiResult<String> {
+    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_');
+    if user.is_empty()
+        || domain.is_empty()
+        || !domain.chars().all(valid)
+        || !user.chars().all(valid)
+    {
+        return Err(ApiError::BadRequest("not an account address".into()));
+    }
+    let scheme = if state.config.allow_private_outgoing {
+        "http"
+    } else {
+        "https"
+    };
+    let url = format!("{scheme}://{domain}/.well-known/webfinger?resource=acct:{user}@{domain}");
+    let res = client(state)
+        .await?
+        .get(&url)
+        .map_err(|e| ApiError::BadRequest(format!("{url} {e}")))?
+        .header("accept", "application/jrd+json, application/json")
+        .send()
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("{url}: {e}")))?;
+    if !res.status().is_success() {
+        return Err(ApiError::BadRequest(format!(
+            "{url} answered {}",
+            res.status()
+        )));
+    }
+    let jrd: Value = serde_json::from_slice(&bounded_body(res).await?)
+        .map_err(|_| ApiError::BadRequest(format!("{url} sent no JSON")))?;
+    jrd.get("links")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|l| {
+            l.get("rel").and_then(Value::as_str) == Some("self")
+                && l.get("type")
+                    .and_then(Value::as_str)
+                    .is_some_and(activitypub::wants_activity_json)
+        })
+        .and_then(|l| l.get("href").and_then(Value::as_str))
+        .map(str::to_string)
+        .ok_or_else(|| ApiError::BadRequest(format!("{url} names no actor")))
+}
+
+/// What a `Federate` job carries: the inbox and the activity, as the exact text to send.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Delivery {
+    inbox: String,
+    activity: String,
+}
+
+/// The job that POSTs `activity` to `inbox`, signed by `signer` (a local account).
+pub fn federate_job(
+    state: &AppState,
+    signer: Id,
+    inbox: &str,
+    activity: &Value,
+    now: i64,
+) -> NewJob {
+    let payload = serde_json::to_string(&Delivery {
+        inbox: inbox.to_string(),
+        activity: activity.to_string(),
+    })
+    .unwrap_or_default();
+    NewJob::new(state.ids.next(), JobKind::Federate, signer, now)
+        .by(signer)
+        .carrying(payload)
+}
+
+/// Performs a `Federate` job: signs the activity with its actor's key and POSTs it. A peer
+/// that refuses it for good (4xx other than 408 and 429) is not asked again; a peer that is
+/// down or failing is (the job fails, and the worker backs off).
+pub async fn deliver(state: &AppState, job: &Job) -> ApiResult<()> {
+    let Some(d) = job
+        .payload
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<Delivery>(p).ok())
+    else {
+        return Ok(());
+    };
+    let signer = match job.actor_id {
+        Some(id) => Some(state.store.account(id).await?),
+        None => None,
+    };
+    let key_id = match &signer {
+        Some(a) => format!("{}#main-key", account_uri(state, a)),
+        None => format!("{}#main-key", instance_actor(state)),
+    };
+    let (_, key) = keys(state, signer.as_ref().map(|a| a.id)).await?;
+    let url = match crate::outgoing::check_url(&d.inbox, state.config.allow_private_outgoing) {
+        Ok(url) => url,
+        Err(e) => {
+            tracing::warn!(inbox = %d.inbox, error = %e, "an inbox the guard refuses; not delivered");
+            return Ok(());
+        }
+    };
+    let host = host_of(&url).unwrap_or_default();
+    let path = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    let body = d.activity.into_bytes();
+    let signed = httpsig::sign_request(
+        &key_id,
+        &key,
+        "POST",
+        &host,
+        &path,
+        Some(&body),
+        time::now_millis(),
+    )
+    .map_err(internal)?;
+    let mut req = client(state)
+        .await?
+        .post(url.as_str())
+        .map_err(internal)?
+        .header("content-type", ACTIVITY_JSON);
+    for (name, value) in signed {
+        req = req.header(name, value);
+    }
+    let res = req.body(body).send().await.map_err(internal)?;
+    let status = res.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    if status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429 {
+        tracing::warn!(inbox = %d.inbox, %status, "the peer refused an activity; not sent again");
+        return Ok(());
+    }
+    Err(internal(format!("{} answered {status}", d.inbox)))
+}
+
+/// The local status `s` as federated from its author, to the inboxes of the author's
+/// remote followers (each server's shared inbox once): run by the status's `Deliver`
+/// job. Direct posts and reblogs are not federated yet; remote statuses never are.
+pub async fn status_created(state: &AppState, s: &StatusRecord) -> ApiResult<()> {
+    if s.reblog_of_id.is_some() || Visibility::from_code(s.visibility) == Visibility::Direct {
+        return Ok(());
+    }
+    let author = state.store.account(s.account_id).await?;
+    if author.domain.is_some() {
+        return Ok(());
+    }
+    let inboxes = state.store.remote_follower_inboxes(author.id).await?;
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    let note = documents::note(state, s, &author).await?;
+    let activity = documents::create(state, &author, note);
+    enqueue(state, author.id, &inboxes, &activity).await
+}
+
+/// A deleted local status, told to the servers its followers are on (`Delete` job).
+pub async fn status_deleted(
+    state: &AppState,
+    id: Id,
+    author: Id,
+    visibility: i64,
+    reblog: bool,
+) -> ApiResult<()> {
+    if reblog || Visibility::from_code(visibility) == Visibility::Direct {
+        return Ok(());
+    }
+    let Ok(author) = state.store.account(author).await else {
+        return Ok(());
+    };
+    if author.domain.is_some() {
+        return Ok(());
+    }
+    let inboxes = state.store.remote_follower_inboxes(author.id).await?;
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    let activity = documents::delete(state, &author, id);
+    enqueue(state, author.id, &inboxes, &activity).await
+}
+
+async fn enqueue(
+    state: &AppState,
+    signer: Id,
+    inboxes: &[String],
+    activity: &Value,
+) -> ApiResult<()> {
+    let now = time::now_millis();
+    let jobs: Vec<NewJob> = inboxes
+        .iter()
+        .map(|inbox| federate_job(state, signer, inbox, activity, now))
+        .collect();
+    state.store.enqueue_jobs(&jobs).await?;
+    state.jobs.ring();
+    Ok(())
+}
+
+/// The inbox a remote account is reached at for activities meant for it alone.
+async fn inbox_of(state: &AppState, account: Id) -> ApiResult<Option<String>> {
+    Ok(state.store.remote_actor(account).await?.map(|r| r.inbox))
+}
+
+/// The Follow `follower` (local) sends `target` (remote), as a job for the follow's own
+/// transaction; `None` when the target cannot be reached.
+pub async fn follow_job(
+    state: &AppState,
+    follower: &Account,
+    target: &Account,
+    now: i64,
+) -> ApiResult<Option<NewJob>> {
+    let Some(inbox) = inbox_of(state, target.id).await? else {
+        return Ok(None);
+    };
+    let activity = documents::follow(state, follower, target, now);
+    Ok(Some(federate_job(
+        state,
+        follower.id,
+        &inbox,
+        &activity,
+        now,
+    )))
+}
+
+/// The Undo of `follower`'s Follow of the remote `target`.
+pub async fn unfollow_job(
+    state: &AppState,
+    follower: &Account,
+    target: &Account,
+    now: i64,
+) -> ApiResult<Option<NewJob>> {
+    let Some(inbox) = inbox_of(state, target.id).await? else {
+        return Ok(None);
+    };
+    let follow = documents::follow(state, follower, target, now);
+    let activity = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}#undo-follow-{}", account_uri(state, follower), state.ids.next()),
+        "type": "Undo",
+        "actor": account_uri(state, follower),
+        "object": follow,
+    });
+    Ok(Some(federate_job(
+        state,
+        follower.id,
+        &inbox,
+        &activity,
+        now,
+    )))
+}
+
+/// The answer (`Accept` or `Reject`) `target` (local) sends to the remote `follower`'s
+/// Follow, whose id was `follow_id` (when known).
+pub async fn answer_job(
+    state: &AppState,
+    kind: &str,
+    target: &Account,
+    follower: &Account,
+    follow_id: Option<&str>,
+    now: i64,
+) -> ApiResult<Option<NewJob>> {
+    let Some(inbox) = inbox_of(state, follower.id).await? else {
+        return Ok(None);
+    };
+    let target_uri = account_uri(state, target);
+    let mut follow = json!({
+        "type": "Follow",
+        "actor": account_uri(state, follower),
+        "object": target_uri,
+    });
+    if let Some(id) = follow_id {
+        follow["id"] = json!(id);
+    }
+    let activity = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{target_uri}#{}-{}", kind.to_ascii_lowercase(), state.ids.next()),
+        "type": kind,
+        "actor": target_uri,
+        "object": follow,
+    });
+    Ok(Some(federate_job(state, target.id, &inbox, &activity, now)))
+}

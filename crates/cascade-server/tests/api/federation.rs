@@ -1,0 +1,489 @@
+//! Federation between two real Cascade servers on loopback, each with its own domain
+//! (`127.0.0.1:PORT`) and the test-only setting that lets outgoing requests reach loopback
+//! over plain http: actors and WebFinger, follows both ways, posts and deletions reaching
+//! a remote follower's home, and hostile inbound requests refused with nothing stored.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{eventually, spawn_with, TestApp, User};
+
+const AP: &str = "application/activity+json";
+
+async fn server() -> TestApp {
+    spawn_with(|config| {
+        config.allow_private_outgoing = true;
+        config.rate_limit = None;
+    })
+    .await
+}
+
+/// A GET that asks for ActivityPub JSON and follows no redirect.
+async fn ap_get(app: &TestApp, path: &str, accept: &str) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url(path))
+        .header("accept", accept)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn domain(app: &TestApp) -> String {
+    app.addr.to_string()
+}
+
+/// `viewer` on `app` looks up `name` on `other` and gets the remote account's id here.
+async fn remote_id(app: &TestApp, viewer: &User, other: &TestApp, name: &str) -> String {
+    let acct = format!("{name}@{}", domain(other));
+    let found = app
+        .get(viewer, &format!("/api/v1/accounts/lookup?acct={acct}"))
+        .await
+        .ok();
+    assert_eq!(found["acct"], acct);
+    assert_eq!(found["uri"], other.url(&format!("/users/{name}")));
+    found["id"].as_str().unwrap().to_string()
+}
+
+async fn relationship(app: &TestApp, user: &User, id: &str) -> Value {
+    app.get(user, &format!("/api/v1/accounts/relationships?id[]={id}"))
+        .await
+        .ok()[0]
+        .clone()
+}
+
+async fn home_texts(app: &TestApp, user: &User) -> Vec<(String, String)> {
+    app.home(user, "")
+        .await
+        .iter()
+        .map(|s| {
+            (
+                s["content"].as_str().unwrap_or_default().to_string(),
+                s["account"]["acct"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn local_accounts_are_actors_found_through_webfinger() {
+    let app = server().await;
+    let alice = app.user("alice").await;
+    let wf = app
+        .get_anon(&format!(
+            "/.well-known/webfinger?resource=acct:alice@{}",
+            domain(&app)
+        ))
+        .await
+        .ok();
+    let actor_url = app.url("/users/alice");
+    assert!(
+        wf["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["rel"] == "self" && l["type"] == AP && l["href"] == actor_url.as_str()),
+        "{wf}"
+    );
+
+    for accept in [
+        AP,
+        "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
+    ] {
+        let res = ap_get(&app, "/users/alice", accept).await;
+        assert_eq!(res.status(), 200);
+        let content_type = res.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(content_type.starts_with(AP), "{content_type}");
+        let person: Value = res.json().await.unwrap();
+        assert_eq!(person["type"], "Person");
+        assert_eq!(person["id"], actor_url.as_str());
+        assert_eq!(person["preferredUsername"], "alice");
+        assert_eq!(person["inbox"], app.url("/users/alice/inbox"));
+        assert_eq!(person["endpoints"]["sharedInbox"], app.url("/inbox"));
+        assert_eq!(person["publicKey"]["owner"], actor_url.as_str());
+        assert!(person["publicKey"]["publicKeyPem"]
+            .as_str()
+            .unwrap()
+            .starts_with("-----BEGIN PUBLIC KEY-----"));
+        assert!(person.get("privateKeyPem").is_none());
+        assert_eq!(person["manuallyApprovesFollowers"], false);
+    }
+    // A browser is sent to the profile page.
+    let page = ap_get(&app, "/users/alice", "text/html").await;
+    assert!(page.status().is_redirection());
+    assert_eq!(page.headers()["location"], "/@alice");
+
+    let public = app.post_status(&alice, "hello #fediverse", "public").await;
+    let private = app.post_status(&alice, "friends only", "private").await;
+    let note: Value = ap_get(
+        &app,
+        &format!("/users/alice/statuses/{}", public["id"].as_str().unwrap()),
+        AP,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(note["type"], "Note");
+    assert_eq!(note["attributedTo"], actor_url.as_str());
+    assert_eq!(
+        note["to"][0],
+        "https://www.w3.org/ns/activitystreams#Public"
+    );
+    assert_eq!(note["cc"][0], app.url("/users/alice/followers"));
+    let hidden = ap_get(
+        &app,
+        &format!("/users/alice/statuses/{}", private["id"].as_str().unwrap()),
+        AP,
+    )
+    .await;
+    assert_eq!(hidden.status(), 404);
+
+    let outbox: Value = ap_get(&app, "/users/alice/outbox", AP)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(outbox["type"], "OrderedCollection");
+    assert_eq!(outbox["totalItems"], 2);
+    let instance: Value = ap_get(&app, "/actor", AP).await.json().await.unwrap();
+    assert_eq!(instance["type"], "Application");
+    let ni = app.get_anon("/nodeinfo/2.0").await.ok();
+    assert_eq!(ni["protocols"], json!(["activitypub"]));
+}
+
+#[tokio::test]
+async fn a_remote_follow_is_accepted_and_posts_and_deletions_reach_the_follower() {
+    let a = server().await;
+    let b = server().await;
+    let alice = a.user("alice").await;
+    let bob = b.user("bob").await;
+
+    let alice_there = remote_id(&b, &bob, &a, "alice").await;
+    let followed = b
+        .post(
+            &bob,
+            &format!("/api/v1/accounts/{alice_there}/follow"),
+            json!({}),
+        )
+        .await
+        .ok();
+    assert_eq!(followed["following"], false);
+    assert_eq!(followed["requested"], true);
+    eventually("alice's server accepts bob's follow", || async {
+        relationship(&b, &bob, &alice_there).await["following"] == true
+    })
+    .await;
+    let alice_here = a
+        .get(&alice, &format!("/api/v1/accounts/{}", alice.id))
+        .await
+        .ok();
+    assert_eq!(alice_here["followers_count"], 1);
+    let followers = a
+        .get(&alice, &format!("/api/v1/accounts/{}/followers", alice.id))
+        .await
+        .ok();
+    assert_eq!(followers[0]["acct"], format!("bob@{}", domain(&b)));
+
+    let post = a.post_status(&alice, "hello from A", "public").await;
+    let acct = format!("alice@{}", domain(&a));
+    eventually("the post reaches bob's home", || async {
+        home_texts(&b, &bob)
+            .await
+            .iter()
+            .any(|(text, by)| text.contains("hello from A") && *by == acct)
+    })
+    .await;
+    let public = b.get(&bob, "/api/v1/timelines/public").await.ok();
+    assert!(public.to_string().contains("hello from A"));
+    let remote = b
+        .get(&bob, "/api/v1/timelines/public?remote=true")
+        .await
+        .ok();
+    assert!(remote.to_string().contains("hello from A"));
+    let local = b
+        .get(&bob, "/api/v1/timelines/public?local=true")
+        .await
+        .ok();
+    assert_eq!(local, json!([]));
+
+    a.request(
+        Method::DELETE,
+        &format!("/api/v1/statuses/{}", post["id"].as_str().unwrap()),
+        Some(&alice.token),
+        None,
+    )
+    .await
+    .ok();
+    eventually("the deletion reaches bob's home", || async {
+        !home_texts(&b, &bob)
+            .await
+            .iter()
+            .any(|(text, _)| text.contains("hello from A"))
+    })
+    .await;
+
+    b.post(
+        &bob,
+        &format!("/api/v1/accounts/{alice_there}/unfollow"),
+        json!({}),
+    )
+    .await
+    .ok();
+    eventually("alice's server hears of the unfollow", || async {
+        a.get(&alice, &format!("/api/v1/accounts/{}", alice.id))
+            .await
+            .ok()["followers_count"]
+            == 0
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_locked_account_answers_a_remote_follow_request() {
+    let a = server().await;
+    let b = server().await;
+    let alice = a.user("alice").await;
+    let bob = b.user("bob").await;
+    a.request(
+        Method::PATCH,
+        "/api/v1/accounts/update_credentials",
+        Some(&alice.token),
+        Some(json!({"locked": true})),
+    )
+    .await
+    .ok();
+    let alice_there = remote_id(&b, &bob, &a, "alice").await;
+    b.post(
+        &bob,
+        &format!("/api/v1/accounts/{alice_there}/follow"),
+        json!({}),
+    )
+    .await
+    .ok();
+    eventually("alice sees bob's request", || async {
+        let requests = a.get(&alice, "/api/v1/follow_requests").await.ok();
+        requests.as_array().is_some_and(|r| !r.is_empty())
+    })
+    .await;
+    let requests = a.get(&alice, "/api/v1/follow_requests").await.ok();
+    assert_eq!(requests[0]["acct"], format!("bob@{}", domain(&b)));
+    assert_eq!(
+        relationship(&b, &bob, &alice_there).await["requested"],
+        true
+    );
+    let bob_here = requests[0]["id"].as_str().unwrap().to_string();
+    a.post(
+        &alice,
+        &format!("/api/v1/follow_requests/{bob_here}/authorize"),
+        json!({}),
+    )
+    .await
+    .ok();
+    eventually("bob's server hears the request was accepted", || async {
+        relationship(&b, &bob, &alice_there).await["following"] == true
+    })
+    .await;
+}
+
+/// What a peer sends: a body signed (or not) as the test says.
+struct Send<'a> {
+    key_id: &'a str,
+    key: &'a rsa::RsaPrivateKey,
+    signed_body: &'a [u8],
+    sent_body: &'a [u8],
+    date_ms: i64,
+}
+
+async fn post_inbox(app: &TestApp, s: Send<'_>) -> reqwest::Response {
+    let headers = cascade_server::httpsig::sign_request(
+        s.key_id,
+        s.key,
+        "POST",
+        &domain(app),
+        "/inbox",
+        Some(s.signed_body),
+        s.date_ms,
+    )
+    .unwrap();
+    let mut req = app
+        .client
+        .post(app.url("/inbox"))
+        .header("content-type", AP)
+        .body(s.sent_body.to_vec());
+    for (name, value) in headers {
+        req = req.header(name, value);
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn hostile_inbound_requests_are_refused_and_nothing_is_stored() {
+    let a = server().await;
+    let b = server().await;
+    let alice = a.user("alice").await;
+    let bob = b.user("bob").await;
+    // Bob's actor is served by his server, with the key the test signs with as a peer.
+    assert_eq!(ap_get(&b, "/users/bob", AP).await.status(), 200);
+    let bob_id: i64 = bob.id.parse().unwrap();
+    let (_, private_pem) = b.state.store.account_key(bob_id).await.unwrap().unwrap();
+    let bob_key = cascade_server::httpsig::private_key(&private_pem).unwrap();
+    let (_, other_pem) = cascade_server::httpsig::generate().unwrap();
+    let other_key = cascade_server::httpsig::private_key(&other_pem).unwrap();
+    let bob_uri = b.url("/users/bob");
+    let key_id = format!("{bob_uri}#main-key");
+    let alice_uri = a.url("/users/alice");
+    let now = cascade_core::time::now_millis();
+    let follow = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{bob_uri}/follows/1"),
+        "type": "Follow",
+        "actor": bob_uri,
+        "object": alice_uri,
+    })
+    .to_string();
+    let follow = follow.as_bytes();
+
+    let unsigned = a
+        .client
+        .post(a.url("/inbox"))
+        .header("content-type", AP)
+        .body(follow.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = unsigned.json().await.unwrap();
+    assert!(body["error"].as_str().is_some());
+
+    for (why, s) in [
+        (
+            "a signature by another key",
+            Send {
+                key_id: &key_id,
+                key: &other_key,
+                signed_body: follow,
+                sent_body: follow,
+                date_ms: now,
+            },
+        ),
+        (
+            "a body other than the one signed",
+            Send {
+                key_id: &key_id,
+                key: &bob_key,
+                signed_body: follow,
+                sent_body: b"{\"type\":\"Follow\"}",
+                date_ms: now,
+            },
+        ),
+        (
+            "a date thirteen hours old",
+            Send {
+                key_id: &key_id,
+                key: &bob_key,
+                signed_body: follow,
+                sent_body: follow,
+                date_ms: now - 13 * 3_600_000,
+            },
+        ),
+    ] {
+        let res = post_inbox(&a, s).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{why}");
+    }
+    let me = a
+        .get(&alice, &format!("/api/v1/accounts/{}", alice.id))
+        .await
+        .ok();
+    assert_eq!(me["followers_count"], 0, "no refused follow was stored");
+
+    // Signed by bob, but about someone else's note: refused.
+    let create = json!({
+        "id": format!("{bob_uri}/statuses/9/activity"),
+        "type": "Create",
+        "actor": bob_uri,
+        "object": {
+            "id": format!("{}/statuses/9", a.url("/users/alice")),
+            "type": "Note",
+            "attributedTo": alice_uri,
+            "content": "<p>forged</p>",
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        },
+    })
+    .to_string();
+    let forged = post_inbox(
+        &a,
+        Send {
+            key_id: &key_id,
+            key: &bob_key,
+            signed_body: create.as_bytes(),
+            sent_body: create.as_bytes(),
+            date_ms: now,
+        },
+    )
+    .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    // An activity whose actor is not the signer: refused.
+    let impostor = json!({
+        "id": format!("{bob_uri}/follows/2"),
+        "type": "Follow",
+        "actor": b.url("/users/carol"),
+        "object": alice_uri,
+    })
+    .to_string();
+    let res = post_inbox(
+        &a,
+        Send {
+            key_id: &key_id,
+            key: &bob_key,
+            signed_body: impostor.as_bytes(),
+            sent_body: impostor.as_bytes(),
+            date_ms: now,
+        },
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let public = a.get(&alice, "/api/v1/timelines/public").await.ok();
+    assert_eq!(public, json!([]), "no forged note was stored");
+
+    // The same Follow, signed properly, is accepted: the refusals above were for their
+    // faults alone.
+    let res = post_inbox(
+        &a,
+        Send {
+            key_id: &key_id,
+            key: &bob_key,
+            signed_body: follow,
+            sent_body: follow,
+            date_ms: now,
+        },
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let me = a
+        .get(&alice, &format!("/api/v1/accounts/{}", alice.id))
+        .await
+        .ok();
+    assert_eq!(me["followers_count"], 1);
+
+    // A remote bob is known here now; a local bob may still sign up, and local lookups
+    // find only him.
+    let local_bob = a.user("bob").await;
+    let found = a.get(&alice, "/api/v1/accounts/lookup?acct=bob").await.ok();
+    assert_eq!(found["id"], local_bob.id.as_str());
+    assert_eq!(found["acct"], "bob");
+    let remote = a
+        .get(
+            &alice,
+            &format!("/api/v1/accounts/lookup?acct=bob@{}", domain(&b)),
+        )
+        .await
+        .ok();
+    assert_ne!(remote["id"], local_bob.id.as_str());
+    assert_eq!(remote["url"], b.url("/@bob"));
+}
