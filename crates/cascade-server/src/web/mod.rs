@@ -451,9 +451,11 @@ async fn cascade_page(
                 instance => &state.config.title,
                 root => view(&m.root),
                 status => view(&m.root),
-                stats => view(&json.stats),
-                views => view(&m.views),
-                prediction => view(&json.prediction),
+                // Plain numbers, some of them not finite (an unbounded prediction), which a
+                // trip through JSON would turn into nulls.
+                stats => Value::from(minijinja::value::Serde(&json.stats)),
+                views => Value::from(minijinja::value::Serde(&m.views)),
+                prediction => Value::from(minijinja::value::Serde(&json.prediction)),
                 url => &json.url,
                 bucket => bucket_words(m.stats.buckets.width_ms / 1000),
                 tree_svg,
