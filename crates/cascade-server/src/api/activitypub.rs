@@ -89,49 +89,47 @@ async fn status(
     Ok(Activity(federation::public_note(&state, &a, id).await?).into_response())
 }
 
+/// One of a local actor's collections, `{actor}/{path}`, with its count and no pages.
+async fn collection(
+    state: &AppState,
+    username: &str,
+    path: &str,
+    count: impl FnOnce(&cascade_store::Account) -> i64,
+) -> ApiResult<Activity> {
+    let a = local(state, username).await?;
+    let uri = federation::local_actor(state, &a.username);
+    Ok(Activity(documents::collection(
+        format!("{uri}/{path}"),
+        count(&a),
+    )))
+}
+
 async fn outbox(
     State(state): State<AppState>,
     Path(username): Path<String>,
 ) -> ApiResult<Activity> {
-    let a = local(&state, &username).await?;
-    let uri = federation::local_actor(&state, &a.username);
-    Ok(Activity(documents::collection(
-        format!("{uri}/outbox"),
-        a.statuses_count,
-    )))
+    collection(&state, &username, "outbox", |a| a.statuses_count).await
 }
 
 async fn followers(
     State(state): State<AppState>,
     Path(username): Path<String>,
 ) -> ApiResult<Activity> {
-    let a = local(&state, &username).await?;
-    let uri = federation::local_actor(&state, &a.username);
-    Ok(Activity(documents::collection(
-        format!("{uri}/followers"),
-        a.followers_count,
-    )))
+    collection(&state, &username, "followers", |a| a.followers_count).await
 }
 
 async fn following(
     State(state): State<AppState>,
     Path(username): Path<String>,
 ) -> ApiResult<Activity> {
-    let a = local(&state, &username).await?;
-    let uri = federation::local_actor(&state, &a.username);
-    Ok(Activity(documents::collection(
-        format!("{uri}/following"),
-        a.following_count,
-    )))
+    collection(&state, &username, "following", |a| a.following_count).await
 }
 
 async fn featured(
     State(state): State<AppState>,
     Path(username): Path<String>,
 ) -> ApiResult<Activity> {
-    let a = local(&state, &username).await?;
-    let uri = federation::local_actor(&state, &a.username);
-    let mut doc = documents::collection(format!("{uri}/collections/featured"), 0);
+    let Activity(mut doc) = collection(&state, &username, "collections/featured", |_| 0).await?;
     doc["orderedItems"] = Value::Array(Vec::new());
     Ok(Activity(doc))
 }
