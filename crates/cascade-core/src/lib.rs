@@ -5,6 +5,7 @@
 //! rule here can be tested as a plain function and reused by the store and the server.
 
 pub mod activitypub;
+pub mod breaker;
 pub mod cascade;
 pub mod coalesce;
 pub mod filter;
