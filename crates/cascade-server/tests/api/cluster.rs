@@ -20,10 +20,10 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::helpers::{spawn_node, TestApp};
 
 /// Where the shared services are.
-struct Services {
-    database: String,
-    redis: String,
-    nats: String,
+pub(crate) struct Services {
+    pub(crate) database: String,
+    pub(crate) redis: String,
+    pub(crate) nats: String,
 }
 
 fn env_or(name: &str, default: &str) -> String {
@@ -50,7 +50,7 @@ async fn reachable(url: &str, default_port: u16) -> bool {
 }
 
 /// The services, or `None` (with a loud banner) when one is unreachable outside CI.
-async fn services(test: &str) -> Option<Services> {
+pub(crate) async fn services(test: &str) -> Option<Services> {
     let s = Services {
         database: env_or(
             "CASCADE_TEST_DATABASE_URL",
@@ -87,7 +87,7 @@ async fn services(test: &str) -> Option<Services> {
 }
 
 /// A fresh name: lowercase letters and digits, fit for a schema, a key and a subject.
-fn fresh(kind: &str) -> String {
+pub(crate) fn fresh(kind: &str) -> String {
     let tail: String = new_secret()
         .to_lowercase()
         .chars()

@@ -4,7 +4,9 @@
 //! worker has caught up: every acknowledged write is stored; every stored write's owed
 //! notifications and conversation entries exist exactly once; every owed push reached the
 //! push receiver; counters equal rows; no job is left. On SQLite, and on PostgreSQL when
-//! `CASCADE_TEST_DATABASE_URL` is set.
+//! `CASCADE_TEST_DATABASE_URL` is set; and as a two-node cluster (PostgreSQL, Redis, NATS)
+//! whose writers spread over both nodes and whose nodes are killed one after the other,
+//! mid fan-out and mid push delivery, while the other goes on.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,23 +30,36 @@ const NAMES: [&str; 8] = [
     "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi",
 ];
 
-/// Where the binary keeps its data: a folder, and a PostgreSQL schema when set.
+/// Where the binary keeps its data: a folder, and a PostgreSQL schema when set; for a
+/// cluster, the arguments that join its nodes (Redis, NATS, prefix, one domain).
 struct Place {
     dir: tempfile::TempDir,
     database_url: Option<String>,
+    cluster: Vec<String>,
 }
 
 impl Place {
     fn args(&self, listen: &str) -> Vec<String> {
+        self.node_args(listen, 0)
+    }
+
+    /// Node `node`'s arguments: each node of a cluster has a data folder of its own.
+    fn node_args(&self, listen: &str, node: usize) -> Vec<String> {
+        let dir = if node == 0 {
+            self.dir.path().to_path_buf()
+        } else {
+            self.dir.path().join(format!("node{node}"))
+        };
         let mut args = vec![
             "--data".to_string(),
-            self.dir.path().to_str().expect("a UTF-8 path").to_string(),
+            dir.to_str().expect("a UTF-8 path").to_string(),
             "--listen".to_string(),
             listen.to_string(),
         ];
         if let Some(url) = &self.database_url {
             args.extend(["--database-url".to_string(), url.clone()]);
         }
+        args.extend(self.cluster.iter().cloned());
         args
     }
 }
@@ -57,6 +72,12 @@ struct Acked {
     follows: HashSet<(i64, i64)>,
 }
 
+impl Acked {
+    fn total(&self) -> usize {
+        self.statuses.len() + self.favourites.len() + self.follows.len()
+    }
+}
+
 struct World {
     ids: Vec<i64>,
     tokens: Vec<String>,
@@ -67,8 +88,9 @@ async fn killed_at_random_moments_the_server_keeps_every_write_and_owes_nothing_
     let place = Place {
         dir: tempfile::tempdir().unwrap(),
         database_url: None,
+        cluster: Vec::new(),
     };
-    crash_rounds(place).await;
+    crash_rounds(place, 1, ROUNDS).await;
 }
 
 #[tokio::test]
@@ -80,22 +102,57 @@ async fn killed_at_random_moments_the_server_keeps_every_write_and_owes_nothing_
         );
         return;
     };
+    let place = Place {
+        dir: tempfile::tempdir().unwrap(),
+        database_url: Some(fresh_schema(&url).await),
+        cluster: Vec::new(),
+    };
+    crash_rounds(place, 1, ROUNDS).await;
+}
+
+#[tokio::test]
+async fn killed_at_random_moments_a_two_node_cluster_keeps_every_write_and_owes_nothing() {
+    let test = "killed_at_random_moments_a_two_node_cluster_keeps_every_write_and_owes_nothing";
+    let Some(s) = crate::cluster::services(test).await else {
+        return;
+    };
+    let place = Place {
+        dir: tempfile::tempdir().unwrap(),
+        database_url: Some(fresh_schema(&s.database).await),
+        cluster: vec![
+            "--redis-url".into(),
+            s.redis.clone(),
+            "--nats-url".into(),
+            s.nats.clone(),
+            "--cluster-prefix".into(),
+            crate::cluster::fresh("crash"),
+            "--domain".into(),
+            "crash.cluster.test".into(),
+        ],
+    };
+    crash_rounds(place, 2, CLUSTER_ROUNDS).await;
+}
+
+/// Kill rounds of the two-node cluster: each kills both nodes, one after the other.
+const CLUSTER_ROUNDS: usize = 8;
+
+/// A fresh PostgreSQL schema at `url`, as a URL that uses it.
+async fn fresh_schema(url: &str) -> String {
     let schema = format!(
         "cascade_t_crash{}",
         rand::thread_rng().gen_range(0..u32::MAX)
     );
-    cascade_store::Store::connect_postgres_schema(&url, &schema)
+    cascade_store::Store::connect_postgres_schema(url, &schema)
         .await
         .expect("a PostgreSQL schema");
     let sep = if url.contains('?') { '&' } else { '?' };
-    let place = Place {
-        dir: tempfile::tempdir().unwrap(),
-        database_url: Some(format!("{url}{sep}options[search_path]={schema}")),
-    };
-    crash_rounds(place).await;
+    format!("{url}{sep}options[search_path]={schema}")
 }
 
-async fn crash_rounds(place: Place) {
+/// `rounds` rounds of `nodes` nodes under the writers, every node killed in each round (one
+/// after the other, the writers going on with the rest), then one last start that catches
+/// up, and the checks.
+async fn crash_rounds(place: Place, nodes: usize, rounds: usize) {
     let world = make_world(&place).await;
     let receiver = Receiver::start().await;
     let browser = Browser::new();
@@ -105,25 +162,45 @@ async fn crash_rounds(place: Place) {
         .build()
         .unwrap();
 
-    for round in 0..ROUNDS {
-        let listen = format!("127.0.0.1:{}", free_port());
-        let (mut server, _) = start(&place, &listen).await;
+    for round in 0..rounds {
+        let mut servers = Vec::new();
+        let mut listens = Vec::new();
+        for node in 0..nodes {
+            let listen = format!("127.0.0.1:{}", free_port());
+            servers.push(start(&place, &listen, node).await.0);
+            listens.push(listen);
+        }
         if round == 0 {
-            subscribe(&client, &listen, &world.tokens[1], &receiver, &browser).await;
+            subscribe(&client, &listens[0], &world.tokens[1], &receiver, &browser).await;
         }
         let stop = Arc::new(AtomicBool::new(false));
         let writers: Vec<_> = (0..WRITERS)
             .map(|w| {
-                let (client, listen) = (client.clone(), listen.clone());
+                let (client, listens) = (client.clone(), listens.clone());
                 let (acked, stop) = (acked.clone(), stop.clone());
                 let world = (world.ids.clone(), world.tokens.clone());
-                tokio::spawn(async move { write(&client, &listen, &world, &acked, &stop, w).await })
+                tokio::spawn(
+                    async move { write(&client, &listens, &world, &acked, &stop, w).await },
+                )
             })
             .collect();
-        let pause = rand::thread_rng().gen_range(150..900);
-        tokio::time::sleep(Duration::from_millis(pause)).await;
-        server.start_kill().expect("SIGKILL");
-        server.wait().await.expect("the server dies");
+        // Not before the load got going (a busy machine may take a while to answer the
+        // first write), so that every round kills the server mid-load.
+        let before = acked.lock().unwrap().total();
+        let started = std::time::Instant::now();
+        while acked.lock().unwrap().total() == before && started.elapsed() < Duration::from_secs(30)
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // Killed one after the other, in a random order, the writers going on meanwhile.
+        let first = rand::thread_rng().gen_range(0..nodes);
+        for k in 0..nodes {
+            let pause = rand::thread_rng().gen_range(150..900);
+            tokio::time::sleep(Duration::from_millis(pause)).await;
+            let server = &mut servers[(first + k) % nodes];
+            server.start_kill().expect("SIGKILL");
+            server.wait().await.expect("the server dies");
+        }
         stop.store(true, Ordering::SeqCst);
         for w in writers {
             w.await.expect("a writer");
@@ -132,7 +209,7 @@ async fn crash_rounds(place: Place) {
 
     // The last start: the worker catches up on what the killed rounds owed.
     let listen = format!("127.0.0.1:{}", free_port());
-    let (_server, _) = start(&place, &listen).await;
+    let (_server, _) = start(&place, &listen, 0).await;
     let db = Db::open(&place).await;
     eventually(
         "the worker does every job the killed rounds left",
@@ -149,8 +226,8 @@ async fn crash_rounds(place: Place) {
     check_counters(&db).await;
 }
 
-async fn start(place: &Place, listen: &str) -> (tokio::process::Child, Vec<String>) {
-    let mut args = place.args(listen);
+async fn start(place: &Place, listen: &str, node: usize) -> (tokio::process::Child, Vec<String>) {
+    let mut args = place.node_args(listen, node);
     args.extend(["--coalesce-secs".to_string(), "0".to_string()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     // The push receiver is on loopback, which the server refuses unless told it is a test.
@@ -223,7 +300,7 @@ async fn subscribe(
 /// One writer: random writes until the server dies under it.
 async fn write(
     client: &reqwest::Client,
-    listen: &str,
+    listens: &[String],
     (ids, tokens): &(Vec<i64>, Vec<String>),
     acked: &Mutex<Acked>,
     stop: &AtomicBool,
@@ -248,6 +325,8 @@ async fn write(
             };
             (me, other, rng.gen_range(0..5), known)
         };
+        // Successive requests go to successive nodes, as behind a load balancer.
+        let listen = &listens[(writer + n) % listens.len()];
         let url = |path: &str| format!("http://{listen}{path}");
         let text = format!("@{} note {writer}-{n}", NAMES[other]);
         let request = match (pick, known) {
