@@ -161,6 +161,8 @@ pub enum Forget {
     Policy(Id),
     /// View counts were written: the stored totals must be read again.
     Views(Vec<Id>),
+    /// A moderator's domain block was made, changed or lifted: read them again.
+    DomainBlocks,
 }
 
 /// What the publishing task is handed: a message, or a barrier it answers once every

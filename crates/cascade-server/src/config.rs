@@ -40,6 +40,9 @@ pub struct Config {
     pub login_failures_per_account: crate::throttle::RateLimit,
     /// Sign-ups through the API per client address and window.
     pub registrations_per_address: crate::throttle::RateLimit,
+    /// Activities accepted into the inboxes per peer server (the signer's domain) and
+    /// window, so that a flood from one server cannot starve local users.
+    pub inbox_per_domain: crate::throttle::RateLimit,
     /// Proxies whose `X-Forwarded-For` is believed; from anyone else it is ignored, so a
     /// client cannot pick its own address (and rate-limit bucket).
     pub trusted_proxies: Vec<IpNet>,
@@ -239,6 +242,12 @@ impl Config {
             registrations_per_address: crate::throttle::RateLimit {
                 requests: 5,
                 window: std::time::Duration::from_secs(1800),
+            },
+            // Ten activities a second from one server, sustained over five minutes: far
+            // above what a busy peer delivers to one server, far below a flood.
+            inbox_per_domain: crate::throttle::RateLimit {
+                requests: 3_000,
+                window: std::time::Duration::from_secs(300),
             },
             trusted_proxies: Vec::new(),
             max_in_flight: 1_024,

@@ -41,6 +41,7 @@ pub struct Metrics {
     streams_dropped: Counter,
     pool_connections: Family<Labels, Gauge>,
     pushes: Family<Labels, Counter>,
+    federation_deliveries: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -104,8 +105,15 @@ impl Default for Metrics {
             "Web Push attempts by outcome",
             pushes.clone(),
         );
+        let federation_deliveries = Family::<Labels, Counter>::default();
+        registry.register(
+            "federation_deliveries",
+            "ActivityPub deliveries by outcome",
+            federation_deliveries.clone(),
+        );
         Metrics {
             registry,
+            federation_deliveries,
             requests,
             request_seconds,
             jobs_done,
@@ -159,6 +167,14 @@ impl Metrics {
     /// `given_up`.
     pub fn push(&self, outcome: &'static str) {
         self.pushes
+            .get_or_create(&vec![("outcome", outcome.to_string())])
+            .inc();
+    }
+
+    /// An ActivityPub delivery's outcome: `delivered`, `refused` (4xx: not sent again),
+    /// `retry` (5xx, 408, 429), `unreachable`, `circuit_open` (not attempted).
+    pub fn federation_delivery(&self, outcome: &'static str) {
+        self.federation_deliveries
             .get_or_create(&vec![("outcome", outcome.to_string())])
             .inc();
     }

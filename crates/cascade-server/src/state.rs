@@ -289,6 +289,7 @@ impl AppState {
                     self.records.forget_views(id);
                 }
             }
+            Forget::DomainBlocks => self.federation.domains.forget(),
         }
     }
 

@@ -206,4 +206,21 @@ impl Store {
         ).bind(from).bind(to).fetch_optional(db).await?);
         Ok(uri.flatten())
     }
+
+    /// Records a signature (by its digest) as accepted until `expires_at`; false when it
+    /// was already: the request is a replay.
+    pub async fn note_signature(&self, digest: &str, expires_at: i64) -> Result<bool> {
+        Ok(write!(self, db => sqlx::query(
+            "INSERT INTO seen_signatures (digest, expires_at) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING",
+        ).bind(digest).bind(expires_at).execute(db).await?.rows_affected())
+            == 1)
+    }
+
+    /// Forgets the signatures that expired by `now`; returns how many.
+    pub async fn sweep_signatures(&self, now: i64) -> Result<u64> {
+        Ok(
+            write!(self, db => sqlx::query("DELETE FROM seen_signatures WHERE expires_at <= $1")
+            .bind(now).execute(db).await?.rows_affected()),
+        )
+    }
 }

@@ -371,10 +371,12 @@ impl Store {
         ).bind(account).bind(threshold).fetch_all(db).await?))
     }
 
-    /// Accounts the viewer blocks or is blocked by: nothing of theirs reaches the viewer.
+    /// Accounts the viewer blocks or is blocked by, and the known accounts on the domains
+    /// the viewer blocked: nothing of theirs reaches the viewer.
     pub async fn blocked_ids(&self, viewer: Id) -> Result<Vec<Id>> {
         read!(self, db => Ok(sqlx::query_scalar(
-            "SELECT target_id FROM blocks WHERE account_id = $1 UNION SELECT account_id FROM blocks WHERE target_id = $1",
+            "SELECT target_id FROM blocks WHERE account_id = $1 UNION SELECT account_id FROM blocks WHERE target_id = $1 \
+             UNION SELECT a.id FROM accounts a JOIN account_domain_blocks d ON a.domain = d.domain WHERE d.account_id = $1",
         ).bind(viewer).fetch_all(db).await?))
     }
 
@@ -386,10 +388,12 @@ impl Store {
         ).bind(viewer).bind(now).fetch_all(db).await?))
     }
 
-    /// Whether either account blocks the other.
+    /// Whether either account blocks the other, or the domain of the other.
     pub async fn blocked_either_way(&self, a: Id, b: Id) -> Result<bool> {
         let n: i64 = read!(self, db => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM blocks WHERE (account_id = $1 AND target_id = $2) OR (account_id = $2 AND target_id = $1)",
+            "SELECT (SELECT COUNT(*) FROM blocks WHERE (account_id = $1 AND target_id = $2) OR (account_id = $2 AND target_id = $1)) \
+             + (SELECT COUNT(*) FROM account_domain_blocks d JOIN accounts a ON a.domain = d.domain \
+                WHERE (d.account_id = $1 AND a.id = $2) OR (d.account_id = $2 AND a.id = $1))",
         ).bind(a).bind(b).fetch_one(db).await?);
         Ok(n > 0)
     }

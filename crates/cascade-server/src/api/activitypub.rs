@@ -145,7 +145,7 @@ async fn user_inbox(
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     local(&state, &username).await?;
     receive(&state, &method, &uri, &headers, &body).await
 }
@@ -156,7 +156,7 @@ async fn shared_inbox(
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     receive(&state, &method, &uri, &headers, &body).await
 }
 
@@ -166,7 +166,7 @@ async fn receive(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     let mut named: BTreeMap<String, String> = BTreeMap::new();
     for (name, value) in headers {
         let Ok(value) = value.to_str() else { continue };
@@ -185,6 +185,23 @@ async fn receive(
         headers: &named,
         body,
     };
-    inbox::receive(state, &request).await?;
-    Ok(StatusCode::ACCEPTED)
+    // The server the signature's key names: its allowance is checked before any work
+    // (a key fetch, an RSA verification) and counted once the signature verified.
+    let peer = named
+        .get("signature")
+        .and_then(|h| cascade_core::activitypub::parse_signature(h).ok())
+        .and_then(|sig| federation::domain_of(&sig.key_id));
+    if let Some(peer) = &peer {
+        if let Err(throttled) = super::limits::inbox(state, peer).await {
+            return Ok(throttled.into_response());
+        }
+    }
+    let received = inbox::receive(state, &request).await;
+    if let Some(peer) = &peer {
+        if !matches!(received, Err(ApiError::AuthRequired(_))) {
+            super::limits::inbox_delivered(state, peer).await;
+        }
+    }
+    received?;
+    Ok(StatusCode::ACCEPTED.into_response())
 }

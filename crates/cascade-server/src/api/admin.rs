@@ -78,7 +78,7 @@ pub(super) async fn administrator(state: &AppState, auth: &Auth) -> ApiResult<Id
 
 /// The paging of the admin lists: `max_id`, `min_id` (or `since_id`), and `limit` (100,
 /// at most 200).
-fn window(page: &PageParams) -> (Option<Id>, Option<Id>, usize) {
+pub(super) fn window(page: &PageParams) -> (Option<Id>, Option<Id>, usize) {
     let limit = page.limit.unwrap_or(100).clamp(1, 200);
     (page.max_id, page.min_id.or(page.since_id), limit)
 }

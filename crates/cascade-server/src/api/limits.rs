@@ -215,6 +215,30 @@ pub async fn login_failed(state: &AppState, login: &str) {
     hit(state, &login_key(login), limit, Instant::now()).await;
 }
 
+/// Refuses an inbox delivery from the server `domain` names when that server used up its
+/// window; counts nothing (`inbox_delivered` does, once the signature verified, so that
+/// forged signatures cannot spend a real server's allowance).
+pub async fn inbox(state: &AppState, domain: &str) -> Result<(), Throttled> {
+    let now = Instant::now();
+    let key = inbox_key(domain);
+    let limit = state.config.inbox_per_domain;
+    let shared = shared(state, &key);
+    match crate::throttle::shared_exhausted(shared, &state.limiter, &key, limit, now).await {
+        Some(reset) => Err(Throttled::at(reset, now)),
+        None => Ok(()),
+    }
+}
+
+/// Counts an inbox delivery whose signature verified against its server's window.
+pub async fn inbox_delivered(state: &AppState, domain: &str) {
+    let limit = state.config.inbox_per_domain;
+    hit(state, &inbox_key(domain), limit, Instant::now()).await;
+}
+
+fn inbox_key(domain: &str) -> String {
+    format!("inbox-domain:{}", domain.to_ascii_lowercase())
+}
+
 /// Counts a sign-up from `addr`, and refuses it past the address's limit.
 pub async fn registration(state: &AppState, addr: ClientAddr) -> Result<(), Throttled> {
     let now = Instant::now();

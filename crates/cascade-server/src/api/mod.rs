@@ -20,6 +20,7 @@ pub mod auth;
 pub mod away;
 pub mod conversations;
 pub mod cors;
+pub mod domain_blocks;
 pub mod emojis;
 pub mod extensions;
 pub mod filters;
@@ -81,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .merge(scheduled::routes())
         .merge(media_routes)
         .merge(admin::routes())
+        .merge(domain_blocks::routes())
         .merge(emojis::routes())
         .merge(annual::routes())
         .merge(crate::web::routes(&state.config))

@@ -223,6 +223,7 @@ pub async fn relationships(
         .into_iter()
         .collect();
     let endorsed = state.store.endorsed_among(me, targets).await?;
+    let domain_blocked = state.store.domain_blocked_among(me, targets).await?;
     Ok(rels
         .into_iter()
         .map(|r| entity::Relationship {
@@ -239,7 +240,7 @@ pub async fn relationships(
             muting_expires_at: r.muting_expires_at.map(time::rfc3339),
             requested: r.requested,
             requested_by: r.requested_by,
-            domain_blocking: false,
+            domain_blocking: domain_blocked.contains(&r.id),
             endorsed: endorsed.contains(&r.id),
             note: notes.get(&r.id).cloned().unwrap_or_default(),
         })
@@ -416,14 +417,26 @@ pub async fn issue_token(
     })
 }
 
-/// Ends another account's follow of `me`.
+/// Ends another account's follow of `me`. A remote follower's server is sent a `Reject`
+/// of the Follow, as Mastodon sends, in the unfollow's own transaction.
 pub async fn remove_follower(
     state: &AppState,
     me: Id,
     follower: Id,
 ) -> ApiResult<entity::Relationship> {
-    state.store.account(follower).await?;
-    state.store.unfollow(follower, me).await?;
+    let account = state.store.account(follower).await?;
+    if account.domain.is_some() {
+        let target = state.store.account(me).await?;
+        let owed: Vec<NewJob> =
+            federation::answer_job(state, "Reject", &target, &account, None, time::now_millis())
+                .await?
+                .into_iter()
+                .collect();
+        state.store.unfollow_owing(follower, me, &owed).await?;
+        state.jobs.ring();
+    } else {
+        state.store.unfollow(follower, me).await?;
+    }
     state.store.unendorse(follower, me, false).await?;
     state.graph_changed(&[me, follower], true);
     relationship(state, me, follower).await

@@ -704,7 +704,8 @@ pub async fn sweep(state: &AppState, now: i64) -> ApiResult<usize> {
     Ok(removed)
 }
 
-/// Sweeps stale uploads every hour, from the start.
+/// Sweeps stale uploads, files of unfinished writes and inbound signatures too old to be
+/// replayed every hour, from the start.
 pub async fn run_sweeper(state: AppState) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3_600));
     loop {
@@ -718,6 +719,11 @@ pub async fn run_sweeper(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "files of unfinished writes removed"),
             Err(e) => tracing::warn!(error = %e, "unfinished writes were not swept"),
+        }
+        if let Err(e) =
+            crate::app::federation::inbox::sweep_signatures(&state, time::now_millis()).await
+        {
+            tracing::warn!(error = %e, "old inbound signatures were not swept");
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::schemas::validate;
 
 const STAFF_SCOPES: &str = "read write follow admin:read admin:write";
 
-async fn staff(app: &TestApp, name: &str, role: &str) -> User {
+pub(crate) async fn staff(app: &TestApp, name: &str, role: &str) -> User {
     let user = app.user_with_scopes(name, STAFF_SCOPES).await;
     cascade_server::app::admin::set_role(&app.state, user.id.parse().unwrap(), Some(role))
         .await

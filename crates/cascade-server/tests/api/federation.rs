@@ -8,9 +8,9 @@ use serde_json::{json, Value};
 
 use crate::helpers::{eventually, spawn_with, TestApp, User};
 
-const AP: &str = "application/activity+json";
+pub(crate) const AP: &str = "application/activity+json";
 
-async fn server() -> TestApp {
+pub(crate) async fn server() -> TestApp {
     spawn_with(|config| {
         config.allow_private_outgoing = true;
         config.rate_limit = None;
@@ -19,7 +19,7 @@ async fn server() -> TestApp {
 }
 
 /// A GET that asks for ActivityPub JSON and follows no redirect.
-async fn ap_get(app: &TestApp, path: &str, accept: &str) -> reqwest::Response {
+pub(crate) async fn ap_get(app: &TestApp, path: &str, accept: &str) -> reqwest::Response {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -31,12 +31,12 @@ async fn ap_get(app: &TestApp, path: &str, accept: &str) -> reqwest::Response {
         .unwrap()
 }
 
-fn domain(app: &TestApp) -> String {
+pub(crate) fn domain(app: &TestApp) -> String {
     app.addr.to_string()
 }
 
 /// `viewer` on `app` looks up `name` on `other` and gets the remote account's id here.
-async fn remote_id(app: &TestApp, viewer: &User, other: &TestApp, name: &str) -> String {
+pub(crate) async fn remote_id(app: &TestApp, viewer: &User, other: &TestApp, name: &str) -> String {
     let acct = format!("{name}@{}", domain(other));
     let found = app
         .get(viewer, &format!("/api/v1/accounts/lookup?acct={acct}"))
@@ -47,14 +47,14 @@ async fn remote_id(app: &TestApp, viewer: &User, other: &TestApp, name: &str) ->
     found["id"].as_str().unwrap().to_string()
 }
 
-async fn relationship(app: &TestApp, user: &User, id: &str) -> Value {
+pub(crate) async fn relationship(app: &TestApp, user: &User, id: &str) -> Value {
     app.get(user, &format!("/api/v1/accounts/relationships?id[]={id}"))
         .await
         .ok()[0]
         .clone()
 }
 
-async fn home_texts(app: &TestApp, user: &User) -> Vec<(String, String)> {
+pub(crate) async fn home_texts(app: &TestApp, user: &User) -> Vec<(String, String)> {
     app.home(user, "")
         .await
         .iter()
@@ -292,15 +292,15 @@ async fn a_locked_account_answers_a_remote_follow_request() {
 }
 
 /// What a peer sends: a body signed (or not) as the test says.
-struct Send<'a> {
-    key_id: &'a str,
-    key: &'a rsa::RsaPrivateKey,
-    signed_body: &'a [u8],
-    sent_body: &'a [u8],
-    date_ms: i64,
+pub(crate) struct Send<'a> {
+    pub(crate) key_id: &'a str,
+    pub(crate) key: &'a rsa::RsaPrivateKey,
+    pub(crate) signed_body: &'a [u8],
+    pub(crate) sent_body: &'a [u8],
+    pub(crate) date_ms: i64,
 }
 
-async fn post_inbox(app: &TestApp, s: Send<'_>) -> reqwest::Response {
+pub(crate) async fn post_inbox(app: &TestApp, s: Send<'_>) -> reqwest::Response {
     let headers = cascade_server::httpsig::sign_request(
         s.key_id,
         s.key,

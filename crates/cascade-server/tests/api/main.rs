@@ -19,6 +19,7 @@ mod conversations;
 mod cors;
 mod coverage;
 mod crash;
+mod domain_blocks;
 mod emojis;
 mod errors;
 mod federation;

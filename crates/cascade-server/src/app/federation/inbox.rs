@@ -83,6 +83,9 @@ pub async fn verify(state: &AppState, req: &Signed<'_>) -> ApiResult<Account> {
         let key =
             httpsig::public_key(&actor.public_key_pem).map_err(|_| refused("an unusable key"))?;
         if httpsig::verify(&key, &text, &sig.signature) {
+            if req.method == "POST" {
+                first_time(state, &sig.signature, date).await?;
+            }
             return Ok(state.store.account(actor.account_id).await?);
         }
         // The actor may have rotated its key: fetch it once more, not too often.
@@ -92,6 +95,27 @@ pub async fn verify(state: &AppState, req: &Signed<'_>) -> ApiResult<Account> {
         actor = fetch_key_owner(state, &sig.key_id).await?;
         fresh = true;
     }
+}
+
+/// Refuses a signed POST already received (a replay): its signature is kept until its
+/// `Date` is too old to be accepted anyway.
+async fn first_time(state: &AppState, signature: &str, date_ms: i64) -> ApiResult<()> {
+    use sha2::{Digest, Sha256};
+    let digest: String = Sha256::digest(signature.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let until = date_ms + activitypub::MAX_DATE_SKEW_MS + 60_000;
+    if state.store.note_signature(&digest, until).await? {
+        Ok(())
+    } else {
+        Err(refused("this request was already received (a replay)"))
+    }
+}
+
+/// Forgets the signatures too old to be replayed (run with the hourly sweeps).
+pub async fn sweep_signatures(state: &AppState, now: i64) -> ApiResult<u64> {
+    Ok(state.store.sweep_signatures(now).await?)
 }
 
 /// Fetches the actor a key id names (`…/users/alice#main-key`: the actor's document, or a
@@ -128,6 +152,12 @@ pub async fn receive(state: &AppState, req: &Signed<'_>) -> ApiResult<()> {
         return Err(ApiError::TooLarge);
     }
     let signer = verify(state, req).await?;
+    let domain = signer.domain.as_deref().unwrap_or_default();
+    if state.federation.domains.suspended(state, domain).await? {
+        return Err(ApiError::Forbidden(format!(
+            "{domain} is blocked by this server"
+        )));
+    }
     let activity: Value = serde_json::from_slice(req.body)
         .map_err(|_| ApiError::BadRequest("the activity is not JSON".into()))?;
     let actor = activity.get("actor").and_then(id_of).unwrap_or_default();

@@ -7,6 +7,7 @@
 //! URL, an activity only as signed by its actor's key, and remote HTML is reduced to text.
 
 pub mod documents;
+pub mod domains;
 pub mod inbox;
 
 use std::collections::HashMap;
@@ -41,6 +42,10 @@ pub struct Federation {
     /// Parsed keys by account (the instance actor's under 0): parsing PEM on every
     /// delivery would cost more than signing.
     keys: Mutex<HashMap<Id, (String, Arc<RsaPrivateKey>)>>,
+    /// The moderators' domain blocks.
+    pub domains: domains::DomainBlocks,
+    /// A circuit breaker per peer server (`host[:port]`) for deliveries.
+    pub breakers: Mutex<cascade_core::breaker::Breakers>,
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
@@ -189,6 +194,7 @@ pub async fn fetch(state: &AppState, url: &str) -> ApiResult<Value> {
     let parsed = crate::outgoing::check_url(url, state.config.allow_private_outgoing)
         .map_err(|e| ApiError::BadRequest(format!("{url} {e}")))?;
     let host = host_of(&parsed).ok_or_else(|| ApiError::BadRequest("no host".into()))?;
+    refuse_suspended(state, &host).await?;
     let path = match parsed.query() {
         Some(q) => format!("{}?{q}", parsed.path()),
         None => parsed.path().to_string(),
@@ -217,6 +223,16 @@ pub async fn fetch(state: &AppState, url: &str) -> ApiResult<Value> {
     }
     let body = bounded_body(res).await?;
     serde_json::from_slice(&body).map_err(|_| ApiError::BadRequest(format!("{url} sent no JSON")))
+}
+
+/// 403 for a domain a moderator suspended: nothing is fetched from it.
+async fn refuse_suspended(state: &AppState, domain: &str) -> ApiResult<()> {
+    if state.federation.domains.suspended(state, domain).await? {
+        return Err(ApiError::Forbidden(format!(
+            "{domain} is blocked by this server"
+        )));
+    }
+    Ok(())
 }
 
 /// The `Note` of `author`'s status `id`, for anyone: public and unlisted statuses only
@@ -362,6 +378,7 @@ async fn store_actor(state: &AppState, uri: &str, doc: &Value) -> ApiResult<Id> 
         Err(e) => return Err(e.into()),
     };
     state.forget(crate::cluster::Forget::Account(id));
+    domains::on_new_account(state, id, &account.domain).await?;
     Ok(id)
 }
 
@@ -438,6 +455,7 @@ async fn webfinger(state: &AppState, user: &str, domain: &str) -> ApiResult<Stri
     {
         return Err(ApiError::BadRequest("not an account address".into()));
     }
+    refuse_suspended(state, domain).await?;
     let scheme = if state.config.allow_private_outgoing {
         "http"
     } else {
@@ -528,6 +546,17 @@ pub async fn deliver(state: &AppState, job: &Job) -> ApiResult<()> {
         }
     };
     let host = host_of(&url).unwrap_or_default();
+    if state.federation.domains.suspended(state, &host).await? {
+        tracing::info!(inbox = %d.inbox, "an inbox on a suspended domain; not delivered");
+        return Ok(());
+    }
+    // A peer that failed again and again is not asked until its breaker lets a trial
+    // through: the job fails at once and is retried on its own schedule, so a dead server
+    // holds no delivery slot for a timeout.
+    if !breakers(state).allow(&host, time::now_millis()) {
+        state.metrics.federation_delivery("circuit_open");
+        return Err(internal(format!("{host} is failing; its circuit is open")));
+    }
     let path = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),
@@ -551,16 +580,39 @@ pub async fn deliver(state: &AppState, job: &Job) -> ApiResult<()> {
     for (name, value) in signed {
         req = req.header(name, value);
     }
-    let res = req.body(body).send().await.map_err(internal)?;
+    let res = match req.body(body).send().await {
+        Ok(res) => res,
+        Err(e) => {
+            breakers(state).failed(&host, time::now_millis());
+            state.metrics.federation_delivery("unreachable");
+            return Err(internal(e));
+        }
+    };
     let status = res.status();
+    if status.is_server_error() {
+        breakers(state).failed(&host, time::now_millis());
+    } else {
+        breakers(state).succeeded(&host);
+    }
     if status.is_success() {
+        state.metrics.federation_delivery("delivered");
         return Ok(());
     }
     if status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429 {
         tracing::warn!(inbox = %d.inbox, %status, "the peer refused an activity; not sent again");
+        state.metrics.federation_delivery("refused");
         return Ok(());
     }
+    state.metrics.federation_delivery("retry");
     Err(internal(format!("{} answered {status}", d.inbox)))
+}
+
+fn breakers(state: &AppState) -> std::sync::MutexGuard<'_, cascade_core::breaker::Breakers> {
+    state
+        .federation
+        .breakers
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
 }
 
 /// The local status `s` as federated from its author, to the inboxes of the author's
