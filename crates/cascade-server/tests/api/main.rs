@@ -22,6 +22,7 @@ mod crash;
 mod emojis;
 mod errors;
 mod federation;
+mod fedify;
 mod filters;
 mod fuzz;
 mod grouped;
