@@ -23,6 +23,7 @@ mod domain_blocks;
 mod emojis;
 mod errors;
 mod federation;
+mod fedify;
 mod filters;
 mod fuzz;
 mod grouped;

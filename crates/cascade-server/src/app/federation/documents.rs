@@ -13,10 +13,21 @@ use crate::app::render;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-const CONTEXT: [&str; 2] = [
-    "https://www.w3.org/ns/activitystreams",
-    "https://w3id.org/security/v1",
-];
+/// The context of actors: ActivityStreams, the keys' security terms, and the terms
+/// Mastodon adds, which a JSON-LD reader (Fedify) drops unless they are defined here.
+fn actor_context() -> Value {
+    json!([
+        "https://www.w3.org/ns/activitystreams",
+        "https://w3id.org/security/v1",
+        {
+            "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+            "toot": "http://joinmastodon.org/ns#",
+            "featured": { "@id": "toot:featured", "@type": "@id" },
+            "discoverable": "toot:discoverable",
+            "indexable": "toot:indexable",
+        }
+    ])
+}
 
 /// The context of activities and notes: ActivityStreams with Mastodon's `sensitive`.
 fn note_context() -> Value {
@@ -35,7 +46,7 @@ pub async fn person(state: &AppState, a: &Account) -> ApiResult<Value> {
     let shown = render::account(state, a);
     let uri = local_actor(state, &a.username);
     Ok(json!({
-        "@context": CONTEXT,
+        "@context": actor_context(),
         "id": uri,
         "type": if a.bot { "Service" } else { "Person" },
         "preferredUsername": a.username,
@@ -67,7 +78,7 @@ pub async fn application(state: &AppState) -> ApiResult<Value> {
     let (public_pem, _) = keys(state, None).await?;
     let uri = instance_actor(state);
     Ok(json!({
-        "@context": CONTEXT,
+        "@context": actor_context(),
         "id": uri,
         "type": "Application",
         "preferredUsername": state.config.domain,

@@ -305,13 +305,23 @@ async fn undone(state: &AppState, actor: &Account, object: &Value) -> ApiResult<
     Ok(())
 }
 
-/// The strings of an addressing field (`to`, `cc`): one string or a list of them.
-fn addresses(v: Option<&Value>) -> Vec<String> {
+/// The values of a property, which JSON-LD writes as one value or a list of them (Fedify
+/// sends a lone `tag` as an object, Mastodon as a list of one).
+fn one_or_many(v: Option<&Value>) -> &[Value] {
     match v {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(list)) => list.iter().filter_map(id_of).map(str::to_string).collect(),
-        _ => Vec::new(),
+        Some(Value::Array(list)) => list,
+        Some(one) => std::slice::from_ref(one),
+        None => &[],
     }
+}
+
+/// The ids of an addressing field (`to`, `cc`): one or a list, each an id or an object.
+fn addresses(v: Option<&Value>) -> Vec<String> {
+    one_or_many(v)
+        .iter()
+        .filter_map(id_of)
+        .map(str::to_string)
+        .collect()
 }
 
 /// A remote note, stored when a local account follows its author or it mentions one.
@@ -343,14 +353,10 @@ async fn created(state: &AppState, actor: &Account, note: &Value) -> ApiResult<(
     let followers = remote.as_ref().and_then(|r| r.followers_url.as_deref());
     let visibility = activitypub::visibility_of(&to, &cc, followers);
     let mut mentions: Vec<Id> = Vec::new();
-    if let Some(Value::Array(tags)) = note.get("tag") {
-        for tag in tags {
-            if tag.get("type").and_then(Value::as_str) == Some("Mention") {
-                if let Some(a) =
-                    local_account(state, tag.get("href").and_then(Value::as_str)).await?
-                {
-                    mentions.push(a.id);
-                }
+    for tag in one_or_many(note.get("tag")) {
+        if tag.get("type").and_then(Value::as_str) == Some("Mention") {
+            if let Some(a) = local_account(state, tag.get("href").and_then(Value::as_str)).await? {
+                mentions.push(a.id);
             }
         }
     }
