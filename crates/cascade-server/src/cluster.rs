@@ -15,7 +15,8 @@
 //! while disconnected serves data at most as stale as its caches' TTLs allow, which is
 //! what it did before clustering. The store stays the truth. This module does no HTTP.
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cascade_core::Id;
@@ -37,6 +38,16 @@ pub struct Cluster {
     inbox: Mutex<Option<async_nats::Subscriber>>,
     nats: Option<async_nats::Client>,
     redis: Option<redis::aio::ConnectionManager>,
+    /// When this node lost NATS, until it is back and has caught up.
+    gap: Arc<Gap>,
+}
+
+/// A time this node was cut off from NATS, and the signal that it is back.
+#[derive(Default)]
+struct Gap {
+    /// Milliseconds since the epoch when the connection was lost; 0 while connected.
+    since: AtomicI64,
+    back: tokio::sync::Notify,
 }
 
 /// What one node tells the others.
@@ -196,11 +207,41 @@ impl Cluster {
             inbox: Mutex::new(None),
             nats: None,
             redis: None,
+            gap: Arc::default(),
         };
         if let Some(url) = &config.nats_url {
+            // The client reconnects by itself; messages sent meanwhile are lost to this
+            // node, so it notes when the gap began and catches up when it ends
+            // (`run_resync`).
+            let gap = cluster.gap.clone();
             let options = async_nats::ConnectOptions::new()
                 .connection_timeout(CONNECT_TIMEOUT)
-                .retry_on_initial_connect();
+                .retry_on_initial_connect()
+                .event_callback(move |event| {
+                    let gap = gap.clone();
+                    async move {
+                        match event {
+                            async_nats::Event::Disconnected => {
+                                let now = cascade_core::time::now_millis();
+                                let _ = gap.since.compare_exchange(
+                                    0,
+                                    now,
+                                    Ordering::SeqCst,
+                                    Ordering::SeqCst,
+                                );
+                                tracing::warn!(
+                                    "NATS is gone; this node no longer hears the others"
+                                );
+                            }
+                            async_nats::Event::Connected
+                                if gap.since.load(Ordering::SeqCst) != 0 =>
+                            {
+                                gap.back.notify_one();
+                            }
+                            _ => {}
+                        }
+                    }
+                });
             let client = tokio::time::timeout(CONNECT_TIMEOUT, options.connect(url.as_str()))
                 .await
                 .map_err(|_| anyhow::anyhow!("cannot reach NATS at {url}: timed out"))?
@@ -295,6 +336,22 @@ impl Cluster {
             let _ = tokio::time::timeout(CONNECT_TIMEOUT, published).await;
         }
         let _ = tokio::time::timeout(CONNECT_TIMEOUT, nats.flush()).await;
+    }
+}
+
+/// After each time this node was cut off from NATS: forgets and reloads what the other
+/// nodes' missed messages would have changed (`AppState::resync`), until the process ends.
+pub async fn run_resync(state: crate::AppState) {
+    let Some(cluster) = state.cluster.as_ref() else {
+        return;
+    };
+    loop {
+        cluster.gap.back.notified().await;
+        let since = cluster.gap.since.swap(0, Ordering::SeqCst);
+        if since != 0 {
+            tracing::info!(since, "NATS is back; catching up on what this node missed");
+            state.resync(since).await;
+        }
     }
 }
 

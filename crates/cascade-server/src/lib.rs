@@ -73,6 +73,7 @@ pub async fn serve(
     }
     tokio::spawn(app::media::run_sweeper(state.clone()));
     tokio::spawn(cluster::run_listener(state.clone()));
+    tokio::spawn(cluster::run_resync(state.clone()));
     if state.config.worker {
         tokio::spawn(worker::run(state.clone()));
         tokio::spawn(app::clock::run(state.clone()));

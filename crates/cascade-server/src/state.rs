@@ -293,6 +293,30 @@ impl AppState {
         }
     }
 
+    /// Catches up after this node was cut off from the other nodes' messages since
+    /// `since_ms`: every cache a missed message would have corrected is dropped or read
+    /// again (home timelines, graph snapshots, filters, notification policies, domain
+    /// blocks, brand watches, away periods), and the search index takes in what was posted
+    /// or edited meanwhile. Records and tokens expire within seconds by themselves.
+    pub async fn resync(&self, since_ms: i64) {
+        self.feeds.invalidate_all();
+        self.authored.invalidate_all();
+        self.viewers.forget_all();
+        self.filters.forget_all();
+        crate::app::notifications::forget_policies(self);
+        self.federation.domains.forget();
+        if let Err(e) = crate::app::watch::load(self).await {
+            tracing::warn!(error = %e, "the brand watches could not be read again");
+        }
+        if let Err(e) = crate::app::away::load(self).await {
+            tracing::warn!(error = %e, "the away periods could not be read again");
+        }
+        match crate::app::search::catch_up_since(self, since_ms).await {
+            Ok(indexed) => tracing::info!(indexed, "the search index caught up"),
+            Err(e) => tracing::warn!(error = %e, "the search index could not catch up"),
+        }
+    }
+
     /// Applies what another node sent.
     pub async fn apply(&self, message: crate::cluster::Message) {
         use crate::cluster::{Forget, Message};

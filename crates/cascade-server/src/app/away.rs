@@ -79,11 +79,21 @@ impl AwayBook {
     }
 }
 
-/// Loads the periods not over yet into memory: called once before serving.
+/// Loads the periods not over yet into memory, replacing what is there: called before
+/// serving, and again after this node missed the other nodes' messages.
 pub async fn load(state: &AppState) -> Result<(), StoreError> {
-    for period in state.store.current_away_periods(time::now_millis()).await? {
-        state.away.put(period);
-    }
+    let periods: HashMap<Id, AwayRecord> = state
+        .store
+        .current_away_periods(time::now_millis())
+        .await?
+        .into_iter()
+        .map(|p| (p.account_id, p))
+        .collect();
+    *state
+        .away
+        .periods
+        .write()
+        .unwrap_or_else(|p| p.into_inner()) = periods;
     Ok(())
 }
 

@@ -192,6 +192,13 @@ impl HomeFeeds {
         self.shard(account).remove(&account);
     }
 
+    /// Drops every cached timeline: each is rebuilt from the store when next read.
+    pub fn invalidate_all(&self) {
+        for shard in &self.shards {
+            shard.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        }
+    }
+
     /// How many timelines are cached.
     pub fn cached(&self) -> usize {
         self.shards

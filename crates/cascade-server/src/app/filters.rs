@@ -69,6 +69,13 @@ impl FilterBook {
         Ok(loaded)
     }
 
+    /// Drops every cached filter list (this node may have missed changes).
+    pub fn forget_all(&self) {
+        let mut entries = self.lock();
+        entries.clear();
+        self.forgets.fetch_add(1, Ordering::SeqCst);
+    }
+
     /// Drops an account's cached filters after they changed.
     pub fn forget(&self, account: Id) {
         let mut entries = self.lock();

@@ -101,6 +101,11 @@ pub fn forget_policy(state: &AppState, account: Id) {
     lock(&state.inbox.policies).remove(&account);
 }
 
+/// Forgets every cached notification policy (this node may have missed changes).
+pub fn forget_policies(state: &AppState) {
+    lock(&state.inbox.policies).clear();
+}
+
 /// Saves a policy; every value must be `accept`, `filter` or `drop`.
 pub async fn set_policy(state: &AppState, account: Id, p: PolicyRecord) -> ApiResult<()> {
     for (name, value) in [

@@ -390,13 +390,29 @@ pub fn open_index(data_dir: &std::path::Path) -> Arc<SearchIndex> {
 /// statuses and edits since its stored mark (less a margin). Returns how many statuses it
 /// indexed.
 pub async fn catch_up(state: &AppState) -> anyhow::Result<usize> {
-    let (mut after, edits_since) = match state.search.opened_at() {
+    let (after, edits_since) = match state.search.opened_at() {
         None => (Id::MIN, None),
         Some(mark) => (
             mark.status.saturating_sub(MARGIN_MS << 16),
             Some(mark.edit.saturating_sub(MARGIN_MS)),
         ),
     };
+    index_since(state, after, edits_since).await
+}
+
+/// Indexes what was posted or edited since `since_ms` (less the margin): run when this
+/// node may have missed the other nodes' messages, after NATS came back.
+pub async fn catch_up_since(state: &AppState, since_ms: i64) -> anyhow::Result<usize> {
+    let since = since_ms.saturating_sub(MARGIN_MS);
+    index_since(state, since.max(0) << 16, Some(since)).await
+}
+
+/// Indexes the statuses with ids above `after`, and those edited since `edits_since`.
+async fn index_since(
+    state: &AppState,
+    mut after: Id,
+    edits_since: Option<i64>,
+) -> anyhow::Result<usize> {
     let mut count = 0;
     loop {
         let batch = state.store.searchable_after(after, BATCH).await?;

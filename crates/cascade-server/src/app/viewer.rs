@@ -67,6 +67,14 @@ impl ViewerCache {
         entries.insert(id, (Instant::now(), viewer));
     }
 
+    /// Drops every snapshot.
+    pub fn forget_all(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
     /// Drops the snapshots of accounts whose follows, blocks or mutes just changed.
     pub fn forget(&self, ids: &[Id]) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());

@@ -38,13 +38,8 @@ pub struct WatchBook {
 
 impl WatchBook {
     fn put(&self, w: &WatchRecord) {
-        let terms = Terms {
-            keywords: w.keywords.clone(),
-            hashtags: w.hashtags.clone(),
-            mentions: w.mentions,
-        };
         let mut index = self.index.write().unwrap_or_else(|p| p.into_inner());
-        index.put(w.id, w.account_id, terms);
+        index.put(w.id, w.account_id, terms_of(w));
     }
 
     fn remove(&self, id: Id) {
@@ -57,12 +52,27 @@ impl WatchBook {
     }
 }
 
-/// Builds the match index from the store: called once before serving.
+/// Builds the match index from the store, replacing the one in memory: called before
+/// serving, and again after this node missed the other nodes' messages.
 pub async fn load(state: &AppState) -> Result<(), StoreError> {
+    let mut index = Index::default();
     for w in state.store.all_watches().await? {
-        state.watches.put(&w);
+        index.put(w.id, w.account_id, terms_of(&w));
     }
+    *state
+        .watches
+        .index
+        .write()
+        .unwrap_or_else(|p| p.into_inner()) = index;
     Ok(())
+}
+
+fn terms_of(w: &WatchRecord) -> Terms {
+    Terms {
+        keywords: w.keywords.clone(),
+        hashtags: w.hashtags.clone(),
+        mentions: w.mentions,
+    }
 }
 
 fn tell(state: &AppState, id: Id) {

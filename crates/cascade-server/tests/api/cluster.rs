@@ -667,3 +667,105 @@ async fn a_burst_of_notifications_through_two_nodes_is_coalesced_once_for_the_cl
         "the first favourite at once, then the burst's latest once"
     );
 }
+
+/// A TCP relay to `to` that the test can cut (every connection dropped, new ones refused
+/// at once) and restore: a node behind it loses NATS while the others keep it.
+struct Relay {
+    addr: std::net::SocketAddr,
+    cut: tokio::sync::watch::Sender<bool>,
+}
+
+impl Relay {
+    async fn start(to: &str) -> Relay {
+        let parsed = reqwest::Url::parse(to).expect("a URL");
+        let upstream = format!(
+            "{}:{}",
+            parsed.host_str().unwrap_or("127.0.0.1"),
+            parsed.port().unwrap_or(4222)
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (cut, cut_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if *cut_rx.borrow() {
+                    continue;
+                }
+                let upstream = upstream.clone();
+                let mut cut_rx = cut_rx.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = cut_rx.wait_for(|cut| *cut) => {}
+                    }
+                });
+            }
+        });
+        Relay { addr, cut }
+    }
+
+    fn url(&self) -> String {
+        format!("nats://{}", self.addr)
+    }
+
+    fn set_cut(&self, cut: bool) {
+        self.cut.send_replace(cut);
+    }
+}
+
+#[tokio::test]
+async fn a_node_cut_off_from_nats_catches_up_on_what_it_missed_when_it_returns() {
+    let Some(s) = services("a_node_cut_off_from_nats_catches_up").await else {
+        return;
+    };
+    let relay = Relay::start(&s.nats).await;
+    let schema = fresh("c");
+    let prefix = fresh("p");
+    let a = spawn_node(&s.database, &schema, |c| {
+        c.redis_url = Some(s.redis.clone());
+        c.nats_url = Some(s.nats.clone());
+        c.cluster_prefix = prefix.clone();
+    })
+    .await;
+    // Node B does no jobs of its own: all it learns of A's posts comes over NATS.
+    let b = spawn_node(&s.database, &schema, |c| {
+        c.redis_url = Some(s.redis.clone());
+        c.nats_url = Some(relay.url());
+        c.cluster_prefix = prefix.clone();
+        c.worker = false;
+    })
+    .await;
+    let alice = a.user("alice").await;
+    let found = |word: &'static str, id: Value| {
+        let (b, alice) = (&b, &alice);
+        async move {
+            let found = b
+                .get(alice, &format!("/api/v2/search?type=statuses&q={word}"))
+                .await
+                .ok();
+            found["statuses"]
+                .as_array()
+                .is_some_and(|l| l.iter().any(|s| s["id"] == id))
+        }
+    };
+    let before = a
+        .post_status(&alice, "quokka before the cut", "public")
+        .await;
+    crate::helpers::eventually("node B indexes a post it heard of", || {
+        found("quokka", before["id"].clone())
+    })
+    .await;
+
+    relay.set_cut(true);
+    let during = a
+        .post_status(&alice, "zebracorn while node B is cut off", "public")
+        .await;
+    relay.set_cut(false);
+    crate::helpers::eventually("node B, back on NATS, indexes the post it missed", || {
+        found("zebracorn", during["id"].clone())
+    })
+    .await;
+}
