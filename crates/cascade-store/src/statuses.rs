@@ -419,8 +419,15 @@ impl Store {
         read!(self, db => Ok(sqlx::query_scalar::<_, i64>(&sql).bind(account).bind(status).fetch_one(db).await? > 0))
     }
 
-    /// Removes a mark; an unfavourite withdraws the author's notification with it.
-    pub async fn remove_mark(&self, mark: Mark, account: Id, status: Id) -> Result<bool> {
+    /// Removes a mark with what its removal owes (`owed`, written only when there was a
+    /// mark to remove); an unfavourite withdraws the author's notification with it.
+    pub async fn remove_mark(
+        &self,
+        mark: Mark,
+        account: Id,
+        status: Id,
+        owed: &[crate::NewJob],
+    ) -> Result<bool> {
         let table = mark.table();
         let withdrawn =
             crate::notifications::dedup_key(NotificationKind::Favourite, account, Some(status));
@@ -431,6 +438,9 @@ impl Store {
                 sqlx::query("UPDATE statuses SET favourites_count = favourites_count - 1 WHERE id = $1").bind(status).execute(&mut *tx).await?;
                 sqlx::query("DELETE FROM notifications WHERE account_id = (SELECT account_id FROM statuses WHERE id = $1) AND dedup_key = $2")
                     .bind(status).bind(&withdrawn).execute(&mut *tx).await?;
+            }
+            if removed {
+                crate::jobs::insert_jobs!(tx, owed);
             }
             removed
         });

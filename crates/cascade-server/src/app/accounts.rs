@@ -455,6 +455,14 @@ pub async fn block(state: &AppState, me: Id, target: Id) -> ApiResult<entity::Re
     // Both follows ended, and the endorsements with them.
     state.store.unendorse(me, target, true).await?;
     state.graph_changed(&[me, target], true);
+    // A remote account's server is sent a Block, which ends the follows there too. The
+    // block is not one transaction in the store, so the job follows it: a crash between
+    // the two loses the Block, which blocking again sends.
+    tell_remote(
+        state,
+        federation::block_job(state, me, target, false).await?,
+    )
+    .await?;
     relationship(state, me, target).await
 }
 
@@ -462,7 +470,18 @@ pub async fn unblock(state: &AppState, me: Id, target: Id) -> ApiResult<entity::
     state.store.account(target).await?;
     state.store.unblock(me, target).await?;
     state.graph_changed(&[me, target], false);
+    // Repeating the Undo of a block that is gone already changes nothing over there.
+    tell_remote(state, federation::block_job(state, me, target, true).await?).await?;
     relationship(state, me, target).await
+}
+
+/// Queues an activity for a remote server, when there is one to send.
+async fn tell_remote(state: &AppState, job: Option<NewJob>) -> ApiResult<()> {
+    if let Some(job) = job {
+        state.store.enqueue_jobs(&[job]).await?;
+        state.jobs.ring();
+    }
+    Ok(())
 }
 
 /// Mutes an account, for `duration` seconds when given (0 or none: until unmuted).
@@ -555,5 +574,7 @@ pub async fn update_profile(
 ) -> ApiResult<entity::Account> {
     state.store.update_account(me, update).await?;
     state.forget(crate::cluster::Forget::Account(me));
+    // Remote followers' servers keep a copy of the profile: they are sent the new one.
+    federation::profile_updated(state, me).await?;
     credential_account(state, me).await
 }

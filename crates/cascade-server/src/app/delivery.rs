@@ -134,8 +134,8 @@ async fn followed(state: &AppState, job: &Job) -> ApiResult<()> {
     }
 }
 
-/// An edit: the search index, watch hits, the notifications of those who reshared it, and
-/// the streams.
+/// An edit: the search index, watch hits, the notifications of those who reshared it, the
+/// streams and, for a local status, the servers its followers are on.
 async fn edited(state: &AppState, id: Id) -> ApiResult<()> {
     let Some(s) = still_there(state, id).await? else {
         return Ok(());
@@ -153,7 +153,8 @@ async fn edited(state: &AppState, id: Id) -> ApiResult<()> {
     if let Err(e) = stream::edited(state, id).await {
         tracing::warn!(error = %e, "an edit was not streamed");
     }
-    Ok(())
+    // Last, so that a failure above reruns the job before any delivery is queued.
+    crate::app::federation::status_edited(state, &s).await
 }
 
 /// What a delete job needs of the deleted status to tell the streams that showed it.
@@ -211,12 +212,6 @@ async fn deleted(state: &AppState, job: &Job) -> ApiResult<()> {
     if let Err(e) = stream::status_deleted(state, &s, &gone.mentions, &gone.tags).await {
         tracing::warn!(error = %e, "a deletion was not streamed");
     }
-    crate::app::federation::status_deleted(
-        state,
-        s.id,
-        s.account_id,
-        s.visibility,
-        s.reblog_of_id.is_some(),
-    )
-    .await
+    crate::app::federation::status_deleted(state, s.id, s.account_id, s.visibility, s.reblog_of_id)
+        .await
 }

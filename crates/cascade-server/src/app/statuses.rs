@@ -532,11 +532,12 @@ pub async fn mark(
         }
     }
     let now = time::now_millis();
-    // A favourite owes its author's notification.
-    let owed: Vec<NewJob> = (mark == Mark::Favourite)
-        .then(|| NewJob::new(state.ids.next(), JobKind::Favourite, target.id, now).by(me))
-        .into_iter()
-        .collect();
+    // A favourite owes its author's notification and, when the author is remote, a Like.
+    let mut owed: Vec<NewJob> = Vec::new();
+    if mark == Mark::Favourite {
+        owed.push(NewJob::new(state.ids.next(), JobKind::Favourite, target.id, now).by(me));
+        owed.extend(crate::app::federation::like_job(state, me, &target, false).await?);
+    }
     let added = state
         .store
         .add_mark(mark, state.ids.next(), me, target.id, now, &owed)
@@ -560,8 +561,21 @@ pub async fn unmark(
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let s = visible(state, viewer, id).await?;
     let target = s.reblog_of_id.unwrap_or(s.id);
-    // An unfavourite withdraws the author's notification in the same transaction.
-    state.store.remove_mark(mark, me, target).await?;
+    // An unfavourite withdraws the author's notification in the same transaction and, when
+    // the author is remote, owes the Undo of the Like.
+    let owed: Vec<NewJob> = match mark {
+        Mark::Favourite => {
+            let original = state.store.status(target).await?;
+            crate::app::federation::like_job(state, me, &original, true)
+                .await?
+                .into_iter()
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    if state.store.remove_mark(mark, me, target, &owed).await? && !owed.is_empty() {
+        state.jobs.ring();
+    }
     state.forget(crate::cluster::Forget::Marked {
         account: me,
         status: target,
@@ -577,6 +591,21 @@ pub async fn reblog(
     id: Id,
     visibility: Option<&str>,
 ) -> ApiResult<entity::Status> {
+    let created = write_reblog(state, viewer, id, visibility, None).await?;
+    render::status(state, viewer, created).await
+}
+
+/// Writes the viewer's reblog of the status `id` (of its original, when it is a reblog)
+/// and returns the reblog's id. `announce` is the id of the `Announce` when the viewer is
+/// a remote account whose server told us of its reblog (`federation::inbox`): it becomes
+/// the reblog's `uri`, by which an `Undo` may name it.
+pub async fn write_reblog(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Id,
+    visibility: Option<&str>,
+    announce: Option<&str>,
+) -> ApiResult<Id> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let s = visible(state, viewer, id).await?;
     // Reblogging a reblog reblogs its original, through the reblog the client named.
@@ -591,7 +620,7 @@ pub async fn reblog(
         ));
     }
     if let Some(existing) = state.store.reblog_by(me, original.id).await? {
-        return render::status(state, viewer, existing).await;
+        return Ok(existing);
     }
     let visibility = parse_visibility(visibility, Visibility::Public)?;
     if visibility == Visibility::Direct {
@@ -633,7 +662,7 @@ pub async fn reblog(
         cascade: Some(cascade),
         poll: None,
         media: Vec::new(),
-        remote: None,
+        remote: announce.map(|uri| (uri.to_string(), None)),
     };
     let created = match state.store.create_status(&record).await {
         Ok(created) => created,
@@ -647,7 +676,7 @@ pub async fn reblog(
         Err(e) => return Err(e.into()),
     };
     state.status_written(&record.status);
-    render::status(state, viewer, created).await
+    Ok(created)
 }
 
 pub async fn unreblog(state: &AppState, viewer: &Viewer, id: Id) -> ApiResult<entity::Status> {

@@ -487,3 +487,527 @@ async fn hostile_inbound_requests_are_refused_and_nothing_is_stored() {
     assert_ne!(remote["id"], local_bob.id.as_str());
     assert_eq!(remote["url"], b.url("/@bob"));
 }
+
+/// Two servers whose alice (on A) and bob (on B) follow each other, with the id each
+/// server gives the other's account.
+struct Pair {
+    a: TestApp,
+    b: TestApp,
+    alice: User,
+    bob: User,
+    alice_on_b: String,
+    bob_on_a: String,
+}
+
+async fn follow_remote(app: &TestApp, user: &User, id: &str) {
+    app.post(user, &format!("/api/v1/accounts/{id}/follow"), json!({}))
+        .await
+        .ok();
+    eventually("the remote server accepts the follow", || async {
+        relationship(app, user, id).await["following"] == true
+    })
+    .await;
+}
+
+async fn pair() -> Pair {
+    let a = server().await;
+    let b = server().await;
+    let alice = a.user("alice").await;
+    let bob = b.user("bob").await;
+    let alice_on_b = remote_id(&b, &bob, &a, "alice").await;
+    let bob_on_a = remote_id(&a, &alice, &b, "bob").await;
+    follow_remote(&b, &bob, &alice_on_b).await;
+    follow_remote(&a, &alice, &bob_on_a).await;
+    Pair {
+        a,
+        b,
+        alice,
+        bob,
+        alice_on_b,
+        bob_on_a,
+    }
+}
+
+/// The status (not a reblog) containing `text` in `user`'s home, once it arrives.
+async fn arrived(app: &TestApp, user: &User, text: &str) -> Value {
+    let find = || async {
+        app.home(user, "")
+            .await
+            .into_iter()
+            .find(|s| s["reblog"].is_null() && s["content"].as_str().unwrap().contains(text))
+    };
+    eventually("the post arrives", || async { find().await.is_some() }).await;
+    find().await.unwrap()
+}
+
+async fn status(app: &TestApp, user: &User, id: &str) -> Value {
+    app.get(user, &format!("/api/v1/statuses/{id}")).await.ok()
+}
+
+async fn notifications(app: &TestApp, user: &User, kind: &str) -> Vec<String> {
+    app.get(user, &format!("/api/v1/notifications?types[]={kind}"))
+        .await
+        .ok()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["account"]["acct"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn id(v: &Value) -> &str {
+    v["id"].as_str().unwrap()
+}
+
+#[tokio::test]
+async fn boosts_and_their_undos_travel_both_ways_and_join_the_cascade() {
+    let Pair {
+        a,
+        b,
+        alice,
+        bob,
+        bob_on_a,
+        ..
+    } = pair().await;
+    let bob_acct = format!("bob@{}", domain(&b));
+    // Carol, on A, follows bob: his boosts reach her home there.
+    let carol = a.user("carol").await;
+    follow_remote(&a, &carol, &bob_on_a).await;
+    // Bob follows dave, on A, who boosts alice's post before bob does: bob's boost hangs
+    // under dave's in the cascade, as it would have locally.
+    let dave = a.user("dave").await;
+    let dave_on_b = remote_id(&b, &bob, &a, "dave").await;
+    follow_remote(&b, &bob, &dave_on_b).await;
+
+    let post = a.post_status(&alice, "boost me", "public").await;
+    let there = arrived(&b, &bob, "boost me").await;
+    let dave_reblog = a
+        .post(
+            &dave,
+            &format!("/api/v1/statuses/{}/reblog", id(&post)),
+            json!({}),
+        )
+        .await
+        .ok();
+    let reblogged = b
+        .post(
+            &bob,
+            &format!("/api/v1/statuses/{}/reblog", id(&there)),
+            json!({}),
+        )
+        .await
+        .ok();
+    assert_eq!(reblogged["reblog"]["reblogged"], true, "{reblogged}");
+
+    eventually("alice's post counts bob's boost", || async {
+        status(&a, &alice, id(&post)).await["reblogs_count"] == 2
+    })
+    .await;
+    eventually("alice is told of bob's boost", || async {
+        notifications(&a, &alice, "reblog")
+            .await
+            .contains(&bob_acct)
+    })
+    .await;
+    let boost_at_carol = || async {
+        a.home(&carol, "")
+            .await
+            .into_iter()
+            .find(|s| s["account"]["acct"] == bob_acct.as_str() && s["reblog"]["id"] == post["id"])
+    };
+    eventually("bob's boost reaches carol's home", || async {
+        boost_at_carol().await.is_some()
+    })
+    .await;
+    let bob_reblog = boost_at_carol().await.unwrap();
+    a.drain().await;
+    let cascade = a
+        .get(&alice, &format!("/api/v1/statuses/{}/cascade", id(&post)))
+        .await
+        .ok();
+    let node = cascade["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == bob_reblog["id"])
+        .unwrap_or_else(|| panic!("bob's boost in {cascade}"))
+        .clone();
+    assert_eq!(node["acct"], bob_acct.as_str());
+    assert_eq!(node["kind"], "reblog");
+    assert_eq!(node["parent_id"], dave_reblog["id"], "{cascade}");
+
+    b.post(
+        &bob,
+        &format!("/api/v1/statuses/{}/unreblog", id(&there)),
+        json!({}),
+    )
+    .await
+    .ok();
+    eventually("the unboost reaches A", || async {
+        status(&a, &alice, id(&post)).await["reblogs_count"] == 1
+    })
+    .await;
+    assert!(boost_at_carol().await.is_none());
+
+    // The other way: alice boosts bob's post, which bob's server counts and tells him.
+    let bobs = b.post_status(&bob, "boost me back", "public").await;
+    let here = arrived(&a, &alice, "boost me back").await;
+    a.post(
+        &alice,
+        &format!("/api/v1/statuses/{}/reblog", id(&here)),
+        json!({}),
+    )
+    .await
+    .ok();
+    let alice_acct = format!("alice@{}", domain(&a));
+    eventually("bob's post counts alice's boost", || async {
+        status(&b, &bob, id(&bobs)).await["reblogs_count"] == 1
+    })
+    .await;
+    eventually("bob is told of alice's boost", || async {
+        notifications(&b, &bob, "reblog")
+            .await
+            .contains(&alice_acct)
+    })
+    .await;
+    a.post(
+        &alice,
+        &format!("/api/v1/statuses/{}/unreblog", id(&here)),
+        json!({}),
+    )
+    .await
+    .ok();
+    eventually("alice's unboost reaches B", || async {
+        status(&b, &bob, id(&bobs)).await["reblogs_count"] == 0
+    })
+    .await;
+    assert!(!notifications(&b, &bob, "reblog")
+        .await
+        .contains(&alice_acct));
+}
+
+#[tokio::test]
+async fn favourites_and_their_undos_travel_both_ways() {
+    let Pair {
+        a, b, alice, bob, ..
+    } = pair().await;
+    let bob_acct = format!("bob@{}", domain(&b));
+    let alice_acct = format!("alice@{}", domain(&a));
+
+    let post = a.post_status(&alice, "like me", "public").await;
+    let there = arrived(&b, &bob, "like me").await;
+    let faved = b
+        .post(
+            &bob,
+            &format!("/api/v1/statuses/{}/favourite", id(&there)),
+            json!({}),
+        )
+        .await
+        .ok();
+    assert_eq!(faved["favourited"], true);
+    eventually("alice's post counts bob's favourite", || async {
+        status(&a, &alice, id(&post)).await["favourites_count"] == 1
+    })
+    .await;
+    eventually("alice is told of bob's favourite", || async {
+        notifications(&a, &alice, "favourite").await == vec![bob_acct.clone()]
+    })
+    .await;
+    b.post(
+        &bob,
+        &format!("/api/v1/statuses/{}/unfavourite", id(&there)),
+        json!({}),
+    )
+    .await
+    .ok();
+    eventually("the unfavourite reaches A", || async {
+        status(&a, &alice, id(&post)).await["favourites_count"] == 0
+    })
+    .await;
+    assert!(notifications(&a, &alice, "favourite").await.is_empty());
+
+    let bobs = b.post_status(&bob, "like me back", "public").await;
+    let here = arrived(&a, &alice, "like me back").await;
+    a.post(
+        &alice,
+        &format!("/api/v1/statuses/{}/favourite", id(&here)),
+        json!({}),
+    )
+    .await
+    .ok();
+    eventually("bob is told of alice's favourite", || async {
+        notifications(&b, &bob, "favourite").await == vec![alice_acct.clone()]
+    })
+    .await;
+    assert_eq!(status(&b, &bob, id(&bobs)).await["favourites_count"], 1);
+    a.post(
+        &alice,
+        &format!("/api/v1/statuses/{}/unfavourite", id(&here)),
+        json!({}),
+    )
+    .await
+    .ok();
+    eventually("alice's unfavourite reaches B", || async {
+        status(&b, &bob, id(&bobs)).await["favourites_count"] == 0
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn edits_and_profile_changes_reach_followers_and_forged_updates_are_refused() {
+    let Pair {
+        a,
+        b,
+        alice,
+        bob,
+        alice_on_b,
+        ..
+    } = pair().await;
+    let post = a.post_status(&alice, "first words", "public").await;
+    let there = arrived(&b, &bob, "first words").await;
+    a.request(
+        Method::PUT,
+        &format!("/api/v1/statuses/{}", id(&post)),
+        Some(&alice.token),
+        Some(json!({"status": "second words #edited", "spoiler_text": "a warning", "sensitive": true})),
+    )
+    .await
+    .ok();
+    eventually("the edit reaches B", || async {
+        status(&b, &bob, id(&there)).await["content"]
+            .as_str()
+            .unwrap()
+            .contains("second words")
+    })
+    .await;
+    let edited = status(&b, &bob, id(&there)).await;
+    assert_eq!(edited["spoiler_text"], "a warning");
+    assert_eq!(edited["sensitive"], true);
+    assert!(edited["edited_at"].is_string(), "{edited}");
+    let history = b
+        .get(&bob, &format!("/api/v1/statuses/{}/history", id(&there)))
+        .await
+        .ok();
+    assert_eq!(history.as_array().unwrap().len(), 2, "{history}");
+    assert!(history[0]["content"]
+        .as_str()
+        .unwrap()
+        .contains("first words"));
+
+    a.request(
+        Method::PATCH,
+        "/api/v1/accounts/update_credentials",
+        Some(&alice.token),
+        Some(json!({"display_name": "Alice of A", "note": "new bio"})),
+    )
+    .await
+    .ok();
+    eventually("the profile change reaches B", || async {
+        b.get(&bob, &format!("/api/v1/accounts/{alice_on_b}"))
+            .await
+            .ok()["display_name"]
+            == "Alice of A"
+    })
+    .await;
+
+    // Bob's server signs an Update of alice's note, and one of alice herself: both are
+    // refused, and nothing changes on A.
+    let bob_id: i64 = bob.id.parse().unwrap();
+    let (_, private_pem) = b.state.store.account_key(bob_id).await.unwrap().unwrap();
+    let bob_key = cascade_server::httpsig::private_key(&private_pem).unwrap();
+    let bob_uri = b.url("/users/bob");
+    let key_id = format!("{bob_uri}#main-key");
+    let alice_uri = a.url("/users/alice");
+    let forged_note = json!({
+        "id": format!("{bob_uri}#updates/1"),
+        "type": "Update",
+        "actor": bob_uri,
+        "object": {
+            "id": format!("{alice_uri}/statuses/{}", id(&post)),
+            "type": "Note",
+            "attributedTo": bob_uri,
+            "content": "<p>forged</p>",
+        },
+    })
+    .to_string();
+    let forged_person = json!({
+        "id": format!("{bob_uri}#updates/2"),
+        "type": "Update",
+        "actor": bob_uri,
+        "object": {"id": alice_uri, "type": "Person", "name": "forged"},
+    })
+    .to_string();
+    for body in [forged_note, forged_person] {
+        let res = post_inbox(
+            &a,
+            Send {
+                key_id: &key_id,
+                key: &bob_key,
+                signed_body: body.as_bytes(),
+                sent_body: body.as_bytes(),
+                date_ms: cascade_core::time::now_millis(),
+            },
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{body}");
+    }
+    let mine = status(&a, &alice, id(&post)).await;
+    assert!(mine["content"].as_str().unwrap().contains("second words"));
+    let me = a
+        .get(&alice, &format!("/api/v1/accounts/{}", alice.id))
+        .await
+        .ok();
+    assert_eq!(me["display_name"], "Alice of A");
+}
+
+#[tokio::test]
+async fn a_block_ends_follows_on_both_servers_and_its_undo_lets_them_follow_again() {
+    let Pair {
+        a,
+        b,
+        alice,
+        bob,
+        alice_on_b,
+        bob_on_a,
+    } = pair().await;
+    let notified_before = a
+        .get(&alice, "/api/v1/notifications")
+        .await
+        .ok()
+        .as_array()
+        .unwrap()
+        .len();
+    b.post(
+        &bob,
+        &format!("/api/v1/accounts/{alice_on_b}/block"),
+        json!({}),
+    )
+    .await
+    .ok();
+    let there = relationship(&b, &bob, &alice_on_b).await;
+    assert_eq!(there["blocking"], true);
+    assert_eq!(there["following"], false);
+    assert_eq!(there["followed_by"], false);
+    eventually("the block ends both follows on A", || async {
+        let r = relationship(&a, &alice, &bob_on_a).await;
+        r["following"] == false && r["followed_by"] == false
+    })
+    .await;
+    let me = a
+        .get(&alice, &format!("/api/v1/accounts/{}", alice.id))
+        .await
+        .ok();
+    assert_eq!(me["followers_count"], 0);
+    assert_eq!(me["following_count"], 0);
+    a.drain().await;
+    let notified = a.get(&alice, "/api/v1/notifications").await.ok();
+    assert_eq!(
+        notified.as_array().unwrap().len(),
+        notified_before,
+        "alice is not told she was blocked: {notified}"
+    );
+    // While the block stands, alice cannot follow bob.
+    let refused = a
+        .post(
+            &alice,
+            &format!("/api/v1/accounts/{bob_on_a}/follow"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    b.post(
+        &bob,
+        &format!("/api/v1/accounts/{alice_on_b}/unblock"),
+        json!({}),
+    )
+    .await
+    .ok();
+    eventually(
+        "the unblock reaches A and alice may follow bob again",
+        || async {
+            a.post(
+                &alice,
+                &format!("/api/v1/accounts/{bob_on_a}/follow"),
+                json!({}),
+            )
+            .await
+            .status
+                == StatusCode::OK
+        },
+    )
+    .await;
+    eventually("bob's server accepts alice's new follow", || async {
+        relationship(&a, &alice, &bob_on_a).await["following"] == true
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_same_like_announce_or_update_twice_changes_nothing_the_second_time() {
+    let Pair {
+        a, b, alice, bob, ..
+    } = pair().await;
+    let post = a.post_status(&alice, "once only", "public").await;
+    let bob_id: i64 = bob.id.parse().unwrap();
+    let (_, private_pem) = b.state.store.account_key(bob_id).await.unwrap().unwrap();
+    let bob_key = cascade_server::httpsig::private_key(&private_pem).unwrap();
+    let bob_uri = b.url("/users/bob");
+    let key_id = format!("{bob_uri}#main-key");
+    let note = a.url(&format!("/users/alice/statuses/{}", id(&post)));
+    let public = "https://www.w3.org/ns/activitystreams#Public";
+    let like = json!({
+        "id": format!("{bob_uri}#likes/1"),
+        "type": "Like",
+        "actor": bob_uri,
+        "object": note,
+    });
+    let announce = json!({
+        "id": format!("{bob_uri}/statuses/1/activity"),
+        "type": "Announce",
+        "actor": bob_uri,
+        "to": [public],
+        "cc": [format!("{bob_uri}/followers")],
+        "object": note,
+    });
+    let send = |activity: &Value| {
+        let body = activity.to_string();
+        let (a, key, key_id) = (&a, &bob_key, &key_id);
+        async move {
+            post_inbox(
+                a,
+                Send {
+                    key_id,
+                    key,
+                    signed_body: body.as_bytes(),
+                    sent_body: body.as_bytes(),
+                    date_ms: cascade_core::time::now_millis(),
+                },
+            )
+            .await
+            .status()
+        }
+    };
+    for _ in 0..2 {
+        assert_eq!(send(&like).await, StatusCode::ACCEPTED);
+        assert_eq!(send(&announce).await, StatusCode::ACCEPTED);
+    }
+    a.drain().await;
+    let counted = status(&a, &alice, id(&post)).await;
+    assert_eq!(counted["favourites_count"], 1);
+    assert_eq!(counted["reblogs_count"], 1);
+    assert_eq!(notifications(&a, &alice, "favourite").await.len(), 1);
+    assert_eq!(notifications(&a, &alice, "reblog").await.len(), 1);
+
+    // An Undo naming the Announce only by its id takes the reblog back; twice is harmless.
+    let undo = json!({
+        "id": format!("{bob_uri}/statuses/1/activity#undo"),
+        "type": "Undo",
+        "actor": bob_uri,
+        "object": announce["id"],
+    });
+    for _ in 0..2 {
+        assert_eq!(send(&undo).await, StatusCode::ACCEPTED);
+    }
+    assert_eq!(status(&a, &alice, id(&post)).await["reblogs_count"], 0);
+}

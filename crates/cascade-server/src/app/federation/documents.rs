@@ -102,7 +102,7 @@ pub fn status_uri(state: &AppState, author: &Account, id: Id) -> String {
 }
 
 /// Any status's ActivityPub id: a remote one's stored id, a local one's derived one.
-async fn any_status_uri(state: &AppState, id: Id) -> ApiResult<Option<String>> {
+pub async fn any_status_uri(state: &AppState, id: Id) -> ApiResult<Option<String>> {
     if let Some((uri, _)) = state.store.remote_status(id).await? {
         return Ok(Some(uri));
     }
@@ -228,5 +228,108 @@ pub fn collection(id: String, total: i64) -> Value {
         "id": id,
         "type": "OrderedCollection",
         "totalItems": total.max(0),
+    })
+}
+
+/// The id of the `Announce` that carries `reblogger`'s (local) reblog `id`: Mastodon's
+/// shape, the reblog's own id followed by `/activity`.
+pub fn announce_id(state: &AppState, reblogger: &Account, id: Id) -> String {
+    format!("{}/activity", status_uri(state, reblogger, id))
+}
+
+/// `reblogger`'s `Announce` of the status `object` (by `original_author`), addressed as
+/// Mastodon addresses a boost: as the reblog's visibility says, to the reblogger's
+/// followers, with the original author in `cc`.
+pub fn announce(
+    state: &AppState,
+    reblogger: &Account,
+    reblog: &StatusRecord,
+    object: &str,
+    original_author: &str,
+) -> Value {
+    let actor = local_actor(state, &reblogger.username);
+    let (to, cc) = activitypub::addressing(
+        Visibility::from_code(reblog.visibility),
+        &format!("{actor}/followers"),
+        &[original_author.to_string()],
+    );
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": announce_id(state, reblogger, reblog.id),
+        "type": "Announce",
+        "actor": actor,
+        "published": time::rfc3339(reblog.created_at),
+        "to": to,
+        "cc": cc,
+        "object": object,
+    })
+}
+
+/// The id of `account`'s `Like` of the status `object`: one per account and status, so
+/// that its `Undo` can name it again without a stored copy.
+pub fn like_id(state: &AppState, account: &Account, status: Id) -> String {
+    format!("{}#likes/{status}", account_uri(state, account))
+}
+
+/// `account`'s `Like` of the status whose id is `object`.
+pub fn like(state: &AppState, account: &Account, status: Id, object: &str) -> Value {
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": like_id(state, account, status),
+        "type": "Like",
+        "actor": account_uri(state, account),
+        "object": object,
+    })
+}
+
+/// `account`'s `Block` of `target`; its id names the target, so that the `Undo` names it
+/// again.
+pub fn block(state: &AppState, account: &Account, target: &Account) -> Value {
+    let actor = account_uri(state, account);
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{actor}#blocks/{}", target.id),
+        "type": "Block",
+        "actor": actor,
+        "object": account_uri(state, target),
+    })
+}
+
+/// The `Undo` of `activity` (an Announce, Like, Block or Follow sent before) by its actor.
+pub fn undo(activity: Value) -> Value {
+    let actor = activity["actor"].clone();
+    let mut object = activity;
+    if let Some(fields) = object.as_object_mut() {
+        fields.remove("@context");
+    }
+    let mut undo = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}#undo", object["id"].as_str().unwrap_or_default()),
+        "type": "Undo",
+        "actor": actor,
+        "to": object.get("to").cloned().unwrap_or(Value::Null),
+        "object": object,
+    });
+    if let Some(fields) = undo.as_object_mut() {
+        fields.retain(|_, v| !v.is_null());
+    }
+    undo
+}
+
+/// The `Update` of `object` (an edited note, or an actor whose profile changed) by
+/// `actor`, addressed as the object is (a person: to everyone). `at` (the edit's time)
+/// makes each update's id its own.
+pub fn update(actor: &str, object: Value, at: i64) -> Value {
+    let to = object.get("to").cloned().unwrap_or_else(|| json!([PUBLIC]));
+    let cc = object.get("cc").cloned().unwrap_or_else(|| json!([]));
+    json!({
+        "@context": note_context(),
+        "id": format!("{}#updates/{at}", object["id"].as_str().unwrap_or_default()),
+        "type": "Update",
+        "actor": actor,
+        "published": time::rfc3339(at),
+        "to": to,
+        "cc": cc,
+        "object": object,
     })
 }

@@ -3,7 +3,10 @@
 //! be within `MAX_DATE_SKEW_MS`, the digest must match the body, and the key must be the
 //! signing actor's own, fetched from its server (cached, fetched again once when a
 //! signature fails, for a rotated key). Then an activity may only act on what its actor
-//! owns: a Create of someone else's note or a Delete of someone else's status is refused.
+//! owns: a Create, Update or Delete of someone else's note (or an Update of another
+//! actor, or the Undo of another's activity) is refused. Announce, Like and Block go
+//! through the use cases a local account's reblog, favourite and block go through, with
+//! the remote account as the viewer, so their rules and consequences are the same.
 //! Activities are applied in the request (the peer retries on failure); what they owe
 //! locally (notifications, fan-out) is written as jobs with them.
 
@@ -12,14 +15,16 @@ use std::collections::BTreeMap;
 use cascade_core::activitypub::{self, SignatureError};
 use cascade_core::job::JobKind;
 use cascade_core::{text, time, Id, Visibility};
-use cascade_store::{Account, NewFollow, NewJob, NewStatusRecord, RemoteActor, StatusRecord};
+use cascade_store::{
+    Account, EditRecord, Mark, NewFollow, NewJob, NewStatusRecord, RemoteActor, StatusRecord,
+};
 use serde_json::Value;
 
 use super::{
     answer_job, domain_of, fetch, fetch_actor, id_of, local_username, render_remote_text,
     REFETCH_AFTER_MS,
 };
-use crate::app::delivery;
+use crate::app::{accounts, delivery, statuses, Viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::httpsig;
 use crate::state::AppState;
@@ -180,6 +185,10 @@ async fn apply(state: &AppState, actor: &Account, activity: &Value) -> ApiResult
         "Undo" => undone(state, actor, &object).await,
         "Create" => created(state, actor, &object).await,
         "Delete" => deleted(state, actor, &object).await,
+        "Announce" => announced(state, actor, activity).await,
+        "Like" => liked(state, actor, &object).await,
+        "Update" => updated(state, actor, &object).await,
+        "Block" => blocked(state, actor, &object).await,
         // Not applied yet (docs/FEDERATION.md); accepted so that the peer does not retry.
         _ => Ok(()),
     }
@@ -289,10 +298,16 @@ async fn answered(
     Ok(())
 }
 
-/// A remote account takes back its Follow (Undo of Announce and Like: not yet).
+/// A remote account takes back its Follow, Announce, Like or Block.
 async fn undone(state: &AppState, actor: &Account, object: &Value) -> ApiResult<()> {
-    if object.get("type").and_then(Value::as_str) != Some("Follow") {
-        return Ok(());
+    match object.get("type").and_then(Value::as_str) {
+        Some("Follow") => {}
+        Some("Announce") => return unannounced(state, actor, object).await,
+        Some("Like") => return unliked(state, actor, object).await,
+        Some("Block") => return unblocked(state, actor, object).await,
+        // Only an id: of what we keep, only a reblog is found by its activity's id.
+        None => return unannounced(state, actor, object).await,
+        _ => return Ok(()),
     }
     if object.get("actor").and_then(id_of) != actor.uri.as_deref() {
         return Err(ApiError::Forbidden("the Follow is another actor's".into()));
@@ -352,37 +367,13 @@ async fn created(state: &AppState, actor: &Account, note: &Value) -> ApiResult<(
     let cc = addresses(note.get("cc"));
     let followers = remote.as_ref().and_then(|r| r.followers_url.as_deref());
     let visibility = activitypub::visibility_of(&to, &cc, followers);
-    let mut mentions: Vec<Id> = Vec::new();
-    for tag in one_or_many(note.get("tag")) {
-        if tag.get("type").and_then(Value::as_str) == Some("Mention") {
-            if let Some(a) = local_account(state, tag.get("href").and_then(Value::as_str)).await? {
-                mentions.push(a.id);
-            }
-        }
-    }
-    mentions.sort_unstable();
-    mentions.dedup();
+    let mentions = local_mentions(state, note).await?;
     let followed = state.store.follower_batch(actor.id, 0, 1).await?;
     if followed.is_empty() && mentions.is_empty() {
         // Nobody here asked for it.
         return Ok(());
     }
-    let content = note
-        .get("content")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let text: String = activitypub::html_to_text(content)
-        .chars()
-        .take(MAX_REMOTE_TEXT_CHARS)
-        .collect();
-    let spoiler: String = note
-        .get("summary")
-        .and_then(Value::as_str)
-        .map(activitypub::html_to_text)
-        .unwrap_or_default()
-        .chars()
-        .take(1_000)
-        .collect();
+    let (text, spoiler, sensitive) = note_text(note);
     let in_reply_to = match note.get("inReplyTo").and_then(id_of) {
         Some(parent) => local_or_known_status(state, parent).await?,
         None => None,
@@ -401,10 +392,7 @@ async fn created(state: &AppState, actor: &Account, note: &Value) -> ApiResult<(
             text,
             spoiler_text: spoiler,
             visibility: visibility.code(),
-            sensitive: note
-                .get("sensitive")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
+            sensitive,
             language: None,
             in_reply_to_id: in_reply_to.as_ref().map(|p| p.id),
             in_reply_to_account_id: in_reply_to.as_ref().map(|p| p.account_id),
@@ -479,6 +467,288 @@ async fn deleted(state: &AppState, actor: &Account, object: &Value) -> ApiResult
     state.forget(crate::cluster::Forget::Deleted(
         crate::cluster::Written::deleted(&deleted),
     ));
+    state.jobs.ring();
+    Ok(())
+}
+
+/// Refuses an embedded activity (the object of an Undo) that is not the actor's own.
+fn own(actor: &Account, activity: &Value) -> ApiResult<()> {
+    match activity.get("actor").and_then(id_of) {
+        Some(by) if actor.uri.as_deref() != Some(by) => Err(ApiError::Forbidden(
+            "the activity is another actor's".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// What a use case answers when the remote account may not do what it asked (the status
+/// is not one it may see or reshare): the activity is dropped, as Mastodon drops it.
+fn dropped(result: ApiResult<impl Sized>) -> ApiResult<()> {
+    match result {
+        Ok(_) | Err(ApiError::NotFound | ApiError::Forbidden(_) | ApiError::Unprocessable(_)) => {
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A remote account reblogs a status we have (a local one, or a remote one we stored):
+/// the reblog is written by the reblog use case, as the account's own, so it counts,
+/// notifies, reaches the account's local followers and joins the post's cascade as a
+/// local reblog does. An Announce of a status we do not have is dropped (it is not
+/// fetched), and so is one of a remote status by an account nobody here follows.
+async fn announced(state: &AppState, actor: &Account, activity: &Value) -> ApiResult<()> {
+    let Some(object) = activity.get("object").and_then(id_of) else {
+        return Ok(());
+    };
+    let announce = activity.get("id").and_then(Value::as_str);
+    if announce.is_some_and(|id| domain_of(id) != actor.domain) {
+        return Err(ApiError::Forbidden(
+            "the Announce is not the actor's".into(),
+        ));
+    }
+    let Some(original) = local_or_known_status(state, object).await? else {
+        return Ok(());
+    };
+    let author = state.store.account(original.account_id).await?;
+    if author.domain.is_some() && state.store.follower_batch(actor.id, 0, 1).await?.is_empty() {
+        return Ok(());
+    }
+    let followers = state
+        .store
+        .remote_actor(actor.id)
+        .await?
+        .and_then(|r| r.followers_url);
+    let visibility = activitypub::visibility_of(
+        &addresses(activity.get("to")),
+        &addresses(activity.get("cc")),
+        followers.as_deref(),
+    );
+    if visibility == Visibility::Direct {
+        return Ok(());
+    }
+    let viewer = Viewer::load(state, Some(actor.id)).await?;
+    dropped(
+        statuses::write_reblog(
+            state,
+            &viewer,
+            original.id,
+            Some(visibility.as_str()),
+            announce,
+        )
+        .await,
+    )
+}
+
+/// A remote account takes back its reblog: the Announce embedded (its object names the
+/// original) or only its id (the id the reblog was stored under).
+async fn unannounced(state: &AppState, actor: &Account, announce: &Value) -> ApiResult<()> {
+    own(actor, announce)?;
+    let mut original = None;
+    if let Some(uri) = id_of(announce) {
+        if let Some(id) = state.store.status_by_uri(uri).await? {
+            let s = state.store.status(id).await?;
+            if s.account_id != actor.id {
+                return Err(ApiError::Forbidden("the reblog is another actor's".into()));
+            }
+            original = s.reblog_of_id;
+        }
+    }
+    if original.is_none() {
+        if let Some(uri) = announce.get("object").and_then(id_of) {
+            original = local_or_known_status(state, uri).await?.map(|s| s.id);
+        }
+    }
+    let Some(original) = original else {
+        return Ok(());
+    };
+    if state.store.reblog_by(actor.id, original).await?.is_none() {
+        return Ok(());
+    }
+    let viewer = Viewer::load(state, Some(actor.id)).await?;
+    dropped(statuses::unreblog(state, &viewer, original).await)
+}
+
+/// The local status a Like (or its Undo) names, if it is ours: likes of other servers'
+/// statuses are theirs to count.
+async fn liked_status(state: &AppState, like: &Value) -> ApiResult<Option<StatusRecord>> {
+    let Some(uri) = id_of(like) else {
+        return Ok(None);
+    };
+    let Some(s) = local_or_known_status(state, uri).await? else {
+        return Ok(None);
+    };
+    let author = state.store.account(s.account_id).await?;
+    Ok(author.domain.is_none().then_some(s))
+}
+
+/// A remote account favourites a local status, through the favourite use case: counted,
+/// and its author notified under the usual policy.
+async fn liked(state: &AppState, actor: &Account, object: &Value) -> ApiResult<()> {
+    let Some(s) = liked_status(state, object).await? else {
+        return Ok(());
+    };
+    let viewer = Viewer::load(state, Some(actor.id)).await?;
+    dropped(statuses::mark(state, &viewer, s.id, Mark::Favourite).await)
+}
+
+/// A remote account takes back its favourite.
+async fn unliked(state: &AppState, actor: &Account, like: &Value) -> ApiResult<()> {
+    own(actor, like)?;
+    let Some(object) = like.get("object") else {
+        return Ok(());
+    };
+    let Some(s) = liked_status(state, object).await? else {
+        return Ok(());
+    };
+    let viewer = Viewer::load(state, Some(actor.id)).await?;
+    dropped(statuses::unmark(state, &viewer, s.id, Mark::Favourite).await)
+}
+
+/// A remote account blocks a local one: recorded as a block (so nothing of either reaches
+/// the other here either), which ends the follows both ways. As Mastodon does, the
+/// blocked account is not told.
+async fn blocked(state: &AppState, actor: &Account, object: &Value) -> ApiResult<()> {
+    let Some(target) = local_account(state, id_of(object)).await? else {
+        return Ok(());
+    };
+    accounts::block(state, actor.id, target.id).await?;
+    Ok(())
+}
+
+/// A remote account lifts its block of a local one.
+async fn unblocked(state: &AppState, actor: &Account, block: &Value) -> ApiResult<()> {
+    own(actor, block)?;
+    let Some(target) = local_account(state, block.get("object").and_then(id_of)).await? else {
+        return Ok(());
+    };
+    accounts::unblock(state, actor.id, target.id).await?;
+    Ok(())
+}
+
+/// A remote account changed a note of its own or its profile. Anything else it names is
+/// refused.
+async fn updated(state: &AppState, actor: &Account, object: &Value) -> ApiResult<()> {
+    match object.get("type").and_then(Value::as_str) {
+        Some("Note" | "Article" | "Question") => note_updated(state, actor, object).await,
+        Some("Person" | "Service" | "Application" | "Group" | "Organization") => {
+            let uri = id_of(object).unwrap_or_default();
+            if actor.uri.as_deref() != Some(uri) {
+                return Err(ApiError::Forbidden("the actor is another one".into()));
+            }
+            // The profile is read again from the actor's own server, as when it was first
+            // fetched, rather than taken from the activity.
+            fetch_actor(state, uri).await?;
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The text, content warning and sensitive flag of a remote note, as Cascade keeps them.
+fn note_text(note: &Value) -> (String, String, bool) {
+    let content = note
+        .get("content")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let text: String = activitypub::html_to_text(content)
+        .chars()
+        .take(MAX_REMOTE_TEXT_CHARS)
+        .collect();
+    let spoiler: String = note
+        .get("summary")
+        .and_then(Value::as_str)
+        .map(activitypub::html_to_text)
+        .unwrap_or_default()
+        .chars()
+        .take(1_000)
+        .collect();
+    let sensitive = note
+        .get("sensitive")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    (text, spoiler, sensitive)
+}
+
+/// The local accounts a remote note mentions.
+async fn local_mentions(state: &AppState, note: &Value) -> ApiResult<Vec<Id>> {
+    let mut mentions: Vec<Id> = Vec::new();
+    for tag in one_or_many(note.get("tag")) {
+        if tag.get("type").and_then(Value::as_str) == Some("Mention") {
+            if let Some(a) = local_account(state, tag.get("href").and_then(Value::as_str)).await? {
+                mentions.push(a.id);
+            }
+        }
+    }
+    mentions.sort_unstable();
+    mentions.dedup();
+    Ok(mentions)
+}
+
+/// A stored remote note edited by its author: its text, content warning and sensitive
+/// flag are replaced, and the version before joins its history, as a local edit's does;
+/// the status's `Edit` job then reindexes it, notifies who reshared it and streams
+/// `status.update`. An Update that changes nothing (a repeat) writes nothing; one of a
+/// note we never stored is dropped.
+async fn note_updated(state: &AppState, actor: &Account, note: &Value) -> ApiResult<()> {
+    let uri = note
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::BadRequest("the note has no id".into()))?;
+    let author = note.get("attributedTo").and_then(id_of);
+    if author != actor.uri.as_deref() || domain_of(uri) != actor.domain {
+        return Err(ApiError::Forbidden("the note is not the actor's".into()));
+    }
+    let Some(id) = state.store.status_by_uri(uri).await? else {
+        return Ok(());
+    };
+    let s = state.store.status(id).await?;
+    if s.account_id != actor.id || s.reblog_of_id.is_some() {
+        return Err(ApiError::Forbidden("the status is not the actor's".into()));
+    }
+    let (text, spoiler, sensitive) = note_text(note);
+    if text == s.text && spoiler == s.spoiler_text && sensitive == s.sensitive {
+        return Ok(());
+    }
+    let now = time::now_millis();
+    let edited_at = note
+        .get("updated")
+        .and_then(Value::as_str)
+        .and_then(time::parse_rfc3339)
+        .map_or(now, |t| t.min(now).max(s.created_at));
+    let original = EditRecord {
+        id: state.ids.next(),
+        status_id: id,
+        text: s.text.clone(),
+        content_html: s.content_html.clone(),
+        spoiler_text: s.spoiler_text.clone(),
+        sensitive: s.sensitive,
+        created_at: s.created_at,
+        poll_options: None,
+        media_ids: String::new(),
+    };
+    let tags: Vec<(Id, String)> = text::hashtags(&text)
+        .into_iter()
+        .map(|t| (state.ids.next(), t))
+        .collect();
+    let edit = EditRecord {
+        id: state.ids.next(),
+        status_id: id,
+        content_html: render_remote_text(state, &text),
+        text,
+        spoiler_text: spoiler,
+        sensitive,
+        created_at: edited_at,
+        poll_options: None,
+        media_ids: String::new(),
+    };
+    let mentions = local_mentions(state, note).await?;
+    let job = NewJob::new(state.ids.next(), JobKind::Edit, id, now);
+    state
+        .store
+        .edit_status(&edit, &original, &mentions, &tags, None, &[job])
+        .await?;
+    state.forget(crate::cluster::Forget::Status(id));
     state.jobs.ring();
     Ok(())
 }

@@ -617,8 +617,68 @@ fn breakers(state: &AppState) -> std::sync::MutexGuard<'_, cascade_core::breaker
 
 /// The local status `s` as federated from its author, to the inboxes of the author's
 /// remote followers (each server's shared inbox once): run by the status's `Deliver`
-/// job. Direct posts and reblogs are not federated yet; remote statuses never are.
+/// job. A reblog goes out as an `Announce` (`reblogged`). Direct posts are not federated
+/// yet; remote statuses never are.
 pub async fn status_created(state: &AppState, s: &StatusRecord) -> ApiResult<()> {
+    if Visibility::from_code(s.visibility) == Visibility::Direct {
+        return Ok(());
+    }
+    let author = state.store.account(s.account_id).await?;
+    if author.domain.is_some() {
+        return Ok(());
+    }
+    if let Some(original) = s.reblog_of_id {
+        let Some((inboxes, object, original_author)) =
+            announce_audience(state, &author, original).await?
+        else {
+            return Ok(());
+        };
+        let activity = documents::announce(state, &author, s, &object, &original_author);
+        return enqueue(state, author.id, &inboxes, &activity).await;
+    }
+    let inboxes = state.store.remote_follower_inboxes(author.id).await?;
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    let note = documents::note(state, s, &author).await?;
+    let activity = documents::create(state, &author, note);
+    enqueue(state, author.id, &inboxes, &activity).await
+}
+
+/// Who hears of a local account's reblog of `original`: the reblogger's remote followers
+/// and, when remote, the original's author; with the original's id and its author's.
+/// `None` when the original is gone or nobody remote is to be told.
+async fn announce_audience(
+    state: &AppState,
+    reblogger: &Account,
+    original: Id,
+) -> ApiResult<Option<(Vec<String>, String, String)>> {
+    let o = match state.store.status(original).await {
+        Ok(o) => o,
+        Err(cascade_store::StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let author = state.store.account(o.account_id).await?;
+    let mut inboxes = state.store.remote_follower_inboxes(reblogger.id).await?;
+    if author.domain.is_some() {
+        // Its server's shared inbox, which the reblogger's followers there may share.
+        let actor = state.store.remote_actor(author.id).await?;
+        inboxes.extend(actor.map(|r| r.shared_inbox.unwrap_or(r.inbox)));
+    }
+    inboxes.sort_unstable();
+    inboxes.dedup();
+    let Some(object) = documents::any_status_uri(state, o.id).await? else {
+        return Ok(None);
+    };
+    if inboxes.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some((inboxes, object, account_uri(state, &author))))
+}
+
+/// An edited local status, told as `Update` to the servers its `Create` went to (the
+/// status's `Edit` job).
+pub async fn status_edited(state: &AppState, s: &StatusRecord) -> ApiResult<()> {
     if s.reblog_of_id.is_some() || Visibility::from_code(s.visibility) == Visibility::Direct {
         return Ok(());
     }
@@ -631,19 +691,40 @@ pub async fn status_created(state: &AppState, s: &StatusRecord) -> ApiResult<()>
         return Ok(());
     }
     let note = documents::note(state, s, &author).await?;
-    let activity = documents::create(state, &author, note);
+    let activity = documents::update(
+        &local_actor(state, &author.username),
+        note,
+        s.edited_at.unwrap_or_else(time::now_millis),
+    );
     enqueue(state, author.id, &inboxes, &activity).await
 }
 
-/// A deleted local status, told to the servers its followers are on (`Delete` job).
+/// A local account's changed profile, told as `Update` of its `Person` to the servers its
+/// followers are on.
+pub async fn profile_updated(state: &AppState, account: Id) -> ApiResult<()> {
+    let a = state.store.account(account).await?;
+    if a.domain.is_some() {
+        return Ok(());
+    }
+    let inboxes = state.store.remote_follower_inboxes(a.id).await?;
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    let person = documents::person(state, &a).await?;
+    let activity = documents::update(&local_actor(state, &a.username), person, time::now_millis());
+    enqueue(state, a.id, &inboxes, &activity).await
+}
+
+/// A deleted local status, told to the servers its followers are on (`Delete` job); a
+/// deleted reblog (`reblog_of`: its original) is the `Undo` of its `Announce`.
 pub async fn status_deleted(
     state: &AppState,
     id: Id,
     author: Id,
     visibility: i64,
-    reblog: bool,
+    reblog_of: Option<Id>,
 ) -> ApiResult<()> {
-    if reblog || Visibility::from_code(visibility) == Visibility::Direct {
+    if Visibility::from_code(visibility) == Visibility::Direct {
         return Ok(());
     }
     let Ok(author) = state.store.account(author).await else {
@@ -651,6 +732,24 @@ pub async fn status_deleted(
     };
     if author.domain.is_some() {
         return Ok(());
+    }
+    if let Some(original) = reblog_of {
+        let Some((inboxes, object, original_author)) =
+            announce_audience(state, &author, original).await?
+        else {
+            return Ok(());
+        };
+        let reblog = StatusRecord {
+            id,
+            account_id: author.id,
+            visibility,
+            reblog_of_id: Some(original),
+            created_at: time::now_millis(),
+            ..StatusRecord::default()
+        };
+        let announce = documents::announce(state, &author, &reblog, &object, &original_author);
+        let activity = documents::undo(announce);
+        return enqueue(state, author.id, &inboxes, &activity).await;
     }
     let inboxes = state.store.remote_follower_inboxes(author.id).await?;
     if inboxes.is_empty() {
@@ -759,4 +858,66 @@ pub async fn answer_job(
         "object": follow,
     });
     Ok(Some(federate_job(state, target.id, &inbox, &activity, now)))
+}
+
+/// What a local account's action on a remote account or its status owes the remote
+/// server, as a job for the action's own transaction (`None`: nothing to send).
+async fn to_author(
+    state: &AppState,
+    sender: &Account,
+    recipient: &Account,
+    activity: Value,
+) -> ApiResult<Option<NewJob>> {
+    if sender.domain.is_some() || recipient.domain.is_none() {
+        return Ok(None);
+    }
+    let Some(inbox) = inbox_of(state, recipient.id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(federate_job(
+        state,
+        sender.id,
+        &inbox,
+        &activity,
+        time::now_millis(),
+    )))
+}
+
+/// The `Like` (or, with `undo`, its `Undo`) a local account's favourite of the remote
+/// status `s` sends its author.
+pub async fn like_job(
+    state: &AppState,
+    account: Id,
+    s: &StatusRecord,
+    undo: bool,
+) -> ApiResult<Option<NewJob>> {
+    let author = state.store.account(s.account_id).await?;
+    if author.domain.is_none() {
+        return Ok(None);
+    }
+    let Some((uri, _)) = state.store.remote_status(s.id).await? else {
+        return Ok(None);
+    };
+    let me = state.store.account(account).await?;
+    let like = documents::like(state, &me, s.id, &uri);
+    let activity = if undo { documents::undo(like) } else { like };
+    to_author(state, &me, &author, activity).await
+}
+
+/// The `Block` (or, with `undo`, its `Undo`) a local account's block of a remote one
+/// sends it.
+pub async fn block_job(
+    state: &AppState,
+    account: Id,
+    target: Id,
+    undo: bool,
+) -> ApiResult<Option<NewJob>> {
+    let target = state.store.account(target).await?;
+    if target.domain.is_none() {
+        return Ok(None);
+    }
+    let me = state.store.account(account).await?;
+    let block = documents::block(state, &me, &target);
+    let activity = if undo { documents::undo(block) } else { block };
+    to_author(state, &me, &target, activity).await
 }
