@@ -21,6 +21,7 @@ mod coverage;
 mod crash;
 mod emojis;
 mod errors;
+mod federated_timelines;
 mod federation;
 mod fedify;
 mod filters;
