@@ -14,6 +14,16 @@ pub struct Range {
     pub oldest_first: bool,
 }
 
+/// The condition that keeps local posts only (`Some(true)`), remote ones only
+/// (`Some(false)`) or both (`None`): remote authors are accounts with a domain.
+fn origin(local: Option<bool>) -> &'static str {
+    match local {
+        None => "",
+        Some(true) => " AND s.account_id IN (SELECT id FROM accounts WHERE domain IS NULL)",
+        Some(false) => " AND s.account_id IN (SELECT id FROM accounts WHERE domain IS NOT NULL)",
+    }
+}
+
 /// The store's form of a page.
 pub fn range(page: &cascade_core::timeline::Page) -> Range {
     Range {
@@ -89,13 +99,7 @@ impl Store {
         range: Range,
         local: Option<bool>,
     ) -> Result<Vec<Id>> {
-        let scope = match local {
-            None => "",
-            Some(true) => " AND s.account_id IN (SELECT id FROM accounts WHERE domain IS NULL)",
-            Some(false) => {
-                " AND s.account_id IN (SELECT id FROM accounts WHERE domain IS NOT NULL)"
-            }
-        };
+        let scope = origin(local);
         self.status_ids(
             "",
             &format!("s.visibility = 0 AND s.reblog_of_id IS NULL AND (s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id){scope}"),
@@ -107,17 +111,19 @@ impl Store {
     }
 
     /// Public posts with media attachments (`only_media`): as `public_timeline`, or as
-    /// `tag_timeline` when a tag is given.
+    /// `tag_timeline` when a tag is given; local or remote ones only as `local` says.
     pub async fn public_media_timeline(
         &self,
         tag: Option<&str>,
         hidden: &[Id],
         range: Range,
+        local: Option<bool>,
     ) -> Result<Vec<Id>> {
+        let scope = origin(local);
         match tag {
             None => self.status_ids(
                 "",
-                &format!("s.visibility = 0 AND s.reblog_of_id IS NULL AND (s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id) AND {WITH_MEDIA}"),
+                &format!("s.visibility = 0 AND s.reblog_of_id IS NULL AND (s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id) AND {WITH_MEDIA}{scope}"),
                 vec![],
                 hidden,
                 range,
@@ -125,7 +131,7 @@ impl Store {
             .await,
             Some(tag) => self.status_ids(
                 "JOIN status_tags st ON st.status_id = s.id JOIN tags t ON t.id = st.tag_id",
-                &format!("t.name = $1 AND s.visibility = 0 AND s.reblog_of_id IS NULL AND {WITH_MEDIA}"),
+                &format!("t.name = $1 AND s.visibility = 0 AND s.reblog_of_id IS NULL AND {WITH_MEDIA}{scope}"),
                 vec![Arg::Text(tag.to_lowercase())],
                 hidden,
                 range,
@@ -134,11 +140,18 @@ impl Store {
         }
     }
 
-    /// Public posts with a hashtag.
-    pub async fn tag_timeline(&self, tag: &str, hidden: &[Id], range: Range) -> Result<Vec<Id>> {
+    /// Public posts with a hashtag: local or remote ones only as `local` says.
+    pub async fn tag_timeline(
+        &self,
+        tag: &str,
+        hidden: &[Id],
+        range: Range,
+        local: Option<bool>,
+    ) -> Result<Vec<Id>> {
+        let scope = origin(local);
         self.status_ids(
             "JOIN status_tags st ON st.status_id = s.id JOIN tags t ON t.id = st.tag_id",
-            "t.name = $1 AND s.visibility = 0 AND s.reblog_of_id IS NULL",
+            &format!("t.name = $1 AND s.visibility = 0 AND s.reblog_of_id IS NULL{scope}"),
             vec![Arg::Text(tag.to_lowercase())],
             hidden,
             range,

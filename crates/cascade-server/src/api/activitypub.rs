@@ -14,6 +14,7 @@ use axum::{Json, Router};
 use cascade_core::activitypub::wants_activity_json;
 use serde_json::Value;
 
+use crate::api::params::{flex, Params};
 use crate::api::path_id;
 use crate::app::federation::{self, documents, inbox};
 use crate::error::{ApiError, ApiResult};
@@ -104,25 +105,64 @@ async fn collection(
     )))
 }
 
+/// `?page=true`, with `max_id` or `min_id`, asks for one page of a listed collection.
+#[derive(Debug, Default, serde::Deserialize)]
+struct PageQuery {
+    #[serde(default, deserialize_with = "flex::bool")]
+    page: bool,
+    max_id: Option<String>,
+    min_id: Option<String>,
+}
+
+/// A page's `max_id` or `min_id`: an id, else 400 (a peer's bad link, said plainly).
+fn cursor_id(name: &str, raw: Option<&str>) -> ApiResult<Option<cascade_core::Id>> {
+    match raw {
+        None | Some("") => Ok(None),
+        Some(raw) => raw
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::BadRequest(format!("{name} must be an id"))),
+    }
+}
+
+/// A local actor's outbox, followers or following: the collection, or one of its pages.
+async fn listed(
+    state: &AppState,
+    username: &str,
+    kind: documents::Listed,
+    q: PageQuery,
+) -> ApiResult<Activity> {
+    let a = local(state, username).await?;
+    let cursor = documents::Cursor {
+        max_id: cursor_id("max_id", q.max_id.as_deref())?,
+        min_id: cursor_id("min_id", q.min_id.as_deref())?,
+    };
+    let page = q.page.then_some(cursor);
+    Ok(Activity(documents::listed(state, &a, kind, page).await?))
+}
+
 async fn outbox(
     State(state): State<AppState>,
     Path(username): Path<String>,
+    Params(q): Params<PageQuery>,
 ) -> ApiResult<Activity> {
-    collection(&state, &username, "outbox", |a| a.statuses_count).await
+    listed(&state, &username, documents::Listed::Outbox, q).await
 }
 
 async fn followers(
     State(state): State<AppState>,
     Path(username): Path<String>,
+    Params(q): Params<PageQuery>,
 ) -> ApiResult<Activity> {
-    collection(&state, &username, "followers", |a| a.followers_count).await
+    listed(&state, &username, documents::Listed::Followers, q).await
 }
 
 async fn following(
     State(state): State<AppState>,
     Path(username): Path<String>,
+    Params(q): Params<PageQuery>,
 ) -> ApiResult<Activity> {
-    collection(&state, &username, "following", |a| a.following_count).await
+    listed(&state, &username, documents::Listed::Following, q).await
 }
 
 async fn featured(

@@ -86,6 +86,18 @@ struct PublicParams {
     only_media: bool,
 }
 
+impl PublicParams {
+    /// Local posts only (`Some(true)`, which wins over `remote` as in Mastodon), remote
+    /// posts only (`Some(false)`) or both.
+    fn scope(&self) -> Option<bool> {
+        match (self.local, self.remote) {
+            (true, _) => Some(true),
+            (false, true) => Some(false),
+            (false, false) => None,
+        }
+    }
+}
+
 async fn public_timeline(
     State(state): State<AppState>,
     here: LinkBase,
@@ -93,18 +105,11 @@ async fn public_timeline(
     Params(p): Params<PublicParams>,
 ) -> ApiResult<Paged<Vec<model::Status>>> {
     let viewer = Viewer::load(&state, auth.viewer_with("read:statuses")?).await?;
-    // Remote posts have no media yet, so a remote media timeline is empty.
-    let result = if p.only_media && p.remote {
-        (Vec::new(), Vec::new())
-    } else if p.only_media {
-        uc::public_media(&state, &viewer, None, p.page.page(20, MAX_LIMIT)).await?
+    let page = p.page.page(20, MAX_LIMIT);
+    let result = if p.only_media {
+        uc::public_media(&state, &viewer, None, page, p.scope()).await?
     } else {
-        let scope = match (p.local, p.remote) {
-            (true, _) => Some(true),
-            (false, true) => Some(false),
-            (false, false) => None,
-        };
-        uc::public_scoped(&state, &viewer, p.page.page(20, MAX_LIMIT), scope).await?
+        uc::public_scoped(&state, &viewer, page, p.scope()).await?
     };
     Ok(paged(&state, &viewer, result, here))
 }
@@ -118,12 +123,11 @@ async fn tag_timeline(
 ) -> ApiResult<Paged<Vec<model::Status>>> {
     let viewer = Viewer::load(&state, auth.viewer_with("read:statuses")?).await?;
     let tag = cascade_core::text::tag_name(&tag).ok_or(ApiError::NotFound)?;
-    let result = if p.remote {
-        (Vec::new(), Vec::new())
-    } else if p.only_media {
-        uc::public_media(&state, &viewer, Some(&tag), p.page.page(20, MAX_LIMIT)).await?
+    let page = p.page.page(20, MAX_LIMIT);
+    let result = if p.only_media {
+        uc::public_media(&state, &viewer, Some(&tag), page, p.scope()).await?
     } else {
-        uc::tag(&state, &viewer, &tag, p.page.page(20, MAX_LIMIT)).await?
+        uc::tag(&state, &viewer, &tag, page, p.scope()).await?
     };
     Ok(paged(&state, &viewer, result, here))
 }

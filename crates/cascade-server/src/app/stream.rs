@@ -420,6 +420,17 @@ fn is_public(s: &StatusRecord) -> bool {
         && s.in_reply_to_account_id.is_none_or(|to| to == s.account_id)
 }
 
+/// Whether an account lives on another server (its record, from the record cache, has a
+/// domain). An account gone since counts as local, as a deleted status's author may be.
+async fn is_remote(state: &AppState, account: Id) -> ApiResult<bool> {
+    let now = std::time::Instant::now();
+    let found = state
+        .records
+        .accounts(&state.store, &[account], now)
+        .await?;
+    Ok(found.get(&account).is_some_and(|a| a.domain.is_some()))
+}
+
 /// The accounts a connection's viewer must not see in an event about `s`: the author, and
 /// for a reblog the original's author.
 async fn hidden_from(state: &AppState, conn: &Conn, authors: &[Id]) -> bool {
@@ -480,13 +491,16 @@ async fn publish_public(
     event: Arc<Event>,
     status: Option<&crate::app::entity::Status>,
 ) -> ApiResult<()> {
+    // Local posts go to the `:local` channels, remote ones to the `:remote` ones.
+    let remote = is_remote(state, s.account_id).await?;
+    let side = if remote { Scope::Remote } else { Scope::Local };
     let mut channels = vec![
         Channel::Public {
             scope: Scope::All,
             media: false,
         },
         Channel::Public {
-            scope: Scope::Local,
+            scope: side,
             media: false,
         },
     ];
@@ -499,12 +513,15 @@ async fn publish_public(
             .media_attachments
             .is_empty()
     }) {
-        for scope in [Scope::All, Scope::Local] {
+        for scope in [Scope::All, side] {
             channels.push(Channel::Public { scope, media: true });
         }
     }
     for tag in tags {
         for local in [false, true] {
+            if local && remote {
+                continue;
+            }
             channels.push(Channel::Hashtag {
                 tag: tag.clone(),
                 local,

@@ -156,12 +156,14 @@ pub async fn public_scoped(
     .await
 }
 
-/// The public timeline (or a tag's, with `tag`) of posts with media (`only_media`).
+/// The public timeline (or a tag's, with `tag`) of posts with media (`only_media`): local
+/// ones (`Some(true)`), remote ones (`Some(false)`) or both.
 pub async fn public_media(
     state: &AppState,
     viewer: &Viewer,
     tag: Option<&str>,
     page: Page,
+    local: Option<bool>,
 ) -> ApiResult<TimelinePage> {
     let hidden = viewer.hidden();
     let keep = |s: &StatusRecord, _: Option<&StatusRecord>| !viewer.hides(s.account_id);
@@ -170,24 +172,31 @@ pub async fn public_media(
         async move {
             Ok(state
                 .store
-                .public_media_timeline(tag, hidden, range(&want))
+                .public_media_timeline(tag, hidden, range(&want), local)
                 .await?)
         }
     })
     .await
 }
 
+/// A hashtag's timeline of local posts (`Some(true)`), remote ones (`Some(false)`) or both.
 pub async fn tag(
     state: &AppState,
     viewer: &Viewer,
     tag: &str,
     page: Page,
+    local: Option<bool>,
 ) -> ApiResult<TimelinePage> {
     let hidden = viewer.hidden();
     let keep = |s: &StatusRecord, _: Option<&StatusRecord>| !viewer.hides(s.account_id);
     filtered_page(state, viewer, page, FilterContext::Public, keep, |want| {
         let hidden = &hidden;
-        async move { Ok(state.store.tag_timeline(tag, hidden, range(&want)).await?) }
+        async move {
+            Ok(state
+                .store
+                .tag_timeline(tag, hidden, range(&want), local)
+                .await?)
+        }
     })
     .await
 }

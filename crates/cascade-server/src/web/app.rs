@@ -238,7 +238,7 @@ pub async fn tag(
 ) -> Response {
     let anonymous = crate::app::Viewer::anonymous();
     let viewer = session.as_ref().map_or(&anonymous, |s| &*s.viewer);
-    let (posts, keys) = match timelines::tag(&state, viewer, &tag, q.page()).await {
+    let (posts, keys) = match timelines::tag(&state, viewer, &tag, q.page(), None).await {
         Ok(found) => found,
         Err(e) => return page_error(&state, e),
     };
