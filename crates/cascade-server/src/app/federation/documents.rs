@@ -332,6 +332,7 @@ pub fn update(actor: &str, object: Value, at: i64) -> Value {
         "cc": cc,
         "object": object,
     })
+}
 
 /// A local actor's collection that lists its items, page by page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
