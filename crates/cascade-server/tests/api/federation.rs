@@ -970,7 +970,9 @@ async fn the_same_like_announce_or_update_twice_changes_nothing_the_second_time(
         "cc": [format!("{bob_uri}/followers")],
         "object": note,
     });
-    let send = |activity: &Value| {
+    // A peer that delivers an activity again signs it again: a Date of its own (a
+    // second apart here), so the request is not a replay but the activity is a repeat.
+    let send = |activity: &Value, attempt: i64| {
         let body = activity.to_string();
         let (a, key, key_id) = (&a, &bob_key, &key_id);
         async move {
@@ -981,16 +983,16 @@ async fn the_same_like_announce_or_update_twice_changes_nothing_the_second_time(
                     key,
                     signed_body: body.as_bytes(),
                     sent_body: body.as_bytes(),
-                    date_ms: cascade_core::time::now_millis(),
+                    date_ms: cascade_core::time::now_millis() - attempt * 1_000,
                 },
             )
             .await
             .status()
         }
     };
-    for _ in 0..2 {
-        assert_eq!(send(&like).await, StatusCode::ACCEPTED);
-        assert_eq!(send(&announce).await, StatusCode::ACCEPTED);
+    for attempt in 0..2 {
+        assert_eq!(send(&like, attempt).await, StatusCode::ACCEPTED);
+        assert_eq!(send(&announce, attempt).await, StatusCode::ACCEPTED);
     }
     a.drain().await;
     let counted = status(&a, &alice, id(&post)).await;
@@ -1006,8 +1008,8 @@ async fn the_same_like_announce_or_update_twice_changes_nothing_the_second_time(
         "actor": bob_uri,
         "object": announce["id"],
     });
-    for _ in 0..2 {
-        assert_eq!(send(&undo).await, StatusCode::ACCEPTED);
+    for attempt in 0..2 {
+        assert_eq!(send(&undo, attempt).await, StatusCode::ACCEPTED);
     }
     assert_eq!(status(&a, &alice, id(&post)).await["reblogs_count"], 0);
 }
