@@ -74,6 +74,29 @@ pub struct EditRecord {
     pub media_ids: String,
 }
 
+impl EditRecord {
+    /// The version of `s` before its first edit, which its history starts with, as entry
+    /// `id` (with the version's poll options and attachments).
+    pub fn original(
+        id: Id,
+        s: &StatusRecord,
+        poll_options: Option<String>,
+        media_ids: String,
+    ) -> EditRecord {
+        EditRecord {
+            id,
+            status_id: s.id,
+            text: s.text.clone(),
+            content_html: s.content_html.clone(),
+            spoiler_text: s.spoiler_text.clone(),
+            sensitive: s.sensitive,
+            created_at: s.created_at,
+            poll_options,
+            media_ids,
+        }
+    }
+}
+
 /// A deleted status as it was, and the quotes of it that now show it as deleted.
 #[derive(Debug, Clone)]
 pub struct DeletedStatus {

@@ -380,17 +380,12 @@ pub async fn edit(
         _ => true,
     };
     // The version before the first edit, which the history starts with.
-    let original = EditRecord {
-        id: state.ids.next(),
-        status_id: id,
-        text: s.text.clone(),
-        content_html: s.content_html.clone(),
-        spoiler_text: s.spoiler_text.clone(),
-        sensitive: s.sensitive,
-        created_at: s.created_at,
-        poll_options: old_poll.as_ref().map(|p| p.options.clone()),
-        media_ids: media_before,
-    };
+    let original = EditRecord::original(
+        state.ids.next(),
+        &s,
+        old_poll.as_ref().map(|p| p.options.clone()),
+        media_before,
+    );
     let edit = EditRecord {
         id: state.ids.next(),
         status_id: id,

@@ -5,13 +5,14 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
 use cascade_server::app::stream::{Channel, Scope};
 
 use crate::helpers::{eventually, spawn_with, TestApp, User};
+use crate::streaming::next;
 
 async fn server() -> TestApp {
     spawn_with(|config| {
@@ -175,32 +176,6 @@ async fn tag_timelines_and_streams_tell_local_and_remote_posts_apart() {
         }
     }
     assert_eq!(seen, want);
-}
-
-/// The next event frame with its payload parsed; `None` when nothing comes within `wait`.
-async fn next(
-    ws: &mut tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
-    wait: Duration,
-) -> Option<Value> {
-    let deadline = tokio::time::Instant::now() + wait;
-    loop {
-        let msg = tokio::time::timeout_at(deadline, ws.next()).await.ok()??;
-        match msg.expect("a frame") {
-            Message::Text(text) => {
-                let mut v: Value = serde_json::from_str(&text).expect("JSON frames");
-                if let Some(p) = v["payload"].as_str() {
-                    if let Ok(parsed) = serde_json::from_str::<Value>(p) {
-                        v["payload"] = parsed;
-                    }
-                }
-                return Some(v);
-            }
-            Message::Close(_) => return None,
-            _ => continue,
-        }
-    }
 }
 
 /// The path and query of one of `app`'s own ActivityPub ids.

@@ -14,7 +14,7 @@ use cascade_server::app::stream::{Channel, Scope};
 
 use crate::helpers::{eventually, spawn_app, spawn_with, TestApp, User};
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A WebSocket on `/api/v1/streaming` with the given query.
 async fn socket(app: &TestApp, query: &str) -> Socket {
@@ -27,7 +27,7 @@ async fn socket(app: &TestApp, query: &str) -> Socket {
 
 /// The next event or error frame, as JSON with `payload` parsed when it is JSON; `None`
 /// when nothing arrives within `wait`.
-async fn next(ws: &mut Socket, wait: Duration) -> Option<Value> {
+pub(crate) async fn next(ws: &mut Socket, wait: Duration) -> Option<Value> {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         let msg = tokio::time::timeout_at(deadline, ws.next()).await.ok()??;

@@ -716,17 +716,7 @@ async fn note_updated(state: &AppState, actor: &Account, note: &Value) -> ApiRes
         .and_then(Value::as_str)
         .and_then(time::parse_rfc3339)
         .map_or(now, |t| t.min(now).max(s.created_at));
-    let original = EditRecord {
-        id: state.ids.next(),
-        status_id: id,
-        text: s.text.clone(),
-        content_html: s.content_html.clone(),
-        spoiler_text: s.spoiler_text.clone(),
-        sensitive: s.sensitive,
-        created_at: s.created_at,
-        poll_options: None,
-        media_ids: String::new(),
-    };
+    let original = EditRecord::original(state.ids.next(), &s, None, String::new());
     let tags: Vec<(Id, String)> = text::hashtags(&text)
         .into_iter()
         .map(|t| (state.ids.next(), t))
