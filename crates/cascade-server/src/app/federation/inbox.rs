@@ -351,14 +351,7 @@ async fn created(state: &AppState, actor: &Account, note: &Value) -> ApiResult<(
     ) {
         return Ok(());
     }
-    let uri = note
-        .get("id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::BadRequest("the note has no id".into()))?;
-    let author = note.get("attributedTo").and_then(id_of);
-    if author != actor.uri.as_deref() || domain_of(uri) != actor.domain {
-        return Err(ApiError::Forbidden("the note is not the actor's".into()));
-    }
+    let uri = owned_note_uri(actor, note)?;
     if state.store.status_by_uri(uri).await?.is_some() {
         return Ok(());
     }
@@ -685,12 +678,9 @@ async fn local_mentions(state: &AppState, note: &Value) -> ApiResult<Vec<Id>> {
     Ok(mentions)
 }
 
-/// A stored remote note edited by its author: its text, content warning and sensitive
-/// flag are replaced, and the version before joins its history, as a local edit's does;
-/// the status's `Edit` job then reindexes it, notifies who reshared it and streams
-/// `status.update`. An Update that changes nothing (a repeat) writes nothing; one of a
-/// note we never stored is dropped.
-async fn note_updated(state: &AppState, actor: &Account, note: &Value) -> ApiResult<()> {
+/// A note's id, when the note is attributed to `actor` and lives on its server: 400
+/// without an id, 403 for someone else's note.
+fn owned_note_uri<'a>(actor: &Account, note: &'a Value) -> ApiResult<&'a str> {
     let uri = note
         .get("id")
         .and_then(Value::as_str)
@@ -699,6 +689,16 @@ async fn note_updated(state: &AppState, actor: &Account, note: &Value) -> ApiRes
     if author != actor.uri.as_deref() || domain_of(uri) != actor.domain {
         return Err(ApiError::Forbidden("the note is not the actor's".into()));
     }
+    Ok(uri)
+}
+
+/// A stored remote note edited by its author: its text, content warning and sensitive
+/// flag are replaced, and the version before joins its history, as a local edit's does;
+/// the status's `Edit` job then reindexes it, notifies who reshared it and streams
+/// `status.update`. An Update that changes nothing (a repeat) writes nothing; one of a
+/// note we never stored is dropped.
+async fn note_updated(state: &AppState, actor: &Account, note: &Value) -> ApiResult<()> {
+    let uri = owned_note_uri(actor, note)?;
     let Some(id) = state.store.status_by_uri(uri).await? else {
         return Ok(());
     };
