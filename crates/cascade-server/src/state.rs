@@ -193,7 +193,10 @@ impl AppState {
         AppState(Arc::new(Shared {
             config,
             store,
-            ids: IdGenerator::new(),
+            ids: match &cluster {
+                Some(c) => IdGenerator::numbered(c.number.clone()),
+                None => IdGenerator::new(),
+            },
             feeds,
             authored,
             jobs: JobBell::default(),
