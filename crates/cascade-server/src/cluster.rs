@@ -19,6 +19,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use cascade_core::coalesce::Decision;
+use cascade_core::id::MAX_NODES;
 use cascade_core::Id;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -28,6 +30,9 @@ use crate::config::Config;
 
 /// How long a node waits for NATS or Redis at start before it gives up with an error.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a Redis command or reconnection may take before the caller goes on without
+/// Redis (a healthy one answers in well under a millisecond).
+const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// The shared services this node reaches, and its name among the nodes.
 pub struct Cluster {
@@ -40,6 +45,9 @@ pub struct Cluster {
     redis: Option<redis::aio::ConnectionManager>,
     /// When this node lost NATS, until it is back and has caught up.
     gap: Arc<Gap>,
+    /// This node's number among the live nodes (`0..MAX_NODES`), leased in Redis, which
+    /// its ids carry so that no two nodes make the same id (`IdGenerator::numbered`).
+    pub number: Arc<AtomicI64>,
 }
 
 /// A time this node was cut off from NATS, and the signal that it is back.
@@ -208,6 +216,7 @@ impl Cluster {
             nats: None,
             redis: None,
             gap: Arc::default(),
+            number: Arc::new(AtomicI64::new(-1)),
         };
         if let Some(url) = &config.nats_url {
             // The client reconnects by itself; messages sent meanwhile are lost to this
@@ -281,12 +290,47 @@ impl Cluster {
         if let Some(url) = &config.redis_url {
             let fail = |e: redis::RedisError| anyhow::anyhow!("cannot reach Redis at {url}: {e}");
             let client = redis::Client::open(url.as_str()).map_err(fail)?;
-            let manager =
-                tokio::time::timeout(CONNECT_TIMEOUT, redis::aio::ConnectionManager::new(client))
-                    .await
-                    .map_err(|_| anyhow::anyhow!("cannot reach Redis at {url}: timed out"))?
-                    .map_err(fail)?;
+            // A Redis that went away must not hold requests: the manager's default
+            // reconnects with a backoff of up to 13 s that every command waits on. Here a
+            // reconnect is tried at once and once more, each try and each command bounded,
+            // and the caller falls back to what one node does alone.
+            let settings = redis::aio::ConnectionManagerConfig::new()
+                .set_number_of_retries(1)
+                .set_factor(50)
+                .set_max_delay(200)
+                .set_connection_timeout(REDIS_TIMEOUT)
+                .set_response_timeout(REDIS_TIMEOUT);
+            let manager = tokio::time::timeout(
+                CONNECT_TIMEOUT,
+                redis::aio::ConnectionManager::new_with_config(client, settings),
+            )
+            .await
+            .map_err(|_| anyhow::anyhow!("cannot reach Redis at {url}: timed out"))?
+            .map_err(fail)?;
+            let name = cluster.key("node-number");
+            let mut conn = manager.clone();
+            let number = claim_number(&mut conn, &name, &cluster.node, None)
+                .await
+                .map_err(fail)?
+                .ok_or_else(|| {
+                    anyhow::anyhow!("all {MAX_NODES} node numbers are taken in Redis at {url}")
+                })?;
+            cluster.number.store(number, Ordering::SeqCst);
+            tokio::spawn(keep_number(
+                conn,
+                name,
+                cluster.node.clone(),
+                Arc::downgrade(&cluster.number),
+            ));
             cluster.redis = Some(manager);
+        } else {
+            // Without Redis there is nothing to lease numbers from: a random one, which
+            // a second node may draw as well (the operator was told to give both).
+            tracing::warn!("no Redis: this node's ids carry a random node number");
+            cluster.number.store(
+                rand::random::<i64>().rem_euclid(MAX_NODES),
+                Ordering::SeqCst,
+            );
         }
         Ok(Some(cluster))
     }
@@ -336,6 +380,77 @@ impl Cluster {
             let _ = tokio::time::timeout(CONNECT_TIMEOUT, published).await;
         }
         let _ = tokio::time::timeout(CONNECT_TIMEOUT, nats.flush()).await;
+    }
+}
+
+/// How long a node's number is held in Redis without renewal, and how often it is renewed.
+const NUMBER_LEASE: Duration = Duration::from_secs(30);
+const NUMBER_RENEWAL: Duration = Duration::from_secs(10);
+
+/// Takes the first free node number (`prefer` first, when given): `{name}:{n}` set to
+/// this node's name for `NUMBER_LEASE`. `None` when all are taken.
+async fn claim_number(
+    conn: &mut redis::aio::ConnectionManager,
+    name: &str,
+    node: &str,
+    prefer: Option<i64>,
+) -> redis::RedisResult<Option<i64>> {
+    for n in prefer.into_iter().chain(0..MAX_NODES) {
+        let taken: Option<String> = redis::cmd("SET")
+            .arg(format!("{name}:{n}"))
+            .arg(node)
+            .arg("NX")
+            .arg("PX")
+            .arg(NUMBER_LEASE.as_millis() as u64)
+            .query_async(conn)
+            .await?;
+        if taken.is_some() {
+            return Ok(Some(n));
+        }
+    }
+    Ok(None)
+}
+
+/// Renews this node's number while the node lives. A lease found gone (Redis restarted
+/// empty, or this node was away past the lease) is taken again, or another number when a
+/// newer node took it meanwhile; a Redis that does not answer leaves the number as it is.
+async fn keep_number(
+    mut conn: redis::aio::ConnectionManager,
+    name: String,
+    node: String,
+    number: std::sync::Weak<AtomicI64>,
+) {
+    const RENEW: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+        return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+    loop {
+        tokio::time::sleep(NUMBER_RENEWAL).await;
+        let Some(number) = number.upgrade() else {
+            return;
+        };
+        let held = number.load(Ordering::SeqCst);
+        let renewed: redis::RedisResult<i64> = redis::cmd("EVAL")
+            .arg(RENEW)
+            .arg(1)
+            .arg(format!("{name}:{held}"))
+            .arg(&node)
+            .arg(NUMBER_LEASE.as_millis() as u64)
+            .query_async(&mut conn)
+            .await;
+        if !matches!(renewed, Ok(0)) {
+            continue;
+        }
+        match claim_number(&mut conn, &name, &node, Some(held)).await {
+            Ok(Some(n)) if n != held => {
+                tracing::warn!(
+                    from = held,
+                    to = n,
+                    "this node's number was taken; it has a new one"
+                );
+                number.store(n, Ordering::SeqCst);
+            }
+            Ok(Some(_)) | Err(_) => {}
+            Ok(None) => tracing::warn!("no free node number; this node keeps its own"),
+        }
     }
 }
 
@@ -391,4 +506,91 @@ pub async fn run_listener(state: crate::AppState) {
         }
     }
     tracing::error!("the NATS subscription ended; this node no longer hears the others");
+}
+
+/// Coalescing windows shared by the cluster, in Redis: `sent` (set for a window when an
+/// event goes out) and `pending` (set when a delayed delivery is scheduled), per recipient
+/// (an account for the streams, a subscription for Web Push) and notification group, so a
+/// burst is coalesced once for the cluster, not once per node. A Redis error sends the
+/// event at once: a burst then goes out uncoalesced rather than lost.
+pub struct SharedWindows {
+    conn: redis::aio::ConnectionManager,
+    prefix: String,
+    window_ms: i64,
+}
+
+impl SharedWindows {
+    /// The windows named `name` (one family per kind of delivery), when this node is part
+    /// of a cluster with Redis and coalescing is on.
+    pub fn of(state: &crate::AppState, name: &str) -> Option<SharedWindows> {
+        let cluster = state.cluster.as_ref()?;
+        let window_ms = state.config.coalesce_ms;
+        (window_ms > 0).then_some(())?;
+        Some(SharedWindows {
+            conn: cluster.redis()?,
+            prefix: cluster.key(name),
+            window_ms,
+        })
+    }
+
+    fn keys(&self, key: &(Id, String)) -> (String, String) {
+        let base = format!("{}:{}:{}", self.prefix, key.0, key.1);
+        (format!("{base}:sent"), format!("{base}:pending"))
+    }
+
+    /// What to do with an event of `key` at `now`, as `Coalescer::offer` answers.
+    pub async fn offer(&self, key: &(Id, String), now: i64) -> Decision {
+        let (sent, pending) = self.keys(key);
+        let mut conn = self.conn.clone();
+        let window = self.window_ms as u64;
+        let first: redis::RedisResult<Option<String>> = redis::cmd("SET")
+            .arg(&sent)
+            .arg(now)
+            .arg("NX")
+            .arg("PX")
+            .arg(window)
+            .query_async(&mut conn)
+            .await;
+        match first {
+            Ok(Some(_)) | Err(_) => return Decision::Now,
+            Ok(None) => {}
+        }
+        let scheduled: redis::RedisResult<(Option<String>, i64)> = redis::pipe()
+            .cmd("SET")
+            .arg(&pending)
+            .arg(1)
+            .arg("NX")
+            .arg("PX")
+            .arg(2 * window)
+            .cmd("PTTL")
+            .arg(&sent)
+            .query_async(&mut conn)
+            .await;
+        match scheduled {
+            Ok((Some(_), left)) => Decision::Later {
+                at: now + left.max(0),
+            },
+            Ok((None, _)) => Decision::Scheduled,
+            Err(_) => Decision::Now,
+        }
+    }
+
+    /// Whether the delayed delivery is still owed (and this node is the one to send it);
+    /// it starts the key's next window.
+    pub async fn due(&self, key: &(Id, String), now: i64) -> bool {
+        let (sent, pending) = self.keys(key);
+        let mut conn = self.conn.clone();
+        let taken: redis::RedisResult<(i64, ())> = redis::pipe()
+            .atomic()
+            .cmd("DEL")
+            .arg(&pending)
+            .cmd("SET")
+            .arg(&sent)
+            .arg(now)
+            .arg("PX")
+            .arg(self.window_ms as u64)
+            .query_async(&mut conn)
+            .await;
+        taken.is_ok_and(|(deleted, ())| deleted == 1)
+    }
 }
