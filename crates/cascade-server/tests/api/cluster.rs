@@ -678,10 +678,15 @@ struct Relay {
 impl Relay {
     async fn start(to: &str) -> Relay {
         let parsed = reqwest::Url::parse(to).expect("a URL");
+        let default_port = if parsed.scheme() == "redis" {
+            6379
+        } else {
+            4222
+        };
         let upstream = format!(
             "{}:{}",
             parsed.host_str().unwrap_or("127.0.0.1"),
-            parsed.port().unwrap_or(4222)
+            parsed.port().unwrap_or(default_port)
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -708,7 +713,11 @@ impl Relay {
     }
 
     fn url(&self) -> String {
-        format!("nats://{}", self.addr)
+        self.url_for("nats")
+    }
+
+    fn url_for(&self, scheme: &str) -> String {
+        format!("{scheme}://{}", self.addr)
     }
 
     fn set_cut(&self, cut: bool) {
@@ -768,4 +777,201 @@ async fn a_node_cut_off_from_nats_catches_up_on_what_it_missed_when_it_returns()
         found("zebracorn", during["id"].clone())
     })
     .await;
+}
+
+/// Deletes every Redis key under `prefix`: what a restarted Redis (which keeps nothing on
+/// disk) has forgotten of this cluster.
+async fn forget_keys(redis_url: &str, prefix: &str) {
+    let client = redis::Client::open(redis_url).expect("a Redis URL");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("Redis");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut conn)
+        .await
+        .expect("the cluster's keys");
+    for key in keys {
+        let _: () = redis::cmd("DEL")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .expect("a key deleted");
+    }
+}
+
+#[tokio::test]
+async fn redis_restarted_under_load_leaves_the_cluster_working_and_the_store_whole() {
+    let Some(s) = services("redis_restarted_under_load").await else {
+        return;
+    };
+    // Both nodes reach Redis through the relay, so cutting it is Redis going away for
+    // the whole cluster; NATS and PostgreSQL stay.
+    let relay = Relay::start(&s.redis).await;
+    let schema = fresh("c");
+    let prefix = fresh("p");
+    let mut nodes = Vec::new();
+    for _ in 0..2 {
+        nodes.push(
+            spawn_node(&s.database, &schema, |c| {
+                c.redis_url = Some(relay.url_for("redis"));
+                c.nats_url = Some(s.nats.clone());
+                c.cluster_prefix = prefix.clone();
+                c.rate_limit = Some(RateLimit {
+                    requests: 6,
+                    window: Duration::from_secs(300),
+                });
+            })
+            .await,
+        );
+    }
+    let number = |n: &TestApp| {
+        let cluster = n.state.cluster.as_ref().expect("a node of a cluster");
+        cluster.number.load(std::sync::atomic::Ordering::SeqCst)
+    };
+    assert_ne!(
+        number(&nodes[0]),
+        number(&nodes[1]),
+        "each node its own ids"
+    );
+    let number = |n: &TestApp| {
+        let cluster = n.state.cluster.as_ref().expect("a node of a cluster");
+        cluster.number.load(std::sync::atomic::Ordering::SeqCst)
+    };
+    assert_ne!(
+        number(&nodes[0]),
+        number(&nodes[1]),
+        "each node its own ids"
+    );
+    let nodes = std::sync::Arc::new(nodes);
+    let author = nodes[0].user("author").await;
+    let target = nodes[0]
+        .post_status(&author, "the post everyone favourites", "public")
+        .await;
+    let target_id = target["id"].as_str().unwrap().to_string();
+    let fans = crate::helpers::crowd(&nodes[0], "fan", 60).await;
+    let fans = std::sync::Arc::new(fans);
+
+    // Each fan, in turn over both nodes, posts once and favourites the target once.
+    // What was acknowledged is recorded; any other answer is a failure of the cluster.
+    let acked = std::sync::Arc::new(std::sync::Mutex::new((Vec::<String>::new(), 0usize)));
+    let failures = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut writers = Vec::new();
+    for _ in 0..4 {
+        let (nodes, fans, acked, failures, next, target_id) = (
+            nodes.clone(),
+            fans.clone(),
+            acked.clone(),
+            failures.clone(),
+            next.clone(),
+            target_id.clone(),
+        );
+        writers.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(fan) = fans.get(i) else { return };
+                let node = &nodes[i % 2];
+                // Straight requests: the harness's `request` waits for the jobs to drain,
+                // which a running load never lets happen.
+                let posted = node
+                    .client
+                    .post(node.url("/api/v1/statuses"))
+                    .bearer_auth(&fan.token)
+                    .json(&serde_json::json!({"status": format!("fan post {i}")}))
+                    .send()
+                    .await
+                    .expect("the node answers");
+                let posted_status = posted.status();
+                let posted: Value = posted.json().await.unwrap_or(Value::Null);
+                let favourited = node
+                    .client
+                    .post(node.url(&format!("/api/v1/statuses/{target_id}/favourite")))
+                    .bearer_auth(&fan.token)
+                    .send()
+                    .await
+                    .expect("the node answers");
+                let (favourited, why) = (favourited.status(), favourited.text().await);
+                let mut acked = acked.lock().unwrap();
+                for (what, status) in [("post", posted_status), ("favourite", favourited)] {
+                    if !status.is_success() {
+                        failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("{what} {i}: {status} {why:?}"));
+                    }
+                }
+                if posted_status.is_success() {
+                    acked
+                        .0
+                        .push(posted["id"].as_str().unwrap_or_default().to_string());
+                }
+                if favourited.is_success() {
+                    acked.1 += 1;
+                }
+            }
+        }));
+    }
+    let acks = || acked.lock().unwrap().0.len();
+    crate::helpers::eventually("the load is under way", || async { acks() >= 10 }).await;
+    relay.set_cut(true);
+    forget_keys(&s.redis, &prefix).await;
+    let at_cut = acks();
+    crate::helpers::eventually("writes go on while Redis is away", || async {
+        acks() >= at_cut + 10
+    })
+    .await;
+    relay.set_cut(false);
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let failures = failures.lock().unwrap().clone();
+    assert!(failures.is_empty(), "no request failed: {failures:?}");
+    let (posted, favourites) = acked.lock().unwrap().clone();
+    assert_eq!(posted.len(), fans.len(), "every post was acknowledged");
+    assert_eq!(favourites, fans.len(), "every favourite was acknowledged");
+
+    // The store is the truth: every acknowledged write is there, counted exactly.
+    for node in nodes.iter() {
+        node.drain().await;
+    }
+    for id in &posted {
+        let stored = nodes[0].state.store.status(id.parse().unwrap()).await;
+        assert!(stored.is_ok(), "acknowledged post {id} is stored");
+    }
+    let counted = nodes[1]
+        .get(&author, &format!("/api/v1/statuses/{target_id}"))
+        .await
+        .ok();
+    assert_eq!(counted["favourites_count"], fans.len());
+
+    // Redis back (and empty), the cluster shares again: one limit for both nodes...
+    let probes = std::sync::atomic::AtomicUsize::new(0);
+    crate::helpers::eventually("the rate limit is the cluster's again", || async {
+        let n = probes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let probe = nodes[0]
+            .user_with_scopes(&format!("probe{n}"), "read")
+            .await;
+        let mut answers = Vec::new();
+        for i in 0..8 {
+            answers.push(
+                nodes[i % 2]
+                    .get(&probe, "/api/v1/accounts/verify_credentials")
+                    .await
+                    .status
+                    .as_u16(),
+            );
+        }
+        answers == vec![200, 200, 200, 200, 200, 200, 429, 429]
+    })
+    .await;
+    // ...and one node leads the trends.
+    let mut leaders = 0;
+    for node in nodes.iter() {
+        if cascade_server::app::trends::leads(&node.state).await {
+            leaders += 1;
+        }
+    }
+    assert_eq!(leaders, 1, "one node took the lease again");
 }
