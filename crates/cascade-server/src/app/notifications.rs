@@ -22,6 +22,7 @@ use cascade_store::{NotificationFilter, NotificationRecord, Owed, PolicyRecord, 
 
 use crate::app::entity;
 use crate::app::{render, spam, stream, Viewer};
+use crate::cluster::SharedWindows;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use cascade_store::range;
@@ -330,7 +331,7 @@ fn delivered(state: &AppState, record: NotificationRecord) {
     }
     let key = (r, record.group_key.clone());
     let now = time::now_millis();
-    if let Some(shared) = SharedWindows::of(state) {
+    if let Some(shared) = SharedWindows::of(state, "coalesce") {
         // The window is the cluster's: the first node to offer a burst's event sends it,
         // one node sends the burst's latest when the window ends, the others nothing.
         let state = state.clone();
@@ -385,90 +386,6 @@ async fn stream_notification(state: &AppState, record: &NotificationRecord) {
 async fn stream_latest(state: &AppState, key: &(Id, String)) {
     if let Ok(Some(latest)) = state.store.latest_in_group(key.0, &key.1).await {
         stream_notification(state, &latest).await;
-    }
-}
-
-/// The streams' coalescing windows of a cluster, in Redis: `sent` (set for a window when
-/// an event goes out) and `pending` (set when a delayed delivery is scheduled), per
-/// recipient and group, so a burst is coalesced once for the cluster, not once per node.
-/// A Redis error sends the event at once: a burst then goes out uncoalesced rather than
-/// lost.
-struct SharedWindows {
-    conn: redis::aio::ConnectionManager,
-    prefix: String,
-    window_ms: i64,
-}
-
-impl SharedWindows {
-    fn of(state: &AppState) -> Option<SharedWindows> {
-        let cluster = state.cluster.as_ref()?;
-        let window_ms = state.config.coalesce_ms;
-        (window_ms > 0).then_some(())?;
-        Some(SharedWindows {
-            conn: cluster.redis()?,
-            prefix: cluster.key("coalesce"),
-            window_ms,
-        })
-    }
-
-    fn keys(&self, key: &(Id, String)) -> (String, String) {
-        let base = format!("{}:{}:{}", self.prefix, key.0, key.1);
-        (format!("{base}:sent"), format!("{base}:pending"))
-    }
-
-    async fn offer(&self, key: &(Id, String), now: i64) -> Decision {
-        let (sent, pending) = self.keys(key);
-        let mut conn = self.conn.clone();
-        let window = self.window_ms as u64;
-        let first: redis::RedisResult<Option<String>> = redis::cmd("SET")
-            .arg(&sent)
-            .arg(now)
-            .arg("NX")
-            .arg("PX")
-            .arg(window)
-            .query_async(&mut conn)
-            .await;
-        match first {
-            Ok(Some(_)) | Err(_) => return Decision::Now,
-            Ok(None) => {}
-        }
-        let scheduled: redis::RedisResult<(Option<String>, i64)> = redis::pipe()
-            .cmd("SET")
-            .arg(&pending)
-            .arg(1)
-            .arg("NX")
-            .arg("PX")
-            .arg(2 * window)
-            .cmd("PTTL")
-            .arg(&sent)
-            .query_async(&mut conn)
-            .await;
-        match scheduled {
-            Ok((Some(_), left)) => Decision::Later {
-                at: now + left.max(0),
-            },
-            Ok((None, _)) => Decision::Scheduled,
-            Err(_) => Decision::Now,
-        }
-    }
-
-    /// Whether the delayed delivery is still owed (and this node is the one to send it);
-    /// it starts the key's next window.
-    async fn due(&self, key: &(Id, String), now: i64) -> bool {
-        let (sent, pending) = self.keys(key);
-        let mut conn = self.conn.clone();
-        let taken: redis::RedisResult<(i64, ())> = redis::pipe()
-            .atomic()
-            .cmd("DEL")
-            .arg(&pending)
-            .cmd("SET")
-            .arg(&sent)
-            .arg(now)
-            .arg("PX")
-            .arg(self.window_ms as u64)
-            .query_async(&mut conn)
-            .await;
-        taken.is_ok_and(|(deleted, ())| deleted == 1)
     }
 }
 

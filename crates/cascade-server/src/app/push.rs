@@ -26,6 +26,7 @@ use serde_json::json;
 
 use crate::app::entity;
 use crate::app::{statuses, Viewer};
+use crate::cluster::SharedWindows;
 use crate::error::{ApiError, ApiResult};
 use crate::outgoing::{self, Outgoing};
 use crate::state::AppState;
@@ -263,6 +264,9 @@ pub async fn owed_pushes(
     }
     let key = record.group_key.clone();
     let now = time::now_millis();
+    // On a cluster the windows are the cluster's, so a burst through several nodes is
+    // still one push per group and window.
+    let shared = SharedWindows::of(state, "push");
     let mut rows = Vec::new();
     for s in subscriptions {
         if !alert_on(&s.alerts, record.kind.as_str())
@@ -270,7 +274,12 @@ pub async fn owed_pushes(
         {
             continue;
         }
-        let (due_at, coalesced) = match state.push.offer(&(s.id, key.clone()), now) {
+        let window = (s.id, key.clone());
+        let decision = match &shared {
+            Some(shared) => shared.offer(&window, now).await,
+            None => state.push.offer(&window, now),
+        };
+        let (due_at, coalesced) = match decision {
             Decision::Now => (now, false),
             Decision::Later { at } => (at, true),
             // A delayed push of this group is queued; it will carry this notification.
@@ -395,10 +404,13 @@ async fn deliver(state: &AppState, client: &Outgoing, job: PushDelivery) -> ApiR
             Ok(n) => {
                 if job.coalesced && job.attempts == 0 {
                     // The group's window restarts now; the next event waits for it.
-                    state.push.due(
-                        &(job.subscription_id, n.group_key.clone()),
-                        time::now_millis(),
-                    );
+                    let window = (job.subscription_id, n.group_key.clone());
+                    match SharedWindows::of(state, "push") {
+                        Some(shared) => {
+                            shared.due(&window, time::now_millis()).await;
+                        }
+                        None => state.push.due(&window, time::now_millis()),
+                    }
                 }
                 latest_payload(state, &n).await?
             }
