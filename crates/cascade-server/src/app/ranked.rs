@@ -16,8 +16,9 @@
 //!
 //! The ranked feed shows only what the chronological home would show the reader: the
 //! same candidates and the same rule (`timelines::home_candidates`, `home_keeps`). A
-//! snapshot only orders ids, in this process's memory (`SNAPSHOT_TTL`, `MAX_SNAPSHOTS`);
-//! every page is rendered, and its visibility checked, when it is read.
+//! snapshot only orders ids, in this process's memory (`SNAPSHOT_TTL`, `MAX_SNAPSHOTS`),
+//! or on a cluster in Redis, shared by the nodes; every page is rendered, and its
+//! visibility checked, when it is read.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -121,6 +122,133 @@ impl RankedFeeds {
     }
 }
 
+/// The readers' snapshots on a cluster, in Redis, so that a page's cursor continues
+/// the same order whichever node the next page is asked of. `ranked:{reader}` holds the
+/// reader's latest snapshot (its id and entries), `ranked:{reader}:{cursor}` the snapshot
+/// and offset a cursor continues; both expire after `SNAPSHOT_TTL`. A Redis error loses
+/// only the snapshot: the cursor is then read as an ordinary `max_id`.
+struct SharedSnapshots {
+    conn: redis::aio::ConnectionManager,
+    prefix: String,
+}
+
+/// An entry as stored: shown, id, created_at, favourites, reblogs, quotes, replies,
+/// followers, reach, then relative, decay and score.
+type StoredEntry = ([i64; 9], [f64; 3]);
+
+impl SharedSnapshots {
+    fn of(state: &AppState) -> Option<SharedSnapshots> {
+        let cluster = state.cluster.as_ref()?;
+        Some(SharedSnapshots {
+            conn: cluster.redis()?,
+            prefix: cluster.key("ranked"),
+        })
+    }
+
+    fn latest(&self, reader: Id) -> String {
+        format!("{}:{reader}", self.prefix)
+    }
+
+    async fn keep(&self, reader: Id, entries: &[Entry], snapshot: Id) {
+        let stored: Vec<StoredEntry> = entries.iter().map(stored).collect();
+        let Ok(json) = serde_json::to_string(&(snapshot, stored)) else {
+            return;
+        };
+        let mut conn = self.conn.clone();
+        let _: redis::RedisResult<()> = redis::cmd("SET")
+            .arg(self.latest(reader))
+            .arg(json)
+            .arg("EX")
+            .arg(SNAPSHOT_TTL.as_secs())
+            .query_async(&mut conn)
+            .await;
+    }
+
+    /// The reader's latest snapshot, with its id.
+    async fn load(&self, reader: Id) -> Option<(Id, Vec<Entry>)> {
+        let mut conn = self.conn.clone();
+        let json: Option<String> = redis::cmd("GET")
+            .arg(self.latest(reader))
+            .query_async(&mut conn)
+            .await
+            .ok()?;
+        let (snapshot, stored): (Id, Vec<StoredEntry>) = serde_json::from_str(&json?).ok()?;
+        Some((snapshot, stored.iter().map(loaded).collect()))
+    }
+
+    async fn resume(&self, reader: Id, cursor: Id) -> Option<(Arc<Vec<Entry>>, usize)> {
+        let mut conn = self.conn.clone();
+        let at: Option<(Id, usize)> = redis::cmd("GET")
+            .arg(format!("{}:{cursor}", self.latest(reader)))
+            .query_async::<Option<String>>(&mut conn)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|v| serde_json::from_str(&v).ok());
+        let (snapshot, offset) = at?;
+        let (latest, entries) = self.load(reader).await?;
+        (latest == snapshot).then(|| (Arc::new(entries), offset))
+    }
+
+    /// A new cursor continuing the reader's latest snapshot at `offset`.
+    async fn cursor(&self, reader: Id, offset: usize, id: Id) -> bool {
+        let Some((snapshot, _)) = self.load(reader).await else {
+            return false;
+        };
+        let mut conn = self.conn.clone();
+        let set: redis::RedisResult<()> = redis::cmd("SET")
+            .arg(format!("{}:{id}", self.latest(reader)))
+            .arg(format!("[{snapshot},{offset}]"))
+            .arg("EX")
+            .arg(SNAPSHOT_TTL.as_secs())
+            .query_async(&mut conn)
+            .await;
+        set.is_ok()
+    }
+}
+
+fn stored(e: &Entry) -> StoredEntry {
+    let c = &e.candidate;
+    let g = &c.engagement;
+    (
+        [
+            e.shown,
+            c.id,
+            c.created_at,
+            g.favourites,
+            g.reblogs,
+            g.quotes,
+            g.replies,
+            c.followers,
+            c.reach,
+        ],
+        [e.score.relative, e.score.decay, e.score.score],
+    )
+}
+
+fn loaded((n, f): &StoredEntry) -> Entry {
+    Entry {
+        shown: n[0],
+        candidate: Candidate {
+            id: n[1],
+            created_at: n[2],
+            engagement: Engagement {
+                favourites: n[3],
+                reblogs: n[4],
+                quotes: n[5],
+                replies: n[6],
+            },
+            followers: n[7],
+            reach: n[8],
+        },
+        score: Score {
+            relative: f[0],
+            decay: f[1],
+            score: f[2],
+        },
+    }
+}
+
 /// A page of the ranked feed and the cursor of the next one, if there are more entries.
 pub type RankedPage = (Vec<entity::Status>, Option<Id>);
 
@@ -131,11 +259,20 @@ pub async fn home(
     limit: usize,
 ) -> ApiResult<RankedPage> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
-    let (entries, offset) = match cursor.and_then(|c| state.ranked.resume(me, c)) {
+    let shared = SharedSnapshots::of(state);
+    let resumed = match (cursor, &shared) {
+        (None, _) => None,
+        (Some(c), Some(shared)) => shared.resume(me, c).await,
+        (Some(c), None) => state.ranked.resume(me, c),
+    };
+    let (entries, offset) = match resumed {
         Some(resumed) => resumed,
         None => {
             let entries = Arc::new(rank(state, viewer, me, cursor).await?);
-            state.ranked.keep(me, entries.clone());
+            match &shared {
+                Some(shared) => shared.keep(me, &entries, state.ids.next()).await,
+                None => state.ranked.keep(me, entries.clone()),
+            }
             (entries, 0)
         }
     };
@@ -163,7 +300,10 @@ pub async fn home(
     let next = offset + page.len();
     let cursor = if next < entries.len() {
         let id = state.ids.next();
-        state.ranked.cursor(me, &entries, next, id).then_some(id)
+        match &shared {
+            Some(shared) => shared.cursor(me, next, id).await.then_some(id),
+            None => state.ranked.cursor(me, &entries, next, id).then_some(id),
+        }
     } else {
         None
     };
