@@ -182,6 +182,10 @@ pub enum Forget {
     Views(Vec<Id>),
     /// A moderator's domain block was made, changed or lifted: read them again.
     DomainBlocks,
+    /// A custom emoji was added, changed or removed: read them again.
+    Emojis,
+    /// An IP block was made, changed or lifted: read them again.
+    IpBlocks,
 }
 
 /// What the publishing task is handed: a message, or a barrier it answers once every

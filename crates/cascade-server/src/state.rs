@@ -285,7 +285,7 @@ impl AppState {
             Forget::Filters(id) => self.filters.forget(*id),
             // Read again from the store by the receiving node (`apply`); the writing node
             // updated its own memory with what it wrote.
-            Forget::Watch(_) | Forget::Away(_) => {}
+            Forget::Watch(_) | Forget::Away(_) | Forget::Emojis | Forget::IpBlocks => {}
             Forget::Policy(id) => crate::app::notifications::forget_policy(self, *id),
             Forget::Views(ids) => {
                 for &id in ids {
@@ -299,7 +299,7 @@ impl AppState {
     /// Catches up after this node was cut off from the other nodes' messages since
     /// `since_ms`: every cache a missed message would have corrected is dropped or read
     /// again (home timelines, graph snapshots, filters, notification policies, domain
-    /// blocks, brand watches, away periods), and the search index takes in what was posted
+    /// blocks, brand watches, away periods, custom emojis, IP blocks), and the search index takes in what was posted
     /// or edited meanwhile. Records and tokens expire within seconds by themselves.
     pub async fn resync(&self, since_ms: i64) {
         self.feeds.invalidate_all();
@@ -314,9 +314,23 @@ impl AppState {
         if let Err(e) = crate::app::away::load(self).await {
             tracing::warn!(error = %e, "the away periods could not be read again");
         }
+        self.reload_emojis().await;
+        self.reload_ip_blocks().await;
         match crate::app::search::catch_up_since(self, since_ms).await {
             Ok(indexed) => tracing::info!(indexed, "the search index caught up"),
             Err(e) => tracing::warn!(error = %e, "the search index could not catch up"),
+        }
+    }
+
+    async fn reload_emojis(&self) {
+        if let Err(e) = crate::app::emojis::reload(self).await {
+            tracing::warn!(error = %e, "the custom emojis could not be read again");
+        }
+    }
+
+    async fn reload_ip_blocks(&self) {
+        if let Err(e) = self.ip_blocks.reload(self).await {
+            tracing::warn!(error = %e, "the IP blocks could not be read again");
         }
     }
 
@@ -326,6 +340,8 @@ impl AppState {
         match message {
             Message::Forget(Forget::Watch(id)) => crate::app::watch::reload(self, id).await,
             Message::Forget(Forget::Away(account)) => crate::app::away::reload(self, account).await,
+            Message::Forget(Forget::Emojis) => self.reload_emojis().await,
+            Message::Forget(Forget::IpBlocks) => self.reload_ip_blocks().await,
             Message::Forget(what) => self.forget_here(&what),
             Message::Written(w) => self.status_written_here(&w.record()),
             Message::Home { accounts, status } => {

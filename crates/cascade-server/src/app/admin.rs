@@ -521,7 +521,8 @@ impl Severity {
 }
 
 /// How long this process believes its copy of the IP blocks: a block written here applies
-/// at once, one written by another process within this.
+/// at once (on every node of a cluster as soon as it hears, `Forget::IpBlocks`), one
+/// written by another process (the CLI) within this.
 const IP_BLOCKS_TTL: Duration = Duration::from_secs(30);
 
 /// One live block: the range, what it keeps from, and when it ends (if it does).
@@ -708,6 +709,7 @@ pub async fn put_ip_block(
     block.updated_at = now;
     state.store.put_ip_block(&block).await?;
     state.ip_blocks.reload(state).await?;
+    state.forget(crate::cluster::Forget::IpBlocks);
     Ok(ip_block_json(&block))
 }
 
@@ -717,5 +719,6 @@ pub async fn delete_ip_block(state: &AppState, me: Id, id: Id) -> ApiResult<Valu
         return Err(ApiError::NotFound);
     }
     state.ip_blocks.reload(state).await?;
+    state.forget(crate::cluster::Forget::IpBlocks);
     Ok(json!({}))
 }

@@ -2,8 +2,9 @@
 //! display name and bio that uses it lists it in `emojis`, as Mastodon renders them.
 //!
 //! The emojis are few and read on every rendering, so each process keeps them all in
-//! memory (`EmojiBook`): a change made here applies at once, one made by another process
-//! within `REFRESH`, when `run_refresher` reads them again.
+//! memory (`EmojiBook`): a change made here applies at once, on the other nodes of a
+//! cluster as soon as they hear of it (`Forget::Emojis`), and one made by another process
+//! (the CLI) within `REFRESH`, when `run_refresher` reads them again.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -213,7 +214,7 @@ pub async fn add(state: &AppState, new: NewEmoji) -> ApiResult<Value> {
     if let Some(old) = replaced {
         discard(state, &files(&old)).await;
     }
-    reload(state).await?;
+    changed(state).await?;
     Ok(entity(state, &record))
 }
 
@@ -225,7 +226,14 @@ pub async fn remove(state: &AppState, shortcode: &str) -> ApiResult<()> {
         .await?
         .ok_or(ApiError::NotFound)?;
     discard(state, &files(&removed)).await;
-    reload(state).await
+    changed(state).await
+}
+
+/// Reads the emojis again here, and has every other node do the same.
+async fn changed(state: &AppState) -> ApiResult<()> {
+    reload(state).await?;
+    state.forget(crate::cluster::Forget::Emojis);
+    Ok(())
 }
 
 fn files(e: &EmojiRecord) -> Vec<String> {
