@@ -74,6 +74,21 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns a server whose configuration `tune` may adjust first.
 pub async fn spawn_with(tune: impl FnOnce(&mut Config)) -> TestApp {
+    let nodes: usize = std::env::var("CASCADE_TEST_NODES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    spawn_nodes(nodes, tune).await
+}
+
+/// Spawns one server even when the suite runs on a cluster: for the tests of what one
+/// node does by itself (its own store closed under it, its own memory, a job staged by
+/// hand), which a cluster would only blur.
+pub async fn spawn_one_with(tune: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_nodes(1, tune).await
+}
+
+async fn spawn_nodes(nodes: usize, tune: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -81,10 +96,6 @@ pub async fn spawn_with(tune: impl FnOnce(&mut Config)) -> TestApp {
     let addr = listener.local_addr().expect("an address");
     let mut config = Config::new(addr, dir.path().to_path_buf(), None, None);
     tune(&mut config);
-    let nodes: usize = std::env::var("CASCADE_TEST_NODES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1);
     if nodes > 1 {
         return spawn_cluster(nodes, config, listener, dir).await;
     }
@@ -155,6 +166,10 @@ async fn spawn_cluster(
     config.redis_url = Some(env("CASCADE_TEST_REDIS_URL", "redis://127.0.0.1:6379"));
     config.nats_url = Some(env("CASCADE_TEST_NATS_URL", "nats://127.0.0.1:4222"));
     config.cluster_prefix = format!("cascade_n_{tail}");
+    if config.media_store.is_none() {
+        // Media files in one folder every node reaches, as a shared volume would be.
+        config.media_store = Some(cascade_server::media::MediaStore::folder(dir.path()));
+    }
     let mut slots = vec![(listener, dir)];
     for _ in 1..nodes {
         slots.push((

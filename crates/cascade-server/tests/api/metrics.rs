@@ -3,11 +3,12 @@
 
 use reqwest::Method;
 
-use crate::helpers::{spawn_app, spawn_with};
+use crate::helpers::{spawn_app, spawn_one_with};
 
 #[tokio::test]
 async fn metrics_are_served_only_to_the_configured_token_and_count_what_happened() {
-    let app = spawn_with(|config| config.metrics_token = Some("scrape-me".into())).await;
+    // One node: each node counts its own requests and jobs, as Prometheus scrapes each.
+    let app = spawn_one_with(|config| config.metrics_token = Some("scrape-me".into())).await;
     let alice = app.user("alice").await;
     app.post_status(&alice, "Counting this one", "public").await;
     let missing = app.get(&alice, "/api/v1/statuses/12345").await;

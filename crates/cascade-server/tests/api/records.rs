@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{ids, spawn_app, spawn_with, TestApp, User};
+use crate::helpers::{ids, spawn_app, spawn_one_with, spawn_with, TestApp, User};
 
 /// The entry with this id in the user's home timeline (read through the cache).
 async fn in_home(app: &TestApp, user: &User, id: &str) -> Value {
@@ -348,7 +348,8 @@ async fn flushed_view_counts_and_the_view_count_setting_show_on_a_warm_read() {
 
 #[tokio::test]
 async fn a_warm_home_timeline_is_served_without_the_store() {
-    let app = spawn_app().await;
+    // One node: the test closes its store and reads what that node keeps in memory.
+    let app = spawn_one_with(|_| {}).await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     app.follow(&bob, &alice).await;
@@ -379,7 +380,8 @@ async fn a_warm_home_timeline_is_served_without_the_store() {
 async fn a_warm_home_timeline_with_celebrity_posts_is_served_without_the_store() {
     // A threshold of one follower makes alice (two followers) a celebrity: her posts are
     // merged into bob's home on read, from her cached recent posts.
-    let app = spawn_with(|c| c.fanout.celebrity_threshold = 1).await;
+    // One node, as above.
+    let app = spawn_one_with(|c| c.fanout.celebrity_threshold = 1).await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let carol = app.user("carol").await;

@@ -229,8 +229,9 @@ async fn a_restarted_cache_rebuilds_home_from_the_store() {
 
 #[tokio::test]
 async fn a_fan_out_interrupted_after_a_batch_resumes_where_it_stopped() {
-    // The test stages the crash on a pending job, so the server runs no worker of its own.
-    let app = spawn_with(|c| c.worker = false).await;
+    // The test stages the crash on a pending job, so the server runs no worker of its own;
+    // one node, whose cached timelines the test reads.
+    let app = crate::helpers::spawn_one_with(|c| c.worker = false).await;
     let author = app.user("author").await;
     let mut followers = Vec::new();
     for i in 0..3 {
@@ -381,7 +382,8 @@ async fn link_headers_keep_the_filters_and_page_size() {
 /// home is rebuilt from the store with everything they missed.
 #[tokio::test]
 async fn a_reader_away_is_skipped_by_fan_out_and_finds_everything_on_return() {
-    let app = crate::helpers::spawn_with(|c| c.fanout.inactive_after_ms = 0).await;
+    // One node: the test reads which home timelines that node keeps in memory.
+    let app = crate::helpers::spawn_one_with(|c| c.fanout.inactive_after_ms = 0).await;
     let author = app.user("author").await;
     let reader = app.user("reader").await;
     app.follow(&reader, &author).await;
