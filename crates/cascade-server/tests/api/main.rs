@@ -22,6 +22,7 @@ mod crash;
 mod domain_blocks;
 mod emojis;
 mod errors;
+mod federated_objects;
 mod federated_timelines;
 mod federation;
 mod fedify;

@@ -15,13 +15,11 @@ use std::collections::BTreeMap;
 use cascade_core::activitypub::{self, SignatureError};
 use cascade_core::job::JobKind;
 use cascade_core::{text, time, Id, Visibility};
-use cascade_store::{
-    Account, EditRecord, Mark, NewFollow, NewJob, NewStatusRecord, RemoteActor, StatusRecord,
-};
+use cascade_store::{Account, EditRecord, Mark, NewFollow, NewJob, RemoteActor, StatusRecord};
 use serde_json::Value;
 
 use super::{
-    answer_job, domain_of, fetch, fetch_actor, id_of, local_username, render_remote_text,
+    answer_job, domain_of, fetch, fetch_actor, id_of, local_username, objects, render_remote_text,
     REFETCH_AFTER_MS,
 };
 use crate::app::{accounts, delivery, statuses, Viewer};
@@ -322,7 +320,7 @@ async fn undone(state: &AppState, actor: &Account, object: &Value) -> ApiResult<
 
 /// The values of a property, which JSON-LD writes as one value or a list of them (Fedify
 /// sends a lone `tag` as an object, Mastodon as a list of one).
-fn one_or_many(v: Option<&Value>) -> &[Value] {
+pub(super) fn one_or_many(v: Option<&Value>) -> &[Value] {
     match v {
         Some(Value::Array(list)) => list,
         Some(one) => std::slice::from_ref(one),
@@ -331,7 +329,7 @@ fn one_or_many(v: Option<&Value>) -> &[Value] {
 }
 
 /// The ids of an addressing field (`to`, `cc`): one or a list, each an id or an object.
-fn addresses(v: Option<&Value>) -> Vec<String> {
+pub(super) fn addresses(v: Option<&Value>) -> Vec<String> {
     one_or_many(v)
         .iter()
         .filter_map(id_of)
@@ -339,12 +337,32 @@ fn addresses(v: Option<&Value>) -> Vec<String> {
         .collect()
 }
 
-/// A remote note, stored when a local account follows its author or it mentions one.
-async fn created(state: &AppState, actor: &Account, note: &Value) -> ApiResult<()> {
-    if !note.is_object() {
-        // A Create naming its object only by id would need a fetch: not yet.
-        return Ok(());
-    }
+/// A remote note, stored when a local account follows its author or it mentions one. A
+/// Create naming its note by id alone is fetched from the actor's server (and must be the
+/// actor's own, public or unlisted); a reply's missing parents are fetched too
+/// (`objects::ancestors`), so the thread is whole here.
+async fn created(state: &AppState, actor: &Account, object: &Value) -> ApiResult<()> {
+    let fetched;
+    let note = match object.as_str() {
+        Some(uri) => {
+            if domain_of(uri) != actor.domain {
+                return Err(ApiError::Forbidden("the note is not the actor's".into()));
+            }
+            if state.store.status_by_uri(uri).await?.is_some() {
+                return Ok(());
+            }
+            fetched = match objects::fetch_note(state, uri).await {
+                Ok(f) => f.note,
+                Err(e @ ApiError::Internal(_)) => return Err(e),
+                Err(e) => {
+                    tracing::info!(%uri, error = %e, "a Create's note could not be fetched");
+                    return Ok(());
+                }
+            };
+            &fetched
+        }
+        None => object,
+    };
     if !matches!(
         note.get("type").and_then(Value::as_str),
         Some("Note" | "Article" | "Question")
@@ -366,67 +384,27 @@ async fn created(state: &AppState, actor: &Account, note: &Value) -> ApiResult<(
         // Nobody here asked for it.
         return Ok(());
     }
-    let (text, spoiler, sensitive) = note_text(note);
     let in_reply_to = match note.get("inReplyTo").and_then(id_of) {
-        Some(parent) => local_or_known_status(state, parent).await?,
+        Some(parent) => objects::ancestors(state, parent).await?,
         None => None,
     };
-    let now = time::now_millis();
-    let id = state.ids.next();
-    let tags: Vec<(Id, String)> = text::hashtags(&text)
-        .into_iter()
-        .map(|t| (state.ids.next(), t))
-        .collect();
-    let record = NewStatusRecord {
-        status: StatusRecord {
-            id,
-            account_id: actor.id,
-            content_html: render_remote_text(state, &text),
-            text,
-            spoiler_text: spoiler,
-            visibility: visibility.code(),
-            sensitive,
-            language: None,
-            in_reply_to_id: in_reply_to.as_ref().map(|p| p.id),
-            in_reply_to_account_id: in_reply_to.as_ref().map(|p| p.account_id),
-            quote_policy: (if visibility == Visibility::Public {
-                "public"
-            } else {
-                "nobody"
-            })
-            .to_string(),
-            created_at: note
-                .get("published")
-                .and_then(Value::as_str)
-                .and_then(time::parse_rfc3339)
-                .map_or(now, |t| t.min(now)),
-            ..StatusRecord::default()
-        },
+    objects::store_note(
+        state,
+        actor,
+        note,
+        visibility,
+        in_reply_to.as_ref(),
         mentions,
-        tags,
-        idempotency_key: None,
-        jobs: delivery::status_jobs(state, id, now),
-        cascade: None,
-        poll: None,
-        media: Vec::new(),
-        remote: Some((
-            uri.to_string(),
-            note.get("url").and_then(id_of).map(str::to_string),
-        )),
-    };
-    match state.store.create_status(&record).await {
-        Ok(_) => {}
-        // The same note, delivered twice at once: the other delivery stored it.
-        Err(cascade_store::StoreError::Conflict(_)) => return Ok(()),
-        Err(e) => return Err(e.into()),
-    }
-    state.status_written(&record.status);
-    state.jobs.ring();
+    )
+    .await?;
     Ok(())
 }
 
 /// A status an id names: one of ours (`…/users/NAME/statuses/ID`) or a stored remote one.
-async fn local_or_known_status(state: &AppState, uri: &str) -> ApiResult<Option<StatusRecord>> {
+pub(super) async fn local_or_known_status(
+    state: &AppState,
+    uri: &str,
+) -> ApiResult<Option<StatusRecord>> {
     let id = match state.store.status_by_uri(uri).await? {
         Some(id) => Some(id),
         None => uri
@@ -488,8 +466,9 @@ fn dropped(result: ApiResult<impl Sized>) -> ApiResult<()> {
 /// A remote account reblogs a status we have (a local one, or a remote one we stored):
 /// the reblog is written by the reblog use case, as the account's own, so it counts,
 /// notifies, reaches the account's local followers and joins the post's cascade as a
-/// local reblog does. An Announce of a status we do not have is dropped (it is not
-/// fetched), and so is one of a remote status by an account nobody here follows.
+/// local reblog does. A status we do not have is fetched from its server
+/// (`objects::resolve_note`) when someone here follows the booster; an Announce of a
+/// remote status by an account nobody here follows is dropped.
 async fn announced(state: &AppState, actor: &Account, activity: &Value) -> ApiResult<()> {
     let Some(object) = activity.get("object").and_then(id_of) else {
         return Ok(());
@@ -500,11 +479,24 @@ async fn announced(state: &AppState, actor: &Account, activity: &Value) -> ApiRe
             "the Announce is not the actor's".into(),
         ));
     }
-    let Some(original) = local_or_known_status(state, object).await? else {
-        return Ok(());
+    // A boost of a remote status reaches no one here unless someone follows the booster:
+    // only then is it kept, and only then is an unknown original fetched.
+    let followed = !state.store.follower_batch(actor.id, 0, 1).await?.is_empty();
+    let original = match local_or_known_status(state, object).await? {
+        Some(s) => s,
+        None if followed => match objects::resolve_note(state, object).await {
+            Ok(Some(s)) => s,
+            Ok(None) => return Ok(()),
+            Err(e @ ApiError::Internal(_)) => return Err(e),
+            Err(e) => {
+                tracing::info!(%object, error = %e, "an Announce's note could not be fetched");
+                return Ok(());
+            }
+        },
+        None => return Ok(()),
     };
     let author = state.store.account(original.account_id).await?;
-    if author.domain.is_some() && state.store.follower_batch(actor.id, 0, 1).await?.is_empty() {
+    if author.domain.is_some() && !followed {
         return Ok(());
     }
     let followers = state
@@ -639,7 +631,7 @@ async fn updated(state: &AppState, actor: &Account, object: &Value) -> ApiResult
 }
 
 /// The text, content warning and sensitive flag of a remote note, as Cascade keeps them.
-fn note_text(note: &Value) -> (String, String, bool) {
+pub(super) fn note_text(note: &Value) -> (String, String, bool) {
     let content = note
         .get("content")
         .and_then(Value::as_str)
@@ -664,7 +656,7 @@ fn note_text(note: &Value) -> (String, String, bool) {
 }
 
 /// The local accounts a remote note mentions.
-async fn local_mentions(state: &AppState, note: &Value) -> ApiResult<Vec<Id>> {
+pub(super) async fn local_mentions(state: &AppState, note: &Value) -> ApiResult<Vec<Id>> {
     let mut mentions: Vec<Id> = Vec::new();
     for tag in one_or_many(note.get("tag")) {
         if tag.get("type").and_then(Value::as_str) == Some("Mention") {

@@ -9,6 +9,7 @@
 pub mod documents;
 pub mod domains;
 pub mod inbox;
+pub mod objects;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -254,6 +255,9 @@ pub fn id_of(v: &Value) -> Option<&str> {
     v.as_str().or_else(|| v.get("id").and_then(Value::as_str))
 }
 
+/// The ActivityPub types of actors (accounts), as Mastodon reads them.
+pub const ACTOR_TYPES: [&str; 5] = ["Person", "Service", "Application", "Group", "Organization"];
+
 /// Characters in a remote username or display name we keep.
 const MAX_NAME_CHARS: usize = 100;
 /// Characters of a remote bio we keep.
@@ -285,10 +289,7 @@ async fn store_actor(state: &AppState, uri: &str, doc: &Value) -> ApiResult<Id> 
         return Err(bad("a local actor"));
     }
     let kind = doc.get("type").and_then(Value::as_str).unwrap_or_default();
-    if !matches!(
-        kind,
-        "Person" | "Service" | "Application" | "Group" | "Organization"
-    ) {
+    if !ACTOR_TYPES.contains(&kind) {
         return Err(bad("not an actor"));
     }
     let username = doc
