@@ -23,6 +23,7 @@ mod domain_blocks;
 mod emojis;
 mod errors;
 mod federated_objects;
+mod federated_reports;
 mod federated_timelines;
 mod federation;
 mod fedify;

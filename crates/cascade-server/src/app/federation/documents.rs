@@ -295,6 +295,29 @@ pub fn block(state: &AppState, account: &Account, target: &Account) -> Value {
     })
 }
 
+/// The `Flag` forwarding a local report (`report`, its id) to the reported account's
+/// server: from the instance actor, as Mastodon forwards reports, so the reporter stays
+/// anonymous there; its object is the account's actor id and the reported statuses' ids.
+pub fn flag(
+    state: &AppState,
+    report: Id,
+    target: &str,
+    statuses: &[String],
+    comment: &str,
+) -> Value {
+    let actor = instance_actor(state);
+    let mut object = vec![target.to_string()];
+    object.extend(statuses.iter().cloned());
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{actor}#reports/{report}"),
+        "type": "Flag",
+        "actor": actor,
+        "content": comment,
+        "object": object,
+    })
+}
+
 /// The `Undo` of `activity` (an Announce, Like, Block or Follow sent before) by its actor.
 pub fn undo(activity: Value) -> Value {
     let actor = activity["actor"].clone();

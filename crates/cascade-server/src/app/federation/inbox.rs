@@ -187,6 +187,7 @@ async fn apply(state: &AppState, actor: &Account, activity: &Value) -> ApiResult
         "Like" => liked(state, actor, &object).await,
         "Update" => updated(state, actor, &object).await,
         "Block" => blocked(state, actor, &object).await,
+        "Flag" => flagged(state, actor, activity).await,
         // Not applied yet (docs/FEDERATION.md); accepted so that the peer does not retry.
         _ => Ok(()),
     }
@@ -599,6 +600,83 @@ async fn blocked(state: &AppState, actor: &Account, object: &Value) -> ApiResult
     };
     accounts::block(state, actor.id, target.id).await?;
     Ok(())
+}
+
+/// Ids a Flag may name: the reported account and the statuses cited.
+const MAX_FLAGGED_OBJECTS: usize = 100;
+/// Characters of a forwarded report's comment we keep (Mastodon's limit on reports).
+const MAX_FLAG_COMMENT_CHARS: usize = 1_000;
+
+/// A peer's report about a local account (a `Flag`, usually from its instance actor):
+/// kept as a report for our moderators, by the sending actor, so its server is the
+/// origin they see, citing the statuses of that account it names. A moderator's domain
+/// block with `reject_reports` drops it; a Flag naming no local account is dropped.
+async fn flagged(state: &AppState, actor: &Account, activity: &Value) -> ApiResult<()> {
+    let domain = actor.domain.as_deref().unwrap_or_default();
+    if state
+        .federation
+        .domains
+        .on(state, domain)
+        .await?
+        .is_some_and(|b| b.reject_reports)
+    {
+        return Ok(());
+    }
+    let named: Vec<&str> = one_or_many(activity.get("object"))
+        .iter()
+        .filter_map(id_of)
+        .take(MAX_FLAGGED_OBJECTS)
+        .collect();
+    let mut target = None;
+    let mut cited = Vec::new();
+    for uri in &named {
+        // A status first: its id names its author's actor too (`…/users/NAME/statuses/ID`).
+        if let Some(s) = local_or_known_status(state, uri).await? {
+            cited.push(s);
+        } else if let Some(a) = local_account(state, Some(*uri)).await? {
+            target.get_or_insert(a);
+        }
+    }
+    // A Flag naming only statuses reports their author.
+    if target.is_none() {
+        if let Some(s) = cited.first() {
+            target = local_account_by_id(state, s.account_id).await?;
+        }
+    }
+    let Some(target) = target else {
+        return Ok(());
+    };
+    let status_ids: Vec<String> = cited
+        .iter()
+        .filter(|s| s.account_id == target.id && s.reblog_of_id.is_none())
+        .map(|s| s.id.to_string())
+        .collect();
+    let comment: String = activitypub::html_to_text(
+        activity
+            .get("content")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+    )
+    .chars()
+    .take(MAX_FLAG_COMMENT_CHARS)
+    .collect();
+    let report = cascade_store::ReportRecord {
+        id: state.ids.next(),
+        account_id: actor.id,
+        target_account_id: target.id,
+        category: "other".into(),
+        comment,
+        status_ids: status_ids.join(","),
+        created_at: time::now_millis(),
+    };
+    state.store.create_report(&report, &[]).await?;
+    Ok(())
+}
+
+/// A local, unsuspended account by id.
+async fn local_account_by_id(state: &AppState, id: Id) -> ApiResult<Option<Account>> {
+    let a = state.store.account(id).await?;
+    Ok((a.domain.is_none() && a.suspended_at.is_none()).then_some(a))
 }
 
 /// A remote account lifts its block of a local one.

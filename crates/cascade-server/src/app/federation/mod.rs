@@ -298,8 +298,12 @@ async fn store_actor(state: &AppState, uri: &str, doc: &Value) -> ApiResult<Id> 
         .filter(|u| {
             !u.is_empty()
                 && u.chars().count() <= MAX_NAME_CHARS
-                && u.chars()
-                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                && u.chars().all(|c| {
+                    c.is_alphanumeric()
+                        || matches!(c, '_' | '-' | '.')
+                        // An instance actor is named by its server's host, port included.
+                        || (c == ':' && kind == "Application")
+                })
         })
         .ok_or_else(|| bad("no usable preferredUsername"))?;
     let inbox = on_host(doc.get("inbox").and_then(Value::as_str), &domain)
@@ -921,4 +925,42 @@ pub async fn block_job(
     let block = documents::block(state, &me, &target);
     let activity = if undo { documents::undo(block) } else { block };
     to_author(state, &me, &target, activity).await
+}
+
+/// The `Flag` forwarding local report `report` about the remote `target` (citing
+/// `statuses`, stored remote ones) to its server, signed by the instance actor, as a job
+/// for the report's own transaction. `None` when the server cannot be reached.
+pub async fn flag_job(
+    state: &AppState,
+    report: Id,
+    target: &Account,
+    statuses: &[Id],
+    comment: &str,
+) -> ApiResult<Option<NewJob>> {
+    let Some(actor) = state.store.remote_actor(target.id).await? else {
+        return Ok(None);
+    };
+    let mut ids = Vec::with_capacity(statuses.len());
+    for &id in statuses {
+        if let Some((uri, _)) = state.store.remote_status(id).await? {
+            ids.push(uri);
+        }
+    }
+    let activity = documents::flag(state, report, &account_uri(state, target), &ids, comment);
+    let inbox = actor.shared_inbox.unwrap_or(actor.inbox);
+    let payload = serde_json::to_string(&Delivery {
+        inbox,
+        activity: activity.to_string(),
+    })
+    .unwrap_or_default();
+    // No signer: `deliver` signs a job without one as the instance actor.
+    Ok(Some(
+        NewJob::new(
+            state.ids.next(),
+            JobKind::Federate,
+            report,
+            time::now_millis(),
+        )
+        .carrying(payload),
+    ))
 }
