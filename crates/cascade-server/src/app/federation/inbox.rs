@@ -188,6 +188,7 @@ async fn apply(state: &AppState, actor: &Account, activity: &Value) -> ApiResult
         "Update" => updated(state, actor, &object).await,
         "Block" => blocked(state, actor, &object).await,
         "Flag" => flagged(state, actor, activity).await,
+        "Move" => super::moves::received(state, actor, activity).await,
         // Not applied yet (docs/FEDERATION.md); accepted so that the peer does not retry.
         _ => Ok(()),
     }

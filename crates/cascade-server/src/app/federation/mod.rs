@@ -9,6 +9,7 @@
 pub mod documents;
 pub mod domains;
 pub mod inbox;
+pub mod moves;
 pub mod objects;
 
 use std::collections::HashMap;
