@@ -30,6 +30,7 @@ mod jobs;
 mod lists;
 mod media;
 mod moderation;
+mod moves;
 mod notifications;
 mod oauth;
 mod polls;

@@ -3,7 +3,7 @@
 use cascade_core::Id;
 use sqlx::FromRow;
 
-use crate::{read, write, Result, Store};
+use crate::{read, transaction, write, Result, Store};
 
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]
 pub struct ReportRecord {
@@ -18,12 +18,18 @@ pub struct ReportRecord {
 }
 
 impl Store {
-    pub async fn create_report(&self, r: &ReportRecord) -> Result<()> {
-        write!(self, db => sqlx::query(
-            "INSERT INTO reports (id, account_id, target_account_id, category, comment, status_ids, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        ).bind(r.id).bind(r.account_id).bind(r.target_account_id).bind(&r.category).bind(&r.comment)
-        .bind(&r.status_ids).bind(r.created_at).execute(db).await?.rows_affected());
+    /// Writes a report with what it owes (the `Flag` forwarding it to the reported
+    /// account's server), in one transaction: a report is never forwarded without being
+    /// kept, nor kept with its forwarding lost.
+    pub async fn create_report(&self, r: &ReportRecord, owed: &[crate::NewJob]) -> Result<()> {
+        transaction!(self, tx => {
+            sqlx::query(
+                "INSERT INTO reports (id, account_id, target_account_id, category, comment, status_ids, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            ).bind(r.id).bind(r.account_id).bind(r.target_account_id).bind(&r.category).bind(&r.comment)
+            .bind(&r.status_ids).bind(r.created_at).execute(&mut *tx).await?;
+            crate::jobs::insert_jobs!(tx, owed);
+        });
         Ok(())
     }
 

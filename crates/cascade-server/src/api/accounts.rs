@@ -247,7 +247,7 @@ async fn get_account(
 ) -> ApiResult<Json<model::Account>> {
     auth.viewer_with("read:accounts")?;
     let account = state.store.account(path_id(&id)?).await?;
-    Ok(Json(render::account(&state, &account)))
+    Ok(Json(render::account_with_move(&state, &account).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -269,7 +269,7 @@ async fn lookup_account(
     let account = crate::app::federation::lookup(&state, &acct, viewer.is_some())
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(Json(render::account(&state, &account)))
+    Ok(Json(render::account_with_move(&state, &account).await?))
 }
 
 #[derive(Debug, Deserialize)]

@@ -11,6 +11,7 @@ use super::model;
 use super::paging::{LinkBase, PageParams, Paged};
 use super::params::{flex, Params};
 use super::path_id;
+use crate::app::federation::moves;
 use crate::app::{cascade, Viewer};
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -22,6 +23,7 @@ pub fn routes() -> Router<AppState> {
             get(get_settings).patch(update_settings),
         )
         .route("/api/v1/statuses/{id}/cascade", get(status_cascade))
+        .route("/api/v1/cascade/aliases", get(get_aliases).put(put_aliases))
 }
 
 /// How a status spread: the tree of its reshares and the statistics of it. The nodes
@@ -86,4 +88,35 @@ async fn update_settings(
         state.forget(crate::cluster::Forget::Account(me));
     }
     get_settings(State(state), auth).await
+}
+
+/// The actor ids of accounts on other servers the signed-in account says it also is:
+/// published as its actor's `alsoKnownAs`, so an account there may move here (`Move`).
+#[derive(Debug, Serialize)]
+struct Aliases {
+    also_known_as: Vec<String>,
+}
+
+async fn get_aliases(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Aliases>> {
+    let me = auth.user("read:accounts")?;
+    Ok(Json(Aliases {
+        also_known_as: moves::aliases(&state, me).await?,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct AliasesForm {
+    #[serde(default, deserialize_with = "flex::strings")]
+    also_known_as: Vec<String>,
+}
+
+async fn put_aliases(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(form): Params<AliasesForm>,
+) -> ApiResult<Json<Aliases>> {
+    let me = auth.user("write:accounts")?;
+    Ok(Json(Aliases {
+        also_known_as: moves::set_aliases(&state, me, form.also_known_as).await?,
+    }))
 }

@@ -26,6 +26,8 @@ struct ReportForm {
     comment: Option<String>,
     #[serde(default, deserialize_with = "flex::opt_string")]
     category: Option<String>,
+    #[serde(default, deserialize_with = "flex::opt_bool")]
+    forward: Option<bool>,
 }
 
 async fn create(
@@ -51,6 +53,7 @@ async fn create(
         status_ids,
         comment: f.comment.unwrap_or_default(),
         category: f.category,
+        forward: f.forward.unwrap_or(false),
     };
     Ok(Json(uc::create(&state, &viewer, report).await?))
 }

@@ -88,7 +88,7 @@ pub async fn account_json(state: &AppState, a: &Account) -> ApiResult<Value> {
     Ok(json!({
         "id": a.id.to_string(),
         "username": a.username,
-        "domain": null,
+        "domain": a.domain,
         "created_at": time::rfc3339(a.created_at),
         "email": email.unwrap_or_default(),
         "ip": null,

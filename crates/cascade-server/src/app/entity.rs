@@ -53,6 +53,9 @@ pub struct Account {
     /// Present (and true) only for a suspended account, as in Mastodon.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suspended: Option<bool>,
+    /// The account this one moved to (ActivityPub `Move`), where the endpoint shows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved: Option<Box<Account>>,
 }
 
 /// What a profile shows of an away period: the message and when it ends.

@@ -80,6 +80,7 @@ pub fn account(state: &AppState, a: &Account) -> entity::Account {
         role: None,
         cascade_away: state.away.notice(a.id),
         suspended: None,
+        moved: None,
     }
 }
 
@@ -176,6 +177,16 @@ pub fn avatar_url(state: &AppState, a: &Account) -> String {
     }
 }
 
+/// `a` with `moved`: the account it moved to, if it moved (an inbound `Move`). Only the
+/// endpoints that show one account ask: it costs a query.
+pub async fn account_with_move(state: &AppState, a: &Account) -> ApiResult<entity::Account> {
+    let mut shown = account(state, a);
+    if let Some(to) = crate::app::federation::moves::moved_to(state, a.id).await? {
+        shown.moved = Some(Box::new(account(state, &to)));
+    }
+    Ok(shown)
+}
+
 /// A suspended account as Mastodon shows it: who it was, `suspended: true`, and nothing
 /// of its profile, counts or activity.
 fn suspended_account(state: &AppState, a: &Account) -> entity::Account {
@@ -213,6 +224,7 @@ fn suspended_account(state: &AppState, a: &Account) -> entity::Account {
         role: None,
         cascade_away: None,
         suspended: Some(true),
+        moved: None,
     }
 }
 

@@ -1,5 +1,7 @@
 //! Reports: a user tells the moderators about an account, optionally citing its statuses.
-//! Distinct reporters also count as a spam signal (`app::spam`).
+//! Distinct reporters also count as a spam signal (`app::spam`). A report about a remote
+//! account may be forwarded to its server as a `Flag`; a peer's `Flag` becomes a report
+//! here (`federation::inbox`).
 
 use cascade_core::{time, Id};
 use cascade_store::ReportRecord;
@@ -19,6 +21,8 @@ pub struct NewReport {
     pub status_ids: Vec<Id>,
     pub comment: String,
     pub category: Option<String>,
+    /// Whether a report about a remote account is sent on to its server (`Flag`).
+    pub forward: bool,
 }
 
 pub async fn create(state: &AppState, viewer: &Viewer, r: NewReport) -> ApiResult<entity::Report> {
@@ -65,14 +69,27 @@ pub async fn create(state: &AppState, viewer: &Viewer, r: NewReport) -> ApiResul
             .join(","),
         created_at: time::now_millis(),
     };
-    state.store.create_report(&record).await?;
+    let forward = if r.forward && target.domain.is_some() {
+        crate::app::federation::flag_job(state, record.id, &target, &r.status_ids, &record.comment)
+            .await?
+    } else {
+        None
+    };
+    let forwarded = forward.is_some();
+    state
+        .store
+        .create_report(&record, &forward.into_iter().collect::<Vec<_>>())
+        .await?;
+    if forwarded {
+        state.jobs.ring();
+    }
     Ok(entity::Report {
         id: record.id.to_string(),
         action_taken: false,
         action_taken_at: None,
         category: record.category,
         comment: record.comment,
-        forwarded: false,
+        forwarded,
         created_at: time::rfc3339(record.created_at),
         status_ids: r.status_ids.iter().map(|i| i.to_string()).collect(),
         rule_ids: Vec::new(),

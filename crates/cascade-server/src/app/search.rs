@@ -270,7 +270,7 @@ async fn find_statuses(
 }
 
 /// A URL of this instance: a status (`/@user/ID`, `/users/user/statuses/ID`) the viewer
-/// may see, or an account (`/@user`, `/users/user`).
+/// may see, or an account (`/@user`, `/users/user`); or another server's (`remote_url`).
 async fn resolve_url(
     state: &AppState,
     viewer: &Viewer,
@@ -280,7 +280,7 @@ async fn resolve_url(
         .strip_prefix(&state.config.base_url)
         .filter(|p| p.starts_with('/'))
     else {
-        return Ok((Vec::new(), Vec::new()));
+        return remote_url(state, viewer, url).await;
     };
     let path = path.split(['?', '#']).next().unwrap_or_default();
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -306,6 +306,36 @@ async fn resolve_url(
             Err(e) => Err(e),
         },
         _ => Ok((Vec::new(), Vec::new())),
+    }
+}
+
+/// Another server's actor or note, by its ActivityPub id: found when known, else fetched
+/// and stored (`federation::objects`). A URL that cannot be fetched or names neither finds
+/// nothing, as in Mastodon: the peer's failure is not the client's error.
+async fn remote_url(
+    state: &AppState,
+    viewer: &Viewer,
+    url: &str,
+) -> ApiResult<(Vec<entity::Account>, Vec<entity::Status>)> {
+    use crate::app::federation::objects::{resolve_url, Resolved};
+    let none = || Ok((Vec::new(), Vec::new()));
+    match resolve_url(state, url).await {
+        Ok(Some(Resolved::Account(a))) if !viewer.blocked.contains(&a.id) => {
+            Ok((vec![render::account(state, &a)], Vec::new()))
+        }
+        Ok(Some(Resolved::Status(s))) => match statuses::visible(state, viewer, s.id).await {
+            Ok(s) if !viewer.blocked.contains(&s.account_id) => {
+                Ok((Vec::new(), render::statuses(state, viewer, &[s.id]).await?))
+            }
+            Ok(_) | Err(ApiError::NotFound) => none(),
+            Err(e) => Err(e),
+        },
+        Ok(_) => none(),
+        Err(e @ ApiError::Internal(_)) => Err(e),
+        Err(e) => {
+            tracing::info!(%url, error = %e, "a URL could not be resolved");
+            none()
+        }
     }
 }
 

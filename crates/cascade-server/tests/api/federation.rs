@@ -499,7 +499,7 @@ struct Pair {
     bob_on_a: String,
 }
 
-async fn follow_remote(app: &TestApp, user: &User, id: &str) {
+pub(crate) async fn follow_remote(app: &TestApp, user: &User, id: &str) {
     app.post(user, &format!("/api/v1/accounts/{id}/follow"), json!({}))
         .await
         .ok();
@@ -529,7 +529,7 @@ async fn pair() -> Pair {
 }
 
 /// The status (not a reblog) containing `text` in `user`'s home, once it arrives.
-async fn arrived(app: &TestApp, user: &User, text: &str) -> Value {
+pub(crate) async fn arrived(app: &TestApp, user: &User, text: &str) -> Value {
     let find = || async {
         app.home(user, "")
             .await

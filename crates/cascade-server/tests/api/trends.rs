@@ -126,15 +126,18 @@ async fn engagement_from_new_or_spammy_accounts_does_not_make_a_post_trend() {
         }
         app.state
             .store
-            .create_report(&cascade_store::ReportRecord {
-                id: app.state.ids.next(),
-                account_id: id(&honest[0]),
-                target_account_id: id(s),
-                category: "spam".into(),
-                comment: String::new(),
-                status_ids: String::new(),
-                created_at: now,
-            })
+            .create_report(
+                &cascade_store::ReportRecord {
+                    id: app.state.ids.next(),
+                    account_id: id(&honest[0]),
+                    target_account_id: id(s),
+                    category: "spam".into(),
+                    comment: String::new(),
+                    status_ids: String::new(),
+                    created_at: now,
+                },
+                &[],
+            )
             .await
             .unwrap();
     }

@@ -25,6 +25,7 @@ fn actor_context() -> Value {
             "featured": { "@id": "toot:featured", "@type": "@id" },
             "discoverable": "toot:discoverable",
             "indexable": "toot:indexable",
+            "alsoKnownAs": { "@id": "as:alsoKnownAs", "@type": "@id" },
         }
     ])
 }
@@ -45,7 +46,10 @@ pub async fn person(state: &AppState, a: &Account) -> ApiResult<Value> {
     let (public_pem, _) = keys(state, Some(a.id)).await?;
     let shown = render::account(state, a);
     let uri = local_actor(state, &a.username);
-    Ok(json!({
+    // The accounts elsewhere this one says it also is: a Move from one of them to this
+    // account is believed by its peers only when it is named here.
+    let aliases = state.store.account_aliases(a.id).await?;
+    let mut person = json!({
         "@context": actor_context(),
         "id": uri,
         "type": if a.bot { "Service" } else { "Person" },
@@ -70,7 +74,11 @@ pub async fn person(state: &AppState, a: &Account) -> ApiResult<Value> {
         },
         "icon": { "type": "Image", "url": shown.avatar },
         "image": { "type": "Image", "url": shown.header },
-    }))
+    });
+    if !aliases.is_empty() {
+        person["alsoKnownAs"] = json!(aliases);
+    }
+    Ok(person)
 }
 
 /// The instance actor: an `Application` that signs the fetches made for no one account.
@@ -292,6 +300,29 @@ pub fn block(state: &AppState, account: &Account, target: &Account) -> Value {
         "type": "Block",
         "actor": actor,
         "object": account_uri(state, target),
+    })
+}
+
+/// The `Flag` forwarding a local report (`report`, its id) to the reported account's
+/// server: from the instance actor, as Mastodon forwards reports, so the reporter stays
+/// anonymous there; its object is the account's actor id and the reported statuses' ids.
+pub fn flag(
+    state: &AppState,
+    report: Id,
+    target: &str,
+    statuses: &[String],
+    comment: &str,
+) -> Value {
+    let actor = instance_actor(state);
+    let mut object = vec![target.to_string()];
+    object.extend(statuses.iter().cloned());
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{actor}#reports/{report}"),
+        "type": "Flag",
+        "actor": actor,
+        "content": comment,
+        "object": object,
     })
 }
 

@@ -15,13 +15,11 @@ use std::collections::BTreeMap;
 use cascade_core::activitypub::{self, SignatureError};
 use cascade_core::job::JobKind;
 use cascade_core::{text, time, Id, Visibility};
-use cascade_store::{
-    Account, EditRecord, Mark, NewFollow, NewJob, NewStatusRecord, RemoteActor, StatusRecord,
-};
+use cascade_store::{Account, EditRecord, Mark, NewFollow, NewJob, RemoteActor, StatusRecord};
 use serde_json::Value;
 
 use super::{
-    answer_job, domain_of, fetch, fetch_actor, id_of, local_username, render_remote_text,
+    answer_job, domain_of, fetch, fetch_actor, id_of, local_username, objects, render_remote_text,
     REFETCH_AFTER_MS,
 };
 use crate::app::{accounts, delivery, statuses, Viewer};
@@ -189,6 +187,8 @@ async fn apply(state: &AppState, actor: &Account, activity: &Value) -> ApiResult
         "Like" => liked(state, actor, &object).await,
         "Update" => updated(state, actor, &object).await,
         "Block" => blocked(state, actor, &object).await,
+        "Flag" => flagged(state, actor, activity).await,
+        "Move" => super::moves::received(state, actor, activity).await,
         // Not applied yet (docs/FEDERATION.md); accepted so that the peer does not retry.
         _ => Ok(()),
     }
@@ -322,7 +322,7 @@ async fn undone(state: &AppState, actor: &Account, object: &Value) -> ApiResult<
 
 /// The values of a property, which JSON-LD writes as one value or a list of them (Fedify
 /// sends a lone `tag` as an object, Mastodon as a list of one).
-fn one_or_many(v: Option<&Value>) -> &[Value] {
+pub(super) fn one_or_many(v: Option<&Value>) -> &[Value] {
     match v {
         Some(Value::Array(list)) => list,
         Some(one) => std::slice::from_ref(one),
@@ -331,7 +331,7 @@ fn one_or_many(v: Option<&Value>) -> &[Value] {
 }
 
 /// The ids of an addressing field (`to`, `cc`): one or a list, each an id or an object.
-fn addresses(v: Option<&Value>) -> Vec<String> {
+pub(super) fn addresses(v: Option<&Value>) -> Vec<String> {
     one_or_many(v)
         .iter()
         .filter_map(id_of)
@@ -339,12 +339,32 @@ fn addresses(v: Option<&Value>) -> Vec<String> {
         .collect()
 }
 
-/// A remote note, stored when a local account follows its author or it mentions one.
-async fn created(state: &AppState, actor: &Account, note: &Value) -> ApiResult<()> {
-    if !note.is_object() {
-        // A Create naming its object only by id would need a fetch: not yet.
-        return Ok(());
-    }
+/// A remote note, stored when a local account follows its author or it mentions one. A
+/// Create naming its note by id alone is fetched from the actor's server (and must be the
+/// actor's own, public or unlisted); a reply's missing parents are fetched too
+/// (`objects::ancestors`), so the thread is whole here.
+async fn created(state: &AppState, actor: &Account, object: &Value) -> ApiResult<()> {
+    let fetched;
+    let note = match object.as_str() {
+        Some(uri) => {
+            if domain_of(uri) != actor.domain {
+                return Err(ApiError::Forbidden("the note is not the actor's".into()));
+            }
+            if state.store.status_by_uri(uri).await?.is_some() {
+                return Ok(());
+            }
+            fetched = match objects::fetch_note(state, uri).await {
+                Ok(f) => f.note,
+                Err(e @ ApiError::Internal(_)) => return Err(e),
+                Err(e) => {
+                    tracing::info!(%uri, error = %e, "a Create's note could not be fetched");
+                    return Ok(());
+                }
+            };
+            &fetched
+        }
+        None => object,
+    };
     if !matches!(
         note.get("type").and_then(Value::as_str),
         Some("Note" | "Article" | "Question")
@@ -366,67 +386,27 @@ async fn created(state: &AppState, actor: &Account, note: &Value) -> ApiResult<(
         // Nobody here asked for it.
         return Ok(());
     }
-    let (text, spoiler, sensitive) = note_text(note);
     let in_reply_to = match note.get("inReplyTo").and_then(id_of) {
-        Some(parent) => local_or_known_status(state, parent).await?,
+        Some(parent) => objects::ancestors(state, parent).await?,
         None => None,
     };
-    let now = time::now_millis();
-    let id = state.ids.next();
-    let tags: Vec<(Id, String)> = text::hashtags(&text)
-        .into_iter()
-        .map(|t| (state.ids.next(), t))
-        .collect();
-    let record = NewStatusRecord {
-        status: StatusRecord {
-            id,
-            account_id: actor.id,
-            content_html: render_remote_text(state, &text),
-            text,
-            spoiler_text: spoiler,
-            visibility: visibility.code(),
-            sensitive,
-            language: None,
-            in_reply_to_id: in_reply_to.as_ref().map(|p| p.id),
-            in_reply_to_account_id: in_reply_to.as_ref().map(|p| p.account_id),
-            quote_policy: (if visibility == Visibility::Public {
-                "public"
-            } else {
-                "nobody"
-            })
-            .to_string(),
-            created_at: note
-                .get("published")
-                .and_then(Value::as_str)
-                .and_then(time::parse_rfc3339)
-                .map_or(now, |t| t.min(now)),
-            ..StatusRecord::default()
-        },
+    objects::store_note(
+        state,
+        actor,
+        note,
+        visibility,
+        in_reply_to.as_ref(),
         mentions,
-        tags,
-        idempotency_key: None,
-        jobs: delivery::status_jobs(state, id, now),
-        cascade: None,
-        poll: None,
-        media: Vec::new(),
-        remote: Some((
-            uri.to_string(),
-            note.get("url").and_then(id_of).map(str::to_string),
-        )),
-    };
-    match state.store.create_status(&record).await {
-        Ok(_) => {}
-        // The same note, delivered twice at once: the other delivery stored it.
-        Err(cascade_store::StoreError::Conflict(_)) => return Ok(()),
-        Err(e) => return Err(e.into()),
-    }
-    state.status_written(&record.status);
-    state.jobs.ring();
+    )
+    .await?;
     Ok(())
 }
 
 /// A status an id names: one of ours (`…/users/NAME/statuses/ID`) or a stored remote one.
-async fn local_or_known_status(state: &AppState, uri: &str) -> ApiResult<Option<StatusRecord>> {
+pub(super) async fn local_or_known_status(
+    state: &AppState,
+    uri: &str,
+) -> ApiResult<Option<StatusRecord>> {
     let id = match state.store.status_by_uri(uri).await? {
         Some(id) => Some(id),
         None => uri
@@ -488,8 +468,9 @@ fn dropped(result: ApiResult<impl Sized>) -> ApiResult<()> {
 /// A remote account reblogs a status we have (a local one, or a remote one we stored):
 /// the reblog is written by the reblog use case, as the account's own, so it counts,
 /// notifies, reaches the account's local followers and joins the post's cascade as a
-/// local reblog does. An Announce of a status we do not have is dropped (it is not
-/// fetched), and so is one of a remote status by an account nobody here follows.
+/// local reblog does. A status we do not have is fetched from its server
+/// (`objects::resolve_note`) when someone here follows the booster; an Announce of a
+/// remote status by an account nobody here follows is dropped.
 async fn announced(state: &AppState, actor: &Account, activity: &Value) -> ApiResult<()> {
     let Some(object) = activity.get("object").and_then(id_of) else {
         return Ok(());
@@ -500,11 +481,24 @@ async fn announced(state: &AppState, actor: &Account, activity: &Value) -> ApiRe
             "the Announce is not the actor's".into(),
         ));
     }
-    let Some(original) = local_or_known_status(state, object).await? else {
-        return Ok(());
+    // A boost of a remote status reaches no one here unless someone follows the booster:
+    // only then is it kept, and only then is an unknown original fetched.
+    let followed = !state.store.follower_batch(actor.id, 0, 1).await?.is_empty();
+    let original = match local_or_known_status(state, object).await? {
+        Some(s) => s,
+        None if followed => match objects::resolve_note(state, object).await {
+            Ok(Some(s)) => s,
+            Ok(None) => return Ok(()),
+            Err(e @ ApiError::Internal(_)) => return Err(e),
+            Err(e) => {
+                tracing::info!(%object, error = %e, "an Announce's note could not be fetched");
+                return Ok(());
+            }
+        },
+        None => return Ok(()),
     };
     let author = state.store.account(original.account_id).await?;
-    if author.domain.is_some() && state.store.follower_batch(actor.id, 0, 1).await?.is_empty() {
+    if author.domain.is_some() && !followed {
         return Ok(());
     }
     let followers = state
@@ -609,6 +603,83 @@ async fn blocked(state: &AppState, actor: &Account, object: &Value) -> ApiResult
     Ok(())
 }
 
+/// Ids a Flag may name: the reported account and the statuses cited.
+const MAX_FLAGGED_OBJECTS: usize = 100;
+/// Characters of a forwarded report's comment we keep (Mastodon's limit on reports).
+const MAX_FLAG_COMMENT_CHARS: usize = 1_000;
+
+/// A peer's report about a local account (a `Flag`, usually from its instance actor):
+/// kept as a report for our moderators, by the sending actor, so its server is the
+/// origin they see, citing the statuses of that account it names. A moderator's domain
+/// block with `reject_reports` drops it; a Flag naming no local account is dropped.
+async fn flagged(state: &AppState, actor: &Account, activity: &Value) -> ApiResult<()> {
+    let domain = actor.domain.as_deref().unwrap_or_default();
+    if state
+        .federation
+        .domains
+        .on(state, domain)
+        .await?
+        .is_some_and(|b| b.reject_reports)
+    {
+        return Ok(());
+    }
+    let named: Vec<&str> = one_or_many(activity.get("object"))
+        .iter()
+        .filter_map(id_of)
+        .take(MAX_FLAGGED_OBJECTS)
+        .collect();
+    let mut target = None;
+    let mut cited = Vec::new();
+    for uri in &named {
+        // A status first: its id names its author's actor too (`…/users/NAME/statuses/ID`).
+        if let Some(s) = local_or_known_status(state, uri).await? {
+            cited.push(s);
+        } else if let Some(a) = local_account(state, Some(*uri)).await? {
+            target.get_or_insert(a);
+        }
+    }
+    // A Flag naming only statuses reports their author.
+    if target.is_none() {
+        if let Some(s) = cited.first() {
+            target = local_account_by_id(state, s.account_id).await?;
+        }
+    }
+    let Some(target) = target else {
+        return Ok(());
+    };
+    let status_ids: Vec<String> = cited
+        .iter()
+        .filter(|s| s.account_id == target.id && s.reblog_of_id.is_none())
+        .map(|s| s.id.to_string())
+        .collect();
+    let comment: String = activitypub::html_to_text(
+        activity
+            .get("content")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+    )
+    .chars()
+    .take(MAX_FLAG_COMMENT_CHARS)
+    .collect();
+    let report = cascade_store::ReportRecord {
+        id: state.ids.next(),
+        account_id: actor.id,
+        target_account_id: target.id,
+        category: "other".into(),
+        comment,
+        status_ids: status_ids.join(","),
+        created_at: time::now_millis(),
+    };
+    state.store.create_report(&report, &[]).await?;
+    Ok(())
+}
+
+/// A local, unsuspended account by id.
+async fn local_account_by_id(state: &AppState, id: Id) -> ApiResult<Option<Account>> {
+    let a = state.store.account(id).await?;
+    Ok((a.domain.is_none() && a.suspended_at.is_none()).then_some(a))
+}
+
 /// A remote account lifts its block of a local one.
 async fn unblocked(state: &AppState, actor: &Account, block: &Value) -> ApiResult<()> {
     own(actor, block)?;
@@ -639,7 +710,7 @@ async fn updated(state: &AppState, actor: &Account, object: &Value) -> ApiResult
 }
 
 /// The text, content warning and sensitive flag of a remote note, as Cascade keeps them.
-fn note_text(note: &Value) -> (String, String, bool) {
+pub(super) fn note_text(note: &Value) -> (String, String, bool) {
     let content = note
         .get("content")
         .and_then(Value::as_str)
@@ -664,7 +735,7 @@ fn note_text(note: &Value) -> (String, String, bool) {
 }
 
 /// The local accounts a remote note mentions.
-async fn local_mentions(state: &AppState, note: &Value) -> ApiResult<Vec<Id>> {
+pub(super) async fn local_mentions(state: &AppState, note: &Value) -> ApiResult<Vec<Id>> {
     let mut mentions: Vec<Id> = Vec::new();
     for tag in one_or_many(note.get("tag")) {
         if tag.get("type").and_then(Value::as_str) == Some("Mention") {

@@ -9,6 +9,8 @@
 pub mod documents;
 pub mod domains;
 pub mod inbox;
+pub mod moves;
+pub mod objects;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -254,6 +256,9 @@ pub fn id_of(v: &Value) -> Option<&str> {
     v.as_str().or_else(|| v.get("id").and_then(Value::as_str))
 }
 
+/// The ActivityPub types of actors (accounts), as Mastodon reads them.
+pub const ACTOR_TYPES: [&str; 5] = ["Person", "Service", "Application", "Group", "Organization"];
+
 /// Characters in a remote username or display name we keep.
 const MAX_NAME_CHARS: usize = 100;
 /// Characters of a remote bio we keep.
@@ -285,10 +290,7 @@ async fn store_actor(state: &AppState, uri: &str, doc: &Value) -> ApiResult<Id> 
         return Err(bad("a local actor"));
     }
     let kind = doc.get("type").and_then(Value::as_str).unwrap_or_default();
-    if !matches!(
-        kind,
-        "Person" | "Service" | "Application" | "Group" | "Organization"
-    ) {
+    if !ACTOR_TYPES.contains(&kind) {
         return Err(bad("not an actor"));
     }
     let username = doc
@@ -297,8 +299,12 @@ async fn store_actor(state: &AppState, uri: &str, doc: &Value) -> ApiResult<Id> 
         .filter(|u| {
             !u.is_empty()
                 && u.chars().count() <= MAX_NAME_CHARS
-                && u.chars()
-                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                && u.chars().all(|c| {
+                    c.is_alphanumeric()
+                        || matches!(c, '_' | '-' | '.')
+                        // An instance actor is named by its server's host, port included.
+                        || (c == ':' && kind == "Application")
+                })
         })
         .ok_or_else(|| bad("no usable preferredUsername"))?;
     let inbox = on_host(doc.get("inbox").and_then(Value::as_str), &domain)
@@ -920,4 +926,42 @@ pub async fn block_job(
     let block = documents::block(state, &me, &target);
     let activity = if undo { documents::undo(block) } else { block };
     to_author(state, &me, &target, activity).await
+}
+
+/// The `Flag` forwarding local report `report` about the remote `target` (citing
+/// `statuses`, stored remote ones) to its server, signed by the instance actor, as a job
+/// for the report's own transaction. `None` when the server cannot be reached.
+pub async fn flag_job(
+    state: &AppState,
+    report: Id,
+    target: &Account,
+    statuses: &[Id],
+    comment: &str,
+) -> ApiResult<Option<NewJob>> {
+    let Some(actor) = state.store.remote_actor(target.id).await? else {
+        return Ok(None);
+    };
+    let mut ids = Vec::with_capacity(statuses.len());
+    for &id in statuses {
+        if let Some((uri, _)) = state.store.remote_status(id).await? {
+            ids.push(uri);
+        }
+    }
+    let activity = documents::flag(state, report, &account_uri(state, target), &ids, comment);
+    let inbox = actor.shared_inbox.unwrap_or(actor.inbox);
+    let payload = serde_json::to_string(&Delivery {
+        inbox,
+        activity: activity.to_string(),
+    })
+    .unwrap_or_default();
+    // No signer: `deliver` signs a job without one as the instance actor.
+    Ok(Some(
+        NewJob::new(
+            state.ids.next(),
+            JobKind::Federate,
+            report,
+            time::now_millis(),
+        )
+        .carrying(payload),
+    ))
 }
