@@ -173,6 +173,50 @@ impl Store {
         ).bind(now).bind(limit as i64).fetch_all(db).await?))
     }
 
+    /// Claims the deliveries due at `now`, the earliest first, for `lease_ms`: on
+    /// PostgreSQL, rows no other node holds (`FOR UPDATE SKIP LOCKED`, and a claim not run
+    /// out), so two nodes' workers never send one delivery; the claimer deletes a sent
+    /// one, or sets its retry (which ends the claim), and one whose claimer died is sent
+    /// by another node when the claim runs out. On SQLite (one process, one worker) it is
+    /// `due_push_deliveries`.
+    pub async fn claim_push_deliveries(
+        &self,
+        now: i64,
+        limit: usize,
+        lease_ms: i64,
+    ) -> Result<Vec<PushDelivery>> {
+        let Store::Postgres(db) = self else {
+            return self.due_push_deliveries(now, limit).await;
+        };
+        Ok(sqlx::query_as(
+            "WITH claimed AS (\
+               UPDATE push_deliveries SET claimed_until = $2 WHERE id IN (\
+                 SELECT id FROM push_deliveries WHERE due_at <= $1 \
+                 AND (claimed_until IS NULL OR claimed_until < $1) \
+                 ORDER BY due_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+               RETURNING id, notification_id, payload, coalesced, attempts, subscription_id) \
+             SELECT d.id, d.notification_id, d.payload, d.coalesced, d.attempts, d.subscription_id, \
+             p.account_id, p.endpoint, p.p256dh, p.auth, t.revoked_at IS NOT NULL AS revoked \
+             FROM claimed d JOIN push_subscriptions p ON p.id = d.subscription_id \
+             JOIN tokens t ON t.id = p.token_id ORDER BY d.id",
+        )
+        .bind(now)
+        .bind(now + lease_ms)
+        .bind(limit as i64)
+        .fetch_all(db)
+        .await?)
+    }
+
+    /// When this node's push worker should look again: the earliest time a queued
+    /// delivery is due and not held by another node's claim.
+    pub async fn next_push_wake(&self) -> Result<Option<i64>> {
+        read!(self, db => Ok(sqlx::query_scalar(
+            "SELECT MIN(CASE WHEN claimed_until IS NOT NULL AND claimed_until > due_at \
+             THEN claimed_until ELSE due_at END) FROM push_deliveries",
+        )
+        .fetch_one(db).await?))
+    }
+
     /// The earliest time a queued delivery is due, if any is queued.
     pub async fn next_push_due(&self) -> Result<Option<i64>> {
         read!(self, db => Ok(sqlx::query_scalar("SELECT MIN(due_at) FROM push_deliveries")
@@ -189,7 +233,8 @@ impl Store {
     /// Counts a failed attempt and tries again at `due_at`.
     pub async fn retry_push_delivery(&self, id: Id, due_at: i64) -> Result<()> {
         write!(self, db => sqlx::query(
-            "UPDATE push_deliveries SET attempts = attempts + 1, due_at = $1 WHERE id = $2",
+            "UPDATE push_deliveries SET attempts = attempts + 1, due_at = $1, claimed_until = NULL \
+             WHERE id = $2",
         ).bind(due_at).bind(id).execute(db).await?.rows_affected());
         Ok(())
     }

@@ -60,6 +60,10 @@ const FIRST_BACKOFF_MS: i64 = 1_000;
 const MAX_BACKOFF_MS: i64 = 3_600_000;
 /// How long a push service keeps an undelivered push (Mastodon's 48 hours).
 const TTL_SECS: &str = "172800";
+/// How long a node holds the deliveries it claimed before another node may send them
+/// (on PostgreSQL): longer than a send with its timeouts takes. A node that died mid-send
+/// leaves its deliveries to the others after this.
+const LEASE_MS: i64 = 60_000;
 /// Deliveries sent at once by the worker.
 const PARALLEL: usize = 16;
 
@@ -359,7 +363,7 @@ async fn pass(state: &AppState, client: &Outgoing) -> Result<Option<i64>, StoreE
     loop {
         let due = state
             .store
-            .due_push_deliveries(time::now_millis(), 64)
+            .claim_push_deliveries(time::now_millis(), 64, LEASE_MS)
             .await?;
         if due.is_empty() {
             break;
@@ -383,7 +387,7 @@ async fn pass(state: &AppState, client: &Outgoing) -> Result<Option<i64>, StoreE
         while running.join_next().await.is_some() {}
     }
     let next = [
-        state.store.next_push_due().await?,
+        state.store.next_push_wake().await?,
         state.store.next_away_end().await?,
     ];
     Ok(next.into_iter().flatten().min())
