@@ -48,6 +48,9 @@ pub struct Cluster {
     /// This node's number among the live nodes (`0..MAX_NODES`), leased in Redis, which
     /// its ids carry so that no two nodes make the same id (`IdGenerator::numbered`).
     pub number: Arc<AtomicI64>,
+    /// The last mark this node sent, and the last one it heard from each other node.
+    marks: std::sync::atomic::AtomicU64,
+    heard: Mutex<std::collections::HashMap<String, u64>>,
 }
 
 /// A time this node was cut off from NATS, and the signal that it is back.
@@ -63,6 +66,9 @@ struct Gap {
 pub enum Message {
     /// Memory another node's write made stale.
     Forget(Forget),
+    /// The sender's numbered mark: a node that heard it has applied every message the
+    /// sender sent before it (`Cluster::mark`, `Cluster::heard`).
+    Mark(u64),
     /// A status was written (or its row changed): forget its records, push it into its
     /// author's home and recent posts, as `AppState::status_written` does.
     Written(Written),
@@ -221,6 +227,8 @@ impl Cluster {
             redis: None,
             gap: Arc::default(),
             number: Arc::new(AtomicI64::new(-1)),
+            marks: Default::default(),
+            heard: Default::default(),
         };
         if let Some(url) = &config.nats_url {
             // The client reconnects by itself; messages sent meanwhile are lost to this
@@ -372,6 +380,21 @@ impl Cluster {
         }
     }
 
+    /// Sends a new mark after everything this node sent so far, and returns it: once
+    /// another node `heard` it, that node has applied all of it (messages from one node
+    /// arrive in order and are applied in order, stream events aside).
+    pub fn mark(&self) -> u64 {
+        let mark = self.marks.fetch_add(1, Ordering::SeqCst) + 1;
+        self.send(Message::Mark(mark));
+        mark
+    }
+
+    /// Whether this node heard `node`'s mark `mark` (or a later one).
+    pub fn heard(&self, node: &str, mark: u64) -> bool {
+        let heard = self.heard.lock().unwrap_or_else(|p| p.into_inner());
+        heard.get(node).is_some_and(|&m| m >= mark)
+    }
+
     /// Waits until what was sent so far reached NATS (tests, a command about to exit,
     /// and shutdown): the publishing task answers a barrier queued behind every message
     /// sent before it, then the client's buffer is flushed.
@@ -499,6 +522,11 @@ pub async fn run_listener(state: crate::AppState) {
         if envelope.from == cluster.node {
             continue;
         }
+        if let Message::Mark(mark) = envelope.message {
+            let mut heard = cluster.heard.lock().unwrap_or_else(|p| p.into_inner());
+            heard.insert(envelope.from, mark);
+            continue;
+        }
         // Stream events render (store reads): they run beside the listener, so one slow
         // render never holds back the invalidations behind it.
         match envelope.message {
@@ -542,40 +570,31 @@ impl SharedWindows {
         (format!("{base}:sent"), format!("{base}:pending"))
     }
 
-    /// What to do with an event of `key` at `now`, as `Coalescer::offer` answers.
+    /// What to do with an event of `key` at `now`, as `Coalescer::offer` answers: one
+    /// script, so that the decision is atomic across nodes. While a delayed delivery is
+    /// pending, every event rides on it, even when its window has run out before the
+    /// delivery went (a late worker), as the in-memory coalescer does.
     pub async fn offer(&self, key: &(Id, String), now: i64) -> Decision {
+        const OFFER: &str = "if redis.call('EXISTS', KEYS[2]) == 1 then return -2 end \
+            if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return -1 end \
+            redis.call('SET', KEYS[2], 1, 'PX', 2 * tonumber(ARGV[2])) \
+            return math.max(redis.call('PTTL', KEYS[1]), 0)";
         let (sent, pending) = self.keys(key);
         let mut conn = self.conn.clone();
-        let window = self.window_ms as u64;
-        let first: redis::RedisResult<Option<String>> = redis::cmd("SET")
+        let decided: redis::RedisResult<i64> = redis::cmd("EVAL")
+            .arg(OFFER)
+            .arg(2)
             .arg(&sent)
-            .arg(now)
-            .arg("NX")
-            .arg("PX")
-            .arg(window)
-            .query_async(&mut conn)
-            .await;
-        match first {
-            Ok(Some(_)) | Err(_) => return Decision::Now,
-            Ok(None) => {}
-        }
-        let scheduled: redis::RedisResult<(Option<String>, i64)> = redis::pipe()
-            .cmd("SET")
             .arg(&pending)
-            .arg(1)
-            .arg("NX")
-            .arg("PX")
-            .arg(2 * window)
-            .cmd("PTTL")
-            .arg(&sent)
+            .arg(now)
+            .arg(self.window_ms as u64)
             .query_async(&mut conn)
             .await;
-        match scheduled {
-            Ok((Some(_), left)) => Decision::Later {
-                at: now + left.max(0),
-            },
-            Ok((None, _)) => Decision::Scheduled,
-            Err(_) => Decision::Now,
+        match decided {
+            Ok(-2) => Decision::Scheduled,
+            Ok(left) if left >= 0 => Decision::Later { at: now + left },
+            // Sent now, or Redis failed: a burst then goes out uncoalesced, never lost.
+            Ok(_) | Err(_) => Decision::Now,
         }
     }
 

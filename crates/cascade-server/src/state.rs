@@ -366,6 +366,8 @@ impl AppState {
                 crate::app::stream::deleted_here(self, &status.record(), &mentions, &tags).await
             }
             Message::Trends(trends) => self.trends.set(trends),
+            // Recorded by the listener itself.
+            Message::Mark(_) => {}
             Message::Frame {
                 channel,
                 name,
