@@ -744,6 +744,18 @@ async fn ip_blocks_hold_back_sign_ups_and_shut_out_requests() {
     )
     .await
     .ok();
+    // At once on one node; on a cluster, once the change reached every node (within 1 s).
+    crate::helpers::eventually("the block shuts the range out", || async {
+        let probe = app
+            .client
+            .get(app.url("/api/v1/timelines/public"))
+            .header("x-forwarded-for", "203.0.113.200")
+            .send()
+            .await
+            .unwrap();
+        probe.status() == StatusCode::FORBIDDEN
+    })
+    .await;
     let shut_out = app
         .client
         .get(app.url("/api/v1/timelines/public"))

@@ -256,6 +256,36 @@ impl TestApp {
         }
     }
 
+    /// On a cluster, waits until every node applied what every other node told it so far
+    /// (what a client meets on any node within a second): each node sends a mark, and
+    /// the others must have heard it.
+    async fn cluster_caught_up(&self) {
+        if self.others.is_empty() {
+            return;
+        }
+        let nodes: Vec<&TestApp> = std::iter::once(self).chain(&self.others).collect();
+        for sender in &nodes {
+            let cluster = sender.state.cluster.as_ref().expect("a node of a cluster");
+            let mark = cluster.mark();
+            cluster.flush().await;
+            for receiver in nodes.iter().filter(|n| n.addr != sender.addr) {
+                let heard = receiver
+                    .state
+                    .cluster
+                    .as_ref()
+                    .expect("a node of a cluster");
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                while !heard.heard(&cluster.node, mark) {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "a node did not hear another within 10 s"
+                    );
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
+            }
+        }
+    }
+
     /// Waits until every job that earlier requests wrote is done: the server's worker
     /// performs them (or, where a test turned it off, this runs them).
     pub async fn drain(&self) {
@@ -342,6 +372,7 @@ impl TestApp {
         // What earlier requests owe is done first, as for a client that waited for it: a
         // test reads the consequences of its writes, never a race with the worker.
         self.drain().await;
+        self.cluster_caught_up().await;
         let mut req = self.client.request(method, self.next_url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -350,6 +381,7 @@ impl TestApp {
             req = req.json(&b);
         }
         let res = req.send().await.expect("the server answers");
+        self.cluster_caught_up().await;
         let status = res.status();
         let headers = res.headers().clone();
         let text = res.text().await.expect("a body");
