@@ -15,6 +15,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// `sqlite://...` or `postgres://...`.
     pub database_url: String,
+    /// PostgreSQL connections this node keeps at most (`--database-pool`).
+    pub database_pool: u32,
     /// `redis://...`: rate-limit counters shared by the nodes of a cluster.
     pub redis_url: Option<String>,
     /// `nats://...`: the nodes of a cluster tell each other what their writes change
@@ -220,6 +222,7 @@ impl Config {
             domain,
             listen,
             database_url,
+            database_pool: cascade_store::DEFAULT_POOL,
             redis_url: None,
             nats_url: None,
             cluster_prefix: "cascade".into(),

@@ -38,7 +38,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
     if config.database_url.starts_with("sqlite:") {
         std::fs::create_dir_all(&config.data_dir)?;
     }
-    let store = Store::connect(&config.database_url).await?;
+    let store = Store::connect_pooled(&config.database_url, config.database_pool).await?;
     let cluster = cluster::Cluster::connect(&config).await?;
     let state = AppState::with_cluster(config, store, cluster);
     // Made on the first start, so clients see the same key from then on.

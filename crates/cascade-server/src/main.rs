@@ -33,6 +33,10 @@ struct StoreArgs {
     /// A postgres:// URL switches the store to PostgreSQL.
     #[arg(long, env = "CASCADE_DATABASE_URL")]
     database_url: Option<String>,
+    /// PostgreSQL connections this node keeps at most: on a cluster, the nodes' pools
+    /// together must stay under the server's max_connections.
+    #[arg(long, env = "CASCADE_DATABASE_POOL", default_value_t = cascade_store::DEFAULT_POOL)]
+    database_pool: u32,
     /// A redis:// URL: rate limits shared with the other nodes of a cluster.
     #[arg(long, env = "CASCADE_REDIS_URL")]
     redis_url: Option<String>,
@@ -513,6 +517,7 @@ fn config(store: &StoreArgs) -> anyhow::Result<Config> {
         store.domain.clone(),
         store.database_url.clone(),
     );
+    config.database_pool = store.database_pool;
     config.redis_url = store.redis_url.clone();
     config.nats_url = store.nats_url.clone();
     config.cluster_prefix = store.cluster_prefix.clone();

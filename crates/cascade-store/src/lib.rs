@@ -191,13 +191,23 @@ pub(crate) fn rows_placeholders(rows: usize, columns: usize) -> String {
         .join(", ")
 }
 
+/// PostgreSQL connections a store keeps at most, unless told otherwise.
+pub const DEFAULT_POOL: u32 = 16;
+
 impl Store {
     /// Opens a store from a URL: `postgres://...` or `sqlite://path` (created if missing),
     /// then applies the migrations of that backend.
     pub async fn connect(url: &str) -> Result<Store> {
+        Store::connect_pooled(url, DEFAULT_POOL).await
+    }
+
+    /// As `connect`, with at most `pool` connections to PostgreSQL (SQLite keeps its own
+    /// one writer and eight readers): on a cluster, every node's pool counts against the
+    /// server's `max_connections`.
+    pub async fn connect_pooled(url: &str, pool: u32) -> Result<Store> {
         let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)?;
-            Store::postgres(options).await?
+            Store::postgres(options, pool).await?
         } else {
             let options = SqliteConnectOptions::from_str(url)?.create_if_missing(true);
             Store::sqlite(options).await?
@@ -209,6 +219,15 @@ impl Store {
     /// A PostgreSQL store whose tables live in `schema` (created if missing): tests use one
     /// schema each, so they run in parallel against one database without seeing each other.
     pub async fn connect_postgres_schema(url: &str, schema: &str) -> Result<Store> {
+        Store::connect_postgres_schema_pooled(url, schema, DEFAULT_POOL).await
+    }
+
+    /// As `connect_postgres_schema`, with at most `pool` connections.
+    pub async fn connect_postgres_schema_pooled(
+        url: &str,
+        schema: &str,
+        pool: u32,
+    ) -> Result<Store> {
         let base = PgConnectOptions::from_str(url)?;
         let admin = PgPoolOptions::new()
             .max_connections(1)
@@ -219,14 +238,14 @@ impl Store {
             .await?;
         admin.close().await;
         let options = base.options([("search_path", schema)]);
-        let store = Store::postgres(options).await?;
+        let store = Store::postgres(options, pool).await?;
         store.migrate().await?;
         Ok(store)
     }
 
-    async fn postgres(options: PgConnectOptions) -> Result<Store> {
+    async fn postgres(options: PgConnectOptions, pool: u32) -> Result<Store> {
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(pool.max(1))
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;

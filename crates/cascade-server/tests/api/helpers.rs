@@ -166,6 +166,9 @@ async fn spawn_cluster(
     config.redis_url = Some(env("CASCADE_TEST_REDIS_URL", "redis://127.0.0.1:6379"));
     config.nats_url = Some(env("CASCADE_TEST_NATS_URL", "nats://127.0.0.1:4222"));
     config.cluster_prefix = format!("cascade_n_{tail}");
+    // Several nodes per test and two tests at once: small pools keep them all under the
+    // database's 100 connections, as an operator sizes a cluster's pools.
+    config.database_pool = 4;
     if config.media_store.is_none() {
         // Media files in one folder every node reaches, as a shared volume would be.
         config.media_store = Some(cascade_server::media::MediaStore::folder(dir.path()));
@@ -199,7 +202,7 @@ async fn start_node(
     dir: tempfile::TempDir,
 ) -> TestApp {
     let addr = listener.local_addr().expect("an address");
-    let store = Store::connect_postgres_schema(database_url, schema)
+    let store = Store::connect_postgres_schema_pooled(database_url, schema, config.database_pool)
         .await
         .expect("a PostgreSQL schema");
     let cluster = cascade_server::cluster::Cluster::connect(&config)
