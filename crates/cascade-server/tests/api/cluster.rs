@@ -809,23 +809,15 @@ async fn redis_restarted_under_load_leaves_the_cluster_working_and_the_store_who
     // Both nodes reach Redis through the relay, so cutting it is Redis going away for
     // the whole cluster; NATS and PostgreSQL stay.
     let relay = Relay::start(&s.redis).await;
-    let schema = fresh("c");
-    let prefix = fresh("p");
-    let mut nodes = Vec::new();
-    for _ in 0..2 {
-        nodes.push(
-            spawn_node(&s.database, &schema, |c| {
-                c.redis_url = Some(relay.url_for("redis"));
-                c.nats_url = Some(s.nats.clone());
-                c.cluster_prefix = prefix.clone();
-                c.rate_limit = Some(RateLimit {
-                    requests: 6,
-                    window: Duration::from_secs(300),
-                });
-            })
-            .await,
-        );
-    }
+    let nodes = cluster(&s, 2, |c| {
+        c.redis_url = Some(relay.url_for("redis"));
+        c.rate_limit = Some(RateLimit {
+            requests: 6,
+            window: Duration::from_secs(300),
+        });
+    })
+    .await;
+    let prefix = nodes[0].state.config.cluster_prefix.clone();
     let number = |n: &TestApp| {
         let cluster = n.state.cluster.as_ref().expect("a node of a cluster");
         cluster.number.load(std::sync::atomic::Ordering::SeqCst)

@@ -971,7 +971,10 @@ async fn the_same_like_announce_or_update_twice_changes_nothing_the_second_time(
         "object": note,
     });
     // A peer that delivers an activity again signs it again: a Date of its own (a
-    // second apart here), so the request is not a replay but the activity is a repeat.
+    // second apart here, counted from one start, so that slow requests never make two
+    // attempts share a second), so the request is not a replay but the activity is a
+    // repeat.
+    let start = cascade_core::time::now_millis();
     let send = |activity: &Value, attempt: i64| {
         let body = activity.to_string();
         let (a, key, key_id) = (&a, &bob_key, &key_id);
@@ -983,7 +986,7 @@ async fn the_same_like_announce_or_update_twice_changes_nothing_the_second_time(
                     key,
                     signed_body: body.as_bytes(),
                     sent_body: body.as_bytes(),
-                    date_ms: cascade_core::time::now_millis() - attempt * 1_000,
+                    date_ms: start - attempt * 1_000,
                 },
             )
             .await
