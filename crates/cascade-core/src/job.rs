@@ -40,6 +40,10 @@ pub enum JobKind {
     /// (the instance actor when there is none); the payload holds the inbox and the
     /// activity. Retried with backoff (`retry_delay_ms`), since the peer may be down.
     Federate,
+    /// A remote account moved (an accepted `Move`; subject: the old account, target: the
+    /// new one): its local followers follow the new account and leave the old one, batch
+    /// by batch from the saved progress.
+    MoveFollowers,
 }
 
 use JobKind::*;
@@ -58,7 +62,7 @@ pub enum Lane {
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 11] = [
+    pub const ALL: [JobKind; 12] = [
         Deliver,
         Fanout,
         Favourite,
@@ -70,6 +74,7 @@ impl JobKind {
         RemoveMedia,
         ProcessMedia,
         Federate,
+        MoveFollowers,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -85,12 +90,13 @@ impl JobKind {
             RemoveMedia => "remove_media",
             ProcessMedia => "process_media",
             Federate => "federate",
+            MoveFollowers => "move_followers",
         }
     }
 
     pub fn lane(self) -> Lane {
         match self {
-            Fanout => Lane::Fanout,
+            Fanout | MoveFollowers => Lane::Fanout,
             Federate => Lane::Outbox,
             _ => Lane::Effects,
         }

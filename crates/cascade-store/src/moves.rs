@@ -3,7 +3,8 @@
 
 use cascade_core::Id;
 
-use crate::{read, transaction, write, Result, Store};
+use crate::jobs::insert_jobs;
+use crate::{read, transaction, NewJob, Result, Store};
 
 impl Store {
     /// The actor ids a local account says it also is, oldest first.
@@ -28,13 +29,17 @@ impl Store {
         Ok(())
     }
 
-    /// Records that `account` moved to `to` (a later move replaces an earlier one).
-    pub async fn set_moved(&self, account: Id, to: Id, now: i64) -> Result<()> {
-        write!(self, db => sqlx::query(
-            "INSERT INTO account_moves (account_id, moved_to_account_id, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (account_id) DO UPDATE SET moved_to_account_id = excluded.moved_to_account_id, created_at = excluded.created_at",
-        ).bind(account).bind(to).bind(now).execute(db).await?.rows_affected());
-        Ok(())
+    /// Records that `account` moved to `to` (a later move replaces an earlier one), with
+    /// the jobs the move owes (its followers moved), in one transaction.
+    pub async fn set_moved(&self, account: Id, to: Id, now: i64, jobs: &[NewJob]) -> Result<()> {
+        transaction!(self, tx => {
+            sqlx::query(
+                "INSERT INTO account_moves (account_id, moved_to_account_id, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (account_id) DO UPDATE SET moved_to_account_id = excluded.moved_to_account_id, created_at = excluded.created_at",
+            ).bind(account).bind(to).bind(now).execute(&mut *tx).await?;
+            insert_jobs!(tx, jobs);
+            Ok(())
+        })
     }
 
     /// The account `account` moved to, if it moved.

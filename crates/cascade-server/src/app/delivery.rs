@@ -30,6 +30,7 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
         JobKind::RemoveMedia => crate::app::media::remove_job(state, job).await,
         JobKind::ProcessMedia => crate::app::media::process_job(state, job).await,
         JobKind::Federate => crate::app::federation::deliver(state, job).await,
+        JobKind::MoveFollowers => crate::app::federation::moves::move_followers(state, job).await,
     }
 }
 

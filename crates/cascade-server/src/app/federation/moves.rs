@@ -1,13 +1,14 @@
 //! Account migration (`Move`), the receiving side: an account elsewhere tells us it moved.
 //! The move is believed only when the new account, read from its own server (or ours),
 //! names the old one among the accounts it also is (`alsoKnownAs`), as Mastodon requires;
-//! then the old account shows where it went, and each local follower of it follows the
-//! new one instead, through the follow use case (so a remote new account is sent
+//! then the old account shows where it went, and a job written with that mark has each
+//! local follower of it follow the new one instead, through the follow use case (so a remote new account is sent
 //! `Follow`), and unfollows the old one. Local accounts set what they also are here
 //! (`aliases`), which their actor publishes.
 
+use cascade_core::job::JobKind;
 use cascade_core::{time, Id};
-use cascade_store::Account;
+use cascade_store::{Account, Job, NewJob};
 use serde_json::Value;
 
 use super::inbox::one_or_many;
@@ -85,7 +86,8 @@ async fn target_and_aliases(state: &AppState, uri: &str) -> ApiResult<(Account, 
 
 /// `old` (a remote account, the Move's actor and object) moved to `target`: believed only
 /// when the target names `old` among its aliases (403 otherwise); then `old` is marked
-/// moved and its local followers follow the target instead.
+/// moved, and a job written with the mark moves its local followers to the target
+/// (`move_followers`), so the inbound request does no work sized by them.
 pub async fn moved(state: &AppState, old: &Account, target: &str) -> ApiResult<()> {
     let old_uri = old.uri.as_deref().unwrap_or_default();
     if target == old_uri {
@@ -97,26 +99,40 @@ pub async fn moved(state: &AppState, old: &Account, target: &str) -> ApiResult<(
             "the target does not name the account among its aliases".into(),
         ));
     }
-    state
-        .store
-        .set_moved(old.id, new.id, time::now_millis())
-        .await?;
+    let now = time::now_millis();
+    let mut job = NewJob::new(state.ids.next(), JobKind::MoveFollowers, old.id, now);
+    job.target_id = Some(new.id);
+    state.store.set_moved(old.id, new.id, now, &[job]).await?;
     state.forget(crate::cluster::Forget::Account(old.id));
-    let mut after = 0;
-    loop {
-        let batch = state
-            .store
-            .local_follower_batch(old.id, after, BATCH)
-            .await?;
-        let Some(&(last, _)) = batch.last() else {
-            break;
-        };
-        after = last;
-        for (_, follower) in batch {
-            move_follower(state, follower, old.id, &new).await?;
-        }
-    }
     Ok(())
+}
+
+/// The job of a move: the old account's local followers, a batch at a time from the
+/// job's saved progress (the last follow moved), follow the new account and leave the
+/// old one. Running it again moves nobody twice: a moved follower follows the old account
+/// no more.
+pub async fn move_followers(state: &AppState, job: &Job) -> ApiResult<()> {
+    let Some(new_id) = job.target_id else {
+        return Ok(());
+    };
+    let new = match state.store.account(new_id).await {
+        Ok(a) => a,
+        Err(cascade_store::StoreError::NotFound) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let old = job.subject_id;
+    let mut after = job.progress;
+    loop {
+        let batch = state.store.local_follower_batch(old, after, BATCH).await?;
+        let Some(&(last, _)) = batch.last() else {
+            return Ok(());
+        };
+        for (_, follower) in batch {
+            move_follower(state, follower, old, &new).await?;
+        }
+        after = last;
+        state.store.job_progress(job.id, after).await?;
+    }
 }
 
 /// One local follower of a moved account follows the new one (unless it is the new one,
