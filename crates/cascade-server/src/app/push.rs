@@ -61,9 +61,10 @@ const MAX_BACKOFF_MS: i64 = 3_600_000;
 /// How long a push service keeps an undelivered push (Mastodon's 48 hours).
 const TTL_SECS: &str = "172800";
 /// How long a node holds the deliveries it claimed before another node may send them
-/// (on PostgreSQL): longer than a send with its timeouts takes. A node that died mid-send
-/// leaves its deliveries to the others after this.
-const LEASE_MS: i64 = 60_000;
+/// (on PostgreSQL): longer than a send with its 15 s timeout takes (a node claims only as
+/// many as it sends at once). A node that died mid-send leaves its deliveries to the
+/// others after this.
+const LEASE_MS: i64 = 20_000;
 /// Deliveries sent at once by the worker.
 const PARALLEL: usize = 16;
 
@@ -363,7 +364,7 @@ async fn pass(state: &AppState, client: &Outgoing) -> Result<Option<i64>, StoreE
     loop {
         let due = state
             .store
-            .claim_push_deliveries(time::now_millis(), 64, LEASE_MS)
+            .claim_push_deliveries(time::now_millis(), PARALLEL, LEASE_MS)
             .await?;
         if due.is_empty() {
             break;
