@@ -176,7 +176,9 @@ impl SharedSnapshots {
         Some((snapshot, stored.iter().map(loaded).collect()))
     }
 
-    async fn resume(&self, reader: Id, cursor: Id) -> Option<(Arc<Vec<Entry>>, usize)> {
+    /// The snapshot (its id and entries) and offset a cursor continues, if the snapshot
+    /// is still the reader's latest.
+    async fn resume(&self, reader: Id, cursor: Id) -> Option<(Id, Arc<Vec<Entry>>, usize)> {
         let mut conn = self.conn.clone();
         let at: Option<(Id, usize)> = redis::cmd("GET")
             .arg(format!("{}:{cursor}", self.latest(reader)))
@@ -187,14 +189,11 @@ impl SharedSnapshots {
             .and_then(|v| serde_json::from_str(&v).ok());
         let (snapshot, offset) = at?;
         let (latest, entries) = self.load(reader).await?;
-        (latest == snapshot).then(|| (Arc::new(entries), offset))
+        (latest == snapshot).then(|| (snapshot, Arc::new(entries), offset))
     }
 
-    /// A new cursor continuing the reader's latest snapshot at `offset`.
-    async fn cursor(&self, reader: Id, offset: usize, id: Id) -> bool {
-        let Some((snapshot, _)) = self.load(reader).await else {
-            return false;
-        };
+    /// A new cursor continuing the reader's snapshot `snapshot` at `offset`.
+    async fn cursor(&self, reader: Id, snapshot: Id, offset: usize, id: Id) -> bool {
         let mut conn = self.conn.clone();
         let set: redis::RedisResult<()> = redis::cmd("SET")
             .arg(format!("{}:{id}", self.latest(reader)))
@@ -260,9 +259,14 @@ pub async fn home(
 ) -> ApiResult<RankedPage> {
     let me = viewer.id.ok_or(ApiError::Unauthorized)?;
     let shared = SharedSnapshots::of(state);
+    // On a cluster, the id of the shared snapshot the page comes from.
+    let mut snapshot = 0;
     let resumed = match (cursor, &shared) {
         (None, _) => None,
-        (Some(c), Some(shared)) => shared.resume(me, c).await,
+        (Some(c), Some(shared)) => shared.resume(me, c).await.map(|(id, entries, offset)| {
+            snapshot = id;
+            (entries, offset)
+        }),
         (Some(c), None) => state.ranked.resume(me, c),
     };
     let (entries, offset) = match resumed {
@@ -270,7 +274,10 @@ pub async fn home(
         None => {
             let entries = Arc::new(rank(state, viewer, me, cursor).await?);
             match &shared {
-                Some(shared) => shared.keep(me, &entries, state.ids.next()).await,
+                Some(shared) => {
+                    snapshot = state.ids.next();
+                    shared.keep(me, &entries, snapshot).await;
+                }
                 None => state.ranked.keep(me, entries.clone()),
             }
             (entries, 0)
@@ -301,7 +308,7 @@ pub async fn home(
     let cursor = if next < entries.len() {
         let id = state.ids.next();
         match &shared {
-            Some(shared) => shared.cursor(me, next, id).await.then_some(id),
+            Some(shared) => shared.cursor(me, snapshot, next, id).await.then_some(id),
             None => state.ranked.cursor(me, &entries, next, id).then_some(id),
         }
     } else {
