@@ -11,9 +11,10 @@
 //! the rate-limit counters are shared (`throttle::shared_hit`).
 //!
 //! NATS core (not JetStream) is enough here: a message is a hint that memory is stale or
-//! that a live event happened, never the only copy of anything, so a node that misses one
-//! while disconnected serves data at most as stale as its caches' TTLs allow, which is
-//! what it did before clustering. The store stays the truth. This module does no HTTP.
+//! that a live event happened, never the only copy of anything. A node cut off from NATS
+//! catches up when it is back, and tells the others to catch up on what it sent into the
+//! cut (`Message::Resync`): each forgets its caches and reads again what the store holds.
+//! The store stays the truth. This module does no HTTP.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -59,6 +60,10 @@ struct Gap {
     /// Milliseconds since the epoch when the connection was lost; 0 while connected.
     since: AtomicI64,
     back: tokio::sync::Notify,
+    /// How many times the connection was lost, and when last: what this node had just
+    /// published may have gone down with the connection.
+    cuts: std::sync::atomic::AtomicU64,
+    last_cut: AtomicI64,
 }
 
 /// What one node tells the others.
@@ -88,6 +93,10 @@ pub enum Message {
     },
     /// The trends the leading node computed (`app::trends::leads`).
     Trends(crate::app::trends::Trends),
+    /// What the sender published since `since` (milliseconds) may not have reached the
+    /// others (it was cut off from NATS, or a publish failed): each catches up as after a
+    /// cut of its own (`AppState::resync`).
+    Resync { since: i64 },
     /// An event rendered for one audience (a notification for its recipient, a
     /// conversation for its owner): delivered as it is on the channel.
     Frame {
@@ -192,6 +201,8 @@ pub enum Forget {
     Emojis,
     /// An IP block was made, changed or lifted: read them again.
     IpBlocks,
+    /// An account was reported: its spam assessment must be made again.
+    Spam(Id),
 }
 
 /// What the publishing task is handed: a message, or a barrier it answers once every
@@ -244,6 +255,8 @@ impl Cluster {
                         match event {
                             async_nats::Event::Disconnected => {
                                 let now = cascade_core::time::now_millis();
+                                gap.last_cut.store(now, Ordering::SeqCst);
+                                gap.cuts.fetch_add(1, Ordering::SeqCst);
                                 let _ = gap.since.compare_exchange(
                                     0,
                                     now,
@@ -279,23 +292,14 @@ impl Cluster {
                 .map_err(|e| anyhow::anyhow!("cannot reach NATS at {url}: {e}"))?;
             *cluster.inbox.get_mut().unwrap_or_else(|p| p.into_inner()) = Some(subscriber);
             // One task publishes in order, so a request never waits on NATS.
-            let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
-            let publisher = client.clone();
-            let subject = cluster.subject();
-            tokio::spawn(async move {
-                while let Some(outgoing) = rx.recv().await {
-                    match outgoing {
-                        Outgoing::Message(bytes) => {
-                            if let Err(e) = publisher.publish(subject.clone(), bytes.into()).await {
-                                tracing::warn!(error = %e, "a cluster message was not published");
-                            }
-                        }
-                        Outgoing::Barrier(done) => {
-                            let _ = done.send(());
-                        }
-                    }
-                }
-            });
+            let (tx, rx) = mpsc::unbounded_channel::<Outgoing>();
+            let publisher = Publisher {
+                client: client.clone(),
+                subject: cluster.subject(),
+                node: cluster.node.clone(),
+                gap: cluster.gap.clone(),
+            };
+            tokio::spawn(publisher.run(rx));
             cluster.outbox = Some(tx);
             cluster.nats = Some(client);
         }
@@ -410,6 +414,79 @@ impl Cluster {
     }
 }
 
+/// How long one publish may wait for the NATS client's buffer before the message is given
+/// up as lost (a healthy connection takes microseconds).
+const PUBLISH_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The task that publishes a node's messages in order.
+struct Publisher {
+    client: async_nats::Client,
+    subject: String,
+    node: String,
+    gap: Arc<Gap>,
+}
+
+impl Publisher {
+    /// Publishes until the node ends. While NATS is known to be gone, messages are dropped
+    /// rather than queued (a long cut would otherwise hold every write's message in
+    /// memory); after a cut, a failed publish, or drops, the next message is preceded by a
+    /// `Resync` telling the others to catch up on what they may have missed.
+    async fn run(self, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
+        let mut lost_since = 0i64;
+        let mut cuts_seen = 0u64;
+        let earliest = |lost: i64, at: i64| if lost == 0 { at } else { lost.min(at) };
+        while let Some(outgoing) = rx.recv().await {
+            let bytes = match outgoing {
+                Outgoing::Message(bytes) => bytes,
+                Outgoing::Barrier(done) => {
+                    let _ = done.send(());
+                    continue;
+                }
+            };
+            let cut = self.gap.since.load(Ordering::SeqCst);
+            if cut != 0 {
+                lost_since = earliest(lost_since, cut);
+                continue;
+            }
+            let cuts = self.gap.cuts.load(Ordering::SeqCst);
+            if cuts != cuts_seen {
+                cuts_seen = cuts;
+                lost_since = earliest(lost_since, self.gap.last_cut.load(Ordering::SeqCst));
+            }
+            if lost_since != 0 {
+                let resync = Envelope {
+                    from: self.node.clone(),
+                    message: Message::Resync { since: lost_since },
+                };
+                if let Ok(resync) = serde_json::to_vec(&resync) {
+                    if self.publish(resync).await {
+                        lost_since = 0;
+                    }
+                }
+            }
+            if !self.publish(bytes).await {
+                lost_since = earliest(lost_since, cascade_core::time::now_millis());
+            }
+        }
+    }
+
+    /// Whether the message was handed to the client in time.
+    async fn publish(&self, bytes: Vec<u8>) -> bool {
+        let publish = self.client.publish(self.subject.clone(), bytes.into());
+        match tokio::time::timeout(PUBLISH_TIMEOUT, publish).await {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "a cluster message was not published");
+                false
+            }
+            Err(_) => {
+                tracing::warn!("a cluster message was not published in time");
+                false
+            }
+        }
+    }
+}
+
 /// How long a node's number is held in Redis without renewal, and how often it is renewed.
 const NUMBER_LEASE: Duration = Duration::from_secs(30);
 const NUMBER_RENEWAL: Duration = Duration::from_secs(10);
@@ -493,6 +570,9 @@ pub async fn run_resync(state: crate::AppState) {
         if since != 0 {
             tracing::info!(since, "NATS is back; catching up on what this node missed");
             state.resync(since).await;
+            // A mark goes out at once, and with it the `Resync` that tells the others to
+            // catch up on what this node sent into the cut (`Publisher::run`).
+            cluster.mark();
         }
     }
 }
@@ -530,7 +610,10 @@ pub async fn run_listener(state: crate::AppState) {
         // Stream events render (store reads): they run beside the listener, so one slow
         // render never holds back the invalidations behind it.
         match envelope.message {
-            Message::Created { .. } | Message::Edited { .. } | Message::Deleted { .. } => {
+            Message::Created { .. }
+            | Message::Edited { .. }
+            | Message::Deleted { .. }
+            | Message::Resync { .. } => {
                 let state = state.clone();
                 tokio::spawn(async move { state.apply(envelope.message).await });
             }

@@ -293,15 +293,21 @@ impl AppState {
                 }
             }
             Forget::DomainBlocks => self.federation.domains.forget(),
+            Forget::Spam(id) => self.spam.forget(*id),
         }
     }
 
     /// Catches up after this node was cut off from the other nodes' messages since
     /// `since_ms`: every cache a missed message would have corrected is dropped or read
     /// again (home timelines, graph snapshots, filters, notification policies, domain
-    /// blocks, brand watches, away periods, custom emojis, IP blocks), and the search index takes in what was posted
-    /// or edited meanwhile. Records and tokens expire within seconds by themselves.
+    /// blocks, brand watches, away periods, custom emojis, IP blocks, records, tokens,
+    /// spam assessments), the streams of tokens revoked meanwhile close, and the search
+    /// index takes in what was posted or edited meanwhile.
     pub async fn resync(&self, since_ms: i64) {
+        self.records.forget_all();
+        self.tokens.forget_all();
+        self.spam.forget_all();
+        self.close_streams_revoked_since(since_ms).await;
         self.feeds.invalidate_all();
         self.authored.invalidate_all();
         self.viewers.forget_all();
@@ -319,6 +325,29 @@ impl AppState {
         match crate::app::search::catch_up_since(self, since_ms).await {
             Ok(indexed) => tracing::info!(indexed, "the search index caught up"),
             Err(e) => tracing::warn!(error = %e, "the search index could not catch up"),
+        }
+    }
+
+    /// Closes the streams of tokens revoked since `since_ms` (by another node, while this
+    /// one could not hear it), a page of them at a time.
+    async fn close_streams_revoked_since(&self, since_ms: i64) {
+        const PAGE: i64 = 1_000;
+        let mut since = since_ms;
+        loop {
+            let revoked = match self.store.tokens_revoked_since(since, PAGE).await {
+                Ok(revoked) => revoked,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the tokens revoked meanwhile could not be read");
+                    return;
+                }
+            };
+            for (id, _) in &revoked {
+                self.streams.revoke(*id);
+            }
+            match revoked.last() {
+                Some(&(_, at)) if revoked.len() as i64 == PAGE && at > since => since = at,
+                _ => return,
+            }
         }
     }
 
@@ -344,6 +373,10 @@ impl AppState {
             Message::Forget(Forget::IpBlocks) => self.reload_ip_blocks().await,
             Message::Forget(what) => self.forget_here(&what),
             Message::Written(w) => self.status_written_here(&w.record()),
+            Message::Resync { since } => {
+                tracing::info!(since, "another node may have lost messages; catching up");
+                self.resync(since).await;
+            }
             Message::Home { accounts, status } => {
                 for a in accounts {
                     self.feeds.push(a, status);

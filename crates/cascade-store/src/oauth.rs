@@ -85,6 +85,14 @@ impl Store {
         Ok(revoked == 1)
     }
 
+    /// The tokens revoked at or after `since` (milliseconds), oldest revocation first, at
+    /// most `limit` of them: each id with when it was revoked.
+    pub async fn tokens_revoked_since(&self, since: i64, limit: i64) -> Result<Vec<(Id, i64)>> {
+        read!(self, db => Ok(sqlx::query_as(
+            "SELECT id, revoked_at FROM tokens WHERE revoked_at >= $1 ORDER BY revoked_at LIMIT $2",
+        ).bind(since).bind(limit).fetch_all(db).await?))
+    }
+
     /// An account's live tokens, oldest first.
     pub async fn live_tokens_of(&self, account_id: Id) -> Result<Vec<TokenRecord>> {
         read!(self, db => Ok(sqlx::query_as(

@@ -395,6 +395,14 @@ impl RecordCache {
         self.forget_status(status);
     }
 
+    /// Everything: this node may have missed what other nodes changed (a NATS cut).
+    pub fn forget_all(&self) {
+        self.statuses.clear();
+        self.accounts.clear();
+        self.views.clear();
+        self.marks.clear();
+    }
+
     /// Another node wrote a status's view counts: read them again.
     pub fn forget_views(&self, id: Id) {
         self.views.forget(&id);
@@ -613,6 +621,18 @@ impl<K: Hash + Eq + Copy, V: Clone + Weigh> ClockCache<K, V> {
         self.forgotten[i].fetch_add(1, Ordering::AcqRel);
         if let Some(&slot) = shard.index.get(key) {
             shard.remove_at(slot);
+        }
+    }
+
+    /// Drops every entry, and refuses loads begun before.
+    pub fn clear(&self) {
+        for i in 0..SHARDS {
+            let mut shard = self.lock(i);
+            self.forgotten[i].fetch_add(1, Ordering::AcqRel);
+            shard.index.clear();
+            shard.slots.clear();
+            shard.hand = 0;
+            shard.bytes = 0;
         }
     }
 

@@ -80,6 +80,7 @@ pub async fn create(state: &AppState, viewer: &Viewer, r: NewReport) -> ApiResul
         .store
         .create_report(&record, &forward.into_iter().collect::<Vec<_>>())
         .await?;
+    state.forget(crate::cluster::Forget::Spam(target.id));
     if forwarded {
         state.jobs.ring();
     }

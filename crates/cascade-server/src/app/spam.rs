@@ -33,6 +33,18 @@ pub struct SpamCache {
     entries: Mutex<HashMap<Id, Entry>>,
 }
 
+impl SpamCache {
+    /// Forgets an account's assessment: it was reported.
+    pub fn forget(&self, account: Id) {
+        lock(self).remove(&account);
+    }
+
+    /// Forgets every assessment: this node may have missed reports (a NATS cut).
+    pub fn forget_all(&self) {
+        lock(self).clear();
+    }
+}
+
 /// The assessment of an account, from the cache when it is fresh.
 pub async fn assess(state: &AppState, account: Id) -> ApiResult<Arc<Assessment>> {
     let record = state.store.account(account).await?;

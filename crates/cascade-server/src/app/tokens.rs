@@ -62,6 +62,14 @@ impl TokenCache {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries.retain(|_, (info, _)| info.token_id != id);
     }
+
+    /// Forgets every token: this node may have missed revocations (a NATS cut).
+    pub fn forget_all(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
 }
 
 /// The live token whose secret this is; `Unauthorized` for an unknown or revoked one.

@@ -733,10 +733,12 @@ async fn a_node_cut_off_from_nats_catches_up_on_what_it_missed_when_it_returns()
     let relay = Relay::start(&s.nats).await;
     let schema = fresh("c");
     let prefix = fresh("p");
+    // Records believed for ten minutes: only the cluster's messages make node A forget.
     let a = spawn_node(&s.database, &schema, |c| {
         c.redis_url = Some(s.redis.clone());
         c.nats_url = Some(s.nats.clone());
         c.cluster_prefix = prefix.clone();
+        c.record_cache.ttl = Duration::from_secs(600);
     })
     .await;
     // Node B does no jobs of its own: all it learns of A's posts comes over NATS.
@@ -768,15 +770,46 @@ async fn a_node_cut_off_from_nats_catches_up_on_what_it_missed_when_it_returns()
     })
     .await;
 
+    // Node A has read the post's counts before the cut.
+    let before_id = before["id"].as_str().unwrap();
+    let counts = || favourites_count(&a, &alice, before_id);
+    assert_eq!(counts().await, 0);
+
+    let bob = b.user("bob").await;
     relay.set_cut(true);
     let during = a
         .post_status(&alice, "zebracorn while node B is cut off", "public")
         .await;
+    // Node B writes into the cut: what it tells node A is lost.
+    let favourited = b
+        .client
+        .post(b.url(&format!(
+            "/api/v1/statuses/{}/favourite",
+            before["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&bob.token)
+        .send()
+        .await
+        .expect("node B answers");
+    assert!(
+        favourited.status().is_success(),
+        "a favourite through node B"
+    );
     relay.set_cut(false);
     crate::helpers::eventually("node B, back on NATS, indexes the post it missed", || {
         found("zebracorn", during["id"].clone())
     })
     .await;
+    crate::helpers::eventually(
+        "node A, told to catch up, shows node B's favourite",
+        || async { counts().await == 1 },
+    )
+    .await;
+}
+
+/// A status's favourites count as `user` reads it through `node`.
+async fn favourites_count(node: &TestApp, user: &crate::helpers::User, id: &str) -> Value {
+    node.get(user, &format!("/api/v1/statuses/{id}")).await.ok()["favourites_count"].clone()
 }
 
 /// Deletes every Redis key under `prefix`: what a restarted Redis (which keeps nothing on
@@ -798,6 +831,129 @@ async fn forget_keys(redis_url: &str, prefix: &str) {
             .query_async(&mut conn)
             .await
             .expect("a key deleted");
+    }
+}
+
+/// A load on a cluster: four writers take the fans in turn, spread over the nodes, and
+/// each fan posts once and favourites the target once. What was acknowledged is recorded;
+/// any other answer is a failure of the cluster.
+struct Load {
+    acked: std::sync::Arc<std::sync::Mutex<(Vec<String>, usize)>>,
+    failures: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    writers: Vec<tokio::task::JoinHandle<()>>,
+    fans: usize,
+}
+
+impl Load {
+    fn start(
+        nodes: std::sync::Arc<Vec<TestApp>>,
+        fans: Vec<crate::helpers::User>,
+        target_id: String,
+    ) -> Load {
+        let fans = std::sync::Arc::new(fans);
+        let acked = std::sync::Arc::new(std::sync::Mutex::new((Vec::new(), 0)));
+        let failures = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut writers = Vec::new();
+        for _ in 0..4 {
+            let (nodes, fans, acked, failures, next, target_id) = (
+                nodes.clone(),
+                fans.clone(),
+                acked.clone(),
+                failures.clone(),
+                next.clone(),
+                target_id.clone(),
+            );
+            writers.push(tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(fan) = fans.get(i) else { return };
+                    let node = &nodes[i % nodes.len()];
+                    Load::write(node, fan, i, &target_id, &acked, &failures).await;
+                }
+            }));
+        }
+        Load {
+            acked,
+            failures,
+            writers,
+            fans: fans.len(),
+        }
+    }
+
+    /// One fan's post and favourite, as straight requests: the harness's `request` waits
+    /// for the jobs to drain and for the nodes to hear each other, which a running load
+    /// (or a cut) never lets happen.
+    async fn write(
+        node: &TestApp,
+        fan: &crate::helpers::User,
+        i: usize,
+        target_id: &str,
+        acked: &std::sync::Mutex<(Vec<String>, usize)>,
+        failures: &std::sync::Mutex<Vec<String>>,
+    ) {
+        let posted = node
+            .client
+            .post(node.url("/api/v1/statuses"))
+            .bearer_auth(&fan.token)
+            .json(&serde_json::json!({"status": format!("fan post {i}")}))
+            .send()
+            .await
+            .expect("the node answers");
+        let posted_status = posted.status();
+        let posted: Value = posted.json().await.unwrap_or(Value::Null);
+        let favourited = node
+            .client
+            .post(node.url(&format!("/api/v1/statuses/{target_id}/favourite")))
+            .bearer_auth(&fan.token)
+            .send()
+            .await
+            .expect("the node answers");
+        let (favourited, why) = (favourited.status(), favourited.text().await);
+        let mut acked = acked.lock().unwrap();
+        for (what, status) in [("post", posted_status), ("favourite", favourited)] {
+            if !status.is_success() {
+                failures
+                    .lock()
+                    .unwrap()
+                    .push(format!("{what} {i}: {status} {why:?}"));
+            }
+        }
+        if posted_status.is_success() {
+            acked
+                .0
+                .push(posted["id"].as_str().unwrap_or_default().to_string());
+        }
+        if favourited.is_success() {
+            acked.1 += 1;
+        }
+    }
+
+    /// Posts acknowledged so far.
+    fn acks(&self) -> usize {
+        self.acked.lock().unwrap().0.len()
+    }
+
+    /// Waits until at least `n` posts were acknowledged.
+    async fn under_way(&self, n: usize) {
+        crate::helpers::eventually(&format!("{n} posts acknowledged under load"), || async {
+            self.acks() >= n
+        })
+        .await;
+    }
+
+    /// Waits for the writers; no request failed and every write was acknowledged. The
+    /// acknowledged posts' ids and the favourites acknowledged.
+    async fn finish(self) -> (Vec<String>, usize) {
+        for writer in self.writers {
+            writer.await.unwrap();
+        }
+        let failures = self.failures.lock().unwrap().clone();
+        assert!(failures.is_empty(), "no request failed: {failures:?}");
+        let (posted, favourites) = self.acked.lock().unwrap().clone();
+        assert_eq!(posted.len(), self.fans, "every post was acknowledged");
+        assert_eq!(favourites, self.fans, "every favourite was acknowledged");
+        (posted, favourites)
     }
 }
 
@@ -834,86 +990,13 @@ async fn redis_restarted_under_load_leaves_the_cluster_working_and_the_store_who
         .await;
     let target_id = target["id"].as_str().unwrap().to_string();
     let fans = crate::helpers::crowd(&nodes[0], "fan", 60).await;
-    let fans = std::sync::Arc::new(fans);
-
-    // Each fan, in turn over both nodes, posts once and favourites the target once.
-    // What was acknowledged is recorded; any other answer is a failure of the cluster.
-    let acked = std::sync::Arc::new(std::sync::Mutex::new((Vec::<String>::new(), 0usize)));
-    let failures = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut writers = Vec::new();
-    for _ in 0..4 {
-        let (nodes, fans, acked, failures, next, target_id) = (
-            nodes.clone(),
-            fans.clone(),
-            acked.clone(),
-            failures.clone(),
-            next.clone(),
-            target_id.clone(),
-        );
-        writers.push(tokio::spawn(async move {
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let Some(fan) = fans.get(i) else { return };
-                let node = &nodes[i % 2];
-                // Straight requests: the harness's `request` waits for the jobs to drain,
-                // which a running load never lets happen.
-                let posted = node
-                    .client
-                    .post(node.url("/api/v1/statuses"))
-                    .bearer_auth(&fan.token)
-                    .json(&serde_json::json!({"status": format!("fan post {i}")}))
-                    .send()
-                    .await
-                    .expect("the node answers");
-                let posted_status = posted.status();
-                let posted: Value = posted.json().await.unwrap_or(Value::Null);
-                let favourited = node
-                    .client
-                    .post(node.url(&format!("/api/v1/statuses/{target_id}/favourite")))
-                    .bearer_auth(&fan.token)
-                    .send()
-                    .await
-                    .expect("the node answers");
-                let (favourited, why) = (favourited.status(), favourited.text().await);
-                let mut acked = acked.lock().unwrap();
-                for (what, status) in [("post", posted_status), ("favourite", favourited)] {
-                    if !status.is_success() {
-                        failures
-                            .lock()
-                            .unwrap()
-                            .push(format!("{what} {i}: {status} {why:?}"));
-                    }
-                }
-                if posted_status.is_success() {
-                    acked
-                        .0
-                        .push(posted["id"].as_str().unwrap_or_default().to_string());
-                }
-                if favourited.is_success() {
-                    acked.1 += 1;
-                }
-            }
-        }));
-    }
-    let acks = || acked.lock().unwrap().0.len();
-    crate::helpers::eventually("the load is under way", || async { acks() >= 10 }).await;
+    let load = Load::start(nodes.clone(), fans, target_id.clone());
+    load.under_way(10).await;
     relay.set_cut(true);
     forget_keys(&s.redis, &prefix).await;
-    let at_cut = acks();
-    crate::helpers::eventually("writes go on while Redis is away", || async {
-        acks() >= at_cut + 10
-    })
-    .await;
+    load.under_way(load.acks() + 10).await;
     relay.set_cut(false);
-    for writer in writers {
-        writer.await.unwrap();
-    }
-    let failures = failures.lock().unwrap().clone();
-    assert!(failures.is_empty(), "no request failed: {failures:?}");
-    let (posted, favourites) = acked.lock().unwrap().clone();
-    assert_eq!(posted.len(), fans.len(), "every post was acknowledged");
-    assert_eq!(favourites, fans.len(), "every favourite was acknowledged");
+    let (posted, favourites) = load.finish().await;
 
     // The store is the truth: every acknowledged write is there, counted exactly.
     for node in nodes.iter() {
@@ -927,7 +1010,7 @@ async fn redis_restarted_under_load_leaves_the_cluster_working_and_the_store_who
         .get(&author, &format!("/api/v1/statuses/{target_id}"))
         .await
         .ok();
-    assert_eq!(counted["favourites_count"], fans.len());
+    assert_eq!(counted["favourites_count"], favourites);
 
     // Redis back (and empty), the cluster shares again: one limit for both nodes...
     let probes = std::sync::atomic::AtomicUsize::new(0);
@@ -957,4 +1040,96 @@ async fn redis_restarted_under_load_leaves_the_cluster_working_and_the_store_who
         }
     }
     assert_eq!(leaders, 1, "one node took the lease again");
+}
+
+#[tokio::test]
+async fn nats_restarted_under_load_leaves_the_cluster_working_and_the_store_whole() {
+    let Some(s) = services("nats_restarted_under_load").await else {
+        return;
+    };
+    // Both nodes reach NATS through the relay, so cutting it is NATS going away for the
+    // whole cluster (every connection dropped, new ones refused until it returns).
+    let relay = Relay::start(&s.nats).await;
+    // Records and tokens believed for ten minutes: only the cluster's messages, and its
+    // catching up after the cut, make a node forget them.
+    let nodes = cluster(&s, 2, |c| {
+        c.nats_url = Some(relay.url());
+        c.record_cache.ttl = Duration::from_secs(600);
+        c.token_ttl = Duration::from_secs(600);
+    })
+    .await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let author = a.user("author").await;
+    let reader = a.user("reader").await;
+    a.follow(&reader, &author).await;
+    let target = a
+        .post_status(&author, "the post everyone favourites", "public")
+        .await;
+    let target_id = target["id"].as_str().unwrap().to_string();
+    // Node B holds what a cut could leave stale: the target's counts, the reader's home
+    // timeline, and a socket of the reader's.
+    assert_eq!(favourites_count(b, &reader, &target_id).await, 0);
+    assert_eq!(b.home(&reader, "").await[0]["id"], target["id"]);
+    let mut ws = socket(b, &reader.token, "user").await;
+    crate::helpers::eventually("the socket is open on node B", || async {
+        b.state.streams.connections() == 1
+    })
+    .await;
+
+    let fans = crate::helpers::crowd(a, "fan", 60).await;
+    let nodes = std::sync::Arc::new(nodes);
+    let load = Load::start(nodes.clone(), fans, target_id.clone());
+    load.under_way(10).await;
+    relay.set_cut(true);
+    // While NATS is away: writes go on, and the author posts through node A.
+    load.under_way(load.acks() + 10).await;
+    let missed = nodes[0]
+        .client
+        .post(nodes[0].url("/api/v1/statuses"))
+        .bearer_auth(&author.token)
+        .json(&serde_json::json!({"status": "posted while NATS was away"}))
+        .send()
+        .await
+        .expect("node A answers");
+    assert!(missed.status().is_success(), "a post while NATS is away");
+    let missed: Value = missed.json().await.unwrap();
+    relay.set_cut(false);
+    let (posted, favourites) = load.finish().await;
+
+    // The store is the truth: every acknowledged write is there, counted exactly.
+    let (a, b) = (&nodes[0], &nodes[1]);
+    for id in &posted {
+        let stored = a.state.store.status(id.parse().unwrap()).await;
+        assert!(stored.is_ok(), "acknowledged post {id} is stored");
+    }
+    // Node B, back on NATS, forgets what the cut left stale: the counts it cached and the
+    // home timeline that lacked the post made while it could not hear.
+    crate::helpers::eventually(
+        "node B shows the favourites made during the cut",
+        || async {
+            let counted = b
+                .get(&reader, &format!("/api/v1/statuses/{target_id}"))
+                .await
+                .ok();
+            counted["favourites_count"] == favourites
+        },
+    )
+    .await;
+    crate::helpers::eventually(
+        "the reader's home on node B has the post of the cut",
+        || async { b.home(&reader, "").await[0]["id"] == missed["id"] },
+    )
+    .await;
+    // And the socket it kept open hears node A's posts again.
+    let after = a
+        .post_status(&author, "after NATS came back", "public")
+        .await;
+    loop {
+        let (event, payload) = next(&mut ws, Duration::from_secs(5))
+            .await
+            .expect("node B streams again");
+        if event == "update" && payload["id"] == after["id"] {
+            break;
+        }
+    }
 }

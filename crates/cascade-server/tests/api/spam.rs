@@ -177,3 +177,37 @@ async fn reports_from_brand_new_accounts_alone_do_not_mark_an_account_as_spam() 
         "the reported account's mention is filtered"
     );
 }
+
+#[tokio::test]
+async fn a_report_is_weighed_at_once_not_after_the_assessment_expires() {
+    let app = spawn_app().await;
+    let moderator = crate::admin::staff(&app, "moderator", "moderator").await;
+    let target = app.user("target").await;
+    let spam_of_target = || async {
+        app.get(&moderator, &format!("/api/v1/admin/accounts/{}", target.id))
+            .await
+            .ok()["cascade_spam"]
+            .clone()
+    };
+    let before = spam_of_target().await;
+    assert!(!before["reasons"].to_string().contains("reported"));
+    // The target neither posts nor follows meanwhile, so nothing else tells a cached
+    // assessment that it is out of date.
+    for reporter in crate::helpers::crowd(&app, "established", 3).await {
+        app.post(
+            &reporter,
+            "/api/v1/reports",
+            json!({"account_id": target.id, "category": "spam"}),
+        )
+        .await
+        .ok();
+    }
+    let after = spam_of_target().await;
+    assert!(
+        after["reasons"]
+            .to_string()
+            .contains("reported by 3 accounts"),
+        "the reports are weighed: {after}"
+    );
+    assert!(after["likelihood"].as_f64() > before["likelihood"].as_f64());
+}

@@ -671,6 +671,7 @@ async fn flagged(state: &AppState, actor: &Account, activity: &Value) -> ApiResu
         created_at: time::now_millis(),
     };
     state.store.create_report(&report, &[]).await?;
+    state.forget(crate::cluster::Forget::Spam(target.id));
     Ok(())
 }
 
