@@ -66,10 +66,10 @@ pub struct Outcome {
 }
 
 /// Drives `next(worker, n)` (the n-th request of that connection; `None` ends that
-/// connection's part) over `connections` connections to `addr`; `sent` is bumped per
-/// answer for a progress bar.
+/// connection's part) over `connections` connections, spread over `addrs` in turn (a
+/// cluster's nodes, or one server); `sent` is bumped per answer for a progress bar.
 pub async fn run<F>(
-    addr: SocketAddr,
+    addrs: &[SocketAddr],
     host: &str,
     connections: usize,
     until: Until,
@@ -85,6 +85,7 @@ where
     let mut tasks = Vec::new();
     for worker in 0..connections.max(1) {
         let (next, issued, sent) = (next.clone(), issued.clone(), sent.clone());
+        let addr = addrs[worker % addrs.len()];
         let host = host.to_string();
         tasks.push(tokio::spawn(async move {
             let mut histogram = Histogram::<u64>::new_with_bounds(1, 120_000_000, 3)

@@ -77,12 +77,24 @@ pub struct Args {
     #[arg(long)]
     pub database_url: Option<String>,
     /// Drive a running server at this http:// URL instead of starting one; the world is
-    /// written into --database-url, which it must use.
-    #[arg(long, requires = "database_url")]
-    pub url: Option<String>,
-    /// The process id of the --url server, to read its CPU and memory.
+    /// written into --database-url, which it must use. Several, comma-separated, are a
+    /// cluster's nodes: connections, pollers and sockets take them in turn.
+    #[arg(long, requires = "database_url", value_delimiter = ',')]
+    pub url: Vec<String>,
+    /// The process ids of the --url server (or of each node), to read their CPU and
+    /// memory, added up.
+    #[arg(long, value_delimiter = ',')]
+    pub server_pid: Vec<u32>,
+    /// Most accounts each account follows, besides the celebrity (a million-account
+    /// world with a few follows each is the celebrity's million followers, not a hundred
+    /// million follow rows).
+    #[arg(long, default_value_t = 200)]
+    pub follows_max: usize,
+    /// Keep the world's description here: when the file exists the world is not
+    /// generated again but taken from the store as the file describes it (a big world is
+    /// written once and driven by several servers in turn).
     #[arg(long)]
-    pub server_pid: Option<u32>,
+    pub world: Option<PathBuf>,
     /// The --url server's `--metrics-token`, to read its job queue after each scenario.
     #[arg(long)]
     pub metrics_token: Option<String>,

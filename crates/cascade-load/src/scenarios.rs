@@ -73,14 +73,30 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         accounts: args.accounts,
         posts_per_account: args.posts_per_account,
         actors: args.actors.min(args.accounts),
+        follows_max: args.follows_max,
     };
-    let spinner = ProgressBar::new_spinner();
-    spinner.enable_steady_tick(Duration::from_millis(200));
-    let world = world::generate(&database_url, &data, size, |step| {
-        spinner.set_message(format!("world: {step}"))
-    })
-    .await?;
-    spinner.finish_and_clear();
+    let kept = match &args.world {
+        Some(path) if path.exists() => {
+            Some(serde_json::from_slice::<World>(&std::fs::read(path)?)?)
+        }
+        _ => None,
+    };
+    let world = match kept {
+        Some(world) => world,
+        None => {
+            let spinner = ProgressBar::new_spinner();
+            spinner.enable_steady_tick(Duration::from_millis(200));
+            let world = world::generate(&database_url, &data, size, |step| {
+                spinner.set_message(format!("world: {step}"))
+            })
+            .await?;
+            spinner.finish_and_clear();
+            if let Some(path) = &args.world {
+                std::fs::write(path, serde_json::to_vec(&world)?)?;
+            }
+            world
+        }
+    };
     eprintln!(
         "world: {} accounts, {} follows, {} posts, {} actors, in {:.1?}",
         world.accounts,
@@ -89,9 +105,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         world.actors.len(),
         started.elapsed()
     );
-    let server = match &args.url {
-        Some(url) => Server::external(url, args.server_pid, args.metrics_token.clone()).await?,
-        None => {
+    let server = match () {
+        _ if !args.url.is_empty() => {
+            Server::external(
+                &args.url,
+                args.server_pid.clone(),
+                args.metrics_token.clone(),
+            )
+            .await?
+        }
+        _ => {
             let binary = args
                 .server
                 .clone()
@@ -171,7 +194,7 @@ async fn set_up(ctx: &mut Ctx) -> anyhow::Result<()> {
     let sent = Arc::new(AtomicU64::new(0));
     let world = ctx.world.clone();
     let outcome = drive::run(
-        ctx.server.addr,
+        &ctx.server.addrs,
         &ctx.server.host,
         8,
         Until::Count(posts),
@@ -309,7 +332,7 @@ async fn requests(ctx: &Ctx, name: &str) -> Outcome {
         })
     };
     let outcome = drive::run(
-        ctx.server.addr,
+        &ctx.server.addrs,
         &ctx.server.host,
         ctx.args.connections,
         Until::Elapsed(Duration::from_secs_f64(ctx.args.duration)),
@@ -342,7 +365,7 @@ async fn burst(ctx: &Ctx) -> anyhow::Result<(Option<Outcome>, BTreeMap<String, V
     };
     // Actors 2.. act (1 wrote the post, 0 is the celebrity).
     let outcome = drive::run(
-        ctx.server.addr,
+        &ctx.server.addrs,
         &ctx.server.host,
         lanes,
         Until::Elapsed(Duration::from_secs(3_600)),
@@ -441,8 +464,10 @@ async fn celebrity(ctx: &Ctx) -> anyhow::Result<BTreeMap<String, Value>> {
     let accepted_ms = posted.elapsed().as_secs_f64() * 1000.0;
     let id = post["id"].as_str().unwrap_or_default().to_string();
     let mut waits = Vec::new();
-    for follower in sample {
-        let (addr, host, id) = (ctx.server.addr, ctx.server.host.clone(), id.clone());
+    for (i, follower) in sample.into_iter().enumerate() {
+        // Followers read through every node in turn: on a cluster, the post made through
+        // the first must show through the others.
+        let (addr, host, id) = (ctx.server.addr_for(i), ctx.server.host.clone(), id.clone());
         waits.push(tokio::spawn(async move {
             let call = Call::get("/api/v1/timelines/home?limit=5", Some(&follower.token));
             let deadline = posted + Duration::from_secs(60);
@@ -482,7 +507,7 @@ async fn websockets(ctx: &Ctx) -> anyhow::Result<BTreeMap<String, Value>> {
         let token = &actors[i % actors.len()].token;
         let url = format!(
             "ws://{}/api/v1/streaming?stream=public&access_token={token}",
-            ctx.server.host
+            ctx.server.addr_for(i)
         );
         match tokio_tungstenite::connect_async(url).await {
             Ok((socket, _)) => sockets.push(socket),

@@ -7,11 +7,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A server to drive: its address and, where known, its process.
+/// A server to drive: its address (the first node's, for a cluster driven node by node)
+/// and its nodes' addresses, and where known their processes.
 pub struct Server {
     pub addr: SocketAddr,
+    /// Every node's address; connections and pollers take them in turn.
+    pub addrs: Vec<SocketAddr>,
     pub host: String,
-    pub pid: Option<u32>,
+    /// The processes whose CPU time and memory are added up as the server's.
+    pub pids: Vec<u32>,
     /// The bearer token for `/metrics`, when known.
     pub metrics_token: Option<String>,
     child: Option<Child>,
@@ -67,8 +71,9 @@ impl Server {
         let pid = child.id();
         let server = Server {
             addr,
+            addrs: vec![addr],
             host: addr.to_string(),
-            pid: Some(pid),
+            pids: vec![pid],
             metrics_token: Some(metrics_token),
             child: Some(child),
         };
@@ -76,24 +81,36 @@ impl Server {
         Ok(server)
     }
 
-    /// A server someone else runs, at `url` (`http://host:port`).
+    /// A server someone else runs, at `urls` (`http://host:port`): one URL for a server or
+    /// a cluster's load balancer, several for a cluster's nodes driven directly.
     pub async fn external(
-        url: &str,
-        pid: Option<u32>,
+        urls: &[String],
+        pids: Vec<u32>,
         metrics_token: Option<String>,
     ) -> anyhow::Result<Server> {
-        let rest = url
-            .strip_prefix("http://")
-            .ok_or_else(|| anyhow::anyhow!("--url must be http://host:port"))?
-            .trim_end_matches('/');
-        let addr = tokio::net::lookup_host(rest)
-            .await?
-            .next()
-            .ok_or_else(|| anyhow::anyhow!("{rest} does not resolve"))?;
+        let mut addrs = Vec::new();
+        let mut host = String::new();
+        for url in urls {
+            let rest = url
+                .strip_prefix("http://")
+                .ok_or_else(|| anyhow::anyhow!("--url must be http://host:port"))?
+                .trim_end_matches('/');
+            addrs.push(
+                tokio::net::lookup_host(rest)
+                    .await?
+                    .next()
+                    .ok_or_else(|| anyhow::anyhow!("{rest} does not resolve"))?,
+            );
+            if host.is_empty() {
+                host = rest.to_string();
+            }
+        }
+        anyhow::ensure!(!addrs.is_empty(), "no --url");
         let server = Server {
-            addr,
-            host: rest.to_string(),
-            pid,
+            addr: addrs[0],
+            addrs,
+            host,
+            pids,
             metrics_token,
             child: None,
         };
@@ -101,20 +118,27 @@ impl Server {
         Ok(server)
     }
 
+    /// The address of the `i`-th connection or poller: the nodes in turn.
+    pub fn addr_for(&self, i: usize) -> SocketAddr {
+        self.addrs[i % self.addrs.len()]
+    }
+
     async fn wait_ready(&self, within: Duration) -> anyhow::Result<()> {
         let deadline = Instant::now() + within;
-        loop {
-            let call = crate::drive::Call::get("/api/v1/health", None);
-            if let Ok((200, _)) = crate::drive::once(self.addr, &self.host, &call).await {
-                return Ok(());
+        for &addr in &self.addrs {
+            loop {
+                let call = crate::drive::Call::get("/api/v1/health", None);
+                if let Ok((200, _)) = crate::drive::once(addr, &self.host, &call).await {
+                    break;
+                }
+                anyhow::ensure!(
+                    Instant::now() < deadline,
+                    "the server at {addr} never answered"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            anyhow::ensure!(
-                Instant::now() < deadline,
-                "the server at {} never answered",
-                self.addr
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        Ok(())
     }
 
     /// The job queue from the server's own metrics: jobs waiting, and the oldest one's
@@ -143,29 +167,49 @@ impl Server {
         Some((queued, oldest))
     }
 
-    /// The process's CPU time so far, in seconds.
+    /// The processes' CPU time so far, in seconds, added up.
     pub fn cpu_seconds(&self) -> Option<f64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid?)).ok()?;
-        // Fields after the command name, which is in parentheses and may hold spaces.
-        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-        let utime: f64 = fields.get(11)?.parse().ok()?;
-        let stime: f64 = fields.get(12)?.parse().ok()?;
-        Some((utime + stime) / clock_ticks())
+        self.add_up(cpu_seconds_of)
     }
 
-    /// Resident memory now and at its peak, in MB.
+    /// Resident memory now and at its peak, in MB, each added up over the processes.
     pub fn memory_mb(&self) -> Option<(f64, f64)> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid?)).ok()?;
-        let field = |name: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-                .map(|kb| kb / 1024.0)
-        };
-        Some((field("VmRSS:")?, field("VmHWM:")?))
+        let now = self.add_up(|pid| memory_mb_of(pid).map(|(rss, _)| rss))?;
+        let peak = self.add_up(|pid| memory_mb_of(pid).map(|(_, peak)| peak))?;
+        Some((now, peak))
     }
+
+    /// The sum of `read` over the processes, when every one could be read.
+    fn add_up(&self, read: impl Fn(u32) -> Option<f64>) -> Option<f64> {
+        if self.pids.is_empty() {
+            return None;
+        }
+        self.pids.iter().map(|&pid| read(pid)).sum()
+    }
+}
+
+/// A process's CPU time so far, in seconds.
+fn cpu_seconds_of(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / clock_ticks())
+}
+
+/// A process's resident memory now and at its peak, in MB.
+fn memory_mb_of(pid: u32) -> Option<(f64, f64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
 fn clock_ticks() -> f64 {

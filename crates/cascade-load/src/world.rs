@@ -3,7 +3,8 @@
 //! and reshares, and a bearer token for each account that acts.
 //!
 //! Account 0 is the celebrity, followed by everyone; accounts 1..=4 are the next most
-//! followed; the rest follow by popularity (probability ∝ 1/rank), 5 to 200 each.
+//! followed; the rest follow by popularity (probability ∝ 1/rank), 5 to 200 each (or up
+//! to `--follows-max`).
 
 use std::collections::HashSet;
 
@@ -53,6 +54,8 @@ pub struct Size {
     pub posts_per_account: usize,
     /// Accounts that get a token and act (the burst's crowd); the rest only exist.
     pub actors: usize,
+    /// Most accounts each follows, besides the celebrity.
+    pub follows_max: usize,
 }
 
 /// Draws the world and writes it into the store behind `database_url` (which must be
@@ -124,7 +127,8 @@ pub async fn generate(
         // Everyone follows the celebrity.
         seen.insert(0usize);
         edges.push((state.ids.next_at(follow_at), ids[from], ids[0], follow_at));
-        let want = rng.gen_range(5..=200usize).min(n - 2);
+        let most = size.follows_max.max(1);
+        let want = rng.gen_range(most.min(5)..=most).min(n - 2);
         let mut tries = 0;
         while seen.len() <= want && tries < want * 20 {
             tries += 1;
