@@ -31,6 +31,9 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
         JobKind::ProcessMedia => crate::app::media::process_job(state, job).await,
         JobKind::Federate => crate::app::federation::deliver(state, job).await,
         JobKind::MoveFollowers => crate::app::federation::moves::move_followers(state, job).await,
+        JobKind::ProfileUpdate => {
+            crate::app::federation::profile_updated(state, job.subject_id).await
+        }
     }
 }
 

@@ -944,6 +944,47 @@ async fn a_block_ends_follows_on_both_servers_and_its_undo_lets_them_follow_agai
 }
 
 #[tokio::test]
+async fn a_block_and_its_undo_are_written_with_the_block_and_sent_once() {
+    let a = server().await;
+    // B's jobs run only when the test drains them, so what each request wrote is seen.
+    let b = spawn_with(|config| {
+        config.allow_private_outgoing = true;
+        config.rate_limit = None;
+        config.worker = false;
+    })
+    .await;
+    let alice = a.user("alice").await;
+    let bob = b.user("bob").await;
+    let alice_on_b = remote_id(&b, &bob, &a, "alice").await;
+    let jobs = || async { b.state.store.count_jobs().await.unwrap() };
+    b.drain().await;
+    assert_eq!(jobs().await, 0);
+
+    // Each request first runs what the one before wrote (`TestApp::request` drains): the
+    // first Block is sent before the second block, which finds the block and owes nothing.
+    let block = format!("/api/v1/accounts/{alice_on_b}/block");
+    b.post(&bob, &block, json!({})).await.ok();
+    assert_eq!(jobs().await, 1, "the Block is written with the block");
+    b.post(&bob, &block, json!({})).await.ok();
+    assert_eq!(jobs().await, 0, "blocking again writes nothing more");
+    let bob_on_a = remote_id(&a, &alice, &b, "bob").await;
+    assert_eq!(
+        relationship(&a, &alice, &bob_on_a).await["blocked_by"],
+        true
+    );
+
+    let unblock = format!("/api/v1/accounts/{alice_on_b}/unblock");
+    b.post(&bob, &unblock, json!({})).await.ok();
+    assert_eq!(jobs().await, 1, "the Undo is written with the unblock");
+    b.post(&bob, &unblock, json!({})).await.ok();
+    assert_eq!(jobs().await, 0, "unblocking again writes nothing more");
+    assert_eq!(
+        relationship(&a, &alice, &bob_on_a).await["blocked_by"],
+        false
+    );
+}
+
+#[tokio::test]
 async fn the_same_like_announce_or_update_twice_changes_nothing_the_second_time() {
     let Pair {
         a, b, alice, bob, ..

@@ -705,8 +705,19 @@ pub async fn status_edited(state: &AppState, s: &StatusRecord) -> ApiResult<()> 
     enqueue(state, author.id, &inboxes, &activity).await
 }
 
+/// The job a change to a local account's profile owes, for the change's own transaction:
+/// its `Update` is rendered and sent when the job runs (`profile_updated`).
+pub fn profile_update_job(state: &AppState, account: Id) -> NewJob {
+    NewJob::new(
+        state.ids.next(),
+        JobKind::ProfileUpdate,
+        account,
+        time::now_millis(),
+    )
+}
+
 /// A local account's changed profile, told as `Update` of its `Person` to the servers its
-/// followers are on.
+/// followers are on (the `ProfileUpdate` job).
 pub async fn profile_updated(state: &AppState, account: Id) -> ApiResult<()> {
     let a = state.store.account(account).await?;
     if a.domain.is_some() {
