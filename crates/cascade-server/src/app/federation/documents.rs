@@ -1,7 +1,8 @@
 //! The ActivityPub documents Cascade serves and sends: actors (`Person`, the instance's
 //! `Application`), notes, the activities that carry them, and the collections with their
-//! counts. Everything is rendered from records; what an anonymous visitor may not see
-//! (private and direct statuses) is never rendered here.
+//! counts. Everything is rendered from records. What an anonymous visitor may not see
+//! (private and direct statuses) is rendered only to be delivered to its audience
+//! (`federation::status_created`), never to be served.
 
 use cascade_core::activitypub::{self, PUBLIC};
 use cascade_core::{time, Id, Visibility};
