@@ -235,6 +235,7 @@ pub async fn build(
             cascade: None,
             poll: None,
             media: Vec::new(),
+            remote_media: Vec::new(),
             remote: None,
         });
     }

@@ -244,6 +244,7 @@ pub async fn create(
         cascade,
         poll,
         media,
+        remote_media: Vec::new(),
         remote: None,
     };
     // Everything the status owes (notifications, conversations, the index, fan-out) is
@@ -670,6 +671,7 @@ pub async fn write_reblog(
         cascade: Some(cascade),
         poll: None,
         media: Vec::new(),
+        remote_media: Vec::new(),
         remote: announce.map(|uri| (uri.to_string(), None)),
     };
     let created = match state.store.create_status(&record).await {
