@@ -44,6 +44,10 @@ pub enum JobKind {
     /// new one): its local followers follow the new account and leave the old one, batch
     /// by batch from the saved progress.
     MoveFollowers,
+    /// A local account's changed profile (its text, settings or aliases): the `Update` of
+    /// its actor for its remote followers' servers, rendered when the job runs, so it
+    /// always sends the profile as it is then.
+    ProfileUpdate,
 }
 
 use JobKind::*;
@@ -62,7 +66,7 @@ pub enum Lane {
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 12] = [
+    pub const ALL: [JobKind; 13] = [
         Deliver,
         Fanout,
         Favourite,
@@ -75,6 +79,7 @@ impl JobKind {
         ProcessMedia,
         Federate,
         MoveFollowers,
+        ProfileUpdate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -91,6 +96,7 @@ impl JobKind {
             ProcessMedia => "process_media",
             Federate => "federate",
             MoveFollowers => "move_followers",
+            ProfileUpdate => "profile_update",
         }
     }
 

@@ -23,6 +23,13 @@ pub const MAX_OFFSET: usize = 10_000;
 /// as 23 characters whatever its length, so without this a megabyte of URL is "short".
 pub const MAX_STATUS_BYTES: usize = 16 * 1024;
 
+/// Mentions of remote accounts we do not know yet that one post may make us look up (a
+/// WebFinger request and an actor fetch each, `MENTION_LOOKUP_SECS` at most): the rest
+/// stay text, as a mention no server answers for does in Mastodon.
+pub const MAX_MENTION_LOOKUPS: usize = 5;
+/// Seconds one unknown remote mention's lookup may take before it is given up.
+pub const MENTION_LOOKUP_SECS: u64 = 5;
+
 /// Characters in a display name (Mastodon: 30).
 pub const MAX_DISPLAY_NAME_CHARS: usize = 30;
 /// Characters in a bio (Mastodon: 500).

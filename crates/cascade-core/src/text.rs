@@ -99,8 +99,21 @@ pub fn tokenize(text: &str) -> Vec<Token<'_>> {
                     let after = &rest[1 + user_len..];
                     let domain = after.strip_prefix('@').and_then(|d| {
                         let len = d.find(|c: char| !is_domain_char(c)).unwrap_or(d.len());
-                        let domain = d[..len].trim_end_matches(['.', '-']);
-                        domain.contains('.').then_some(domain)
+                        let host = d[..len].trim_end_matches(['.', '-']);
+                        if !host.contains('.') {
+                            return None;
+                        }
+                        // A server on another port is named with it (`host:8443`), as
+                        // its accounts' addresses are.
+                        let port = d[host.len()..].strip_prefix(':').map_or(0, |p| {
+                            let digits = p.find(|c: char| !c.is_ascii_digit()).unwrap_or(p.len());
+                            if (1..=5).contains(&digits) {
+                                1 + digits
+                            } else {
+                                0
+                            }
+                        });
+                        Some(&d[..host.len() + port])
                     });
                     let len = 1 + user_len + domain.map_or(0, |d| 1 + d.len());
                     (
@@ -335,6 +348,18 @@ mod tests {
         for bad in ["", "#", "two words", "semi;colon", &"x".repeat(101)] {
             assert_eq!(tag_name(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_mentioned_server_keeps_its_port_but_not_a_trailing_colon() {
+        assert_eq!(
+            mentions("to @bob@127.0.0.1:8443, @carol@example.org: hi @dan@x.org:123456"),
+            vec![
+                ("bob".to_string(), Some("127.0.0.1:8443".to_string())),
+                ("carol".to_string(), Some("example.org".to_string())),
+                ("dan".to_string(), Some("x.org".to_string())),
+            ]
+        );
     }
 
     #[test]

@@ -162,7 +162,7 @@ pub async fn build(
         })
         .collect();
     in_parallel(store, bios, &bar, |store, (id, update)| async move {
-        store.update_account(id, &update).await.map(|_| ())
+        store.update_account(id, &update, &[]).await.map(|_| ())
     })
     .await?;
 
@@ -235,6 +235,7 @@ pub async fn build(
             cascade: None,
             poll: None,
             media: Vec::new(),
+            remote_media: Vec::new(),
             remote: None,
         });
     }

@@ -184,8 +184,16 @@ impl Store {
         ).bind(account_id).fetch_one(db).await?))
     }
 
-    pub async fn update_account(&self, id: Id, u: &AccountUpdate) -> Result<Account> {
+    /// Applies a profile update, with the jobs it owes (its actor sent to remote
+    /// followers' servers) in the same transaction.
+    pub async fn update_account(
+        &self,
+        id: Id,
+        u: &AccountUpdate,
+        owed: &[crate::NewJob],
+    ) -> Result<Account> {
         transaction!(self, tx => {
+            crate::jobs::insert_jobs!(tx, owed);
             if let Some(v) = &u.display_name {
                 sqlx::query("UPDATE accounts SET display_name = $1 WHERE id = $2").bind(v).bind(id).execute(&mut *tx).await?;
             }

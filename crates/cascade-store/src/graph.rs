@@ -52,6 +52,40 @@ pub struct NewFollow {
     pub now: i64,
 }
 
+/// Ends `from`'s follow of `to` and its pending request inside the transaction `tx`, the
+/// counters with the follow; evaluates to whether a follow and whether a request was
+/// removed.
+macro_rules! end_follow {
+    ($tx:ident, $from:expr, $to:expr) => {{
+        let removed = sqlx::query("DELETE FROM follows WHERE account_id = $1 AND target_id = $2")
+            .bind($from)
+            .bind($to)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if removed {
+            sqlx::query("UPDATE accounts SET following_count = following_count - 1 WHERE id = $1")
+                .bind($from)
+                .execute(&mut *$tx)
+                .await?;
+            sqlx::query("UPDATE accounts SET followers_count = followers_count - 1 WHERE id = $1")
+                .bind($to)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        let requested =
+            sqlx::query("DELETE FROM follow_requests WHERE account_id = $1 AND target_id = $2")
+                .bind($from)
+                .bind($to)
+                .execute(&mut *$tx)
+                .await?
+                .rows_affected()
+                == 1;
+        (removed, requested)
+    }};
+}
+
 impl Store {
     /// Creates or updates a follow, with the jobs a new one owes. Returns true when the
     /// follow is new.
@@ -178,14 +212,7 @@ impl Store {
         owed: &[crate::NewJob],
     ) -> Result<(bool, bool)> {
         let removed = transaction!(self, tx => {
-            let removed = sqlx::query("DELETE FROM follows WHERE account_id = $1 AND target_id = $2")
-                .bind(from).bind(to).execute(&mut *tx).await?.rows_affected() == 1;
-            if removed {
-                sqlx::query("UPDATE accounts SET following_count = following_count - 1 WHERE id = $1").bind(from).execute(&mut *tx).await?;
-                sqlx::query("UPDATE accounts SET followers_count = followers_count - 1 WHERE id = $1").bind(to).execute(&mut *tx).await?;
-            }
-            let requested = sqlx::query("DELETE FROM follow_requests WHERE account_id = $1 AND target_id = $2")
-                .bind(from).bind(to).execute(&mut *tx).await?.rows_affected() == 1;
+            let (removed, requested) = end_follow!(tx, from, to);
             if removed || requested {
                 crate::jobs::insert_jobs!(tx, owed);
             }
@@ -194,21 +221,45 @@ impl Store {
         Ok(removed)
     }
 
-    /// Blocks an account: both follows between the two and pending requests end.
-    pub async fn block(&self, id: Id, from: Id, to: Id, now: i64) -> Result<()> {
-        self.unfollow(from, to).await?;
-        self.unfollow(to, from).await?;
-        write!(self, db => sqlx::query(
-            "INSERT INTO blocks (id, account_id, target_id, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (account_id, target_id) DO NOTHING",
-        ).bind(id).bind(from).bind(to).bind(now).execute(db).await?.rows_affected());
-        Ok(())
+    /// Blocks an account, in one transaction with the jobs a new block owes (a Block sent
+    /// to a remote account): both follows between the two and pending requests end.
+    /// Returns true when the block is new; blocking again writes nothing.
+    pub async fn block(
+        &self,
+        id: Id,
+        from: Id,
+        to: Id,
+        now: i64,
+        owed: &[crate::NewJob],
+    ) -> Result<bool> {
+        let inserted = transaction!(self, tx => {
+            end_follow!(tx, from, to);
+            end_follow!(tx, to, from);
+            let inserted = sqlx::query(
+                "INSERT INTO blocks (id, account_id, target_id, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (account_id, target_id) DO NOTHING",
+            ).bind(id).bind(from).bind(to).bind(now).execute(&mut *tx).await?.rows_affected() == 1;
+            if inserted {
+                crate::jobs::insert_jobs!(tx, owed);
+            }
+            inserted
+        });
+        Ok(inserted)
     }
 
-    pub async fn unblock(&self, from: Id, to: Id) -> Result<()> {
-        write!(self, db => sqlx::query("DELETE FROM blocks WHERE account_id = $1 AND target_id = $2")
-            .bind(from).bind(to).execute(db).await?.rows_affected());
-        Ok(())
+    /// Lifts a block, in one transaction with the jobs lifting it owes (the Undo of a
+    /// Block sent to a remote account), written only when there was a block. Returns
+    /// whether there was one.
+    pub async fn unblock(&self, from: Id, to: Id, owed: &[crate::NewJob]) -> Result<bool> {
+        let removed = transaction!(self, tx => {
+            let removed = sqlx::query("DELETE FROM blocks WHERE account_id = $1 AND target_id = $2")
+                .bind(from).bind(to).execute(&mut *tx).await?.rows_affected() == 1;
+            if removed {
+                crate::jobs::insert_jobs!(tx, owed);
+            }
+            removed
+        });
+        Ok(removed)
     }
 
     pub async fn mute(

@@ -28,6 +28,8 @@ pub struct MediaRecord {
     pub blurhash: Option<String>,
     pub bytes: i64,
     pub created_at: i64,
+    /// A remote status's attachment: the file's URL on its server (not fetched here).
+    pub remote_url: Option<String>,
 }
 
 impl MediaRecord {
@@ -45,7 +47,13 @@ impl MediaRecord {
 impl Eq for MediaRecord {}
 
 const COLUMNS: &str = "id, account_id, status_id, position, kind, state, content_type, file_key, \
-    preview_key, meta_json, description, focus_x, focus_y, blurhash, bytes, created_at";
+    preview_key, meta_json, description, focus_x, focus_y, blurhash, bytes, created_at, remote_url";
+
+/// Inserts a whole media row, every column of `COLUMNS` bound in order.
+pub(crate) const INSERT_MEDIA: &str = "INSERT INTO media_attachments (id, account_id, status_id, \
+    position, kind, state, content_type, file_key, preview_key, meta_json, description, focus_x, \
+    focus_y, blurhash, bytes, created_at, remote_url) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
 
 /// Which profile picture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +81,7 @@ impl Store {
         owed: &[crate::NewJob],
     ) -> Result<bool> {
         let sql = format!(
-            "INSERT INTO media_attachments ({COLUMNS}) SELECT $1, $2, NULL, 0, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 \
+            "INSERT INTO media_attachments ({COLUMNS}) SELECT $1, $2, NULL, 0, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16 \
              WHERE (SELECT COALESCE(SUM(bytes), 0) FROM media_attachments WHERE account_id = $2) + $13 <= $15"
         );
         let inserted = transaction!(self, tx => {
@@ -81,7 +89,7 @@ impl Store {
                 .bind(m.id).bind(m.account_id).bind(&m.kind).bind(&m.state).bind(&m.content_type)
                 .bind(&m.file_key).bind(&m.preview_key).bind(&m.meta_json).bind(&m.description)
                 .bind(m.focus_x).bind(m.focus_y).bind(&m.blurhash).bind(m.bytes).bind(m.created_at)
-                .bind(quota)
+                .bind(quota).bind(&m.remote_url)
                 .execute(&mut *tx).await?.rows_affected() == 1;
             if inserted {
                 crate::jobs::insert_jobs!(tx, owed);

@@ -14,9 +14,17 @@ impl Store {
         ).bind(account).fetch_all(db).await?))
     }
 
-    /// Replaces a local account's aliases with `uris`.
-    pub async fn set_account_aliases(&self, account: Id, uris: &[String], now: i64) -> Result<()> {
+    /// Replaces a local account's aliases with `uris`, with the jobs the change owes (its
+    /// actor sent to remote followers' servers).
+    pub async fn set_account_aliases(
+        &self,
+        account: Id,
+        uris: &[String],
+        now: i64,
+        owed: &[NewJob],
+    ) -> Result<()> {
         transaction!(self, tx => {
+            insert_jobs!(tx, owed);
             sqlx::query("DELETE FROM account_aliases WHERE account_id = $1")
                 .bind(account).execute(&mut *tx).await?;
             for uri in uris {

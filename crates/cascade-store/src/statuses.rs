@@ -55,6 +55,9 @@ pub struct NewStatusRecord {
     /// Uploads the status takes as its attachments, in order: each must be the author's
     /// and unattached, else the status is not written (`Conflict`).
     pub media: Vec<Id>,
+    /// A remote status's attachments, by reference (`remote_url`, no stored file), in
+    /// order; their `status_id` and `position` are set when written.
+    pub remote_media: Vec<crate::MediaRecord>,
     /// A remote status's ActivityPub id and page; `None` for a local status.
     pub remote: Option<(String, Option<String>)>,
 }
@@ -150,6 +153,14 @@ impl Store {
                 if taken != 1 {
                     return Err(crate::StoreError::Conflict("media".into()));
                 }
+            }
+            for (position, m) in n.remote_media.iter().enumerate() {
+                sqlx::query(crate::media::INSERT_MEDIA)
+                    .bind(m.id).bind(s.account_id).bind(s.id).bind(position as i64).bind(&m.kind)
+                    .bind(&m.state).bind(&m.content_type).bind(&m.file_key).bind(&m.preview_key)
+                    .bind(&m.meta_json).bind(&m.description).bind(m.focus_x).bind(m.focus_y)
+                    .bind(&m.blurhash).bind(m.bytes).bind(m.created_at).bind(&m.remote_url)
+                    .execute(&mut *tx).await?;
             }
             if let Some(link) = &n.cascade {
                 sqlx::query("UPDATE statuses SET cascade_root_id = $1, cascade_parent_id = $2, cascade_followers = $3 WHERE id = $4")

@@ -442,46 +442,44 @@ pub async fn remove_follower(
     relationship(state, me, follower).await
 }
 
-/// Blocks an account: follows both ways end, and nothing of either reaches the other.
+/// Blocks an account: follows both ways end, and nothing of either reaches the other. A
+/// remote account's server is sent a Block (which ends the follows there too), written in
+/// the block's own transaction, so a crash loses neither without the other.
 pub async fn block(state: &AppState, me: Id, target: Id) -> ApiResult<entity::Relationship> {
     state.store.account(target).await?;
     if target == me {
         return Err(ApiError::Forbidden("You cannot block yourself".into()));
     }
-    state
+    let owed: Vec<NewJob> = federation::block_job(state, me, target, false)
+        .await?
+        .into_iter()
+        .collect();
+    let new = state
         .store
-        .block(state.ids.next(), me, target, time::now_millis())
+        .block(state.ids.next(), me, target, time::now_millis(), &owed)
         .await?;
     // Both follows ended, and the endorsements with them.
     state.store.unendorse(me, target, true).await?;
     state.graph_changed(&[me, target], true);
-    // A remote account's server is sent a Block, which ends the follows there too. The
-    // block is not one transaction in the store, so the job follows it: a crash between
-    // the two loses the Block, which blocking again sends.
-    tell_remote(
-        state,
-        federation::block_job(state, me, target, false).await?,
-    )
-    .await?;
-    relationship(state, me, target).await
-}
-
-pub async fn unblock(state: &AppState, me: Id, target: Id) -> ApiResult<entity::Relationship> {
-    state.store.account(target).await?;
-    state.store.unblock(me, target).await?;
-    state.graph_changed(&[me, target], false);
-    // Repeating the Undo of a block that is gone already changes nothing over there.
-    tell_remote(state, federation::block_job(state, me, target, true).await?).await?;
-    relationship(state, me, target).await
-}
-
-/// Queues an activity for a remote server, when there is one to send.
-async fn tell_remote(state: &AppState, job: Option<NewJob>) -> ApiResult<()> {
-    if let Some(job) = job {
-        state.store.enqueue_jobs(&[job]).await?;
+    if new && !owed.is_empty() {
         state.jobs.ring();
     }
-    Ok(())
+    relationship(state, me, target).await
+}
+
+/// Lifts a block; a remote account's server is sent the Undo of the Block, in the same
+/// transaction, when there was a block to lift.
+pub async fn unblock(state: &AppState, me: Id, target: Id) -> ApiResult<entity::Relationship> {
+    state.store.account(target).await?;
+    let owed: Vec<NewJob> = federation::block_job(state, me, target, true)
+        .await?
+        .into_iter()
+        .collect();
+    if state.store.unblock(me, target, &owed).await? && !owed.is_empty() {
+        state.jobs.ring();
+    }
+    state.graph_changed(&[me, target], false);
+    relationship(state, me, target).await
 }
 
 /// Mutes an account, for `duration` seconds when given (0 or none: until unmuted).
@@ -572,9 +570,11 @@ pub async fn update_profile(
     me: Id,
     update: &cascade_store::AccountUpdate,
 ) -> ApiResult<entity::Account> {
-    state.store.update_account(me, update).await?;
+    // Remote followers' servers keep a copy of the profile: they are sent the new one, by
+    // a job written with the change.
+    let owed = [federation::profile_update_job(state, me)];
+    state.store.update_account(me, update, &owed).await?;
     state.forget(crate::cluster::Forget::Account(me));
-    // Remote followers' servers keep a copy of the profile: they are sent the new one.
-    federation::profile_updated(state, me).await?;
+    state.jobs.ring();
     credential_account(state, me).await
 }

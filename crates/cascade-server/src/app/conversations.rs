@@ -11,14 +11,23 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use cascade_store::range;
 
-/// Files a new direct status into its participants' conversations. A participant that
+/// Files a new direct status into its local participants' conversations (a remote one
+/// is a participant but keeps its conversations on its own server). A participant that
 /// blocks or muted the author gets nothing, as it gets no notification.
 pub async fn record(state: &AppState, s: &StatusRecord, mentions: &[Id]) -> ApiResult<()> {
     let mut everyone: Vec<Id> = mentions.to_vec();
     everyone.push(s.account_id);
     everyone.sort_unstable();
     everyone.dedup();
-    for &p in &everyone {
+    let local: Vec<Id> = state
+        .store
+        .accounts(&everyone)
+        .await?
+        .into_iter()
+        .filter(|a| a.domain.is_none())
+        .map(|a| a.id)
+        .collect();
+    for &p in everyone.iter().filter(|p| local.contains(p)) {
         let viewer = Viewer::load(state, Some(p)).await?;
         if p != s.account_id && viewer.hides(s.account_id) {
             continue;

@@ -31,6 +31,9 @@ pub async fn run(state: &AppState, job: &Job) -> ApiResult<()> {
         JobKind::ProcessMedia => crate::app::media::process_job(state, job).await,
         JobKind::Federate => crate::app::federation::deliver(state, job).await,
         JobKind::MoveFollowers => crate::app::federation::moves::move_followers(state, job).await,
+        JobKind::ProfileUpdate => {
+            crate::app::federation::profile_updated(state, job.subject_id).await
+        }
     }
 }
 
@@ -51,7 +54,8 @@ async fn still_there(state: &AppState, id: Id) -> ApiResult<Option<StatusRecord>
     }
 }
 
-async fn mentions(state: &AppState, id: Id) -> ApiResult<Vec<Id>> {
+/// The accounts status `id` mentions.
+pub(crate) async fn mentions(state: &AppState, id: Id) -> ApiResult<Vec<Id>> {
     Ok(state
         .store
         .mentions_of(&[id])
@@ -79,7 +83,16 @@ async fn status_created(state: &AppState, id: Id) -> ApiResult<()> {
             notifications::notify(state, o.account_id, s.account_id, kind, Some(o.id)).await?;
         }
     }
-    for account in mentioned {
+    // A mentioned remote account is told by its server, which the post is delivered to.
+    let remote: Vec<Id> = state
+        .store
+        .accounts(&mentioned)
+        .await?
+        .into_iter()
+        .filter(|a| a.domain.is_some())
+        .map(|a| a.id)
+        .collect();
+    for account in mentioned.into_iter().filter(|a| !remote.contains(a)) {
         let kind = NotificationKind::Mention;
         notifications::notify(state, account, s.account_id, kind, Some(id)).await?;
     }
@@ -213,6 +226,13 @@ async fn deleted(state: &AppState, job: &Job) -> ApiResult<()> {
     if let Err(e) = stream::status_deleted(state, &s, &gone.mentions, &gone.tags).await {
         tracing::warn!(error = %e, "a deletion was not streamed");
     }
-    crate::app::federation::status_deleted(state, s.id, s.account_id, s.visibility, s.reblog_of_id)
-        .await
+    crate::app::federation::status_deleted(
+        state,
+        s.id,
+        s.account_id,
+        s.visibility,
+        s.reblog_of_id,
+        &gone.mentions,
+    )
+    .await
 }

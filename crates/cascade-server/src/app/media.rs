@@ -62,7 +62,7 @@ pub fn supported_types(state: &AppState) -> Vec<&'static str> {
         .collect()
 }
 
-fn size_meta(width: u32, height: u32) -> Value {
+pub(crate) fn size_meta(width: u32, height: u32) -> Value {
     json!({
         "width": width,
         "height": height,
@@ -80,13 +80,19 @@ pub fn entity(state: &AppState, m: &MediaRecord) -> entity::MediaAttachment {
     entity::MediaAttachment {
         id: m.id.to_string(),
         kind: m.kind.clone(),
-        url: m.file_key.as_deref().map(|k| file_url(state, k)),
+        // A remote attachment is not cached: its URL is its server's.
+        url: m
+            .file_key
+            .as_deref()
+            .map(|k| file_url(state, k))
+            .or_else(|| m.remote_url.clone()),
         preview_url: m
             .preview_key
             .as_deref()
             .or(m.file_key.as_deref().filter(|_| m.kind == "image"))
-            .map(|k| file_url(state, k)),
-        remote_url: None,
+            .map(|k| file_url(state, k))
+            .or_else(|| m.remote_url.clone().filter(|_| m.kind == "image")),
+        remote_url: m.remote_url.clone(),
         preview_remote_url: None,
         text_url: None,
         meta,
@@ -215,6 +221,7 @@ async fn store_processed(
         blurhash: Some(blurhash),
         bytes: (original.bytes.len() + preview.bytes.len()) as i64,
         created_at: time::now_millis(),
+        remote_url: None,
     };
     let written = async {
         put(state, &file_key, &original.bytes).await?;
@@ -439,6 +446,7 @@ async fn upload_for_processing(
         blurhash: None,
         bytes: bytes.len() as i64,
         created_at: time::now_millis(),
+        remote_url: None,
     };
     let job = NewJob::new(
         state.ids.next(),

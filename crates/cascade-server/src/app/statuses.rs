@@ -37,7 +37,8 @@ pub struct StatusInput {
     pub scheduled_id: Option<Id>,
 }
 
-/// Text rendered to HTML, with the local accounts it mentions and its hashtags.
+/// Text rendered to HTML, with the accounts it mentions (local ones, and remote ones we
+/// know or could look up) and its hashtags.
 struct Rendered {
     html: String,
     mentions: Vec<Account>,
@@ -45,28 +46,40 @@ struct Rendered {
 }
 
 async fn render_text(state: &AppState, text: &str) -> ApiResult<Rendered> {
-    let local: Vec<String> = text::mentions(text)
+    // `None`: this server, named or not.
+    let remote_domain = |domain: Option<&str>| {
+        domain
+            .filter(|d| !d.eq_ignore_ascii_case(&state.config.domain))
+            .map(str::to_lowercase)
+    };
+    let (local, remote): (Vec<_>, Vec<_>) = text::mentions(text)
         .into_iter()
-        .filter(|(_, domain)| {
-            domain
-                .as_deref()
-                .is_none_or(|d| d.eq_ignore_ascii_case(&state.config.domain))
-        })
-        .map(|(username, _)| username)
+        .map(|(username, domain)| (username, remote_domain(domain.as_deref())))
+        .partition(|(_, domain)| domain.is_none());
+    let local: Vec<String> = local.into_iter().map(|(username, _)| username).collect();
+    let remote: Vec<(String, String)> = remote
+        .into_iter()
+        .filter_map(|(username, domain)| Some((username, domain?)))
         .collect();
-    let found = state.store.accounts_by_usernames(&local).await?;
-    let by_name: HashMap<String, &Account> = found
+    let mut found = state.store.accounts_by_usernames(&local).await?;
+    found.extend(crate::app::federation::mentioned(state, &remote).await?);
+    let by_name: HashMap<(String, Option<String>), &Account> = found
         .iter()
-        .map(|a| (a.username.to_lowercase(), a))
+        .map(|a| {
+            let domain = a.domain.as_deref().map(str::to_lowercase);
+            ((a.username.to_lowercase(), domain), a)
+        })
         .collect();
     let html = text::render_html(
         text,
         |username, domain| {
-            if domain.is_some_and(|d| !d.eq_ignore_ascii_case(&state.config.domain)) {
-                return None;
-            }
-            by_name.get(&username.to_lowercase()).map(|a| MentionLink {
-                url: state.url(&format!("/@{}", a.username)),
+            let a = by_name.get(&(username.to_lowercase(), remote_domain(domain)))?;
+            let url = match &a.domain {
+                Some(_) => a.url.clone().or_else(|| a.uri.clone())?,
+                None => state.url(&format!("/@{}", a.username)),
+            };
+            Some(MentionLink {
+                url,
                 username: a.username.clone(),
             })
         },
@@ -231,6 +244,7 @@ pub async fn create(
         cascade,
         poll,
         media,
+        remote_media: Vec::new(),
         remote: None,
     };
     // Everything the status owes (notifications, conversations, the index, fan-out) is
@@ -657,6 +671,7 @@ pub async fn write_reblog(
         cascade: Some(cascade),
         poll: None,
         media: Vec::new(),
+        remote_media: Vec::new(),
         remote: announce.map(|uri| (uri.to_string(), None)),
     };
     let created = match state.store.create_status(&record).await {

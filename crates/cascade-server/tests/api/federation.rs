@@ -944,6 +944,100 @@ async fn a_block_ends_follows_on_both_servers_and_its_undo_lets_them_follow_agai
 }
 
 #[tokio::test]
+async fn a_block_and_its_undo_are_written_with_the_block_and_sent_once() {
+    let a = server().await;
+    // B's jobs run only when the test drains them, so what each request wrote is seen.
+    let b = spawn_with(|config| {
+        config.allow_private_outgoing = true;
+        config.rate_limit = None;
+        config.worker = false;
+    })
+    .await;
+    let alice = a.user("alice").await;
+    let bob = b.user("bob").await;
+    let alice_on_b = remote_id(&b, &bob, &a, "alice").await;
+    let jobs = || async { b.state.store.count_jobs().await.unwrap() };
+    b.drain().await;
+    assert_eq!(jobs().await, 0);
+
+    // Each request first runs what the one before wrote (`TestApp::request` drains): the
+    // first Block is sent before the second block, which finds the block and owes nothing.
+    let block = format!("/api/v1/accounts/{alice_on_b}/block");
+    b.post(&bob, &block, json!({})).await.ok();
+    assert_eq!(jobs().await, 1, "the Block is written with the block");
+    b.post(&bob, &block, json!({})).await.ok();
+    assert_eq!(jobs().await, 0, "blocking again writes nothing more");
+    let bob_on_a = remote_id(&a, &alice, &b, "bob").await;
+    assert_eq!(
+        relationship(&a, &alice, &bob_on_a).await["blocked_by"],
+        true
+    );
+
+    let unblock = format!("/api/v1/accounts/{alice_on_b}/unblock");
+    b.post(&bob, &unblock, json!({})).await.ok();
+    assert_eq!(jobs().await, 1, "the Undo is written with the unblock");
+    b.post(&bob, &unblock, json!({})).await.ok();
+    assert_eq!(jobs().await, 0, "unblocking again writes nothing more");
+    assert_eq!(
+        relationship(&a, &alice, &bob_on_a).await["blocked_by"],
+        false
+    );
+}
+
+#[tokio::test]
+async fn attachments_are_sent_in_notes_and_shown_by_reference_on_the_other_server() {
+    let Pair {
+        a, b, alice, bob, ..
+    } = pair().await;
+    let png = crate::media::png(4, 3, false);
+    let uploaded = crate::media::upload(&a, &alice, png, "red.png", "image/png").await;
+    a.request(
+        Method::PUT,
+        &format!("/api/v1/media/{}", id(&uploaded)),
+        Some(&alice.token),
+        Some(json!({"description": "a red rectangle"})),
+    )
+    .await
+    .ok();
+    let post = a
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "look at this", "media_ids": [id(&uploaded)]}),
+        )
+        .await
+        .ok();
+    let sent = &post["media_attachments"][0];
+    let note: Value = ap_get(&a, &format!("/users/alice/statuses/{}", id(&post)), AP)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let doc = &note["attachment"][0];
+    assert_eq!(doc["type"], "Document");
+    assert!(
+        doc["mediaType"].as_str().unwrap().starts_with("image/"),
+        "{doc}"
+    );
+    assert_eq!(doc["url"], sent["url"]);
+    assert_eq!(doc["name"], "a red rectangle");
+    assert_eq!(doc["blurhash"], sent["blurhash"]);
+    assert_eq!(
+        (doc["width"].clone(), doc["height"].clone()),
+        (json!(4), json!(3))
+    );
+
+    // B keeps it by reference: its URL is A's file, which B neither fetches nor caches.
+    let shown = arrived(&b, &bob, "look at this").await["media_attachments"][0].clone();
+    assert_eq!(shown["type"], "image");
+    assert_eq!(shown["remote_url"], sent["url"]);
+    assert_eq!(shown["url"], sent["url"]);
+    assert_eq!(shown["description"], "a red rectangle");
+    assert_eq!(shown["blurhash"], sent["blurhash"]);
+    assert_eq!(shown["meta"]["original"]["width"], 4);
+}
+
+#[tokio::test]
 async fn the_same_like_announce_or_update_twice_changes_nothing_the_second_time() {
     let Pair {
         a, b, alice, bob, ..

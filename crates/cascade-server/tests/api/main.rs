@@ -22,6 +22,7 @@ mod crash;
 mod domain_blocks;
 mod emojis;
 mod errors;
+mod federated_mentions;
 mod federated_moves;
 mod federated_objects;
 mod federated_reports;

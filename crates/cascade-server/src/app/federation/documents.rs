@@ -1,7 +1,8 @@
 //! The ActivityPub documents Cascade serves and sends: actors (`Person`, the instance's
 //! `Application`), notes, the activities that carry them, and the collections with their
-//! counts. Everything is rendered from records; what an anonymous visitor may not see
-//! (private and direct statuses) is never rendered here.
+//! counts. Everything is rendered from records. What an anonymous visitor may not see
+//! (private and direct statuses) is rendered only to be delivered to its audience
+//! (`federation::status_created`), never to be served.
 
 use cascade_core::activitypub::{self, PUBLIC};
 use cascade_core::{time, Id, Visibility};
@@ -30,12 +31,52 @@ fn actor_context() -> Value {
     ])
 }
 
-/// The context of activities and notes: ActivityStreams with Mastodon's `sensitive`.
+/// The context of activities and notes: ActivityStreams with Mastodon's `sensitive` and
+/// its attachments' `blurhash` and `focalPoint`.
 fn note_context() -> Value {
     json!([
         "https://www.w3.org/ns/activitystreams",
-        { "sensitive": "as:sensitive", "Hashtag": "as:Hashtag" }
+        {
+            "sensitive": "as:sensitive",
+            "Hashtag": "as:Hashtag",
+            "toot": "http://joinmastodon.org/ns#",
+            "blurhash": "toot:blurhash",
+            "focalPoint": { "@container": "@list", "@id": "toot:focalPoint" },
+        }
     ])
+}
+
+/// A local status's attachments as Mastodon sends them: a `Document` each, with its
+/// media type, file URL, description (`name`), blurhash, size and focal point. One
+/// still being processed has no file yet and is left out.
+async fn attachments(state: &AppState, id: Id) -> ApiResult<Vec<Value>> {
+    Ok(state
+        .store
+        .media_of(&[id])
+        .await?
+        .iter()
+        .filter_map(|m| {
+            let key = m.file_key.as_deref()?;
+            let meta: Value = serde_json::from_str(&m.meta_json).unwrap_or_default();
+            let original = &meta["original"];
+            let mut doc = json!({
+                "type": "Document",
+                "mediaType": m.content_type,
+                "url": crate::app::media::file_url(state, key),
+                "name": (!m.description.is_empty()).then_some(&m.description),
+                "blurhash": m.blurhash,
+                "width": original.get("width"),
+                "height": original.get("height"),
+            });
+            if let (Some(x), Some(y)) = (m.focus_x, m.focus_y) {
+                doc["focalPoint"] = json!([x, y]);
+            }
+            if let Some(fields) = doc.as_object_mut() {
+                fields.retain(|_, v| !v.is_null());
+            }
+            Some(doc)
+        })
+        .collect())
 }
 
 /// The local account `a` as a `Person`, with its public key (made on first need).
@@ -173,6 +214,7 @@ pub async fn note(state: &AppState, s: &StatusRecord, author: &Account) -> ApiRe
         "to": to,
         "cc": cc,
         "tag": tags,
+        "attachment": attachments(state, s.id).await?,
         "contentMap": s.language.as_ref().map(|l| {
             let mut map = serde_json::Map::new();
             map.insert(l.clone(), json!(s.content_html));

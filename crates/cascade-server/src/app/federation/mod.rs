@@ -441,6 +441,41 @@ pub async fn lookup(state: &AppState, acct: &str, resolve: bool) -> ApiResult<Op
     }
 }
 
+/// The remote accounts a local post's mentions (`user`, `domain`) name: the known ones,
+/// and of the others at most `MAX_MENTION_LOOKUPS`, each looked up (WebFinger, then the
+/// actor) within `MENTION_LOOKUP_SECS`. A mention not found, or of a suspended account,
+/// names nobody and stays text.
+pub async fn mentioned(state: &AppState, names: &[(String, String)]) -> ApiResult<Vec<Account>> {
+    use cascade_core::limits::{MAX_MENTION_LOOKUPS, MENTION_LOOKUP_SECS};
+    let mut found: Vec<Account> = Vec::new();
+    let mut lookups = 0;
+    for (user, domain) in names {
+        let known = state.store.remote_account_by_acct(user, domain).await?;
+        let account = match known {
+            Some(a) => Some(a),
+            None if lookups < MAX_MENTION_LOOKUPS => {
+                lookups += 1;
+                let acct = format!("{user}@{domain}");
+                let wait = Duration::from_secs(MENTION_LOOKUP_SECS);
+                match tokio::time::timeout(wait, lookup(state, &acct, true)).await {
+                    Ok(found) => found?,
+                    Err(_) => {
+                        tracing::info!(%acct, "a mentioned account's lookup timed out");
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        if let Some(a) = account.filter(|a| a.domain.is_some() && a.suspended_at.is_none()) {
+            if !found.iter().any(|f| f.id == a.id) {
+                found.push(a);
+            }
+        }
+    }
+    Ok(found)
+}
+
 async fn local_by_name(state: &AppState, name: &str) -> ApiResult<Option<Account>> {
     match state.store.account_by_username(name).await {
         Ok(a) => Ok(Some(a)),
@@ -621,14 +656,37 @@ fn breakers(state: &AppState) -> std::sync::MutexGuard<'_, cascade_core::breaker
         .unwrap_or_else(|p| p.into_inner())
 }
 
-/// The local status `s` as federated from its author, to the inboxes of the author's
-/// remote followers (each server's shared inbox once): run by the status's `Deliver`
-/// job. A reblog goes out as an `Announce` (`reblogged`). Direct posts are not federated
-/// yet; remote statuses never are.
-pub async fn status_created(state: &AppState, s: &StatusRecord) -> ApiResult<()> {
-    if Visibility::from_code(s.visibility) == Visibility::Direct {
-        return Ok(());
+/// The inboxes a local post (not a reblog) by `author` goes to, as Mastodon delivers it:
+/// its author's remote followers' servers unless it is direct, and the servers of the
+/// remote accounts it mentions (`mentioned`); each server's shared inbox once (an
+/// account's own inbox when its server names none). A direct post reaches only the
+/// servers of those it mentions.
+async fn post_audience(
+    state: &AppState,
+    author: Id,
+    visibility: Visibility,
+    mentioned: &[Id],
+) -> ApiResult<Vec<String>> {
+    let mut inboxes = if visibility == Visibility::Direct {
+        Vec::new()
+    } else {
+        state.store.remote_follower_inboxes(author).await?
+    };
+    for &account in mentioned {
+        if let Some(r) = state.store.remote_actor(account).await? {
+            inboxes.push(r.shared_inbox.unwrap_or(r.inbox));
+        }
     }
+    inboxes.sort_unstable();
+    inboxes.dedup();
+    Ok(inboxes)
+}
+
+/// The local status `s` as federated from its author, to its audience (`post_audience`:
+/// followers' servers as its visibility allows, mentioned accounts' servers): run by the
+/// status's `Deliver` job. A reblog goes out as an `Announce` (`reblogged`). Remote
+/// statuses are never federated from here.
+pub async fn status_created(state: &AppState, s: &StatusRecord) -> ApiResult<()> {
     let author = state.store.account(s.account_id).await?;
     if author.domain.is_some() {
         return Ok(());
@@ -642,7 +700,9 @@ pub async fn status_created(state: &AppState, s: &StatusRecord) -> ApiResult<()>
         let activity = documents::announce(state, &author, s, &object, &original_author);
         return enqueue(state, author.id, &inboxes, &activity).await;
     }
-    let inboxes = state.store.remote_follower_inboxes(author.id).await?;
+    let mentioned = crate::app::delivery::mentions(state, s.id).await?;
+    let visibility = Visibility::from_code(s.visibility);
+    let inboxes = post_audience(state, author.id, visibility, &mentioned).await?;
     if inboxes.is_empty() {
         return Ok(());
     }
@@ -682,17 +742,20 @@ async fn announce_audience(
     Ok(Some((inboxes, object, account_uri(state, &author))))
 }
 
-/// An edited local status, told as `Update` to the servers its `Create` went to (the
-/// status's `Edit` job).
+/// An edited local status, told as `Update` to the audience of the status as it is now
+/// (`post_audience`: the servers its `Create` went to, and of accounts the edit newly
+/// mentions; the status's `Edit` job).
 pub async fn status_edited(state: &AppState, s: &StatusRecord) -> ApiResult<()> {
-    if s.reblog_of_id.is_some() || Visibility::from_code(s.visibility) == Visibility::Direct {
+    if s.reblog_of_id.is_some() {
         return Ok(());
     }
     let author = state.store.account(s.account_id).await?;
     if author.domain.is_some() {
         return Ok(());
     }
-    let inboxes = state.store.remote_follower_inboxes(author.id).await?;
+    let mentioned = crate::app::delivery::mentions(state, s.id).await?;
+    let visibility = Visibility::from_code(s.visibility);
+    let inboxes = post_audience(state, author.id, visibility, &mentioned).await?;
     if inboxes.is_empty() {
         return Ok(());
     }
@@ -705,8 +768,19 @@ pub async fn status_edited(state: &AppState, s: &StatusRecord) -> ApiResult<()> 
     enqueue(state, author.id, &inboxes, &activity).await
 }
 
+/// The job a change to a local account's profile owes, for the change's own transaction:
+/// its `Update` is rendered and sent when the job runs (`profile_updated`).
+pub fn profile_update_job(state: &AppState, account: Id) -> NewJob {
+    NewJob::new(
+        state.ids.next(),
+        JobKind::ProfileUpdate,
+        account,
+        time::now_millis(),
+    )
+}
+
 /// A local account's changed profile, told as `Update` of its `Person` to the servers its
-/// followers are on.
+/// followers are on (the `ProfileUpdate` job).
 pub async fn profile_updated(state: &AppState, account: Id) -> ApiResult<()> {
     let a = state.store.account(account).await?;
     if a.domain.is_some() {
@@ -721,18 +795,17 @@ pub async fn profile_updated(state: &AppState, account: Id) -> ApiResult<()> {
     enqueue(state, a.id, &inboxes, &activity).await
 }
 
-/// A deleted local status, told to the servers its followers are on (`Delete` job); a
-/// deleted reblog (`reblog_of`: its original) is the `Undo` of its `Announce`.
+/// A deleted local status, told to the audience its `Create` had (`post_audience`, with
+/// the accounts it mentioned: `mentioned`; the `Delete` job); a deleted reblog
+/// (`reblog_of`: its original) is the `Undo` of its `Announce`.
 pub async fn status_deleted(
     state: &AppState,
     id: Id,
     author: Id,
     visibility: i64,
     reblog_of: Option<Id>,
+    mentioned: &[Id],
 ) -> ApiResult<()> {
-    if Visibility::from_code(visibility) == Visibility::Direct {
-        return Ok(());
-    }
     let Ok(author) = state.store.account(author).await else {
         return Ok(());
     };
@@ -757,7 +830,8 @@ pub async fn status_deleted(
         let activity = documents::undo(announce);
         return enqueue(state, author.id, &inboxes, &activity).await;
     }
-    let inboxes = state.store.remote_follower_inboxes(author.id).await?;
+    let visibility = Visibility::from_code(visibility);
+    let inboxes = post_audience(state, author.id, visibility, mentioned).await?;
     if inboxes.is_empty() {
         return Ok(());
     }

@@ -54,11 +54,13 @@ pub async fn set_aliases(state: &AppState, me: Id, uris: Vec<String>) -> ApiResu
             clean.push(uri);
         }
     }
+    // Its remote followers' servers are sent the actor by a job written with the change.
+    let owed = [super::profile_update_job(state, me)];
     state
         .store
-        .set_account_aliases(me, &clean, time::now_millis())
+        .set_account_aliases(me, &clean, time::now_millis(), &owed)
         .await?;
-    super::profile_updated(state, me).await?;
+    state.jobs.ring();
     Ok(clean)
 }
 

@@ -11,8 +11,8 @@
 
 use cascade_core::activitypub;
 use cascade_core::{text, time, Id, Visibility};
-use cascade_store::{Account, NewStatusRecord, StatusRecord};
-use serde_json::Value;
+use cascade_store::{Account, MediaRecord, NewStatusRecord, StatusRecord};
+use serde_json::{json, Value};
 
 use super::inbox::{addresses, local_mentions, local_or_known_status, note_text, one_or_many};
 use super::{domain_of, fetch, id_of, render_remote_text, resolve_actor, store_actor, ACTOR_TYPES};
@@ -223,6 +223,95 @@ pub async fn ancestors(state: &AppState, parent: &str) -> ApiResult<Option<Statu
     Ok(top)
 }
 
+/// Characters of a remote attachment's description we keep (Mastodon's limit).
+const MAX_DESCRIPTION_CHARS: usize = 1_500;
+/// Bytes of a remote attachment's URL or media type we keep; longer ones are dropped.
+const MAX_ATTACHMENT_URL_BYTES: usize = 2_048;
+
+/// A URL given as itself or as a `Link` with an `href`.
+fn link_href(v: &Value) -> Option<&str> {
+    v.as_str().or_else(|| v.get("href").and_then(Value::as_str))
+}
+
+/// A remote note's attachments (`Document`, `Image`, `Video`, `Audio`), the first
+/// `media::MAX_ATTACHMENTS` as Mastodon keeps them, by reference: their `url` on their
+/// server (http(s) only), media type, description (`name`), blurhash, size and focal
+/// point. Nothing is fetched; the client loads the file from its server.
+fn attachments(state: &AppState, author: Id, note: &Value, now: i64) -> Vec<MediaRecord> {
+    one_or_many(note.get("attachment"))
+        .iter()
+        .filter_map(|a| {
+            let url = match a.get("url")? {
+                Value::Array(links) => links.iter().find_map(link_href)?,
+                one => link_href(one)?,
+            };
+            let scheme_ok = url.starts_with("https://")
+                || (state.config.allow_private_outgoing && url.starts_with("http://"));
+            if !scheme_ok || url.len() > MAX_ATTACHMENT_URL_BYTES {
+                return None;
+            }
+            let media_type = a
+                .get("mediaType")
+                .and_then(Value::as_str)
+                .filter(|t| t.len() <= 255)
+                .unwrap_or_default();
+            let kind = match media_type.split('/').next() {
+                Some("image") => "image",
+                Some("video") => "video",
+                Some("audio") => "audio",
+                _ => "unknown",
+            };
+            let side = |k: &str| {
+                a.get(k)
+                    .and_then(Value::as_u64)
+                    .filter(|n| (1..=65_535).contains(n))
+                    .map(|n| n as u32)
+            };
+            let meta = match (side("width"), side("height")) {
+                (Some(w), Some(h)) => json!({ "original": crate::app::media::size_meta(w, h) }),
+                _ => json!({}),
+            };
+            let focus = a
+                .get("focalPoint")
+                .and_then(Value::as_array)
+                .and_then(|p| Some((p.first()?.as_f64()?, p.get(1)?.as_f64()?)))
+                .filter(|(x, y)| (-1.0..=1.0).contains(x) && (-1.0..=1.0).contains(y));
+            const BASE83: &str =
+                "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~";
+            let blurhash = a
+                .get("blurhash")
+                .and_then(Value::as_str)
+                .filter(|b| (6..=100).contains(&b.len()) && b.chars().all(|c| BASE83.contains(c)));
+            Some(MediaRecord {
+                id: state.ids.next(),
+                account_id: author,
+                status_id: None,
+                position: 0,
+                kind: kind.to_string(),
+                state: "ready".to_string(),
+                content_type: media_type.to_string(),
+                file_key: None,
+                preview_key: None,
+                meta_json: meta.to_string(),
+                description: a
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .chars()
+                    .take(MAX_DESCRIPTION_CHARS)
+                    .collect(),
+                focus_x: focus.map(|f| f.0),
+                focus_y: focus.map(|f| f.1),
+                blurhash: blurhash.map(str::to_string),
+                bytes: 0,
+                created_at: now,
+                remote_url: Some(url.to_string()),
+            })
+        })
+        .take(cascade_core::media::MAX_ATTACHMENTS)
+        .collect()
+}
+
 /// Writes a remote note by `author` as a status, replying to `parent`, with its
 /// mentions of local accounts and its hashtags; it reaches timelines as any post does.
 /// The same note stored at once by another request is the one returned.
@@ -274,6 +363,7 @@ pub async fn store_note(
         cascade: None,
         poll: None,
         media: Vec::new(),
+        remote_media: attachments(state, author.id, note, now),
         remote: Some((
             uri.clone(),
             note.get("url").and_then(id_of).map(str::to_string),
