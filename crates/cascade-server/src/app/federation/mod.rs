@@ -442,35 +442,42 @@ pub async fn lookup(state: &AppState, acct: &str, resolve: bool) -> ApiResult<Op
 }
 
 /// The remote accounts a local post's mentions (`user`, `domain`) name: the known ones,
-/// and of the others at most `MAX_MENTION_LOOKUPS`, each looked up (WebFinger, then the
-/// actor) within `MENTION_LOOKUP_SECS`. A mention not found, or of a suspended account,
-/// names nobody and stays text.
+/// and of the others at most `MAX_MENTION_LOOKUPS`, looked up together (WebFinger, then
+/// the actor), each within `MENTION_LOOKUP_SECS`. A mention not found, or of a suspended
+/// account, names nobody and stays text.
 pub async fn mentioned(state: &AppState, names: &[(String, String)]) -> ApiResult<Vec<Account>> {
     use cascade_core::limits::{MAX_MENTION_LOOKUPS, MENTION_LOOKUP_SECS};
-    let mut found: Vec<Account> = Vec::new();
-    let mut lookups = 0;
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
     for (user, domain) in names {
-        let known = state.store.remote_account_by_acct(user, domain).await?;
-        let account = match known {
-            Some(a) => Some(a),
-            None if lookups < MAX_MENTION_LOOKUPS => {
-                lookups += 1;
-                let acct = format!("{user}@{domain}");
-                let wait = Duration::from_secs(MENTION_LOOKUP_SECS);
-                match tokio::time::timeout(wait, lookup(state, &acct, true)).await {
-                    Ok(found) => found?,
-                    Err(_) => {
-                        tracing::info!(%acct, "a mentioned account's lookup timed out");
-                        None
-                    }
-                }
+        match state.store.remote_account_by_acct(user, domain).await? {
+            Some(a) => known.push(Some(a)),
+            None if unknown.len() < MAX_MENTION_LOOKUPS => unknown.push(format!("{user}@{domain}")),
+            None => {}
+        }
+    }
+    // The unknown ones are looked up at once, all within one bound: a post waits for its
+    // mentions' servers at most that long, and one that fails or is slow leaves its
+    // mention as text rather than failing the post.
+    let lookups = unknown.iter().map(|acct| async move {
+        let wait = Duration::from_secs(MENTION_LOOKUP_SECS);
+        match tokio::time::timeout(wait, lookup(state, acct, true)).await {
+            Ok(Ok(found)) => found,
+            Ok(Err(e)) => {
+                tracing::info!(%acct, error = %e, "a mentioned account could not be looked up");
+                None
             }
-            None => None,
-        };
-        if let Some(a) = account.filter(|a| a.domain.is_some() && a.suspended_at.is_none()) {
-            if !found.iter().any(|f| f.id == a.id) {
-                found.push(a);
+            Err(_) => {
+                tracing::info!(%acct, "a mentioned account's lookup timed out");
+                None
             }
+        }
+    });
+    known.extend(futures_util::future::join_all(lookups).await);
+    let mut found: Vec<Account> = Vec::new();
+    for a in known.into_iter().flatten() {
+        if a.domain.is_some() && a.suspended_at.is_none() && !found.iter().any(|f| f.id == a.id) {
+            found.push(a);
         }
     }
     Ok(found)
