@@ -206,24 +206,44 @@ impl Store {
     /// `viewer` follows and its own, direct posts of followed accounts that mention it,
     /// and public posts with a tag it follows. Used to rebuild a missing cached timeline
     /// and to serve pages older than the cache.
+    ///
+    /// Each of the four is its own query, merged here: joined by `OR` in one query, the
+    /// planner can only walk every status newest first and test each, which for a reader
+    /// whose followed accounts post rarely is a walk through the whole table (half a
+    /// second at a million statuses on PostgreSQL). Apart, each takes its own index.
     pub async fn home_from_store(
         &self,
         viewer: Id,
         hidden: &[Id],
         range: Range,
     ) -> Result<Vec<Id>> {
-        self.status_ids(
-            "",
-            "(s.account_id = $1 OR (s.visibility <= 2 AND s.account_id IN (SELECT target_id FROM follows WHERE account_id = $1)) \
-              OR (s.visibility = 3 AND s.id IN (SELECT status_id FROM mentions WHERE account_id = $1) \
-                  AND s.account_id IN (SELECT target_id FROM follows WHERE account_id = $1)) \
-              OR (s.visibility = 0 AND s.reblog_of_id IS NULL AND s.id IN (SELECT st.status_id FROM status_tags st \
-                  JOIN tag_follows tf ON tf.tag_id = st.tag_id WHERE tf.account_id = $1)))",
-            vec![Arg::Int(viewer)],
-            hidden,
-            range,
-        )
-        .await
+        const BRANCHES: [&str; 4] = [
+            "s.account_id = $1",
+            "s.visibility <= 2 AND s.account_id IN (SELECT target_id FROM follows WHERE account_id = $1)",
+            "s.visibility = 3 AND s.id IN (SELECT status_id FROM mentions WHERE account_id = $1) \
+             AND s.account_id IN (SELECT target_id FROM follows WHERE account_id = $1)",
+            "s.visibility = 0 AND s.reblog_of_id IS NULL AND s.id IN (SELECT st.status_id FROM status_tags st \
+             JOIN tag_follows tf ON tf.tag_id = st.tag_id WHERE tf.account_id = $1)",
+        ];
+        let mut ids = Vec::new();
+        for cond in BRANCHES {
+            ids.extend(
+                self.status_ids("", cond, vec![Arg::Int(viewer)], hidden, range)
+                    .await?,
+            );
+        }
+        // Each branch's page is the `limit` nearest the range's open end (the newest, or
+        // with `oldest_first` the oldest); so is their union's, newest first as each is.
+        ids.sort_unstable();
+        ids.dedup();
+        if range.oldest_first {
+            ids.truncate(range.limit);
+            ids.reverse();
+        } else {
+            ids.reverse();
+            ids.truncate(range.limit);
+        }
+        Ok(ids)
     }
 
     /// Recent posts (and reblogs) by the given authors, up to private visibility: the
