@@ -55,6 +55,10 @@ pub struct Args {
     /// Seconds each request scenario runs.
     #[arg(long, default_value_t = 10.0)]
     pub duration: f64,
+    /// Seconds each request scenario runs unmeasured first, so that caches are warm
+    /// (a cluster has a set per node, each warmed by its own share of the requests).
+    #[arg(long, default_value_t = 0.0)]
+    pub warmup: f64,
     /// Which scenarios, comma-separated (default: all). `health` always runs first.
     #[arg(long, value_delimiter = ',')]
     pub scenarios: Vec<String>,

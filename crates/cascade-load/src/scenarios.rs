@@ -320,6 +320,19 @@ async fn requests(ctx: &Ctx, name: &str) -> Outcome {
             other => unreachable!("not a request scenario: {other}"),
         })
     };
+    let next = Arc::new(next);
+    if ctx.args.warmup > 0.0 {
+        let next = next.clone();
+        drive::run(
+            &ctx.server.addrs,
+            &ctx.server.host,
+            ctx.args.connections,
+            Until::Elapsed(Duration::from_secs_f64(ctx.args.warmup)),
+            Arc::new(AtomicU64::new(0)),
+            move |worker, n| next(worker, n),
+        )
+        .await;
+    }
     let sent = Arc::new(AtomicU64::new(0));
     let progress = bar(name, None);
     let ticker = {
@@ -337,7 +350,7 @@ async fn requests(ctx: &Ctx, name: &str) -> Outcome {
         ctx.args.connections,
         Until::Elapsed(Duration::from_secs_f64(ctx.args.duration)),
         sent,
-        next,
+        move |worker, n| next(worker, n),
     )
     .await;
     ticker.abort();

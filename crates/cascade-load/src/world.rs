@@ -205,6 +205,8 @@ pub async fn generate(
     store.insert_statuses_bulk(&records).await?;
     store.recount_follows().await?;
     store.recount_statuses().await?;
+    // As a server that grew to this size would have: its planner's statistics.
+    store.analyze().await?;
 
     progress(&format!("{actors} tokens"));
     let mut out = Vec::with_capacity(actors);

@@ -571,6 +571,14 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes the query planner's statistics of every table: after a bulk load, before
+    /// the database's own autovacuum (PostgreSQL) would, or ever (SQLite), so that queries
+    /// are planned for the rows that are there.
+    pub async fn analyze(&self) -> Result<()> {
+        write!(self, db => sqlx::query("ANALYZE").execute(db).await?.rows_affected());
+        Ok(())
+    }
+
     /// Recomputes every status and account counter from the rows they count.
     pub async fn recount_statuses(&self) -> Result<()> {
         write!(self, db => {
