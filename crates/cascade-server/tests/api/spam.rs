@@ -160,15 +160,7 @@ async fn reports_from_brand_new_accounts_alone_do_not_mark_an_account_as_spam() 
     assert_eq!(mentions_of_alice().await, 1, "the mention is not filtered");
 
     // Reports from established accounts still count.
-    for reporter in crate::helpers::crowd(&app, "established", 3).await {
-        app.post(
-            &reporter,
-            "/api/v1/reports",
-            json!({"account_id": target.id, "category": "spam"}),
-        )
-        .await
-        .ok();
-    }
+    reported_by_established_accounts(&app, &target, 3).await;
     app.post_status(&target, "@alice hello again", "public")
         .await;
     assert_eq!(
@@ -193,15 +185,7 @@ async fn a_report_is_weighed_at_once_not_after_the_assessment_expires() {
     assert!(!before["reasons"].to_string().contains("reported"));
     // The target neither posts nor follows meanwhile, so nothing else tells a cached
     // assessment that it is out of date.
-    for reporter in crate::helpers::crowd(&app, "established", 3).await {
-        app.post(
-            &reporter,
-            "/api/v1/reports",
-            json!({"account_id": target.id, "category": "spam"}),
-        )
-        .await
-        .ok();
-    }
+    reported_by_established_accounts(&app, &target, 3).await;
     let after = spam_of_target().await;
     assert!(
         after["reasons"]
@@ -210,4 +194,21 @@ async fn a_report_is_weighed_at_once_not_after_the_assessment_expires() {
         "the reports are weighed: {after}"
     );
     assert!(after["likelihood"].as_f64() > before["likelihood"].as_f64());
+}
+
+/// `n` accounts made 90 days ago report `target` as spam.
+async fn reported_by_established_accounts(
+    app: &crate::helpers::TestApp,
+    target: &crate::helpers::User,
+    n: usize,
+) {
+    for reporter in crate::helpers::crowd(app, "established", n).await {
+        app.post(
+            &reporter,
+            "/api/v1/reports",
+            json!({"account_id": target.id, "category": "spam"}),
+        )
+        .await
+        .ok();
+    }
 }
