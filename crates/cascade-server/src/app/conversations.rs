@@ -19,15 +19,7 @@ pub async fn record(state: &AppState, s: &StatusRecord, mentions: &[Id]) -> ApiR
     everyone.push(s.account_id);
     everyone.sort_unstable();
     everyone.dedup();
-    let local: Vec<Id> = state
-        .store
-        .accounts(&everyone)
-        .await?
-        .into_iter()
-        .filter(|a| a.domain.is_none())
-        .map(|a| a.id)
-        .collect();
-    for &p in everyone.iter().filter(|p| local.contains(p)) {
+    for p in crate::app::delivery::local_among(state, &everyone).await? {
         let viewer = Viewer::load(state, Some(p)).await?;
         if p != s.account_id && viewer.hides(s.account_id) {
             continue;

@@ -65,6 +65,24 @@ pub(crate) async fn mentions(state: &AppState, id: Id) -> ApiResult<Vec<Id>> {
         .collect())
 }
 
+/// The accounts among `ids` that are this server's (a remote one is told by its own
+/// server), in the order given.
+pub(crate) async fn local_among(state: &AppState, ids: &[Id]) -> ApiResult<Vec<Id>> {
+    let local: std::collections::HashSet<Id> = state
+        .store
+        .accounts(ids)
+        .await?
+        .into_iter()
+        .filter(|a| a.domain.is_none())
+        .map(|a| a.id)
+        .collect();
+    Ok(ids
+        .iter()
+        .copied()
+        .filter(|id| local.contains(id))
+        .collect())
+}
+
 /// A new status: the search index, watch hits, conversations for a direct one, the
 /// notifications of those it mentions, quotes or reblogs, and the streams.
 async fn status_created(state: &AppState, id: Id) -> ApiResult<()> {
@@ -84,15 +102,7 @@ async fn status_created(state: &AppState, id: Id) -> ApiResult<()> {
         }
     }
     // A mentioned remote account is told by its server, which the post is delivered to.
-    let remote: Vec<Id> = state
-        .store
-        .accounts(&mentioned)
-        .await?
-        .into_iter()
-        .filter(|a| a.domain.is_some())
-        .map(|a| a.id)
-        .collect();
-    for account in mentioned.into_iter().filter(|a| !remote.contains(a)) {
+    for account in local_among(state, &mentioned).await? {
         let kind = NotificationKind::Mention;
         notifications::notify(state, account, s.account_id, kind, Some(id)).await?;
     }
